@@ -1,0 +1,80 @@
+# Epitome - the commands a person runs. Debian bookworm, as root (or with sudo for apt).
+# `make demo` and `make test` install whatever is missing themselves.
+
+SHELL        := /bin/bash
+PY           := /usr/bin/python3
+PROFILE_DIR  ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
+PLUGIN_DIR   ?= $(PROFILE_DIR)/python/plugins/epitome
+DEPS_DIR     ?= $(PROFILE_DIR)/python/epitome-deps
+TORCH_SPEC   ?= torch==2.13.0
+VENV         := .venv
+QGIS_PROCESS := QT_QPA_PLATFORM=offscreen /usr/bin/qgis_process.bin
+DEMO_DIR     ?= demo-output
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS     := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
+                python3-matplotlib xvfb zip unzip
+
+.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench package clean
+
+help:
+	@echo "make demo     - install what is missing, run the plugin on a generated scene (qgis_process)"
+	@echo "make test     - install what is missing, run all tests"
+	@echo "make install  - plugin + PyTorch for the QGIS desktop and qgis_process (current user)"
+	@echo "make package  - plugin zip for the QGIS plugin repository (dist/)"
+	@echo "make bench    - benchmarks, results in docs/BENCHMARKS.md"
+
+# --- dependencies -------------------------------------------------------------------------------
+system-deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# PyTorch goes into a plugin-managed folder that the plugin puts on QGIS's sys.path at load.
+# numpy and GDAL stay QGIS's own: torch does not depend on numpy, and nothing here upgrades it.
+torch-deps: system-deps
+	@if PYTHONPATH=$(DEPS_DIR) $(PY) -c "import torch" >/dev/null 2>&1; then \
+	  echo "PyTorch present in $(DEPS_DIR)"; \
+	else \
+	  echo "Installing $(TORCH_SPEC) into $(DEPS_DIR)"; mkdir -p $(DEPS_DIR); \
+	  $(PY) -m pip install --quiet --target $(DEPS_DIR) "$(TORCH_SPEC)" && \
+	  rm -rf $(DEPS_DIR)/numpy $(DEPS_DIR)/numpy-*; \
+	fi
+
+$(VENV)/.done: requirements-test.txt | system-deps
+	$(PY) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements-test.txt
+	touch $@
+
+test-deps: torch-deps $(VENV)/.done
+
+# --- plugin -------------------------------------------------------------------------------------
+package:
+	$(PY) scripts/package.py --out dist
+
+install: system-deps torch-deps package
+	rm -rf $(PLUGIN_DIR) && mkdir -p $(dir $(PLUGIN_DIR))
+	cd $(dir $(PLUGIN_DIR)) && unzip -q -o $(CURDIR)/dist/epitome.zip
+	$(PY) scripts/enable_plugin.py "$(PROFILE_DIR)"
+	@echo "Installed to $(PLUGIN_DIR); PyTorch in $(DEPS_DIR)."
+	@echo "Try: $(QGIS_PROCESS) help epitome:selfepitomiclsr"
+
+uninstall:
+	rm -rf $(PLUGIN_DIR)
+
+# --- the two commands ---------------------------------------------------------------------------
+demo: install
+	$(PY) scripts/demo.py --out $(DEMO_DIR)
+
+test: test-deps
+	QT_QPA_PLATFORM=offscreen EPITOME_DEPS=$(DEPS_DIR) $(VENV)/bin/python -m pytest -q tests
+
+test-core: test-deps
+	EPITOME_DEPS=$(DEPS_DIR) $(VENV)/bin/python -m pytest -q tests/core
+
+bench: test-deps
+	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench.py --out docs/BENCHMARKS.md
+
+clean:
+	rm -rf dist $(DEMO_DIR) .pytest_cache .pkgroot

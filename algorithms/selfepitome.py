@@ -1,0 +1,339 @@
+"""Self-epitomic label super-resolution of one tile (method.md sections 3-5).
+
+The tile's own (downsampled) pixels are the epitome: means mu_s = the K x K window at s, a fixed
+variance and a uniform prior over window positions s. Windows never wrap across tile borders.
+
+Shapes used throughout (working resolution = full resolution / DOWNSAMPLE):
+    C   image bands           K  patch side (odd)         D = C*K*K  patch dimension
+    h,w working tile size     S  = (h-K+1)*(w-K+1) window positions (top-left corners)
+    T   query patches         Cc coarse classes (rows of the composition)   L labels
+
+Steps: (1) posterior p(s | x_t) of every query patch x_t over all windows s, a tempered softmax of
+    log p(x_t | s) = -|x_t - mu_s|^2 / (2 var) + const;
+(2) class embedding Z[s, c] = sum_t [c_t = c] p(s | x_t), spread over each window's K x K pixels
+    (box filter) and normalised over pixels: p(m, n | c)            (Eqs. 10-11);
+(3) EM for p(l | m, n) given p(l | c) and the observed p(c)           (Eqs. 7-9);
+(4) optional fusion with each pixel's own coarse-class composition p(l | c(pixel)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import Cancelled
+
+FUSION_MODES = ("none", "product", "bayes")
+
+
+@dataclass
+class LsrParams:
+    """Parameters of self-epitomic LSR (the Processing parameters of the same names)."""
+
+    downsample: int = 2
+    patch_size: int = 7
+    samples: float = 0.05  # share of working pixels used as query patches (1 = all windows)
+    variance: float = 0.01  # Gaussian variance of every epitome pixel, data scaled to [0, 1]
+    temperature: Optional[float] = None  # None = K*K (the reference code's self-epitome choice)
+    em_iterations: int = 30
+    fusion: str = "bayes"
+    fusion_weight: float = 1.0
+    exclude_radius: int = -1
+    em_init: str = "uniform"  # "uniform" (the paper) or "composition" (each pixel's p(l | c))
+    block_elements: int = 1 << 24  # query block x windows floats held at once (64 MiB fp32)
+    seed: int = 0
+
+    def validate(self):
+        if self.downsample < 1:
+            raise ValueError("DOWNSAMPLE must be at least 1.")
+        if self.patch_size < 1 or self.patch_size % 2 == 0:
+            raise ValueError("PATCH_SIZE must be a positive odd number (e.g. 5, 7, 9).")
+        if not (0.0 < self.samples <= 1.0):
+            raise ValueError("SAMPLES must be in (0, 1]: the share of working pixels used as queries.")
+        if self.variance <= 0:
+            raise ValueError("VARIANCE must be positive (0.01 suits data scaled to [0, 1]).")
+        if self.em_iterations < 1:
+            raise ValueError("EM_ITERATIONS must be at least 1.")
+        if self.fusion not in FUSION_MODES:
+            raise ValueError(f"FUSION must be one of {', '.join(FUSION_MODES)}.")
+
+    @property
+    def effective_temperature(self) -> float:
+        return float(self.temperature) if self.temperature else float(self.patch_size ** 2)
+
+
+def _check_cancel(cancel: Optional[Callable[[], bool]]):
+    if cancel is not None and cancel():
+        raise Cancelled()
+
+
+# ----------------------------------------------------------------------------------------------
+# Resolution changes
+# ----------------------------------------------------------------------------------------------
+
+def downsample_mean(image: torch.Tensor, valid: torch.Tensor, factor: int):
+    """Nodata-aware block mean.
+
+    image [C, H, W] float, valid [H, W] bool -> (x [C, h, w], valid_w [h, w] bool) with
+    h = ceil(H / factor). A working pixel is valid when at least half of its block is valid.
+    """
+    if factor == 1:
+        return image * valid, valid.clone()
+    C, H, W = image.shape
+    ph, pw = (-H) % factor, (-W) % factor
+    v = valid.to(image.dtype)[None]
+    img = F.pad(image * v, (0, pw, 0, ph))
+    v = F.pad(v, (0, pw, 0, ph))
+    s = F.avg_pool2d(img[None], factor)[0]
+    n = F.avg_pool2d(v[None], factor)[0]
+    x = s / n.clamp_min(1e-6)
+    # Blocks cut by the tile edge count only their real pixels.
+    area = F.avg_pool2d(F.pad(torch.ones_like(valid, dtype=image.dtype)[None, None], (0, pw, 0, ph)), factor)[0, 0]
+    frac = n[0] / area.clamp_min(1e-6)
+    return x, frac >= 0.5
+
+
+def upsample_probs(p: torch.Tensor, size) -> torch.Tensor:
+    """Bilinear resize of per-pixel label distributions p [L, h, w] -> [L, H, W], renormalised."""
+    if tuple(p.shape[-2:]) == tuple(size):
+        return p
+    q = F.interpolate(p[None], size=size, mode="bilinear", align_corners=False)[0].clamp_min(0)
+    return q / q.sum(0, keepdim=True).clamp_min(1e-12)
+
+
+# ----------------------------------------------------------------------------------------------
+# Windows, posteriors and the class embedding
+# ----------------------------------------------------------------------------------------------
+
+def window_matrix(x: torch.Tensor, k: int) -> torch.Tensor:
+    """All K x K windows of x [C, h, w] (no wrap) as rows: [S, C*K*K], S = (h-K+1)(w-K+1)."""
+    cols = F.unfold(x[None], kernel_size=k)  # [1, D, S]
+    return cols[0].t().contiguous()
+
+
+def window_validity(valid: torch.Tensor, k: int) -> torch.Tensor:
+    """valid [h, w] bool -> [S] bool: True where the whole window is valid."""
+    m = F.avg_pool2d(valid.to(torch.float32)[None, None], k, stride=1)[0, 0]
+    return (m > 1 - 1e-6).reshape(-1)
+
+
+def posterior_logits(queries: torch.Tensor, keys: torch.Tensor, key_half_sqnorm: torch.Tensor,
+                     variance: float, temperature: float) -> torch.Tensor:
+    """Tempered log p(x_t | s) up to a per-query constant: [T, S].
+
+    (x_t . mu_s - |mu_s|^2 / 2) / (variance * temperature), which equals
+    -|x_t - mu_s|^2 / (2 variance temperature) + |x_t|^2 / (2 variance temperature).
+    """
+    return (queries @ keys.t() - key_half_sqnorm[None, :]) / (variance * temperature)
+
+
+def embed_classes(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.Tensor,
+                  key_valid: torch.Tensor, n_classes: int, variance: float, temperature: float,
+                  block_elements: int = 1 << 24, cancel=None, progress=None,
+                  exclude=None) -> torch.Tensor:
+    """Z[s, c] = sum_t [c_t = c] p(s | x_t): the posterior mass of class-c queries at window s.
+
+    queries [T, D], query_class [T] long in [0, n_classes), keys [S, D], key_valid [S] bool.
+    Computed in blocks of queries so that at most `block_elements` logits are held at once
+    (the T x S matrix is never materialised). Returns [S, n_classes] float32.
+    """
+    S = keys.shape[0]
+    half = 0.5 * (keys * keys).sum(1)
+    half = torch.where(key_valid, half, torch.full_like(half, float("inf")))
+    Z = torch.zeros(S, n_classes, dtype=keys.dtype, device=keys.device)
+    T = queries.shape[0]
+    block = max(1, min(T, block_elements // max(S, 1)))
+    for start in range(0, T, block):
+        _check_cancel(cancel)
+        q = queries[start:start + block]
+        logits = posterior_logits(q, keys, half, variance, temperature)
+        if exclude is not None:
+            logits = logits.masked_fill(exclude(start, start + q.shape[0]), float("-inf"))
+        post = torch.softmax(logits, dim=1)  # log-sum-exp stabilised; invalid windows get 0
+        onehot = F.one_hot(query_class[start:start + block], n_classes).to(keys.dtype)
+        Z += post.t() @ onehot
+        if progress is not None:
+            progress(min(1.0, (start + block) / T))
+    return Z
+
+
+def spread_over_windows(Z: torch.Tensor, win_h: int, win_w: int, k: int) -> torch.Tensor:
+    """Box-filter window masses onto pixels: Z [S, Cc] (S = win_h*win_w) -> [Cc, h, w].
+
+    Pixel (m, n) receives the sum of Z[s] over every window s that covers it (Eq. 11).
+    """
+    Cc = Z.shape[1]
+    grid = Z.t().reshape(1, Cc, win_h, win_w)
+    ones = torch.ones(Cc, 1, k, k, dtype=Z.dtype, device=Z.device)
+    return F.conv_transpose2d(grid, ones, groups=Cc)[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# EM (Eqs. 7-9)
+# ----------------------------------------------------------------------------------------------
+
+def lsr_em(p_pos_given_class: torch.Tensor, p_class: torch.Tensor, p_label_given_class: torch.Tensor,
+           iterations: int = 30, init: Optional[torch.Tensor] = None, cancel=None) -> torch.Tensor:
+    """Label super-resolution EM without materialising q.
+
+    p_pos_given_class [Cc, P] (rows sum to 1 over positions), p_class [Cc] (sums to 1),
+    p_label_given_class [Cc, L] (rows sum to 1). Returns p(l | m, n) as [P, L] (rows sum to 1).
+
+    Maximises sum_c p(c) sum_l p(l|c) log sum_mn p(l|mn) p(mn|c) by the multiplicative update
+        N[c, l]   = sum_mn p(l|mn) p(mn|c)
+        p(l|mn)  <- p(l|mn) * sum_c p(c) p(l|c) p(mn|c) / N[c, l],   renormalised over l.
+    """
+    Cc, P = p_pos_given_class.shape
+    L = p_label_given_class.shape[1]
+    if init is None:
+        p = torch.full((P, L), 1.0 / L, dtype=p_pos_given_class.dtype, device=p_pos_given_class.device)
+    else:
+        p = init.clone()
+    tiny = 1e-30
+    for _ in range(iterations):
+        _check_cancel(cancel)
+        N = p_pos_given_class @ p  # [Cc, L]
+        W = p_class[:, None] * p_label_given_class / N.clamp_min(tiny)  # [Cc, L]
+        p = p * (p_pos_given_class.t() @ W)
+        p = p / p.sum(1, keepdim=True).clamp_min(tiny)
+    return p
+
+
+def lsr_objective(p_label_given_pos, p_pos_given_class, p_class, p_label_given_class) -> float:
+    """sum_c p(c) sum_l p(l|c) log sum_mn p(l|mn) p(mn|c) (the quantity the EM increases)."""
+    N = p_pos_given_class @ p_label_given_pos
+    return float((p_class[:, None] * p_label_given_class * torch.log(N.clamp_min(1e-30))).sum())
+
+
+# ----------------------------------------------------------------------------------------------
+# Fusion with the pixel's own coarse class
+# ----------------------------------------------------------------------------------------------
+
+def fuse_with_classes(p_em: torch.Tensor, pixel_composition: torch.Tensor, label_prior: torch.Tensor,
+                      mode: str = "bayes", weight: float = 1.0) -> torch.Tensor:
+    """Combine p_em(l | pixel) [L, H, W] with the pixel's class composition p(l | c(pixel)) [L, H, W].
+
+    none:    p_em
+    product: p_em * p(l|c)^w
+    bayes:   p_em * (p(l|c) / p(l))^w, p(l) = sum_c p(c) p(l|c) the tile's label prior: treats the
+             EM output as a posterior under the tile-wide prior and swaps in the local one.
+    """
+    if mode == "none" or weight == 0:
+        return p_em
+    eps = 1e-6
+    local = pixel_composition.clamp_min(eps)
+    if mode == "product":
+        f = p_em * local ** weight
+    elif mode == "bayes":
+        f = p_em * (local / label_prior.clamp_min(eps)[:, None, None]) ** weight
+    else:
+        raise ValueError(f"unknown fusion mode {mode!r}")
+    return f / f.sum(0, keepdim=True).clamp_min(1e-30)
+
+
+# ----------------------------------------------------------------------------------------------
+# One tile, end to end
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class TileResult:
+    probs: torch.Tensor  # [L, H, W] final label distribution (zeros where invalid)
+    valid: torch.Tensor  # [H, W] bool: pixels with valid imagery and a valid class
+    queries: int
+    windows: int
+
+
+def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class_index: torch.Tensor,
+                           composition: torch.Tensor, params: LsrParams, seed: int = 0,
+                           cancel=None, progress=None) -> TileResult:
+    """Self-epitomic LSR of one tile.
+
+    image [C, H, W] float32 scaled to about [0, 1]; image_valid [H, W] bool;
+    class_index [H, W] long: row of `composition` for each pixel, -1 where no class (nodata);
+    composition [Cc, L] p(l | c) with rows summing to 1. All tensors on the same device.
+    """
+    params.validate()
+    dev, dt = image.device, torch.float32
+    C, H, W = image.shape
+    Cc, L = composition.shape
+    k, f = params.patch_size, params.downsample
+    valid_full = image_valid & (class_index >= 0)
+    out = torch.zeros(L, H, W, dtype=dt, device=dev)
+    if not bool(valid_full.any()):
+        return TileResult(out, valid_full, 0, 0)
+
+    # p(c): observed proportions of the coarse classes in this tile (the weighting method.md insists on).
+    counts = torch.bincount(class_index[valid_full], minlength=Cc).to(dt)
+    p_class = counts / counts.sum()
+    pixel_comp = composition[class_index.clamp_min(0)].permute(2, 0, 1)  # [L, H, W]
+    label_prior = p_class @ composition
+
+    x, valid_w = downsample_mean(image.to(dt), image_valid, f)
+    h, w = valid_w.shape
+    fused_fallback = pixel_comp * valid_full
+    if h < k or w < k:
+        # Tile too small for a single window: the pixel's own composition is all we know.
+        return TileResult(fused_fallback, valid_full, 0, 0)
+
+    # Class of each working pixel: the full-resolution class at the block centre.
+    cy = torch.clamp(torch.arange(h, device=dev) * f + f // 2, max=H - 1)
+    cx = torch.clamp(torch.arange(w, device=dev) * f + f // 2, max=W - 1)
+    class_w = class_index[cy][:, cx]
+
+    keys = window_matrix(x, k)  # [S, D]
+    key_valid = window_validity(valid_w, k)
+    win_h, win_w = h - k + 1, w - k + 1
+    r = k // 2
+    centre_class = class_w[r:r + win_h, r:r + win_w].reshape(-1)
+    candidates = torch.nonzero(key_valid & (centre_class >= 0)).flatten()
+    if candidates.numel() == 0:
+        return TileResult(fused_fallback, valid_full, 0, 0)
+
+    n_query = int(round(params.samples * h * w))
+    n_query = max(1, min(candidates.numel(), n_query))
+    if n_query < candidates.numel():
+        g = torch.Generator(device="cpu").manual_seed(int(seed))
+        pick = torch.randperm(candidates.numel(), generator=g)[:n_query].to(dev)
+        q_idx = candidates[pick]
+    else:
+        q_idx = candidates
+    queries = keys[q_idx]
+    q_class = centre_class[q_idx]
+
+    def emb_progress(v):
+        if progress is not None:
+            progress(0.8 * v)
+
+    exclude = None
+    if params.exclude_radius >= 0:
+        qy, qx = q_idx // win_w, q_idx % win_w
+        sy = torch.arange(win_h, device=dev).repeat_interleave(win_w)
+        sx = torch.arange(win_w, device=dev).repeat(win_h)
+        rr = params.exclude_radius
+        def exclude(a, b):
+            return ((qy[a:b, None] - sy[None]).abs() <= rr) & ((qx[a:b, None] - sx[None]).abs() <= rr)
+    Z = embed_classes(queries, q_class, keys, key_valid, Cc, params.variance,
+                      params.effective_temperature, params.block_elements, cancel, emb_progress, exclude)
+    spread = spread_over_windows(Z, win_h, win_w, k) * valid_w  # [Cc, h, w]
+    mass = spread.reshape(Cc, -1).sum(1)
+    present = mass > 0
+    p_pos = spread.reshape(Cc, -1)[present] / mass[present, None]
+    pc = p_class[present]
+    pc = pc / pc.sum().clamp_min(1e-30)
+    init = None
+    if params.em_init == "composition":
+        init = composition[class_w.clamp_min(0)].reshape(-1, L).clone()
+    p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, init=init, cancel=cancel)
+    p_em_w = p_em_w.t().reshape(L, h, w)
+    # Working pixels that no window reached (invalid) carry no information: use the label prior.
+    p_em_w = torch.where(valid_w[None], p_em_w, label_prior[:, None, None].expand(L, h, w))
+    p_em = upsample_probs(p_em_w, (H, W))
+    if progress is not None:
+        progress(0.95)
+    fused = fuse_with_classes(p_em, pixel_comp, label_prior, params.fusion, params.fusion_weight)
+    return TileResult(fused * valid_full, valid_full, int(q_idx.numel()), int(key_valid.sum()))

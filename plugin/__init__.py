@@ -1,0 +1,1 @@
+"""Everything that imports qgis: plugin class, Processing provider and algorithms, styling."""

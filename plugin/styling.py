@@ -1,0 +1,69 @@
+"""Styling of outputs when QGIS loads them: paletted labels with names, graded probabilities."""
+
+from qgis.core import (
+    QgsColorRampShader,
+    QgsPalettedRasterRenderer,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsRasterShader,
+    QgsSingleBandPseudoColorRenderer,
+    QgsStyle,
+)
+from qgis.PyQt.QtGui import QColor
+
+# Post-processors must outlive the algorithm run (QGIS keeps only a raw pointer).
+_KEEP = []
+
+
+def label_renderer(layer, labels, colours):
+    classes = [QgsPalettedRasterRenderer.Class(i + 1, QColor(*c), name)
+               for i, (name, c) in enumerate(zip(labels, colours))]
+    return QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes)
+
+
+class LabelStyler(QgsProcessingLayerPostProcessorInterface):
+    def __init__(self, labels, colours, name):
+        super().__init__()
+        self.labels, self.colours, self.name = list(labels), list(colours), name
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if layer is None or not layer.isValid():
+            return
+        layer.setRenderer(label_renderer(layer, self.labels, self.colours))
+        layer.setName(self.name)
+        layer.triggerRepaint()
+
+
+class GradientStyler(QgsProcessingLayerPostProcessorInterface):
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if layer is None or not layer.isValid():
+            return
+        ramp = QgsStyle.defaultStyle().colorRamp("Viridis")
+        shader_fn = QgsColorRampShader(0.0, 1.0, ramp)
+        shader_fn.classifyColorRamp(5, -1)
+        shader = QgsRasterShader()
+        shader.setRasterShaderFunction(shader_fn)
+        r = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+        r.setClassificationMin(0.0)
+        r.setClassificationMax(1.0)
+        layer.setRenderer(r)
+        layer.setName(self.name)
+        layer.triggerRepaint()
+
+
+def _attach(context, path, styler):
+    if context.willLoadLayerOnCompletion(path):
+        _KEEP.append(styler)
+        del _KEEP[:-32]
+        context.layerToLoadOnCompletionDetails(path).setPostProcessor(styler)
+
+
+def style_label_output(context, path, composition, name):
+    _attach(context, path, LabelStyler(composition.labels, composition.colours, name))
+
+
+def style_probability_output(context, path, composition, name):
+    _attach(context, path, GradientStyler(name))
