@@ -1,0 +1,137 @@
+"""Whole-raster pipeline (GDAL windows, tiles, blending) without QGIS."""
+
+import os
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+
+torch = pytest.importorskip("torch")
+
+import algorithms.selfepitome as se  # noqa: E402
+from algorithms.composition import load_composition, parse_composition  # noqa: E402
+from algorithms.errors import Cancelled, EpitomeError  # noqa: E402
+from algorithms.pipeline import Feedback, LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
+
+
+def write(path, arr, epsg=26917, origin=(500000.0, 4300000.0), px=1.0, nodata=None, dtype=gdal.GDT_Byte):
+    arr = arr if arr.ndim == 3 else arr[None]
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), arr.shape[2], arr.shape[1], arr.shape[0], dtype)
+    ds.SetGeoTransform((origin[0], px, 0, origin[1], 0, -px))
+    if epsg:
+        s = osr.SpatialReference()
+        s.ImportFromEPSG(epsg)
+        ds.SetProjection(s.ExportToWkt())
+    for i in range(arr.shape[0]):
+        ds.GetRasterBand(i + 1).WriteArray(arr[i])
+        if nodata is not None:
+            ds.GetRasterBand(i + 1).SetNoDataValue(nodata)
+    ds = None
+    return str(path)
+
+
+def scene(tmp_path, H=200, W=230):
+    rng = np.random.default_rng(0)
+    img = np.empty((3, H, W), np.uint8)
+    img[:, :, :W // 2] = 40 + rng.integers(0, 40, (3, H, W // 2))
+    img[:, :, W // 2:] = 180 + rng.integers(0, 5, (3, H, W - W // 2))
+    cls = np.where(np.arange(W)[None, :].repeat(H, 0) < W // 2, 41, 82).astype(np.uint8)
+    return write(tmp_path / "img.tif", img), write(tmp_path / "cls.tif", cls)
+
+
+class Recorder(Feedback):
+    def __init__(self, cancel_after=None):
+        self.msgs, self.warns, self.prog, self.cancel_after = [], [], [], cancel_after
+
+    def info(self, m):
+        self.msgs.append(m)
+
+    def warn(self, m):
+        self.warns.append(m)
+
+    def progress(self, p):
+        self.prog.append(p)
+
+    def is_canceled(self):
+        return self.cancel_after is not None and len(self.prog) >= self.cancel_after
+
+
+def test_tiles_reassemble_exactly(tmp_path, monkeypatch):
+    """A fake tile function that predicts a label from global pixel position: the blended,
+    tiled output must equal that function everywhere (no seams, no offsets)."""
+    img, cls = scene(tmp_path)
+
+    def fake_tile(image, valid, class_index, composition, params, seed=0, cancel=None, progress=None):
+        # The true label depends only on the image content (left/right texture) -> position-free.
+        lab = (image.mean(0) > 0.5).long() + 1  # forest=1 (index), field=2
+        probs = torch.nn.functional.one_hot(lab, 4).permute(2, 0, 1).float()
+        return se.TileResult(probs, valid, 0, 0)
+
+    monkeypatch.setattr(se, "self_epitomic_lsr_tile", fake_tile)
+    out = tmp_path / "lab.tif"
+    run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(out)), tile_size=64,
+                                 params=se.LsrParams()))
+    got = gdal.Open(str(out)).ReadAsArray()
+    want = np.where(np.arange(230)[None, :].repeat(200, 0) < 115, 2, 3)
+    assert np.array_equal(got, want)
+
+
+def test_real_run_correct_deterministic_and_styled(tmp_path):
+    img, cls = scene(tmp_path)
+    comp = load_composition(None)
+    outs = []
+    for i in range(2):
+        o = LsrOutputs(str(tmp_path / f"lab{i}.tif"), str(tmp_path / f"p{i}.tif"), str(tmp_path / f"c{i}.tif"))
+        fb = Recorder()
+        stats = run_self_epitomic_lsr(LsrJob(img, cls, comp, o, tile_size=96, params=se.LsrParams(seed=5)), fb)
+        outs.append(gdal.Open(o.labels).ReadAsArray())
+    assert np.array_equal(outs[0], outs[1])
+    lab = outs[0]
+    assert (lab[:, 10:100] == 2).mean() > 0.95 and (lab[:, 130:220] == 3).mean() > 0.95
+    assert stats["tiles"] == 9 and fb.prog[-1] == pytest.approx(100)
+    assert any("Device: cpu" in m for m in fb.msgs)
+    ds = gdal.Open(str(tmp_path / "lab0.tif"))
+    assert ds.GetRasterBand(1).GetColorTable() is not None
+    assert ds.GetRasterBand(1).GetRasterCategoryNames()[1:5] == comp.labels
+    assert os.path.exists(tmp_path / "lab0.qml")
+    p = gdal.Open(str(tmp_path / "p0.tif")).ReadAsArray()
+    np.testing.assert_allclose(p.sum(0), 1, atol=1e-4)
+    c = gdal.Open(str(tmp_path / "c0.tif")).ReadAsArray()
+    assert (c >= 0.25 - 1e-6).all() and (c <= 1 + 1e-6).all()
+    assert not [f for f in os.listdir(tmp_path) if "partial" in f]
+
+
+def test_cancel_leaves_nothing(tmp_path):
+    img, cls = scene(tmp_path)
+    out = tmp_path / "lab.tif"
+    with pytest.raises(Cancelled):
+        run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(out), str(tmp_path / "p.tif")),
+                                     tile_size=64, params=se.LsrParams()), Recorder(cancel_after=2))
+    assert sorted(os.listdir(tmp_path)) == ["cls.tif", "img.tif"]
+
+
+def test_unknown_codes_error_lists_them(tmp_path):
+    img, _ = scene(tmp_path)
+    cls = np.full((200, 230), 41, np.uint8)
+    cls[:10, :10] = 77
+    cls[-5:, -5:] = 99
+    c = write(tmp_path / "c2.tif", cls)
+    with pytest.raises(EpitomeError) as e:
+        run_self_epitomic_lsr(LsrJob(img, c, load_composition(None), LsrOutputs(str(tmp_path / "o.tif")),
+                                     params=se.LsrParams()))
+    assert "77, 99" in str(e.value)
+    run_self_epitomic_lsr(LsrJob(img, c, load_composition(None), LsrOutputs(str(tmp_path / "o.tif")),
+                                 unknown_as_nodata=True, params=se.LsrParams()))
+    lab = gdal.Open(str(tmp_path / "o.tif")).ReadAsArray()
+    assert (lab[:10, :10] == 0).all() and (lab[-5:, -5:] == 0).all() and (lab[50:150, 50:150] > 0).all()
+
+
+def test_non_overlapping_layers_error_names_extents(tmp_path):
+    img, _ = scene(tmp_path)
+    c = write(tmp_path / "far.tif", np.full((10, 10), 41, np.uint8), origin=(900000.0, 4300000.0), px=30.0)
+    with pytest.raises(EpitomeError) as e:
+        run_self_epitomic_lsr(LsrJob(img, c, load_composition(None), LsrOutputs(str(tmp_path / "o.tif")),
+                                     params=se.LsrParams()))
+    msg = str(e.value)
+    assert "do not overlap" in msg and "500000.00" in msg and "900000.00" in msg
+    assert not os.path.exists(tmp_path / "o.tif")

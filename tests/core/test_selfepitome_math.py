@@ -1,0 +1,235 @@
+"""Core numerics of self-epitomic LSR against naive reference implementations written here."""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="PyTorch is required for the core numerics (make torch-deps)")
+
+from algorithms.selfepitome import (  # noqa: E402
+    LsrParams, downsample_mean, embed_classes, fuse_with_classes, lsr_em, lsr_objective, posterior_logits,
+    self_epitomic_lsr_tile, spread_over_windows, window_matrix, window_validity)
+
+
+def naive_windows(x, k):
+    C, h, w = x.shape
+    out = []
+    for y in range(h - k + 1):
+        for xx in range(w - k + 1):
+            out.append(x[:, y:y + k, xx:xx + k].reshape(-1))
+    return np.array(out)
+
+
+def naive_posterior(x_t, mus, var, temp):
+    """Full Gaussian log-likelihood (Eq. 5) with every constant, tempered, softmax over windows."""
+    ll = []
+    for mu in mus:
+        ll.append(-0.5 * np.sum((x_t - mu) ** 2 / var + np.log(var) + np.log(2 * np.pi)))
+    ll = np.array(ll) / temp
+    ll -= ll.max()
+    p = np.exp(ll)
+    return p / p.sum()
+
+
+def test_window_matrix_matches_loop():
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 7, 9)).astype(np.float32)
+    got = window_matrix(torch.from_numpy(x), 3).numpy()
+    # unfold orders channels, then rows, then columns within a window: the same as reshape(-1)
+    np.testing.assert_allclose(got, naive_windows(x, 3), rtol=0, atol=0)
+
+
+def test_posterior_matches_naive_loop():
+    rng = np.random.default_rng(1)
+    x = rng.random((2, 6, 6)).astype(np.float64)
+    k, var, temp = 3, 0.05, 9.0
+    keys = naive_windows(x, k)
+    q = keys[[0, 5, 13]] + rng.normal(0, 0.05, (3, keys.shape[1]))
+    kt, qt = torch.from_numpy(keys), torch.from_numpy(q)
+    logits = posterior_logits(qt, kt, 0.5 * (kt * kt).sum(1), var, temp)
+    got = torch.softmax(logits, 1).numpy()
+    for i in range(3):
+        np.testing.assert_allclose(got[i], naive_posterior(q[i], keys, var, temp), rtol=1e-9, atol=1e-12)
+
+
+def test_embedding_blocked_equals_naive_sum_and_skips_invalid_windows():
+    rng = np.random.default_rng(2)
+    x = torch.from_numpy(rng.random((2, 8, 8)).astype(np.float32))
+    k = 3
+    keys = window_matrix(x, k)
+    S = keys.shape[0]
+    valid = torch.ones(S, dtype=torch.bool)
+    valid[[4, 7, 20]] = False
+    q_idx = torch.tensor([0, 3, 10, 11, 30, 35])
+    q_class = torch.tensor([0, 1, 1, 2, 0, 2])
+    var, temp = 0.02, 9.0
+    Z_big = embed_classes(keys[q_idx], q_class, keys, valid, 3, var, temp, block_elements=10 ** 9)
+    Z_small = embed_classes(keys[q_idx], q_class, keys, valid, 3, var, temp, block_elements=S)  # 1 query/block
+    # naive
+    Z = np.zeros((S, 3))
+    kn = keys.double().numpy()
+    for t, c in zip(q_idx.tolist(), q_class.tolist()):
+        p = naive_posterior(kn[t], kn[valid.numpy()], var, temp)
+        Z[valid.numpy(), c] += p
+    np.testing.assert_allclose(Z_big.numpy(), Z, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(Z_small.numpy(), Z_big.numpy(), rtol=1e-5, atol=1e-7)
+    assert Z_big[[4, 7, 20]].abs().max() == 0
+    # every query's posterior sums to one, so class masses equal query counts
+    np.testing.assert_allclose(Z_big.sum(0).numpy(), [2, 2, 2], rtol=1e-5)
+
+
+def test_spread_over_windows_is_box_filter():
+    rng = np.random.default_rng(3)
+    h, w, k = 7, 6, 3
+    wh, ww = h - k + 1, w - k + 1
+    Z = rng.random((wh * ww, 2))
+    got = spread_over_windows(torch.from_numpy(Z), wh, ww, k).numpy()
+    want = np.zeros((2, h, w))
+    for s in range(wh * ww):
+        y, x = divmod(s, ww)
+        want[:, y:y + k, x:x + k] += Z[s][:, None, None]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # mass is multiplied by k^2 (each window covers k^2 pixels)
+    assert got.sum() == pytest.approx(Z.sum() * k * k)
+
+
+def test_window_validity():
+    v = torch.ones(5, 5, dtype=torch.bool)
+    v[2, 2] = False
+    wv = window_validity(v, 3).reshape(3, 3)
+    assert not wv.any()  # every 3x3 window of a 5x5 grid covers the centre pixel
+    v = torch.ones(5, 5, dtype=torch.bool)
+    v[0, 0] = False
+    wv = window_validity(v, 3).reshape(3, 3)
+    assert not wv[0, 0] and wv.sum() == 8
+
+
+def naive_em(p_pos, p_c, comp, iters):
+    """The EM of Eqs. 7-9 with q materialised."""
+    Cc, P = p_pos.shape
+    L = comp.shape[1]
+    p = np.full((P, L), 1.0 / L)
+    for _ in range(iters):
+        new = np.zeros((P, L))
+        for l in range(L):
+            for c in range(Cc):
+                q = p[:, l] * p_pos[c]
+                q = q / q.sum()
+                new[:, l] += p_c[c] * comp[c, l] * q
+        p = new / new.sum(1, keepdims=True)
+    return p
+
+
+def test_em_matches_naive_em_with_materialised_q():
+    rng = np.random.default_rng(4)
+    Cc, P, L = 3, 20, 4
+    p_pos = rng.random((Cc, P)) ** 3
+    p_pos /= p_pos.sum(1, keepdims=True)
+    p_c = np.array([0.5, 0.3, 0.2])
+    comp = rng.random((Cc, L))
+    comp /= comp.sum(1, keepdims=True)
+    got = lsr_em(torch.from_numpy(p_pos), torch.from_numpy(p_c), torch.from_numpy(comp), iterations=15).numpy()
+    np.testing.assert_allclose(got, naive_em(p_pos, p_c, comp, 15), rtol=1e-9, atol=1e-12)
+
+
+def test_em_fixed_point_when_each_class_owns_its_positions():
+    # Class 0 lives on positions 0-1, class 1 on positions 2-3: the optimum gives each class's
+    # positions exactly that class's composition, and the class statistics N[c, l] match p(l|c).
+    p_pos = torch.tensor([[0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5]], dtype=torch.float64)
+    comp = torch.tensor([[0.8, 0.2], [0.1, 0.9]], dtype=torch.float64)
+    p = lsr_em(p_pos, torch.tensor([0.5, 0.5], dtype=torch.float64), comp, iterations=50)
+    np.testing.assert_allclose(p.numpy(), [[0.8, 0.2], [0.8, 0.2], [0.1, 0.9], [0.1, 0.9]], atol=1e-9)
+    np.testing.assert_allclose((p_pos @ p).numpy(), comp.numpy(), atol=1e-9)
+
+
+def test_em_separates_shared_class_by_appearance():
+    # Class A (60% x, 40% y) is spread over positions 0..4; class B (100% y) only over positions 3, 4.
+    # The EM must give positions 3, 4 label y and positions 0..2 label x (the hand-solved optimum).
+    p_pos = torch.tensor([[0.2, 0.2, 0.2, 0.2, 0.2], [0, 0, 0, 0.5, 0.5]], dtype=torch.float64)
+    comp = torch.tensor([[0.6, 0.4], [0.0, 1.0]], dtype=torch.float64)
+    p = lsr_em(p_pos, torch.tensor([0.5, 0.5], dtype=torch.float64), comp, iterations=500)
+    assert (p[:3, 0] > 0.99).all() and (p[3:, 1] > 0.99).all()
+
+
+def test_em_objective_never_decreases():
+    rng = np.random.default_rng(5)
+    p_pos = torch.from_numpy(rng.random((4, 50)))
+    p_pos /= p_pos.sum(1, keepdim=True)
+    p_c = torch.tensor([0.4, 0.3, 0.2, 0.1], dtype=torch.float64)
+    comp = torch.from_numpy(rng.random((4, 3)))
+    comp /= comp.sum(1, keepdim=True)
+    prev = -math.inf
+    p = None
+    for it in range(1, 30):
+        p = lsr_em(p_pos, p_c, comp, iterations=1, init=p)
+        obj = lsr_objective(p, p_pos, p_c, comp)
+        assert obj >= prev - 1e-12
+        prev = obj
+
+
+def test_downsample_mean_with_mask():
+    img = torch.arange(16, dtype=torch.float32).reshape(1, 4, 4)
+    valid = torch.ones(4, 4, dtype=torch.bool)
+    valid[0, 0] = False
+    x, v = downsample_mean(img, valid, 2)
+    assert x[0, 0, 0].item() == pytest.approx((1 + 4 + 5) / 3)
+    assert x[0, 1, 1].item() == pytest.approx((10 + 11 + 14 + 15) / 4)
+    assert v.all()
+    valid[:2, :2] = False
+    x, v = downsample_mean(img, valid, 2)
+    assert not v[0, 0] and v.sum() == 3
+
+
+def test_fusion_modes():
+    p_em = torch.tensor([0.7, 0.3]).reshape(2, 1, 1)
+    prior = torch.tensor([0.5, 0.5])
+    local = torch.tensor([0.2, 0.8]).reshape(2, 1, 1)
+    assert torch.equal(fuse_with_classes(p_em, local, prior, "none"), p_em)
+    # bayes with a local composition equal to the prior leaves p_em unchanged
+    same = fuse_with_classes(p_em, prior.reshape(2, 1, 1), prior, "bayes")
+    np.testing.assert_allclose(same.numpy(), p_em.numpy(), atol=1e-6)
+    prod = fuse_with_classes(p_em, local, prior, "product").flatten().numpy()
+    np.testing.assert_allclose(prod, np.array([0.14, 0.24]) / 0.38, atol=1e-6)
+
+
+def two_texture_tile(seed=0, size=64):
+    """Left half: dark noisy texture; right half: bright smooth. One coarse class per half, both mixed."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((3, size, size), np.float32)
+    img[:, :, :size // 2] = 0.2 + 0.15 * rng.random((3, size, size // 2))
+    img[:, :, size // 2:] = 0.7 + 0.02 * rng.random((3, size, size // 2))
+    cls = np.zeros((size, size), np.int64)
+    cls[:, size // 2:] = 1
+    return torch.from_numpy(img), torch.from_numpy(cls)
+
+
+def test_tile_recovers_two_textures_and_is_deterministic():
+    img, cls = two_texture_tile()
+    comp = torch.tensor([[0.9, 0.1], [0.2, 0.8]])
+    valid = torch.ones(cls.shape, dtype=torch.bool)
+    prm = LsrParams(samples=0.2, fusion="none")
+    r1 = self_epitomic_lsr_tile(img, valid, cls, comp, prm, seed=3)
+    r2 = self_epitomic_lsr_tile(img, valid, cls, comp, prm, seed=3)
+    assert torch.equal(r1.probs, r2.probs)
+    lab = r1.probs.argmax(0)
+    assert (lab[:, 4:28] == 0).float().mean() > 0.95
+    assert (lab[:, 36:60] == 1).float().mean() > 0.95
+    np.testing.assert_allclose(r1.probs.sum(0).numpy(), 1, atol=1e-5)
+    r3 = self_epitomic_lsr_tile(img, valid, cls, comp, prm, seed=4)
+    assert r3.queries == r1.queries and not torch.equal(r3.probs, r1.probs)
+
+
+def test_tile_masks_nodata_and_handles_tiny_tiles():
+    img, cls = two_texture_tile(size=32)
+    comp = torch.tensor([[0.9, 0.1], [0.2, 0.8]])
+    valid = torch.ones(cls.shape, dtype=torch.bool)
+    valid[:8, :8] = False
+    cls = cls.clone()
+    cls[-4:, -4:] = -1
+    r = self_epitomic_lsr_tile(img, valid, cls, comp, LsrParams(samples=0.5))
+    assert r.probs[:, :8, :8].abs().max() == 0 and r.probs[:, -4:, -4:].abs().max() == 0
+    assert not r.valid[:8, :8].any()
+    # smaller than one patch at working resolution: falls back to each pixel's composition
+    tiny = self_epitomic_lsr_tile(img[:, :6, :6], valid[:6, :6] | True, cls[:6, :6], comp, LsrParams())
+    np.testing.assert_allclose(tiny.probs[:, 0, 0].numpy(), [0.9, 0.1], atol=1e-6)
