@@ -13,7 +13,9 @@ from .metrics import ConfusionAccumulator, scores
 
 def label_names_of(ds) -> List[str]:
     """Category names stored on band 1 (index 0 = nodata), without the nodata entry."""
-    names = ds.GetRasterBand(1).GetRasterCategoryNames() or []
+    band = ds.GetRasterBand(1)
+    band.GetDescription()  # GDAL 3.6 GTiff: category names read as None until band metadata is loaded
+    names = band.GetRasterCategoryNames() or []
     return [n for n in names[1:]] if len(names) > 1 else []
 
 

@@ -199,10 +199,11 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
             _write_rows(y0, probs, wsum, ds_lab, ds_prob, ds_conf, counts)
             fb.info(f"Tile row {r + 1}/{len(rows)} done ({done}/{n_tiles} tiles, "
                     f"{np.mean(tile_times[-len(row):]):.2f} s per tile).")
-        for ds in created:
-            ds.FlushCache()
+        for out_ds in created:
+            out_ds.FlushCache()
+        out_ds = None
         created.clear()
-        ds_lab = ds_prob = ds_conf = None
+        ds_lab = ds_prob = ds_conf = None  # closes the files before they are moved
     except BaseException:
         created.clear()
         ds_lab = ds_prob = ds_conf = None

@@ -125,6 +125,7 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
         vrt = gdal.Translate("", classes, options=opts)
         if nd is not None:
             vrt.GetRasterBand(1).SetNoDataValue(nd)
+        vrt._epitome_sources = (classes,)  # a VRT must not outlive its source (GDAL would crash)
         return vrt
 
     tb = target.bounds
@@ -152,6 +153,7 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
     vrt = gdal.Warp("", one_band, options=opts)
     if vrt is None:
         raise EpitomeError("GDAL could not warp the class layer onto the imagery grid.")
+    vrt._epitome_sources = (classes, one_band)  # a VRT must not outlive its sources (GDAL would crash)
     return vrt
 
 

@@ -23,8 +23,12 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+try:
+    import torch
+    import torch.nn.functional as F
+except Exception:  # ImportError or a broken install (OSError). The plugin must load without torch: its UI
+    torch = F = None  # uses LsrParams/FUSION_MODES; algorithms check device.torch_status() before running.
 
 from .errors import Cancelled
 
