@@ -300,12 +300,17 @@ def set_label_style(ds: gdal.Dataset, labels: Sequence[str], colours: Sequence[T
 
 
 def qml_for_labels(labels: Sequence[str], colours: Sequence[Tuple[int, int, int]]) -> str:
-    """A QGIS paletted-renderer style (.qml) for a label raster, written without QGIS."""
+    """A QGIS paletted-renderer style (.qml) for a label raster (codes 1..L), written without QGIS."""
+    return qml_for_palette([(i + 1, c, name) for i, (name, c) in enumerate(zip(labels, colours))])
+
+
+def qml_for_palette(entries_in: Sequence[Tuple[int, Tuple[int, int, int], str]]) -> str:
+    """A paletted-renderer .qml from (value, (r, g, b), label) entries."""
     from xml.sax.saxutils import quoteattr
 
     entries = "\n".join(
         '        <paletteEntry value="{}" color="#{:02x}{:02x}{:02x}" alpha="255" label={}/>'.format(
-            i + 1, c[0], c[1], c[2], quoteattr(name)) for i, (name, c) in enumerate(zip(labels, colours)))
+            int(v), c[0], c[1], c[2], quoteattr(name)) for v, c, name in entries_in)
     return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <qgis version="3.22" styleCategories="AllStyleCategories">
   <pipe>

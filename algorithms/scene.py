@@ -523,6 +523,12 @@ def nlcd_from_truth(truth, block=30, seed=0, noise=0.03):
 
 # ----------------------------------------------------------------------------------------------
 
+def _nlcd_names():
+    from .composition import NLCD_NAMES
+
+    return {k: f"{k} {v}" for k, v in NLCD_NAMES.items()}
+
+
 def _colour_table(gdal, colours):
     ct = gdal.ColorTable()
     ct.SetColorEntry(0, (0, 0, 0, 0))
@@ -531,8 +537,15 @@ def _colour_table(gdal, colours):
     return ct
 
 
-def _write_tif(gdal, path, array, gt, wkt, nodata=None, colours=None, descriptions=None):
+def _write_tif(gdal, path, array, gt, wkt, nodata=None, colours=None, descriptions=None, names=None):
     array = np.asarray(array)
+    if colours is not None and names is not None:
+        # A .qml legend listing only the codes present (GeoTIFF pads colour tables to 256 entries).
+        from .raster import qml_for_palette
+
+        present = sorted(int(v) for v in np.unique(array) if int(v) in colours)
+        with open(os.path.splitext(path)[0] + ".qml", "w", encoding="utf-8") as fh:
+            fh.write(qml_for_palette([(v, colours[v], names.get(v, str(v))) for v in present]))
     if array.ndim == 2:
         array = array[None]
     driver = gdal.GetDriverByName("GTiff")
@@ -594,12 +607,13 @@ def write_scene(folder, size=1024, seed=0, smooth_labels=False, imagery_epsg=269
         }
         _write_tif(gdal, paths["imagery"], scene["imagery"], gt1, wkt,
                    descriptions=["red", "green", "blue", "nir"])
-        _write_tif(gdal, paths["truth"], scene["truth"], gt1, wkt, nodata=0, colours=LABEL_COLOURS)
+        _write_tif(gdal, paths["truth"], scene["truth"], gt1, wkt, nodata=0, colours=LABEL_COLOURS,
+                   names=dict(zip((WATER, FOREST, FIELD, BUILT), LABEL_NAMES)))
 
         block = 30
         classes = nlcd_from_truth(scene["truth"], block=block, seed=seed)
         up = np.repeat(np.repeat(classes, block, axis=0), block, axis=1)[:S, :S]
-        _write_tif(gdal, paths["classes_1m"], up, gt1, wkt, nodata=0, colours=NLCD_COLOURS)
+        _write_tif(gdal, paths["classes_1m"], up, gt1, wkt, nodata=0, colours=NLCD_COLOURS, names=_nlcd_names())
 
         # 30 m grid in the imagery CRS, then reprojected (nearest) to classes_epsg. The source grid
         # gets a margin of two blocks (edge classes repeated) so that the rotated target grid has
@@ -627,7 +641,7 @@ def write_scene(folder, size=1024, seed=0, smooth_labels=False, imagery_epsg=269
                            resampleAlg="near", srcNodata=0, dstNodata=0, outputType=gdal.GDT_Byte)
         arr = warped.GetRasterBand(1).ReadAsArray()
         _write_tif(gdal, paths["classes_30m"], arr, warped.GetGeoTransform(), warped.GetProjection(),
-                   nodata=0, colours=NLCD_COLOURS)
+                   nodata=0, colours=NLCD_COLOURS, names=_nlcd_names())
         warped = None
         mem = None
     finally:

@@ -13,7 +13,9 @@ Steps: (1) posterior p(s | x_t) of every query patch x_t over all windows s, a t
 (2) class embedding Z[s, c] = sum_t [c_t = c] p(s | x_t), spread over each window's K x K pixels
     (box filter) and normalised over pixels: p(m, n | c)            (Eqs. 10-11);
 (3) EM for p(l | m, n) given p(l | c) and the observed p(c)           (Eqs. 7-9);
-(4) optional fusion with each pixel's own coarse-class composition p(l | c(pixel)).
+(4) appearance refinement (noisy-label mixture EM, `appearance_mixture`): each query's label may
+    depart from the class table where its appearance is decisive; 0 iterations = the paper's output;
+(5) optional fusion with each pixel's own coarse-class composition p(l | c(pixel)).
 """
 
 from __future__ import annotations
@@ -37,7 +39,27 @@ FUSION_MODES = ("none", "product", "bayes")
 
 @dataclass
 class LsrParams:
-    """Parameters of self-epitomic LSR (the Processing parameters of the same names)."""
+    """Parameters of self-epitomic LSR (the Processing parameters of the same names).
+
+    Defaults chosen on the 8 real 256 x 256 NAIP / NLCD patches of shared/data/chesapeake-wv (each
+    patch one tile, imagery / 255, NLCD 1 m), mean of query seeds 0-2, accuracy % / mIoU:
+      naive argmax p(l | c)                            85.58 / 0.401
+      paper EM only (appearance_iterations=0)          87.36 / 0.454   worst patch -2.2 points vs naive
+      + appearance refinement, 5 iterations (default)  88.62 / 0.467   no patch below naive
+    fusion 'none' is best there (product 0.7: 88.48 / 0.461, product 1: 88.39 / 0.455; bayes lowers
+    accuracy). Generated scene (algorithms.scene, 512 px, seed 1, four 256 tiles), accuracy / mIoU,
+    detailed truth | hand-drawn (smooth) truth; naive 73.8 / 0.483 | 84.6 / 0.684:
+      appearance_iterations=0          81.6 / 0.597 | 86.4 / 0.708
+      appearance_iterations=1          83.4 / 0.612 | 87.6 / 0.726
+      appearance_iterations=5          81.5 / 0.583 | 81.1 / 0.634
+      appearance_iterations=5, product 83.1 / 0.580 | 86.8 / 0.698
+    i.e. the refinement follows the imagery, so on smooth hand-drawn maps use fusion='product' or
+    appearance_iterations=1 (the conservative setting that beats the paper EM on every benchmark here
+    except real-data mIoU: 88.15 / 0.444).
+    Cost: one extra softmax over the shared logits plus 2 small GEMMs per iteration on a cached
+    [T', S] posterior, T' <= 4 * block_elements / S (all queries on 256 px tiles, a random third on
+    512 px tiles). 256 x 256 tile, 2-core CPU: 0.13 s without, 0.24 s with the default refinement.
+    """
 
     downsample: int = 2
     patch_size: int = 7
@@ -45,10 +67,13 @@ class LsrParams:
     variance: float = 0.01  # Gaussian variance of every epitome pixel, data scaled to [0, 1]
     temperature: Optional[float] = None  # None = K*K (the reference code's self-epitome choice)
     em_iterations: int = 30
-    fusion: str = "bayes"
+    fusion: str = "none"  # benchmark: fusion lowers accuracy on real NAIP/NLCD (see docs)
     fusion_weight: float = 1.0
-    exclude_radius: int = -1
-    em_init: str = "uniform"  # "uniform" (the paper) or "composition" (each pixel's p(l | c))
+    # Appearance refinement (noisy-label mixture EM, see appearance_mixture). 0 iterations = off.
+    appearance_iterations: int = 5
+    appearance_power: float = 3.0  # beta: exponent of the appearance likelihood p(x_t | l)
+    appearance_exclude: Optional[int] = None  # leave-out radius in windows; None = K - 1; < 0 = off
+    table_prior: Optional[float] = 0.1  # Dirichlet strength (x class count) of the tile table; None = fixed
     block_elements: int = 1 << 24  # query block x windows floats held at once (64 MiB fp32)
     seed: int = 0
 
@@ -65,10 +90,22 @@ class LsrParams:
             raise ValueError("EM_ITERATIONS must be at least 1.")
         if self.fusion not in FUSION_MODES:
             raise ValueError(f"FUSION must be one of {', '.join(FUSION_MODES)}.")
+        if self.appearance_iterations < 0:
+            raise ValueError("APPEARANCE_ITERATIONS must be 0 (off) or more.")
+        if self.appearance_power <= 0:
+            raise ValueError("APPEARANCE_POWER must be positive (3 by default).")
+        if self.table_prior is not None and self.table_prior < 0:
+            raise ValueError("TABLE_PRIOR must be non-negative (or None to keep the table fixed).")
 
     @property
     def effective_temperature(self) -> float:
         return float(self.temperature) if self.temperature else float(self.patch_size ** 2)
+
+    @property
+    def effective_appearance_exclude(self) -> int:
+        if self.appearance_exclude is None:
+            return self.patch_size - 1
+        return int(self.appearance_exclude)
 
 
 def _check_cancel(cancel: Optional[Callable[[], bool]]):
@@ -132,8 +169,10 @@ def posterior_logits(queries: torch.Tensor, keys: torch.Tensor, key_half_sqnorm:
 
     (x_t . mu_s - |mu_s|^2 / 2) / (variance * temperature), which equals
     -|x_t - mu_s|^2 / (2 variance temperature) + |x_t|^2 / (2 variance temperature).
+    One fused GEMM (addmm with the window term as bias); +inf in key_half_sqnorm masks a window.
     """
-    return (queries @ keys.t() - key_half_sqnorm[None, :]) / (variance * temperature)
+    scale = 1.0 / (variance * temperature)
+    return torch.addmm((-scale) * key_half_sqnorm[None, :], queries * scale, keys.t())
 
 
 def embed_classes(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.Tensor,
@@ -199,11 +238,12 @@ def lsr_em(p_pos_given_class: torch.Tensor, p_class: torch.Tensor, p_label_given
     else:
         p = init.clone()
     tiny = 1e-30
+    pos_t = p_pos_given_class.t().contiguous()  # [P, Cc], laid out for the [P, Cc] x [Cc, L] product
     for _ in range(iterations):
         _check_cancel(cancel)
         N = p_pos_given_class @ p  # [Cc, L]
         W = p_class[:, None] * p_label_given_class / N.clamp_min(tiny)  # [Cc, L]
-        p = p * (p_pos_given_class.t() @ W)
+        p = p * (pos_t @ W)
         p = p / p.sum(1, keepdim=True).clamp_min(tiny)
     return p
 
@@ -213,6 +253,127 @@ def lsr_objective(p_label_given_pos, p_pos_given_class, p_class, p_label_given_c
     N = p_pos_given_class @ p_label_given_pos
     return float((p_class[:, None] * p_label_given_class * torch.log(N.clamp_min(1e-30))).sum())
 
+
+
+# ----------------------------------------------------------------------------------------------
+# Appearance refinement: noisy-label mixture EM over the self-epitome
+# ----------------------------------------------------------------------------------------------
+
+def excluded_window_index(q_idx: torch.Tensor, win_h: int, win_w: int, radius: int) -> torch.Tensor:
+    """Flat indices [T, (2r+1)^2] of the windows whose top-left corner lies within `radius` (Chebyshev)
+    of each query window q_idx [T] (flat index into the win_h x win_w grid of windows). Offsets falling
+    outside the grid are clamped onto it, i.e. onto windows that are still within the radius."""
+    qy, qx = q_idx // win_w, q_idx % win_w
+    d = torch.arange(-radius, radius + 1, device=q_idx.device)
+    sy = (qy[:, None] + d[None]).clamp(0, win_h - 1)  # [T, 2r+1]
+    sx = (qx[:, None] + d[None]).clamp(0, win_w - 1)
+    return (sy[:, :, None] * win_w + sx[:, None, :]).reshape(q_idx.shape[0], -1)
+
+
+def leave_out_posteriors(queries: torch.Tensor, keys: torch.Tensor, key_valid: torch.Tensor,
+                         variance: float, temperature: float, exclude_index: Optional[torch.Tensor] = None,
+                         block_elements: int = 1 << 24, cancel=None) -> torch.Tensor:
+    """A[t, s] = p(s | x_t) (tempered softmax over valid windows, as in embed_classes) with the windows
+    listed in exclude_index[t] removed: a leave-one-out kernel density, so that a query is explained by
+    the rest of the tile and not by itself and its overlapping neighbours. Returns [T, S] (the caller
+    bounds T so that T * S fits in memory). Rows whose windows are all excluded are zero."""
+    S = keys.shape[0]
+    T = queries.shape[0]
+    half = 0.5 * (keys * keys).sum(1)
+    half = torch.where(key_valid, half, torch.full_like(half, float("inf")))
+    A = torch.empty(T, S, dtype=keys.dtype, device=keys.device)
+    block = max(1, min(T, block_elements // max(S, 1)))
+    for start in range(0, T, block):
+        _check_cancel(cancel)
+        logits = posterior_logits(queries[start:start + block], keys, half, variance, temperature)
+        if exclude_index is not None:
+            logits.scatter_(1, exclude_index[start:start + block], float("-inf"))
+        A[start:start + block] = torch.nan_to_num(torch.softmax(logits, dim=1), nan=0.0)
+    return A
+
+
+def embed_classes_with_posteriors(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.Tensor,
+                                  key_valid: torch.Tensor, n_classes: int, variance: float, temperature: float,
+                                  n_keep: int, exclude_index: Optional[torch.Tensor] = None,
+                                  block_elements: int = 1 << 24, cancel=None, progress=None):
+    """embed_classes and leave_out_posteriors in one pass, sharing the logits (the expensive GEMM).
+
+    Returns (Z [S, n_classes] exactly as embed_classes, A [n_keep, S] exactly as leave_out_posteriors
+    for the first n_keep queries, with exclude_index [n_keep, E])."""
+    S = keys.shape[0]
+    T = queries.shape[0]
+    half = 0.5 * (keys * keys).sum(1)
+    half = torch.where(key_valid, half, torch.full_like(half, float("inf")))
+    Z = torch.zeros(S, n_classes, dtype=keys.dtype, device=keys.device)
+    A = torch.empty(n_keep, S, dtype=keys.dtype, device=keys.device)
+    block = max(1, min(T, block_elements // max(S, 1)))
+    for start in range(0, T, block):
+        _check_cancel(cancel)
+        stop = min(T, start + block)
+        logits = posterior_logits(queries[start:stop], keys, half, variance, temperature)
+        post = torch.softmax(logits, dim=1)
+        Z += (F.one_hot(query_class[start:stop], n_classes).to(keys.dtype).t() @ post).t()
+        if start < n_keep:
+            kept = min(stop, n_keep) - start
+            lg = logits[:kept]
+            if exclude_index is not None:
+                lg.scatter_(1, exclude_index[start:start + kept], float("-inf"))
+            A[start:start + kept] = torch.nan_to_num(torch.softmax(lg, dim=1), nan=0.0)
+        if progress is not None:
+            progress(min(1.0, stop / T))
+    return Z, A
+
+
+def window_label_init(p_label_w: torch.Tensor, key_valid: torch.Tensor, k: int) -> torch.Tensor:
+    """Initial p(s | l) from a per-pixel label map p_label_w [L, h, w]: the window label is the box mean
+    of p(l | m, n) over the window's K x K pixels, p(s | l) is that column normalised over valid s."""
+    L = p_label_w.shape[0]
+    G = F.avg_pool2d(p_label_w[None], k, stride=1)[0].reshape(L, -1).t() * key_valid[:, None]
+    return G / G.sum(0, keepdim=True).clamp_min(1e-30)
+
+
+def appearance_mixture(A: torch.Tensor, query_class: torch.Tensor, p_window_given_label: torch.Tensor,
+                       p_label_given_class: torch.Tensor, iterations: int = 5, power: float = 3.0,
+                       table_prior: Optional[float] = 0.1, cancel=None):
+    """Noisy-label mixture EM in which appearance can override the class table.
+
+    Generative model of query t (centre class c_t):  l_t ~ pi_{c_t}(l),  s_t ~ p(s | l_t),
+    x_t ~ N(mu_s, variance * temperature). With A[t, s] = p(s | x_t) under the uniform window prior
+    (leave-one-out, see leave_out_posteriors), the label likelihood is, up to a per-query constant,
+        lik[t, l] = p(x_t | l) ~ sum_s A[t, s] p(s | l)            (a kernel density of label l's windows)
+    E:  r[t, l]  ∝ pi_{c_t}(l) * lik[t, l]^beta                      (beta = power; beta = 1 is plain EM,
+                                                                       beta > 1 sharpens the tempered kernel)
+        q_t(l, s) = r[t, l] * A[t, s] p(s | l) / lik[t, l]
+    M:  p(s | l) ∝ sum_t q_t(l, s) = p(s | l) * sum_t A[t, s] r[t, l] / lik[t, l]
+        pi_c(l)   = (kappa n_c p(l | c) + sum_{t: c_t = c} r[t, l]) / ((1 + kappa) n_c)
+                    (MAP under a Dirichlet prior centred on the table with strength kappa n_c;
+                     kappa = table_prior, None keeps pi = the table)
+    A [T, S]; query_class [T] long; p_window_given_label [S, L] (columns sum to 1);
+    p_label_given_class [Cc, L]. Returns (p(s | l) [S, L], pi [Cc, L], rho [L]) with
+    rho(l) = mean_t r[t, l] the label proportions of the queries (for p(l | s) ∝ p(s | l) rho(l)).
+    Cost per iteration: two [T, S] x [S or T, L] products.
+    """
+    P = p_window_given_label.clone()
+    Cc, L = p_label_given_class.shape
+    onehot = F.one_hot(query_class, Cc).to(A.dtype)  # [T, Cc]
+    n_c = onehot.sum(0)[:, None]
+    table = p_label_given_class.clone()
+    tiny = 1e-30
+    r = None
+    for _ in range(max(1, iterations)):
+        _check_cancel(cancel)
+        lik = A @ P  # [T, L]
+        log_r = torch.log(table[query_class].clamp_min(tiny)) + power * torch.log(lik.clamp_min(tiny))
+        r = torch.softmax(log_r, dim=1)
+        P = P * ((r / lik.clamp_min(tiny)).t() @ A).t()  # = A^T (r / lik), the faster way round
+        P = P / P.sum(0, keepdim=True).clamp_min(tiny)
+        if table_prior is not None:
+            sums = onehot.t() @ r  # [Cc, L]
+            kn = table_prior * n_c
+            table = torch.where(n_c > 0, (kn * p_label_given_class + sums) / (kn + n_c).clamp_min(tiny),
+                                p_label_given_class)
+    rho = r.mean(0)
+    return P, table, rho
 
 # ----------------------------------------------------------------------------------------------
 # Fusion with the pixel's own coarse class
@@ -313,27 +474,40 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
         if progress is not None:
             progress(0.8 * v)
 
-    exclude = None
-    if params.exclude_radius >= 0:
-        qy, qx = q_idx // win_w, q_idx % win_w
-        sy = torch.arange(win_h, device=dev).repeat_interleave(win_w)
-        sx = torch.arange(win_w, device=dev).repeat(win_h)
-        rr = params.exclude_radius
-        def exclude(a, b):
-            return ((qy[a:b, None] - sy[None]).abs() <= rr) & ((qx[a:b, None] - sx[None]).abs() <= rr)
-    Z = embed_classes(queries, q_class, keys, key_valid, Cc, params.variance,
-                      params.effective_temperature, params.block_elements, cancel, emb_progress, exclude)
+    A = None
+    if params.appearance_iterations > 0:
+        # The appearance refinement keeps the leave-one-out posteriors of at most 4 * block_elements
+        # query x window pairs: the queries are in random order, so on large tiles the first n_mix of
+        # them are a random subset. Its logits are shared with the class embedding (one GEMM).
+        n_mix = max(1, min(q_idx.numel(), (4 * params.block_elements) // max(keys.shape[0], 1)))
+        radius = params.effective_appearance_exclude
+        ex = excluded_window_index(q_idx[:n_mix], win_h, win_w, radius) if radius >= 0 else None
+        Z, A = embed_classes_with_posteriors(queries, q_class, keys, key_valid, Cc, params.variance,
+                                             params.effective_temperature, n_mix, ex,
+                                             params.block_elements, cancel, emb_progress)
+    else:
+        Z = embed_classes(queries, q_class, keys, key_valid, Cc, params.variance,
+                          params.effective_temperature, params.block_elements, cancel, emb_progress)
     spread = spread_over_windows(Z, win_h, win_w, k) * valid_w  # [Cc, h, w]
     mass = spread.reshape(Cc, -1).sum(1)
     present = mass > 0
     p_pos = spread.reshape(Cc, -1)[present] / mass[present, None]
     pc = p_class[present]
     pc = pc / pc.sum().clamp_min(1e-30)
-    init = None
-    if params.em_init == "composition":
-        init = composition[class_w.clamp_min(0)].reshape(-1, L).clone()
-    p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, init=init, cancel=cancel)
+    p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel)
     p_em_w = p_em_w.t().reshape(L, h, w)
+
+    if A is not None:
+        P0 = window_label_init(p_em_w * valid_w, key_valid, k)
+        P, _, rho = appearance_mixture(A, q_class[:A.shape[0]], P0, composition, params.appearance_iterations,
+                                       params.appearance_power, params.table_prior, cancel)
+        del A
+        # p(l | m, n) ∝ sum over windows s covering (m, n) of p(s | l) rho(l).
+        joint = spread_over_windows(P * rho[None], win_h, win_w, k) * valid_w  # [L, h, w]
+        tot = joint.sum(0, keepdim=True)
+        reached = tot[0] > 1e-20
+        p_em_w = torch.where(reached[None], joint / tot.clamp_min(1e-30), p_em_w)
+
     # Working pixels that no window reached (invalid) carry no information: use the label prior.
     p_em_w = torch.where(valid_w[None], p_em_w, label_prior[:, None, None].expand(L, h, w))
     p_em = upsample_probs(p_em_w, (H, W))

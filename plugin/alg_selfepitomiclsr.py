@@ -107,6 +107,13 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
                                          QgsProcessingParameterNumber.Integer, d.em_iterations, minValue=1,
                                          maxValue=1000),
             "Iterations of the label super-resolution EM (Eqs. 7-9).", advanced=True)
+        add(QgsProcessingParameterNumber("APPEARANCE_ITERATIONS", self.tr("Appearance refinement iterations"),
+                                         QgsProcessingParameterNumber.Integer, d.appearance_iterations, minValue=0,
+                                         maxValue=100),
+            "Iterations of a noisy-label mixture EM run after the LSR EM, in which a patch's label may depart from "
+            "its class's composition where its appearance (a leave-one-out density over the tile's windows) is "
+            "decisive. 0 = the paper's output. Helps where the coarse map is outdated; costs about 30% more "
+            "time.", advanced=True)
         add(QgsProcessingParameterEnum("FUSION", self.tr("Fuse with each pixel's own coarse class"),
                                        options=[self.tr(FUSION_TITLES[m]) for m in FUSION_MODES],
                                        defaultValue=FUSION_MODES.index(d.fusion)),
@@ -185,6 +192,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             samples=self.parameterAsDouble(parameters, "SAMPLES", context),
             variance=self.parameterAsDouble(parameters, "VARIANCE", context),
             em_iterations=self.parameterAsInt(parameters, "EM_ITERATIONS", context),
+            appearance_iterations=self.parameterAsInt(parameters, "APPEARANCE_ITERATIONS", context),
             fusion=FUSION_MODES[self.parameterAsEnum(parameters, "FUSION", context)],
             fusion_weight=self.parameterAsDouble(parameters, "FUSION_WEIGHT", context),
             seed=self.parameterAsInt(parameters, "SEED", context),

@@ -9,7 +9,8 @@ from qgis.PyQt.QtWidgets import QAction, QMessageBox
 
 from .deps import add_dependency_folders
 
-ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icons", "epitome.svg")
+ICONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icons")
+ICON = os.path.join(ICONS, "epitome.svg")
 MENU = "&Epitome"
 
 
@@ -37,15 +38,15 @@ class EpitomePlugin:
         if self.iface is None:
             return
         items = [
-            (tr("Self-epitomic label super-resolution…"), "epitome:selfepitomiclsr"),
-            (tr("Evaluate a label map…"), "epitome:evaluate"),
+            (tr("Self-epitomic label super-resolution…"), "epitome:selfepitomiclsr", "lsr.svg"),
+            (tr("Evaluate a label map…"), "epitome:evaluate", "evaluate.svg"),
         ]
-        for text, alg_id in items:
-            act = QAction(QIcon(ICON), text, self.iface.mainWindow())
+        for text, alg_id, icon in items:
+            act = QAction(QIcon(os.path.join(ICONS, icon)), text, self.iface.mainWindow())
             act.triggered.connect(lambda _=False, a=alg_id: self._open(a))
             self.iface.addPluginToRasterMenu(MENU, act)
             self.actions.append(act)
-        about = QAction(tr("About Epitome"), self.iface.mainWindow())
+        about = QAction(QIcon(ICON), tr("About Epitome"), self.iface.mainWindow())
         about.triggered.connect(self._about)
         self.iface.addPluginToRasterMenu(MENU, about)
         self.actions.append(about)

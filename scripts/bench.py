@@ -60,7 +60,7 @@ def fmt_scores(sc, names):
     return f"{100 * sc['overall_accuracy']:.2f}% | {sc['mean_iou']:.3f} | {iou}"
 
 
-def shared_patches(tmp, params, lines):
+def shared_patches(tmp, params, lines, figure_path=None):
     if not os.path.isdir(SHARED):
         lines.append(f"Shared patches not found at {SHARED}: section skipped.\n")
         return None
@@ -84,6 +84,26 @@ def shared_patches(tmp, params, lines):
             per_patch_rows.append((which, pid, 100 * (lab[m] == truth[m]).mean(), 100 * (b[m] == truth[m]).mean()))
         sm, sb = scores(acc_m.matrix), scores(acc_b.matrix)
         lines.append(f"| NLCD {which[5:]} | naive argmax p(label\\|class) | {fmt_scores(sb, names)} |")
+        if which == "nlcd_30m" and figure_path:
+            sys.path.insert(0, os.path.join(ROOT, "scripts"))
+            from demo import figure
+
+            pid = 0
+            img = os.path.join(SHARED, f"wv-train-{pid}_naip.tif")
+            cls = os.path.join(SHARED, f"wv-train-{pid}_nlcd_30m.tif")
+            truth_p = os.path.join(SHARED, f"wv-train-{pid}_truth.tif")
+            lab, _ = run(img, cls, tmp, params, name="fig")
+            b = baseline(cls, img)
+            bpath = os.path.join(tmp, "fig_base.tif")
+            ds = R.create_output(bpath, R.grid_of(gdal.Open(img)), 1, gdal.GDT_Byte, nodata=0)
+            ds.GetRasterBand(1).WriteArray(b)
+            ds = None
+            t = gdal.Open(truth_p).ReadAsArray()
+            m = t > 0
+            figure({"imagery": img, "classes": cls, "baseline": bpath, "result": os.path.join(tmp, "fig.tif"),
+                    "truth": truth_p}, figure_path,
+                   f"Real NAIP 2014 patch wv-train-{pid} (256 x 256 m): Epitome {100 * (lab[m] == t[m]).mean():.1f}%, "
+                   f"naive {100 * (b[m] == t[m]).mean():.1f}%", classes_title="NLCD 2011, 30 m, EPSG:5070")
         lines.append(f"| NLCD {which[5:]} | Epitome (defaults) | {fmt_scores(sm, names)} |")
         out[which] = (sm, sb, secs)
     lines.append("")
@@ -226,7 +246,7 @@ def main():
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         lines.append("## 1. Real patches (Chesapeake, West Virginia; 8 x 256 x 256 px at 1 m)\n")
-        shared_patches(tmp, LsrParams(), lines)
+        shared_patches(tmp, LsrParams(), lines, figure_path=os.path.join(ROOT, "docs", "real_patch.png"))
         lines.append("## 2. Generated scenes (1024 x 1024 px, 30 m classes in EPSG:5070), FUSION modes\n")
         scenes(tmp, lines)
         if not a.quick:

@@ -50,7 +50,8 @@ def naive_baseline(classes_path, imagery_path, out_path):
     return lab
 
 
-def figure(paths, png, title):
+def figure(paths, png, title, classes_title="Coarse classes (NLCD-like, 30 m, EPSG:5070)"):
+    """imagery | coarse classes | naive baseline | Epitome | truth, with a legend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,7 +80,7 @@ def figure(paths, png, title):
     for i, c in enumerate(u):
         lut[c] = i + 1
     ccmap = ListedColormap(["white"] + [nlcd_cols.get(c, "#888888") for c in u])
-    panels = [("Imagery (RGB)", rgb, None), ("Coarse classes (NLCD-like, 30 m, EPSG:5070)", lut[codes], ccmap),
+    panels = [("Imagery (RGB)", rgb, None), (classes_title, lut[codes], ccmap),
               ("Naive baseline: argmax p(label | class)", gdal.Open(paths["baseline"]).ReadAsArray(), cmap),
               ("Epitome self-epitomic LSR", gdal.Open(paths["result"]).ReadAsArray(), cmap),
               ("Truth", gdal.Open(paths["truth"]).ReadAsArray(), cmap)]

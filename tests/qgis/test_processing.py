@@ -18,7 +18,7 @@ from qgis_scenes import (
 LSR = "epitome:selfepitomiclsr"
 EVAL = "epitome:evaluate"
 LSR_PARAMS = ["IMAGERY", "BANDS", "CLASSES", "COMPOSITION", "TILE_SIZE", "DOWNSAMPLE", "PATCH_SIZE", "SAMPLES",
-              "VARIANCE", "EM_ITERATIONS", "FUSION", "FUSION_WEIGHT", "UNKNOWN_AS_NODATA", "DEVICE", "SEED",
+              "VARIANCE", "EM_ITERATIONS", "APPEARANCE_ITERATIONS", "FUSION", "FUSION_WEIGHT", "UNKNOWN_AS_NODATA", "DEVICE", "SEED",
               "OUTPUT", "PROBABILITIES", "CONFIDENCE"]
 
 

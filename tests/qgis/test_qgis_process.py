@@ -64,7 +64,7 @@ def test_help_shows_parameters(qp):
     p = qp("help", "epitome:selfepitomiclsr")
     assert p.returncode == 0, p.stderr
     for name in ("IMAGERY", "BANDS", "CLASSES", "COMPOSITION", "TILE_SIZE", "DOWNSAMPLE", "PATCH_SIZE", "SAMPLES",
-                 "VARIANCE", "EM_ITERATIONS", "FUSION", "FUSION_WEIGHT", "UNKNOWN_AS_NODATA", "DEVICE", "SEED",
+                 "VARIANCE", "EM_ITERATIONS", "APPEARANCE_ITERATIONS", "FUSION", "FUSION_WEIGHT", "UNKNOWN_AS_NODATA", "DEVICE", "SEED",
                  "OUTPUT", "PROBABILITIES", "CONFIDENCE"):
         assert f"\n{name}: " in p.stdout, f"{name} missing from help"
     assert "self-epitomic" in p.stdout.lower()
