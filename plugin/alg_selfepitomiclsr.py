@@ -108,8 +108,8 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
                                          maxValue=1000),
             "Iterations of the label super-resolution EM (Eqs. 7-9).", advanced=True)
         add(QgsProcessingParameterNumber("APPEARANCE_ITERATIONS", self.tr("Appearance refinement iterations"),
-                                         QgsProcessingParameterNumber.Integer, d.appearance_iterations, minValue=0,
-                                         maxValue=100),
+                                         QgsProcessingParameterNumber.Integer, d.appearance_iterations,
+                                         optional=True, minValue=0, maxValue=100),
             "Iterations of a noisy-label mixture EM run after the LSR EM, in which a patch's label may depart from "
             "its class's composition where its appearance (a leave-one-out density over the tile's windows) is "
             "decisive. 0 = the paper's output. Helps where the coarse map is outdated; costs about 30% more "
@@ -148,6 +148,12 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("SECONDS", self.tr("Processing time (s)")))
         self.addOutput(QgsProcessingOutputString("LABEL_COUNTS", self.tr("Pixels per label (JSON)")))
         self.addOutput(QgsProcessingOutputString("DEVICE_USED", self.tr("Device used")))
+
+    def _int_or_default(self, parameters, name, context, default):
+        """Optional parameters added after 0.1 keep models saved without them valid."""
+        if parameters.get(name) in (None, ""):
+            return default
+        return self.parameterAsInt(parameters, name, context)
 
     def canExecute(self):  # noqa: N802
         from ..algorithms.device import torch_status
@@ -192,7 +198,8 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             samples=self.parameterAsDouble(parameters, "SAMPLES", context),
             variance=self.parameterAsDouble(parameters, "VARIANCE", context),
             em_iterations=self.parameterAsInt(parameters, "EM_ITERATIONS", context),
-            appearance_iterations=self.parameterAsInt(parameters, "APPEARANCE_ITERATIONS", context),
+            appearance_iterations=self._int_or_default(parameters, "APPEARANCE_ITERATIONS", context,
+                                                       DEFAULTS.appearance_iterations),
             fusion=FUSION_MODES[self.parameterAsEnum(parameters, "FUSION", context)],
             fusion_weight=self.parameterAsDouble(parameters, "FUSION_WEIGHT", context),
             seed=self.parameterAsInt(parameters, "SEED", context),
