@@ -41,24 +41,20 @@ FUSION_MODES = ("none", "product", "bayes")
 class LsrParams:
     """Parameters of self-epitomic LSR (the Processing parameters of the same names).
 
-    Defaults chosen on the 8 real 256 x 256 NAIP / NLCD patches of shared/data/chesapeake-wv (each
-    patch one tile, imagery / 255, NLCD 1 m), mean of query seeds 0-2, accuracy % / mIoU:
-      naive argmax p(l | c)                            85.58 / 0.401
-      paper EM only (appearance_iterations=0)          87.36 / 0.454   worst patch -2.2 points vs naive
-      + appearance refinement, 5 iterations (default)  88.62 / 0.467   no patch below naive
-    fusion 'none' is best there (product 0.7: 88.48 / 0.461, product 1: 88.39 / 0.455; bayes lowers
-    accuracy). Generated scene (algorithms.scene, 512 px, seed 1, four 256 tiles), accuracy / mIoU,
-    detailed truth | hand-drawn (smooth) truth; naive 73.8 / 0.483 | 84.6 / 0.684:
-      appearance_iterations=0          81.6 / 0.597 | 86.4 / 0.708
-      appearance_iterations=1          83.4 / 0.612 | 87.6 / 0.726
-      appearance_iterations=5          81.5 / 0.583 | 81.1 / 0.634
-      appearance_iterations=5, product 83.1 / 0.580 | 86.8 / 0.698
-    i.e. the refinement follows the imagery, so on smooth hand-drawn maps use fusion='product' or
-    appearance_iterations=1 (the conservative setting that beats the paper EM on every benchmark here
-    except real-data mIoU: 88.15 / 0.444).
-    Cost: one extra softmax over the shared logits plus 2 small GEMMs per iteration on a cached
-    [T', S] posterior, T' <= 4 * block_elements / S (all queries on 256 px tiles, a random third on
-    512 px tiles). 256 x 256 tile, 2-core CPU: 0.13 s without, 0.24 s with the default refinement.
+    Defaults chosen by the `make bench --grid` table (docs/BENCHMARKS.md, section 5): the real NAIP /
+    NLCD 30 m patches of shared/data/chesapeake-wv and four generated 1024 px scenes (two with detailed
+    labels, two with hand-drawn smooth labels). accuracy % (real also mIoU and the worst patch against
+    the naive baseline argmax p(l | c)):
+                                        real                 detailed 0/1   smooth 0/1
+      naive                             86.41 / 0.403        78.0 / 78.3    90.1 / 90.2
+      paper EM (appearance 0, no fusion) 87.20 / 0.441 / -0.9 85.2 / 84.0    86.6 / 87.2
+      appearance 1, no fusion           88.20 / 0.439 / +0.0 86.5 / 85.4    87.2 / 88.9
+      appearance 1, product 0.5 (default) 87.79 / 0.423 / -0.4 86.4 / 84.7  91.1 / 91.2
+      appearance 5, no fusion           88.66 / 0.464 / +0.0 83.2 / 83.3    81.6 / 86.2
+    Without fusion, self-similarity loses up to 2.9 points to plain upsampling on smooth hand-drawn
+    maps; the product fusion with weight 0.5 is the only setting that never falls more than 1 point
+    below the naive baseline on any real patch or scene, for 0.4 points of real-patch accuracy.
+    Five refinement iterations fit the real patches best but lose 2-6 points on the generated scenes.
     """
 
     downsample: int = 2
@@ -67,10 +63,10 @@ class LsrParams:
     variance: float = 0.01  # Gaussian variance of every epitome pixel, data scaled to [0, 1]
     temperature: Optional[float] = None  # None = K*K (the reference code's self-epitome choice)
     em_iterations: int = 30
-    fusion: str = "none"  # benchmark: fusion lowers accuracy on real NAIP/NLCD (see docs)
-    fusion_weight: float = 1.0
+    fusion: str = "product"  # see the table above
+    fusion_weight: float = 0.5
     # Appearance refinement (noisy-label mixture EM, see appearance_mixture). 0 iterations = off.
-    appearance_iterations: int = 5
+    appearance_iterations: int = 1  # chosen by `make bench` grid (docs/BENCHMARKS.md section 5)
     appearance_power: float = 3.0  # beta: exponent of the appearance likelihood p(x_t | l)
     appearance_exclude: Optional[int] = None  # leave-out radius in windows; None = K - 1; < 0 = off
     table_prior: Optional[float] = 0.1  # Dirichlet strength (x class count) of the tile table; None = fixed

@@ -164,6 +164,62 @@ def speed(tmp, lines, size=2048):
     return res
 
 
+GRID = [dict(appearance_iterations=0), dict(appearance_iterations=0, fusion="product", fusion_weight=0.5),
+        dict(appearance_iterations=0, fusion="product"), dict(appearance_iterations=0, fusion="bayes", fusion_weight=0.5),
+        dict(appearance_iterations=1), dict(appearance_iterations=1, fusion="product", fusion_weight=0.5),
+        dict(appearance_iterations=5), dict(appearance_iterations=5, fusion="product"),
+        dict(appearance_iterations=2, fusion="product", fusion_weight=0.5)]
+
+
+def defaults_grid(tmp, lines):
+    """APPEARANCE_ITERATIONS x FUSION on the real patches (NLCD 30 m) and four generated scenes."""
+    from algorithms.scene import write_scene
+
+    scenes_ = []
+    for seed in (0, 1):
+        for smooth in (False, True):
+            sc = write_scene(os.path.join(tmp, f"grid-{seed}-{int(smooth)}"), size=1024, seed=seed, smooth_labels=smooth)
+            scenes_.append((f"{'smooth' if smooth else 'detailed'} {seed}", sc))
+    head = "| setting | real: acc / mIoU / worst patch vs naive | " + " | ".join(n for n, _ in scenes_) + " |"
+    lines.append(head + "\n|---|---|" + "---|" * len(scenes_))
+    row = ["naive"]
+    acc = ConfusionAccumulator(4)
+    for pid in range(8) if os.path.isdir(SHARED) else []:
+        img = os.path.join(SHARED, f"wv-train-{pid}_naip.tif")
+        acc.add(baseline(os.path.join(SHARED, f"wv-train-{pid}_nlcd_30m.tif"), img),
+                gdal.Open(os.path.join(SHARED, f"wv-train-{pid}_truth.tif")).ReadAsArray())
+    s0 = scores(acc.matrix)
+    row.append(f"{100 * s0['overall_accuracy']:.2f} / {s0['mean_iou']:.3f}")
+    for _, sc in scenes_:
+        s = scores(confusion_matrix(baseline(sc["classes_30m"], sc["imagery"]),
+                                    gdal.Open(sc["truth"]).ReadAsArray(), 4))
+        row.append(f"{100 * s['overall_accuracy']:.1f} / {s['mean_iou']:.3f}")
+    lines.append("| " + " | ".join(row) + " |")
+    for kw in GRID:
+        prm = LsrParams(**kw)
+        acc = ConfusionAccumulator(4)
+        worst = np.inf
+        for pid in range(8) if os.path.isdir(SHARED) else []:
+            img = os.path.join(SHARED, f"wv-train-{pid}_naip.tif")
+            cls = os.path.join(SHARED, f"wv-train-{pid}_nlcd_30m.tif")
+            t = gdal.Open(os.path.join(SHARED, f"wv-train-{pid}_truth.tif")).ReadAsArray()
+            lab, _ = run(img, cls, tmp, prm)
+            b = baseline(cls, img)
+            acc.add(lab, t)
+            m = t > 0
+            worst = min(worst, 100 * ((lab[m] == t[m]).mean() - (b[m] == t[m]).mean()))
+        s = scores(acc.matrix)
+        row = [", ".join(f"{k}={v}" for k, v in kw.items()),
+               f"{100 * s['overall_accuracy']:.2f} / {s['mean_iou']:.3f} / {worst:+.1f}"]
+        for _, sc in scenes_:
+            lab, _ = run(sc["imagery"], sc["classes_30m"], tmp, prm)
+            s = scores(confusion_matrix(lab, gdal.Open(sc["truth"]).ReadAsArray(), 4))
+            row.append(f"{100 * s['overall_accuracy']:.1f} / {s['mean_iou']:.3f}")
+        lines.append("| " + " | ".join(row) + " |")
+        print(lines[-1], flush=True)
+    lines.append("")
+
+
 MEM_CHILD = r"""
 import json, os, resource, sys, time
 sys.path.insert(0, {root!r}); sys.path.append({deps!r})
@@ -234,6 +290,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
     ap.add_argument("--quick", action="store_true", help="skip the speed sweep and the memory run")
+    ap.add_argument("--grid", action="store_true", help="also run the APPEARANCE_ITERATIONS x FUSION grid (slow)")
     a = ap.parse_args()
     import torch
 
@@ -254,6 +311,10 @@ def main():
             speed(tmp, lines)
             lines.append("## 4. Peak memory: large raster against small\n")
             memory(tmp, lines)
+    if a.grid:
+        with tempfile.TemporaryDirectory() as tmp:
+            lines.append("## 5. Choosing the defaults: APPEARANCE_ITERATIONS x FUSION (TILE_SIZE 512)\n")
+            defaults_grid(tmp, lines)
     lines.append(f"Total benchmark time {time.time() - t0:.0f} s.\n")
     text = "\n".join(lines)
     os.makedirs(os.path.dirname(a.out), exist_ok=True)

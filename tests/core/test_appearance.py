@@ -94,8 +94,8 @@ def test_appearance_overrides_a_wrong_table_where_appearance_is_decisive():
     valid = torch.ones(size, size, dtype=torch.bool)
     args = (torch.from_numpy(img), valid, torch.from_numpy(cls), comp)
     strip = (slice(None), slice(12, 32))
-    off = self_epitomic_lsr_tile(*args, LsrParams(samples=0.3, appearance_iterations=0))
-    on = self_epitomic_lsr_tile(*args, LsrParams(samples=0.3))
+    off = self_epitomic_lsr_tile(*args, LsrParams(samples=0.3, appearance_iterations=0, fusion="none"))
+    on = self_epitomic_lsr_tile(*args, LsrParams(samples=0.3, appearance_iterations=5, fusion="none"))
     # measured: 0.40 of the strip without the refinement, about 0.6-0.7 with it
     assert (on.probs.argmax(0)[strip] == 1).float().mean() > (off.probs.argmax(0)[strip] == 1).float().mean() + 0.1
     assert (on.probs.argmax(0)[:, 2:10] == 0).float().mean() > 0.95
