@@ -10,7 +10,7 @@ import csv
 import io
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -67,9 +67,6 @@ class Composition:
     @property
     def n_labels(self) -> int:
         return len(self.labels)
-
-    def index_lut(self, missing: Sequence[int] = ()) -> Dict[int, int]:
-        return {c: i for i, c in enumerate(self.class_codes)}
 
     def class_index(self, codes: np.ndarray, nodata_codes: Sequence[int] = (), unknown_as_nodata=False) -> np.ndarray:
         """Map class codes to row indices; -1 for nodata. Unknown codes raise unless asked otherwise."""

@@ -164,8 +164,7 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
                 t0 = time.time()
                 image, valid = R.read_imagery(img, bands, scaling, t.x, t.y, t.w, t.h)
                 codes = aligned.GetRasterBand(1).ReadAsArray(t.x, t.y, t.w, t.h)
-                codes = np.where(codes == R.CLASS_NODATA, nodata_codes[0] if nodata_codes else -999999, codes)
-                cidx = comp.class_index(codes, nodata_codes=list(nodata_codes) + [-999999],
+                cidx = comp.class_index(codes, nodata_codes=list(nodata_codes) + [R.CLASS_NODATA],
                                         unknown_as_nodata=True)
                 seed = int(params.seed) * 1000003 + r * 7919 + t.col
                 while True:

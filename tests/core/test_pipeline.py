@@ -135,3 +135,43 @@ def test_non_overlapping_layers_error_names_extents(tmp_path):
     msg = str(e.value)
     assert "do not overlap" in msg and "500000.00" in msg and "900000.00" in msg
     assert not os.path.exists(tmp_path / "o.tif")
+
+
+def test_out_of_memory_retries_with_smaller_blocks(tmp_path, monkeypatch):
+    """An out-of-memory error makes the pipeline retry the tile with 4x smaller blocks and warn;
+    the output equals an undisturbed run (blocking does not change the math)."""
+    img, cls = scene(tmp_path)
+    real = se.self_epitomic_lsr_tile
+    seen = []
+
+    def flaky(image, valid, class_index, composition, params, seed=0, cancel=None, progress=None):
+        seen.append(params.block_elements)
+        if len(seen) == 1:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(image, valid, class_index, composition, params, seed=seed, cancel=cancel, progress=progress)
+
+    ref = tmp_path / "ref.tif"
+    run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(ref)), tile_size=256,
+                                 params=se.LsrParams()))
+    monkeypatch.setattr(se, "self_epitomic_lsr_tile", flaky)
+    fb = Recorder()
+    out = tmp_path / "oom.tif"
+    run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(out)), tile_size=256,
+                                 params=se.LsrParams()), fb)
+    assert seen[1] == seen[0] // 4
+    assert any("Out of memory" in w for w in fb.warns)
+    a, b = gdal.Open(str(ref)).ReadAsArray(), gdal.Open(str(out)).ReadAsArray()
+    assert (a == b).mean() > 0.999  # only fp32 summation order differs between block sizes
+
+
+def test_other_errors_are_not_mistaken_for_out_of_memory(tmp_path, monkeypatch):
+    img, cls = scene(tmp_path)
+
+    def broken(*a, **k):
+        raise RuntimeError("shape mismatch")
+
+    monkeypatch.setattr(se, "self_epitomic_lsr_tile", broken)
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(tmp_path / "o.tif")),
+                                     params=se.LsrParams()))
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".o.tif") or f == "o.tif"]
