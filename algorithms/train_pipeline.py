@@ -83,6 +83,10 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
         if init_model.size != p.size or init_model.count != p.count:
             fb.warn(f"INIT has {init_model.count} epitome(s) of {init_model.size} px: SIZE and COUNT follow it.")
             p.size, p.count = init_model.size, init_model.count
+            try:
+                p.validate()
+            except ValueError as e:
+                raise EpitomeError(f"With INIT (epitome size {init_model.size}): {e}")
     sampler = RasterPatchSampler(job.imagery, job.bands or (init_model.bands if init_model else ()), job.extent,
                                  job.guide, job.guide_labels, scaling, device, patch_max=p.patch_max)
     if init_model is not None and len(sampler.bands) != init_model.n_bands:

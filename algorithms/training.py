@@ -33,6 +33,11 @@ from .errors import Cancelled, EpitomeError
 from .likelihood import patch_log_likelihood
 
 
+def _no_grad(fn):
+    """torch.no_grad() as a decorator that also works (as a no-op) when torch is missing at import."""
+    return torch.no_grad()(fn) if torch is not None else fn
+
+
 @dataclass
 class TrainParams:
     size: int = 256  # N: epitome side (FFT-friendly: 256, 300, 384, 400, 480, 500, 512)
@@ -156,7 +161,7 @@ class EpitomeMixture:
         var = self.var()
         return torch.stack([patch_log_likelihood(x, self.mu[e], var[e], backend) for e in range(self.mu.shape[0])], 1)
 
-    @torch.no_grad()
+    @_no_grad
     def constrain(self, p: TrainParams):
         self.log_var.clamp_(math.log(p.var_min), math.log(p.var_max))
         self.mu.clamp_(-0.5, 1.5)
@@ -190,7 +195,7 @@ class Adam:
         for t in self.params:
             t.grad = None
 
-    @torch.no_grad()
+    @_no_grad
     def step(self):
         self.t += 1
         c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t

@@ -40,6 +40,7 @@ class EpitomePlugin:
         items = [
             (tr("Self-epitomic label super-resolution…"), "epitome:selfepitomiclsr", "lsr.svg"),
             (tr("Evaluate a label map…"), "epitome:evaluate", "evaluate.svg"),
+            (tr("Train epitomes…"), "epitome:trainepitome", "train.svg"),
         ]
         for text, alg_id, icon in items:
             act = QAction(QIcon(os.path.join(ICONS, icon)), text, self.iface.mainWindow())

@@ -7,6 +7,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .alg_evaluate import EvaluateAlgorithm
 from .alg_selfepitomiclsr import SelfEpitomicLsrAlgorithm
+from .alg_trainepitome import TrainEpitomeAlgorithm
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icons", "epitome.svg")
 
@@ -30,5 +31,5 @@ class EpitomeProvider(QgsProcessingProvider):
         return ICON
 
     def loadAlgorithms(self):  # noqa: N802
-        for alg in (SelfEpitomicLsrAlgorithm(), EvaluateAlgorithm()):
+        for alg in (SelfEpitomicLsrAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm()):
             self.addAlgorithm(alg)

@@ -1,10 +1,15 @@
-"""Styling of outputs when QGIS loads them: paletted labels with names, graded probabilities."""
+"""Styling of outputs when QGIS loads them: paletted labels with names, graded probabilities, the epitome
+image as RGB (or grey) with a min/max stretch."""
 
 from qgis.core import (
     QgsColorRampShader,
+    QgsContrastEnhancement,
+    QgsMultiBandColorRenderer,
     QgsPalettedRasterRenderer,
     QgsProcessingLayerPostProcessorInterface,
+    QgsRasterBandStats,
     QgsRasterShader,
+    QgsSingleBandGrayRenderer,
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
 )
@@ -67,3 +72,46 @@ def style_label_output(context, path, composition, name):
 
 def style_probability_output(context, path, composition, name):
     _attach(context, path, GradientStyler(name))
+
+
+class EpitomeImageStyler(QgsProcessingLayerPostProcessorInterface):
+    """EPITOME_IMAGE (2C + 2 bands): RGB of the first three mean bands with a min/max stretch, or the first
+    mean band in grey when the imagery has fewer than 3 bands."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if layer is None or not layer.isValid():
+            return
+        layer.setRenderer(epitome_image_renderer(layer))
+        layer.setName(self.name)
+        layer.triggerRepaint()
+
+
+def _stretch(provider, band):
+    stats = provider.bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    ce = QgsContrastEnhancement(provider.dataType(band))
+    ce.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+    ce.setMinimumValue(stats.minimumValue)
+    ce.setMaximumValue(stats.maximumValue)
+    return ce
+
+
+def epitome_image_renderer(layer):
+    provider = layer.dataProvider()
+    n_mean = max(1, (layer.bandCount() - 2) // 2)
+    if n_mean >= 3:
+        r = QgsMultiBandColorRenderer(provider, 1, 2, 3)
+        r.setRedContrastEnhancement(_stretch(provider, 1))
+        r.setGreenContrastEnhancement(_stretch(provider, 2))
+        r.setBlueContrastEnhancement(_stretch(provider, 3))
+    else:
+        r = QgsSingleBandGrayRenderer(provider, 1)
+        r.setContrastEnhancement(_stretch(provider, 1))
+    return r
+
+
+def style_epitome_image(context, path, name):
+    _attach(context, path, EpitomeImageStyler(name))

@@ -29,3 +29,16 @@ def test_algorithms_never_import_qgis():
 def test_plugin_does_no_tensor_math():
     bad = [(p, m) for p, m in imports_of("plugin") if m.split(".")[0] in ("torch", "scipy")]
     assert not bad, bad
+
+
+def test_algorithms_import_without_torch():
+    """The plugin loads without torch (canExecute then explains): no module may touch torch at import."""
+    import subprocess
+    import sys
+
+    mods = sorted(fn[:-3] for fn in os.listdir(os.path.join(ROOT, "algorithms")) if fn.endswith(".py"))
+    code = ("import importlib, sys; sys.modules['torch'] = None; sys.path.insert(0, sys.argv[1]); "
+            "[importlib.import_module('epitome.algorithms.' + m) for m in sys.argv[2:] if m != '__init__']")
+    p = subprocess.run([sys.executable, "-c", code, os.path.join(ROOT, ".pkgroot"), *mods], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]

@@ -439,6 +439,7 @@ TORCH_MISSING_SCRIPT = textwrap.dedent("""
     alg = reg.algorithmById("epitome:selfepitomiclsr")
     out["ids"] = sorted(a.id() for a in reg.providerById("epitome").algorithms())
     out["can_execute"] = list(alg.canExecute())
+    out["train_can_execute"] = list(reg.algorithmById("epitome:trainepitome").canExecute())
     import processing
     try:
         processing.run("epitome:selfepitomiclsr", {{"IMAGERY": {img!r}, "CLASSES": {cls!r},
@@ -468,10 +469,12 @@ def test_torch_missing(tmp_path):
     assert lines, f"rc={p.returncode}\nstdout:{p.stdout}\nstderr:{p.stderr}"
     r = json.loads(lines[-1][7:])
     assert r["torch"] is None, "torch importable: the simulation is not valid"
-    assert r["ids"] == ["epitome:evaluate", "epitome:selfepitomiclsr"]  # the plugin loads without torch
-    ok, msg = r["can_execute"]
-    assert ok is False
-    assert "PyTorch" in msg and "pip install" in msg and "make install" in msg
+    # the plugin loads without torch
+    assert r["ids"] == ["epitome:evaluate", "epitome:selfepitomiclsr", "epitome:trainepitome"]
+    for key in ("can_execute", "train_can_execute"):
+        ok, msg = r[key]
+        assert ok is False
+        assert "PyTorch" in msg and "pip install" in msg and "make install" in msg
     assert r["error"] and "PyTorch" in r["error"] and "pip install" in r["error"]
     assert r["output_exists"] is False
     assert r["unloaded"] is True
