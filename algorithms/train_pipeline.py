@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -34,6 +34,9 @@ class TrainJob:
     epitome_image: Optional[str] = None
     report_csv: Optional[str] = None
     report_png: Optional[str] = None
+    # Writes the report PNG: (history, path) -> bool. Default: matplotlib (outside QGIS). The plugin
+    # passes a QPainter renderer: matplotlib inside QGIS's process crashed at interpreter exit.
+    png_writer: Optional[Callable] = None
     stats: Dict = field(default_factory=dict)
 
 
@@ -125,8 +128,8 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
         write_epitome_image(model, job.epitome_image)
     if job.report_csv:
         write_report_csv(history, job.report_csv)
-    if job.report_png and not write_report_png(history, job.report_png):
-        fb.warn("matplotlib is not available to QGIS's Python: REPORT_PNG was not written.")
+    if job.report_png and not (job.png_writer or write_report_png)(history, job.report_png):
+        fb.warn("REPORT_PNG could not be drawn (no plotting backend available) and was not written.")
     n = len(history["step"])
     job.stats = dict(seconds=seconds, steps=n, device=str(device),
                      patches_per_second=n * p.batch_size / max(seconds, 1e-9),

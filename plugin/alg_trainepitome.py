@@ -26,6 +26,7 @@ from qgis.core import (
 
 from ..algorithms.errors import Cancelled, EpitomeError
 from ..algorithms.training import TrainParams
+from .report_plot import render_history_png
 from .common import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path, require_torch
 from .styling import style_epitome_image
 
@@ -307,7 +308,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             imagery=paths, model_path=model, params=params, bands=bands, extent=extent, guide=guide,
             guide_labels=labels, init=self.parameterAsFile(parameters, "INIT", context) or None,
             device=self.parameterAsString(parameters, "DEVICE", context) or "auto",
-            epitome_image=image, report_csv=csv, report_png=png)
+            epitome_image=image, report_csv=csv, report_png=png, png_writer=render_history_png)
         fb = QgsFeedbackAdapter(feedback)
         try:
             stats = run_training(job, fb)

@@ -79,7 +79,7 @@ def test_run_writes_model_image_and_reports(train, pair, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     res, fb = train(COUNT=2, STEPS=10, MODEL=str(out / "m.epitome"), EPITOME_IMAGE=str(out / "epi.tif"),
-                    REPORT_CSV=str(out / "r.csv"))  # REPORT_PNG: in test_qgis_process_run_json
+                    REPORT_CSV=str(out / "r.csv"), REPORT_PNG=str(out / "r.png"))
     m = load_model(res["MODEL"])
     assert m.mu.shape == (2, 4, 16, 16) and m.var.shape == (2, 4, 16, 16)
     assert m.steps_done == 10 and m.settings["complete"] is True
@@ -90,6 +90,11 @@ def test_run_writes_model_image_and_reports(train, pair, tmp_path):
     assert img.shape == (2 * C + 2, 2 * 16, 16)
     lp = img[2 * C].astype(np.float64)
     assert abs(np.log(np.exp(lp - lp.max()).sum()) + lp.max()) < 1e-3
+    from qgis.PyQt.QtGui import QImage
+
+    png = QImage(str(out / "r.png"))  # drawn with QPainter in-process (no matplotlib inside QGIS)
+    assert not png.isNull() and png.width() == 1000
+    assert len({png.pixel(x, 200) for x in range(90, 450, 3)}) > 2  # curves drawn, not a blank panel
     src = read(pair[0])
     for b in range(C):
         assert src[b].min() <= img[b].min() and img[b].max() <= src[b].max(), f"band {b + 1} means out of range"

@@ -1,0 +1,75 @@
+"""Training report picture drawn with Qt (QPainter): loss, worst-quarter loss and usage per step.
+
+Presentation only (the numbers come from the core's history). Used inside QGIS instead of
+matplotlib, which crashed QGIS's Python at interpreter exit when loaded in-process.
+"""
+
+from qgis.PyQt.QtCore import QPointF, QRectF, Qt
+from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
+
+
+def _smooth(values, n=25):
+    if len(values) < n:
+        return list(values)
+    out, acc = [], 0.0
+    for i, v in enumerate(values):
+        acc += v
+        if i >= n:
+            acc -= values[i - n]
+        if i >= n - 1:
+            out.append(acc / n)
+    return out
+
+
+def _panel(p, rect, steps, series, title, ylabel):
+    p.setPen(QPen(QColor("#333333"), 1))
+    p.drawRect(rect)
+    p.setFont(QFont("Sans", 9, QFont.Bold))
+    p.drawText(QRectF(rect.left(), rect.top() - 22, rect.width(), 18), Qt.AlignCenter, title)
+    ys = [v for _, vals, _ in series for v in vals]
+    if not ys or not steps:
+        return
+    lo, hi = min(ys), max(ys)
+    if hi - lo < 1e-12:
+        hi = lo + 1.0
+    x0, x1 = steps[0], max(steps[-1], steps[0] + 1)
+    p.setFont(QFont("Sans", 8))
+    for frac in (0.0, 0.5, 1.0):
+        y = rect.bottom() - frac * rect.height()
+        p.drawText(QRectF(rect.left() - 62, y - 8, 58, 16), Qt.AlignRight | Qt.AlignVCenter, f"{lo + frac * (hi - lo):.3g}")
+    p.drawText(QRectF(rect.left(), rect.bottom() + 4, rect.width(), 16), Qt.AlignCenter, f"step ({x0}..{x1})")
+    p.save()
+    p.translate(rect.left() - 70, rect.center().y())
+    p.rotate(-90)
+    p.drawText(QRectF(-rect.height() / 2, -14, rect.height(), 14), Qt.AlignCenter, ylabel)
+    p.restore()
+    ly = rect.top() + 6
+    for name, vals, colour in series:
+        off = len(steps) - len(vals)
+        poly = QPolygonF([QPointF(rect.left() + (steps[off + i] - x0) / (x1 - x0) * rect.width(),
+                                  rect.bottom() - (v - lo) / (hi - lo) * rect.height()) for i, v in enumerate(vals)])
+        p.setPen(QPen(QColor(colour), 1.6))
+        p.drawPolyline(poly)
+        p.drawLine(QPointF(rect.right() - 120, ly + 6), QPointF(rect.right() - 100, ly + 6))
+        p.setPen(QPen(QColor("#222222"), 1))
+        p.drawText(QRectF(rect.right() - 96, ly - 2, 94, 16), Qt.AlignLeft | Qt.AlignVCenter, name)
+        ly += 16
+
+
+def render_history_png(history, path, title="Epitome training"):
+    steps = [int(s) for s in history.get("step", [])]
+    img = QImage(1000, 380, QImage.Format_ARGB32)
+    img.fill(QColor("white"))
+    p = QPainter(img)
+    p.setRenderHint(QPainter.Antialiasing)
+    p.setFont(QFont("Sans", 11, QFont.Bold))
+    p.drawText(QRectF(0, 4, 1000, 22), Qt.AlignCenter, title)
+    _panel(p, QRectF(90, 60, 360, 270), steps,
+           [("mean loss", _smooth(history.get("loss", [])), "#1f77b4"),
+            ("worst quarter", _smooth(history.get("worst_loss", [])), "#d62728")],
+           "Loss (nats per value, lower is better)", "nats per value")
+    _panel(p, QRectF(590, 60, 360, 270), steps,
+           [("usage", [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
+           "Windows that are a best window in the batch", "% of windows")
+    p.end()
+    return bool(img.save(path, "PNG"))
