@@ -258,7 +258,7 @@ def check_writable(path: str, what: str):
     except OSError as e:
         raise EpitomeError(f"{what}: cannot write into {folder!r} ({e.strerror}). Choose a writable output path.")
     if os.path.isdir(path):
-        raise EpitomeError(f"{what}: {path!r} is a folder; give a file name ending in .tif.")
+        raise EpitomeError(f"{what}: {path!r} is a folder; give a file name.")
 
 
 def partial_path(path: str) -> str:

@@ -49,6 +49,13 @@ class RasterPatchSampler:
         if guide and not guide_labels:
             raise EpitomeError("GUIDE_LABELS: give the label codes to sample around (e.g. 4 for built).")
         self.guide_labels = np.array(sorted(set(int(v) for v in guide_labels)), dtype=np.int64)
+        if guide_ds is not None:
+            present = R.unique_codes(guide_ds)
+            if not np.isin(self.guide_labels, present).any():
+                raise EpitomeError("GUIDE_LABELS {} do not occur in the GUIDE raster, whose codes are {}. Choose "
+                                   "codes that occur in it.".format(
+                                       ", ".join(map(str, self.guide_labels)),
+                                       ", ".join(str(int(v)) for v in present[:30]) or "none"))
         for p in paths:
             ds = R.open_raster(p, "IMAGERY")
             n_bands = ds.RasterCount if n_bands is None else n_bands

@@ -111,7 +111,7 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
 
     try:
         models, state, history = train_epitome(sampler.sample, p, device, init=init, progress=progress,
-                                               cancel=fb.is_canceled, log=fb.info)
+                                               cancel=fb.is_canceled, log=fb.info, step_offset=steps_before)
     except Cancelled as exc:
         models, state = exc.partial
         done = len(state.history["step"]) if state is not None else 0
@@ -122,7 +122,11 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
                 "(give it as INIT to continue); no other output was written.")
         raise
     seconds = time.time() - t0
-    model = _model_from(models, state, history, sampler, p, steps_before + len(history["step"]), {"complete": True})
+    n_new = len(history["step"])
+    if init_model is not None and init_model.history.get("step"):
+        # INIT: the report and the model's history continue the earlier run's curves
+        history = {k: list(init_model.history.get(k, [])) + v for k, v in history.items()}
+    model = _model_from(models, state, history, sampler, p, steps_before + n_new, {"complete": True})
     model.save(job.model_path)
     if job.epitome_image:
         write_epitome_image(model, job.epitome_image)
@@ -130,7 +134,7 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
         write_report_csv(history, job.report_csv)
     if job.report_png and not (job.png_writer or write_report_png)(history, job.report_png):
         fb.warn("REPORT_PNG could not be drawn (no plotting backend available) and was not written.")
-    n = len(history["step"])
+    n = n_new
     job.stats = dict(seconds=seconds, steps=n, device=str(device),
                      patches_per_second=n * p.batch_size / max(seconds, 1e-9),
                      final_loss=float(np.mean(history["loss"][-max(1, n // 10):])),

@@ -307,7 +307,7 @@ def _fold_torus(a: "torch.Tensor", n: int) -> "torch.Tensor":
 
 
 def train_epitome(sampler, p: TrainParams, device, init: Optional[EpitomeMixture] = None, progress=None,
-                  cancel=None, log=None):
+                  cancel=None, log=None, step_offset: int = 0):
     """Train per p.cascade. Returns (list of trained EpitomeMixture kept as a uniform mixture, state
     of the last stage, history of all stages). Cancel raises Cancelled with .partial = (models, state)."""
     p.validate()
@@ -327,7 +327,7 @@ def train_epitome(sampler, p: TrainParams, device, init: Optional[EpitomeMixture
         ref = [done[-1]] if (i > 0) else None
         try:
             model, state = train_one(sampler, p, device, reference=ref, init=init if i == 0 else None,
-                                     gen=gen, step_offset=i * p.steps, progress=stage_progress(i),
+                                     gen=gen, step_offset=step_offset + i * p.steps, progress=stage_progress(i),
                                      cancel=cancel, log=log, stage=f"E{i}: " if stages > 1 else "")
         except Cancelled as exc:
             m, st = exc.partial

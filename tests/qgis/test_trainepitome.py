@@ -148,6 +148,7 @@ def test_guide_labels_absent_from_guide(train, pair, tmp_path):
     with pytest.raises(QgsProcessingException) as e:
         train(GUIDE=pair[1], GUIDE_LABELS="99")
     assert "GUIDE_LABELS" in str(e.value) and "Traceback" not in str(e.value)
+    assert "99" in str(e.value) and "codes are" in str(e.value)  # names the codes that do occur
     assert not (tmp_path / "model.epitome").exists()
 
 
@@ -170,6 +171,8 @@ def test_init_continues_training(train, tmp_path):
     ma, mb = load_model(a["MODEL"]), load_model(b["MODEL"])
     assert ma.steps_done == 5 and mb.steps_done == 12
     assert mb.mu.shape == ma.mu.shape and not np.array_equal(ma.mu, mb.mu)
+    assert mb.history["step"] == list(range(1, 13))  # the curves continue the earlier run's
+    assert mb.history["loss"][:5] == ma.history["loss"]
 
 
 def test_init_overrides_size_and_checks_patches(train, tmp_path):
