@@ -14,7 +14,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS     := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
                 python3-matplotlib xvfb zip unzip
 
-.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench package clean
+.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench bench-training package clean
 
 help:
 	@echo "make demo     - install what is missing, run the plugin on a generated scene (qgis_process)"
@@ -22,6 +22,7 @@ help:
 	@echo "make install  - plugin + PyTorch for the QGIS desktop and qgis_process (current user)"
 	@echo "make package  - plugin zip for the QGIS plugin repository (dist/)"
 	@echo "make bench    - benchmarks, results in docs/BENCHMARKS.md"
+	@echo "make bench-training - training benchmarks, results in docs/BENCHMARKS_TRAINING.md"
 
 # --- dependencies -------------------------------------------------------------------------------
 system-deps:
@@ -75,6 +76,9 @@ test-core: test-deps
 
 bench: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench.py --grid --out docs/BENCHMARKS.md
+
+bench-training: test-deps
+	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_training.py --out docs/BENCHMARKS_TRAINING.md
 
 clean:
 	rm -rf dist $(DEMO_DIR) .pytest_cache .pkgroot

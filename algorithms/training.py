@@ -2,7 +2,8 @@
 
 SGD (Adam) on mini-batches of random K x K patches (K drawn per batch, odd, in PATCH_MIN..PATCH_MAX),
 with
-  * location promotion: counters R[e, s] += p(e, s | x_t) for every sample; a window takes part in
+  * location promotion: counters R[e, s] += [s is the best window of x_t] (the hard posterior; see
+    train_one) for every sample; a window takes part in
     the likelihood only while R[e, s] < c / W (W = E * N^2 windows in all). When more than
     (1 - delta) W windows are masked the counters reset; at least one window is always unmasked;
   * diversification: only the worst-modelled quantile of each batch (lowest log-likelihood under the
@@ -138,7 +139,7 @@ class EpitomeMixture:
 
     @classmethod
     def initialise(cls, patches: "torch.Tensor", n: int, count: int, gen: "torch.Generator", device):
-        """Means from a blurred mosaic of random training patches plus noise; variance 0.1; flat prior."""
+        """Means: the mean colour of random training patches plus noise; variance 0.1; flat prior."""
         C = patches.shape[1]
         mean = patches.mean((0, 2, 3))
         mu = mean[None, :, None, None].expand(count, C, n, n).clone()
@@ -267,12 +268,15 @@ def train_one(sampler: Callable[[int, int, "torch.Generator"], "torch.Tensor"], 
         opt.step()
         model.constrain(p)
         with torch.no_grad():
-            if p.promotion > 0:
-                R, reset = update_counters(R, post.reshape(-1, E, N, N), p.promotion, p.promotion_reset)
-                state.resets += int(reset)
             best = post.argmax(1)
-            hits = torch.zeros(E * N * N, device=device)
+            hits = torch.zeros(E * N * N, device=device)  # samples whose best window is s
             hits.index_add_(0, best, torch.ones_like(best, dtype=hits.dtype))
+            if p.promotion > 0:
+                # Counters take each sample's best window (a hard posterior): with soft posteriors,
+                # early flat posteriors spread a batch's mass over every window, every window crossed
+                # c / W at once and the counters reset at every step (promotion never acted).
+                R, reset = update_counters(R, hits.reshape(1, E, N, N), p.promotion, p.promotion_reset)
+                state.resets += int(reset)
             cover = F.conv_transpose2d(hits.reshape(E, 1, N, N)[None, :, 0], torch.ones(E, 1, k, k, device=device),
                                        groups=E)[0]
             # wrap the spill-over of windows crossing the torus edge back onto the epitome

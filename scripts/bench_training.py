@@ -1,0 +1,414 @@
+#!/usr/bin/env python3
+"""make bench-training: speed and quality of epitome training on this machine; writes
+docs/BENCHMARKS_TRAINING.md (and docs/epitome_promotion_on.png / _off.png).
+
+Sections (every number from one run of this script):
+  1. throughput of the likelihood backends (conv, fft, unfold): forward, and forward + backward, for
+     one epitome, N in {256, 500}, K in {11, 21, 31}, 4 bands, fp32; achieved GFLOP/s (method.md s. 7);
+  2. quality on the real NAIP patches (../shared/data/chesapeake-wv; train 0-5, held out 6-7) and on a
+     generated scene (train seed 0, test seed 1): usage with / without location promotion, held-out
+     log-likelihood (mean, worst quarter) with / without diversification, reconstruction PSNR;
+  3. wall time of a default training (TrainParams defaults) on the shared patches, measured over a
+     few steps and extrapolated to the full STEPS when that would take too long.
+Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench_training.py
+"""
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+DEPS = os.environ.get("EPITOME_DEPS") or os.path.expanduser(
+    "~/.local/share/QGIS/QGIS3/profiles/default/python/epitome-deps")
+if os.path.isdir(DEPS):
+    sys.path.append(DEPS)
+
+import numpy as np  # noqa: E402
+from osgeo import gdal  # noqa: E402
+import torch  # noqa: E402
+
+from algorithms import raster as R  # noqa: E402
+from algorithms.likelihood import patch_log_likelihood  # noqa: E402
+from algorithms.sampling import RasterPatchSampler  # noqa: E402
+from algorithms.scene import write_scene  # noqa: E402
+from algorithms.training import TrainParams, mixture_arrays, train_epitome  # noqa: E402
+
+gdal.UseExceptions()
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "chesapeake-wv")
+TRAIN_IDS, TEST_IDS = (0, 1, 2, 3, 4, 5), (6, 7)
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. Throughput
+# ------------------------------------------------------------------------------------------------
+
+def _timed(fn, min_seconds=1.0, max_reps=5):
+    """Seconds per call: one untimed warm-up, then repeats until min_seconds (median). A first call
+    longer than 4 s is taken as the measurement itself (one run)."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    if first > 4.0:
+        return first, 1
+    times = []
+    while len(times) < max_reps and (not times or sum(times) < min_seconds):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), len(times)
+
+
+def throughput(lines, batch, sizes, ks, big_batch):
+    C = 4
+    g = torch.Generator().manual_seed(0)
+    lines.append(f"One epitome, C = {C} bands, fp32, batch B = {batch} patches per call (not 256: a batch of 256 "
+                 "takes minutes per cell for the direct backends on this CPU; conv and fft cost is linear in B, so "
+                 "patches/s carries over; unfold is not, see below). Forward = `patch_log_likelihood` under "
+                 "`torch.no_grad()`; forward+backward = the likelihood with mu, log var requiring grad, then "
+                 "`logsumexp` over positions, mean, `backward()` (what a training step does per epitome). "
+                 "GFLOP/s = direct-correlation FLOPs (method.md s. 7: 2 B N^2 C K^2 x 2 correlations forward; "
+                 "x 2 for forward+backward) / seconds: the achieved rate for conv and unfold, an *effective* "
+                 "(direct-equivalent) rate for fft. Median of repeated calls after a warm-up (1 call when one "
+                 "call takes > 4 s).\n")
+    lines.append("| N | K | backend | fwd patches/s | fwd GFLOP/s | fwd+bwd patches/s | fwd+bwd GFLOP/s | s per call fwd / fwd+bwd |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    res = {}
+    for n in sizes:
+        mu0 = torch.rand(C, n, n, generator=g)
+        var0 = 0.05 + 0.45 * torch.rand(C, n, n, generator=g)
+        for k in ks:
+            x = torch.rand(batch, C, k, k, generator=g)
+            flops = 2.0 * batch * n * n * C * k * k * 2
+            for backend in ("conv", "fft", "unfold"):
+                def fwd():
+                    with torch.no_grad():
+                        patch_log_likelihood(x, mu0, var0, backend)
+
+                mu = mu0.clone().requires_grad_(True)
+                lv = torch.log(var0).requires_grad_(True)
+
+                def fwdbwd():
+                    ll = patch_log_likelihood(x, mu, torch.exp(lv), backend)
+                    torch.logsumexp(ll.reshape(batch, -1), 1).mean().backward()
+                    mu.grad = lv.grad = None
+
+                tf, _ = _timed(fwd)
+                tb, _ = _timed(fwdbwd)
+                res[(n, k, backend)] = (tf, tb)
+                lines.append(f"| {n} | {k} | {backend} | {batch / tf:,.0f} | {flops / tf / 1e9:.1f} | "
+                             f"{batch / tb:,.0f} | {2 * flops / tb / 1e9:.1f} | {tf:.3f} / {tb:.3f} |")
+                print(f"  N={n} K={k} {backend}: fwd {tf:.3f}s fwd+bwd {tb:.3f}s", flush=True)
+    lines.append("")
+    lines.append("FFT / conv speed-up (patches/s ratio; the target is >= 5x at K = 31 on CPU):\n")
+    lines.append("| N | K | fft/conv fwd | fft/conv fwd+bwd | fft/unfold fwd | fft/unfold fwd+bwd |")
+    lines.append("|---|---|---|---|---|---|")
+    for n in sizes:
+        for k in ks:
+            c, f, u = res[(n, k, "conv")], res[(n, k, "fft")], res[(n, k, "unfold")]
+            lines.append(f"| {n} | {k} | {c[0] / f[0]:.1f}x | {c[1] / f[1]:.1f}x | {u[0] / f[0]:.1f}x | {u[1] / f[1]:.1f}x |")
+    lines.append("")
+    # batch 256 for the backends whose cost is linear in B, at K = 31 (forward + backward as in training)
+    if big_batch:
+        kb = ks[-1]
+        lines.append(f"Check at the issue's batch B = {big_batch}, K = {kb} (fft and conv, forward+backward):\n")
+        lines.append("| N | backend | fwd+bwd patches/s at B = %d | at B = %d |" % (big_batch, batch))
+        lines.append("|---|---|---|---|")
+        for n in sizes:
+            mu = torch.rand(C, n, n, generator=g).requires_grad_(True)
+            lv = torch.log(0.05 + 0.45 * torch.rand(C, n, n, generator=g)).requires_grad_(True)
+            x = torch.rand(big_batch, C, kb, kb, generator=g)
+            for backend in ("fft", "conv"):
+                if backend == "conv" and n > sizes[0]:
+                    lines.append(f"| {n} | conv | not run (about {big_batch / batch * res[(n, kb, 'conv')][1]:.0f} s "
+                                 "per call by linear extrapolation) | "
+                                 f"{batch / res[(n, kb, 'conv')][1]:,.0f} |")
+                    continue
+
+                def fwdbwd():
+                    ll = patch_log_likelihood(x, mu, torch.exp(lv), backend)
+                    torch.logsumexp(ll.reshape(big_batch, -1), 1).mean().backward()
+                    mu.grad = lv.grad = None
+
+                tb, _ = _timed(fwdbwd, min_seconds=0.5, max_reps=2)
+                lines.append(f"| {n} | {backend} | {big_batch / tb:,.0f} | {batch / res[(n, kb, backend)][1]:,.0f} |")
+                print(f"  B={big_batch} N={n} {backend}: fwd+bwd {tb:.3f}s", flush=True)
+        lines.append("")
+    # agreement of the backends (sanity)
+    n, k = sizes[0], ks[-1]
+    mu0 = torch.rand(4, n, n, generator=g)
+    var0 = 0.05 + 0.45 * torch.rand(4, n, n, generator=g)
+    x = torch.rand(4, 4, k, k, generator=g)
+    with torch.no_grad():
+        ref = patch_log_likelihood(x.double(), mu0.double(), var0.double(), "conv")
+        errs = {b: float((patch_log_likelihood(x, mu0, var0, b).double() - ref).abs().max()) for b in ("conv", "fft", "unfold")}
+    lines.append(f"Agreement (N = {n}, K = {k}, fp32 against an fp64 conv reference, log-likelihoods of magnitude "
+                 f"~{float(ref.abs().mean()):.0f}): max abs error " +
+                 ", ".join(f"{b} {e:.2e}" for b, e in errs.items()) + ".\n")
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. Quality
+# ------------------------------------------------------------------------------------------------
+
+def read_full(path):
+    ds = R.open_raster(path, "IMAGERY")
+    bands = list(range(1, ds.RasterCount + 1))
+    sc = R.compute_scaling(ds, bands)
+    img, valid = R.read_imagery(ds, bands, sc, 0, 0, ds.RasterXSize, ds.RasterYSize)
+    return img, valid
+
+
+def heldout_patches(paths, k, n, seed):
+    """n patches K x K at uniformly random fully valid positions, equally many per raster: [n, C, k, k]."""
+    rng = np.random.default_rng(seed)
+    out = []
+    per = int(math.ceil(n / len(paths)))
+    for p in paths:
+        img, valid = read_full(p)
+        H, W = valid.shape
+        ok = []
+        while len(ok) < per:
+            y = rng.integers(0, H - k + 1, 4 * per)
+            x = rng.integers(0, W - k + 1, 4 * per)
+            for yy, xx in zip(y, x):
+                if valid[yy:yy + k, xx:xx + k].all():
+                    ok.append(img[:, yy:yy + k, xx:xx + k])
+                    if len(ok) == per:
+                        break
+        out.extend(ok)
+    return torch.from_numpy(np.stack(out[:n]))
+
+
+def evaluate(mu, var, lp, X, chunk=256):
+    """Held-out metrics at temperature 1: per-patch log-likelihood per value, best window, posterior-mean
+    reconstruction MSE. mu, var [E, C, N, N], lp [E, N, N] (numpy)."""
+    mu, var, lp = (torch.from_numpy(np.asarray(a, np.float32)) for a in (mu, var, lp))
+    E, C, N, _ = mu.shape
+    B, _, k, _ = X.shape
+    ll_all, best_all, se = [], [], 0.0
+    fmu = torch.fft.rfft2(mu)  # [E, C, N, N/2+1]
+    with torch.no_grad():
+        for a in range(0, B, chunk):
+            x = X[a:a + chunk]
+            ll = torch.stack([patch_log_likelihood(x, mu[e], var[e], "fft") for e in range(E)], 1)
+            z = (ll + lp[None]).reshape(x.shape[0], -1)
+            lse = torch.logsumexp(z, 1)
+            ll_all.append(lse / (C * k * k))
+            best_all.append(z.argmax(1))
+            post = torch.softmax(z, 1).reshape(x.shape[0], E, N, N)
+            # posterior mean patch: r[b, c, i, j] = sum_{e,s} p(e, s | x_b) mu[e, c, s + (i, j)] (circular)
+            fp = torch.fft.rfft2(post)  # [b, E, N, N/2+1]
+            r = torch.fft.irfft2((fp.conj()[:, :, None] * fmu[None]).sum(1), s=(N, N))[:, :, :k, :k]
+            se += float(((r - x) ** 2).sum())
+    ll = torch.cat(ll_all)
+    best = torch.cat(best_all)
+    hits = torch.zeros(E * N * N)
+    hits[best] = 1
+    hits = hits.reshape(E, N, N)
+    cover = torch.zeros_like(hits)
+    for i in range(k):
+        for j in range(k):
+            cover += torch.roll(hits, shifts=(i, j), dims=(1, 2))
+    q = torch.sort(ll).values[: max(1, B // 4)]
+    mse = se / X.numel()
+    return dict(ll=float(ll.mean()), worst=float(q.mean()), usage=float(hits.mean()),
+                cover=float((cover > 0).float().mean()), psnr=10 * math.log10(1.0 / mse),
+                distinct=int(hits.sum()))
+
+
+def own_mean_psnr(X):
+    m = X.mean((2, 3), keepdim=True)
+    return 10 * math.log10(1.0 / float(((X - m) ** 2).mean()))
+
+
+def train_run(paths, p):
+    sampler = RasterPatchSampler(paths, patch_max=p.patch_max)
+    t0 = time.time()
+    models, state, hist = train_epitome(sampler.sample, p, "cpu")
+    secs = time.time() - t0
+    mu, var, lp = mixture_arrays(models)
+    return dict(mu=mu, var=var, lp=lp, seconds=secs, resets=state.resets,
+                final_loss=float(np.mean(hist["loss"][-max(1, len(hist["loss"]) // 10):])))
+
+
+def save_png(mu, path, scale=3):
+    rgb = np.clip(np.transpose(mu[0, :3], (1, 2, 0)), 0, 1)
+    a = (255 * rgb + 0.5).astype(np.uint8)
+    a = np.repeat(np.repeat(a, scale, 0), scale, 1)
+    mem = gdal.GetDriverByName("MEM").Create("", a.shape[1], a.shape[0], 3, gdal.GDT_Byte)
+    for b in range(3):
+        mem.GetRasterBand(b + 1).WriteArray(a[:, :, b])
+    gdal.GetDriverByName("PNG").CreateCopy(path, mem)
+    aux = path + ".aux.xml"
+    if os.path.exists(aux):
+        os.remove(aux)
+
+
+VARIANTS = [
+    # name, promotion c, diversify, all seeds (else the first seed only)
+    ("promotion 0.5, diversify 0.25 (defaults)", 0.5, 0.25, True),
+    ("promotion off, diversify 0.25", 0.0, 0.25, True),
+    ("promotion 0.5, diversify off", 0.5, 0.0, True),
+    ("promotion off, diversify off", 0.0, 0.0, True),
+    ("promotion 0.1, diversify 0.25 (first seed)", 0.1, 0.25, False),
+    ("promotion 0.9, diversify 0.25 (first seed)", 0.9, 0.25, False),
+]
+
+
+def quality(lines, datasets, size, steps, batch, seeds, n_eval, k_eval, png_dir):
+    lines.append(f"Epitomes of SIZE {size}, COUNT 1, PATCH 7..15, STEPS {steps}, BATCH {batch}, LEARNING_RATE 0.01, "
+                 f"temperature (K/11)^2, backend auto (fft), CPU; seeds {list(seeds)} (each row: mean over the "
+                 f"seeds; per-seed values in brackets). Held-out evaluation on {n_eval} random K = {k_eval} patches "
+                 f"(temperature 1 at K = 11): **usage** = share of the {size}^2 epitome positions that are the most "
+                 f"likely window of at least one held-out patch (at most {min(1.0, n_eval / size ** 2):.0%} with "
+                 f"{n_eval} patches); **coverage** = share of epitome pixels inside at least one such window; "
+                 "**LL** = held-out log-likelihood per value (nats, higher is better), mean and mean of the worst "
+                 "quarter of patches; **PSNR** = posterior-mean reconstruction of each held-out patch (sum over "
+                 "windows of p(s|x) times the window's means) against the patch, data on [0, 1]. "
+                 "Reference: replacing each patch by its own mean colour gives the PSNR in the heading.\n")
+    all_res = {}
+    for dname, train_paths, test_paths in datasets:
+        X = heldout_patches(test_paths, k_eval, n_eval, seed=123)
+        lines.append(f"**{dname}** (own-mean-colour PSNR {own_mean_psnr(X):.2f} dB)\n")
+        lines.append("| variant | usage | coverage | LL mean | LL worst quarter | PSNR dB | train s | resets |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for vname, c, d, every in VARIANTS:
+            rs = []
+            for seed in (seeds if every else seeds[:1]):
+                p = TrainParams(size=size, count=1, patch_min=7, patch_max=15, steps=steps, batch_size=batch,
+                                promotion=c, diversify=d, seed=seed)
+                r = train_run(train_paths, p)
+                r.update(evaluate(r["mu"], r["var"], r["lp"], X))
+                rs.append(r)
+                print(f"  {dname} | {vname} | seed {seed}: usage {r['usage']:.3f} cover {r['cover']:.3f} "
+                      f"LL {r['ll']:.3f} worst {r['worst']:.3f} PSNR {r['psnr']:.2f} ({r['seconds']:.0f} s)", flush=True)
+                if png_dir and dname.startswith("real") and seed == seeds[0] and d == 0.25 and c in (0.5, 0.0):
+                    save_png(r["mu"], os.path.join(png_dir, "epitome_promotion_%s.png" % ("on" if c else "off")))
+            all_res[(dname, vname)] = rs
+
+            def cell(key, fmt):
+                v = [r[key] for r in rs]
+                s = fmt.format(np.mean(v))
+                return s + (" (" + ", ".join(fmt.format(x) for x in v) + ")" if len(v) > 1 else "")
+
+            lines.append(f"| {vname} | {cell('usage', '{:.3f}')} | {cell('cover', '{:.3f}')} | {cell('ll', '{:.3f}')} | "
+                         f"{cell('worst', '{:.3f}')} | {cell('psnr', '{:.2f}')} | {cell('seconds', '{:.0f}')} | "
+                         f"{cell('resets', '{:.0f}')} |")
+        lines.append("")
+    return all_res
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. Default training wall time
+# ------------------------------------------------------------------------------------------------
+
+def default_training(lines, measure_steps):
+    paths = [os.path.join(SHARED, f"wv-train-{i}_naip.tif") for i in range(8)]
+    p = TrainParams()
+    full_steps = p.steps
+    p.steps = measure_steps
+    sampler = RasterPatchSampler(paths, patch_max=p.patch_max)
+    t0 = time.time()
+    models, state, hist = train_epitome(sampler.sample, p, "cpu")
+    secs = time.time() - t0
+    per_step = np.diff([0.0] + hist["seconds"])
+    setup = secs - hist["seconds"][-1]
+    est = setup + float(per_step.mean()) * full_steps
+    lines.append(f"TrainParams defaults (SIZE {p.size}, COUNT {p.count}, STEPS {full_steps}, BATCH {p.batch_size}, "
+                 f"PATCH {p.patch_min}..{p.patch_max}, promotion {p.promotion}, diversify {p.diversify}, backend "
+                 f"{p.backend} = fft on CPU) on the 8 shared NAIP patches, CPU.\n")
+    lines.append("| quantity | value |\n|---|---|")
+    lines.append(f"| steps measured | {measure_steps} ({measure_steps * p.batch_size} patches) |")
+    lines.append(f"| wall time of the measured steps | {secs:.1f} s (set-up {setup:.1f} s) |")
+    lines.append(f"| seconds per step: mean / median / max | {per_step.mean():.2f} / {np.median(per_step):.2f} / "
+                 f"{per_step.max():.2f} |")
+    lines.append(f"| patches per second | {p.batch_size / per_step.mean():.0f} |")
+    if measure_steps < full_steps:
+        lines.append(f"| **full {full_steps} steps: EXTRAPOLATED** (set-up + mean step x {full_steps}) | "
+                     f"**{est / 60:.1f} min** (not measured) |")
+    else:
+        lines.append(f"| full {full_steps} steps (measured) | {secs / 60:.1f} min |")
+    lines.append("")
+    return est
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS_TRAINING.md"))
+    ap.add_argument("--png-dir", default=os.path.join(ROOT, "docs"))
+    ap.add_argument("--batch", type=int, default=32, help="throughput batch (per-patch rates are reported)")
+    ap.add_argument("--big-batch", type=int, default=256, help="extra fft/conv check at this batch; 0 = skip")
+    ap.add_argument("--sizes", default="256,500")
+    ap.add_argument("--ks", default="11,21,31")
+    ap.add_argument("--q-size", type=int, default=96)
+    ap.add_argument("--q-steps", type=int, default=400)
+    ap.add_argument("--q-batch", type=int, default=64)
+    ap.add_argument("--q-seeds", default="0,1")
+    ap.add_argument("--q-eval", type=int, default=8192)
+    ap.add_argument("--scene-size", type=int, default=512)
+    ap.add_argument("--default-steps", type=int, default=50, help="steps of the default training measured")
+    ap.add_argument("--sections", default="1,2,3")
+    a = ap.parse_args(argv)
+    torch.manual_seed(0)
+    np.random.seed(0)
+    sections = {int(s) for s in a.sections.split(",")}
+    t_start = time.time()
+    lines = ["# Epitome training benchmarks\n",
+             f"Generated by `scripts/bench_training.py` (`make bench-training`) on "
+             f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}; every table below is from this one run.\n",
+             f"- machine: {machine()}",
+             f"- torch {torch.__version__}, {torch.get_num_threads()} threads (intra-op), fp32, CPU only; "
+             f"GDAL {gdal.__version__}; Python {platform.python_version()}",
+             f"- data: {SHARED} (read in place)" if os.path.isdir(SHARED) else f"- data: {SHARED} not found", ""]
+    body = []
+    if 1 in sections:
+        print("1. throughput", flush=True)
+        body.append("## 1. Likelihood throughput by backend\n")
+        throughput(body, a.batch, [int(v) for v in a.sizes.split(",")], [int(v) for v in a.ks.split(",")],
+                   a.big_batch)
+    if 2 in sections:
+        print("2. quality", flush=True)
+        body.append("## 2. Training quality: location promotion and diversification\n")
+        datasets = []
+        if os.path.isdir(SHARED):
+            datasets.append(("real NAIP: train patches 0-5, held out 6-7",
+                             [os.path.join(SHARED, f"wv-train-{i}_naip.tif") for i in TRAIN_IDS],
+                             [os.path.join(SHARED, f"wv-train-{i}_naip.tif") for i in TEST_IDS]))
+        tmp = tempfile.mkdtemp(prefix="epitome-bench-training-")
+        s0 = write_scene(os.path.join(tmp, "s0"), size=a.scene_size, seed=0)
+        s1 = write_scene(os.path.join(tmp, "s1"), size=a.scene_size, seed=1)
+        datasets.append((f"generated scene {a.scene_size} px: train seed 0, test seed 1", [s0["imagery"]], [s1["imagery"]]))
+        quality(body, datasets, a.q_size, a.q_steps, a.q_batch, [int(v) for v in a.q_seeds.split(",")], a.q_eval, 11,
+                a.png_dir)
+    if 3 in sections and os.path.isdir(SHARED):
+        print("3. default training", flush=True)
+        body.append("## 3. Wall time of a default training\n")
+        default_training(body, a.default_steps)
+    body.append(f"Total benchmark run time: {(time.time() - t_start) / 60:.1f} min.\n")
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines + body))
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
