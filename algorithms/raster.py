@@ -229,10 +229,18 @@ def read_imagery(ds: gdal.Dataset, bands: Sequence[int], scaling: Scaling, x: in
     """Window read: (image [C, h, w] float32 scaled, valid [h, w] bool)."""
     img = np.empty((len(bands), h, w), dtype=np.float32)
     valid = np.ones((h, w), dtype=bool)
+    alpha_is_data = any(ds.GetRasterBand(b).GetColorInterpretation() == gdal.GCI_AlphaBand for b in bands)
     for i, b in enumerate(bands):
         band = ds.GetRasterBand(b)
         a = band.ReadAsArray(x, y, w, h).astype(np.float32)
-        valid &= band.GetMaskBand().ReadAsArray(x, y, w, h) > 0
+        if alpha_is_data and band.GetMaskFlags() & gdal.GMF_ALPHA:
+            # A band tagged as alpha is used as data (NAIP files tag NIR as alpha): its zeros are
+            # reflectance, not transparency. Only declared nodata values mask then.
+            nd = band.GetNoDataValue()
+            if nd is not None:
+                valid &= a != nd
+        else:
+            valid &= band.GetMaskBand().ReadAsArray(x, y, w, h) > 0
         valid &= np.isfinite(a)
         img[i] = (a - scaling.offset[i]) / scaling.scale[i]
     np.clip(img, -0.5, 1.5, out=img)
