@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 MIN_TORCH = (1, 12)
 INSTALL_HINT = (

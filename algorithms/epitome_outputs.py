@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Dict, List, Sequence
+from typing import Dict, List
 
 import numpy as np
 from osgeo import gdal
@@ -34,7 +34,6 @@ def write_epitome_image(model: EpitomeModel, path: str):
     """GeoTIFF (no CRS: an epitome is not on the ground) with the bands of epitome_image_bands;
     several epitomes are stacked vertically. Written under a temporary name, then moved."""
     data = epitome_image_bands(model)
-    C = model.n_bands
     names = ([f"mean b{b}" for b in model.bands] + [f"variance b{b}" for b in model.bands]
              + ["log prior", "usage (share of samples whose best window covers the pixel)"])
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.partial.tif")

@@ -20,11 +20,9 @@ Steps: (1) posterior p(s | x_t) of every query patch x_t over all windows s, a t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import numpy as np
 
 try:
     import torch

@@ -58,8 +58,6 @@ def _model_from(models, state, history, sampler, p, steps_done, extra_settings):
 
 
 def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
-    import torch
-
     from .device import configure_precision, describe_device, resolve_device
     from .sampling import RasterPatchSampler
     from .training import EpitomeMixture, train_epitome

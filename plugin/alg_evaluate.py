@@ -35,9 +35,7 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
             "chain in graphical models; an HTML report and a CSV are written too.</p>")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        def add(p, help_text):
-            p.setHelp(self.tr(help_text)) if hasattr(p, "setHelp") else None
-            self.addParameter(p)
+        add = self.add_param
 
         add(QgsProcessingParameterRasterLayer("PREDICTION", self.tr("Predicted labels")),
             "Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.")

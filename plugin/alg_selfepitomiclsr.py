@@ -3,13 +3,11 @@
 import os
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -63,11 +61,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         d = DEFAULTS
 
-        def add(p, help_text, advanced=False):
-            p.setHelp(self.tr(help_text)) if hasattr(p, "setHelp") else None
-            if advanced:
-                p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(p)
+        add = self.add_param
 
         add(QgsProcessingParameterRasterLayer("IMAGERY", self.tr("Imagery")),
             "High-resolution imagery (e.g. NAIP 1 m, 4 bands). Any band count and data type (uint8, uint16, float).")

@@ -12,7 +12,6 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
@@ -95,11 +94,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         d = DEFAULTS
 
-        def add(p, help_text, advanced=False):
-            p.setHelp(self.tr(help_text)) if hasattr(p, "setHelp") else None
-            if advanced:
-                p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(p)
+        add = self.add_param
 
         Int, Dbl = QgsProcessingParameterNumber.Integer, QgsProcessingParameterNumber.Double
         add(QgsProcessingParameterMultipleLayers("IMAGERY", self.tr("Imagery"), QgsProcessing.TypeRaster),

@@ -2,7 +2,7 @@
 
 import os
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterDefinition
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
@@ -56,6 +56,13 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
 
     def tr(self, text):
         return QCoreApplication.translate(self.__class__.__name__, text)
+
+    def add_param(self, p, help_text, advanced=False):
+        """Add a parameter with its help text (shown in the dialog and by qgis_process help)."""
+        p.setHelp(self.tr(help_text))
+        if advanced:
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(p)
 
     def createInstance(self):  # noqa: N802
         return self.__class__()

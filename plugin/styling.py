@@ -25,38 +25,32 @@ def label_renderer(layer, labels, colours):
     return QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes)
 
 
-class LabelStyler(QgsProcessingLayerPostProcessorInterface):
-    def __init__(self, labels, colours, name):
+class NamedStyler(QgsProcessingLayerPostProcessorInterface):
+    """Sets a renderer (made by make_renderer(layer)) and a name on an output when QGIS loads it."""
+
+    def __init__(self, name, make_renderer):
         super().__init__()
-        self.labels, self.colours, self.name = list(labels), list(colours), name
+        self.name, self.make_renderer = name, make_renderer
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802
         if layer is None or not layer.isValid():
             return
-        layer.setRenderer(label_renderer(layer, self.labels, self.colours))
+        layer.setRenderer(self.make_renderer(layer))
         layer.setName(self.name)
         layer.triggerRepaint()
 
 
-class GradientStyler(QgsProcessingLayerPostProcessorInterface):
-    def __init__(self, name):
-        super().__init__()
-        self.name = name
-
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        if layer is None or not layer.isValid():
-            return
-        ramp = QgsStyle.defaultStyle().colorRamp("Viridis")
-        shader_fn = QgsColorRampShader(0.0, 1.0, ramp)
-        shader_fn.classifyColorRamp(5, -1)
-        shader = QgsRasterShader()
-        shader.setRasterShaderFunction(shader_fn)
-        r = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
-        r.setClassificationMin(0.0)
-        r.setClassificationMax(1.0)
-        layer.setRenderer(r)
-        layer.setName(self.name)
-        layer.triggerRepaint()
+def probability_renderer(layer):
+    """Band 1 on a Viridis ramp over [0, 1]."""
+    ramp = QgsStyle.defaultStyle().colorRamp("Viridis")
+    shader_fn = QgsColorRampShader(0.0, 1.0, ramp)
+    shader_fn.classifyColorRamp(5, -1)
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(shader_fn)
+    r = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+    r.setClassificationMin(0.0)
+    r.setClassificationMax(1.0)
+    return r
 
 
 def _attach(context, path, styler):
@@ -67,27 +61,12 @@ def _attach(context, path, styler):
 
 
 def style_label_output(context, path, composition, name):
-    _attach(context, path, LabelStyler(composition.labels, composition.colours, name))
+    labels, colours = list(composition.labels), list(composition.colours)
+    _attach(context, path, NamedStyler(name, lambda layer: label_renderer(layer, labels, colours)))
 
 
 def style_probability_output(context, path, composition, name):
-    _attach(context, path, GradientStyler(name))
-
-
-class EpitomeImageStyler(QgsProcessingLayerPostProcessorInterface):
-    """EPITOME_IMAGE (2C + 2 bands): RGB of the first three mean bands with a min/max stretch, or the first
-    mean band in grey when the imagery has fewer than 3 bands."""
-
-    def __init__(self, name):
-        super().__init__()
-        self.name = name
-
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        if layer is None or not layer.isValid():
-            return
-        layer.setRenderer(epitome_image_renderer(layer))
-        layer.setName(self.name)
-        layer.triggerRepaint()
+    _attach(context, path, NamedStyler(name, probability_renderer))
 
 
 def _stretch(provider, band):
@@ -114,4 +93,4 @@ def epitome_image_renderer(layer):
 
 
 def style_epitome_image(context, path, name):
-    _attach(context, path, EpitomeImageStyler(name))
+    _attach(context, path, NamedStyler(name, epitome_image_renderer))

@@ -18,7 +18,6 @@ import datetime
 import math
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time

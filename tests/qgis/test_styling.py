@@ -1,0 +1,38 @@
+"""Outputs are styled when QGIS loads them: paletted labels with names, Viridis probabilities."""
+
+from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsRasterLayer
+
+from epitome.algorithms.composition import load_composition
+from epitome.plugin.styling import _KEEP, style_label_output, style_probability_output
+
+
+def _styled(path, attach):
+    ctx = QgsProcessingContext()
+    ctx.addLayerToLoadOnCompletion(path, QgsProcessingContext.LayerDetails("x", QgsProject.instance(), "x"))
+    attach(ctx)
+    styler = ctx.layerToLoadOnCompletionDetails(path).postProcessor()
+    assert styler is not None and styler in _KEEP  # kept alive after the algorithm returns
+    layer = QgsRasterLayer(path, "raw")
+    assert layer.isValid()
+    styler.postProcessLayer(layer, ctx, QgsProcessingFeedback())
+    return layer
+
+
+def test_label_and_probability_styles(run_lsr, tmp_path):
+    res, _ = run_lsr(CONFIDENCE=str(tmp_path / "conf.tif"))
+    comp = load_composition(None)
+    layer = _styled(res["OUTPUT"], lambda ctx: style_label_output(ctx, res["OUTPUT"], comp, "High-resolution labels"))
+    r = layer.renderer()
+    assert r.type() == "paletted" and layer.name() == "High-resolution labels"
+    assert [(c.value, c.label, c.color.name()) for c in r.classes()] == [
+        (1, "water", "#0070ff"), (2, "forest", "#267300"), (3, "field", "#a3ff73"), (4, "built", "#e60000")]
+    conf = _styled(res["CONFIDENCE"], lambda ctx: style_probability_output(ctx, res["CONFIDENCE"], None, "Confidence"))
+    assert conf.renderer().type() == "singlebandpseudocolor" and conf.name() == "Confidence"
+    assert conf.renderer().classificationMax() == 1.0
+
+
+def test_no_styler_when_output_is_not_loaded(run_lsr):
+    res, _ = run_lsr()
+    ctx = QgsProcessingContext()
+    style_label_output(ctx, res["OUTPUT"], load_composition(None), "x")  # nothing to attach: must not fail
+    assert not ctx.willLoadLayerOnCompletion(res["OUTPUT"])
