@@ -171,32 +171,15 @@ def posterior_logits(queries: torch.Tensor, keys: torch.Tensor, key_half_sqnorm:
 
 def embed_classes(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.Tensor,
                   key_valid: torch.Tensor, n_classes: int, variance: float, temperature: float,
-                  block_elements: int = 1 << 24, cancel=None, progress=None,
-                  exclude=None) -> torch.Tensor:
+                  block_elements: int = 1 << 24, cancel=None, progress=None) -> torch.Tensor:
     """Z[s, c] = sum_t [c_t = c] p(s | x_t): the posterior mass of class-c queries at window s.
 
     queries [T, D], query_class [T] long in [0, n_classes), keys [S, D], key_valid [S] bool.
     Computed in blocks of queries so that at most `block_elements` logits are held at once
     (the T x S matrix is never materialised). Returns [S, n_classes] float32.
     """
-    S = keys.shape[0]
-    half = 0.5 * (keys * keys).sum(1)
-    half = torch.where(key_valid, half, torch.full_like(half, float("inf")))
-    Z = torch.zeros(S, n_classes, dtype=keys.dtype, device=keys.device)
-    T = queries.shape[0]
-    block = max(1, min(T, block_elements // max(S, 1)))
-    for start in range(0, T, block):
-        _check_cancel(cancel)
-        q = queries[start:start + block]
-        logits = posterior_logits(q, keys, half, variance, temperature)
-        if exclude is not None:
-            logits = logits.masked_fill(exclude(start, start + q.shape[0]), float("-inf"))
-        post = torch.softmax(logits, dim=1)  # log-sum-exp stabilised; invalid windows get 0
-        onehot = F.one_hot(query_class[start:start + block], n_classes).to(keys.dtype)
-        Z += post.t() @ onehot
-        if progress is not None:
-            progress(min(1.0, (start + block) / T))
-    return Z
+    return embed_classes_with_posteriors(queries, query_class, keys, key_valid, n_classes, variance, temperature,
+                                         0, None, block_elements, cancel, progress)[0]
 
 
 def spread_over_windows(Z: torch.Tensor, win_h: int, win_w: int, k: int) -> torch.Tensor:
@@ -298,15 +281,16 @@ def embed_classes_with_posteriors(queries: torch.Tensor, query_class: torch.Tens
     T = queries.shape[0]
     half = 0.5 * (keys * keys).sum(1)
     half = torch.where(key_valid, half, torch.full_like(half, float("inf")))
-    Z = torch.zeros(S, n_classes, dtype=keys.dtype, device=keys.device)
+    Zt = torch.zeros(n_classes, S, dtype=keys.dtype, device=keys.device)
     A = torch.empty(n_keep, S, dtype=keys.dtype, device=keys.device)
     block = max(1, min(T, block_elements // max(S, 1)))
     for start in range(0, T, block):
         _check_cancel(cancel)
         stop = min(T, start + block)
         logits = posterior_logits(queries[start:stop], keys, half, variance, temperature)
-        post = torch.softmax(logits, dim=1)
-        Z += (F.one_hot(query_class[start:stop], n_classes).to(keys.dtype).t() @ post).t()
+        post = torch.softmax(logits, dim=1)  # log-sum-exp stabilised; invalid windows get 0
+        onehot = F.one_hot(query_class[start:stop], n_classes).to(keys.dtype)
+        Zt += onehot.t() @ post  # [Cc, S]: contiguous rows, faster than post.t() @ onehot
         if start < n_keep:
             kept = min(stop, n_keep) - start
             lg = logits[:kept]
@@ -315,7 +299,7 @@ def embed_classes_with_posteriors(queries: torch.Tensor, query_class: torch.Tens
             A[start:start + kept] = torch.nan_to_num(torch.softmax(lg, dim=1), nan=0.0)
         if progress is not None:
             progress(min(1.0, stop / T))
-    return Z, A
+    return Zt.t(), A
 
 
 def window_label_init(p_label_w: torch.Tensor, key_valid: torch.Tensor, k: int) -> torch.Tensor:
@@ -468,20 +452,17 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
         if progress is not None:
             progress(0.8 * v)
 
-    A = None
+    # The appearance refinement keeps the leave-one-out posteriors of at most 4 * block_elements
+    # query x window pairs: the queries are in random order, so on large tiles the first n_mix of
+    # them are a random subset. Its logits are shared with the class embedding (one GEMM).
+    n_mix, ex = 0, None
     if params.appearance_iterations > 0:
-        # The appearance refinement keeps the leave-one-out posteriors of at most 4 * block_elements
-        # query x window pairs: the queries are in random order, so on large tiles the first n_mix of
-        # them are a random subset. Its logits are shared with the class embedding (one GEMM).
         n_mix = max(1, min(q_idx.numel(), (4 * params.block_elements) // max(keys.shape[0], 1)))
         radius = params.effective_appearance_exclude
         ex = excluded_window_index(q_idx[:n_mix], win_h, win_w, radius) if radius >= 0 else None
-        Z, A = embed_classes_with_posteriors(queries, q_class, keys, key_valid, Cc, params.variance,
-                                             params.effective_temperature, n_mix, ex,
-                                             params.block_elements, cancel, emb_progress)
-    else:
-        Z = embed_classes(queries, q_class, keys, key_valid, Cc, params.variance,
-                          params.effective_temperature, params.block_elements, cancel, emb_progress)
+    Z, A = embed_classes_with_posteriors(queries, q_class, keys, key_valid, Cc, params.variance,
+                                         params.effective_temperature, n_mix, ex,
+                                         params.block_elements, cancel, emb_progress)
     spread = spread_over_windows(Z, win_h, win_w, k) * valid_w  # [Cc, h, w]
     mass = spread.reshape(Cc, -1).sum(1)
     present = mass > 0
@@ -491,7 +472,7 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
     p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel)
     p_em_w = p_em_w.t().reshape(L, h, w)
 
-    if A is not None:
+    if n_mix > 0:
         P0 = window_label_init(p_em_w * valid_w, key_valid, k)
         P, _, rho = appearance_mixture(A, q_class[:A.shape[0]], P0, composition, params.appearance_iterations,
                                        params.appearance_power, params.table_prior, cancel)
