@@ -10,6 +10,12 @@ import sys
 FOLDER_NAME = "epitome-deps"
 
 
+def default_folder():
+    """$EPITOME_DEPS, else the default profile's folder (what `make torch-deps` fills)."""
+    return os.environ.get("EPITOME_DEPS") or os.path.join(
+        os.path.expanduser("~"), ".local", "share", "QGIS", "QGIS3", "profiles", "default", "python", FOLDER_NAME)
+
+
 def candidate_folders():
     out = []
     env = os.environ.get("EPITOME_DEPS")
@@ -21,8 +27,7 @@ def candidate_folders():
         out.append(os.path.join(QgsApplication.qgisSettingsDirPath(), "python", FOLDER_NAME))
     except Exception:
         pass
-    out.append(os.path.join(os.path.expanduser("~"), ".local", "share", "QGIS", "QGIS3", "profiles", "default",
-                            "python", FOLDER_NAME))
+    out.append(default_folder())
     seen, uniq = set(), []
     for p in out:
         p = os.path.normpath(p)

@@ -20,8 +20,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-DEPS = os.environ.get("EPITOME_DEPS") or os.path.expanduser(
-    "~/.local/share/QGIS/QGIS3/profiles/default/python/epitome-deps")
+from plugin.deps import default_folder  # noqa: E402 (no QGIS needed)
+
+DEPS = default_folder()
 if os.path.isdir(DEPS):
     sys.path.append(DEPS)
 

@@ -16,8 +16,9 @@ if not os.path.exists(link):
 for p in (ROOT, PKGROOT):
     if p not in sys.path:
         sys.path.insert(0, p)
-deps = os.environ.get("EPITOME_DEPS") or os.path.join(
-    os.path.expanduser("~"), ".local", "share", "QGIS", "QGIS3", "profiles", "default", "python", "epitome-deps")
+from plugin.deps import default_folder  # noqa: E402 (the plugin's own rule for where PyTorch lives)
+
+deps = default_folder()
 if os.path.isdir(deps) and deps not in sys.path:
     sys.path.append(deps)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -9,7 +9,7 @@ from osgeo import gdal, osr
 torch = pytest.importorskip("torch")
 
 import algorithms.selfepitome as se  # noqa: E402
-from algorithms.composition import load_composition, parse_composition  # noqa: E402
+from algorithms.composition import load_composition  # noqa: E402
 from algorithms.errors import Cancelled, EpitomeError  # noqa: E402
 from algorithms.pipeline import Feedback, LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
 

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from algorithms.training import (EpitomeMixture, TrainParams, _fold_torus, mixture_arrays,  # noqa: E402
+from algorithms.training import (TrainParams, _fold_torus, mixture_arrays,  # noqa: E402
                                  promotion_mask, train_epitome, update_counters, worst_quantile)
 
 

@@ -68,6 +68,25 @@ def recording_feedback():
 
 
 @pytest.fixture
+def cancelling_feedback(recording_feedback):
+    """A recording feedback that cancels at the first progress report; .cancelled_at holds the time.
+    The signal is disconnected afterwards (no feedback <-> closure cycle left for the final GC)."""
+    import time
+
+    fb = recording_feedback()
+    fb.cancelled_at = []
+
+    def on_progress(p):
+        if p > 0 and not fb.isCanceled():
+            fb.cancelled_at.append(time.time())
+            fb.cancel()
+
+    fb.progressChanged.connect(on_progress)
+    yield fb
+    fb.progressChanged.disconnect(on_progress)
+
+
+@pytest.fixture
 def run_lsr(epitome_provider, scene, tmp_path, recording_feedback):
     """run_lsr(**params) -> (results, feedback); defaults: the scene and FAST settings, OUTPUT in tmp_path."""
     import processing

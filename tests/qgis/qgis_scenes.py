@@ -25,9 +25,9 @@ FAST = {"TILE_SIZE": 64, "DOWNSAMPLE": 2, "PATCH_SIZE": 5, "SAMPLES": 0.1, "EM_I
 
 def deps_dir():
     """The folder holding PyTorch, as tests/conftest.py finds it."""
-    return os.environ.get("EPITOME_DEPS") or os.path.join(
-        os.path.expanduser("~"), ".local", "share", "QGIS", "QGIS3", "profiles", "default", "python",
-        "epitome-deps")
+    from plugin.deps import default_folder
+
+    return default_folder()
 
 
 def wkt_of(epsg):
