@@ -59,6 +59,30 @@ def test_backends_agree_in_fp32_on_larger_sizes():
         assert (got.double() - ref).abs().max() < 0.02
 
 
+def test_fft_backend_odd_size_chunked_and_gradients_match_conv():
+    """The fft backend splits the N/2+1 frequencies into chunks when told to, works for odd N and
+    gives the same gradients as the direct convolution (fp64)."""
+    rng = np.random.default_rng(3)
+    C, N, K, B = 3, 9, 5, 4
+    mu = torch.from_numpy(rng.random((C, N, N)))
+    lv = torch.from_numpy(np.log(0.02 + 0.3 * rng.random((C, N, N))))
+    x = torch.from_numpy(rng.random((B, C, K, K)))
+    grads = []
+    for backend, chunk in (("conv", 1 << 24), ("fft", 1 << 24), ("fft", 1)):  # chunk 1: one frequency at a time
+        m, v = mu.clone().requires_grad_(True), lv.clone().requires_grad_(True)
+        ll = patch_log_likelihood(x, m, torch.exp(v), backend, chunk_elements=chunk)
+        if backend == "conv":
+            np.testing.assert_allclose(ll.detach().numpy()[1], naive_loglik(x[1].numpy(), mu.numpy(),
+                                                                             np.exp(lv.numpy())), rtol=1e-10)
+        torch.logsumexp(ll.reshape(B, -1), 1).sum().backward()
+        grads.append((ll.detach(), m.grad, v.grad))
+    for ll, gm, gv in grads[1:]:
+        # (torch.testing imports sympy, too old in Debian's QGIS stack: compare with numpy)
+        np.testing.assert_allclose(ll.numpy(), grads[0][0].numpy(), rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(gm.numpy(), grads[0][1].numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(gv.numpy(), grads[0][2].numpy(), rtol=1e-9, atol=1e-10)
+
+
 def test_window_constant_is_circular_box_sum():
     rng = np.random.default_rng(2)
     mu, var = rng.random((2, 5, 5)), 0.1 + rng.random((2, 5, 5))

@@ -104,3 +104,13 @@ def run_lsr(epitome_provider, scene, tmp_path, recording_feedback):
         return res, fb
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage():
+    """Collect reference cycles (dialogs, runs and their lambdas) after each test, while the
+    QgsApplication still exists: Qt objects collected after exitQgis crash the interpreter."""
+    yield
+    import gc
+
+    gc.collect()

@@ -1,0 +1,108 @@
+"""Run a Processing algorithm in the background through QGIS's task manager, with Qt signals.
+
+Every dialog of the plugin (wizard, composition editor, training monitor) drives the same
+Processing algorithms as the toolbox and qgis_process, through this one class: no second code path.
+
+    run = AlgorithmRun("epitome:selfepitomiclsr", params)
+    run.progress.connect(bar.setValue); run.finished.connect(on_done)
+    run.start()      # QgsProcessingAlgRunnerTask on QgsApplication.taskManager()
+    run.cancel()     # same as the Cancel button of the Processing dialog
+
+Signals arrive in the thread that created the AlgorithmRun (the GUI thread): the feedback object
+lives in the worker and its signals are queued.
+"""
+
+import time
+
+from qgis.core import (QgsApplication, QgsProcessingAlgRunnerTask, QgsProcessingContext, QgsProcessingFeedback,
+                       QgsProject)
+from qgis.PyQt.QtCore import QCoreApplication, QObject, pyqtSignal
+
+
+class SignalFeedback(QgsProcessingFeedback):
+    """QgsProcessingFeedback that also emits every message as a signal (queued to the GUI thread)."""
+
+    message = pyqtSignal(str, str)  # level (info, warning, error, command), text
+
+    def pushInfo(self, info):  # noqa: N802
+        super().pushInfo(info)
+        self.message.emit("info", info)
+
+    def pushWarning(self, warning):  # noqa: N802
+        super().pushWarning(warning)
+        self.message.emit("warning", warning)
+
+    def reportError(self, error, fatalError=False):  # noqa: N802,N803
+        super().reportError(error, fatalError)
+        self.message.emit("error", error)
+
+    def pushCommandInfo(self, info):  # noqa: N802
+        super().pushCommandInfo(info)
+        self.message.emit("command", info)
+
+
+class AlgorithmRun(QObject):
+    """One background run of a registered Processing algorithm."""
+
+    progress = pyqtSignal(float)  # 0..100
+    message = pyqtSignal(str, str)  # level, text
+    finished = pyqtSignal(bool, dict)  # success, results (empty when it failed or was cancelled)
+
+    def __init__(self, alg_id, params, parent=None, project=None):
+        super().__init__(parent)
+        self.alg_id = alg_id
+        self.params = dict(params)
+        self.results = {}
+        self.ok = None
+        self.errors = []
+        self.task = None
+        self.alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
+        if self.alg is None:
+            raise ValueError(f"Processing algorithm {alg_id!r} is not registered (is the Epitome plugin enabled?)")
+        self.context = QgsProcessingContext()
+        self.context.setProject(project or QgsProject.instance())
+        self.feedback = SignalFeedback()
+        self.feedback.progressChanged.connect(self.progress.emit)
+        self.feedback.message.connect(self._on_message)
+
+    def check(self):
+        """(ok, message) of the algorithm's own parameter check, before anything runs."""
+        ok, msg = self.alg.checkParameterValues(self.params, self.context)
+        return ok, msg
+
+    def start(self):
+        ok, msg = self.check()
+        if not ok:
+            self.errors.append(msg)
+            self.ok = False
+            self.finished.emit(False, {})
+            return False
+        self.task = QgsProcessingAlgRunnerTask(self.alg, self.params, self.context, self.feedback)
+        self.task.executed.connect(self._on_executed)
+        QgsApplication.taskManager().addTask(self.task)
+        return True
+
+    def cancel(self):
+        self.feedback.cancel()
+
+    def is_running(self):
+        return self.task is not None and self.ok is None
+
+    def wait(self, timeout_s=600.0):
+        """Process events until the run ends (for tests and scripts); True when it finished in time."""
+        t_end = time.monotonic() + timeout_s
+        while self.ok is None and time.monotonic() < t_end:
+            QCoreApplication.processEvents()
+            time.sleep(0.01)
+        QCoreApplication.processEvents()
+        return self.ok is not None
+
+    def _on_message(self, level, text):
+        if level == "error":
+            self.errors.append(text)
+        self.message.emit(level, text)
+
+    def _on_executed(self, ok, results):
+        self.ok = bool(ok) and not self.feedback.isCanceled()
+        self.results = dict(results or {}) if self.ok else {}
+        self.finished.emit(self.ok, self.results)
