@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import numpy as np
 from osgeo import gdal
@@ -27,6 +27,26 @@ def epitome_image_bands(model: EpitomeModel) -> np.ndarray:
         out[C:2 * C, rows] = model.var[e]
         out[2 * C, rows] = model.log_prior[e]
         out[2 * C + 1, rows] = usage[e]
+    return out
+
+
+def preview_rgb(mu: np.ndarray, bands: Sequence[int] = (0, 1, 2)) -> np.ndarray:
+    """A viewable picture of epitome means: mu [C, N, N] (scaled units) -> uint8 [N, N, 3].
+
+    Bands (0-based) are mapped to R, G, B (a single band gives grey); each is stretched between its
+    2nd and 98th percentile, as QGIS stretches the EPITOME_IMAGE.
+    """
+    mu = np.asarray(mu, dtype=np.float32)
+    idx = [b for b in bands if b < mu.shape[0]] or [0]
+    while len(idx) < 3:
+        idx.append(idx[-1])
+    out = np.empty(mu.shape[1:] + (3,), np.uint8)
+    for i, b in enumerate(idx[:3]):
+        a = mu[b]
+        lo, hi = np.percentile(a, [2, 98])
+        if hi - lo < 1e-12:
+            hi = lo + 1.0
+        out[..., i] = np.clip((a - lo) / (hi - lo) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return out
 
 

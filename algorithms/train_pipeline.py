@@ -14,7 +14,7 @@ from typing import Callable, Dict, Optional, Sequence
 import numpy as np
 
 from .epitome_model import EpitomeModel, load_model
-from .epitome_outputs import write_epitome_image, write_report_csv, write_report_png
+from .epitome_outputs import preview_rgb, write_epitome_image, write_report_csv, write_report_png
 from .errors import Cancelled, EpitomeError
 from .pipeline import Feedback
 from . import raster as R
@@ -37,6 +37,11 @@ class TrainJob:
     # Writes the report PNG: (history, path) -> bool. Default: matplotlib (outside QGIS). The plugin
     # passes a QPainter renderer: matplotlib inside QGIS's process crashed at interpreter exit.
     png_writer: Optional[Callable] = None
+    # Live monitor: monitor(snapshot dict) every monitor_every steps and after the last one. The
+    # snapshot holds step, total_steps, stage, stages, the history so far (copies of the lists) and
+    # preview = uint8 [N, N, 3] picture of the first epitome's means (epitome_outputs.preview_rgb).
+    monitor: Optional[Callable[[Dict], None]] = None
+    monitor_every: int = 10
     stats: Dict = field(default_factory=dict)
 
 
@@ -107,9 +112,29 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
     def progress(frac, hist):
         fb.progress(100.0 * frac)
 
+    stages = 3 if p.cascade else 1
+    total = stages * p.steps
+    finished_stages = []  # histories of completed cascade stages: the monitor's curves go on across them
+    count = [0]
+
+    def on_step(model, state):
+        count[0] += 1
+        n = count[0]
+        if job.monitor is not None and (n % max(1, job.monitor_every) == 0 or n == total):
+            h = {k: [x for f in finished_stages for x in f.get(k, [])] + list(v) for k, v in state.history.items()}
+            try:
+                job.monitor(dict(step=n, total_steps=total, stage=min(stages, (n - 1) // p.steps + 1), stages=stages,
+                                 history=h, preview=preview_rgb(model.mu[0].detach().cpu().numpy())))
+            except Exception as e:  # a monitor must never stop a training
+                fb.warn(f"Training monitor failed ({e}); training goes on without it.")
+                job.monitor = None
+        if stages > 1 and len(state.history["step"]) == p.steps:
+            finished_stages.append({k: list(v) for k, v in state.history.items()})
+
     try:
         models, state, history = train_epitome(sampler.sample, p, device, init=init, progress=progress,
-                                               cancel=fb.is_canceled, log=fb.info, step_offset=steps_before)
+                                               cancel=fb.is_canceled, log=fb.info, step_offset=steps_before,
+                                               on_step=on_step)
     except Cancelled as exc:
         models, state = exc.partial
         done = len(state.history["step"]) if state is not None else 0

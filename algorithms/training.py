@@ -217,8 +217,10 @@ class TrainState:
 def train_one(sampler: Callable[[int, int, "torch.Generator"], "torch.Tensor"], p: TrainParams, device,
               reference: Optional[Sequence[EpitomeMixture]] = None, init: Optional[EpitomeMixture] = None,
               steps: Optional[int] = None, step_offset: int = 0, gen: Optional["torch.Generator"] = None,
-              progress=None, cancel=None, log=None, stage: str = ""):
+              progress=None, cancel=None, log=None, stage: str = "", on_step=None):
     """Train one EpitomeMixture. sampler(batch, k, gen) -> patches [B, C, k, k] on `device`.
+
+    on_step(model, state): called after every step (a live monitor; must be cheap or subsample).
 
     reference: diversify by the likelihood under these (fixed) models instead of the model itself.
     Returns (model, state). Raises Cancelled with .partial = (model, state) when cancelled.
@@ -291,6 +293,8 @@ def train_one(sampler: Callable[[int, int, "torch.Generator"], "torch.Tensor"], 
         h["seconds"].append(time.time() - t0)
         if progress is not None:
             progress((it + 1) / steps, h)
+        if on_step is not None:
+            on_step(model, state)
         if log is not None and ((it + 1) % max(1, steps // 10) == 0 or it == 0):
             log(f"{stage}step {it + 1}/{steps}: loss {h['loss'][-1]:.4f} nats/value, worst quarter "
                 f"{h['worst_loss'][-1]:.4f}, windows used this batch {100 * used:.1f}%, resets {state.resets}")
@@ -309,7 +313,7 @@ def _fold_torus(a: "torch.Tensor", n: int) -> "torch.Tensor":
 
 
 def train_epitome(sampler, p: TrainParams, device, init: Optional[EpitomeMixture] = None, progress=None,
-                  cancel=None, log=None, step_offset: int = 0):
+                  cancel=None, log=None, step_offset: int = 0, on_step=None):
     """Train per p.cascade. Returns (list of trained EpitomeMixture kept as a uniform mixture, state
     of the last stage, history of all stages). Cancel raises Cancelled with .partial = (models, state)."""
     p.validate()
@@ -330,7 +334,8 @@ def train_epitome(sampler, p: TrainParams, device, init: Optional[EpitomeMixture
         try:
             model, state = train_one(sampler, p, device, reference=ref, init=init if i == 0 else None,
                                      gen=gen, step_offset=step_offset + i * p.steps, progress=stage_progress(i),
-                                     cancel=cancel, log=log, stage=f"E{i}: " if stages > 1 else "")
+                                     cancel=cancel, log=log, stage=f"E{i}: " if stages > 1 else "",
+                                     on_step=on_step)
         except Cancelled as exc:
             m, st = exc.partial
             exc.partial = ((done[1:] + [m]) if stages > 1 and done[1:] else [m], st)

@@ -26,6 +26,7 @@ from qgis.core import (
 from ..algorithms.errors import Cancelled, EpitomeError
 from ..algorithms.training import TrainParams
 from .report_plot import render_history_png
+from .training_hub import hub
 from .common import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path, require_torch
 from .styling import style_epitome_image
 
@@ -305,16 +306,31 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             device=self.parameterAsString(parameters, "DEVICE", context) or "auto",
             epitome_image=image, report_csv=csv, report_png=png, png_writer=render_history_png)
         fb = QgsFeedbackAdapter(feedback)
+        # the desktop's training monitor dock follows the run through the hub (no listener in qgis_process)
+        monitor = hub()
+        total = params.steps * (3 if params.cascade else 1)
+        run_id = monitor.begin(feedback, dict(imagery=[os.path.basename(q) for q in paths], model=model,
+                                              size=params.size, count=params.count, steps=total,
+                                              batch=params.batch_size, cascade=params.cascade))
+        job.monitor = lambda snap: monitor.post(run_id, snap)
+        job.monitor_every = max(1, min(10, total // 50))
+        ended = (False, self.tr("Failed"))
         try:
             stats = run_training(job, fb)
+            ended = (True, self.tr("Finished: {} steps in {:.0f} s").format(stats["steps"], stats["seconds"]))
         except Cancelled:
             if os.path.isfile(model):
+                ended = (False, self.tr("Cancelled: the partial model is saved to {}").format(model))
                 raise QgsProcessingException(
                     f"Cancelled by the user: the partial model was saved to MODEL ({model}); give it as INIT to "
                     "continue training. No other output was written.")
+            ended = (False, self.tr("Cancelled: no output was written."))
             raise QgsProcessingException("Cancelled by the user: no output was written.")
         except (EpitomeError, ValueError) as e:
+            ended = (False, str(e))
             raise QgsProcessingException(str(e))
+        finally:
+            monitor.end(run_id, *ended)
         if image:
             style_epitome_image(context, image, self.tr("Epitome"))
         return {"MODEL": model, "EPITOME_IMAGE": image, "REPORT_CSV": csv,

@@ -56,11 +56,13 @@ def _panel(p, rect, steps, series, title, ylabel):
         ly += 16
 
 
-def render_history_png(history, path, title="Epitome training"):
+def paint_history(p, width, height, history, title="Epitome training"):
+    """Draw the two panels (loss and worst-quarter loss; usage) onto painter p, in width x height.
+    Shared by the report PNG and the live training monitor."""
     steps = [int(s) for s in history.get("step", [])]
-    img = QImage(1000, 380, QImage.Format_ARGB32)
-    img.fill(QColor("white"))
-    p = QPainter(img)
+    sx, sy = width / 1000.0, height / 380.0
+    p.save()
+    p.scale(sx, sy)
     p.setRenderHint(QPainter.Antialiasing)
     p.setFont(QFont("Sans", 11, QFont.Bold))
     p.drawText(QRectF(0, 4, 1000, 22), Qt.AlignCenter, title)
@@ -71,5 +73,13 @@ def render_history_png(history, path, title="Epitome training"):
     _panel(p, QRectF(590, 60, 360, 270), steps,
            [("usage", [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
            "Windows that are a best window in the batch", "% of windows")
+    p.restore()
+
+
+def render_history_png(history, path, title="Epitome training"):
+    img = QImage(1000, 380, QImage.Format_ARGB32)
+    img.fill(QColor("white"))
+    p = QPainter(img)
+    paint_history(p, 1000, 380, history, title)
     p.end()
     return bool(img.save(path, "PNG"))
