@@ -27,7 +27,7 @@ from ..algorithms.errors import Cancelled, EpitomeError
 from ..algorithms.training import TrainParams
 from .report_plot import render_history_png
 from .training_hub import hub
-from .common import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path, require_torch
+from .common import EpitomeAlgorithm, QgsFeedbackAdapter, device_setting, raster_path, require_torch
 from .styling import style_epitome_image
 
 DEFAULTS = TrainParams()
@@ -146,8 +146,13 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             "the reference implementation's choice.", advanced=True)
         add(QgsProcessingParameterNumber("PROMOTION", self.tr("Location promotion c (0 = off)"), Dbl, d.promotion,
                                          minValue=0.0, maxValue=0.999999),
-            "Location promotion constant c in [0, 1): a window leaves the likelihood once its accumulated posterior "
-            "reaches c / (number of windows), so unused parts of the epitome get patches. 0 turns it off.",
+            "Location promotion constant c in [0, 1): a window leaves the likelihood once its counter reaches "
+            "c / (number of windows), so unused parts of the epitome get patches; all counters reset per "
+            "PROMOTION_RESET. Counters count each training patch's most likely window (a hard posterior): the "
+            "paper's soft posteriors mask every window at once while posteriors are still flat, which resets the "
+            "counters at every step early on. With hard counts a window is masked once it has been a best window, "
+            "for any c > 0 (as the reference code's threshold of 1e-8 masks any window that got posterior mass): "
+            "c switches promotion on (> 0) or off (0); the reset share is the knob. 0 turns it off.",
             advanced=True)
         add(QgsProcessingParameterNumber("PROMOTION_RESET", self.tr("Promotion reset share delta"), Dbl,
                                          d.promotion_reset, minValue=1e-6, maxValue=0.999999),
@@ -163,7 +168,8 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             "models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. "
             "1 is not a valid value.")
         add(QgsProcessingParameterString("DEVICE", self.tr("Device (auto, cpu, cuda, cuda:N)"), "auto"),
-            "auto uses the first CUDA GPU when PyTorch sees one, else the CPU. cuda without a usable GPU falls "
+            "auto follows the default device of Settings > Options > Epitome (itself auto by default: the first "
+            "CUDA GPU when PyTorch sees one, else the CPU). cuda without a usable GPU falls "
             "back to the CPU with a warning.", advanced=True)
         add(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), Int, d.seed, minValue=0),
             "Seed of initialisation and patch sampling: the same inputs and seed give identical models on the "
@@ -303,7 +309,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
         job = TrainJob(
             imagery=paths, model_path=model, params=params, bands=bands, extent=extent, guide=guide,
             guide_labels=labels, init=self.parameterAsFile(parameters, "INIT", context) or None,
-            device=self.parameterAsString(parameters, "DEVICE", context) or "auto",
+            device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             epitome_image=image, report_csv=csv, report_png=png, png_writer=render_history_png)
         fb = QgsFeedbackAdapter(feedback)
         # the desktop's training monitor dock follows the run through the hub (no listener in qgis_process)

@@ -39,6 +39,24 @@ def require_torch():
         raise QgsProcessingException(msg)
 
 
+def device_setting(value):
+    """DEVICE parameter -> device: 'auto' (or empty) follows Settings > Options > Epitome."""
+    from .settings import resolve_device
+
+    return resolve_device(value)
+
+
+def block_elements_setting(default):
+    """Logits held at once by label super-resolution, from the memory budget of the settings
+    (MiB; 0 = the algorithm's default). A sixteenth of the budget is one fp32 block."""
+    from .settings import memory_budget_mb
+
+    budget = memory_budget_mb()
+    if budget <= 0:
+        return default
+    return int(min(1 << 28, max(1 << 18, budget * (1 << 20) // 64)))
+
+
 def raster_path(layer, name):
     """File path of a GDAL raster layer, or a clear error."""
     if layer is None:
