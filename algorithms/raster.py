@@ -157,24 +157,14 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
     return vrt
 
 
-def unique_codes(ds: gdal.Dataset, band_index: int = 1, max_rows_per_block: int = 512,
-                 max_pixels: Optional[int] = None) -> np.ndarray:
-    """Unique values of a band excluding its nodata value, read in row blocks (bounded memory).
-
-    max_pixels: for a quick look at a huge raster, read it decimated (nearest) to about that many
-    pixels; rare codes can then be missed."""
+def unique_codes(ds: gdal.Dataset, band_index: int = 1, max_rows_per_block: int = 512) -> np.ndarray:
+    """Unique values of a band excluding its nodata value, read in row blocks (bounded memory)."""
     band = ds.GetRasterBand(band_index)
     nd = band.GetNoDataValue()
     seen = set()
-    w, h = ds.RasterXSize, ds.RasterYSize
-    f = 1.0 if not max_pixels or w * h <= max_pixels else (max_pixels / float(w * h)) ** 0.5
-    for y in range(0, h, max_rows_per_block):
-        rows = min(max_rows_per_block, h - y)
-        if f < 1.0:
-            a = band.ReadAsArray(0, y, w, rows, buf_xsize=max(1, int(w * f)), buf_ysize=max(1, int(rows * f)),
-                                 resample_alg=gdal.GRIORA_NearestNeighbour)
-        else:
-            a = band.ReadAsArray(0, y, w, rows)
+    for y in range(0, ds.RasterYSize, max_rows_per_block):
+        rows = min(max_rows_per_block, ds.RasterYSize - y)
+        a = band.ReadAsArray(0, y, ds.RasterXSize, rows)
         u = np.unique(a)
         if nd is not None:
             u = u[u != nd]

@@ -19,7 +19,8 @@ from qgis.core import (
 from ..algorithms.composition import CompositionError, load_composition
 from ..algorithms.errors import Cancelled, EpitomeError
 from ..algorithms.selfepitome import FUSION_MODES, LsrParams
-from .common import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path, require_torch
+from .common import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, device_setting, raster_path,
+                     require_torch)
 from .styling import style_label_output, style_probability_output
 
 DEFAULTS = LsrParams()
@@ -71,8 +72,14 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
         add(QgsProcessingParameterRasterLayer("CLASSES", self.tr("Coarse classes")),
             "Coarse class layer (e.g. NLCD 30 m). Any CRS, resolution and alignment; codes must be rows of the "
             "composition table (NLCD 0 and 255 count as nodata with the built-in table).")
-        add(QgsProcessingParameterFile("COMPOSITION", self.tr("Composition table p(label | class) (CSV)"),
-                                       behavior=QgsProcessingParameterFile.File, extension="csv", optional=True),
+        composition = QgsProcessingParameterFile("COMPOSITION", self.tr("Composition table p(label | class) (CSV)"),
+                                                 behavior=QgsProcessingParameterFile.File, extension="csv",
+                                                 optional=True)
+        # The algorithm dialog shows an "Edit..." button (plugin/composition_wrapper.py); the value stays a plain
+        # file path. Named by a string, so qgis_process never imports the GUI module.
+        composition.setMetadata({"widget_wrapper": {
+            "class": __package__ + ".composition_wrapper.CompositionWidgetWrapper"}})
+        add(composition,
             "CSV with header 'class,<label 1>,<label 2>,...' and one row per coarse class code; rows are "
             "renormalised. Empty: the built-in NLCD -> water, forest, field, built table (Chesapeake region).")
         add(QgsProcessingParameterNumber("TILE_SIZE", self.tr("Tile size (pixels)"),
@@ -123,7 +130,8 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             "Off: codes absent from the composition table stop the run with a list of them. On: such pixels "
             "become nodata (0) in the output.", advanced=True)
         add(QgsProcessingParameterString("DEVICE", self.tr("Device (auto, cpu, cuda, cuda:N)"), "auto"),
-            "auto uses the first CUDA GPU when PyTorch sees one, else the CPU. A GPU that runs out of memory "
+            "auto follows the default device of Settings > Options > Epitome (itself auto by default: the first "
+            "CUDA GPU when PyTorch sees one, else the CPU). A GPU that runs out of memory "
             "falls back to smaller blocks, then to the CPU, with a warning.", advanced=True)
         add(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer,
                                          d.seed, minValue=0),
@@ -197,6 +205,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             fusion=FUSION_MODES[self.parameterAsEnum(parameters, "FUSION", context)],
             fusion_weight=self.parameterAsDouble(parameters, "FUSION_WEIGHT", context),
             seed=self.parameterAsInt(parameters, "SEED", context),
+            block_elements=block_elements_setting(DEFAULTS.block_elements),
         )
         try:
             params.validate()
@@ -215,7 +224,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             outputs=LsrOutputs(labels=out, probabilities=prob, confidence=conf),
             bands=self.parameterAsInts(parameters, "BANDS", context) or [],
             tile_size=self.parameterAsInt(parameters, "TILE_SIZE", context),
-            device=self.parameterAsString(parameters, "DEVICE", context) or "auto",
+            device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context),
             params=params,
         )

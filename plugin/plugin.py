@@ -23,43 +23,116 @@ class EpitomePlugin:
         self.iface = iface
         self.provider = None
         self.actions = []
+        self.monitor = self.toolbar = self.options_factory = self.dep_dialog = self.wizard = None
         add_dependency_folders()
 
     # Called by QGIS (desktop and qgis_process) so the provider exists without a GUI.
     def initProcessing(self):  # noqa: N802
         from .provider import EpitomeProvider
 
-        if self.provider is None:
+        reg = QgsApplication.processingRegistry()
+        if self.provider is None and reg.providerById("epitome") is None:  # not twice (a test harness may have)
             self.provider = EpitomeProvider()
-            QgsApplication.processingRegistry().addProvider(self.provider)
+            reg.addProvider(self.provider)
 
     def initGui(self):  # noqa: N802
         self.initProcessing()
         if self.iface is None:
             return
+        from qgis.PyQt.QtCore import Qt
+
+        from .training_hub import hub
+        from .training_monitor import TrainingMonitorDock
+
+        hub()  # the relay lives in the GUI thread
+        win = self.iface.mainWindow()
+        self.toolbar = self.iface.addToolBar(tr("Epitome"))
+        self.toolbar.setObjectName("EpitomeToolbar")
+
+        wizard = QAction(QIcon(os.path.join(ICONS, "lsr.svg")), tr("Label super-resolution wizard…"), win)
+        wizard.setToolTip(tr("Imagery + coarse classes -> a high-resolution label map, step by step"))
+        wizard.triggered.connect(self.open_wizard)
+        self.iface.addPluginToRasterMenu(MENU, wizard)
+        self.toolbar.addAction(wizard)
+        self.actions.append(wizard)
+
+        self.monitor = TrainingMonitorDock(win, open_training_dialog=lambda: self._open("epitome:trainepitome"))
+        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.monitor)
+        self.monitor.hide()
+        monitor = self.monitor.toggleViewAction()
+        monitor.setIcon(QIcon(os.path.join(ICONS, "train.svg")))
+        monitor.setText(tr("Training monitor"))
+        monitor.setToolTip(tr("Show the live curves and epitome of running trainings"))
+        self.iface.addPluginToRasterMenu(MENU, monitor)
+        self.toolbar.addAction(monitor)
+        self.actions.append(monitor)
+
         items = [
-            (tr("Self-epitomic label super-resolution…"), "epitome:selfepitomiclsr", "lsr.svg"),
+            (tr("Self-epitomic label super-resolution (algorithm)…"), "epitome:selfepitomiclsr", "lsr.svg"),
+            (tr("Estimate a composition table…"), "epitome:estimatecomposition", "epitome.svg"),
             (tr("Evaluate a label map…"), "epitome:evaluate", "evaluate.svg"),
             (tr("Train epitomes…"), "epitome:trainepitome", "train.svg"),
         ]
         for text, alg_id, icon in items:
-            act = QAction(QIcon(os.path.join(ICONS, icon)), text, self.iface.mainWindow())
+            act = QAction(QIcon(os.path.join(ICONS, icon)), text, win)
             act.triggered.connect(lambda _=False, a=alg_id: self._open(a))
             self.iface.addPluginToRasterMenu(MENU, act)
             self.actions.append(act)
-        about = QAction(QIcon(ICON), tr("About Epitome"), self.iface.mainWindow())
+
+        deps = QAction(QIcon(ICON), tr("Install or update PyTorch…"), win)
+        deps.triggered.connect(self.open_dependencies)
+        self.iface.addPluginToRasterMenu(MENU, deps)
+        self.actions.append(deps)
+        about = QAction(QIcon(ICON), tr("About Epitome"), win)
         about.triggered.connect(self._about)
         self.iface.addPluginToRasterMenu(MENU, about)
         self.actions.append(about)
+
+        from .dependencies import startup_check
+        from .settings_page import register_options_page
+
+        self.options_factory = register_options_page(self.iface)
+        startup_check(self.iface, self.open_dependencies)
 
     def unload(self):
         for act in self.actions:
             if self.iface is not None:
                 self.iface.removePluginRasterMenu(MENU, act)
         self.actions = []
+        if getattr(self, "monitor", None) is not None:
+            self.monitor.shutdown()
+            self.iface.removeDockWidget(self.monitor)
+            self.monitor.deleteLater()
+            self.monitor = None
+        if getattr(self, "toolbar", None) is not None:
+            self.toolbar.deleteLater()
+            self.toolbar = None
+        for dlg in ("dep_dialog", "wizard"):
+            if getattr(self, dlg, None) is not None:
+                getattr(self, dlg).close()
+                setattr(self, dlg, None)
+        if getattr(self, "options_factory", None) is not None:
+            from .settings_page import unregister_options_page
+
+            unregister_options_page(self.iface, self.options_factory)
+            self.options_factory = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+
+    def open_wizard(self):
+        from .lsr_wizard import LsrWizard
+
+        self.wizard = LsrWizard(self.iface, self.iface.mainWindow())
+        self.wizard.show()
+        return self.wizard
+
+    def open_dependencies(self):
+        from .dependency_dialog import DependencyDialog
+
+        self.dep_dialog = DependencyDialog(self.iface.mainWindow())
+        self.dep_dialog.show()
+        return self.dep_dialog
 
     def _open(self, alg_id):
         from processing import execAlgorithmDialog

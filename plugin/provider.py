@@ -5,6 +5,7 @@ import os
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .alg_estimatecomposition import EstimateCompositionAlgorithm
 from .alg_evaluate import EvaluateAlgorithm
 from .alg_selfepitomiclsr import SelfEpitomicLsrAlgorithm
 from .alg_trainepitome import TrainEpitomeAlgorithm
@@ -31,5 +32,6 @@ class EpitomeProvider(QgsProcessingProvider):
         return ICON
 
     def loadAlgorithms(self):  # noqa: N802
-        for alg in (SelfEpitomicLsrAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm()):
+        for alg in (SelfEpitomicLsrAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
+                    EstimateCompositionAlgorithm()):
             self.addAlgorithm(alg)

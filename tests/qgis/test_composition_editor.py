@@ -1,0 +1,355 @@
+"""The composition editor (real widgets, offscreen), its dialog, and the COMPOSITION widget wrapper inside a
+real Processing algorithm dialog."""
+
+import os
+
+import numpy as np
+import pytest
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtWidgets import QDialog
+
+from qgis_scenes import FIELD, FOREST, IMG_EPSG, halves, img_gt, write_raster
+
+CSV = """class,water,forest,field
+colour,#0000ff,#00aa00,#ffff00
+11,0.9,0.05,0.05
+41,0,0.8,0.2
+82,0,0.1,0.9
+"""
+
+
+@pytest.fixture
+def editor(qgis_app, epitome_provider):
+    from epitome.plugin.composition_editor import CompositionEditor
+
+    ed = CompositionEditor()
+    yield ed
+    ed.cancel_estimate()
+    ed.deleteLater()
+    QCoreApplication.processEvents()
+
+
+@pytest.fixture
+def csv_path(tmp_path):
+    p = tmp_path / "in.csv"
+    p.write_text(CSV)
+    return str(p)
+
+
+def cell(ed, code, label):
+    return ed.table.item(ed.class_codes().index(code), ed.labels().index(label))
+
+
+def sums(ed):
+    return [float(ed.table.item(i, ed.sum_column).text()) for i in range(len(ed.class_codes()))]
+
+
+def test_starts_with_the_builtin_table(editor):
+    from epitome.algorithms.composition import load_composition
+
+    c = load_composition(None)
+    assert editor.labels() == c.labels and editor.class_codes() == c.class_codes
+    assert editor.table.verticalHeaderItem(editor.class_codes().index(41)).text() == "41 - Deciduous forest"
+    assert editor.table.horizontalHeaderItem(editor.sum_column).text() == "sum"
+    assert not editor.table.horizontalHeaderItem(0).icon().isNull()
+    np.testing.assert_allclose(editor.composition().matrix, c.matrix, atol=1e-6)
+    assert editor.message() == ""
+
+
+def test_csv_round_trip_with_an_edited_cell(editor, csv_path, tmp_path):
+    from epitome.algorithms.composition import load_composition
+
+    editor.load_csv(csv_path)
+    assert editor.labels() == ["water", "forest", "field"] and editor.class_codes() == [11, 41, 82]
+    seen = []
+    editor.changed.connect(lambda: seen.append(1))
+    cell(editor, 41, "field").setText("0.6")  # as if typed: 41 = 0, 0.8, 0.6
+    assert seen and editor.table.item(1, editor.sum_column).text() == "1.4"
+    out = str(tmp_path / "out.csv")
+    assert editor.save_csv(out) == out
+    c = load_composition(out)
+    assert c.class_codes == [11, 41, 82] and c.labels == ["water", "forest", "field"]
+    np.testing.assert_allclose(c.matrix[1], [0, 0.8 / 1.4, 0.6 / 1.4], rtol=1e-5)
+    np.testing.assert_allclose(c.matrix[0], [0.9, 0.05, 0.05], rtol=1e-5)
+    assert c.colours == [(0, 0, 255), (0, 170, 0), (255, 255, 0)]
+    assert not [n for n in os.listdir(tmp_path) if ".partial" in n]
+
+
+def test_label_rename_and_colour_survive_the_round_trip(editor, csv_path, tmp_path, monkeypatch):
+    from epitome.algorithms.composition import load_composition
+    from epitome.plugin import composition_editor as ce
+    from qgis.PyQt.QtGui import QColor
+
+    editor.load_csv(csv_path)
+    editor.rename_label(1, "trees", (1, 2, 3))
+    assert editor.table.horizontalHeaderItem(1).text() == "trees"
+
+    def fake_exec(dlg):  # the Labels... dialog, as a user would fill it
+        dlg.name_edits[2].setText("crops")
+        dlg.colour_buttons[2].setColor(QColor(10, 20, 30))
+        dlg.accept()
+        return QDialog.Accepted if dlg.result() == QDialog.Accepted else QDialog.Rejected
+
+    monkeypatch.setattr(ce.LabelsDialog, "exec_", fake_exec)
+    assert editor.edit_labels(2) is True
+    out = str(tmp_path / "renamed.csv")
+    editor.save_csv(out)
+    c = load_composition(out)
+    assert c.labels == ["water", "trees", "crops"]
+    assert c.colours == [(0, 0, 255), (1, 2, 3), (10, 20, 30)]
+    editor2 = ce.CompositionEditor()
+    editor2.load_csv(out)
+    assert editor2.labels() == c.labels and editor2.colours() == c.colours
+    editor2.deleteLater()
+
+
+def test_labels_dialog_refuses_duplicates(qgis_app):
+    from epitome.plugin.composition_editor import LabelsDialog
+
+    dlg = LabelsDialog(["a", "b"], [(0, 0, 0), (1, 1, 1)])
+    dlg.name_edits[1].setText("A")
+    dlg.accept()
+    assert dlg.result() != QDialog.Accepted and "twice" in dlg.message.text()
+    dlg.deleteLater()
+
+
+def test_normalise_rows(editor, csv_path):
+    editor.load_csv(csv_path)
+    cell(editor, 11, "water").setText("3")
+    cell(editor, 82, "field").setText("9")
+    assert sums(editor)[0] == pytest.approx(3.1)
+    editor.normalise_button.click()
+    assert sums(editor) == pytest.approx([1, 1, 1], abs=1e-5)
+    assert float(cell(editor, 11, "water").text()) == pytest.approx(3 / 3.1, rel=1e-5)
+    assert editor.message() == ""
+
+
+@pytest.mark.parametrize("action,needle", [
+    (lambda ed: cell(ed, 41, "forest").setText("-0.2"), "negative"),
+    (lambda ed: cell(ed, 41, "forest").setText("lots"), "not a number"),
+    (lambda ed: [cell(ed, 82, n).setText("0") for n in ("water", "forest", "field")], "every value is zero"),
+    (lambda ed: ed.rename_label(2, "Forest"), "used twice"),
+])
+def test_bad_input_gives_a_message_and_composition_raises(editor, csv_path, tmp_path, action, needle):
+    from epitome.algorithms.composition import CompositionError
+
+    editor.load_csv(csv_path)
+    action(editor)
+    assert needle in editor.message()
+    assert not editor.is_valid()
+    with pytest.raises(CompositionError, match=needle):
+        editor.composition()
+    with pytest.raises(CompositionError):
+        editor.save_csv(str(tmp_path / "never.csv"))
+    assert not (tmp_path / "never.csv").exists()
+
+
+def test_bad_cell_is_highlighted_and_message_goes_away(editor, csv_path):
+    editor.load_csv(csv_path)
+    it = cell(editor, 41, "forest")
+    it.setText("x")
+    assert it.background().color().red() == 255 and it.background().color().green() < 255
+    it.setText("0.8")
+    assert editor.message() == "" and editor.is_valid()
+
+
+def test_loading_a_bad_csv_shows_the_line(editor, tmp_path):
+    from epitome.algorithms.composition import CompositionError
+
+    p = tmp_path / "bad.csv"
+    p.write_text("class,a,b\ncolour,#00000g,#000000\n1,1,0\n")
+    before = editor.class_codes()
+    with pytest.raises(CompositionError):
+        editor.load_csv(str(p))
+    assert "line 2" in editor.message() and editor.class_codes() == before
+
+
+def test_set_class_codes_adds_rows_with_nlcd_names_and_keeps_values(editor, csv_path):
+    editor.load_csv(csv_path)
+    cell(editor, 41, "forest").setText("0.7")
+    added = editor.set_class_codes([41, 90, 7])
+    assert added == [7, 90]
+    assert editor.class_codes() == [7, 11, 41, 82, 90]
+    headers = [editor.table.verticalHeaderItem(i).text() for i in range(5)]
+    assert headers == ["7", "11 - Open water", "41 - Deciduous forest", "82 - Cultivated crops",
+                       "90 - Woody wetlands"]
+    assert cell(editor, 41, "forest").text() == "0.7" and cell(editor, 90, "forest").text() == ""
+    assert "every value is zero" in editor.message()  # the new rows are to be filled
+    editor.set_class_codes([41, 82], remove_others=True)
+    assert editor.class_codes() == [41, 82]
+
+
+def test_add_remove_labels_and_classes(editor, csv_path):
+    editor.load_csv(csv_path)
+    j = editor.add_label("built")
+    assert editor.labels()[j] == "built" and editor.colours()[j] == (230, 0, 0)
+    assert editor.table.columnCount() == 5
+    editor.remove_label(0)
+    assert editor.labels() == ["forest", "field", "built"]
+    assert editor.add_class(95) and not editor.add_class(95)
+    assert "already" in editor.message()
+    editor.remove_classes([editor.class_codes().index(95)])
+    assert editor.class_codes() == [11, 41, 82]
+    assert cell(editor, 41, "forest").text() == "0.8"
+
+
+def test_presets(editor, csv_path):
+    from epitome.algorithms.composition import load_composition
+
+    editor.load_csv(csv_path)
+    editor.set_class_codes([41, 82])
+    editor.preset_combo.activated.emit(editor.preset_combo.findData(editor.PRESET_EMPTY))
+    assert editor.class_codes() == [41, 82] and editor.labels() == ["water", "forest", "field"]
+    assert all(t == "" for row in editor.cell_texts() for t in row)
+    assert "every value is zero" in editor.message()
+    editor.preset_combo.activated.emit(editor.preset_combo.findData(editor.PRESET_NLCD))
+    assert editor.preset_combo.currentIndex() == 0
+    c = load_composition(None)
+    assert editor.class_codes() == c.class_codes and editor.labels() == c.labels
+    np.testing.assert_allclose(editor.composition().matrix, c.matrix, atol=1e-6)
+
+
+def test_estimate_fills_the_table(editor, scene):
+    run = editor.start_estimate(scene.truth, scene.classes)
+    assert run is not None and editor.progress_widget.isVisibleTo(editor)
+    assert run.wait(120) and run.ok
+    QCoreApplication.processEvents()
+    assert editor.class_codes() == [FOREST, FIELD]
+    assert editor.labels() == ["label 1", "label 2", "label 3"]
+    comp = editor.composition()
+    assert comp.matrix[0, 1] > 0.8 and comp.matrix[1, 2] > 0.8
+    assert "Estimated from 9216 pixels" in editor.message()
+    assert not editor.progress_widget.isVisibleTo(editor) and editor.table.isEnabled()
+
+
+def test_estimate_failure_is_a_message(editor, tmp_path):
+    lab = write_raster(tmp_path / "lab.tif", halves(left=1, right=2), img_gt(), IMG_EPSG)
+    far = write_raster(tmp_path / "far.tif", halves(), img_gt(x0=100000.0), IMG_EPSG)
+    before = editor.class_codes()
+    run = editor.start_estimate(lab, far)
+    if run is not None:
+        run.wait(120)
+    QCoreApplication.processEvents()
+    assert "failed" in editor.message() and "do not overlap" in editor.message()
+    assert editor.class_codes() == before and editor.table.isEnabled()
+
+
+def test_composition_dialog_saves_to_the_chosen_path(qgis_app, epitome_provider, csv_path, tmp_path):
+    from epitome.algorithms.composition import load_composition
+    from epitome.plugin.composition_editor import CompositionDialog
+
+    dlg = CompositionDialog(path=csv_path, class_codes=[41, 82])
+    assert dlg.save_path() == csv_path  # a user's file is edited in place by default
+    out = str(tmp_path / "edited")
+    dlg.save_widget.setFilePath(out)
+    cell(dlg.editor, 41, "water").setText("-1")
+    dlg.accept()
+    assert dlg.result() != QDialog.Accepted and "negative" in dlg.editor.message()
+    cell(dlg.editor, 41, "water").setText("0")
+    dlg.accept()
+    assert dlg.result() == QDialog.Accepted and dlg.saved_path == out + ".csv"
+    assert load_composition(dlg.saved_path).class_codes == [11, 41, 82]
+    dlg.deleteLater()
+    dlg2 = CompositionDialog()  # built-in table: saved elsewhere (project folder or a temp folder)
+    from epitome.algorithms.composition import DEFAULT_COMPOSITION_CSV
+
+    assert dlg2.save_path() and os.path.abspath(dlg2.save_path()) != DEFAULT_COMPOSITION_CSV
+    assert dlg2.save_path().endswith(".csv")
+    dlg2.deleteLater()
+
+
+# --------------------------------------------------------------------------------------------
+# The widget wrapper in real Processing dialogs
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def lsr_dialog(qgis_app, qgis_iface, qgis_processing, epitome_provider, monkeypatch):
+    import processing
+
+    # pytest-qgis's stand-in interface lacks browserModel(), which the 3.22 parameters panel asks for
+    if not hasattr(qgis_iface, "browserModel"):
+        monkeypatch.setattr(qgis_iface, "browserModel", lambda: None, raising=False)
+
+    dlg = processing.createAlgorithmDialog("epitome:selfepitomiclsr")
+    yield dlg
+    dlg.deleteLater()
+    QCoreApplication.processEvents()
+
+
+def test_wrapper_in_the_algorithm_dialog(lsr_dialog, scene, csv_path, tmp_path, monkeypatch):
+    from epitome.algorithms.composition import load_composition
+    from epitome.plugin import composition_editor as ce
+    from epitome.plugin.composition_wrapper import CompositionWidgetWrapper
+
+    panel = lsr_dialog.mainWidget()
+    w = panel.wrappers["COMPOSITION"]
+    assert isinstance(w, CompositionWidgetWrapper) and w.edit_button is not None
+    lsr_dialog.setParameters({"IMAGERY": scene.imagery, "CLASSES": scene.classes})
+    assert lsr_dialog.createProcessingParameters().get("COMPOSITION") in (None, "")
+    w.setValue(csv_path)
+    assert lsr_dialog.createProcessingParameters()["COMPOSITION"] == csv_path
+    lsr_dialog.setParameters({"IMAGERY": scene.imagery, "COMPOSITION": "", "CLASSES": scene.classes})
+    assert w.value() is None
+    lsr_dialog.setParameters({"IMAGERY": scene.imagery, "COMPOSITION": csv_path, "CLASSES": scene.classes})
+    assert w.value() == csv_path
+    assert w.classes_wrapper is not None and w.class_codes() == [FOREST, FIELD]
+
+    out = str(tmp_path / "from_wrapper.csv")
+
+    def fake_exec(dlg):  # the editor as a user would use it: change a cell, save elsewhere, OK
+        assert dlg.editor.class_codes() == [11, 41, 82]
+        cell(dlg.editor, 82, "water").setText("0.5")
+        dlg.save_widget.setFilePath(out)
+        dlg.accept()
+        return dlg.result()
+
+    monkeypatch.setattr(ce.CompositionDialog, "exec_", fake_exec)
+    assert w.edit_composition() == out
+    assert lsr_dialog.createProcessingParameters()["COMPOSITION"] == out
+    c = load_composition(out)
+    assert c.matrix[c.class_codes.index(82), 0] == pytest.approx(0.5 / 1.5, rel=1e-5)
+
+
+def test_wrapper_without_a_file_starts_from_the_builtin_table(lsr_dialog, scene, monkeypatch, tmp_path):
+    from epitome.plugin import composition_editor as ce
+
+    w = lsr_dialog.mainWidget().wrappers["COMPOSITION"]
+    lsr_dialog.setParameters({"CLASSES": scene.classes})
+    dlg = w.make_dialog()
+    assert len(dlg.editor.class_codes()) == 20 and dlg.editor.is_valid()  # 41 and 82 are NLCD rows already
+    dlg.deleteLater()
+    monkeypatch.setattr(ce.CompositionDialog, "exec_", lambda dlg: QDialog.Rejected)
+    assert w.edit_composition() is None and w.value() is None
+
+
+def test_modeler_and_batch_get_qgis_widgets(qgis_app, qgis_iface, qgis_processing, epitome_provider):
+    """Outside the algorithm dialog the wrapper hands over to QGIS's own widgets (model inputs, batch fill)."""
+    from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingModelAlgorithm
+    from qgis.gui import QgsProcessingModelerParameterWidget
+
+    from epitome.plugin.composition_wrapper import CompositionWidgetWrapper
+    from processing.gui.wrappers import WidgetWrapperFactory
+
+    param = QgsApplication.processingRegistry().algorithmById("epitome:selfepitomiclsr").parameterDefinition(
+        "COMPOSITION")
+    assert param.metadata()["widget_wrapper"]["class"].endswith("composition_wrapper.CompositionWidgetWrapper")
+
+    class ModelerParametersDialog(QDialog):
+        def __init__(self):
+            super().__init__()
+            self.model = QgsProcessingModelAlgorithm()
+            self.childId = ""
+            self.context = QgsProcessingContext()
+
+    class BatchAlgorithmDialog(QDialog):
+        pass
+
+    md = ModelerParametersDialog()
+    w = WidgetWrapperFactory.create_wrapper(param, md)
+    assert isinstance(w, QgsProcessingModelerParameterWidget)
+    bd = BatchAlgorithmDialog()
+    w2 = WidgetWrapperFactory.create_wrapper(param, bd)
+    assert not isinstance(w2, CompositionWidgetWrapper)
+    assert w2.parameterDefinition().name() == "COMPOSITION"
+    md.deleteLater()
+    bd.deleteLater()

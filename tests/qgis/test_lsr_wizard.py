@@ -1,0 +1,136 @@
+"""The label super-resolution wizard, with real widgets offscreen, run on generated rasters."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from qgis_scenes import LBL_FIELD, LBL_FOREST, read
+
+pytest.importorskip("torch")
+
+
+def wait_for(cond, timeout=300):
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    t_end = time.monotonic() + timeout
+    while not cond() and time.monotonic() < t_end:
+        QCoreApplication.processEvents()
+        time.sleep(0.01)
+    return cond()
+
+
+@pytest.fixture
+def project_layers(qgis_app, scene):
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    img = QgsRasterLayer(scene.imagery, "naip")
+    cls = QgsRasterLayer(scene.classes, "nlcd")
+    ref = QgsRasterLayer(scene.truth, "truth")
+    prj.addMapLayers([img, cls, ref])
+    yield prj, img, cls, ref
+    prj.removeAllMapLayers()
+
+
+@pytest.fixture
+def wizard(project_layers, epitome_provider):
+    from epitome.plugin.lsr_wizard import LsrWizard
+
+    w = LsrWizard(None)
+    yield w
+    w.deleteLater()
+
+
+def fast_preset(w):
+    # the wizard's "Fast" preset, made smaller still for the 96 x 96 test scene
+    w.settings.preset.setItemData(0, {"TILE_SIZE": 64, "SAMPLES": 0.1, "PATCH_SIZE": 5, "EM_ITERATIONS": 15,
+                                      "SEED": 0})
+    w.settings.preset.setCurrentIndex(0)
+    w.settings.device.setCurrentText("cpu")
+
+
+def test_layer_page_shows_crs_and_resolution_and_checks(wizard, project_layers):
+    prj, img, cls, ref = project_layers
+    page = wizard.layers
+    page.imagery.setLayer(img)
+    page.classes.setLayer(cls)
+    assert "EPSG:26917" in page.imagery_info.text() and "4 band" in page.imagery_info.text()
+    assert "EPSG:5070" in page.classes_info.text() and "30" in page.classes_info.text()
+    assert page.isComplete() and "fit together" in page.checks.text()
+    page.classes.setLayer(img)  # the same layer twice
+    assert not page.isComplete() and "same layer" in page.checks.text()
+
+
+def test_wizard_runs_adds_styled_layers_and_evaluates(wizard, project_layers, tmp_path):
+    prj, img, cls, ref = project_layers
+    w = wizard
+    w.layers.imagery.setLayer(img)
+    w.layers.classes.setLayer(cls)
+    w.layers.reference.setLayer(ref)
+    w.compo.initializePage()
+    comp_codes = w.compo.editor.composition().class_codes
+    assert 41 in comp_codes and 82 in comp_codes  # rows follow the class layer's codes
+    assert w.compo.validatePage()
+    fast_preset(w)
+    out = str(tmp_path / "result.tif")
+    w.settings.output.setFilePath(out)
+    w.run_page.initializePage()
+    assert "naip" in w.run_page.summary.text() and "truth" in w.run_page.summary.text()
+    assert w.start()
+    assert wait_for(lambda: w.done_ok, 300), w.run_page.log.toPlainText() + w.run_page.result.toPlainText()
+    assert os.path.isfile(out) and os.path.isfile(str(tmp_path / "result_confidence.tif"))
+    lab = read(out)
+    assert (lab[:, :40] == LBL_FOREST).mean() > 0.9 and (lab[:, 56:] == LBL_FIELD).mean() > 0.9
+    names = [l.name() for l in prj.mapLayers().values()]
+    assert "result (Epitome labels)" in names and "result (confidence)" in names
+    layer = prj.mapLayersByName("result (Epitome labels)")[0]
+    classes = layer.renderer().classes()
+    assert [c.label for c in classes][:4] == ["water", "forest", "field", "built"]
+    assert w.evaluation["OVERALL_ACCURACY"] > 0.9
+    assert "overall accuracy" in w.run_page.result.toPlainText()
+    assert w.run_page.isComplete()
+
+
+def test_wizard_cancel_leaves_nothing(wizard, project_layers, tmp_path):
+    prj, img, cls, ref = project_layers
+    w = wizard
+    w.layers.imagery.setLayer(img)
+    w.layers.classes.setLayer(cls)
+    w.compo.initializePage()
+    assert w.compo.validatePage()
+    fast_preset(w)
+    w.settings.preset.setItemData(0, {"TILE_SIZE": 32, "SAMPLES": 0.1, "PATCH_SIZE": 5, "EM_ITERATIONS": 15})
+    out = str(tmp_path / "c.tif")
+    w.settings.output.setFilePath(out)
+    assert w.start()
+    w.run.progress.connect(lambda p: w.cancel() if p > 0 else None)
+    assert wait_for(lambda: w.run.ok is not None, 300)
+    assert w.run.ok is False and not w.done_ok
+    assert not os.path.exists(out) and not os.path.exists(str(tmp_path / "c_confidence.tif"))
+    assert "ancel" in w.run_page.result.toPlainText()
+    assert w.run_page.run_button.isEnabled() and not w.run_page.cancel_button.isEnabled()
+
+
+def test_unwritable_output_is_reported(wizard, project_layers, tmp_path):
+    prj, img, cls, ref = project_layers
+    w = wizard
+    w.layers.imagery.setLayer(img)
+    w.layers.classes.setLayer(cls)
+    w.compo.initializePage()
+    assert w.compo.validatePage()
+    fast_preset(w)
+    (tmp_path / "afile").write_text("x")  # a file where a folder should be: nothing can be written there
+    w.settings.output.setFilePath(str(tmp_path / "afile" / "x.tif"))
+    assert w.start() is False
+    text = w.run_page.result.toPlainText()
+    assert not w.done_ok and "output" in text.lower() and "afile" in text, text
+    assert w.run_page.run_button.isEnabled()
+
+
+def test_help_button_shows_algorithm_help(wizard):
+    box = wizard.show_help()
+    assert "composition" in box.text().lower()
+    box.close()
