@@ -433,6 +433,7 @@ TORCH_MISSING_SCRIPT = textwrap.dedent("""
     out["ids"] = sorted(a.id() for a in reg.providerById("epitome").algorithms())
     out["can_execute"] = list(alg.canExecute())
     out["train_can_execute"] = list(reg.algorithmById("epitome:trainepitome").canExecute())
+    out["estimate_can_execute"] = list(reg.algorithmById("epitome:estimatecomposition").canExecute())
     import processing
     try:
         processing.run("epitome:selfepitomiclsr", {{"IMAGERY": {img!r}, "CLASSES": {cls!r},
@@ -463,7 +464,9 @@ def test_torch_missing(tmp_path):
     r = json.loads(lines[-1][7:])
     assert r["torch"] is None, "torch importable: the simulation is not valid"
     # the plugin loads without torch
-    assert r["ids"] == ["epitome:evaluate", "epitome:selfepitomiclsr", "epitome:trainepitome"]
+    assert r["ids"] == ["epitome:estimatecomposition", "epitome:evaluate", "epitome:selfepitomiclsr",
+                        "epitome:trainepitome"]
+    assert r["estimate_can_execute"][0] is True  # no PyTorch needed to estimate a composition
     for key in ("can_execute", "train_can_execute"):
         ok, msg = r[key]
         assert ok is False
