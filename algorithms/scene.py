@@ -177,7 +177,7 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     cb, sb = math.cos(beta), math.sin(beta)
     u = xx * cb + yy * sb
     v = -xx * sb + yy * cb
-    lo, hi = -S * 0.5, S * 1.6
+    lo = -S * 0.5
     bu = lo + np.cumsum(rng.uniform(70, 230, int(2.2 * S / 70) + 4)).astype(np.float32)
     bv = lo + np.cumsum(rng.uniform(60, 200, int(2.2 * S / 60) + 4)).astype(np.float32)
     bu_ext = np.concatenate([[-1e9], bu, [1e9]]).astype(np.float32)
@@ -197,7 +197,6 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     row_amp[crop == 6] = 0.0                                  # pasture: no rows
     parcel_gain = rng.uniform(0.88, 1.12, n_parcels).astype(np.float32)
 
-    field_mask = np.ones(shape, bool)
     coord = np.where(row_dir[pid] == 0, u, v)
     rows = 1.0 + row_amp[pid] * np.sin(2 * math.pi * coord / row_period[pid])
     tex = parcel_gain[pid] * rows * (1.0 + 0.05 * fine + 0.06 * mid)

@@ -3,7 +3,6 @@
 import os
 import time
 
-import numpy as np
 import pytest
 
 from qgis_scenes import LBL_FIELD, LBL_FOREST, read

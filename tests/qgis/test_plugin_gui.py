@@ -1,7 +1,6 @@
 """The plugin object in a (pytest-qgis) QGIS interface: menu, toolbar, dock, options page, unload;
 and the user settings reaching the algorithms."""
 
-import os
 
 import pytest
 

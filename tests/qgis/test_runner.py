@@ -2,7 +2,6 @@
 
 import os
 
-import numpy as np
 import pytest
 
 from qgis_scenes import FAST, LBL_FIELD, LBL_FOREST, read
