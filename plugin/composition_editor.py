@@ -15,10 +15,11 @@ import os
 
 from qgis.core import QgsMapLayerProxyModel, QgsProcessingUtils, QgsProject, QgsRasterLayer
 from qgis.gui import QgsColorButton, QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QCoreApplication, Qt, pyqtSignal
+from qgis.PyQt.QtCore import QCoreApplication, QEvent, Qt, pyqtSignal
 from qgis.PyQt.QtGui import QBrush, QColor, QIcon, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -256,6 +257,14 @@ class CompositionEditor(QWidget):
         top.addStretch()
         lay.addLayout(top)
 
+        self.layer_only_check = QCheckBox()
+        self.layer_only_check.setChecked(True)
+        self.layer_only_check.setToolTip(tr("Hide the rows of codes the class layer does not contain. Hidden rows "
+                                            "stay in the table and in the saved CSV."))
+        self.layer_only_check.toggled.connect(lambda _: self._apply_row_filter())
+        self.layer_only_check.setVisible(False)
+        lay.addWidget(self.layer_only_check)
+
         self.table = QTableWidget()
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setToolTip(tr("p(label | class): the share of each label inside each coarse class. Rows are "
@@ -263,6 +272,7 @@ class CompositionEditor(QWidget):
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.horizontalHeader().sectionDoubleClicked.connect(self._on_header_double_clicked)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.table.viewport().installEventFilter(self)  # columns follow the table's width
         lay.addWidget(self.table)
 
         row = QHBoxLayout()
@@ -356,6 +366,46 @@ class CompositionEditor(QWidget):
         finally:
             self._updating = False
         self._refresh()
+        self._apply_row_filter()
+        self._fit_columns()
+
+    def _apply_row_filter(self):
+        """With a class layer known: its codes' rows shown, the others hidden while the box is checked (rows
+        with a problem always stay visible)."""
+        layer = set(self._layer_codes)
+        self.layer_only_check.setVisible(bool(layer))
+        if layer:
+            shown = sorted(layer)
+            codes = ", ".join(str(c) for c in shown[:12]) + (", …" if len(shown) > 12 else "")
+            self.layer_only_check.setText(tr("Show only the {} code(s) of the class layer ({}); {} row(s) hidden")
+                                          .format(len(shown), codes, sum(c not in layer for c in self._codes)))
+        hide = bool(layer) and self.layer_only_check.isChecked()
+        bad_rows = {p.row for p in check_table(self._codes, self._labels, self.cell_texts(), class_display_name)}
+        for i, code in enumerate(self._codes):
+            self.table.setRowHidden(i, hide and code not in layer and i not in bad_rows)
+
+    def _fit_columns(self):
+        """Columns as wide as their contents, widened to fill the table when there is room (no cut-off sum)."""
+        t = self.table
+        n = t.columnCount()
+        if n == 0:
+            return
+        t.resizeColumnsToContents()
+        widths = [max(t.columnWidth(j), 64) for j in range(n)]
+        spare = t.viewport().width() - sum(widths)
+        if spare > 0 and self._labels:
+            extra = spare // len(self._labels)
+            widths = [w + extra if j < len(self._labels) else w for j, w in enumerate(widths)]
+        for j, w in enumerate(widths):
+            t.setColumnWidth(j, w)
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        try:
+            if event.type() == QEvent.Resize and obj is self.table.viewport():
+                self._fit_columns()
+        except RuntimeError:  # the table is being deleted
+            pass
+        return super().eventFilter(obj, event)
 
     def _set_headers(self):
         t = self.table
@@ -380,7 +430,8 @@ class CompositionEditor(QWidget):
                         it.setBackground(QBrush(BAD_CELL) if (i, j) in bad else QBrush())
                 s = self.table.item(i, self.sum_column)
                 if s is not None:
-                    s.setText(format_value(sums[i]) if sums[i] is not None else "?")
+                    # 4 digits: float32 shares of a normalised row add up to 0.999999, which reads as an error
+                    s.setText("{:.4g}".format(float(sums[i])) if sums[i] is not None else "?")
                     s.setBackground(QBrush(BAD_CELL) if (i, -1) in bad else QBrush(SUM_CELL))
         finally:
             self._updating = False
@@ -504,6 +555,7 @@ class CompositionEditor(QWidget):
         finally:
             self._updating = False
         self._refresh()
+        self._fit_columns()
 
     def set_labels(self, names, colours):
         for i, (n, c) in enumerate(zip(names, colours)):
@@ -515,6 +567,7 @@ class CompositionEditor(QWidget):
         finally:
             self._updating = False
         self._refresh()
+        self._fit_columns()
 
     def add_class(self, code):
         """Add an empty row for a class code; False (and a message) when it exists already."""

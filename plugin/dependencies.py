@@ -68,11 +68,17 @@ def python_executable():
     qgis-bin.exe (the subprocess inherits QGIS's PATH and PYTHONHOME, so python.exe finds its DLLs).
     """
     exe = sys.executable or ""
+    here = os.path.dirname(exe)
+    ver = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    if os.name != "nt":
+        # The interpreter of this very Python installation first: inside QGIS sys.executable can be a
+        # PATH lookup (e.g. a pyenv shim) that runs another Python, with other packages and version.
+        own = os.path.join(sys.base_prefix, "bin", ver)
+        if os.path.isfile(own) and os.access(own, os.X_OK):
+            return own
     name = os.path.basename(exe).lower()
     if name.startswith("python") and not name.endswith(".bat") and os.path.isfile(exe):
         return exe
-    here = os.path.dirname(exe)
-    ver = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     if os.name == "nt":
         cands = [os.path.join(sys.base_prefix, "python.exe"), os.path.join(sys.exec_prefix, "python.exe"),
                  os.path.join(here, "python3.exe"), os.path.join(here, "python.exe"),

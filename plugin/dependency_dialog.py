@@ -87,7 +87,10 @@ class DependencyDialog(QDialog):
         form.addRow(tr("PyTorch:"), self.status_label)
         form.addRow(tr("CUDA / GPU:"), self.cuda_label)
         form.addRow(tr("Folder:"), self.folder_label)
-        form.addRow("", self.recheck_button)
+        recheck_row = QHBoxLayout()
+        recheck_row.addWidget(self.recheck_button)
+        recheck_row.addStretch(1)
+        form.addRow("", recheck_row)
         lay.addWidget(status_box)
 
         inst_box = QGroupBox(tr("Install or update"))
@@ -99,6 +102,7 @@ class DependencyDialog(QDialog):
                                          "GPUs (needs an NVIDIA driver)."))
         self.variant_hint = QLabel("")
         self.variant_hint.setWordWrap(True)
+        self.variant_hint.setStyleSheet("color: #555;")
         self.variant_combo.currentIndexChanged.connect(self._update_hint)
         self.folder_widget = QgsFileWidget()
         self.folder_widget.setStorageMode(QgsFileWidget.GetDirectory)
@@ -130,6 +134,7 @@ class DependencyDialog(QDialog):
         self.output.setMaximumBlockCount(MAX_LINES)
         self.output.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.output.setToolTip(tr("Output of pip, live."))
+        self.output.setPlaceholderText(tr("pip's output appears here while PyTorch is installed."))
         self.output.setMinimumHeight(140)
         lay.addWidget(self.output, 1)
 

@@ -14,8 +14,9 @@ from qgis.core import QgsCoordinateTransform, QgsMapLayerProxyModel, QgsProject,
 from qgis.gui import QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QLabel, QMessageBox, QPlainTextEdit,
-                                 QProgressBar, QPushButton, QTextBrowser, QVBoxLayout, QWizard, QWizardPage)
+from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
+                                 QPlainTextEdit, QProgressBar, QPushButton, QTextBrowser, QVBoxLayout, QWidget,
+                                 QWizard, QWizardPage)
 
 from .runner import AlgorithmRun
 
@@ -122,10 +123,8 @@ class LayersPage(QWizardPage):
         for w in (self.imagery_info, self.classes_info):
             w.setWordWrap(True)
             w.setStyleSheet("color: #555;")
-        form.addRow(tr("Imagery"), self.imagery)
-        form.addRow("", self.imagery_info)
-        form.addRow(tr("Class layer"), self.classes)
-        form.addRow("", self.classes_info)
+        form.addRow(tr("Imagery"), self._with_info(self.imagery, self.imagery_info))
+        form.addRow(tr("Class layer"), self._with_info(self.classes, self.classes_info))
         form.addRow(tr("Reference (optional)"), self.reference)
         form.addRow(self.checks)
         if self.classes.count() > 1 and self.classes.currentIndex() == self.imagery.currentIndex():
@@ -134,6 +133,17 @@ class LayersPage(QWizardPage):
         self.classes.layerChanged.connect(self._update)
         self._update()
 
+    @staticmethod
+    def _with_info(combo, info):
+        """The layer combo with its summary line right under it (one form row)."""
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 4)
+        lay.setSpacing(2)
+        lay.addWidget(combo)
+        lay.addWidget(info)
+        return box
+
     def _update(self, *_):
         self.imagery_info.setText(layer_summary(self.imagery.currentLayer()))
         self.classes_info.setText(layer_summary(self.classes.currentLayer()))
@@ -141,7 +151,7 @@ class LayersPage(QWizardPage):
         lines = ["<span style='color:#b00020'>{}</span>".format(e) for e in errors]
         lines += ["<span style='color:#8a6d00'>{}</span>".format(w) for w in warnings]
         if not lines:
-            lines = ["<span style='color:#1b5e20'>{}</span>".format(tr("The layers fit together."))]
+            lines = ["<span style='color:#1b5e20'>\u2714 {}</span>".format(tr("The layers fit together."))]
         self.checks.setText("<br>".join(lines))
         self.completeChanged.emit()
 
@@ -169,10 +179,14 @@ class CompositionPage(QWizardPage):
     def initializePage(self):  # noqa: N802
         layer = self.wizard().layers.classes.currentLayer()
         if layer is not None and layer.id() != self._codes_for:
+            from ..algorithms.composition import NLCD_NAMES
             from ..algorithms.estimate import sample_class_codes
 
             try:
                 codes = sample_class_codes(layer.source().split("|")[0], 1, max_side=2048)
+                rest = [c for c in codes if c not in (0, 255)]  # NLCD's nodata codes, as in the toolbox dialog
+                if rest and all(c in NLCD_NAMES for c in rest):
+                    codes = rest
                 self.editor.set_class_codes(codes)
                 self._codes_for = layer.id()
             except Exception as e:  # show it; the user can still edit the table by hand
@@ -242,13 +256,16 @@ class RunPage(QWizardPage):
         lay.addWidget(self.result)
         self.run_button = QPushButton(QIcon(os.path.join(ICONS, "lsr.svg")), tr("Run"))
         self.run_button.setToolTip(tr("Start label super-resolution in the background (QGIS stays usable)."))
-        self.cancel_button = QPushButton(tr("Cancel"))
+        self.cancel_button = QPushButton(tr("Stop run"))
         self.cancel_button.setToolTip(tr("Stop the run; nothing half-written is left behind."))
         self.cancel_button.setEnabled(False)
         self.run_button.clicked.connect(wizard.start)
         self.cancel_button.clicked.connect(wizard.cancel)
-        lay.addWidget(self.run_button)
-        lay.addWidget(self.cancel_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        lay.addLayout(buttons)
 
     def initializePage(self):  # noqa: N802
         self.summary.setText(self.wizard().summary())
@@ -375,18 +392,26 @@ class LsrWizard(QWizard):
 
         out = results["OUTPUT"]
         base = os.path.splitext(os.path.basename(out))[0]
-        lab = QgsRasterLayer(out, tr("{} (Epitome labels)").format(base))
-        if lab.isValid():
-            lab.setRenderer(label_renderer(lab, list(self.composition.labels), list(self.composition.colours)))
-            self.project.addMapLayer(lab)
-            self.added_layers.append(lab)
+        # The confidence layer goes in first and is left unchecked, so the label map is on top and visible.
         conf = results.get("CONFIDENCE")
         if conf and os.path.isfile(conf):
             c = QgsRasterLayer(conf, tr("{} (confidence)").format(base))
             if c.isValid():
                 c.setRenderer(probability_renderer(c))
                 self.project.addMapLayer(c, True)
+                node = self.project.layerTreeRoot().findLayer(c.id())
+                if node is not None:
+                    node.setItemVisibilityChecked(False)
+                    node.setExpanded(False)
                 self.added_layers.append(c)
+        lab = QgsRasterLayer(out, tr("{} (Epitome labels)").format(base))
+        if lab.isValid():
+            lab.setRenderer(label_renderer(lab, list(self.composition.labels), list(self.composition.colours)))
+            self.project.addMapLayer(lab)
+            node = self.project.layerTreeRoot().findLayer(lab.id())
+            if node is not None:
+                node.setExpanded(True)  # the legend shows the label names and colours
+            self.added_layers.insert(0, lab)
         self.run_page.result.setHtml(tr("Label map written to <a href='file://{0}'>{0}</a> and added to the map."
                                         ).format(out))
 

@@ -34,7 +34,7 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         self._build()
         info = dependencies.cached_info(self._probe_target())
         if info is not None:
-            self.set_devices(info.devices)
+            self._probed(info)
         else:
             self.refresh_devices()
 
@@ -91,10 +91,10 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         row.addWidget(self.install_button)
         row.addStretch(1)
         form2.addRow("", row)
-        self.gpu_label = QLabel("")
+        self.gpu_label = QLabel(tr("Checking PyTorch…"))
         self.gpu_label.setWordWrap(True)
         self.gpu_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.gpu_label.setToolTip(tr("Result of the last GPU test."))
+        self.gpu_label.setToolTip(tr("The PyTorch Epitome loads, and the result of the last GPU test."))
         form2.addRow(tr("Status:"), self.gpu_label)
         lay.addWidget(box2)
 
@@ -131,8 +131,15 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         if self.probe is not None and self.probe.is_running():
             return
         self.probe = TorchProbe(self._probe_target(), parent=self)
-        self.probe.finished.connect(lambda info: self.set_devices(info.devices))
+        self.probe.finished.connect(self._probed)
         self.probe.start()
+
+    def _probed(self, info):
+        self.set_devices(info.devices)
+        testing = self.gpu_probe is not None and self.gpu_probe.is_running()
+        if self.gpu_ok is None and not testing:  # a GPU test result stays
+            self.gpu_label.setText(dependencies.describe(info))
+            self.gpu_label.setStyleSheet("" if info.usable else "color: #b42318;")
 
     # --- GPU test -------------------------------------------------------------------------------
     def test_gpu(self):
