@@ -82,14 +82,15 @@ def _correlate_fft(maps: "torch.Tensor", patches: "torch.Tensor", chunk_elements
     n = maps.shape[-1]
     h = n // 2 + 1
     mv = torch.fft.rfft(maps, dim=-1) * _row_twist(k, n, maps.dtype, maps.device)  # [C, N, h]
-    rows = (torch.arange(k, device=maps.device)[:, None] + torch.arange(n, device=maps.device)[None, :]) % n
+    mv = torch.cat([mv, mv[:, :k - 1]], 1) if k > 1 else mv  # rows wrapped: [C, N + K - 1, h]
     pf = torch.fft.rfft(patches.flip(-1), n=n, dim=-1)  # [B, C, K, h]
     a = pf.reshape(B, C * k, h).permute(2, 1, 0)  # [h, C*K, B] (a strided view; bmm accepts it)
     step = max(1, min(h, chunk_elements // max(1, n * C * k)))
     parts = []
     for v0 in range(0, h, step):
         v1 = min(h, v0 + step)
-        shifted = mv[:, rows, v0:v1].permute(3, 2, 0, 1).reshape(v1 - v0, n, C * k)  # [v, N, C*K]
+        # shifted[v, s1, (c, i)] = mv[c, s1 + i, v]: a sliding window (unfold; its backward is a fast fold)
+        shifted = mv[:, :, v0:v1].unfold(1, n, 1).permute(2, 3, 0, 1).reshape(v1 - v0, n, C * k)
         parts.append(torch.bmm(shifted, a[v0:v1]))  # [v, N, B]
     spec = parts[0] if len(parts) == 1 else torch.cat(parts, 0)  # [h, N, B]
     return torch.fft.irfft(spec.permute(2, 1, 0), n=n, dim=-1)

@@ -35,6 +35,7 @@ from osgeo import gdal  # noqa: E402
 import torch  # noqa: E402
 
 from algorithms import raster as R  # noqa: E402
+from algorithms.epitome_outputs import preview_rgb  # noqa: E402
 from algorithms.likelihood import patch_log_likelihood  # noqa: E402
 from algorithms.sampling import RasterPatchSampler  # noqa: E402
 from algorithms.scene import write_scene  # noqa: E402
@@ -246,8 +247,8 @@ def train_run(paths, p):
 
 
 def save_png(mu, path, scale=3):
-    rgb = np.clip(np.transpose(mu[0, :3], (1, 2, 0)), 0, 1)
-    a = (255 * rgb + 0.5).astype(np.uint8)
+    """The first epitome's means as RGB (bands 1-3, 2-98% stretch, as the monitor and QGIS show it)."""
+    a = preview_rgb(mu[0])
     a = np.repeat(np.repeat(a, scale, 0), scale, 1)
     mem = gdal.GetDriverByName("MEM").Create("", a.shape[1], a.shape[0], 3, gdal.GDT_Byte)
     for b in range(3):
@@ -322,7 +323,7 @@ def quality(lines, datasets, size, steps, batch, seeds, n_eval, k_eval, png_dir)
 # 3. Default training wall time
 # ------------------------------------------------------------------------------------------------
 
-def default_training(lines, measure_steps):
+def default_training(lines, measure_steps, png_dir=None):
     paths = [os.path.join(SHARED, f"wv-train-{i}_naip.tif") for i in range(8)]
     p = TrainParams()
     full_steps = p.steps
@@ -348,6 +349,12 @@ def default_training(lines, measure_steps):
                      f"**{est / 60:.1f} min** (not measured) |")
     else:
         lines.append(f"| full {full_steps} steps (measured) | {secs / 60:.1f} min |")
+    if png_dir:
+        mu, _, _ = mixture_arrays(models)
+        png = os.path.join(png_dir, "epitome_default.png")
+        save_png(mu, png, scale=2)
+        lines.append(f"\nThe epitome of this run (means, bands 1-3; {os.path.basename(png)}):\n\n"
+                     f"![epitome of the default training]({os.path.basename(png)})")
     lines.append("")
     return est
 
@@ -403,7 +410,7 @@ def main(argv=None):
     if 3 in sections and os.path.isdir(SHARED):
         print("3. default training", flush=True)
         body.append("## 3. Wall time of a default training\n")
-        default_training(body, a.default_steps)
+        default_training(body, a.default_steps, a.png_dir)
     body.append(f"Total benchmark run time: {(time.time() - t_start) / 60:.1f} min.\n")
     with open(a.out, "w") as f:
         f.write("\n".join(lines + body))

@@ -133,3 +133,27 @@ def test_help_button_shows_algorithm_help(wizard):
     box = wizard.show_help()
     assert "composition" in box.text().lower()
     box.close()
+
+
+def test_missing_pytorch_is_explained_not_crashed(wizard, project_layers, tmp_path, monkeypatch):
+    """Without PyTorch the run fails with the install hint in the wizard, and nothing is written."""
+    from epitome.algorithms import device
+
+    monkeypatch.setattr(device, "torch_status", lambda: (False, "PyTorch is not installed for QGIS's Python. "
+                                                               "Install it with Raster > Epitome > Install or update "
+                                                               "PyTorch (pip install torch)."))
+    prj, img, cls, ref = project_layers
+    w = wizard
+    w.layers.imagery.setLayer(img)
+    w.layers.classes.setLayer(cls)
+    w.compo.initializePage()
+    assert w.compo.validatePage()
+    fast_preset(w)
+    out = str(tmp_path / "n.tif")
+    w.settings.output.setFilePath(out)
+    if w.start():
+        assert wait_for(lambda: w.run.ok is not None, 120)
+    text = w.run_page.result.toPlainText()
+    assert not w.done_ok and "PyTorch" in text and "Install" in text, text
+    assert not os.path.exists(out)
+    assert w.run_page.run_button.isEnabled()
