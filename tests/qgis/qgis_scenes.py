@@ -146,3 +146,17 @@ def copy_tree_files(folder):
     """{name: md5} of the files in a folder."""
     return {n: md5(os.path.join(folder, n)) for n in sorted(os.listdir(folder))
             if os.path.isfile(os.path.join(folder, n))}
+
+
+def wait_for(cond, timeout=120.0):
+    """Process Qt events until cond() is true (background tasks, queued signals) or the timeout;
+    returns cond()'s last value."""
+    import time
+
+    from qgis.PyQt.QtCore import QCoreApplication, QEventLoop
+
+    t_end = time.monotonic() + timeout
+    while not cond() and time.monotonic() < t_end:
+        QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
+        time.sleep(0.01)
+    return cond()

@@ -7,18 +7,14 @@ import time
 
 import pytest
 
+from qgis_scenes import wait_for as scenes_wait_for
+
 TIMEOUT = 120  # s; importing torch in a child process on a busy 2-core machine
 
 
 def wait_for(cond, timeout=TIMEOUT):
-    from qgis.PyQt.QtCore import QCoreApplication, QEventLoop
-
-    end = time.time() + timeout
-    while not cond():
-        if time.time() > end:
-            raise AssertionError(f"condition not met within {timeout} s")
-        QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
-        time.sleep(0.01)
+    if not scenes_wait_for(cond, timeout):
+        raise AssertionError(f"condition not met within {timeout} s")
 
 
 def torch_folder():

@@ -1,23 +1,12 @@
 """The label super-resolution wizard, with real widgets offscreen, run on generated rasters."""
 
 import os
-import time
 
 import pytest
 
-from qgis_scenes import LBL_FIELD, LBL_FOREST, read
+from qgis_scenes import LBL_FIELD, LBL_FOREST, read, wait_for
 
 pytest.importorskip("torch")
-
-
-def wait_for(cond, timeout=300):
-    from qgis.PyQt.QtCore import QCoreApplication
-
-    t_end = time.monotonic() + timeout
-    while not cond() and time.monotonic() < t_end:
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
-    return cond()
 
 
 @pytest.fixture
@@ -41,6 +30,15 @@ def wizard(project_layers, epitome_provider):
     w = LsrWizard(None)
     yield w
     w.deleteLater()
+
+
+def prepare(w, img, cls):
+    """Pages 1-3 filled: the layers, the composition from the class layer, the small fast preset on the CPU."""
+    w.layers.imagery.setLayer(img)
+    w.layers.classes.setLayer(cls)
+    w.compo.initializePage()
+    assert w.compo.validatePage()
+    fast_preset(w)
 
 
 def fast_preset(w):
@@ -96,11 +94,7 @@ def test_wizard_runs_adds_styled_layers_and_evaluates(wizard, project_layers, tm
 def test_wizard_cancel_leaves_nothing(wizard, project_layers, tmp_path):
     prj, img, cls, ref = project_layers
     w = wizard
-    w.layers.imagery.setLayer(img)
-    w.layers.classes.setLayer(cls)
-    w.compo.initializePage()
-    assert w.compo.validatePage()
-    fast_preset(w)
+    prepare(w, img, cls)
     w.settings.preset.setItemData(0, {"TILE_SIZE": 32, "SAMPLES": 0.1, "PATCH_SIZE": 5, "EM_ITERATIONS": 15})
     out = str(tmp_path / "c.tif")
     w.settings.output.setFilePath(out)
@@ -116,11 +110,7 @@ def test_wizard_cancel_leaves_nothing(wizard, project_layers, tmp_path):
 def test_unwritable_output_is_reported(wizard, project_layers, tmp_path):
     prj, img, cls, ref = project_layers
     w = wizard
-    w.layers.imagery.setLayer(img)
-    w.layers.classes.setLayer(cls)
-    w.compo.initializePage()
-    assert w.compo.validatePage()
-    fast_preset(w)
+    prepare(w, img, cls)
     (tmp_path / "afile").write_text("x")  # a file where a folder should be: nothing can be written there
     w.settings.output.setFilePath(str(tmp_path / "afile" / "x.tif"))
     assert w.start() is False
@@ -144,11 +134,7 @@ def test_missing_pytorch_is_explained_not_crashed(wizard, project_layers, tmp_pa
                                                                "PyTorch (pip install torch)."))
     prj, img, cls, ref = project_layers
     w = wizard
-    w.layers.imagery.setLayer(img)
-    w.layers.classes.setLayer(cls)
-    w.compo.initializePage()
-    assert w.compo.validatePage()
-    fast_preset(w)
+    prepare(w, img, cls)
     out = str(tmp_path / "n.tif")
     w.settings.output.setFilePath(out)
     if w.start():

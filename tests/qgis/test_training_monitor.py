@@ -4,21 +4,11 @@ import os
 
 import pytest
 
+from qgis_scenes import wait_for
+
 pytest.importorskip("torch")
 
 TRAIN = {"SIZE": 16, "COUNT": 1, "PATCH_MIN": 3, "PATCH_MAX": 5, "BATCH_SIZE": 16, "SEED": 0, "DEVICE": "cpu"}
-
-
-def wait_for(cond, timeout=120):
-    import time
-
-    from qgis.PyQt.QtCore import QCoreApplication
-
-    t_end = time.monotonic() + timeout
-    while not cond() and time.monotonic() < t_end:
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
-    return cond()
 
 
 @pytest.fixture
