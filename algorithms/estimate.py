@@ -177,7 +177,7 @@ def count_pairs(reference_path: str, classes_path: str, reference_band: int = 1,
     and_ = ab.GetNoDataValue()
     ref_float = _is_float(rb.DataType)
     skip_classes = [R.CLASS_NODATA] + [int(c) for c in class_nodata_codes]
-    if and_ is not None and float(and_) == int(and_):
+    if and_ is not None and np.isfinite(and_) and float(and_).is_integer():  # NaN nodata: float rasters
         skip_classes.append(int(and_))
     counts: Dict[Tuple[int, int], int] = {}
     labels_seen = set()
@@ -290,3 +290,14 @@ def sample_class_codes(path: str, band: int = 1, max_side: int = 1024) -> List[i
     if np.issubdtype(u.dtype, np.floating):
         u = u[np.isfinite(u) & (u == np.round(u))]
     return [int(v) for v in u]
+
+
+def table_class_codes(path: str, band: int = 1, max_side: int = 1024) -> List[int]:
+    """Class codes for the rows of a composition table: sample_class_codes, without NLCD's nodata codes
+    (0 and 255) when every other code is an NLCD code."""
+    from .composition import NLCD_NAMES
+    from .pipeline import NLCD_NODATA_CODES
+
+    codes = sample_class_codes(path, band, max_side)
+    rest = [c for c in codes if c not in NLCD_NODATA_CODES]
+    return rest if rest and all(c in NLCD_NAMES for c in rest) else codes

@@ -626,7 +626,7 @@ class CompositionEditor(QWidget):
                   "REFERENCE_BAND": int(reference_band), "CLASSES_BAND": int(classes_band),
                   "MIN_PIXELS": int(min_pixels), "OUTPUT": self._estimate_out}
         try:
-            run = AlgorithmRun(ESTIMATE_ALG, params, parent=self)
+            run = AlgorithmRun(ESTIMATE_ALG, params)
         except ValueError as e:
             self.show_message(str(e))
             return None

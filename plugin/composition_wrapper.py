@@ -17,10 +17,7 @@ from qgis.PyQt.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
 
 from processing.gui.wrappers import WidgetWrapper
 
-from ..algorithms.composition import NLCD_NAMES
-
 CLASSES_PARAMETER = "CLASSES"
-NLCD_NODATA_CODES = (0, 255)
 
 
 def tr(text):
@@ -29,13 +26,9 @@ def tr(text):
 
 def class_codes_for_table(path, band=1):
     """Class codes of a raster for the table rows (sampled; NLCD's 0 and 255 dropped when the rest are NLCD)."""
-    from ..algorithms.estimate import sample_class_codes
+    from ..algorithms.estimate import table_class_codes
 
-    codes = sample_class_codes(path, band)
-    rest = [c for c in codes if c not in NLCD_NODATA_CODES]
-    if rest and all(c in NLCD_NAMES for c in rest):
-        codes = rest
-    return codes
+    return table_class_codes(path, band)
 
 
 class CompositionWidgetWrapper(WidgetWrapper):

@@ -38,6 +38,17 @@ def variant_hint(variant):
               "GPU, Epitome falls back to the CPU.").format(driver)
 
 
+_INSTALLING = set()  # dialogs whose pip is running: one installation at a time in a QGIS session
+
+
+def _busy(dialog):
+    try:
+        return dialog.is_running()
+    except RuntimeError:  # its Qt object is gone
+        _INSTALLING.discard(dialog)
+        return False
+
+
 class DependencyDialog(QDialog):
     """Install or update PyTorch into Epitome's dependency folder.
 
@@ -207,6 +218,11 @@ class DependencyDialog(QDialog):
     def start_install(self):
         if self.is_running():
             return False
+        other = next((d for d in list(_INSTALLING) if d is not self and _busy(d)), None)
+        if other is not None:  # two pips writing one --target folder would corrupt it
+            self._finish(False, tr("Another PyTorch installation is running in another window; wait for it or "
+                                   "stop it first."))
+            return False
         folder = self.folder()
         self.output.clear()
         self.output_lines, self._buffer, self._stopped, self.result_ok = [], "", False, None
@@ -233,6 +249,7 @@ class DependencyDialog(QDialog):
         self.variant_combo.setEnabled(False)
         self.folder_widget.setEnabled(False)
         self.result_label.setText(tr("Installing… (this can take several minutes)"))
+        _INSTALLING.add(self)
         self.process.start(cmd[0], cmd[1:])
         return True
 
@@ -329,6 +346,7 @@ class DependencyDialog(QDialog):
         self._finish(True, msg)
 
     def _finish(self, ok, message):
+        _INSTALLING.discard(self)
         self.result_ok = ok
         self.result_label.setText(message)
         self.result_label.setStyleSheet("color: #1a7f37;" if ok else "color: #b42318;")

@@ -8,7 +8,7 @@ reference layer is given) through plugin.runner.AlgorithmRun, in the background.
 """
 
 import os
-import tempfile
+import shutil
 
 from qgis.core import QgsCoordinateTransform, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer, QgsUnitTypes
 from qgis.gui import QgsFileWidget, QgsMapLayerComboBox
@@ -18,6 +18,7 @@ from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout,
                                  QPlainTextEdit, QProgressBar, QPushButton, QTextBrowser, QVBoxLayout, QWidget,
                                  QWizard, QWizardPage)
 
+from ..algorithms.composition import CompositionError
 from .runner import AlgorithmRun
 
 ICONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icons")
@@ -39,6 +40,11 @@ PRESETS = [
      tr("Twice the windows and more EM iterations: about half the speed of Balanced; helps on very varied "
         "scenes.")),
 ]
+
+
+def layer_path(layer):
+    """The file behind a GDAL raster layer (without |layername=... options)."""
+    return layer.source().split("|")[0]
 
 
 def layer_summary(layer):
@@ -179,21 +185,15 @@ class CompositionPage(QWizardPage):
     def initializePage(self):  # noqa: N802
         layer = self.wizard().layers.classes.currentLayer()
         if layer is not None and layer.id() != self._codes_for:
-            from ..algorithms.composition import NLCD_NAMES
-            from ..algorithms.estimate import sample_class_codes
+            from ..algorithms.estimate import table_class_codes
 
             try:
-                codes = sample_class_codes(layer.source().split("|")[0], 1, max_side=2048)
-                rest = [c for c in codes if c not in (0, 255)]  # NLCD's nodata codes, as in the toolbox dialog
-                if rest and all(c in NLCD_NAMES for c in rest):
-                    codes = rest
-                self.editor.set_class_codes(codes)
+                self.editor.set_class_codes(table_class_codes(layer_path(layer), 1))
                 self._codes_for = layer.id()
             except Exception as e:  # show it; the user can still edit the table by hand
                 self.error.setText(tr("Could not read the class codes: {}").format(e))
 
     def validatePage(self):  # noqa: N802
-        from ..algorithms.composition import CompositionError
 
         try:
             self.wizard().composition = self.editor.composition()
@@ -302,22 +302,22 @@ class LsrWizard(QWizard):
 
     # ----------------------------------------------------------------------------------------------
     def parameters(self):
-        """The epitome:selfepitomiclsr parameters the wizard's choices amount to."""
-        out = self.settings.output.filePath().strip()
-        if not out:
-            out = os.path.join(tempfile.mkdtemp(prefix="epitome-"), "labels.tif")
+        """The epitome:selfepitomiclsr parameters the wizard's choices amount to. The composition goes
+        to a temporary CSV; it is copied next to the result only when the run succeeds."""
+        from qgis.core import QgsProcessingUtils
+
+        from ..algorithms.composition import save_composition
+
+        out = self.settings.output.filePath().strip() or QgsProcessingUtils.generateTempFilename("labels.tif")
         if not out.lower().endswith((".tif", ".tiff")):
             out += ".tif"
-        folder = os.path.dirname(out)
-        comp_csv = os.path.join(folder, os.path.splitext(os.path.basename(out))[0] + "_composition.csv")
-        try:  # the table used is kept next to the result, as a record
-            with open(comp_csv, "w", encoding="utf-8") as fh:
-                fh.write(self.composition.to_csv())
-        except OSError as e:
-            raise OSError(tr("Cannot write into the output folder {} ({}). Choose another place for the label "
-                             "map.").format(folder, e.strerror or e))
-        params = {"IMAGERY": self.layers.imagery.currentLayer().source().split("|")[0],
-                  "CLASSES": self.layers.classes.currentLayer().source().split("|")[0],
+        folder = os.path.dirname(os.path.abspath(out))
+        if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            raise OSError(tr("Cannot write into the output folder {}. Choose another place for the label map."
+                             ).format(folder))
+        comp_csv = save_composition(self.composition, QgsProcessingUtils.generateTempFilename("composition.csv"))
+        params = {"IMAGERY": layer_path(self.layers.imagery.currentLayer()),
+                  "CLASSES": layer_path(self.layers.classes.currentLayer()),
                   "COMPOSITION": comp_csv, "DEVICE": self.settings.device.currentText().strip() or "auto",
                   "OUTPUT": out}
         params.update(self.settings.preset.currentData())
@@ -339,8 +339,8 @@ class LsrWizard(QWizard):
         page = self.run_page
         try:
             params = self.parameters()
-            self.run = AlgorithmRun(LSR, params, parent=self, project=self.project)
-        except (OSError, ValueError) as e:
+            self.run = AlgorithmRun(LSR, params, project=self.project)
+        except (OSError, ValueError, CompositionError) as e:
             page.result.setHtml("<span style='color:#b00020'>{}</span>".format(e))
             return False
         self.done_ok = False
@@ -374,13 +374,19 @@ class LsrWizard(QWizard):
             page.result.setHtml("<span style='color:#b00020'>{}</span>".format(why))
             return
         self._add_outputs(results)
+        base = os.path.splitext(results["OUTPUT"])[0]
+        try:  # the table used, kept next to the result as a record
+            shutil.copyfile(self.run.params["COMPOSITION"], base + "_composition.csv")
+        except OSError as e:
+            page.log.appendPlainText(tr("WARNING: the composition table could not be saved next to the result: {}"
+                                        ).format(e))
         ref = self.layers.reference.currentLayer()
         if ref is not None:
             page.log.appendPlainText(tr("Evaluating against {}…").format(ref.name()))
-            self.eval_run = AlgorithmRun(EVALUATE, {"PREDICTION": results["OUTPUT"],
-                                                    "REFERENCE": ref.source().split("|")[0],
-                                                    "LABEL_NAMES": ",".join(self.composition.labels)},
-                                         parent=self, project=self.project)
+            # label names come from the result's own categories (a name may contain a comma)
+            self.eval_run = AlgorithmRun(EVALUATE, {"PREDICTION": results["OUTPUT"], "REFERENCE": layer_path(ref),
+                                                    "REPORT": base + "_evaluation.html"},
+                                         project=self.project)
             self.eval_run.finished.connect(self._eval_finished)
             page.cancel_button.setEnabled(True)
             self.eval_run.start()

@@ -123,15 +123,19 @@ class EpitomePlugin:
     def open_wizard(self):
         from .lsr_wizard import LsrWizard
 
-        self.wizard = LsrWizard(self.iface, self.iface.mainWindow())
+        if self.wizard is None or not self.wizard.isVisible():  # one wizard at a time; else bring it up
+            self.wizard = LsrWizard(self.iface, self.iface.mainWindow())
         self.wizard.show()
+        self.wizard.raise_()
         return self.wizard
 
     def open_dependencies(self):
         from .dependency_dialog import DependencyDialog
 
-        self.dep_dialog = DependencyDialog(self.iface.mainWindow())
+        if self.dep_dialog is None or not self.dep_dialog.isVisible():
+            self.dep_dialog = DependencyDialog(self.iface.mainWindow())
         self.dep_dialog.show()
+        self.dep_dialog.raise_()
         return self.dep_dialog
 
     def _open(self, alg_id):

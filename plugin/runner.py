@@ -19,6 +19,9 @@ from qgis.core import (QgsApplication, QgsProcessingAlgRunnerTask, QgsProcessing
 from qgis.PyQt.QtCore import QCoreApplication, QObject, pyqtSignal
 
 
+_RUNNING = set()  # AlgorithmRun objects whose task has not reported back yet (kept alive here)
+
+
 class SignalFeedback(QgsProcessingFeedback):
     """QgsProcessingFeedback that also emits every message as a signal (queued to the GUI thread)."""
 
@@ -48,8 +51,11 @@ class AlgorithmRun(QObject):
     message = pyqtSignal(str, str)  # level, text
     finished = pyqtSignal(bool, dict)  # success, results (empty when it failed or was cancelled)
 
-    def __init__(self, alg_id, params, parent=None, project=None):
-        super().__init__(parent)
+    def __init__(self, alg_id, params, project=None):
+        # No Qt parent: the task keeps raw pointers to our context and feedback, so this object must
+        # outlive the run even when the dialog that started it is closed and deleted. Running runs are
+        # held in _RUNNING until the task reports back.
+        super().__init__()
         self.alg_id = alg_id
         self.params = dict(params)
         self.results = {}
@@ -58,7 +64,8 @@ class AlgorithmRun(QObject):
         self.task = None
         self.alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
         if self.alg is None:
-            raise ValueError(f"Processing algorithm {alg_id!r} is not registered (is the Epitome plugin enabled?)")
+            raise ValueError(QCoreApplication.translate(
+                "AlgorithmRun", "Processing algorithm {} is not registered (is the Epitome plugin enabled?)").format(alg_id))
         self.context = QgsProcessingContext()
         self.context.setProject(project or QgsProject.instance())
         self.feedback = SignalFeedback()
@@ -79,6 +86,7 @@ class AlgorithmRun(QObject):
             return False
         self.task = QgsProcessingAlgRunnerTask(self.alg, self.params, self.context, self.feedback)
         self.task.executed.connect(self._on_executed)
+        _RUNNING.add(self)
         QgsApplication.taskManager().addTask(self.task)
         return True
 
@@ -103,6 +111,7 @@ class AlgorithmRun(QObject):
         self.message.emit(level, text)
 
     def _on_executed(self, ok, results):
+        _RUNNING.discard(self)
         self.ok = bool(ok) and not self.feedback.isCanceled()
         self.results = dict(results or {}) if self.ok else {}
         self.finished.emit(self.ok, self.results)

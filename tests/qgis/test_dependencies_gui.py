@@ -347,3 +347,25 @@ def test_startup_check_never_raises(qgis_app, monkeypatch):
 
     monkeypatch.setattr(dependencies, "torch_findable", lambda: False)
     assert dependencies.startup_check(Broken(), lambda: None) is False
+
+
+def test_one_installation_at_a_time(qgis_app, tmp_path):
+    """Two installer windows must not run pip into the same folder at once."""
+    from epitome.plugin.dependency_dialog import DependencyDialog
+
+    slow = lambda folder, variant: [sys.executable, "-c", "import time; print('Collecting torch', flush=True); "  # noqa: E731
+                                    "time.sleep(30)"]
+    a = DependencyDialog(folder=str(tmp_path / "d"), command_factory=slow, check_on_open=False)
+    b = DependencyDialog(folder=str(tmp_path / "d"), command_factory=slow, check_on_open=False)
+    try:
+        assert a.start_install()
+        assert b.start_install() is False
+        assert "Another PyTorch installation" in b.result_label.text() and not b.is_running()
+        a.stop()
+        wait_for(lambda: not a.is_running(), 30)
+        assert b.start_install()  # free again
+        b.stop()
+        wait_for(lambda: not b.is_running(), 30)
+    finally:
+        a.done(0)
+        b.done(0)

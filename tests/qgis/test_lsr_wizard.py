@@ -87,6 +87,11 @@ def test_wizard_runs_adds_styled_layers_and_evaluates(wizard, project_layers, tm
     classes = layer.renderer().classes()
     assert [c.label for c in classes][:4] == ["water", "forest", "field", "built"]
     assert w.evaluation["OVERALL_ACCURACY"] > 0.9
+    assert os.path.isfile(str(tmp_path / "result_evaluation.html"))
+    from epitome.algorithms.composition import load_composition
+
+    kept = load_composition(str(tmp_path / "result_composition.csv"))  # the table used, next to the result
+    assert kept.labels == w.composition.labels and kept.class_codes == w.composition.class_codes
     assert "overall accuracy" in w.run_page.result.toPlainText()
     assert w.run_page.isComplete()
 
@@ -103,6 +108,7 @@ def test_wizard_cancel_leaves_nothing(wizard, project_layers, tmp_path):
     assert wait_for(lambda: w.run.ok is not None, 300)
     assert w.run.ok is False and not w.done_ok
     assert not os.path.exists(out) and not os.path.exists(str(tmp_path / "c_confidence.tif"))
+    assert os.listdir(tmp_path) == []  # no composition table either
     assert "ancel" in w.run_page.result.toPlainText()
     assert w.run_page.run_button.isEnabled() and not w.run_page.cancel_button.isEnabled()
 
