@@ -4,7 +4,7 @@ Presentation only (the numbers come from the core's history). Used inside QGIS i
 matplotlib, which crashed QGIS's Python at interpreter exit when loaded in-process.
 """
 
-from qgis.PyQt.QtCore import QPointF, QRectF, Qt
+from qgis.PyQt.QtCore import QCoreApplication, QPointF, QRectF, Qt
 from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 
 
@@ -56,23 +56,38 @@ def _panel(p, rect, steps, series, title, ylabel):
         ly += 16
 
 
-def paint_history(p, width, height, history, title="Epitome training"):
-    """Draw the two panels (loss and worst-quarter loss; usage) onto painter p, in width x height.
-    Shared by the report PNG and the live training monitor."""
+def _tr(text):
+    return QCoreApplication.translate("ReportPlot", text)
+
+
+def paint_history(p, width, height, history, title=""):
+    """The two panels (loss and worst-quarter loss; usage) at the painter's own pixel size, so the text
+    is never squeezed: side by side when the area is wide, one above the other when it is narrow (a
+    dock). Shared by the report PNG and the live training monitor."""
     steps = [int(s) for s in history.get("step", [])]
-    sx, sy = width / 1000.0, height / 380.0
+    panels = [
+        ([(_tr("mean loss"), _smooth(history.get("loss", [])), "#1f77b4"),
+          (_tr("worst quarter"), _smooth(history.get("worst_loss", [])), "#d62728")],
+         _tr("Loss (nats per value, lower is better)"), _tr("nats per value")),
+        ([(_tr("usage"), [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
+         _tr("Windows that are a best window in the batch"), _tr("% of windows")),
+    ]
     p.save()
-    p.scale(sx, sy)
     p.setRenderHint(QPainter.Antialiasing)
-    p.setFont(QFont("Sans", 11, QFont.Bold))
-    p.drawText(QRectF(0, 4, 1000, 22), Qt.AlignCenter, title)
-    _panel(p, QRectF(90, 60, 360, 270), steps,
-           [("mean loss", _smooth(history.get("loss", [])), "#1f77b4"),
-            ("worst quarter", _smooth(history.get("worst_loss", [])), "#d62728")],
-           "Loss (nats per value, lower is better)", "nats per value")
-    _panel(p, QRectF(590, 60, 360, 270), steps,
-           [("usage", [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
-           "Windows that are a best window in the batch", "% of windows")
+    head = 0.0
+    if title:
+        head = 30.0
+        p.setFont(QFont("Sans", 11, QFont.Bold))
+        p.drawText(QRectF(0, 4, width, 22), Qt.AlignCenter, title)
+    left, right, top, bottom = 90, 12, 28, 24  # tick labels and axis title; panel title; step label
+    h = height - head
+    if width >= 1.6 * h:
+        cw, ch, cells = width / 2.0, float(h), [(0.0, head), (width / 2.0, head)]
+    else:
+        cw, ch, cells = float(width), h / 2.0, [(0.0, head), (0.0, head + h / 2.0)]
+    for (x, y), (series, ptitle, ylabel) in zip(cells, panels):
+        rect = QRectF(x + left, y + top, max(40.0, cw - left - right), max(30.0, ch - top - bottom))
+        _panel(p, rect, steps, series, ptitle, ylabel)
     p.restore()
 
 

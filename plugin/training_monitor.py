@@ -9,12 +9,12 @@ model trained so far is saved and can be given back as INIT).
 
 import os
 
-from qgis.PyQt.QtCore import QRectF, Qt
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
                                  QSplitter, QVBoxLayout, QWidget)
 
-from .report_plot import _panel, _smooth
+from .report_plot import paint_history
 from .training_hub import hub as default_hub
 
 ICONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icons")
@@ -43,35 +43,11 @@ class HistoryPlot(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("white"))
         if self.history.get("step"):
-            paint_panels(p, self.width(), self.height(), self.history)
+            paint_history(p, self.width(), self.height(), self.history)
         else:
             p.setPen(QColor("#666666"))
             p.drawText(self.rect(), Qt.AlignCenter, tr("The curves appear when a training starts."))
         p.end()
-
-
-def paint_panels(p, width, height, history):
-    """The report's two panels (loss; usage) at the widget's own pixel size, so the text is never squeezed:
-    side by side when the widget is wide, one above the other in a narrow dock."""
-    steps = [int(s) for s in history.get("step", [])]
-    panels = [
-        ([(tr("mean loss"), _smooth(history.get("loss", [])), "#1f77b4"),
-          (tr("worst quarter"), _smooth(history.get("worst_loss", [])), "#d62728")],
-         tr("Loss (nats per value, lower is better)"), tr("nats per value")),
-        ([(tr("usage"), [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
-         tr("Windows that are a best window in the batch"), tr("% of windows")),
-    ]
-    left, right, top, bottom = 90, 12, 28, 24  # tick labels and axis title; panel title; step label
-    if width >= 1.6 * height:
-        cw, ch, cells = width / 2.0, float(height), [(0.0, 0.0), (width / 2.0, 0.0)]
-    else:
-        cw, ch, cells = float(width), height / 2.0, [(0.0, 0.0), (0.0, height / 2.0)]
-    p.save()
-    p.setRenderHint(QPainter.Antialiasing)
-    for (x, y), (series, title, ylabel) in zip(cells, panels):
-        rect = QRectF(x + left, y + top, max(40.0, cw - left - right), max(30.0, ch - top - bottom))
-        _panel(p, rect, steps, series, title, ylabel)
-    p.restore()
 
 
 def preview_pixmap(rgb):
