@@ -114,22 +114,18 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
 
     stages = 3 if p.cascade else 1
     total = stages * p.steps
-    finished_stages = []  # histories of completed cascade stages: the monitor's curves go on across them
-    count = [0]
 
-    def on_step(model, state):
-        count[0] += 1
-        n = count[0]
-        if job.monitor is not None and (n % max(1, job.monitor_every) == 0 or n == total):
-            h = {k: [x for f in finished_stages for x in f.get(k, [])] + list(v) for k, v in state.history.items()}
-            try:
-                job.monitor(dict(step=n, total_steps=total, stage=min(stages, (n - 1) // p.steps + 1), stages=stages,
-                                 history=h, preview=preview_rgb(model.mu[0].detach().cpu().numpy())))
-            except Exception as e:  # a monitor must never stop a training
-                fb.warn(f"Training monitor failed ({e}); training goes on without it.")
-                job.monitor = None
-        if stages > 1 and len(state.history["step"]) == p.steps:
-            finished_stages.append({k: list(v) for k, v in state.history.items()})
+    def on_step(model, state, stage, earlier):
+        n = stage * p.steps + len(state.history["step"])
+        if job.monitor is None or (n % max(1, job.monitor_every) and n != total):
+            return
+        try:
+            job.monitor(dict(step=n, total_steps=total, stage=stage + 1, stages=stages,
+                             history={k: earlier.get(k, []) + list(v) for k, v in state.history.items()},
+                             preview=preview_rgb(model.mu[0].detach().cpu().numpy())))
+        except Exception as e:  # a monitor must never stop a training
+            fb.warn(f"Training monitor failed ({e}); training goes on without it.")
+            job.monitor = None
 
     try:
         models, state, history = train_epitome(sampler.sample, p, device, init=init, progress=progress,

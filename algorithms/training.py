@@ -315,7 +315,10 @@ def _fold_torus(a: "torch.Tensor", n: int) -> "torch.Tensor":
 def train_epitome(sampler, p: TrainParams, device, init: Optional[EpitomeMixture] = None, progress=None,
                   cancel=None, log=None, step_offset: int = 0, on_step=None):
     """Train per p.cascade. Returns (list of trained EpitomeMixture kept as a uniform mixture, state
-    of the last stage, history of all stages). Cancel raises Cancelled with .partial = (models, state)."""
+    of the last stage, history of all stages). Cancel raises Cancelled with .partial = (models, state).
+
+    on_step(model, state, stage, earlier): after every step; stage = 0, 1, 2 (cascade), earlier = the
+    history of the stages already finished (state.history is the current stage's)."""
     p.validate()
     gen = torch.Generator().manual_seed(p.seed)
     torch.manual_seed(p.seed)
@@ -335,7 +338,7 @@ def train_epitome(sampler, p: TrainParams, device, init: Optional[EpitomeMixture
             model, state = train_one(sampler, p, device, reference=ref, init=init if i == 0 else None,
                                      gen=gen, step_offset=step_offset + i * p.steps, progress=stage_progress(i),
                                      cancel=cancel, log=log, stage=f"E{i}: " if stages > 1 else "",
-                                     on_step=on_step)
+                                     on_step=(lambda m, st, i=i: on_step(m, st, i, history)) if on_step else None)
         except Cancelled as exc:
             m, st = exc.partial
             exc.partial = ((done[1:] + [m]) if stages > 1 and done[1:] else [m], st)

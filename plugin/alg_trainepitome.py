@@ -318,7 +318,8 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
         run_id = monitor.begin(feedback, dict(imagery=[os.path.basename(q) for q in paths], model=model,
                                               size=params.size, count=params.count, steps=total,
                                               batch=params.batch_size, cascade=params.cascade))
-        job.monitor = lambda snap: monitor.post(run_id, snap)
+        if monitor.listening():
+            job.monitor = lambda snap: monitor.post(run_id, snap)
         job.monitor_every = max(1, min(10, total // 50))
         ended = (False, self.tr("Failed"))
         try:

@@ -3,8 +3,8 @@ training monitor dock.
 
 The algorithm runs in a worker thread (Processing task) or in qgis_process; it announces itself,
 posts snapshots (step, curves, epitome preview) and ends. The hub lives in the GUI thread, so its
-signals reach the dock queued and safely. Nothing listens in qgis_process: posting is then a no-op
-cost. Cancel from the dock goes through the run's own QgsProcessingFeedback, exactly like the
+signals reach the dock queued and safely. Nothing listens in qgis_process: snapshots are then not
+made at all (see listening()). Cancel from the dock goes through the run's own QgsProcessingFeedback, exactly like the
 Cancel button of the Processing dialog.
 """
 
@@ -33,6 +33,11 @@ class TrainingHub(QObject):
             self._feedback[run_id] = feedback
         self.started.emit(run_id, dict(info))
         return run_id
+
+    def listening(self):
+        """True when something (the desktop's monitor dock) receives snapshots; in qgis_process nothing
+        does, and the algorithm then skips making them."""
+        return self.receivers(self.snapshot) > 0
 
     def post(self, run_id, snap):
         self.snapshot.emit(run_id, dict(snap))
