@@ -14,7 +14,15 @@ INSTALL_HINT = (
 )
 
 
-def _version_tuple(v: str) -> Tuple[int, ...]:
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")  # what a DEVICE value may be (lower case, no spaces)
+
+
+def is_device_name(name: str) -> bool:
+    return bool(DEVICE_PATTERN.fullmatch((name or "auto").strip().lower()))
+
+
+def version_tuple(v: str) -> Tuple[int, ...]:
+    """'2.13.0+cpu' -> (2, 13): compared with MIN_TORCH."""
     return tuple(int(x) for x in re.findall(r"\d+", v.split("+")[0])[:2])
 
 
@@ -25,7 +33,7 @@ def torch_status() -> Tuple[bool, str]:
     except Exception as e:  # ImportError, or a broken install raising OSError
         return False, f"PyTorch is not installed or cannot be imported ({e}). {INSTALL_HINT}"
     ver = getattr(torch, "__version__", "0")
-    if _version_tuple(ver) < MIN_TORCH:
+    if version_tuple(ver) < MIN_TORCH:
         return False, (f"PyTorch {ver} is too old; Epitome needs {'.'.join(map(str, MIN_TORCH))} or newer. "
                        + INSTALL_HINT)
     return True, f"PyTorch {ver}"

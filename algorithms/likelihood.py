@@ -57,7 +57,8 @@ def _correlate_conv(maps: "torch.Tensor", patches: "torch.Tensor") -> "torch.Ten
 
 def _row_twist(k: int, n: int, dtype, device) -> "torch.Tensor":
     """exp(2 pi i v (K-1) / N) for v = 0..N/2: turns the spectrum of a row-reversed patch (a
-    convolution) into that of the correlation."""
+    convolution) into that of the correlation. (The conjugate of the unreversed rows' spectrum is the
+    same thing, but torch materialises a lazy conjugate before the GEMM: 6-9% slower here.)"""
     v = torch.arange(n // 2 + 1, dtype=torch.float64)
     ang = (2 * math.pi * (k - 1) / n) * v
     return torch.polar(torch.ones_like(ang), ang).to(device=device, dtype=_complex_of(dtype))

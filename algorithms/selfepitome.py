@@ -35,6 +35,15 @@ from .errors import Cancelled
 FUSION_MODES = ("none", "product", "bayes")
 
 
+def block_elements_for_budget(budget_mib: int, default: int = 1 << 24) -> int:
+    """Logits held at once (LsrParams.block_elements) for a working-memory budget in MiB: one fp32
+    block is a sixteenth of the budget (the posterior block, its exponent and the embedding products
+    live at the same time), within [2^18, 2^28]. 0 or less: the default."""
+    if budget_mib <= 0:
+        return default
+    return int(min(1 << 28, max(1 << 18, budget_mib * (1 << 20) // 64)))
+
+
 @dataclass
 class LsrParams:
     """Parameters of self-epitomic LSR (the Processing parameters of the same names).

@@ -23,6 +23,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..algorithms.device import is_device_name
 from ..algorithms.errors import Cancelled, EpitomeError
 from ..algorithms.training import TrainParams
 from .report_plot import render_history_png
@@ -34,7 +35,6 @@ DEFAULTS = TrainParams()
 BACKENDS = ["auto", "conv", "fft", "unfold"]
 BACKEND_TITLES = ["auto (FFT on the CPU for patches of 9 px or more, else convolution)",
                   "conv: direct convolution", "fft: FFT correlation", "unfold: explicit windows (small epitomes)"]
-DEVICE_RE = re.compile(r"^\s*(auto|cpu|cuda(:\d+)?)\s*$", re.IGNORECASE)
 
 
 def parse_int_list(text, name):
@@ -261,7 +261,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
         if labels and guide is None:
             return False, self.tr("GUIDE_LABELS needs a GUIDE label raster.")
         dev = self.parameterAsString(parameters, "DEVICE", context) or "auto"
-        if not DEVICE_RE.match(dev):
+        if not is_device_name(dev):
             return False, self.tr(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index).")
         init = self.parameterAsFile(parameters, "INIT", context)
         if init:

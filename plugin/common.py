@@ -47,14 +47,11 @@ def device_setting(value):
 
 
 def block_elements_setting(default):
-    """Logits held at once by label super-resolution, from the memory budget of the settings
-    (MiB; 0 = the algorithm's default). A sixteenth of the budget is one fp32 block."""
+    """Logits held at once by label super-resolution, from the memory budget of the settings."""
+    from ..algorithms.selfepitome import block_elements_for_budget
     from .settings import memory_budget_mb
 
-    budget = memory_budget_mb()
-    if budget <= 0:
-        return default
-    return int(min(1 << 28, max(1 << 18, budget * (1 << 20) // 64)))
+    return block_elements_for_budget(memory_budget_mb(), default)
 
 
 def raster_path(layer, name):

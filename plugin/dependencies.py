@@ -28,11 +28,11 @@ from typing import List
 
 from qgis.PyQt.QtCore import QCoreApplication, QObject, QProcess, QProcessEnvironment, QTimer, pyqtSignal
 
+from ..algorithms.device import MIN_TORCH, version_tuple
 from . import deps
 
 TAG = "Epitome"
 TORCH_VERSION = "2.13.0"
-MIN_TORCH = (1, 12)
 INDEX_BASE = "https://download.pytorch.org/whl/"
 CPU_VARIANT = "cpu"
 # CUDA builds offered (newest last); each is an index on download.pytorch.org. CUDA 12.x wheels need
@@ -124,7 +124,7 @@ class TorchInfo:
 
     @property
     def too_old(self):
-        nums = tuple(int(x) for x in re.findall(r"\d+", self.version.split("+")[0])[:2])
+        nums = version_tuple(self.version)
         return self.found and bool(nums) and nums < MIN_TORCH
 
     @property

@@ -2,10 +2,10 @@
 the folder PyTorch is installed into. Edited on the Settings > Options > Epitome page."""
 
 import os
-import re
 
 from qgis.core import QgsSettings
 
+from ..algorithms.device import is_device_name
 from . import deps
 
 PREFIX = "epitome/"
@@ -13,13 +13,12 @@ KEY_DEVICE = PREFIX + "default_device"
 KEY_MEMORY = PREFIX + "memory_budget_mb"
 KEY_FOLDER = deps.SETTINGS_KEY  # "epitome/dependency_folder", also read by deps.candidate_folders()
 
-DEVICE_RE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
 def normalize_device(value):
     """'auto', 'cpu', 'cuda' or 'cuda:N' (lower case, no spaces); ValueError for anything else."""
     v = str(value or "").strip().lower().replace(" ", "") or "auto"
-    if not DEVICE_RE.fullmatch(v):
+    if not is_device_name(v):
         raise ValueError(f"Device {value!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index).")
     return v
 

@@ -233,3 +233,11 @@ def test_tile_masks_nodata_and_handles_tiny_tiles():
     # smaller than one patch at working resolution: falls back to each pixel's composition
     tiny = self_epitomic_lsr_tile(img[:, :6, :6], valid[:6, :6] | True, cls[:6, :6], comp, LsrParams())
     np.testing.assert_allclose(tiny.probs[:, 0, 0].numpy(), [0.9, 0.1], atol=1e-6)
+
+
+def test_block_elements_for_budget():
+    from algorithms.selfepitome import block_elements_for_budget
+
+    assert block_elements_for_budget(0) == 1 << 24 and block_elements_for_budget(-5, 7) == 7
+    assert block_elements_for_budget(1024) == 1024 * (1 << 20) // 64  # 16 MiB blocks of fp32 for 1 GiB
+    assert block_elements_for_budget(1) == 1 << 18 and block_elements_for_budget(10 ** 7) == 1 << 28  # bounds
