@@ -1,7 +1,5 @@
 """Processing algorithm epitome:estimatecomposition - p(label | class) counted on a labelled area."""
 
-import os
-
 from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
@@ -13,6 +11,7 @@ from qgis.core import (
 
 from ..algorithms.composition import CompositionError, save_composition
 from ..algorithms.errors import Cancelled, EpitomeError
+from ..algorithms.raster import check_writable
 from .common import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
 
 
@@ -69,8 +68,9 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
         if b < 1:
             return 1
         if layer is not None and b > layer.bandCount():
-            raise QgsProcessingException(f"{name}: band {b} does not exist; '{layer.name()}' has {layer.bandCount()} "
-                                         f"band(s). Choose a band from 1 to {layer.bandCount()}.")
+            raise QgsProcessingException(self.tr("{}: band {} does not exist; '{}' has {} band(s). Choose a band from "
+                                                 "1 to {}.").format(name, b, layer.name(), layer.bandCount(),
+                                                                    layer.bandCount()))
         return b
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -86,32 +86,25 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
             None, "") else 1
         out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         if not out:
-            raise QgsProcessingException("OUTPUT: no file given. Choose where to save the CSV.")
-        if os.path.isdir(out):
-            raise QgsProcessingException(f"OUTPUT: {out!r} is a folder; give a file name ending in .csv.")
-        folder = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(folder):
-            try:
-                os.makedirs(folder, exist_ok=True)
-            except OSError as e:
-                raise QgsProcessingException(f"OUTPUT: cannot create folder {folder!r} ({e.strerror}). Choose "
-                                             "another output path.")
-        if not os.access(folder, os.W_OK):
-            raise QgsProcessingException(f"OUTPUT: cannot write into {folder!r}. Choose a writable output path.")
+            raise QgsProcessingException(self.tr("OUTPUT: no file given. Choose where to save the CSV."))
+        try:
+            check_writable(out, "OUTPUT")
+        except EpitomeError as e:
+            raise QgsProcessingException(str(e))
         try:
             est = estimate_composition(ref, cls, ref_band, cls_band, min_pixels, QgsFeedbackAdapter(feedback))
         except Cancelled:
-            raise QgsProcessingException("Cancelled by the user.")
+            raise QgsProcessingException(self.tr("Cancelled by the user: no output was written."))
         except EpitomeError as e:
             raise QgsProcessingException(str(e))
         if feedback.isCanceled():
-            raise QgsProcessingException("Cancelled by the user.")
+            raise QgsProcessingException(self.tr("Cancelled by the user: no output was written."))
         comp = est.composition
-        feedback.pushInfo(f"{est.pixels} pixels counted: {len(comp.class_codes)} classes x {comp.n_labels} labels "
-                          f"(label codes {', '.join(str(c) for c in est.label_codes)}).")
+        feedback.pushInfo(self.tr("{} pixels counted: {} classes x {} labels (label codes {}).").format(
+            est.pixels, len(comp.class_codes), comp.n_labels, ", ".join(str(c) for c in est.label_codes)))
         for code, n, row in zip(comp.class_codes, est.class_pixels, comp.matrix):
             shares = ", ".join(f"{name} {v:.3f}" for name, v in zip(comp.labels, row) if v > 0)
-            feedback.pushInfo(f"  class {code}: {n} px - {shares}")
+            feedback.pushInfo(self.tr("  class {}: {} px - {}").format(code, n, shares))
         try:
             save_composition(comp, out, comments=est.csv_comments(ref, cls))
         except CompositionError as e:
