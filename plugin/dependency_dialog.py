@@ -6,10 +6,11 @@ variant)` (default: dependencies.pip_command), so tests can run a harmless fake 
 """
 
 import os
+import signal
 import sys
 
 from qgis.gui import QgsFileWidget
-from qgis.PyQt.QtCore import QProcess, QProcessEnvironment, Qt, pyqtSignal
+from qgis.PyQt.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, pyqtSignal
 from qgis.PyQt.QtGui import QFontDatabase, QIcon
 from qgis.PyQt.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
                                  QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout)
@@ -257,7 +258,23 @@ class DependencyDialog(QDialog):
         if self.is_running():
             self._stopped = True
             self._append_line(tr("Stopping…"))
+            pid = int(self.process.processId() or 0)
+            if os.name == "posix" and pid > 0:
+                # SIGINT lets pip remove its temporary build folders (GBs for CUDA wheels); kill after 5 s
+                try:
+                    os.kill(pid, signal.SIGINT)
+                    QTimer.singleShot(5000, self._kill_if_running)
+                    return
+                except OSError:
+                    pass
             self.process.kill()
+
+    def _kill_if_running(self):
+        try:
+            if self.is_running():
+                self.process.kill()
+        except RuntimeError:  # the dialog is gone
+            pass
 
     def _append_line(self, line):
         self.output_lines.append(line)
@@ -356,7 +373,9 @@ class DependencyDialog(QDialog):
     def done(self, r):
         if self.is_running():
             self.stop()
-            self.process.waitForFinished(5000)
+            if not self.process.waitForFinished(5000):
+                self.process.kill()
+                self.process.waitForFinished(2000)
         if self.probe is not None and self.probe.is_running():
             self.probe.cancel()
         super().done(r)
