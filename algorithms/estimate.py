@@ -103,34 +103,6 @@ def label_names_and_colours(ds, band: int, codes: Sequence[int]) -> Tuple[List[s
     return names, colours
 
 
-def _check_alignable(ref, cls, rg: R.Grid, cg: R.Grid, warnings: List[str]):
-    """Clear errors (in terms of REFERENCE and CLASSES) before align_classes is asked to do it."""
-    rh, ch = R.has_georeference(ref), R.has_georeference(cls)
-    if not (rh and ch):
-        same = (rg.width, rg.height) == (cg.width, cg.height)
-        if not same:
-            which = "Neither REFERENCE nor CLASSES has" if not (rh or ch) else (
-                "REFERENCE has" if not rh else "CLASSES has")
-            raise EpitomeError(
-                f"{which} no CRS/georeference, so the layers cannot be matched on the map (sizes "
-                f"{rg.width} x {rg.height} and {cg.width} x {cg.height} differ). Assign a CRS to "
-                f"{'both layers' if not (rh or ch) else ('REFERENCE' if not rh else 'CLASSES')} "
-                "(Raster > Projections > Assign Projection), or give rasters of identical size to match them "
-                "pixel by pixel.")
-        return
-    tb = rg.bounds
-    try:
-        cb = R._transform_bounds(cg.bounds, cg.wkt, rg.wkt)
-    except Exception as e:  # noqa: BLE001 (GDAL/PROJ errors have many types)
-        raise EpitomeError(f"CLASSES cannot be transformed from {R.crs_name(cg.wkt)} to REFERENCE's "
-                           f"{R.crs_name(rg.wkt)} ({e}).")
-    if max(tb[0], cb[0]) >= min(tb[2], cb[2]) or max(tb[1], cb[1]) >= min(tb[3], cb[3]):
-        raise EpitomeError(
-            "REFERENCE and CLASSES do not overlap. REFERENCE extent {}; CLASSES extent {} (= {} in the "
-            "REFERENCE CRS). Choose a class layer that covers the labelled area.".format(
-                rg.describe(), cg.describe(), "[{:.2f}, {:.2f} : {:.2f}, {:.2f}]".format(*cb)))
-
-
 def _check_integer_classes(cls, band: int, fb, rows_per_block: int):
     """A float class raster must hold whole numbers (the aligned grid is Int32: it would truncate)."""
     b = cls.GetRasterBand(band)
@@ -164,11 +136,10 @@ def count_pairs(reference_path: str, classes_path: str, reference_band: int = 1,
     cls = R.open_raster(classes_path, "CLASSES")
     _check_band(ref, reference_band, "REFERENCE", "REFERENCE_BAND")
     _check_band(cls, classes_band, "CLASSES", "CLASSES_BAND")
-    rg, cg = R.grid_of(ref), R.grid_of(cls)
-    _check_alignable(ref, cls, rg, cg, warnings)
-    _check_integer_classes(cls, classes_band, fb, rows_per_block)
+    rg = R.grid_of(ref)
     al_warn: List[str] = []
-    aligned = R.align_classes(cls, rg, al_warn, class_band=classes_band)
+    aligned = R.align_classes(cls, rg, al_warn, class_band=classes_band, roles=("REFERENCE", "CLASSES"))
+    _check_integer_classes(cls, classes_band, fb, rows_per_block)
     if al_warn:
         warnings.append("REFERENCE or CLASSES has no CRS: they are matched pixel by pixel (same size).")
     rb = ref.GetRasterBand(reference_band)

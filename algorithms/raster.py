@@ -101,22 +101,26 @@ def _transform_bounds(bounds, src_wkt, dst_wkt):
 
 
 def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], class_band: int = 1,
-                  resampling: str = "auto") -> gdal.Dataset:
+                  resampling: str = "auto", roles: Tuple[str, str] = ("the imagery", "the class layer")
+                  ) -> gdal.Dataset:
     """The class raster on the imagery grid (a lazily evaluated warped VRT, Int32, CLASS_NODATA outside).
 
     Resampling is nearest neighbour, or mode when the class raster is finer than the imagery (never
-    interpolated). Raises when the layers do not overlap, naming both extents.
+    interpolated). Raises when the layers do not overlap, naming both extents. roles: how the
+    messages name the target and the class raster (e.g. the algorithm's parameter names).
     """
+    tgt_name, cls_name = roles
     src_grid = grid_of(classes)
     src_has = has_georeference(classes)
     tgt_has = bool(target.wkt)
     if not src_has or not tgt_has:
         if (src_grid.width, src_grid.height) != (target.width, target.height):
+            which = "neither has" if not (src_has or tgt_has) else (cls_name if not src_has else tgt_name) + " has"
             raise EpitomeError(
-                "Imagery and class layer cannot be aligned: {} has no CRS/georeference and the sizes differ "
-                "({} x {} vs {} x {}). Assign a CRS to both layers (Raster > Projections > Assign Projection) "
-                "or give rasters of identical size to work on the pixel grid.".format(
-                    "the class layer" if not src_has else "the imagery", src_grid.width, src_grid.height,
+                "{} and {} cannot be aligned: {} no CRS/georeference and the sizes differ ({} x {} vs {} x {}). "
+                "Assign a CRS to both layers (Raster > Projections > Assign Projection) or give rasters of "
+                "identical size to work on the pixel grid.".format(
+                    tgt_name[0].upper() + tgt_name[1:], cls_name, which, src_grid.width, src_grid.height,
                     target.width, target.height))
         warnings.append("A layer has no CRS: imagery and classes are matched pixel by pixel (same size).")
         band = classes.GetRasterBand(class_band)
@@ -129,14 +133,18 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
         return vrt
 
     tb = target.bounds
-    cb = _transform_bounds(src_grid.bounds, src_grid.wkt, target.wkt)
+    try:
+        cb = _transform_bounds(src_grid.bounds, src_grid.wkt, target.wkt)
+    except Exception as e:  # noqa: BLE001 (GDAL/PROJ errors have many types)
+        raise EpitomeError(f"{cls_name} cannot be transformed from {crs_name(src_grid.wkt)} to the CRS of "
+                           f"{tgt_name}, {crs_name(target.wkt)} ({e}).")
     ix0, iy0, ix1, iy1 = max(tb[0], cb[0]), max(tb[1], cb[1]), min(tb[2], cb[2]), min(tb[3], cb[3])
     if ix0 >= ix1 or iy0 >= iy1:
         raise EpitomeError(
-            "The imagery and the class layer do not overlap. Imagery extent {}; class layer extent {} "
-            "(= {} in the imagery CRS). Choose layers that cover the same area.".format(
-                target.describe(), src_grid.describe(),
-                "[{:.2f}, {:.2f} : {:.2f}, {:.2f}]".format(*cb)))
+            "{} and {} do not overlap. Extent of {} {}; of {} {} (= {} in the CRS of {}). Choose layers that "
+            "cover the same area.".format(
+                tgt_name[0].upper() + tgt_name[1:], cls_name, tgt_name, target.describe(), cls_name,
+                src_grid.describe(), "[{:.2f}, {:.2f} : {:.2f}, {:.2f}]".format(*cb), tgt_name))
     # Approximate class pixel size in imagery units, to choose nearest or mode.
     cw = (cb[2] - cb[0]) / max(src_grid.width, 1)
     if resampling == "auto":

@@ -258,7 +258,7 @@ def test_errors(tmp_path):
     far = write(tmp_path / "far.tif", lab, origin=(ORIGIN[0] + 1e5, ORIGIN[1]))
     with pytest.raises(EpitomeError, match="do not overlap") as e:
         estimate_composition(ref, far)
-    assert "REFERENCE extent" in str(e.value) and "CLASSES extent" in str(e.value)
+    assert "Extent of REFERENCE" in str(e.value) and "of CLASSES" in str(e.value)
     nocrs = write(tmp_path / "nocrs.tif", np.ones((3, 3), np.uint8), epsg=None)
     with pytest.raises(EpitomeError, match="CLASSES has no CRS"):
         estimate_composition(ref, nocrs)

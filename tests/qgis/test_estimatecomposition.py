@@ -114,7 +114,7 @@ def test_errors_say_what_to_change(run_est, recording_feedback, tmp_path):
     lab = write_raster(tmp_path / "lab.tif", halves(left=1, right=2), img_gt(), IMG_EPSG)
     far = write_raster(tmp_path / "far.tif", halves(), img_gt(x0=100000.0), IMG_EPSG)
     msg = _error_text(run_est, recording_feedback, REFERENCE=lab, CLASSES=far)
-    assert "do not overlap" in msg and "REFERENCE extent" in msg
+    assert "do not overlap" in msg and "Extent of REFERENCE" in msg
     nocrs = write_raster(tmp_path / "nocrs.tif", halves(10, 10), None, None)
     msg = _error_text(run_est, recording_feedback, REFERENCE=lab, CLASSES=nocrs)
     assert "CLASSES has no CRS" in msg and "Assign" in msg
