@@ -12,8 +12,6 @@ Signals arrive in the thread that created the AlgorithmRun (the GUI thread): the
 lives in the worker and its signals are queued.
 """
 
-import time
-
 from qgis.core import (QgsApplication, QgsProcessingAlgRunnerTask, QgsProcessingContext, QgsProcessingFeedback,
                        QgsProject)
 from qgis.PyQt.QtCore import QCoreApplication, QObject, pyqtSignal
@@ -95,15 +93,6 @@ class AlgorithmRun(QObject):
 
     def is_running(self):
         return self.task is not None and self.ok is None
-
-    def wait(self, timeout_s=600.0):
-        """Process events until the run ends (for tests and scripts); True when it finished in time."""
-        t_end = time.monotonic() + timeout_s
-        while self.ok is None and time.monotonic() < t_end:
-            QCoreApplication.processEvents()
-            time.sleep(0.01)
-        QCoreApplication.processEvents()
-        return self.ok is not None
 
     def _on_message(self, level, text):
         if level == "error":

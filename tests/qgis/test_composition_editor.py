@@ -8,7 +8,7 @@ import pytest
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtWidgets import QDialog
 
-from qgis_scenes import FIELD, FOREST, IMG_EPSG, halves, img_gt, write_raster
+from qgis_scenes import FIELD, FOREST, IMG_EPSG, halves, img_gt, write_raster, wait_for
 
 CSV = """class,water,forest,field
 colour,#0000ff,#00aa00,#ffff00
@@ -212,7 +212,7 @@ def test_presets(editor, csv_path):
 def test_estimate_fills_the_table(editor, scene):
     run = editor.start_estimate(scene.truth, scene.classes)
     assert run is not None and editor.progress_widget.isVisibleTo(editor)
-    assert run.wait(120) and run.ok
+    assert wait_for(lambda: run.ok is not None, 120) and run.ok
     QCoreApplication.processEvents()
     assert editor.class_codes() == [FOREST, FIELD]
     assert editor.labels() == ["label 1", "label 2", "label 3"]
@@ -228,7 +228,7 @@ def test_estimate_failure_is_a_message(editor, tmp_path):
     before = editor.class_codes()
     run = editor.start_estimate(lab, far)
     if run is not None:
-        run.wait(120)
+        wait_for(lambda: run.ok is not None, 120)
     QCoreApplication.processEvents()
     assert "failed" in editor.message() and "do not overlap" in editor.message()
     assert editor.class_codes() == before and editor.table.isEnabled()

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from qgis_scenes import FAST, LBL_FIELD, LBL_FOREST, read
+from qgis_scenes import FAST, LBL_FIELD, LBL_FOREST, read, wait_for
 
 pytest.importorskip("torch")
 
@@ -18,7 +18,7 @@ def test_background_run_reports_progress_and_results(epitome_provider, scene, tm
     run.progress.connect(seen.append)
     run.finished.connect(lambda ok, res: done.append((ok, res)))
     assert run.start()
-    assert run.wait(300)
+    assert wait_for(lambda: run.ok is not None, 300)
     assert done and done[0][0] is True
     assert done[0][1]["OUTPUT"] == out and os.path.isfile(out)
     assert seen and max(seen) == pytest.approx(100, abs=1) and seen == sorted(seen)
@@ -36,7 +36,7 @@ def test_background_run_cancel_leaves_no_output(epitome_provider, scene, tmp_pat
     run.finished.connect(lambda ok, res: done.append(ok))
     run.progress.connect(lambda p: run.cancel() if p > 0 else None)
     run.start()
-    assert run.wait(300)
+    assert wait_for(lambda: run.ok is not None, 300)
     assert done == [False] and not os.path.exists(out)
     assert not [f for f in os.listdir(tmp_path) if f.startswith("labels")]
 
