@@ -123,7 +123,10 @@ class CompositionWidgetWrapper(WidgetWrapper):
             return []
         try:
             return class_codes_for_table(path)
-        except Exception:  # noqa: BLE001 - an unreadable layer only means no rows are added
+        except Exception as e:  # noqa: BLE001 - an unreadable layer only means no rows are added
+            from qgis.core import Qgis, QgsMessageLog
+
+            QgsMessageLog.logMessage(f"Could not read the class codes of {path}: {e}", "Epitome", Qgis.Warning)
             return []
 
     def make_dialog(self):

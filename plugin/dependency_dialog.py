@@ -330,10 +330,7 @@ class DependencyDialog(QDialog):
         # pip succeeded: make the folder importable, remember it, and verify in a separate process.
         deps.add_folder(folder)
         deps.add_dependency_folders()
-        try:
-            settings.set_dependency_folder(folder)
-        except Exception:  # noqa: BLE001
-            pass
+        settings.set_dependency_folder(folder)
         dependencies.clear_cache()
         self.result_label.setText(tr("pip finished; checking the installed PyTorch…"))
         self.probe = TorchProbe(folder, parent=self)

@@ -219,12 +219,9 @@ class SettingsPage(QWizardPage):
         self.device.setEditable(True)
         self.device.addItems(["auto", "cpu", "cuda"])
         self.device.setToolTip(tr("auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU."))
-        try:
-            from .settings import default_device
+        from .settings import default_device
 
-            self.device.setCurrentText(default_device() or "auto")
-        except Exception:
-            pass
+        self.device.setCurrentText(default_device())
         self.output = QgsFileWidget()
         self.output.setStorageMode(QgsFileWidget.SaveFile)
         self.output.setFilter(tr("GeoTIFF (*.tif)"))
