@@ -72,6 +72,19 @@ def swatch(rgb, size=14):
     return QIcon(pm)
 
 
+def add_message_and_buttons(dialog, add):
+    """A red message line and OK/Cancel wired to the dialog, added with add(widget); returns the line."""
+    message = QLabel()
+    message.setStyleSheet(ERROR_STYLE)
+    message.setWordWrap(True)
+    add(message)
+    box = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    add(box)
+    return message
+
+
 def format_value(v):
     if v is None:
         return ""
@@ -127,14 +140,7 @@ class LabelsDialog(QDialog):
             self.name_edits.append(e)
             self.colour_buttons.append(b)
         lay.addLayout(grid)
-        self.message = QLabel()
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setWordWrap(True)
-        lay.addWidget(self.message)
-        box = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        lay.addWidget(box)
+        self.message = add_message_and_buttons(self, lay.addWidget)
         if 0 <= focus < len(self.name_edits):
             self.name_edits[focus].setFocus()
             self.name_edits[focus].selectAll()
@@ -185,14 +191,7 @@ class EstimateDialog(QDialog):
         form.addRow(tr("Reference labels", "EstimateDialog"), self.reference)
         form.addRow(tr("Coarse classes", "EstimateDialog"), self.classes)
         form.addRow(tr("Minimum pixels per class", "EstimateDialog"), self.min_pixels)
-        self.message = QLabel()
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setWordWrap(True)
-        form.addRow(self.message)
-        box = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        form.addRow(box)
+        self.message = add_message_and_buttons(self, form.addRow)
 
     def accept(self):
         if self.reference.currentLayer() is None or self.classes.currentLayer() is None:
