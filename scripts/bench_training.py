@@ -369,7 +369,7 @@ def main(argv=None):
     ap.add_argument("--ks", default="11,21,31")
     ap.add_argument("--q-size", type=int, default=96)
     ap.add_argument("--q-steps", type=int, default=400)
-    ap.add_argument("--q-batch", type=int, default=64)
+    ap.add_argument("--q-batch", type=int, default=256)
     ap.add_argument("--q-seeds", default="0,1")
     ap.add_argument("--q-eval", type=int, default=8192)
     ap.add_argument("--scene-size", type=int, default=512)
