@@ -395,25 +395,24 @@ class LsrWizard(QWizard):
 
         out = results["OUTPUT"]
         base = os.path.splitext(os.path.basename(out))[0]
-        # The confidence layer goes in first and is left unchecked, so the label map is on top and visible.
+        # Both go to the top of the layer tree (not where the current selection happens to be), the label
+        # map above its confidence layer, which is left unchecked so the label map is visible.
+        root = self.project.layerTreeRoot()
         conf = results.get("CONFIDENCE")
         if conf and os.path.isfile(conf):
             c = QgsRasterLayer(conf, tr("{} (confidence)").format(base))
             if c.isValid():
                 c.setRenderer(probability_renderer(c))
-                self.project.addMapLayer(c, True)
-                node = self.project.layerTreeRoot().findLayer(c.id())
-                if node is not None:
-                    node.setItemVisibilityChecked(False)
-                    node.setExpanded(False)
+                self.project.addMapLayer(c, False)
+                node = root.insertLayer(0, c)
+                node.setItemVisibilityChecked(False)
+                node.setExpanded(False)
                 self.added_layers.append(c)
         lab = QgsRasterLayer(out, tr("{} (Epitome labels)").format(base))
         if lab.isValid():
             lab.setRenderer(label_renderer(lab, list(self.composition.labels), list(self.composition.colours)))
-            self.project.addMapLayer(lab)
-            node = self.project.layerTreeRoot().findLayer(lab.id())
-            if node is not None:
-                node.setExpanded(True)  # the legend shows the label names and colours
+            self.project.addMapLayer(lab, False)
+            root.insertLayer(0, lab).setExpanded(True)  # the legend shows the label names and colours
             self.added_layers.insert(0, lab)
         self.run_page.result.setHtml(tr("Label map written to <a href='file://{0}'>{0}</a> and added to the map."
                                         ).format(out))
@@ -423,6 +422,7 @@ class LsrWizard(QWizard):
         page.cancel_button.setEnabled(False)
         if ok:
             self.evaluation = results
+            page.log.appendPlainText(tr("Evaluation done."))
             page.result.append(tr("<b>Evaluation</b>: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. "
                                   "Report: <a href='file://{}'>HTML</a>").format(
                 results["OVERALL_ACCURACY"], results["MEAN_IOU"], int(results["PIXELS"]), results.get("REPORT", "")))

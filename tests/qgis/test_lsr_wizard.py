@@ -81,6 +81,9 @@ def test_wizard_runs_adds_styled_layers_and_evaluates(wizard, project_layers, tm
     assert os.path.isfile(out) and os.path.isfile(str(tmp_path / "result_confidence.tif"))
     lab = read(out)
     assert (lab[:, :40] == LBL_FOREST).mean() > 0.9 and (lab[:, 56:] == LBL_FIELD).mean() > 0.9
+    top = [n.name() for n in prj.layerTreeRoot().children()[:2]]
+    assert top == ["result (Epitome labels)", "result (confidence)"]  # on top, label map first
+    assert not prj.layerTreeRoot().children()[1].isVisible()  # confidence unchecked: the labels show
     names = [l.name() for l in prj.mapLayers().values()]
     assert "result (Epitome labels)" in names and "result (confidence)" in names
     layer = prj.mapLayersByName("result (Epitome labels)")[0]
