@@ -548,18 +548,16 @@ class CompositionEditor(QWidget):
         self._labels[index] = name.strip()
         if colour is not None:
             self._colours[index] = tuple(int(v) for v in colour[:3])
-        self._updating = True
-        try:
-            self._set_headers()
-        finally:
-            self._updating = False
-        self._refresh()
-        self._fit_columns()
+        self._labels_changed()
 
     def set_labels(self, names, colours):
         for i, (n, c) in enumerate(zip(names, colours)):
             self._labels[i] = n.strip()
             self._colours[i] = tuple(int(v) for v in c[:3])
+        self._labels_changed()
+
+    def _labels_changed(self):
+        """Headers, sums and column widths after label names or colours changed."""
         self._updating = True
         try:
             self._set_headers()

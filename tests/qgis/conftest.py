@@ -43,6 +43,26 @@ def epitome_provider(qgis_app, qgis_processing):
 
 
 @pytest.fixture
+def processing_runner(epitome_provider, recording_feedback):
+    """processing_runner(alg_id, defaults) -> run(feedback=None, **params) -> (results, feedback).
+    params override the defaults; a parameter given as None is left out. The feedback records messages."""
+    import processing
+    from qgis.core import QgsProcessingContext
+
+    def make(alg_id, defaults):
+        def run(feedback=None, **params):
+            p = {k: v for k, v in dict(defaults, **params).items() if v is not None}
+            fb = feedback or recording_feedback()
+            ctx = QgsProcessingContext()
+            ctx.setFeedback(fb)
+            return processing.run(alg_id, p, feedback=fb, context=ctx), fb
+
+        return run
+
+    return make
+
+
+@pytest.fixture
 def recording_feedback():
     """Factory of QgsProcessingFeedback subclasses recording info, warnings and errors."""
     from qgis.core import QgsProcessingFeedback
@@ -87,23 +107,10 @@ def cancelling_feedback(recording_feedback):
 
 
 @pytest.fixture
-def run_lsr(epitome_provider, scene, tmp_path, recording_feedback):
+def run_lsr(processing_runner, scene, tmp_path):
     """run_lsr(**params) -> (results, feedback); defaults: the scene and FAST settings, OUTPUT in tmp_path."""
-    import processing
-    from qgis.core import QgsProcessingContext
-
-    def run(feedback=None, **params):
-        p = {"IMAGERY": scene.imagery, "CLASSES": scene.classes, "OUTPUT": str(tmp_path / "labels.tif")}
-        p.update(FAST)
-        p.update(params)
-        p = {k: v for k, v in p.items() if v is not None}
-        fb = feedback or recording_feedback()
-        ctx = QgsProcessingContext()
-        ctx.setFeedback(fb)
-        res = processing.run("epitome:selfepitomiclsr", p, feedback=fb, context=ctx)
-        return res, fb
-
-    return run
+    return processing_runner("epitome:selfepitomiclsr", dict(
+        {"IMAGERY": scene.imagery, "CLASSES": scene.classes, "OUTPUT": str(tmp_path / "labels.tif")}, **FAST))
 
 
 @pytest.fixture(autouse=True)

@@ -15,18 +15,8 @@ ALG = "epitome:estimatecomposition"
 
 
 @pytest.fixture
-def run_est(epitome_provider, recording_feedback, tmp_path):
-    import processing
-
-    def run(feedback=None, **params):
-        p = {"OUTPUT": str(tmp_path / "comp.csv")}
-        p.update(params)
-        fb = feedback or recording_feedback()
-        ctx = QgsProcessingContext()
-        ctx.setFeedback(fb)
-        return processing.run(ALG, p, feedback=fb, context=ctx), fb
-
-    return run
+def run_est(processing_runner, tmp_path):
+    return processing_runner(ALG, {"OUTPUT": str(tmp_path / "comp.csv")})
 
 
 def test_registered_with_help(epitome_provider):

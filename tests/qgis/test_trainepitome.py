@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingException
+from qgis.core import QgsApplication, QgsProcessingException
 
 from qgis_scenes import FIELD, FOREST, ROOT, deps_dir, read, small_pair
 
@@ -42,21 +42,10 @@ def pair(tmp_path_factory):
 
 
 @pytest.fixture
-def train(epitome_provider, pair, tmp_path, recording_feedback):
+def train(processing_runner, pair, tmp_path):
     """train(**params) -> (results, feedback); defaults: the small pair, FAST, MODEL in tmp_path, no image."""
-    import processing
-
-    def run(feedback=None, **params):
-        p = {"IMAGERY": [pair[0]], "MODEL": str(tmp_path / "model.epitome"), "EPITOME_IMAGE": None}
-        p.update(FAST)
-        p.update(params)
-        p = {k: v for k, v in p.items() if v is not None}
-        fb = feedback or recording_feedback()
-        ctx = QgsProcessingContext()
-        ctx.setFeedback(fb)
-        return processing.run(TRAIN, p, feedback=fb, context=ctx), fb
-
-    return run
+    return processing_runner(TRAIN, dict({"IMAGERY": [pair[0]], "MODEL": str(tmp_path / "model.epitome"),
+                                          "EPITOME_IMAGE": None}, **FAST))
 
 
 # --------------------------------------------------------------------------------------------
