@@ -5,3 +5,7 @@ torch is imported lazily by the modules that compute, so the plugin loads withou
 """
 
 __version__ = "0.1.0"
+
+import os as _os
+
+RESOURCES = _os.path.join(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))), "resources")

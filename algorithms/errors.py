@@ -10,3 +10,9 @@ class Cancelled(EpitomeError):
 
     def __init__(self, message="Cancelled by the user."):
         super().__init__(message)
+
+
+def check_cancel(cancel) -> None:
+    """Raise Cancelled when the caller's cancel callback (or None) says so."""
+    if cancel is not None and cancel():
+        raise Cancelled()

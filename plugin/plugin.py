@@ -7,9 +7,9 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox
 
-from .deps import add_dependency_folders
+from .install.deps import add_dependency_folders
 
-ICONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icons")
+from . import ICONS
 ICON = os.path.join(ICONS, "epitome.svg")
 MENU = "&Epitome"
 
@@ -28,7 +28,7 @@ class EpitomePlugin:
 
     # Called by QGIS (desktop and qgis_process) so the provider exists without a GUI.
     def initProcessing(self):  # noqa: N802
-        from .provider import EpitomeProvider
+        from .processing.provider import EpitomeProvider
 
         reg = QgsApplication.processingRegistry()
         if self.provider is None and reg.providerById("epitome") is None:  # not twice (a test harness may have)
@@ -41,8 +41,8 @@ class EpitomePlugin:
             return
         from qgis.PyQt.QtCore import Qt
 
-        from .training_hub import hub
-        from .training_monitor import TrainingMonitorDock
+        from .processing.training_hub import hub
+        from .gui.training_monitor import TrainingMonitorDock
 
         hub()  # the relay lives in the GUI thread
         win = self.iface.mainWindow()
@@ -88,8 +88,8 @@ class EpitomePlugin:
         self.iface.addPluginToRasterMenu(MENU, about)
         self.actions.append(about)
 
-        from .dependencies import startup_check
-        from .settings_page import register_options_page
+        from .install.dependencies import startup_check
+        from .gui.settings_page import register_options_page
 
         self.options_factory = register_options_page(self.iface)
         startup_check(self.iface, self.open_dependencies)
@@ -112,7 +112,7 @@ class EpitomePlugin:
                 getattr(self, dlg).close()
                 setattr(self, dlg, None)
         if getattr(self, "options_factory", None) is not None:
-            from .settings_page import unregister_options_page
+            from .gui.settings_page import unregister_options_page
 
             unregister_options_page(self.iface, self.options_factory)
             self.options_factory = None
@@ -121,7 +121,7 @@ class EpitomePlugin:
             self.provider = None
 
     def open_wizard(self):
-        from .lsr_wizard import LsrWizard
+        from .gui.lsr_wizard import LsrWizard
 
         if self.wizard is None or not self.wizard.isVisible():  # one wizard at a time; else bring it up
             self.wizard = LsrWizard(self.iface, self.iface.mainWindow())
@@ -130,7 +130,7 @@ class EpitomePlugin:
         return self.wizard
 
     def open_dependencies(self):
-        from .dependency_dialog import DependencyDialog
+        from .install.installer_dialog import DependencyDialog
 
         if self.dep_dialog is None or not self.dep_dialog.isVisible():
             self.dep_dialog = DependencyDialog(self.iface.mainWindow())

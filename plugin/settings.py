@@ -6,7 +6,7 @@ import os
 from qgis.core import QgsSettings
 
 from ..algorithms.device import is_device_name
-from . import deps
+from .install import deps
 
 PREFIX = "epitome/"
 KEY_DEVICE = PREFIX + "default_device"

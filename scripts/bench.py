@@ -20,7 +20,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from plugin.deps import default_folder  # noqa: E402 (no QGIS needed)
+from plugin.install.deps import default_folder  # noqa: E402 (no QGIS needed)
 
 DEPS = default_folder()
 if os.path.isdir(DEPS):
@@ -29,11 +29,11 @@ if os.path.isdir(DEPS):
 import numpy as np  # noqa: E402
 from osgeo import gdal  # noqa: E402
 
-from algorithms import raster as R  # noqa: E402
-from algorithms.composition import load_composition  # noqa: E402
-from algorithms.metrics import ConfusionAccumulator, confusion_matrix, scores  # noqa: E402
-from algorithms.pipeline import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
-from algorithms.selfepitome import FUSION_MODES, LsrParams  # noqa: E402
+from algorithms.io import raster as R  # noqa: E402
+from algorithms.composition.table import load_composition  # noqa: E402
+from algorithms.evaluate.metrics import ConfusionAccumulator, confusion_matrix, scores  # noqa: E402
+from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
+from algorithms.lsr.params import FUSION_MODES, LsrParams  # noqa: E402
 
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "chesapeake-wv")
 COMP = load_composition(None)
@@ -121,7 +121,7 @@ def shared_patches(tmp, params, lines, figure_path=None):
 
 
 def scenes(tmp, lines, size=1024, seeds=(0, 1), fusion_modes=FUSION_MODES):
-    from algorithms.scene import write_scene
+    from synthetic.scene import write_scene
 
     lines.append("| scene | method | accuracy | mIoU | per-class IoU |\n|---|---|---|---|---|")
     result = {}
@@ -145,7 +145,7 @@ def scenes(tmp, lines, size=1024, seeds=(0, 1), fusion_modes=FUSION_MODES):
 
 
 def speed(tmp, lines, size=2048):
-    from algorithms.scene import write_scene
+    from synthetic.scene import write_scene
 
     sc = write_scene(os.path.join(tmp, "speed"), size=size, seed=3)
     truth = gdal.Open(sc["truth"]).ReadAsArray()
@@ -172,7 +172,7 @@ GRID = [dict(appearance_iterations=a, fusion=f, fusion_weight=w) for a, f, w in 
 
 def defaults_grid(tmp, lines):
     """APPEARANCE_ITERATIONS x FUSION on the real patches (NLCD 30 m) and four generated scenes."""
-    from algorithms.scene import write_scene
+    from synthetic.scene import write_scene
 
     scenes_ = []
     for seed in (0, 1):
@@ -222,9 +222,9 @@ def defaults_grid(tmp, lines):
 MEM_CHILD = r"""
 import json, os, sys, time
 sys.path.insert(0, {root!r}); sys.path.append({deps!r})
-from algorithms.composition import load_composition
-from algorithms.pipeline import LsrJob, LsrOutputs, run_self_epitomic_lsr
-from algorithms.selfepitome import LsrParams
+from algorithms.composition.table import load_composition
+from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr
+from algorithms.lsr.params import LsrParams
 t = time.time()
 st = run_self_epitomic_lsr(LsrJob({img!r}, {cls!r}, load_composition(None), LsrOutputs({out!r}),
                                   tile_size=512, params=LsrParams(samples={samples}), device="cpu"))
@@ -262,7 +262,7 @@ def mosaic(src, reps, path):
 
 
 def memory(tmp, lines, big_reps=4, samples=0.01):
-    from algorithms.scene import write_scene
+    from synthetic.scene import write_scene
 
     sc = write_scene(os.path.join(tmp, "mem"), size=2048, seed=4)
     res = {}

@@ -24,7 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from plugin.deps import default_folder  # noqa: E402 (no QGIS needed)
+from plugin.install.deps import default_folder  # noqa: E402 (no QGIS needed)
 
 DEPS = default_folder()
 if os.path.isdir(DEPS):
@@ -34,12 +34,12 @@ import numpy as np  # noqa: E402
 from osgeo import gdal  # noqa: E402
 import torch  # noqa: E402
 
-from algorithms import raster as R  # noqa: E402
-from algorithms.epitome_outputs import preview_rgb  # noqa: E402
-from algorithms.likelihood import patch_log_likelihood  # noqa: E402
-from algorithms.sampling import RasterPatchSampler  # noqa: E402
-from algorithms.scene import write_scene  # noqa: E402
-from algorithms.training import TrainParams, mixture_arrays, train_epitome  # noqa: E402
+from algorithms.io import raster as R  # noqa: E402
+from algorithms.epitome.outputs import preview_rgb  # noqa: E402
+from algorithms.epitome.likelihood import patch_log_likelihood  # noqa: E402
+from algorithms.epitome.sampling import RasterPatchSampler  # noqa: E402
+from synthetic.scene import write_scene  # noqa: E402
+from algorithms.epitome.training import TrainParams, mixture_arrays, train_epitome  # noqa: E402
 
 gdal.UseExceptions()
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "chesapeake-wv")

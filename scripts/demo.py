@@ -33,8 +33,8 @@ def naive_baseline(classes_path, imagery_path, out_path):
     """argmax p(label | class) of each pixel's class, on the imagery grid."""
     from osgeo import gdal
 
-    from algorithms import raster as R
-    from algorithms.composition import load_composition
+    from algorithms.io import raster as R
+    from algorithms.composition.table import load_composition
 
     comp = load_composition(None)
     img = R.open_raster(imagery_path, "IMAGERY")
@@ -60,8 +60,8 @@ def figure(paths, png, title, classes_title="Coarse classes (NLCD-like, 30 m, EP
     from matplotlib.colors import ListedColormap
     from osgeo import gdal
 
-    from algorithms import raster as R
-    from algorithms.composition import NLCD_NAMES, load_composition
+    from algorithms.io import raster as R
+    from algorithms.composition.table import NLCD_NAMES, load_composition
 
     comp = load_composition(None)
     img = gdal.Open(paths["imagery"]).ReadAsArray()[:3].transpose(1, 2, 0)
@@ -114,8 +114,8 @@ def main():
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
 
-    from algorithms.metrics import confusion_matrix, scores
-    from algorithms.scene import write_scene
+    from algorithms.evaluate.metrics import confusion_matrix, scores
+    from synthetic.scene import write_scene
     from osgeo import gdal
 
     print(f"1. Generating a {a.size} x {a.size} m scene (seed {a.seed}) in {out}", flush=True)

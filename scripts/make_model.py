@@ -64,7 +64,7 @@ if __name__ == "__main__":
     if not os.path.exists(os.path.join(ROOT, ".pkgroot", "epitome")):
         os.makedirs(os.path.join(ROOT, ".pkgroot"), exist_ok=True)
         os.symlink(ROOT, os.path.join(ROOT, ".pkgroot", "epitome"))
-    from epitome.plugin.provider import EpitomeProvider
+    from epitome.plugin.processing.provider import EpitomeProvider
 
     provider = EpitomeProvider()  # keep a reference: the registry does not own Python providers
     QgsApplication.processingRegistry().addProvider(provider)

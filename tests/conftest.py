@@ -16,7 +16,7 @@ if not os.path.exists(link):
 for p in (ROOT, PKGROOT):
     if p not in sys.path:
         sys.path.insert(0, p)
-from plugin.deps import default_folder  # noqa: E402 (the plugin's own rule for where PyTorch lives)
+from plugin.install.deps import default_folder  # noqa: E402 (the plugin's own rule for where PyTorch lives)
 
 deps = default_folder()
 if os.path.isdir(deps) and deps not in sys.path:

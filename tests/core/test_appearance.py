@@ -5,9 +5,10 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is required for the core numerics (make torch-deps)")
 
-from algorithms.selfepitome import (  # noqa: E402
-    LsrParams, appearance_mixture, embed_classes, embed_classes_with_posteriors, excluded_window_index,
-    leave_out_posteriors, self_epitomic_lsr_tile, window_matrix, window_validity)
+from algorithms.lsr.params import LsrParams
+from algorithms.lsr.appearance import appearance_mixture, excluded_window_index
+from algorithms.lsr.attention import embed_classes, embed_classes_with_posteriors, leave_out_posteriors, window_matrix, window_validity
+from algorithms.lsr.tile import self_epitomic_lsr_tile
 
 
 def _setup(seed=0):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from algorithms.composition import CompositionError, load_composition, parse_composition
+from algorithms.composition.table import CompositionError, load_composition, parse_composition
 
 
 def test_builtin_nlcd_table():

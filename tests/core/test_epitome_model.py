@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from algorithms.epitome_model import EpitomeModel, ModelFileError, load_model
+from algorithms.epitome.model_file import EpitomeModel, ModelFileError, load_model
 
 
 def model(E=2, C=3, N=8):

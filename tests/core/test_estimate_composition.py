@@ -5,12 +5,10 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
-from algorithms.composition import (
-    CompositionError, check_table, class_display_name, composition_from_table, load_composition, normalise_rows,
-    parse_composition)
+from algorithms.composition.table import CompositionError, check_table, class_display_name, composition_from_table, load_composition, normalise_rows, parse_composition
 from algorithms.errors import Cancelled, EpitomeError
-from algorithms.estimate import estimate_composition, sample_class_codes
-from algorithms.pipeline import Feedback
+from algorithms.composition.estimate import estimate_composition, sample_class_codes
+from algorithms.feedback import Feedback
 
 gdal.UseExceptions()
 ORIGIN = (500000.0, 4300000.0)

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from algorithms.likelihood import BACKENDS, log_posterior, patch_log_likelihood, window_constant  # noqa: E402
+from algorithms.epitome.likelihood import BACKENDS, log_posterior, patch_log_likelihood, window_constant  # noqa: E402
 
 
 def naive_loglik(x, mu, var):

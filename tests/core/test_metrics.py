@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from algorithms.metrics import ConfusionAccumulator, confusion_matrix, report_csv, report_html, scores
+from algorithms.evaluate.metrics import ConfusionAccumulator, confusion_matrix, report_csv, report_html, scores
 
 
 def naive_cm(pred, ref, n):

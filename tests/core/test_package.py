@@ -16,9 +16,10 @@ def test_package_zip(tmp_path):
     names = z.namelist()
     assert {n.split("/")[0] for n in names} == {"epitome"}  # one top folder
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/.git" in n or "/tests/" in n]
+    assert not [n for n in names if "synthetic" in n or n.endswith("scene.py")]  # demo/test data generator stays out
     assert not [n for n in names if os.path.splitext(n)[1].lower() in (".so", ".dll", ".exe", ".pyd", ".tif")]
     for required in ("epitome/__init__.py", "epitome/metadata.txt", "epitome/LICENSE",
-                     "epitome/plugin/provider.py", "epitome/algorithms/selfepitome.py",
+                     "epitome/plugin/processing/provider.py", "epitome/algorithms/lsr/tile.py",
                      "epitome/resources/compositions/nlcd_4class.csv", "epitome/resources/icons/epitome.svg"):
         assert required in names
     meta = configparser.ConfigParser()

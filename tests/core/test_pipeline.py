@@ -8,10 +8,13 @@ from osgeo import gdal, osr
 
 torch = pytest.importorskip("torch")
 
-import algorithms.selfepitome as se  # noqa: E402
-from algorithms.composition import load_composition  # noqa: E402
+import algorithms.lsr.tile as tile_mod  # noqa: E402
+from algorithms.lsr.params import LsrParams  # noqa: E402
+from algorithms.lsr.tile import TileResult  # noqa: E402
+from algorithms.composition.table import load_composition  # noqa: E402
 from algorithms.errors import Cancelled, EpitomeError  # noqa: E402
-from algorithms.pipeline import Feedback, LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
+from algorithms.feedback import Feedback  # noqa: E402
+from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr
 
 
 def write(path, arr, epsg=26917, origin=(500000.0, 4300000.0), px=1.0, nodata=None, dtype=gdal.GDT_Byte):
@@ -65,12 +68,12 @@ def test_tiles_reassemble_exactly(tmp_path, monkeypatch):
         # The true label depends only on the image content (left/right texture) -> position-free.
         lab = (image.mean(0) > 0.5).long() + 1  # forest=1 (index), field=2
         probs = torch.nn.functional.one_hot(lab, 4).permute(2, 0, 1).float()
-        return se.TileResult(probs, valid, 0, 0)
+        return TileResult(probs, valid, 0, 0)
 
-    monkeypatch.setattr(se, "self_epitomic_lsr_tile", fake_tile)
+    monkeypatch.setattr(tile_mod, "self_epitomic_lsr_tile", fake_tile)
     out = tmp_path / "lab.tif"
     run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(out)), tile_size=64,
-                                 params=se.LsrParams()))
+                                 params=LsrParams()))
     got = gdal.Open(str(out)).ReadAsArray()
     want = np.where(np.arange(230)[None, :].repeat(200, 0) < 115, 2, 3)
     assert np.array_equal(got, want)
@@ -83,7 +86,7 @@ def test_real_run_correct_deterministic_and_styled(tmp_path):
     for i in range(2):
         o = LsrOutputs(str(tmp_path / f"lab{i}.tif"), str(tmp_path / f"p{i}.tif"), str(tmp_path / f"c{i}.tif"))
         fb = Recorder()
-        stats = run_self_epitomic_lsr(LsrJob(img, cls, comp, o, tile_size=96, params=se.LsrParams(seed=5)), fb)
+        stats = run_self_epitomic_lsr(LsrJob(img, cls, comp, o, tile_size=96, params=LsrParams(seed=5)), fb)
         outs.append(gdal.Open(o.labels).ReadAsArray())
     assert np.array_equal(outs[0], outs[1])
     lab = outs[0]
@@ -106,7 +109,7 @@ def test_cancel_leaves_nothing(tmp_path):
     out = tmp_path / "lab.tif"
     with pytest.raises(Cancelled):
         run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(out), str(tmp_path / "p.tif")),
-                                     tile_size=64, params=se.LsrParams()), Recorder(cancel_after=2))
+                                     tile_size=64, params=LsrParams()), Recorder(cancel_after=2))
     assert sorted(os.listdir(tmp_path)) == ["cls.tif", "img.tif"]
 
 
@@ -118,10 +121,10 @@ def test_unknown_codes_error_lists_them(tmp_path):
     c = write(tmp_path / "c2.tif", cls)
     with pytest.raises(EpitomeError) as e:
         run_self_epitomic_lsr(LsrJob(img, c, load_composition(None), LsrOutputs(str(tmp_path / "o.tif")),
-                                     params=se.LsrParams()))
+                                     params=LsrParams()))
     assert "77, 99" in str(e.value)
     run_self_epitomic_lsr(LsrJob(img, c, load_composition(None), LsrOutputs(str(tmp_path / "o.tif")),
-                                 unknown_as_nodata=True, params=se.LsrParams()))
+                                 unknown_as_nodata=True, params=LsrParams()))
     lab = gdal.Open(str(tmp_path / "o.tif")).ReadAsArray()
     assert (lab[:10, :10] == 0).all() and (lab[-5:, -5:] == 0).all() and (lab[50:150, 50:150] > 0).all()
 
@@ -131,7 +134,7 @@ def test_non_overlapping_layers_error_names_extents(tmp_path):
     c = write(tmp_path / "far.tif", np.full((10, 10), 41, np.uint8), origin=(900000.0, 4300000.0), px=30.0)
     with pytest.raises(EpitomeError) as e:
         run_self_epitomic_lsr(LsrJob(img, c, load_composition(None), LsrOutputs(str(tmp_path / "o.tif")),
-                                     params=se.LsrParams()))
+                                     params=LsrParams()))
     msg = str(e.value)
     assert "do not overlap" in msg and "500000.00" in msg and "900000.00" in msg
     assert not os.path.exists(tmp_path / "o.tif")
@@ -141,7 +144,7 @@ def test_out_of_memory_retries_with_smaller_blocks(tmp_path, monkeypatch):
     """An out-of-memory error makes the pipeline retry the tile with 4x smaller blocks and warn;
     the output equals an undisturbed run (blocking does not change the math)."""
     img, cls = scene(tmp_path)
-    real = se.self_epitomic_lsr_tile
+    real = tile_mod.self_epitomic_lsr_tile
     seen = []
 
     def flaky(image, valid, class_index, composition, params, seed=0, cancel=None, progress=None):
@@ -152,12 +155,12 @@ def test_out_of_memory_retries_with_smaller_blocks(tmp_path, monkeypatch):
 
     ref = tmp_path / "ref.tif"
     run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(ref)), tile_size=256,
-                                 params=se.LsrParams()))
-    monkeypatch.setattr(se, "self_epitomic_lsr_tile", flaky)
+                                 params=LsrParams()))
+    monkeypatch.setattr(tile_mod, "self_epitomic_lsr_tile", flaky)
     fb = Recorder()
     out = tmp_path / "oom.tif"
     run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(out)), tile_size=256,
-                                 params=se.LsrParams()), fb)
+                                 params=LsrParams()), fb)
     assert seen[1] == seen[0] // 4
     assert any("Out of memory" in w for w in fb.warns)
     a, b = gdal.Open(str(ref)).ReadAsArray(), gdal.Open(str(out)).ReadAsArray()
@@ -170,16 +173,16 @@ def test_other_errors_are_not_mistaken_for_out_of_memory(tmp_path, monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("shape mismatch")
 
-    monkeypatch.setattr(se, "self_epitomic_lsr_tile", broken)
+    monkeypatch.setattr(tile_mod, "self_epitomic_lsr_tile", broken)
     with pytest.raises(RuntimeError, match="shape mismatch"):
         run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(tmp_path / "o.tif")),
-                                     params=se.LsrParams()))
+                                     params=LsrParams()))
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".o.tif") or f == "o.tif"]
 
 
 def test_band_tagged_alpha_used_as_data_is_not_a_mask(tmp_path):
     """NAIP GeoTIFFs tag NIR as alpha: NIR = 0 must not turn pixels into nodata when NIR is a data band."""
-    from algorithms import raster as R
+    from algorithms.io import raster as R
 
     img = np.full((4, 20, 20), 120, np.uint8)
     img[3, :5, :5] = 0  # NIR zero (e.g. dark water)

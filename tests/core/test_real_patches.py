@@ -10,10 +10,10 @@ from osgeo import gdal
 
 pytest.importorskip("torch")
 
-from algorithms import raster as R  # noqa: E402
-from algorithms.composition import load_composition  # noqa: E402
-from algorithms.pipeline import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
-from algorithms.selfepitome import LsrParams  # noqa: E402
+from algorithms.io import raster as R  # noqa: E402
+from algorithms.composition.table import load_composition  # noqa: E402
+from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
+from algorithms.lsr.params import LsrParams  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
                     "shared", "data", "chesapeake-wv")

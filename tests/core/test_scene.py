@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from algorithms.scene import BUILT, FIELD, FOREST, WATER, generate_scene, nlcd_from_truth, write_scene
+from synthetic.scene import BUILT, FIELD, FOREST, WATER, generate_scene, nlcd_from_truth, write_scene
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,12 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is required for the core numerics (make torch-deps)")
 
-from algorithms.selfepitome import (  # noqa: E402
-    LsrParams, downsample_mean, embed_classes, fuse_with_classes, lsr_em, lsr_objective, posterior_logits,
-    self_epitomic_lsr_tile, spread_over_windows, window_matrix, window_validity)
+from algorithms.lsr.params import LsrParams
+from algorithms.lsr.resolution import downsample_mean
+from algorithms.lsr.attention import embed_classes, posterior_logits, spread_over_windows, window_matrix, window_validity
+from algorithms.lsr.fusion import fuse_with_classes
+from algorithms.lsr.em import lsr_em, lsr_objective
+from algorithms.lsr.tile import self_epitomic_lsr_tile
 
 
 def naive_windows(x, k):
@@ -236,7 +239,7 @@ def test_tile_masks_nodata_and_handles_tiny_tiles():
 
 
 def test_block_elements_for_budget():
-    from algorithms.selfepitome import block_elements_for_budget
+    from algorithms.lsr.params import block_elements_for_budget
 
     assert block_elements_for_budget(0) == 1 << 24 and block_elements_for_budget(-5, 7) == 7
     assert block_elements_for_budget(1024) == 1024 * (1 << 20) // 64  # 16 MiB blocks of fp32 for 1 GiB

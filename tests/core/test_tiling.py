@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from algorithms.tiling import StripBlender, Tile, plan_tiles, ramp, tile_starts, tile_weights
+from algorithms.lsr.tiling import StripBlender, Tile, plan_tiles, ramp, tile_starts, tile_weights
 
 
 @pytest.mark.parametrize("length,tile,overlap", [(1000, 256, 32), (256, 256, 32), (100, 256, 32), (513, 512, 64),

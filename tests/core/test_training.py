@@ -7,8 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from algorithms.training import (TrainParams, _fold_torus, mixture_arrays,  # noqa: E402
-                                 promotion_mask, train_epitome, update_counters, worst_quantile)
+from algorithms.epitome.training import TrainParams, _fold_torus, mixture_arrays, promotion_mask, train_epitome, update_counters, worst_quantile
 
 
 def test_promotion_mask_threshold_and_never_empty():
@@ -109,7 +108,7 @@ def test_promotion_raises_usage():
 
 
 def test_adam_matches_reference_formula():
-    from algorithms.training import Adam
+    from algorithms.epitome.training import Adam
 
     x = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64, requires_grad=True)
     opt = Adam([x], lr=0.1)

@@ -28,7 +28,7 @@ def epitome_provider(qgis_app, qgis_processing):
             sys.path.insert(0, p)
     from qgis.core import QgsApplication
 
-    from epitome.plugin.provider import EpitomeProvider
+    from epitome.plugin.processing.provider import EpitomeProvider
 
     reg = QgsApplication.processingRegistry()
     provider = reg.providerById("epitome")

@@ -25,7 +25,7 @@ FAST = {"TILE_SIZE": 64, "DOWNSAMPLE": 2, "PATCH_SIZE": 5, "SAMPLES": 0.1, "EM_I
 
 def deps_dir():
     """The folder holding PyTorch, as tests/conftest.py finds it."""
-    from plugin.deps import default_folder
+    from plugin.install.deps import default_folder
 
     return default_folder()
 

@@ -20,7 +20,7 @@ colour,#0000ff,#00aa00,#ffff00
 
 @pytest.fixture
 def editor(qgis_app, epitome_provider):
-    from epitome.plugin.composition_editor import CompositionEditor
+    from epitome.plugin.gui.composition_editor import CompositionEditor
 
     ed = CompositionEditor()
     yield ed
@@ -45,7 +45,7 @@ def sums(ed):
 
 
 def test_starts_with_the_builtin_table(editor):
-    from epitome.algorithms.composition import load_composition
+    from epitome.algorithms.composition.table import load_composition
 
     c = load_composition(None)
     assert editor.labels() == c.labels and editor.class_codes() == c.class_codes
@@ -57,7 +57,7 @@ def test_starts_with_the_builtin_table(editor):
 
 
 def test_csv_round_trip_with_an_edited_cell(editor, csv_path, tmp_path):
-    from epitome.algorithms.composition import load_composition
+    from epitome.algorithms.composition.table import load_composition
 
     editor.load_csv(csv_path)
     assert editor.labels() == ["water", "forest", "field"] and editor.class_codes() == [11, 41, 82]
@@ -76,8 +76,8 @@ def test_csv_round_trip_with_an_edited_cell(editor, csv_path, tmp_path):
 
 
 def test_label_rename_and_colour_survive_the_round_trip(editor, csv_path, tmp_path, monkeypatch):
-    from epitome.algorithms.composition import load_composition
-    from epitome.plugin import composition_editor as ce
+    from epitome.algorithms.composition.table import load_composition
+    from epitome.plugin.gui import composition_editor as ce
     from qgis.PyQt.QtGui import QColor
 
     editor.load_csv(csv_path)
@@ -104,7 +104,7 @@ def test_label_rename_and_colour_survive_the_round_trip(editor, csv_path, tmp_pa
 
 
 def test_labels_dialog_refuses_duplicates(qgis_app):
-    from epitome.plugin.composition_editor import LabelsDialog
+    from epitome.plugin.gui.composition_editor import LabelsDialog
 
     dlg = LabelsDialog(["a", "b"], [(0, 0, 0), (1, 1, 1)])
     dlg.name_edits[1].setText("A")
@@ -131,7 +131,7 @@ def test_normalise_rows(editor, csv_path):
     (lambda ed: ed.rename_label(2, "Forest"), "used twice"),
 ])
 def test_bad_input_gives_a_message_and_composition_raises(editor, csv_path, tmp_path, action, needle):
-    from epitome.algorithms.composition import CompositionError
+    from epitome.algorithms.composition.table import CompositionError
 
     editor.load_csv(csv_path)
     action(editor)
@@ -154,7 +154,7 @@ def test_bad_cell_is_highlighted_and_message_goes_away(editor, csv_path):
 
 
 def test_loading_a_bad_csv_shows_the_line(editor, tmp_path):
-    from epitome.algorithms.composition import CompositionError
+    from epitome.algorithms.composition.table import CompositionError
 
     p = tmp_path / "bad.csv"
     p.write_text("class,a,b\ncolour,#00000g,#000000\n1,1,0\n")
@@ -194,7 +194,7 @@ def test_add_remove_labels_and_classes(editor, csv_path):
 
 
 def test_presets(editor, csv_path):
-    from epitome.algorithms.composition import load_composition
+    from epitome.algorithms.composition.table import load_composition
 
     editor.load_csv(csv_path)
     editor.set_class_codes([41, 82])
@@ -235,8 +235,8 @@ def test_estimate_failure_is_a_message(editor, tmp_path):
 
 
 def test_composition_dialog_saves_to_the_chosen_path(qgis_app, epitome_provider, csv_path, tmp_path):
-    from epitome.algorithms.composition import load_composition
-    from epitome.plugin.composition_editor import CompositionDialog
+    from epitome.algorithms.composition.table import load_composition
+    from epitome.plugin.gui.composition_editor import CompositionDialog
 
     dlg = CompositionDialog(path=csv_path, class_codes=[41, 82])
     assert dlg.save_path() == csv_path  # a user's file is edited in place by default
@@ -251,7 +251,7 @@ def test_composition_dialog_saves_to_the_chosen_path(qgis_app, epitome_provider,
     assert load_composition(dlg.saved_path).class_codes == [11, 41, 82]
     dlg.deleteLater()
     dlg2 = CompositionDialog()  # built-in table: saved elsewhere (project folder or a temp folder)
-    from epitome.algorithms.composition import DEFAULT_COMPOSITION_CSV
+    from epitome.algorithms.composition.table import DEFAULT_COMPOSITION_CSV
 
     assert dlg2.save_path() and os.path.abspath(dlg2.save_path()) != DEFAULT_COMPOSITION_CSV
     assert dlg2.save_path().endswith(".csv")
@@ -277,9 +277,9 @@ def lsr_dialog(qgis_app, qgis_iface, qgis_processing, epitome_provider, monkeypa
 
 
 def test_wrapper_in_the_algorithm_dialog(lsr_dialog, scene, csv_path, tmp_path, monkeypatch):
-    from epitome.algorithms.composition import load_composition
-    from epitome.plugin import composition_editor as ce
-    from epitome.plugin.composition_wrapper import CompositionWidgetWrapper
+    from epitome.algorithms.composition.table import load_composition
+    from epitome.plugin.gui import composition_editor as ce
+    from epitome.plugin.gui.composition_wrapper import CompositionWidgetWrapper
 
     panel = lsr_dialog.mainWidget()
     w = panel.wrappers["COMPOSITION"]
@@ -311,7 +311,7 @@ def test_wrapper_in_the_algorithm_dialog(lsr_dialog, scene, csv_path, tmp_path, 
 
 
 def test_wrapper_without_a_file_starts_from_the_builtin_table(lsr_dialog, scene, monkeypatch, tmp_path):
-    from epitome.plugin import composition_editor as ce
+    from epitome.plugin.gui import composition_editor as ce
 
     w = lsr_dialog.mainWidget().wrappers["COMPOSITION"]
     lsr_dialog.setParameters({"CLASSES": scene.classes})
@@ -327,7 +327,7 @@ def test_modeler_and_batch_get_qgis_widgets(qgis_app, qgis_iface, qgis_processin
     from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingModelAlgorithm
     from qgis.gui import QgsProcessingModelerParameterWidget
 
-    from epitome.plugin.composition_wrapper import CompositionWidgetWrapper
+    from epitome.plugin.gui.composition_wrapper import CompositionWidgetWrapper
     from processing.gui.wrappers import WidgetWrapperFactory
 
     param = QgsApplication.processingRegistry().algorithmById("epitome:selfepitomiclsr").parameterDefinition(

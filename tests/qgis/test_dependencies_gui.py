@@ -18,7 +18,7 @@ def wait_for(cond, timeout=TIMEOUT):
 
 
 def torch_folder():
-    from epitome.plugin.deps import default_folder
+    from epitome.plugin.install.deps import default_folder
 
     f = default_folder()
     return f if os.path.isdir(os.path.join(f, "torch")) else None
@@ -51,7 +51,7 @@ def make_dialog(qgis_app, clean_settings):
     made = []
 
     def make(command, **kw):
-        from epitome.plugin.dependency_dialog import DependencyDialog
+        from epitome.plugin.install.installer_dialog import DependencyDialog
 
         kw.setdefault("check_on_open", False)
         dlg = DependencyDialog(command_factory=lambda folder, variant: command, **kw)
@@ -72,7 +72,7 @@ def make_dialog(qgis_app, clean_settings):
 # --- check_torch ----------------------------------------------------------------------------------
 @needs_torch_folder
 def test_check_torch_finds_the_installed_torch(qgis_app):
-    from epitome.plugin.dependencies import check_torch, gpu_report
+    from epitome.plugin.install.dependencies import check_torch, gpu_report
 
     info = check_torch(torch_folder())
     assert info.found and not info.error, info
@@ -84,7 +84,7 @@ def test_check_torch_finds_the_installed_torch(qgis_app):
 
 
 def test_check_torch_reports_an_empty_folder(qgis_app, tmp_path):
-    from epitome.plugin.dependencies import check_torch
+    from epitome.plugin.install.dependencies import check_torch
 
     info = check_torch(str(tmp_path))
     assert not info.found and "torch" in info.error
@@ -92,7 +92,7 @@ def test_check_torch_reports_an_empty_folder(qgis_app, tmp_path):
 
 
 def test_a_crashing_torch_cannot_take_qgis_down(qgis_app, tmp_path):
-    from epitome.plugin.dependencies import check_torch
+    from epitome.plugin.install.dependencies import check_torch
 
     (tmp_path / "torch").mkdir()
     (tmp_path / "torch" / "__init__.py").write_text("import os\nos.abort()\n")
@@ -101,7 +101,7 @@ def test_a_crashing_torch_cannot_take_qgis_down(qgis_app, tmp_path):
 
 
 def test_torch_findable_does_not_import_torch(qgis_app, monkeypatch):
-    from epitome.plugin import dependencies
+    from epitome.plugin.install import dependencies
 
     monkeypatch.delitem(sys.modules, "torch", raising=False)
     assert dependencies.torch_findable() is (torch_folder() is not None or dependencies.importlib.util.find_spec(
@@ -115,7 +115,7 @@ def test_pip_command_pins_qgis_numpy_and_gdal(qgis_app, tmp_path, variant):
     import numpy
     from osgeo import gdal
 
-    from epitome.plugin.dependencies import pip_command
+    from epitome.plugin.install.dependencies import pip_command
 
     target = str(tmp_path / "deps")
     cmd = pip_command(target, variant)
@@ -135,14 +135,14 @@ def test_pip_command_pins_qgis_numpy_and_gdal(qgis_app, tmp_path, variant):
 
 
 def test_pip_command_rejects_unknown_variants(qgis_app, tmp_path):
-    from epitome.plugin.dependencies import pip_command
+    from epitome.plugin.install.dependencies import pip_command
 
     with pytest.raises(ValueError, match="cu99"):
         pip_command(str(tmp_path), "cu99")
 
 
 def test_clean_target_removes_numpy_only(qgis_app, tmp_path):
-    from epitome.plugin.dependencies import clean_target
+    from epitome.plugin.install.dependencies import clean_target
 
     for d in ("numpy", "numpy-2.3.0.dist-info", "numpy.libs", "torch", "numpyro"):
         (tmp_path / d).mkdir()
@@ -221,7 +221,8 @@ def test_dialog_shows_the_current_status(make_dialog):
 
 # --- settings -------------------------------------------------------------------------------------
 def test_settings_round_trip_and_resolve_device(clean_settings):
-    from epitome.plugin import deps, settings
+    from epitome.plugin.install import deps
+    from epitome.plugin import settings
 
     assert settings.default_device() == "auto"
     assert settings.memory_budget_mb() == 0
@@ -245,7 +246,7 @@ def test_settings_round_trip_and_resolve_device(clean_settings):
 # --- options page ---------------------------------------------------------------------------------
 def test_options_page_apply_and_gpu_test(clean_settings, tmp_path):
     from epitome.plugin import settings
-    from epitome.plugin.settings_page import EpitomeOptionsFactory
+    from epitome.plugin.gui.settings_page import EpitomeOptionsFactory
 
     factory = EpitomeOptionsFactory()
     assert factory.title() == "Epitome" and not factory.icon().isNull()
@@ -279,7 +280,7 @@ def test_options_page_apply_and_gpu_test(clean_settings, tmp_path):
 
 
 def test_register_and_unregister_options_page(qgis_app):
-    from epitome.plugin.settings_page import register_options_page, unregister_options_page
+    from epitome.plugin.gui.settings_page import register_options_page, unregister_options_page
 
     class Iface:
         def __init__(self):
@@ -302,7 +303,7 @@ def test_register_and_unregister_options_page(qgis_app):
 def test_startup_check_pushes_a_message_only_without_torch(qgis_iface, monkeypatch):
     from qgis.core import Qgis
 
-    from epitome.plugin import dependencies
+    from epitome.plugin.install import dependencies
 
     messages = qgis_iface.messageBar().get_messages(Qgis.Warning)
     before = len(messages)
@@ -318,7 +319,7 @@ def test_startup_check_install_button_opens_the_dialog(qgis_app, monkeypatch):
     from qgis.gui import QgsMessageBar
     from qgis.PyQt.QtWidgets import QPushButton
 
-    from epitome.plugin import dependencies
+    from epitome.plugin.install import dependencies
 
     bar = QgsMessageBar()
 
@@ -339,7 +340,7 @@ def test_startup_check_install_button_opens_the_dialog(qgis_app, monkeypatch):
 
 
 def test_startup_check_never_raises(qgis_app, monkeypatch):
-    from epitome.plugin import dependencies
+    from epitome.plugin.install import dependencies
 
     class Broken:
         def messageBar(self):  # noqa: N802
@@ -351,7 +352,7 @@ def test_startup_check_never_raises(qgis_app, monkeypatch):
 
 def test_one_installation_at_a_time(qgis_app, tmp_path):
     """Two installer windows must not run pip into the same folder at once."""
-    from epitome.plugin.dependency_dialog import DependencyDialog
+    from epitome.plugin.install.installer_dialog import DependencyDialog
 
     slow = lambda folder, variant: [sys.executable, "-c", "import time; print('Collecting torch', flush=True); "  # noqa: E731
                                     "time.sleep(30)"]

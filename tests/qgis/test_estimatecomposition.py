@@ -32,7 +32,7 @@ def test_registered_with_help(epitome_provider):
 
 def test_scene_truth_under_nlcd(run_est, scene, tmp_path):
     """Truth 2 | 3 (forest | field) under NLCD 41 | 82 at 30 m in another CRS: 41 -> label 2, 82 -> label 3."""
-    from epitome.algorithms.composition import load_composition
+    from epitome.algorithms.composition.table import load_composition
 
     res, fb = run_est(REFERENCE=scene.truth, CLASSES=scene.classes)
     out = res["OUTPUT"]
@@ -57,7 +57,7 @@ def test_scene_truth_under_nlcd(run_est, scene, tmp_path):
 
 
 def test_names_and_colours_from_the_reference(run_est, tmp_path):
-    from epitome.algorithms.composition import load_composition
+    from epitome.algorithms.composition.table import load_composition
 
     lab = halves(left=1, right=4)
     ref = write_raster(tmp_path / "ref.tif", lab, img_gt(), IMG_EPSG)
@@ -151,8 +151,8 @@ def test_csv_colours_style_the_lsr_labels(tmp_path):
     """A composition CSV's colour row reaches the label style (styling uses composition.colours)."""
     from qgis.core import QgsProcessingFeedback, QgsProject, QgsRasterLayer
 
-    from epitome.algorithms.composition import parse_composition
-    from epitome.plugin.styling import style_label_output
+    from epitome.algorithms.composition.table import parse_composition
+    from epitome.plugin.processing.styling import style_label_output
 
     comp = parse_composition("class,water,forest\ncolour,#112233,#445566\n1,1,0\n2,0,1\n")
     path = write_raster(tmp_path / "labels.tif", halves(left=1, right=2), img_gt(), IMG_EPSG)

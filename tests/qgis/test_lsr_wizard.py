@@ -25,7 +25,7 @@ def project_layers(qgis_app, scene):
 
 @pytest.fixture
 def wizard(project_layers, epitome_provider):
-    from epitome.plugin.lsr_wizard import LsrWizard
+    from epitome.plugin.gui.lsr_wizard import LsrWizard
 
     w = LsrWizard(None)
     yield w
@@ -91,7 +91,7 @@ def test_wizard_runs_adds_styled_layers_and_evaluates(wizard, project_layers, tm
     assert [c.label for c in classes][:4] == ["water", "forest", "field", "built"]
     assert w.evaluation["OVERALL_ACCURACY"] > 0.9
     assert os.path.isfile(str(tmp_path / "result_evaluation.html"))
-    from epitome.algorithms.composition import load_composition
+    from epitome.algorithms.composition.table import load_composition
 
     kept = load_composition(str(tmp_path / "result_composition.csv"))  # the table used, next to the result
     assert kept.labels == w.composition.labels and kept.class_codes == w.composition.class_codes

@@ -93,7 +93,7 @@ def test_memory_budget_changes_blocks_not_results(epitome_provider, scene, tmp_p
     import processing
 
     from epitome.plugin import settings
-    from epitome.plugin.common import block_elements_setting
+    from epitome.plugin.processing.base import block_elements_setting
     from qgis_scenes import read
 
     settings.set_memory_budget_mb(0)

@@ -1,4 +1,4 @@
-"""plugin.runner.AlgorithmRun: the one way dialogs run Processing algorithms in the background."""
+"""plugin.gui.runner.AlgorithmRun: the one way dialogs run Processing algorithms in the background."""
 
 import os
 
@@ -10,7 +10,7 @@ pytest.importorskip("torch")
 
 
 def test_background_run_reports_progress_and_results(epitome_provider, scene, tmp_path):
-    from epitome.plugin.runner import AlgorithmRun
+    from epitome.plugin.gui.runner import AlgorithmRun
 
     out = str(tmp_path / "labels.tif")
     run = AlgorithmRun("epitome:selfepitomiclsr", dict(FAST, IMAGERY=scene.imagery, CLASSES=scene.classes, OUTPUT=out))
@@ -27,7 +27,7 @@ def test_background_run_reports_progress_and_results(epitome_provider, scene, tm
 
 
 def test_background_run_cancel_leaves_no_output(epitome_provider, scene, tmp_path):
-    from epitome.plugin.runner import AlgorithmRun
+    from epitome.plugin.gui.runner import AlgorithmRun
 
     out = str(tmp_path / "labels.tif")
     run = AlgorithmRun("epitome:selfepitomiclsr", dict(FAST, IMAGERY=scene.imagery, CLASSES=scene.classes, OUTPUT=out,
@@ -42,7 +42,7 @@ def test_background_run_cancel_leaves_no_output(epitome_provider, scene, tmp_pat
 
 
 def test_invalid_parameters_fail_before_running(epitome_provider, tmp_path):
-    from epitome.plugin.runner import AlgorithmRun
+    from epitome.plugin.gui.runner import AlgorithmRun
 
     run = AlgorithmRun("epitome:selfepitomiclsr", {"IMAGERY": str(tmp_path / "missing.tif"),
                                                    "CLASSES": str(tmp_path / "missing2.tif"),
@@ -54,7 +54,7 @@ def test_invalid_parameters_fail_before_running(epitome_provider, tmp_path):
 
 
 def test_unknown_algorithm_is_a_clear_error(epitome_provider):
-    from epitome.plugin.runner import AlgorithmRun
+    from epitome.plugin.gui.runner import AlgorithmRun
 
     with pytest.raises(ValueError, match="not registered"):
         AlgorithmRun("epitome:nosuchthing", {})

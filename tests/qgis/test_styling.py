@@ -2,8 +2,8 @@
 
 from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsRasterLayer
 
-from epitome.algorithms.composition import load_composition
-from epitome.plugin.styling import _KEEP, style_label_output, style_probability_output
+from epitome.algorithms.composition.table import load_composition
+from epitome.plugin.processing.styling import _KEEP, style_label_output, style_probability_output
 
 
 def _styled(path, attach):

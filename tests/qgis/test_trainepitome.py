@@ -22,7 +22,7 @@ FAST = {"SIZE": 16, "COUNT": 1, "PATCH_MIN": 3, "PATCH_MAX": 5, "STEPS": 8, "BAT
 
 
 def load_model(path):
-    from epitome.algorithms.epitome_model import load_model as _load
+    from epitome.algorithms.epitome.model_file import load_model as _load
 
     return _load(str(path))
 
@@ -264,7 +264,7 @@ def test_model_not_writable(train, tmp_path, where):
 def test_epitome_image_is_styled_rgb(train, tmp_path):
     from qgis.core import QgsRasterLayer
 
-    from epitome.plugin.styling import epitome_image_renderer
+    from epitome.plugin.processing.styling import epitome_image_renderer
 
     res, _ = train(EPITOME_IMAGE=str(tmp_path / "e.tif"), STEPS=3)
     lyr = QgsRasterLayer(path_of(res["EPITOME_IMAGE"]), "e")

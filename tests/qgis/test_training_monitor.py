@@ -13,7 +13,7 @@ TRAIN = {"SIZE": 16, "COUNT": 1, "PATCH_MIN": 3, "PATCH_MAX": 5, "BATCH_SIZE": 1
 
 @pytest.fixture
 def dock(qgis_app, epitome_provider):
-    from epitome.plugin.training_monitor import TrainingMonitorDock
+    from epitome.plugin.gui.training_monitor import TrainingMonitorDock
 
     opened = []
     d = TrainingMonitorDock(open_training_dialog=lambda: opened.append(True))
@@ -25,7 +25,7 @@ def dock(qgis_app, epitome_provider):
 
 
 def test_dock_follows_a_training_live(dock, scene, tmp_path):
-    from epitome.plugin.runner import AlgorithmRun
+    from epitome.plugin.gui.runner import AlgorithmRun
 
     snaps = []
     dock.hub.snapshot.connect(lambda rid, s: snaps.append(s["step"]))
@@ -46,8 +46,8 @@ def test_dock_follows_a_training_live(dock, scene, tmp_path):
 
 
 def test_cancel_button_stops_training_and_keeps_a_resumable_model(dock, scene, tmp_path):
-    from epitome.algorithms.epitome_model import load_model
-    from epitome.plugin.runner import AlgorithmRun
+    from epitome.algorithms.epitome.model_file import load_model
+    from epitome.plugin.gui.runner import AlgorithmRun
 
     model = str(tmp_path / "m.epitome")
     run = AlgorithmRun("epitome:trainepitome", dict(TRAIN, IMAGERY=[scene.imagery], STEPS=100000, MODEL=model,

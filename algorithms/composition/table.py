@@ -1,0 +1,393 @@
+"""Composition tables p(label | coarse class): loading, validation, the shipped NLCD table.
+
+CSV format (architecture.md): header `class,<label 1>,<label 2>,...`, one row per coarse class code.
+Rows are renormalised on load. Label codes in output rasters are 1..L in the column order.
+Optional: one row whose first cell is `colour` (or `color`) followed by one `#rrggbb` per label (an empty
+cell keeps that label's default colour); files without it get default colours. Lines starting with `#`
+are comments.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import RESOURCES
+from ..errors import EpitomeError
+
+DEFAULT_COMPOSITION_CSV = os.path.join(RESOURCES, "compositions", "nlcd_4class.csv")
+
+# Colours for common label names; anything else gets a colour from PALETTE.
+KNOWN_COLOURS = {
+    "water": (0, 112, 255),
+    "forest": (38, 115, 0),
+    "tree canopy": (38, 115, 0),
+    "trees": (38, 115, 0),
+    "field": (163, 255, 115),
+    "low vegetation": (163, 255, 115),
+    "grass": (163, 255, 115),
+    "built": (230, 0, 0),
+    "impervious": (230, 0, 0),
+    "barren": (210, 180, 140),
+    "shrub": (205, 170, 102),
+    "wetland": (120, 180, 220),
+}
+PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+
+NLCD_NAMES = {
+    11: "Open water", 12: "Perennial ice/snow", 21: "Developed, open space", 22: "Developed, low intensity",
+    23: "Developed, medium intensity", 24: "Developed, high intensity", 31: "Barren land",
+    41: "Deciduous forest", 42: "Evergreen forest", 43: "Mixed forest", 51: "Dwarf scrub", 52: "Shrub/scrub",
+    71: "Grassland/herbaceous", 72: "Sedge/herbaceous", 73: "Lichens", 74: "Moss", 81: "Pasture/hay",
+    82: "Cultivated crops", 90: "Woody wetlands", 95: "Emergent herbaceous wetlands",
+}
+
+
+class CompositionError(EpitomeError):
+    pass
+
+
+@dataclass
+class Composition:
+    """p(label | class): class_codes [Cc], labels [L], matrix [Cc, L] with rows summing to 1."""
+
+    class_codes: List[int]
+    labels: List[str]
+    matrix: np.ndarray
+    colours: List[Tuple[int, int, int]] = field(default_factory=list)
+    source: str = ""
+
+    def __post_init__(self):
+        if not self.colours:
+            self.colours = default_colours(self.labels)
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.labels)
+
+    def class_index(self, codes: np.ndarray, nodata_codes: Sequence[int] = (), unknown_as_nodata=False) -> np.ndarray:
+        """Map class codes to row indices; -1 for nodata. Unknown codes raise unless asked otherwise."""
+        codes = np.asarray(codes)
+        out = np.full(codes.shape, -1, dtype=np.int64)
+        known = np.zeros(codes.shape, dtype=bool)
+        for i, c in enumerate(self.class_codes):
+            m = codes == c
+            out[m] = i
+            known |= m
+        nod = np.zeros(codes.shape, dtype=bool)
+        for c in nodata_codes:
+            nod |= codes == c
+        out[nod] = -1
+        unknown = ~known & ~nod
+        if unknown.any() and not unknown_as_nodata:
+            raise CompositionError(
+                "Coarse class codes {} are not in the composition table {}. Add rows for them to the "
+                "CSV, or set the option to treat unknown codes as nodata.".format(
+                    ", ".join(str(int(v)) for v in np.unique(codes[unknown])[:50]), self.source or "(built-in)"))
+        return out
+
+    def to_csv(self, comments: Sequence[str] = ()) -> str:
+        """CSV text: optional `# comment` lines, the header, the `colour` row, one row per class."""
+        buf = io.StringIO()
+        for c in comments:
+            for ln in str(c).splitlines() or [""]:
+                buf.write("# " + ln + "\n")
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["class"] + list(self.labels))
+        w.writerow(["colour"] + [colour_to_hex(c) for c in self.colours])
+        for c, row in zip(self.class_codes, self.matrix):
+            w.writerow([c] + ["%.6g" % v for v in row])
+        return buf.getvalue()
+
+    def baseline_labels(self, class_index: np.ndarray) -> np.ndarray:
+        """Naive baseline: argmax p(label | class) of each pixel's class; 1..L, 0 where index < 0."""
+        best = self.matrix.argmax(1) + 1
+        out = np.zeros(class_index.shape, dtype=np.uint8)
+        ok = class_index >= 0
+        out[ok] = best[class_index[ok]]
+        return out
+
+
+def default_colours(labels: Sequence[str]) -> List[Tuple[int, int, int]]:
+    out = []
+    for i, name in enumerate(labels):
+        out.append(KNOWN_COLOURS.get(name.strip().lower(), PALETTE[i % len(PALETTE)]))
+    return out
+
+
+COLOUR_ROW_NAMES = ("colour", "color")
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+def colour_to_hex(rgb: Sequence[int]) -> str:
+    """(r, g, b) -> '#rrggbb'."""
+    return "#{:02x}{:02x}{:02x}".format(*(max(0, min(255, int(v))) for v in tuple(rgb)[:3]))
+
+
+def hex_to_colour(text: str) -> Optional[Tuple[int, int, int]]:
+    """'#rrggbb' (the '#' may be left out) -> (r, g, b); None when the text is not such a colour."""
+    m = _HEX.match(text.strip())
+    if not m:
+        return None
+    v = m.group(1)
+    return int(v[0:2], 16), int(v[2:4], 16), int(v[4:6], 16)
+
+
+def parse_composition(text: str, source: str = "") -> Composition:
+    """Parse and validate composition CSV text. Errors name the line and what to change."""
+    where = source or "composition CSV"
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    numbered = [(i + 1, r) for i, r in enumerate(rows) if r and any(cell.strip() for cell in r)
+                and not r[0].strip().startswith("#")]
+    if not numbered:
+        raise CompositionError(f"{where}: the file is empty. Expected a header 'class,<label 1>,<label 2>,...'.")
+    line, header = numbered[0]
+    header = [h.strip() for h in header]
+    if len(header) < 2 or header[0].lower() not in ("class", "code", "class_code"):
+        raise CompositionError(
+            f"{where}, line {line}: bad header {','.join(header)!r}. The first line must be "
+            "'class,<label 1>,<label 2>,...' (first column named 'class').")
+    labels = header[1:]
+    if any(not lab for lab in labels):
+        raise CompositionError(f"{where}, line {line}: a label name in the header is empty.")
+    if len(set(l.lower() for l in labels)) != len(labels):
+        raise CompositionError(f"{where}, line {line}: label names in the header must be unique.")
+    if len(labels) > 254:
+        raise CompositionError(f"{where}, line {line}: at most 254 labels are supported.")
+    codes, mat = [], []
+    colours = list(default_colours(labels))
+    colour_line = None
+    for line, r in numbered[1:]:
+        r = [c.strip() for c in r]
+        if r[0].lower() in COLOUR_ROW_NAMES:
+            if colour_line is not None:
+                raise CompositionError(f"{where}, line {line}: a second '{r[0]}' row (the first is on line "
+                                       f"{colour_line}); keep one row of label colours.")
+            colour_line = line
+            if len(r) > len(header):
+                raise CompositionError(
+                    f"{where}, line {line}: {len(r) - 1} colours, expected at most {len(labels)} (one per label).")
+            for i, v in enumerate(r[1:]):
+                if not v:
+                    continue  # empty cell: that label keeps its default colour
+                rgb = hex_to_colour(v)
+                if rgb is None:
+                    raise CompositionError(
+                        f"{where}, line {line}: colour {v!r} for label {labels[i]!r} is not a colour; write it as "
+                        "#rrggbb (hexadecimal red, green, blue, e.g. #267300) or leave the cell empty.")
+                colours[i] = rgb
+            continue
+        if len(r) != len(header):
+            raise CompositionError(
+                f"{where}, line {line}: {len(r)} values, expected {len(header)} (class code + {len(labels)} labels).")
+        try:
+            code_f = float(r[0])
+        except ValueError:
+            raise CompositionError(f"{where}, line {line}: class code {r[0]!r} is not a number.")
+        if code_f != int(code_f):
+            raise CompositionError(f"{where}, line {line}: class code {r[0]!r} must be an integer.")
+        code = int(code_f)
+        if code in codes:
+            raise CompositionError(f"{where}, line {line}: class code {code} appears twice.")
+        vals = []
+        for name, v in zip(labels, r[1:]):
+            try:
+                x = float(v)
+            except ValueError:
+                raise CompositionError(f"{where}, line {line}: value {v!r} for label {name!r} is not a number.")
+            if not np.isfinite(x) or x < 0:
+                raise CompositionError(f"{where}, line {line}: value {v!r} for label {name!r} must be a finite "
+                                       "number >= 0.")
+            vals.append(x)
+        if sum(vals) <= 0:
+            raise CompositionError(f"{where}, line {line}: every value of class {code} is zero; each class needs "
+                                   "at least one label with a positive share.")
+        codes.append(code)
+        mat.append(vals)
+    if not codes:
+        raise CompositionError(f"{where}: no class rows after the header.")
+    m = np.asarray(mat, dtype=np.float64)
+    m /= m.sum(1, keepdims=True)
+    return Composition(codes, labels, m.astype(np.float32), colours=colours, source=source)
+
+
+def load_composition(path: Optional[str] = None) -> Composition:
+    """Load a composition CSV; None or '' loads the shipped NLCD -> water/forest/field/built table."""
+    path = path or DEFAULT_COMPOSITION_CSV
+    if not os.path.isfile(path):
+        raise CompositionError(f"Composition file {path!r} does not exist. Choose an existing CSV, or leave the "
+                               "parameter empty for the built-in NLCD table.")
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise CompositionError(f"Cannot read composition file {path!r}: {e}. It must be a UTF-8 CSV text file.")
+    return parse_composition(text, source=path)
+
+
+# ------------------------------------------------------------------------------------------------
+# Tables typed by a person (the composition editor): cells as text, every problem located
+# ------------------------------------------------------------------------------------------------
+
+@dataclass
+class TableProblem:
+    """One problem of an edited table: row / col index (-1 = the whole row / column / table)."""
+
+    row: int
+    col: int
+    message: str
+
+
+def cell_value(text) -> Optional[float]:
+    """A typed cell as a number: empty = 0; None when it is not a finite number."""
+    if text is None:
+        return 0.0
+    if isinstance(text, (int, float, np.floating, np.integer)):
+        x = float(text)
+    else:
+        t = str(text).strip().replace("\u2212", "-")
+        if not t:
+            return 0.0
+        try:
+            x = float(t)
+        except ValueError:
+            return None
+    return x if np.isfinite(x) else None
+
+
+def check_table(class_codes: Sequence[int], labels: Sequence[str], cells: Sequence[Sequence],
+                class_name=str) -> List[TableProblem]:
+    """Problems of a table p(label | class) as typed: label names, class codes, cell values.
+
+    cells [Cc][L]: text or numbers (empty = 0). class_name(code) names a row in the messages.
+    """
+    out: List[TableProblem] = []
+    if not labels:
+        out.append(TableProblem(-1, -1, "The table has no label: add at least one label (column)."))
+    if len(labels) > 254:
+        out.append(TableProblem(-1, -1, f"{len(labels)} labels: at most 254 are supported."))
+    seen = {}
+    for j, name in enumerate(labels):
+        n = (name or "").strip()
+        if not n:
+            out.append(TableProblem(-1, j, f"Label {j + 1} has no name: give every label a name."))
+        elif n.lower() in seen:
+            out.append(TableProblem(-1, j, f"Label name {n!r} is used twice (labels {seen[n.lower()] + 1} and "
+                                           f"{j + 1}): label names must be unique."))
+        else:
+            seen[n.lower()] = j
+        if "\n" in n:
+            out.append(TableProblem(-1, j, f"Label name {n!r} contains a line break."))
+    if not class_codes:
+        out.append(TableProblem(-1, -1, "The table has no class row: add the coarse class codes (rows)."))
+    codes_seen = {}
+    for i, code in enumerate(class_codes):
+        if code in codes_seen:
+            out.append(TableProblem(i, -1, f"Class code {code} appears twice (rows {codes_seen[code] + 1} and "
+                                           f"{i + 1})."))
+        codes_seen.setdefault(code, i)
+    for i, code in enumerate(class_codes):
+        row = list(cells[i]) if i < len(cells) else []
+        total, bad = 0.0, False
+        for j, name in enumerate(labels):
+            v = row[j] if j < len(row) else ""
+            x = cell_value(v)
+            if x is None:
+                out.append(TableProblem(i, j, f"Class {class_name(code)}, label {name!r}: {str(v).strip()!r} is not "
+                                              "a number; type a share >= 0 (e.g. 0.25), or leave it empty for 0."))
+                bad = True
+            elif x < 0:
+                out.append(TableProblem(i, j, f"Class {class_name(code)}, label {name!r}: {str(v).strip()} is "
+                                              "negative; shares must be >= 0."))
+                bad = True
+            else:
+                total += x
+        if not bad and labels and total <= 0:
+            out.append(TableProblem(i, -1, f"Class {class_name(code)}: every value is zero; give at least one "
+                                           "label a positive share (or remove the row)."))
+    return out
+
+
+def normalise_rows(cells: Sequence[Sequence]) -> List[List[Optional[float]]]:
+    """Rows divided by their sums (rows summing to 0, or holding a non-number, are left as they are)."""
+    out = []
+    for row in cells:
+        vals = [cell_value(v) for v in row]
+        if any(v is None for v in vals) or any(v < 0 for v in vals):
+            out.append(vals)
+            continue
+        s = float(sum(vals))
+        out.append([v / s for v in vals] if s > 0 else vals)
+    return out
+
+
+def composition_from_table(class_codes: Sequence[int], labels: Sequence[str], cells: Sequence[Sequence],
+                           colours: Optional[Sequence[Tuple[int, int, int]]] = None, source: str = "",
+                           class_name=str) -> Composition:
+    """A Composition from a typed table (rows renormalised); CompositionError naming the first problem."""
+    problems = check_table(class_codes, labels, cells, class_name)
+    if problems:
+        more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+        raise CompositionError(problems[0].message + more)
+    m = np.array([[cell_value(v) for v in list(row)[:len(labels)]] for row in cells[:len(class_codes)]],
+                 dtype=np.float64)
+    m /= m.sum(1, keepdims=True)
+    labels = [lab.strip() for lab in labels]
+    cols = list(colours) if colours else []
+    cols = [tuple(int(v) for v in c[:3]) for c in cols[:len(labels)]]
+    if len(cols) < len(labels):
+        cols += default_colours(labels)[len(cols):]
+    return Composition([int(c) for c in class_codes], labels, m.astype(np.float32), colours=cols, source=source)
+
+
+def class_display_name(code: int) -> str:
+    """'41 - Deciduous forest' for NLCD codes, else the code."""
+    name = NLCD_NAMES.get(int(code))
+    return f"{int(code)} - {name}" if name else str(int(code))
+
+
+def row_sums(cells: Sequence[Sequence]) -> List[Optional[float]]:
+    """Sum of each typed row (empty = 0); None for a row holding a non-number."""
+    out = []
+    for row in cells:
+        vals = [cell_value(v) for v in row]
+        out.append(None if any(v is None for v in vals) else float(sum(vals)))
+    return out
+
+
+def save_composition(comp: Composition, path: str, comments: Sequence[str] = ()) -> str:
+    """Write comp as CSV under a temporary name in the same folder, then rename (never a half-written file).
+
+    Raises CompositionError saying what to change when the path cannot be written.
+    """
+    import tempfile
+
+    if not path:
+        raise CompositionError("No file name given for the composition table; choose where to save the CSV.")
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        raise CompositionError(f"{path!r} is a folder; give a file name ending in .csv.")
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".partial", dir=folder)
+    except OSError as e:
+        raise CompositionError(f"Cannot write into {folder!r} ({e.strerror}); choose a writable place for the CSV.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(comp.to_csv(comments=comments))
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise CompositionError(f"Cannot write {path!r} ({e.strerror}); choose a writable place for the CSV.")
+    return path

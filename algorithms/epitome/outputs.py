@@ -1,0 +1,121 @@
+"""Outputs of epitome training: the EPITOME_IMAGE GeoTIFF and the training report (CSV, PNG)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from typing import Dict, List, Sequence
+
+import numpy as np
+from osgeo import gdal
+
+from .model_file import EpitomeModel
+from ..errors import EpitomeError
+
+
+def epitome_image_bands(model: EpitomeModel) -> np.ndarray:
+    """[E * N, N, 2C + 2] stacked vertically per epitome: C means (in the imagery's units, i.e.
+    unscaled), C variances (scaled units, data in [0, 1]), log prior, usage (share of samples)."""
+    E, C, N, _ = model.mu.shape
+    off = np.asarray(model.scaling_offset, np.float32)[:, None, None]
+    sc = np.asarray(model.scaling_scale, np.float32)[:, None, None]
+    usage = model.usage if model.usage is not None else np.zeros((E, N, N), np.float32)
+    out = np.zeros((2 * C + 2, E * N, N), np.float32)
+    for e in range(E):
+        rows = slice(e * N, (e + 1) * N)
+        out[:C, rows] = model.mu[e] * sc + off
+        out[C:2 * C, rows] = model.var[e]
+        out[2 * C, rows] = model.log_prior[e]
+        out[2 * C + 1, rows] = usage[e]
+    return out
+
+
+def preview_rgb(mu: np.ndarray, bands: Sequence[int] = (0, 1, 2)) -> np.ndarray:
+    """A viewable picture of epitome means: mu [C, N, N] (scaled units) -> uint8 [N, N, 3].
+
+    Bands (0-based) are mapped to R, G, B (a single band gives grey); each is stretched between its
+    2nd and 98th percentile, as QGIS stretches the EPITOME_IMAGE.
+    """
+    mu = np.asarray(mu, dtype=np.float32)
+    idx = [b for b in bands if b < mu.shape[0]] or [0]
+    while len(idx) < 3:
+        idx.append(idx[-1])
+    out = np.empty(mu.shape[1:] + (3,), np.uint8)
+    for i, b in enumerate(idx[:3]):
+        a = mu[b]
+        lo, hi = np.percentile(a, [2, 98])
+        if hi - lo < 1e-12:
+            hi = lo + 1.0
+        out[..., i] = np.clip((a - lo) / (hi - lo) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def write_epitome_image(model: EpitomeModel, path: str):
+    """GeoTIFF (no CRS: an epitome is not on the ground) with the bands of epitome_image_bands;
+    several epitomes are stacked vertically. Written under a temporary name, then moved."""
+    data = epitome_image_bands(model)
+    names = ([f"mean b{b}" for b in model.bands] + [f"variance b{b}" for b in model.bands]
+             + ["log prior", "usage (share of samples whose best window covers the pixel)"])
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.partial.tif")
+    try:
+        ds = gdal.GetDriverByName("GTiff").Create(tmp, data.shape[2], data.shape[1], data.shape[0], gdal.GDT_Float32,
+                                                  options=["COMPRESS=DEFLATE", "INTERLEAVE=BAND"])
+        if ds is None:
+            raise EpitomeError(f"Cannot create {path!r}.")
+        for i in range(data.shape[0]):
+            b = ds.GetRasterBand(i + 1)
+            b.WriteArray(data[i])
+            b.SetDescription(names[i])
+        ds.SetMetadataItem("EPITOME_COUNT", str(model.count))
+        ds.SetMetadataItem("EPITOME_SIZE", str(model.size))
+        ds = None
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise EpitomeError(f"Cannot write EPITOME_IMAGE {path!r}: {e}")
+
+
+def write_report_csv(history: Dict[str, List[float]], path: str):
+    keys = ["step", "loss", "worst_loss", "usage", "seconds"]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["step", "loss_nats_per_value", "worst_quartile_loss_nats_per_value",
+                    "windows_used_share", "seconds"])
+        for row in zip(*(history[k] for k in keys)):
+            w.writerow([int(row[0])] + ["%.6g" % v for v in row[1:]])
+
+
+def write_report_png(history: Dict[str, List[float]], path: str, title: str = "Epitome training") -> bool:
+    """Loss, worst-quarter loss and usage against steps. False when matplotlib is not available."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except Exception:
+        return False
+
+    def smooth(v, n=25):
+        v = np.asarray(v, np.float64)
+        if len(v) < n:
+            return v
+        return np.convolve(v, np.ones(n) / n, mode="valid")
+
+    steps = np.asarray(history["step"])
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+    for key, lab in (("loss", "mean loss"), ("worst_loss", "worst-quarter loss")):
+        s = smooth(history[key])
+        ax[0].plot(steps[len(steps) - len(s):], s, label=lab)
+    ax[0].set_xlabel("step")
+    ax[0].set_ylabel("nats per value (lower is better)")
+    ax[0].legend()
+    s = smooth(history["usage"])
+    ax[1].plot(steps[len(steps) - len(s):], 100 * s)
+    ax[1].set_xlabel("step")
+    ax[1].set_ylabel("% of windows that are a best window in the batch")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True

@@ -1,0 +1,163 @@
+"""Epitome training as a job: rasters in, a model file, an epitome image and a report out.
+
+On cancel the model trained so far is saved to the MODEL path (it can be given back as INIT to go
+on) and no other output is written. Every file is written under a temporary name and moved into
+place when complete.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, Optional, Sequence
+
+import numpy as np
+
+from .model_file import EpitomeModel, load_model
+from .outputs import preview_rgb, write_epitome_image, write_report_csv, write_report_png
+from ..errors import Cancelled, EpitomeError
+from ..feedback import Feedback
+from ..io import raster as R
+
+
+@dataclass
+class TrainJob:
+    imagery: Sequence[str]
+    model_path: str
+    params: object  # training.TrainParams
+    bands: Sequence[int] = ()
+    extent: Optional[tuple] = None
+    guide: Optional[str] = None
+    guide_labels: Sequence[int] = ()
+    init: Optional[str] = None
+    device: str = "auto"
+    epitome_image: Optional[str] = None
+    report_csv: Optional[str] = None
+    report_png: Optional[str] = None
+    # Writes the report PNG: (history, path) -> bool. Default: matplotlib (outside QGIS). The plugin
+    # passes a QPainter renderer: matplotlib inside QGIS's process crashed at interpreter exit.
+    png_writer: Optional[Callable] = None
+    # Live monitor: monitor(snapshot dict) every monitor_every steps and after the last one. The
+    # snapshot holds step, total_steps, stage, stages, the history so far (copies of the lists) and
+    # preview = uint8 [N, N, 3] picture of the first epitome's means (epitome_outputs.preview_rgb).
+    monitor: Optional[Callable[[Dict], None]] = None
+    monitor_every: int = 10
+    stats: Dict = field(default_factory=dict)
+
+
+def _model_from(models, state, history, sampler, p, steps_done, extra_settings):
+    from .training import mixture_arrays
+
+    mu, var, lp = mixture_arrays(models)
+    usage = None
+    if state is not None and state.usage_counts is not None and state.samples_seen > 0:
+        u = (state.usage_counts / state.samples_seen).cpu().numpy()
+        usage = np.concatenate([u] * (mu.shape[0] // u.shape[0])) if mu.shape[0] != u.shape[0] else u
+    settings = asdict(p)
+    settings.update(extra_settings)
+    return EpitomeModel(mu=mu, var=var, log_prior=lp, bands=list(sampler.bands),
+                        scaling_offset=[float(v) for v in sampler.scaling.offset],
+                        scaling_scale=[float(v) for v in sampler.scaling.scale], scaling_method=sampler.scaling.method,
+                        patch_min=p.patch_min, patch_max=p.patch_max, settings=settings, history=history,
+                        usage=usage, steps_done=steps_done)
+
+
+def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
+    from ..device import configure_precision, describe_device, resolve_device
+    from .sampling import RasterPatchSampler
+    from .training import EpitomeMixture, train_epitome
+
+    fb = fb or Feedback()
+    p = job.params
+    try:
+        p.validate()
+    except ValueError as e:
+        raise EpitomeError(str(e))
+    for path, what in ((job.model_path, "MODEL"), (job.epitome_image, "EPITOME_IMAGE"),
+                       (job.report_csv, "REPORT_CSV"), (job.report_png, "REPORT_PNG")):
+        if path:
+            R.check_writable(path, what)
+    device, warns = resolve_device(job.device)
+    for w in warns:
+        fb.warn(w)
+    configure_precision()
+    init_model = load_model(job.init) if job.init else None
+    scaling = None
+    if init_model is not None:
+        scaling = R.Scaling(np.asarray(init_model.scaling_offset, np.float32),
+                            np.asarray(init_model.scaling_scale, np.float32), init_model.scaling_method)
+        if init_model.size != p.size or init_model.count != p.count:
+            fb.warn(f"INIT has {init_model.count} epitome(s) of {init_model.size} px: SIZE and COUNT follow it.")
+            p.size, p.count = init_model.size, init_model.count
+            try:
+                p.validate()
+            except ValueError as e:
+                raise EpitomeError(f"With INIT (epitome size {init_model.size}): {e}")
+    sampler = RasterPatchSampler(job.imagery, job.bands or (init_model.bands if init_model else ()), job.extent,
+                                 job.guide, job.guide_labels, scaling, device, patch_max=p.patch_max)
+    if init_model is not None and len(sampler.bands) != init_model.n_bands:
+        raise EpitomeError(f"INIT was trained on {init_model.n_bands} band(s); the imagery gives {len(sampler.bands)}.")
+    fb.info(f"Device: {describe_device(device)}; {len(sampler.sources)} raster(s), bands {sampler.bands}, "
+            f"scaling {sampler.scaling.method}")
+    fb.info(f"Training {p.count} epitome(s) of {p.size} x {p.size}, patches {p.patch_min}..{p.patch_max}, "
+            f"{p.steps} steps x {p.batch_size} patches{' x 3 stages (cascade)' if p.cascade else ''}, "
+            f"promotion c={p.promotion}, diversify {p.diversify}, backend {p.backend}.")
+    init = None
+    steps_before = 0
+    if init_model is not None:
+        init = EpitomeMixture(init_model.mu, init_model.var, init_model.log_prior, device)
+        steps_before = init_model.steps_done
+    t0 = time.time()
+
+    def progress(frac, hist):
+        fb.progress(100.0 * frac)
+
+    stages = 3 if p.cascade else 1
+    total = stages * p.steps
+
+    def on_step(model, state, stage, earlier):
+        n = stage * p.steps + len(state.history["step"])
+        if job.monitor is None or (n % max(1, job.monitor_every) and n != total):
+            return
+        try:
+            job.monitor(dict(step=n, total_steps=total, stage=stage + 1, stages=stages,
+                             history={k: earlier.get(k, []) + list(v) for k, v in state.history.items()},
+                             preview=preview_rgb(model.mu[0].detach().cpu().numpy())))
+        except Exception as e:  # a monitor must never stop a training
+            fb.warn(f"Training monitor failed ({e}); training goes on without it.")
+            job.monitor = None
+
+    try:
+        models, state, history = train_epitome(sampler.sample, p, device, init=init, progress=progress,
+                                               cancel=fb.is_canceled, log=fb.info, step_offset=steps_before,
+                                               on_step=on_step)
+    except Cancelled as exc:
+        models, state = exc.partial
+        done = len(state.history["step"]) if state is not None else 0
+        m = _model_from(models, state, state.history if state else {}, sampler, p, steps_before + done,
+                        {"complete": False})
+        m.save(job.model_path)
+        fb.warn(f"Cancelled after {done} steps: the model so far is saved to {job.model_path} "
+                "(give it as INIT to continue); no other output was written.")
+        raise
+    seconds = time.time() - t0
+    n_new = len(history["step"])
+    if init_model is not None and init_model.history.get("step"):
+        # INIT: the report and the model's history continue the earlier run's curves
+        history = {k: list(init_model.history.get(k, [])) + v for k, v in history.items()}
+    model = _model_from(models, state, history, sampler, p, steps_before + n_new, {"complete": True})
+    model.save(job.model_path)
+    if job.epitome_image:
+        write_epitome_image(model, job.epitome_image)
+    if job.report_csv:
+        write_report_csv(history, job.report_csv)
+    if job.report_png and not (job.png_writer or write_report_png)(history, job.report_png):
+        fb.warn("REPORT_PNG could not be drawn (no plotting backend available) and was not written.")
+    n = n_new
+    job.stats = dict(seconds=seconds, steps=n, device=str(device),
+                     patches_per_second=n * p.batch_size / max(seconds, 1e-9),
+                     final_loss=float(np.mean(history["loss"][-max(1, n // 10):])),
+                     final_worst_loss=float(np.mean(history["worst_loss"][-max(1, n // 10):])))
+    fb.info(f"Trained in {seconds:.1f} s ({job.stats['patches_per_second']:.0f} patches/s on {device}); "
+            f"final loss {job.stats['final_loss']:.4f}, worst quarter {job.stats['final_worst_loss']:.4f} nats/value.")
+    return job.stats

@@ -1,0 +1,1 @@
+"""Accuracy of label maps: confusion matrices, scores, reports."""

@@ -1,0 +1,1 @@
+"""Raster input and output with GDAL: windows, grids, class alignment, imagery scaling, atomic outputs."""

@@ -1,0 +1,1 @@
+"""Label super-resolution: self-epitomic tile math, tiling and blending, the whole-raster job."""

@@ -1,0 +1,46 @@
+"""Label super-resolution EM (method.md section 4, Eqs. 7-9), without materialising q."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+try:
+    import torch
+except Exception:  # the plugin must load without torch
+    torch = None
+
+from ..errors import check_cancel
+
+
+def lsr_em(p_pos_given_class: torch.Tensor, p_class: torch.Tensor, p_label_given_class: torch.Tensor,
+           iterations: int = 30, init: Optional[torch.Tensor] = None, cancel=None) -> torch.Tensor:
+    """Label super-resolution EM without materialising q.
+
+    p_pos_given_class [Cc, P] (rows sum to 1 over positions), p_class [Cc] (sums to 1),
+    p_label_given_class [Cc, L] (rows sum to 1). Returns p(l | m, n) as [P, L] (rows sum to 1).
+
+    Maximises sum_c p(c) sum_l p(l|c) log sum_mn p(l|mn) p(mn|c) by the multiplicative update
+        N[c, l]   = sum_mn p(l|mn) p(mn|c)
+        p(l|mn)  <- p(l|mn) * sum_c p(c) p(l|c) p(mn|c) / N[c, l],   renormalised over l.
+    """
+    Cc, P = p_pos_given_class.shape
+    L = p_label_given_class.shape[1]
+    if init is None:
+        p = torch.full((P, L), 1.0 / L, dtype=p_pos_given_class.dtype, device=p_pos_given_class.device)
+    else:
+        p = init.clone()
+    tiny = 1e-30
+    pos_t = p_pos_given_class.t().contiguous()  # [P, Cc], laid out for the [P, Cc] x [Cc, L] product
+    for _ in range(iterations):
+        check_cancel(cancel)
+        N = p_pos_given_class @ p  # [Cc, L]
+        W = p_class[:, None] * p_label_given_class / N.clamp_min(tiny)  # [Cc, L]
+        p = p * (pos_t @ W)
+        p = p / p.sum(1, keepdim=True).clamp_min(tiny)
+    return p
+
+
+def lsr_objective(p_label_given_pos, p_pos_given_class, p_class, p_label_given_class) -> float:
+    """sum_c p(c) sum_l p(l|c) log sum_mn p(l|mn) p(mn|c) (the quantity the EM increases)."""
+    N = p_pos_given_class @ p_label_given_pos
+    return float((p_class[:, None] * p_label_given_class * torch.log(N.clamp_min(1e-30))).sum())

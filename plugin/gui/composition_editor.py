@@ -1,0 +1,802 @@
+"""Editor of composition tables p(label | class): a table widget, label names and colours, presets,
+CSV load/save, and an estimate from a labelled area (epitome:estimatecomposition in the background).
+
+    editor = CompositionEditor()
+    editor.set_composition(load_composition(path))   # or editor.load_csv(path)
+    editor.set_class_codes([11, 41, 82])             # rows for a class layer's codes (values kept)
+    comp = editor.composition()                      # CompositionError with a message when invalid
+    editor.save_csv(path)
+
+Validation and numbers live in algorithms/composition.py (check_table, composition_from_table,
+normalise_rows); this module only shows them.
+"""
+
+import os
+
+from qgis.core import QgsMapLayerProxyModel, QgsProcessingUtils, QgsProject, QgsRasterLayer
+from qgis.gui import QgsColorButton, QgsFileWidget, QgsMapLayerComboBox
+from qgis.PyQt.QtCore import QCoreApplication, QEvent, Qt, pyqtSignal
+from qgis.PyQt.QtGui import QBrush, QColor, QIcon, QPixmap
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...algorithms.composition.table import DEFAULT_COMPOSITION_CSV, PALETTE, CompositionError, check_table, class_display_name, composition_from_table, default_colours, load_composition, normalise_rows, row_sums, save_composition
+
+ESTIMATE_ALG = "epitome:estimatecomposition"
+DEFAULT_LABELS = ["water", "forest", "field", "built"]
+ERROR_STYLE = "QLabel { color: #c00000; }"
+INFO_STYLE = "QLabel { color: #205080; }"
+BAD_CELL = QColor(255, 200, 200)
+SUM_CELL = QColor(235, 235, 235)
+
+
+def tr(text, context="CompositionEditor"):
+    return QCoreApplication.translate(context, text)
+
+
+def swatch(rgb, size=14):
+    pm = QPixmap(size, size)
+    pm.fill(QColor(*rgb[:3]))
+    return QIcon(pm)
+
+
+def add_message_and_buttons(dialog, add):
+    """A red message line and OK/Cancel wired to the dialog, added with add(widget); returns the line."""
+    message = QLabel()
+    message.setStyleSheet(ERROR_STYLE)
+    message.setWordWrap(True)
+    add(message)
+    box = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    add(box)
+    return message
+
+
+def format_value(v):
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    return "{:.6g}".format(float(v))
+
+
+def layer_source(layer_or_path):
+    """A Processing value for a raster: the file of a GDAL layer, a layer id otherwise, or a path as given."""
+    if isinstance(layer_or_path, QgsRasterLayer):
+        if layer_or_path.providerType() == "gdal":
+            return layer_or_path.source().split("|")[0]
+        return layer_or_path.id()
+    return layer_or_path
+
+
+def default_composition_path():
+    """Where an edited table is saved unless the user says otherwise: next to the project file, else in
+    Processing's temporary folder; a name not used yet."""
+    folder = QgsProject.instance().absolutePath() or ""
+    if not folder or not os.access(folder, os.W_OK):
+        folder = QgsProcessingUtils.tempFolder()
+    path = os.path.join(folder, "composition.csv")
+    n = 2
+    while os.path.exists(path):
+        path = os.path.join(folder, f"composition_{n}.csv")
+        n += 1
+    return path
+
+
+class LabelsDialog(QDialog):
+    """Names and colours of the labels (columns): one line edit and one colour button per label."""
+
+    def __init__(self, labels, colours, parent=None, focus=0):
+        super().__init__(parent)
+        self.setWindowTitle(tr("Labels", "LabelsDialog"))
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(tr("Label codes 1..L follow this order in the output raster.", "LabelsDialog")))
+        grid = QGridLayout()
+        self.name_edits, self.colour_buttons = [], []
+        for i, (name, rgb) in enumerate(zip(labels, colours)):
+            grid.addWidget(QLabel(str(i + 1)), i, 0)
+            e = QLineEdit(name)
+            e.setToolTip(tr("Name of label {} (unique)", "LabelsDialog").format(i + 1))
+            b = QgsColorButton()
+            b.setAllowOpacity(False)
+            b.setShowNoColor(False)
+            b.setColor(QColor(*rgb[:3]))
+            b.setToolTip(tr("Colour of label {} in the output style", "LabelsDialog").format(i + 1))
+            grid.addWidget(e, i, 1)
+            grid.addWidget(b, i, 2)
+            self.name_edits.append(e)
+            self.colour_buttons.append(b)
+        lay.addLayout(grid)
+        self.message = add_message_and_buttons(self, lay.addWidget)
+        if 0 <= focus < len(self.name_edits):
+            self.name_edits[focus].setFocus()
+            self.name_edits[focus].selectAll()
+
+    def names(self):
+        return [e.text().strip() for e in self.name_edits]
+
+    def colours(self):
+        return [(b.color().red(), b.color().green(), b.color().blue()) for b in self.colour_buttons]
+
+    def problem(self):
+        names = self.names()
+        for i, n in enumerate(names):
+            if not n:
+                return tr("Label {} has no name.", "LabelsDialog").format(i + 1)
+            if n.lower() in [m.lower() for m in names[:i]]:
+                return tr("The name '{}' is used twice: label names must be unique.", "LabelsDialog").format(n)
+        return ""
+
+    def accept(self):
+        p = self.problem()
+        if p:
+            self.message.setText(p)
+            return
+        super().accept()
+
+
+class EstimateDialog(QDialog):
+    """Asks for the layers of epitome:estimatecomposition: reference labels and coarse classes."""
+
+    def __init__(self, parent=None, classes_layer=None):
+        super().__init__(parent)
+        self.setWindowTitle(tr("Estimate from a labelled area", "EstimateDialog"))
+        form = QFormLayout(self)
+        form.addRow(QLabel(tr("Counts, for every coarse class, the share of each label in an area whose "
+                              "high-resolution labels are known.", "EstimateDialog")))
+        self.reference = QgsMapLayerComboBox()
+        self.reference.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.reference.setToolTip(tr("High-resolution label raster (codes 1..L, 0 = nodata)", "EstimateDialog"))
+        self.classes = QgsMapLayerComboBox()
+        self.classes.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.classes.setToolTip(tr("Coarse class layer (e.g. NLCD) covering the labelled area", "EstimateDialog"))
+        if classes_layer is not None:
+            self.classes.setLayer(classes_layer)
+        self.min_pixels = QSpinBox()
+        self.min_pixels.setRange(1, 10 ** 9)
+        self.min_pixels.setToolTip(tr("Classes with fewer labelled pixels are left out", "EstimateDialog"))
+        form.addRow(tr("Reference labels", "EstimateDialog"), self.reference)
+        form.addRow(tr("Coarse classes", "EstimateDialog"), self.classes)
+        form.addRow(tr("Minimum pixels per class", "EstimateDialog"), self.min_pixels)
+        self.message = add_message_and_buttons(self, form.addRow)
+
+    def accept(self):
+        if self.reference.currentLayer() is None or self.classes.currentLayer() is None:
+            self.message.setText(tr("Choose both layers (load them into the project first).", "EstimateDialog"))
+            return
+        if self.reference.currentLayer() is self.classes.currentLayer():
+            self.message.setText(tr("Choose two different layers: the fine labels and the coarse classes.",
+                                    "EstimateDialog"))
+            return
+        super().accept()
+
+
+class CompositionEditor(QWidget):
+    """Table p(label | class): rows = coarse class codes, columns = labels, plus a read-only sum column."""
+
+    changed = pyqtSignal()
+
+    PRESET_NLCD = "nlcd"
+    PRESET_EMPTY = "empty"
+
+    def __init__(self, parent=None, composition=None):
+        super().__init__(parent)
+        self._codes, self._labels, self._colours = [], [], []
+        self._layer_codes = []
+        self._source = ""
+        self._updating = False
+        self.run = None
+        self._estimate_out = None
+        self._build()
+        self.set_composition(composition if composition is not None else load_composition(None))
+
+    # ------------------------------------------------------------------------------------------
+    # UI
+    # ------------------------------------------------------------------------------------------
+
+    def _button(self, text, tip, slot):
+        b = QPushButton(text)
+        b.setToolTip(tip)
+        b.clicked.connect(slot)
+        return b
+
+    def _build(self):
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItem(tr("Presets…"), "")
+        self.preset_combo.addItem(tr("NLCD → water, forest, field, built (built-in)"), self.PRESET_NLCD)
+        self.preset_combo.addItem(tr("Empty table for the layer's classes"), self.PRESET_EMPTY)
+        self.preset_combo.setToolTip(tr("Replace the table by a preset"))
+        self.preset_combo.activated.connect(self._on_preset)
+        top.addWidget(self.preset_combo)
+        self.load_button = self._button(tr("Load CSV…"), tr("Load a composition table from a CSV file"),
+                                        self._on_load_clicked)
+        self.save_button = self._button(tr("Save CSV…"), tr("Save the table as a CSV file"), self._on_save_clicked)
+        self.estimate_button = self._button(
+            tr("Estimate from a labelled area…"),
+            tr("Count p(label | class) where high-resolution labels are known (runs in the background)"),
+            self.estimate_from_area)
+        for b in (self.load_button, self.save_button, self.estimate_button):
+            top.addWidget(b)
+        top.addStretch()
+        lay.addLayout(top)
+
+        self.layer_only_check = QCheckBox()
+        self.layer_only_check.setChecked(True)
+        self.layer_only_check.setToolTip(tr("Hide the rows of codes the class layer does not contain. Hidden rows "
+                                            "stay in the table and in the saved CSV."))
+        self.layer_only_check.toggled.connect(lambda _: self._apply_row_filter())
+        self.layer_only_check.setVisible(False)
+        lay.addWidget(self.layer_only_check)
+
+        self.table = QTableWidget()
+        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.table.setToolTip(tr("p(label | class): the share of each label inside each coarse class. Rows are "
+                                 "renormalised when used; empty cells count as 0."))
+        self.table.itemChanged.connect(self._on_item_changed)
+        self.table.horizontalHeader().sectionDoubleClicked.connect(self._on_header_double_clicked)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.table.viewport().installEventFilter(self)  # columns follow the table's width
+        lay.addWidget(self.table)
+
+        row = QHBoxLayout()
+        self.add_label_button = self._button(tr("Add label"), tr("Add a label (column)"), self._on_add_label)
+        self.remove_label_button = self._button(tr("Remove label"), tr("Remove the selected label (column)"),
+                                                self._on_remove_label)
+        self.labels_button = self._button(tr("Labels…"), tr("Rename the labels and choose their colours"),
+                                          lambda: self.edit_labels())
+        self.add_class_button = self._button(tr("Add class"), tr("Add a row for a coarse class code"),
+                                             self._on_add_class)
+        self.remove_class_button = self._button(tr("Remove class"), tr("Remove the selected class rows"),
+                                                self._on_remove_class)
+        self.normalise_button = self._button(tr("Normalise rows"), tr("Divide every row by its sum so it sums to 1"),
+                                             self.normalise)
+        for b in (self.add_label_button, self.remove_label_button, self.labels_button, self.add_class_button,
+                  self.remove_class_button, self.normalise_button):
+            row.addWidget(b)
+        row.addStretch()
+        lay.addLayout(row)
+
+        prog = QHBoxLayout()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 100)
+        self.cancel_button = self._button(tr("Cancel"), tr("Stop the estimate"), self.cancel_estimate)
+        prog.addWidget(self.progress_bar)
+        prog.addWidget(self.cancel_button)
+        self.progress_widget = QWidget()
+        self.progress_widget.setLayout(prog)
+        self.progress_widget.setVisible(False)
+        lay.addWidget(self.progress_widget)
+
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        lay.addWidget(self.message_label)
+
+    # ------------------------------------------------------------------------------------------
+    # Table contents
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def sum_column(self):
+        return len(self._labels)
+
+    def class_codes(self):
+        return list(self._codes)
+
+    def labels(self):
+        return list(self._labels)
+
+    def colours(self):
+        return list(self._colours)
+
+    def cell_texts(self):
+        """[Cc][L] the text of every cell as typed."""
+        out = []
+        for i in range(len(self._codes)):
+            row = []
+            for j in range(len(self._labels)):
+                it = self.table.item(i, j)
+                row.append(it.text() if it is not None else "")
+            out.append(row)
+        return out
+
+    def _fill(self, codes, labels, colours, rows):
+        """Rebuild the table: rows [Cc][L] of values or texts."""
+        self._updating = True
+        try:
+            self._codes = [int(c) for c in codes]
+            self._labels = list(labels)
+            cols = list(colours)[:len(labels)]
+            self._colours = [tuple(int(v) for v in c[:3]) for c in cols] + \
+                list(default_colours(self._labels))[len(cols):]
+            t = self.table
+            t.clear()
+            t.setRowCount(len(self._codes))
+            t.setColumnCount(len(self._labels) + 1)
+            for i, code in enumerate(self._codes):
+                t.setVerticalHeaderItem(i, QTableWidgetItem(class_display_name(code)))
+                vals = list(rows[i]) if i < len(rows) else []
+                for j in range(len(self._labels)):
+                    it = QTableWidgetItem(format_value(vals[j] if j < len(vals) else ""))
+                    it.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
+                    t.setItem(i, j, it)
+                s = QTableWidgetItem("")
+                s.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable)
+                s.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
+                s.setToolTip(tr("Sum of the row (rows are renormalised to 1 when used)"))
+                t.setItem(i, self.sum_column, s)
+            self._set_headers()
+        finally:
+            self._updating = False
+        self._refresh()
+        self._apply_row_filter()
+        self._fit_columns()
+
+    def _apply_row_filter(self):
+        """With a class layer known: its codes' rows shown, the others hidden while the box is checked (rows
+        with a problem always stay visible)."""
+        layer = set(self._layer_codes)
+        self.layer_only_check.setVisible(bool(layer))
+        if layer:
+            shown = sorted(layer)
+            codes = ", ".join(str(c) for c in shown[:12]) + (", …" if len(shown) > 12 else "")
+            self.layer_only_check.setText(tr("Show only the {} code(s) of the class layer ({}); {} row(s) hidden")
+                                          .format(len(shown), codes, sum(c not in layer for c in self._codes)))
+        hide = bool(layer) and self.layer_only_check.isChecked()
+        bad_rows = {p.row for p in check_table(self._codes, self._labels, self.cell_texts(), class_display_name)}
+        for i, code in enumerate(self._codes):
+            self.table.setRowHidden(i, hide and code not in layer and i not in bad_rows)
+
+    def _fit_columns(self):
+        """Columns as wide as their contents, widened to fill the table when there is room (no cut-off sum)."""
+        t = self.table
+        n = t.columnCount()
+        if n == 0:
+            return
+        t.resizeColumnsToContents()
+        widths = [max(t.columnWidth(j), 64) for j in range(n)]
+        spare = t.viewport().width() - sum(widths)
+        if spare > 0 and self._labels:
+            extra = spare // len(self._labels)
+            widths = [w + extra if j < len(self._labels) else w for j, w in enumerate(widths)]
+        for j, w in enumerate(widths):
+            t.setColumnWidth(j, w)
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        try:
+            if event.type() == QEvent.Resize and obj is self.table.viewport():
+                self._fit_columns()
+        except RuntimeError:  # the table is being deleted
+            pass
+        return super().eventFilter(obj, event)
+
+    def _set_headers(self):
+        t = self.table
+        for j, (name, rgb) in enumerate(zip(self._labels, self._colours)):
+            h = QTableWidgetItem(swatch(rgb), name)
+            h.setToolTip(tr("Label {}: {} - double-click to rename it or change its colour").format(j + 1, name))
+            t.setHorizontalHeaderItem(j, h)
+        t.setHorizontalHeaderItem(self.sum_column, QTableWidgetItem(tr("sum")))
+
+    def _refresh(self, emit=True):
+        """Sums, highlighted problems, the message; emits changed."""
+        cells = self.cell_texts()
+        problems = check_table(self._codes, self._labels, cells, class_display_name)
+        sums = row_sums(cells)
+        self._updating = True
+        try:
+            bad = {(p.row, p.col) for p in problems}
+            for i in range(len(self._codes)):
+                for j in range(len(self._labels)):
+                    it = self.table.item(i, j)
+                    if it is not None:
+                        it.setBackground(QBrush(BAD_CELL) if (i, j) in bad else QBrush())
+                s = self.table.item(i, self.sum_column)
+                if s is not None:
+                    # 4 digits: float32 shares of a normalised row add up to 0.999999, which reads as an error
+                    s.setText("{:.4g}".format(float(sums[i])) if sums[i] is not None else "?")
+                    s.setBackground(QBrush(BAD_CELL) if (i, -1) in bad else QBrush(SUM_CELL))
+        finally:
+            self._updating = False
+        if problems:
+            more = len(problems) - 1
+            text = problems[0].message + (tr(" ({} more problems)").format(more) if more > 1 else
+                                          tr(" (1 more problem)") if more == 1 else "")
+            self.show_message(text, error=True)
+        else:
+            self.show_message("")
+        if emit:
+            self.changed.emit()
+        return problems
+
+    def show_message(self, text, error=True):
+        self.message_label.setStyleSheet(ERROR_STYLE if error else INFO_STYLE)
+        self.message_label.setText(text)
+
+    def message(self):
+        return self.message_label.text()
+
+    def is_valid(self):
+        return not check_table(self._codes, self._labels, self.cell_texts(), class_display_name)
+
+    def _on_item_changed(self, item):
+        if self._updating or item.column() == self.sum_column:
+            return
+        self._refresh()
+
+    # ------------------------------------------------------------------------------------------
+    # Public API
+    # ------------------------------------------------------------------------------------------
+
+    def composition(self):
+        """The table as a Composition (rows renormalised). CompositionError (also shown) when invalid."""
+        try:
+            return composition_from_table(self._codes, self._labels, self.cell_texts(), self._colours,
+                                          source=self._source, class_name=class_display_name)
+        except CompositionError as e:
+            self.show_message(str(e), error=True)
+            raise
+
+    def set_composition(self, comp):
+        self._source = comp.source or ""
+        self._fill(comp.class_codes, comp.labels, comp.colours, [list(map(float, r)) for r in comp.matrix])
+
+    def load_csv(self, path):
+        """Load a CSV into the table; CompositionError (also shown) when it is not a valid table."""
+        try:
+            comp = load_composition(path)
+        except CompositionError as e:
+            self.show_message(str(e), error=True)
+            raise
+        self.set_composition(comp)
+        return comp
+
+    def save_csv(self, path):
+        """Write the table as CSV (atomically); CompositionError (also shown) when invalid or not writable."""
+        comp = self.composition()
+        try:
+            path = save_composition(comp, path)
+        except CompositionError as e:
+            self.show_message(str(e), error=True)
+            raise
+        self._source = path
+        self.show_message(tr("Saved {}").format(path), error=False)
+        return path
+
+    def set_class_codes(self, codes, remove_others=False):
+        """Rows for these class codes: missing rows are added (empty), known rows keep their values; rows for
+        other codes are kept unless remove_others. Rows are sorted by code."""
+        codes = sorted({int(c) for c in codes})
+        self._layer_codes = codes
+        current = dict(zip(self._codes, self.cell_texts()))
+        keep = codes if remove_others else sorted(set(codes) | set(self._codes))
+        rows = [current.get(c, [""] * len(self._labels)) for c in keep]
+        self._fill(keep, self._labels, self._colours, rows)
+        return [c for c in codes if c not in current]
+
+    def normalise(self):
+        """Divide each row by its sum (rows with a non-number or summing to 0 are left; the message says)."""
+        rows = normalise_rows(self.cell_texts())
+        texts = self.cell_texts()
+        merged = [[format_value(v) if v is not None else texts[i][j] for j, v in enumerate(r)]
+                  for i, r in enumerate(rows)]
+        self._fill(self._codes, self._labels, self._colours, merged)
+
+    def add_label(self, name=None, colour=None):
+        existing = {n.lower() for n in self._labels}
+        if not name:
+            k = len(self._labels) + 1
+            while f"label {k}" in existing:
+                k += 1
+            name = f"label {k}"
+        if colour is None:
+            colour = default_colours([name])[0]
+            if tuple(colour) in self._colours:
+                unused = [c for c in PALETTE if c not in self._colours]
+                colour = unused[0] if unused else PALETTE[len(self._labels) % len(PALETTE)]
+        rows = [r + [""] for r in self.cell_texts()]
+        self._fill(self._codes, self._labels + [name], self._colours + [tuple(colour)], rows)
+        return len(self._labels) - 1
+
+    def remove_label(self, index):
+        if not 0 <= index < len(self._labels):
+            return
+        rows = [r[:index] + r[index + 1:] for r in self.cell_texts()]
+        self._fill(self._codes, self._labels[:index] + self._labels[index + 1:],
+                   self._colours[:index] + self._colours[index + 1:], rows)
+
+    def rename_label(self, index, name, colour=None):
+        """Rename label `index` (0-based) and optionally set its colour (r, g, b). Duplicates show a message."""
+        if not 0 <= index < len(self._labels):
+            return
+        self._labels[index] = name.strip()
+        if colour is not None:
+            self._colours[index] = tuple(int(v) for v in colour[:3])
+        self._labels_changed()
+
+    def set_labels(self, names, colours):
+        for i, (n, c) in enumerate(zip(names, colours)):
+            self._labels[i] = n.strip()
+            self._colours[i] = tuple(int(v) for v in c[:3])
+        self._labels_changed()
+
+    def _labels_changed(self):
+        """Headers, sums and column widths after label names or colours changed."""
+        self._updating = True
+        try:
+            self._set_headers()
+        finally:
+            self._updating = False
+        self._refresh()
+        self._fit_columns()
+
+    def add_class(self, code):
+        """Add an empty row for a class code; False (and a message) when it exists already."""
+        code = int(code)
+        if code in self._codes:
+            self.show_message(tr("Class {} is already in the table.").format(class_display_name(code)))
+            return False
+        current = dict(zip(self._codes, self.cell_texts()))
+        keep = sorted(set(self._codes) | {code})
+        self._fill(keep, self._labels, self._colours, [current.get(c, [""] * len(self._labels)) for c in keep])
+        return True
+
+    def remove_classes(self, rows):
+        rows = set(rows)
+        texts = self.cell_texts()
+        keep = [i for i in range(len(self._codes)) if i not in rows]
+        self._fill([self._codes[i] for i in keep], self._labels, self._colours, [texts[i] for i in keep])
+
+    def apply_preset(self, key):
+        if key == self.PRESET_NLCD:
+            self.set_composition(load_composition(DEFAULT_COMPOSITION_CSV))
+            self._source = ""
+        elif key == self.PRESET_EMPTY:
+            codes = self._layer_codes or self._codes
+            if not codes:
+                self.show_message(tr("No class codes known: choose a class layer first, or add class rows."))
+                return
+            labels = self._labels or list(DEFAULT_LABELS)
+            colours = self._colours if self._labels else default_colours(labels)
+            self._source = ""
+            self._fill(codes, labels, colours, [[""] * len(labels) for _ in codes])
+
+    # ------------------------------------------------------------------------------------------
+    # Estimate from a labelled area (epitome:estimatecomposition through AlgorithmRun)
+    # ------------------------------------------------------------------------------------------
+
+    def estimate_from_area(self):
+        """Ask for the reference and class layers, then start the estimate in the background."""
+        dlg = EstimateDialog(self)
+        if dlg.exec_() != QDialog.Accepted:
+            return None
+        return self.start_estimate(dlg.reference.currentLayer(), dlg.classes.currentLayer(),
+                                   min_pixels=dlg.min_pixels.value())
+
+    def start_estimate(self, reference, classes, reference_band=1, classes_band=1, min_pixels=1, output=None):
+        """Run epitome:estimatecomposition in the background (layers or paths); the result fills the table.
+
+        Returns the AlgorithmRun (None when it could not start; the message says why)."""
+        from .runner import AlgorithmRun
+
+        if self.run is not None and self.run.is_running():
+            self.show_message(tr("An estimate is already running."))
+            return None
+        self._estimate_out = output or QgsProcessingUtils.generateTempFilename("composition_estimate.csv")
+        params = {"REFERENCE": layer_source(reference), "CLASSES": layer_source(classes),
+                  "REFERENCE_BAND": int(reference_band), "CLASSES_BAND": int(classes_band),
+                  "MIN_PIXELS": int(min_pixels), "OUTPUT": self._estimate_out}
+        try:
+            run = AlgorithmRun(ESTIMATE_ALG, params)
+        except ValueError as e:
+            self.show_message(str(e))
+            return None
+        self.run = run
+        run.progress.connect(lambda p: self.progress_bar.setValue(int(p)))
+        run.finished.connect(self._on_estimate_finished)
+        self.progress_bar.setValue(0)
+        self.progress_widget.setVisible(True)
+        self._set_busy(True)
+        self.show_message(tr("Estimating p(label | class)…"), error=False)
+        run.start()
+        return run
+
+    def cancel_estimate(self):
+        if self.run is not None:
+            self.run.cancel()
+
+    def _set_busy(self, busy):
+        for w in (self.table, self.preset_combo, self.load_button, self.estimate_button, self.add_label_button,
+                  self.remove_label_button, self.labels_button, self.add_class_button, self.remove_class_button,
+                  self.normalise_button):
+            w.setEnabled(not busy)
+
+    def _on_estimate_finished(self, ok, results):
+        self.progress_widget.setVisible(False)
+        self._set_busy(False)
+        run = self.run
+        if not ok:
+            errs = [e for e in (run.errors if run is not None else []) if e.strip()]
+            if run is not None and run.feedback.isCanceled():
+                self.show_message(tr("Estimate cancelled; the table is unchanged."))
+            else:
+                self.show_message(tr("The estimate failed: {}").format(errs[-1] if errs else tr("unknown error")))
+            return
+        try:
+            comp = load_composition(results.get("OUTPUT", self._estimate_out))
+        except CompositionError as e:
+            self.show_message(str(e))
+            return
+        comp.source = ""
+        self.set_composition(comp)
+        self.show_message(tr("Estimated from {} pixels: {} classes x {} labels.").format(
+            int(results.get("PIXELS", 0)), len(comp.class_codes), comp.n_labels), error=False)
+
+    # ------------------------------------------------------------------------------------------
+    # Slots of the buttons (every problem becomes a message, never an exception)
+    # ------------------------------------------------------------------------------------------
+
+    def _on_preset(self, index):
+        key = self.preset_combo.itemData(index)
+        self.preset_combo.setCurrentIndex(0)
+        if key:
+            self.apply_preset(key)
+
+    def _on_load_clicked(self):
+        path, _ = QFileDialog.getOpenFileName(self, tr("Load composition table"), os.path.dirname(self._source or ""),
+                                              tr("CSV files (*.csv);;All files (*)"))
+        if path:
+            try:
+                self.load_csv(path)
+            except CompositionError:
+                pass
+
+    def _on_save_clicked(self):
+        if not self.is_valid():
+            self._refresh(emit=False)
+            return
+        start = self._source if self._source and self._source != DEFAULT_COMPOSITION_CSV and os.path.isfile(
+            self._source) else default_composition_path()
+        path, _ = QFileDialog.getSaveFileName(self, tr("Save composition table"), start,
+                                              tr("CSV files (*.csv)"))
+        if path:
+            if not path.lower().endswith(".csv"):
+                path += ".csv"
+            try:
+                self.save_csv(path)
+            except CompositionError:
+                pass
+
+    def _selected_column(self):
+        cols = sorted({ix.column() for ix in self.table.selectedIndexes() if ix.column() < self.sum_column})
+        if cols:
+            return cols[0]
+        c = self.table.currentColumn()
+        return c if 0 <= c < self.sum_column else len(self._labels) - 1
+
+    def _on_add_label(self):
+        self.add_label()
+
+    def _on_remove_label(self):
+        if self._labels:
+            self.remove_label(self._selected_column())
+
+    def _on_header_double_clicked(self, index):
+        if 0 <= index < len(self._labels):
+            self.edit_labels(index)
+
+    def edit_labels(self, focus=None):
+        """The labels dialog (names and colours); applied when accepted."""
+        if not self._labels:
+            self.show_message(tr("The table has no label: add one first."))
+            return False
+        dlg = LabelsDialog(self._labels, self._colours, self,
+                           focus=self._selected_column() if focus is None else focus)
+        if dlg.exec_() != QDialog.Accepted:
+            return False
+        self.set_labels(dlg.names(), dlg.colours())
+        return True
+
+    def _on_add_class(self):
+        code, ok = QInputDialog.getInt(self, tr("Add class"), tr("Coarse class code:"), 0, -2147483647, 2147483647)
+        if ok:
+            self.add_class(code)
+
+    def _on_remove_class(self):
+        rows = {ix.row() for ix in self.table.selectedIndexes()}
+        if not rows and self.table.currentRow() >= 0:
+            rows = {self.table.currentRow()}
+        if rows:
+            self.remove_classes(rows)
+
+
+class CompositionDialog(QDialog):
+    """The editor with OK / Cancel; OK validates the table and saves it to the chosen CSV path."""
+
+    def __init__(self, parent=None, path=None, composition=None, class_codes=None, save_path=None):
+        super().__init__(parent)
+        self.setWindowTitle(tr("Composition table p(label | class)", "CompositionDialog"))
+        self.resize(760, 520)
+        self.saved_path = None
+        lay = QVBoxLayout(self)
+        self.editor = CompositionEditor(self)
+        lay.addWidget(self.editor)
+        if composition is not None:
+            self.editor.set_composition(composition)
+        elif path and os.path.isfile(path):
+            try:
+                self.editor.load_csv(path)
+            except CompositionError:
+                pass  # the message stays visible; the built-in table is shown
+        if class_codes:
+            self.editor.set_class_codes(class_codes)
+        save_row = QHBoxLayout()
+        save_row.addWidget(QLabel(tr("Save to", "CompositionDialog")))
+        self.save_widget = QgsFileWidget()
+        self.save_widget.setStorageMode(QgsFileWidget.SaveFile)
+        self.save_widget.setFilter(tr("CSV files (*.csv)", "CompositionDialog"))
+        self.save_widget.setConfirmOverwrite(True)
+        self.save_widget.setToolTip(tr("CSV file the table is saved to when you press OK", "CompositionDialog"))
+        if not save_path:
+            editable = path and os.path.isfile(path) and os.path.abspath(path) != os.path.abspath(
+                DEFAULT_COMPOSITION_CSV) and os.access(path, os.W_OK)
+            save_path = path if editable else default_composition_path()
+        self.save_widget.setFilePath(save_path)
+        save_row.addWidget(self.save_widget)
+        lay.addLayout(save_row)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+
+    def save_path(self):
+        return self.save_widget.filePath().strip()
+
+    def accept(self):
+        try:
+            self.editor.composition()
+        except CompositionError:
+            return  # the editor shows what to change
+        path = self.save_path()
+        if not path:
+            self.editor.show_message(tr("Choose where to save the table (Save to).", "CompositionDialog"))
+            return
+        if not path.lower().endswith(".csv"):
+            path += ".csv"
+        if os.path.abspath(path) == os.path.abspath(DEFAULT_COMPOSITION_CSV):
+            self.editor.show_message(tr("The built-in table cannot be overwritten: choose another file.",
+                                        "CompositionDialog"))
+            return
+        try:
+            self.saved_path = self.editor.save_csv(path)
+        except CompositionError:
+            return
+        super().accept()
+
+    def reject(self):
+        self.editor.cancel_estimate()
+        super().reject()

@@ -1,0 +1,148 @@
+"""Processing widget wrapper of the COMPOSITION parameter: the CSV path plus an "Edit…" button that opens
+the composition editor (pre-filled from the current file or the built-in table, with rows for the codes of
+the class layer chosen in the same dialog) and puts the saved CSV's path into the parameter.
+
+The parameter stays a plain file path (qgis_process, models, batch): the wrapper is named by a string in
+the parameter's metadata, so nothing here is imported where no GUI runs. In the model designer and in
+batch mode QGIS's own file widgets are used (they offer model inputs and batch filling), so only the
+algorithm dialog gets the editor.
+"""
+
+import os
+
+from qgis.core import QgsMapLayer, QgsProcessingContext, QgsProcessingUtils, QgsProject, QgsRasterLayer
+from qgis.gui import QgsFileWidget, QgsGui, QgsProcessingGui
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
+
+from processing.gui.wrappers import WidgetWrapper
+
+CLASSES_PARAMETER = "CLASSES"
+
+
+def tr(text):
+    return QCoreApplication.translate("CompositionWidgetWrapper", text)
+
+
+def class_codes_for_table(path, band=1):
+    """Class codes of a raster for the table rows (sampled; NLCD's 0 and 255 dropped when the rest are NLCD)."""
+    from ...algorithms.composition.estimate import table_class_codes
+
+    return table_class_codes(path, band)
+
+
+class CompositionWidgetWrapper(WidgetWrapper):
+    """File path + Edit… in the algorithm dialog; QGIS's own widgets in the modeler and batch dialogs."""
+
+    def __new__(cls, param, dialog, row=0, col=0, **kwargs):
+        kind = dialog.__class__.__name__
+        if kind == "ModelerParametersDialog":
+            return QgsGui.processingGuiRegistry().createModelerParameterWidget(dialog.model, dialog.childId, param,
+                                                                               dialog.context)
+        if kind == "BatchAlgorithmDialog":
+            w = QgsGui.processingGuiRegistry().createParameterWidgetWrapper(param, QgsProcessingGui.Batch)
+            if w is not None:
+                w.setDialog(dialog)
+                return w
+        return super().__new__(cls)
+
+    def __init__(self, param, dialog, row=0, col=0, **kwargs):
+        self.file_widget = None
+        self.edit_button = None
+        self.classes_wrapper = None
+        super().__init__(param, dialog, row, col, **kwargs)
+
+    # ---- WidgetWrapper API ------------------------------------------------------------------
+
+    def createWidget(self, **kwargs):  # noqa: N802
+        w = QWidget()
+        lay = QHBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.file_widget = QgsFileWidget()
+        self.file_widget.setStorageMode(QgsFileWidget.GetFile)
+        self.file_widget.setFilter(tr("CSV files (*.csv);;All files (*)"))
+        self.file_widget.lineEdit().setPlaceholderText(tr("Built-in NLCD → water, forest, field, built table"))
+        self.file_widget.setToolTip(self.parameterDefinition().help() or self.parameterDefinition().description())
+        self.file_widget.fileChanged.connect(lambda _: self.widgetValueHasChanged.emit(self))
+        self.edit_button = QPushButton(tr("Edit…"))
+        self.edit_button.setToolTip(tr("Edit the table p(label | class) (or start from the built-in one, or estimate "
+                                       "it from a labelled area) and save it as CSV"))
+        self.edit_button.clicked.connect(self.edit_composition)
+        lay.addWidget(self.file_widget, 1)
+        lay.addWidget(self.edit_button)
+        return w
+
+    def setValue(self, value):  # noqa: N802
+        if self.file_widget is None:
+            return
+        if value is None or (not isinstance(value, str) and str(value) in ("NULL", "")):
+            value = ""
+        self.file_widget.setFilePath(str(value))
+
+    def value(self):
+        if self.file_widget is None:
+            return None
+        v = self.file_widget.filePath().strip()
+        return v or None
+
+    def postInitialize(self, wrappers):  # noqa: N802
+        for w in wrappers:
+            try:
+                if w.parameterDefinition().name() == CLASSES_PARAMETER:
+                    self.classes_wrapper = w
+            except (AttributeError, RuntimeError):
+                continue
+
+    # ---- the editor ---------------------------------------------------------------------------
+
+    def classes_layer_path(self):
+        """File of the raster chosen as CLASSES in the same dialog, or None."""
+        w = self.classes_wrapper
+        if w is None:
+            return None
+        try:
+            v = w.parameterValue()
+        except (AttributeError, RuntimeError):
+            return None
+        layer = v if isinstance(v, QgsMapLayer) else None
+        if layer is None and isinstance(v, str) and v:
+            layer = QgsProject.instance().mapLayer(v)
+            if layer is None:
+                ctx = QgsProcessingContext()
+                ctx.setProject(QgsProject.instance())
+                layer = QgsProcessingUtils.mapLayerFromString(v, ctx)
+                if layer is None and os.path.isfile(v):
+                    return v
+        if isinstance(layer, QgsRasterLayer) and layer.providerType() == "gdal":
+            return layer.source().split("|")[0]
+        return None
+
+    def class_codes(self):
+        path = self.classes_layer_path()
+        if not path:
+            return []
+        try:
+            return class_codes_for_table(path)
+        except Exception as e:  # noqa: BLE001 - an unreadable layer only means no rows are added
+            from qgis.core import Qgis, QgsMessageLog
+
+            QgsMessageLog.logMessage(f"Could not read the class codes of {path}: {e}", "Epitome", Qgis.Warning)
+            return []
+
+    def make_dialog(self):
+        from .composition_editor import CompositionDialog
+
+        current = self.value()
+        return CompositionDialog(self.widget, path=current if current and os.path.isfile(current) else None,
+                                 class_codes=self.class_codes())
+
+    def edit_composition(self):
+        """Open the editor; when it was saved, its CSV becomes the parameter value. Returns the path or None."""
+        dlg = self.make_dialog()
+        try:
+            if dlg.exec_() == QDialog.Accepted and dlg.saved_path:
+                self.setValue(dlg.saved_path)
+                return dlg.saved_path
+            return None
+        finally:
+            dlg.deleteLater()

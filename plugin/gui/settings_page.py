@@ -1,0 +1,223 @@
+"""Settings > Options > Epitome: default device, memory budget, PyTorch folder, GPU test, installer."""
+
+import os
+
+from qgis.gui import QgsFileWidget, QgsOptionsPageWidget, QgsOptionsWidgetFactory
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                                 QVBoxLayout)
+
+from ..install import dependencies, deps
+from .. import settings
+from ..install.dependencies import TorchProbe, tr
+
+from .. import ICONS
+
+ICON = os.path.join(ICONS, "epitome.svg")
+BASE_DEVICES = ["auto", "cpu", "cuda"]
+
+
+def device_tip(name):
+    return {
+        "auto": tr("The first CUDA GPU when PyTorch sees one, else the CPU."),
+        "cpu": tr("Always the CPU."),
+        "cuda": tr("The current CUDA GPU (cuda:0 unless CUDA_VISIBLE_DEVICES says otherwise)."),
+    }.get(name, "")
+
+
+class EpitomeOptionsPage(QgsOptionsPageWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("EpitomeOptionsPage")
+        self.probe = None
+        self.gpu_probe = None
+        self.dialog = None
+        self.gpu_ok = None
+        self._build()
+        info = dependencies.cached_info(self._probe_target())
+        if info is not None:
+            self._probed(info)
+        else:
+            self.refresh_devices()
+
+    def _build(self):
+        lay = QVBoxLayout(self)
+        box = QGroupBox(tr("Computation"))
+        form = QFormLayout(box)
+
+        self.device_combo = QComboBox()
+        self.device_combo.setEditable(True)
+        self.device_combo.setInsertPolicy(QComboBox.NoInsert)
+        self.device_combo.setToolTip(tr("Device used when an Epitome algorithm's DEVICE parameter is 'auto': "
+                                        "auto (a CUDA GPU when available, else the CPU), cpu, cuda, or cuda:N "
+                                        "for GPU number N. A GPU that is missing falls back to the CPU with a "
+                                        "warning."))
+        self.set_devices([])
+        self.device_combo.setCurrentText(settings.default_device())
+        form.addRow(tr("Default device:"), self.device_combo)
+
+        self.memory_spin = QSpinBox()
+        self.memory_spin.setRange(0, 4 * 1024 * 1024)
+        self.memory_spin.setSingleStep(256)
+        self.memory_spin.setSuffix(tr(" MiB"))
+        self.memory_spin.setSpecialValueText(tr("Automatic"))
+        self.memory_spin.setValue(settings.memory_budget_mb())
+        self.memory_spin.setToolTip(tr("Working memory for the blocks of patch likelihoods that label "
+                                       "super-resolution computes at once on the device (GPU memory with CUDA, RAM "
+                                       "on the CPU); about a sixteenth of it is one block of fp32 logits. Smaller "
+                                       "is slower but uses less memory. 0 = automatic (64 MiB blocks, 4x smaller "
+                                       "after a GPU out-of-memory error)."))
+        form.addRow(tr("Memory budget:"), self.memory_spin)
+        lay.addWidget(box)
+
+        box2 = QGroupBox(tr("PyTorch"))
+        form2 = QFormLayout(box2)
+        self.folder_widget = QgsFileWidget()
+        self.folder_widget.setStorageMode(QgsFileWidget.GetDirectory)
+        self.folder_widget.setFilePath(settings.dependency_folder())
+        self.folder_widget.setToolTip(tr("Folder Epitome loads PyTorch from first (appended to QGIS's Python "
+                                         "path, so QGIS's own numpy and GDAL always win). Default: {}").format(
+                                             deps.default_folder()))
+        form2.addRow(tr("PyTorch folder:"), self.folder_widget)
+
+        row = QHBoxLayout()
+        self.test_gpu_button = QPushButton(tr("Test GPU"))
+        self.test_gpu_button.setToolTip(tr("Check PyTorch and run a tiny computation on the GPU, in a separate "
+                                           "process (QGIS cannot crash)."))
+        self.test_gpu_button.clicked.connect(self.test_gpu)
+        self.install_button = QPushButton(tr("Install / update PyTorch…"))
+        self.install_button.setToolTip(tr("Open the installer: PyTorch CPU or CUDA build, downloaded with pip "
+                                          "into the PyTorch folder."))
+        self.install_button.clicked.connect(self.open_installer)
+        row.addWidget(self.test_gpu_button)
+        row.addWidget(self.install_button)
+        row.addStretch(1)
+        form2.addRow("", row)
+        self.gpu_label = QLabel(tr("Checking PyTorch…"))
+        self.gpu_label.setWordWrap(True)
+        self.gpu_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.gpu_label.setToolTip(tr("The PyTorch Epitome loads, and the result of the last GPU test."))
+        form2.addRow(tr("Status:"), self.gpu_label)
+        lay.addWidget(box2)
+
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setToolTip(tr("Problems with the values entered above."))
+        lay.addWidget(self.message_label)
+        lay.addStretch(1)
+
+    # --- devices --------------------------------------------------------------------------------
+    def set_devices(self, names):
+        """Fill the device choices: auto, cpu, cuda and cuda:N for each known GPU; keeps the current text."""
+        current = self.device_combo.currentText()
+        self.device_combo.blockSignals(True)
+        self.device_combo.clear()
+        for d in BASE_DEVICES:
+            self.device_combo.addItem(d)
+            self.device_combo.setItemData(self.device_combo.count() - 1, device_tip(d), Qt.ToolTipRole)
+        for i, name in enumerate(names or []):
+            self.device_combo.addItem(f"cuda:{i}")
+            self.device_combo.setItemData(self.device_combo.count() - 1, name, Qt.ToolTipRole)
+        self.device_combo.setCurrentText(current or settings.default_device())
+        self.device_combo.blockSignals(False)
+
+    def device_choices(self):
+        return [self.device_combo.itemText(i) for i in range(self.device_combo.count())]
+
+    def _probe_target(self):
+        """None (the plugin's folders) when the folder field shows the configured folder, else that folder."""
+        shown = os.path.normpath((self.folder_widget.filePath() or "").strip() or settings.dependency_folder())
+        return None if shown == os.path.normpath(settings.dependency_folder()) else shown
+
+    def refresh_devices(self):
+        if self.probe is not None and self.probe.is_running():
+            return
+        self.probe = TorchProbe(self._probe_target(), parent=self)
+        self.probe.finished.connect(self._probed)
+        self.probe.start()
+
+    def _probed(self, info):
+        self.set_devices(info.devices)
+        testing = self.gpu_probe is not None and self.gpu_probe.is_running()
+        if self.gpu_ok is None and not testing:  # a GPU test result stays
+            self.gpu_label.setText(dependencies.describe(info))
+            self.gpu_label.setStyleSheet("" if info.usable else "color: #b42318;")
+
+    # --- GPU test -------------------------------------------------------------------------------
+    def test_gpu(self):
+        if self.gpu_probe is not None and self.gpu_probe.is_running():
+            return
+        self.gpu_ok = None
+        self.gpu_label.setText(tr("Testing…"))
+        self.test_gpu_button.setEnabled(False)
+        self.gpu_probe = TorchProbe(self._probe_target(), gpu_test=True, parent=self)
+        self.gpu_probe.finished.connect(self._gpu_result)
+        self.gpu_probe.start()
+
+    def _gpu_result(self, info):
+        self.test_gpu_button.setEnabled(True)
+        self.set_devices(info.devices)
+        self.gpu_ok, text = dependencies.gpu_report(info)
+        self.gpu_label.setText(text)
+        self.gpu_label.setStyleSheet("color: #1a7f37;" if self.gpu_ok else "")
+
+    # --- installer ------------------------------------------------------------------------------
+    def open_installer(self):
+        from ..install.installer_dialog import DependencyDialog
+
+        self.dialog = DependencyDialog(self, folder=(self.folder_widget.filePath() or "").strip() or None)
+        self.dialog.installFinished.connect(self._installed)
+        self.dialog.exec_()
+
+    def _installed(self, ok, _message):
+        if ok and self.dialog is not None:
+            self.folder_widget.setFilePath(self.dialog.folder())
+            if self.dialog.info is not None:
+                self.set_devices(self.dialog.info.devices)
+
+    # --- QGIS options dialog --------------------------------------------------------------------
+    def apply(self):
+        problems = []
+        try:
+            settings.set_default_device(self.device_combo.currentText())
+        except ValueError:
+            problems.append(tr("Default device '{}' is not valid: use auto, cpu, cuda or cuda:N (N = GPU index). "
+                               "Kept '{}'.").format(self.device_combo.currentText(), settings.default_device()))
+        settings.set_memory_budget_mb(self.memory_spin.value())
+        folder = (self.folder_widget.filePath() or "").strip()
+        settings.set_dependency_folder(folder)
+        if folder and os.path.isdir(folder):
+            deps.add_folder(folder)
+        self.message_label.setText("\n".join(problems))
+        return not problems
+
+    def helpKey(self):  # noqa: N802
+        return ""
+
+
+class EpitomeOptionsFactory(QgsOptionsWidgetFactory):
+    def __init__(self):
+        super().__init__(tr("Epitome"), QIcon(ICON))
+
+    def icon(self):
+        return QIcon(ICON)
+
+    def title(self):
+        return tr("Epitome")
+
+    def createWidget(self, parent):  # noqa: N802
+        return EpitomeOptionsPage(parent)
+
+
+def register_options_page(iface):
+    """Adds the Epitome page to Settings > Options; returns the factory (keep it for unregister)."""
+    factory = EpitomeOptionsFactory()
+    if iface is not None and hasattr(iface, "registerOptionsWidgetFactory"):
+        iface.registerOptionsWidgetFactory(factory)
+    return factory
+
+
+def unregister_options_page(iface, factory):
+    if iface is not None and factory is not None and hasattr(iface, "unregisterOptionsWidgetFactory"):
+        iface.unregisterOptionsWidgetFactory(factory)

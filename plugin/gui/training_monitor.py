@@ -1,0 +1,207 @@
+"""Training monitor: a dock that follows running `epitome:trainepitome` runs live.
+
+Whatever started the training (the toolbox dialog, a model, this dock's own button), the algorithm
+announces itself on the training hub; the dock shows the loss and usage curves as they grow, the
+epitome (means of the first epitome, RGB from the first three bands) refreshed every few steps, the
+step count, and a Cancel button that stops the run the same way the Processing dialog does (the
+model trained so far is saved and can be given back as INIT).
+"""
+
+import os
+
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+                                 QSplitter, QVBoxLayout, QWidget)
+
+from ..processing.report_plot import paint_history
+from ..processing.training_hub import hub as default_hub
+
+from .. import ICONS
+
+
+def tr(text):
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    return QCoreApplication.translate("TrainingMonitor", text)
+
+
+class HistoryPlot(QWidget):
+    """The report's two panels (loss, usage), repainted as the history grows."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.history = {}
+        self.setMinimumSize(360, 140)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    def set_history(self, history):
+        self.history = history or {}
+        self.update()
+
+    def paintEvent(self, event):  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("white"))
+        if self.history.get("step"):
+            paint_history(p, self.width(), self.height(), self.history)
+        else:
+            p.setPen(QColor("#666666"))
+            p.drawText(self.rect(), Qt.AlignCenter, tr("The curves appear when a training starts."))
+        p.end()
+
+
+def preview_pixmap(rgb):
+    """uint8 [N, N, 3] -> QPixmap (the array is copied)."""
+    h, w = rgb.shape[:2]
+    data = bytes(rgb.astype("uint8").tobytes())
+    img = QImage(data, w, h, 3 * w, QImage.Format_RGB888).copy()
+    return QPixmap.fromImage(img)
+
+
+class TrainingMonitorDock(QDockWidget):
+    def __init__(self, parent=None, hub=None, open_training_dialog=None):
+        super().__init__(tr("Epitome training monitor"), parent)
+        self.setObjectName("EpitomeTrainingMonitor")
+        self.hub = hub or default_hub()
+        self.open_training_dialog = open_training_dialog
+        self.runs = {}  # run id -> dict(info, snapshot, state, text)
+        self.current = None
+
+        body = QWidget(self)
+        lay = QVBoxLayout(body)
+        top = QHBoxLayout()
+        self.run_combo = QComboBox()
+        self.run_combo.setToolTip(tr("Trainings started in this QGIS session; the newest is followed."))
+        self.run_combo.currentIndexChanged.connect(self._on_pick)
+        top.addWidget(self.run_combo, 1)
+        self.train_button = QPushButton(QIcon(os.path.join(ICONS, "train.svg")), tr("Train epitomes…"))
+        self.train_button.setToolTip(tr("Open the Train epitome algorithm (epitome:trainepitome)."))
+        self.train_button.clicked.connect(self._open_training)
+        self.train_button.setVisible(open_training_dialog is not None)
+        top.addWidget(self.train_button)
+        lay.addLayout(top)
+
+        self.status = QLabel(tr("No training running. Start one from the toolbox (Epitome > Train epitome) or "
+                                "with the button above; it shows here live."))
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        lay.addWidget(self.bar)
+
+        split = QSplitter(Qt.Vertical)
+        self.plot = HistoryPlot()
+        split.addWidget(self.plot)
+        self.preview = QLabel(tr("Epitome preview"))
+        self.preview.setAlignment(Qt.AlignCenter)
+        self.preview.setMinimumSize(128, 128)
+        self.preview.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)  # the pixmap follows the pane
+        self.preview.setToolTip(tr("Means of the first epitome (bands 1-3 as RGB, 2-98% stretch), refreshed every "
+                                   "few steps. It should come to look like pieces of the imagery."))
+        split.addWidget(self.preview)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        split.setSizes([300, 200])  # curves 3/5, epitome 2/5 (scaled to the dock's height)
+        split.splitterMoved.connect(lambda *_: self._fit_preview())
+        lay.addWidget(split, 1)
+
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        self.cancel_button = QPushButton(tr("Cancel training"))
+        self.cancel_button.setToolTip(tr("Stop the training shown. The model trained so far is saved to its MODEL "
+                                         "file; give it as INIT to continue later."))
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_current)
+        bottom.addWidget(self.cancel_button)
+        lay.addLayout(bottom)
+        self.setWidget(body)
+        self._pixmap = None
+
+        self.hub.started.connect(self._on_started)
+        self.hub.snapshot.connect(self._on_snapshot)
+        self.hub.ended.connect(self._on_ended)
+
+    # hub events -----------------------------------------------------------------------------------
+    def _on_started(self, run_id, info):
+        model = os.path.basename(info.get("model") or "") or run_id
+        self.runs[run_id] = dict(info=info, snapshot=None, state="running",
+                                 text=tr("Training {} ({} x {} px, {} steps) started…").format(
+                                     model, info.get("size"), info.get("size"), info.get("steps")))
+        self.run_combo.addItem(model, run_id)
+        self.run_combo.setCurrentIndex(self.run_combo.count() - 1)  # follow the newest
+        self.show()
+        self.raise_()
+
+    def _on_snapshot(self, run_id, snap):
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        run["snapshot"] = snap
+        h = snap.get("history", {})
+        loss = h.get("loss", [float("nan")])[-1]
+        usage = h.get("usage", [0.0])[-1]
+        stage = (tr(", stage {} of {}").format(snap["stage"], snap["stages"]) if snap.get("stages", 1) > 1 else "")
+        run["text"] = tr("Step {} of {}{}: loss {:.4f} nats/value, windows used {:.1f}%").format(
+            snap["step"], snap["total_steps"], stage, loss, 100 * usage)
+        if run_id == self.current:
+            self._show(run_id)
+
+    def _on_ended(self, run_id, ok, text):
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        run["state"] = "finished" if ok else "stopped"
+        run["text"] = text or (tr("Finished.") if ok else tr("Stopped."))
+        if run_id == self.current:
+            self._show(run_id)
+
+    # display --------------------------------------------------------------------------------------
+    def _on_pick(self, index):
+        self.current = self.run_combo.itemData(index) if index >= 0 else None
+        if self.current:
+            self._show(self.current)
+
+    def _show(self, run_id):
+        run = self.runs[run_id]
+        snap = run["snapshot"] or {}
+        self.status.setText(run["text"])
+        total = max(1, snap.get("total_steps", run["info"].get("steps") or 1))
+        self.bar.setValue(int(1000 * snap.get("step", 0) / total) if run["state"] != "finished" else 1000)
+        self.plot.set_history(snap.get("history", {}))
+        if snap.get("preview") is not None:
+            self._pixmap = preview_pixmap(snap["preview"])
+            self._fit_preview()
+        self.cancel_button.setEnabled(run["state"] == "running")
+
+    def _fit_preview(self):
+        if self._pixmap is not None:
+            side = max(64, min(self.preview.width(), self.preview.height()))
+            self.preview.setPixmap(self._pixmap.scaled(side, side, Qt.KeepAspectRatio, Qt.FastTransformation))
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_preview()
+
+    # actions --------------------------------------------------------------------------------------
+    def cancel_current(self):
+        if self.current and self.hub.cancel(self.current):
+            self.runs[self.current]["text"] = tr("Cancelling… the model trained so far will be saved.")
+            self.cancel_button.setEnabled(False)
+            self.status.setText(self.runs[self.current]["text"])
+
+    def _open_training(self):
+        if self.open_training_dialog is not None:
+            self.open_training_dialog()
+
+    def shutdown(self):
+        """Disconnect from the hub (plugin unload)."""
+        for sig, slot in ((self.hub.started, self._on_started), (self.hub.snapshot, self._on_snapshot),
+                          (self.hub.ended, self._on_ended)):
+            try:
+                sig.disconnect(slot)
+            except (TypeError, RuntimeError):
+                pass
+
+    def closeEvent(self, event):  # noqa: N802
+        event.accept()  # closing hides the dock; trainings go on (reopen it from the menu)

@@ -1,0 +1,1 @@
+"""The Processing provider `epitome`: one module per algorithm, parameter declarations, output styling."""

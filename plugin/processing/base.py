@@ -1,0 +1,95 @@
+"""Shared glue: feedback adapter, layer paths, torch checks, the base algorithm class."""
+
+import os
+
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterDefinition
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ...algorithms.feedback import Feedback
+
+from .. import ICONS
+
+
+class QgsFeedbackAdapter(Feedback):
+    def __init__(self, feedback):
+        self.fb = feedback
+
+    def info(self, msg):
+        self.fb.pushInfo(msg)
+
+    def warn(self, msg):
+        if hasattr(self.fb, "pushWarning"):
+            self.fb.pushWarning(msg)
+        else:
+            self.fb.reportError(msg, fatalError=False)
+
+    def progress(self, percent):
+        self.fb.setProgress(percent)
+
+    def is_canceled(self):
+        return self.fb.isCanceled()
+
+
+def require_torch():
+    from ...algorithms.device import torch_status
+
+    ok, msg = torch_status()
+    if not ok:
+        raise QgsProcessingException(msg)
+
+
+def device_setting(value):
+    """DEVICE parameter -> device: 'auto' (or empty) follows Settings > Options > Epitome."""
+    from ..settings import resolve_device
+
+    return resolve_device(value)
+
+
+def block_elements_setting(default):
+    """Logits held at once by label super-resolution, from the memory budget of the settings."""
+    from ...algorithms.lsr.params import block_elements_for_budget
+    from ..settings import memory_budget_mb
+
+    return block_elements_for_budget(memory_budget_mb(), default)
+
+
+def raster_path(layer, name):
+    """File path of a GDAL raster layer, or a clear error."""
+    if layer is None:
+        raise QgsProcessingException(f"{name}: no raster layer given, or it could not be loaded.")
+    if layer.providerType() != "gdal":
+        raise QgsProcessingException(
+            f"{name}: layer '{layer.name()}' comes from the '{layer.providerType()}' provider; Epitome reads "
+            "file rasters (GeoTIFF etc.). Save it first with Raster > Conversion > Translate.")
+    src = layer.source().split("|")[0]
+    return src
+
+
+class EpitomeAlgorithm(QgsProcessingAlgorithm):
+    icon_name = "epitome.svg"
+
+    def tr(self, text):
+        return QCoreApplication.translate(self.__class__.__name__, text)
+
+    def add_param(self, p, help_text, advanced=False):
+        """Add a parameter with its help text (shown in the dialog and by qgis_process help)."""
+        p.setHelp(self.tr(help_text))
+        if advanced:
+            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(p)
+
+    def createInstance(self):  # noqa: N802
+        return self.__class__()
+
+    def icon(self):
+        return QIcon(os.path.join(ICONS, self.icon_name))
+
+    def group(self):
+        return self.tr("Label super-resolution")
+
+    def groupId(self):  # noqa: N802
+        return "lsr"
+
+    def helpUrl(self):  # noqa: N802
+        return "https://github.com/epitome-qgis/epitome#readme"

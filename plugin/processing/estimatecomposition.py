@@ -1,0 +1,113 @@
+"""Processing algorithm epitome:estimatecomposition - p(label | class) counted on a labelled area."""
+
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ...algorithms.composition.table import CompositionError, save_composition
+from ...algorithms.errors import Cancelled, EpitomeError
+from ...algorithms.io.raster import check_writable
+from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
+
+
+class EstimateCompositionAlgorithm(EpitomeAlgorithm):
+    icon_name = "epitome.svg"
+
+    def name(self):
+        return "estimatecomposition"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Estimate composition from a labelled area")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "<p>Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - "
+            "from an area where high-resolution labels are known: for every coarse class code, the share of each "
+            "label among the reference pixels that fall in that class.</p>"
+            "<p>The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is "
+            "finer), never interpolated; both layers may have any CRS. Label code 0 and each layer's nodata "
+            "value are ignored. Rasters are read block by block.</p>"
+            "<p><b>Output</b>: a CSV in the format of the COMPOSITION parameter: header "
+            "'class,&lt;label 1&gt;,...', a 'colour' row, one row per class code (with at least MIN_PIXELS "
+            "pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the "
+            "reference (M = the largest code seen; codes absent from the area get zeros), so that a label map "
+            "made with this table uses the reference's codes. Label names and colours come from the "
+            "reference's category names and colour table when it has them.</p>")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        add = self.add_param
+        add(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference labels (fine)")),
+            "High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m "
+            "land-cover map. Its grid is the one counted on.")
+        add(QgsProcessingParameterBand("REFERENCE_BAND", self.tr("Reference band"), 1, "REFERENCE", optional=True),
+            "Band of REFERENCE holding the label codes (default 1).", advanced=True)
+        add(QgsProcessingParameterRasterLayer("CLASSES", self.tr("Coarse classes")),
+            "Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, "
+            "resolution and alignment; it must cover the labelled area.")
+        add(QgsProcessingParameterBand("CLASSES_BAND", self.tr("Classes band"), 1, "CLASSES", optional=True),
+            "Band of CLASSES holding the class codes (default 1).", advanced=True)
+        add(QgsProcessingParameterNumber("MIN_PIXELS", self.tr("Minimum pixels per class"),
+                                         QgsProcessingParameterNumber.Integer, 1, minValue=1),
+            "Class codes covering fewer reference pixels than this are left out of the table (their estimate "
+            "would be noise); the log lists them.", advanced=True)
+        add(QgsProcessingParameterFileDestination("OUTPUT", self.tr("Composition table"), "CSV files (*.csv)"),
+            "CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.")
+        self.addOutput(QgsProcessingOutputNumber("CLASS_COUNT", self.tr("Class codes in the table")))
+        self.addOutput(QgsProcessingOutputNumber("LABEL_COUNT", self.tr("Labels (columns) in the table")))
+        self.addOutput(QgsProcessingOutputNumber("PIXELS", self.tr("Pixels counted")))
+
+    def _band(self, parameters, name, context, layer):
+        if parameters.get(name) in (None, ""):
+            return 1
+        b = self.parameterAsInt(parameters, name, context)
+        if b < 1:
+            return 1
+        if layer is not None and b > layer.bandCount():
+            raise QgsProcessingException(self.tr("{}: band {} does not exist; '{}' has {} band(s). Choose a band from "
+                                                 "1 to {}.").format(name, b, layer.name(), layer.bandCount(),
+                                                                    layer.bandCount()))
+        return b
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        from ...algorithms.composition.estimate import estimate_composition
+
+        ref_layer = self.parameterAsRasterLayer(parameters, "REFERENCE", context)
+        cls_layer = self.parameterAsRasterLayer(parameters, "CLASSES", context)
+        ref = raster_path(ref_layer, "REFERENCE")
+        cls = raster_path(cls_layer, "CLASSES")
+        ref_band = self._band(parameters, "REFERENCE_BAND", context, ref_layer)
+        cls_band = self._band(parameters, "CLASSES_BAND", context, cls_layer)
+        min_pixels = self.parameterAsInt(parameters, "MIN_PIXELS", context) if parameters.get("MIN_PIXELS") not in (
+            None, "") else 1
+        out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        if not out:
+            raise QgsProcessingException(self.tr("OUTPUT: no file given. Choose where to save the CSV."))
+        try:
+            check_writable(out, "OUTPUT")
+        except EpitomeError as e:
+            raise QgsProcessingException(str(e))
+        try:
+            est = estimate_composition(ref, cls, ref_band, cls_band, min_pixels, QgsFeedbackAdapter(feedback))
+        except Cancelled:
+            raise QgsProcessingException(self.tr("Cancelled by the user: no output was written."))
+        except EpitomeError as e:
+            raise QgsProcessingException(str(e))
+        if feedback.isCanceled():
+            raise QgsProcessingException(self.tr("Cancelled by the user: no output was written."))
+        comp = est.composition
+        feedback.pushInfo(self.tr("{} pixels counted: {} classes x {} labels (label codes {}).").format(
+            est.pixels, len(comp.class_codes), comp.n_labels, ", ".join(str(c) for c in est.label_codes)))
+        for code, n, row in zip(comp.class_codes, est.class_pixels, comp.matrix):
+            shares = ", ".join(f"{name} {v:.3f}" for name, v in zip(comp.labels, row) if v > 0)
+            feedback.pushInfo(self.tr("  class {}: {} px - {}").format(code, n, shares))
+        try:
+            save_composition(comp, out, comments=est.csv_comments(ref, cls))
+        except CompositionError as e:
+            raise QgsProcessingException(f"OUTPUT: {e}")
+        return {"OUTPUT": out, "CLASS_COUNT": len(comp.class_codes), "LABEL_COUNT": comp.n_labels,
+                "PIXELS": est.pixels}
