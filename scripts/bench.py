@@ -29,7 +29,9 @@ if os.path.isdir(DEPS):
 import numpy as np  # noqa: E402
 from osgeo import gdal  # noqa: E402
 
-from algorithms.io import raster as R  # noqa: E402
+from algorithms.io.align import CLASS_NODATA, align_classes  # noqa: E402
+from algorithms.io.outputs import create_output
+from algorithms.io.raster import grid_of, open_raster
 from algorithms.composition.table import load_composition  # noqa: E402
 from algorithms.evaluate.metrics import ConfusionAccumulator, confusion_matrix, scores  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
@@ -40,10 +42,10 @@ COMP = load_composition(None)
 
 
 def baseline(classes, imagery):
-    grid = R.grid_of(R.open_raster(imagery, "i"))
-    al = R.align_classes(R.open_raster(classes, "c"), grid, [])
+    grid = grid_of(open_raster(imagery, "i"))
+    al = align_classes(open_raster(classes, "c"), grid, [])
     codes = al.GetRasterBand(1).ReadAsArray()
-    return COMP.baseline_labels(COMP.class_index(codes, nodata_codes=[0, 255, R.CLASS_NODATA],
+    return COMP.baseline_labels(COMP.class_index(codes, nodata_codes=[0, 255, CLASS_NODATA],
                                                  unknown_as_nodata=True))
 
 
@@ -95,7 +97,7 @@ def shared_patches(tmp, params, lines, figure_path=None):
             lab, _ = run(img, cls, tmp, params, name="fig")
             b = baseline(cls, img)
             bpath = os.path.join(tmp, "fig_base.tif")
-            ds = R.create_output(bpath, R.grid_of(gdal.Open(img)), 1, gdal.GDT_Byte, nodata=0)
+            ds = create_output(bpath, grid_of(gdal.Open(img)), 1, gdal.GDT_Byte, nodata=0)
             ds.GetRasterBand(1).WriteArray(b)
             ds = None
             t = gdal.Open(truth_p).ReadAsArray()
@@ -296,7 +298,7 @@ def main():
     a = ap.parse_args()
     import torch
 
-    lines = [f"# Benchmarks\n",
+    lines = ["# Benchmarks\n",
              f"Measured {datetime.date.today().isoformat()} on {platform.node()}: {os.cpu_count()} CPU cores, "
              f"{platform.processor() or platform.machine()}, torch {torch.__version__} "
              f"({torch.get_num_threads()} threads), GDAL {gdal.__version__}, numpy {np.__version__}. "

@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 from osgeo import gdal  # noqa: E402
 import torch  # noqa: E402
 
-from algorithms.io import raster as R  # noqa: E402
+from algorithms.io.raster import compute_scaling, open_raster, read_imagery  # noqa: E402
 from algorithms.epitome.outputs import preview_rgb  # noqa: E402
 from algorithms.epitome.likelihood import patch_log_likelihood  # noqa: E402
 from algorithms.epitome.sampling import RasterPatchSampler  # noqa: E402
@@ -166,10 +166,10 @@ def throughput(lines, batch, sizes, ks, small_batch):
 # ------------------------------------------------------------------------------------------------
 
 def read_full(path):
-    ds = R.open_raster(path, "IMAGERY")
+    ds = open_raster(path, "IMAGERY")
     bands = list(range(1, ds.RasterCount + 1))
-    sc = R.compute_scaling(ds, bands)
-    img, valid = R.read_imagery(ds, bands, sc, 0, 0, ds.RasterXSize, ds.RasterYSize)
+    sc = compute_scaling(ds, bands)
+    img, valid = read_imagery(ds, bands, sc, 0, 0, ds.RasterXSize, ds.RasterYSize)
     return img, valid
 
 

@@ -33,18 +33,21 @@ def naive_baseline(classes_path, imagery_path, out_path):
     """argmax p(label | class) of each pixel's class, on the imagery grid."""
     from osgeo import gdal
 
-    from algorithms.io import raster as R
+    from algorithms.io.align import CLASS_NODATA, align_classes
+    from algorithms.io.label_style import set_label_style
+    from algorithms.io.outputs import create_output
+    from algorithms.io.raster import grid_of, open_raster
     from algorithms.composition.table import load_composition
 
     comp = load_composition(None)
-    img = R.open_raster(imagery_path, "IMAGERY")
-    grid = R.grid_of(img)
-    al = R.align_classes(R.open_raster(classes_path, "CLASSES"), grid, [])
+    img = open_raster(imagery_path, "IMAGERY")
+    grid = grid_of(img)
+    al = align_classes(open_raster(classes_path, "CLASSES"), grid, [])
     codes = al.GetRasterBand(1).ReadAsArray()
-    idx = comp.class_index(codes, nodata_codes=[0, 255, R.CLASS_NODATA], unknown_as_nodata=True)
+    idx = comp.class_index(codes, nodata_codes=[0, 255, CLASS_NODATA], unknown_as_nodata=True)
     lab = comp.baseline_labels(idx)
-    ds = R.create_output(out_path, grid, 1, gdal.GDT_Byte, nodata=0)
-    R.set_label_style(ds, comp.labels, comp.colours)
+    ds = create_output(out_path, grid, 1, gdal.GDT_Byte, nodata=0)
+    set_label_style(ds, comp.labels, comp.colours)
     ds.GetRasterBand(1).WriteArray(lab)
     ds = None
     return lab
@@ -60,7 +63,8 @@ def figure(paths, png, title, classes_title="Coarse classes (NLCD-like, 30 m, EP
     from matplotlib.colors import ListedColormap
     from osgeo import gdal
 
-    from algorithms.io import raster as R
+    from algorithms.io.align import CLASS_NODATA, align_classes
+    from algorithms.io.raster import grid_of, open_raster
     from algorithms.composition.table import NLCD_NAMES, load_composition
 
     comp = load_composition(None)
@@ -68,10 +72,10 @@ def figure(paths, png, title, classes_title="Coarse classes (NLCD-like, 30 m, EP
     lo, hi = np.percentile(img, [1, 99])
     rgb = np.clip((img - lo) / (hi - lo), 0, 1)
     cmap = ListedColormap([(1, 1, 1)] + [tuple(v / 255 for v in c) for c in comp.colours])
-    grid = R.grid_of(gdal.Open(paths["imagery"]))
-    aligned = R.align_classes(R.open_raster(paths["classes"], "c"), grid, [])  # keep the dataset alive
+    grid = grid_of(gdal.Open(paths["imagery"]))
+    aligned = align_classes(open_raster(paths["classes"], "c"), grid, [])  # keep the dataset alive
     codes = aligned.GetRasterBand(1).ReadAsArray()
-    codes = np.where(codes == R.CLASS_NODATA, 0, codes)
+    codes = np.where(codes == CLASS_NODATA, 0, codes)
     u = sorted(set(np.unique(codes).tolist()) - {0})
     nlcd_cols = {11: "#476ba1", 21: "#ddc9c9", 22: "#d89382", 23: "#ed0000", 24: "#aa0000", 31: "#b2ada3",
                  41: "#68ab63", 42: "#1c6330", 43: "#b5c98e", 52: "#ccba7d", 71: "#e3e3c2", 81: "#dbd83d",

@@ -540,7 +540,7 @@ def _write_tif(gdal, path, array, gt, wkt, nodata=None, colours=None, descriptio
     array = np.asarray(array)
     if colours is not None and names is not None:
         # A .qml legend listing only the codes present (GeoTIFF pads colour tables to 256 entries).
-        from algorithms.io.raster import qml_for_palette
+        from algorithms.io.label_style import qml_for_palette
 
         present = sorted(int(v) for v in np.unique(array) if int(v) in colours)
         with open(os.path.splitext(path)[0] + ".qml", "w", encoding="utf-8") as fh:

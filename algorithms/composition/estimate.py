@@ -24,7 +24,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from osgeo import gdal
 
-from ..io import raster as R
+from ..io.align import CLASS_NODATA, align_classes
+from ..io.raster import grid_of, open_raster
 from .table import Composition, default_colours
 from ..errors import Cancelled, EpitomeError
 
@@ -132,13 +133,13 @@ def count_pairs(reference_path: str, classes_path: str, reference_band: int = 1,
     Returns (counts: dict {(class, label): n}, reference dataset). Progress 0..100 through fb.
     """
     warnings = [] if warnings is None else warnings
-    ref = R.open_raster(reference_path, "REFERENCE")
-    cls = R.open_raster(classes_path, "CLASSES")
+    ref = open_raster(reference_path, "REFERENCE")
+    cls = open_raster(classes_path, "CLASSES")
     _check_band(ref, reference_band, "REFERENCE", "REFERENCE_BAND")
     _check_band(cls, classes_band, "CLASSES", "CLASSES_BAND")
-    rg = R.grid_of(ref)
+    rg = grid_of(ref)
     al_warn: List[str] = []
-    aligned = R.align_classes(cls, rg, al_warn, class_band=classes_band, roles=("REFERENCE", "CLASSES"))
+    aligned = align_classes(cls, rg, al_warn, class_band=classes_band, roles=("REFERENCE", "CLASSES"))
     _check_integer_classes(cls, classes_band, fb, rows_per_block)
     if al_warn:
         warnings.append("REFERENCE or CLASSES has no CRS: they are matched pixel by pixel (same size).")
@@ -147,7 +148,7 @@ def count_pairs(reference_path: str, classes_path: str, reference_band: int = 1,
     rnd = rb.GetNoDataValue()
     and_ = ab.GetNoDataValue()
     ref_float = _is_float(rb.DataType)
-    skip_classes = [R.CLASS_NODATA] + [int(c) for c in class_nodata_codes]
+    skip_classes = [CLASS_NODATA] + [int(c) for c in class_nodata_codes]
     if and_ is not None and np.isfinite(and_) and float(and_).is_integer():  # NaN nodata: float rasters
         skip_classes.append(int(and_))
     counts: Dict[Tuple[int, int], int] = {}
@@ -246,7 +247,7 @@ def sample_class_codes(path: str, band: int = 1, max_side: int = 1024) -> List[i
 
     Cheap on any size (uses overviews when present); rare codes may be missed on huge rasters.
     """
-    ds = R.open_raster(path, "CLASSES")
+    ds = open_raster(path, "CLASSES")
     if band < 1 or band > ds.RasterCount:
         band = 1
     b = ds.GetRasterBand(band)

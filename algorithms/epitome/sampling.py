@@ -18,7 +18,8 @@ try:
 except Exception:
     torch = F = None
 
-from ..io import raster as R
+from ..io.align import align_classes, unique_codes
+from ..io.raster import Scaling, compute_scaling, grid_of, open_raster, read_imagery
 from ..errors import EpitomeError
 
 
@@ -34,7 +35,7 @@ class _Source:
 
 class RasterPatchSampler:
     def __init__(self, paths: Sequence[str], bands: Sequence[int] = (), extent=None, guide: Optional[str] = None,
-                 guide_labels: Sequence[int] = (), scaling: Optional[R.Scaling] = None, device="cpu",
+                 guide_labels: Sequence[int] = (), scaling: Optional[Scaling] = None, device="cpu",
                  block_margin: int = 96, blocks_per_batch: int = 4, patch_max: int = 31):
         """paths: imagery rasters with the same band count. extent: (xmin, ymin, xmax, ymax) in the
         rasters' CRS, or None. guide: label raster (any grid; resampled by nearest onto each imagery
@@ -45,24 +46,24 @@ class RasterPatchSampler:
         self.block_margin, self.blocks_per_batch = block_margin, blocks_per_batch
         self.sources: List[_Source] = []
         n_bands = None
-        guide_ds = R.open_raster(guide, "GUIDE") if guide else None
+        guide_ds = open_raster(guide, "GUIDE") if guide else None
         if guide and not guide_labels:
             raise EpitomeError("GUIDE_LABELS: give the label codes to sample around (e.g. 4 for built).")
         self.guide_labels = np.array(sorted(set(int(v) for v in guide_labels)), dtype=np.int64)
         if guide_ds is not None:
-            present = R.unique_codes(guide_ds)
+            present = unique_codes(guide_ds)
             if not np.isin(self.guide_labels, present).any():
                 raise EpitomeError("GUIDE_LABELS {} do not occur in the GUIDE raster, whose codes are {}. Choose "
                                    "codes that occur in it.".format(
                                        ", ".join(map(str, self.guide_labels)),
                                        ", ".join(str(int(v)) for v in present[:30]) or "none"))
         for p in paths:
-            ds = R.open_raster(p, "IMAGERY")
+            ds = open_raster(p, "IMAGERY")
             n_bands = ds.RasterCount if n_bands is None else n_bands
             if ds.RasterCount != n_bands:
                 raise EpitomeError(f"IMAGERY rasters must have the same number of bands: {p!r} has {ds.RasterCount}, "
                                    f"the first has {n_bands}.")
-            grid = R.grid_of(ds)
+            grid = grid_of(ds)
             x0, y0, w, h = 0, 0, ds.RasterXSize, ds.RasterYSize
             if extent is not None:
                 gt = grid.geotransform
@@ -78,7 +79,7 @@ class RasterPatchSampler:
                 continue
             src = _Source(ds, x0, y0, w, h)
             if guide_ds is not None:
-                src.guide = R.align_classes(guide_ds, grid, [], resampling="near")
+                src.guide = align_classes(guide_ds, grid, [], resampling="near")
             self.sources.append(src)
         if not self.sources:
             raise EpitomeError(f"IMAGERY: no raster has a usable area of at least PATCH_MAX = {patch_max} pixels "
@@ -88,7 +89,7 @@ class RasterPatchSampler:
         bad = [b for b in self.bands if b not in all_bands]
         if bad:
             raise EpitomeError(f"BANDS {bad} do not exist: the imagery has {n_bands} band(s).")
-        self.scaling = scaling or R.compute_scaling(self.sources[0].ds, self.bands)
+        self.scaling = scaling or compute_scaling(self.sources[0].ds, self.bands)
         areas = np.array([s.w * s.h for s in self.sources], dtype=np.float64)
         self.weights = areas / areas.sum()
 
@@ -105,7 +106,7 @@ class RasterPatchSampler:
         bw, bh = min(side, src.w), min(side, src.h)
         bx = src.x0 + int(torch.randint(0, src.w - bw + 1, (1,), generator=gen))
         by = src.y0 + int(torch.randint(0, src.h - bh + 1, (1,), generator=gen))
-        img, valid = R.read_imagery(src.ds, self.bands, self.scaling, bx, by, bw, bh)
+        img, valid = read_imagery(src.ds, self.bands, self.scaling, bx, by, bw, bh)
         ok = F.avg_pool2d(torch.from_numpy(valid.astype(np.float32))[None, None], k, stride=1)[0, 0] > 1 - 1e-6
         if src.guide is not None:
             g = src.guide.GetRasterBand(1).ReadAsArray(bx, by, bw, bh)

@@ -17,7 +17,8 @@ from .model_file import EpitomeModel, load_model
 from .outputs import preview_rgb, write_epitome_image, write_report_csv, write_report_png
 from ..errors import Cancelled, EpitomeError
 from ..feedback import Feedback
-from ..io import raster as R
+from ..io.outputs import check_writable
+from ..io.raster import Scaling
 
 
 @dataclass
@@ -76,7 +77,7 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
     for path, what in ((job.model_path, "MODEL"), (job.epitome_image, "EPITOME_IMAGE"),
                        (job.report_csv, "REPORT_CSV"), (job.report_png, "REPORT_PNG")):
         if path:
-            R.check_writable(path, what)
+            check_writable(path, what)
     device, warns = resolve_device(job.device)
     for w in warns:
         fb.warn(w)
@@ -84,7 +85,7 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
     init_model = load_model(job.init) if job.init else None
     scaling = None
     if init_model is not None:
-        scaling = R.Scaling(np.asarray(init_model.scaling_offset, np.float32),
+        scaling = Scaling(np.asarray(init_model.scaling_offset, np.float32),
                             np.asarray(init_model.scaling_scale, np.float32), init_model.scaling_method)
         if init_model.size != p.size or init_model.count != p.count:
             fb.warn(f"INIT has {init_model.count} epitome(s) of {init_model.size} px: SIZE and COUNT follow it.")

@@ -6,7 +6,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ..io import raster as R
+from ..io.align import CLASS_NODATA, align_classes
+from ..io.raster import grid_of, open_raster
 from ..errors import Cancelled, EpitomeError
 from .metrics import ConfusionAccumulator, scores
 
@@ -22,11 +23,11 @@ def label_names_of(ds) -> List[str]:
 def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequence[str]] = None,
                      fb=None, rows_per_block: int = 512):
     """Returns dict(cm, scores, label_names). Reference resampled onto the prediction grid (nearest)."""
-    pred = R.open_raster(prediction, "PREDICTION")
-    ref = R.open_raster(reference, "REFERENCE")
-    grid = R.grid_of(pred)
+    pred = open_raster(prediction, "PREDICTION")
+    ref = open_raster(reference, "REFERENCE")
+    grid = grid_of(pred)
     warnings: List[str] = []
-    ref_al = R.align_classes(ref, grid, warnings, resampling="near")
+    ref_al = align_classes(ref, grid, warnings, resampling="near")
     if fb is not None:
         for w in warnings:
             fb.warn(w)
@@ -37,7 +38,7 @@ def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequ
         for ds, band in ((pred, pred.GetRasterBand(1)), (ref_al, ref_al.GetRasterBand(1))):
             for y in range(0, ds.RasterYSize, rows_per_block):
                 a = band.ReadAsArray(0, y, ds.RasterXSize, min(rows_per_block, ds.RasterYSize - y))
-                a = a[(a > 0) & (a != R.CLASS_NODATA)]
+                a = a[(a > 0) & (a != CLASS_NODATA)]
                 if a.size:
                     mx = max(mx, int(a.max()))
         n = mx
@@ -56,7 +57,7 @@ def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequ
         r = rb.ReadAsArray(0, y, grid.width, h).astype(np.int64)
         if pnd is not None:
             p[p == int(pnd)] = 0
-        r[r == R.CLASS_NODATA] = 0
+        r[r == CLASS_NODATA] = 0
         acc.add(p, r)
         if fb is not None:
             fb.progress(100.0 * (y + h) / H)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
 def fuse_with_classes(p_em: torch.Tensor, pixel_composition: torch.Tensor, label_prior: torch.Tensor,

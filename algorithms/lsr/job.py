@@ -14,10 +14,12 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from osgeo import gdal
 
-from ..io import raster as R
+from ..io.align import CLASS_NODATA, align_classes, unique_codes
+from ..io.label_style import set_label_style, write_qml
+from ..io.outputs import check_writable, create_output, partial_path, remove_quietly
+from ..io.raster import compute_scaling, grid_of, open_raster, read_imagery
 from ..composition.table import DEFAULT_COMPOSITION_CSV, Composition
 from ..errors import Cancelled, EpitomeError
-from ..feedback import Feedback
 from ..feedback import Feedback
 from .tiling import StripBlender, plan_tiles, tile_weights
 
@@ -55,19 +57,19 @@ def default_overlap(tile: int, params) -> int:
 
 def _prepare(job: LsrJob, fb: Feedback):
     """Open, validate and align the inputs. Returns (imagery ds, grid, bands, aligned classes, scaling)."""
-    img = R.open_raster(job.imagery, "IMAGERY")
-    grid = R.grid_of(img)
+    img = open_raster(job.imagery, "IMAGERY")
+    grid = grid_of(img)
     bands = list(job.bands) if job.bands else list(range(1, img.RasterCount + 1))
     bad = [b for b in bands if b < 1 or b > img.RasterCount]
     if bad:
         raise EpitomeError(f"BANDS {bad} do not exist: the imagery has {img.RasterCount} band(s) (1..{img.RasterCount}).")
-    cls = R.open_raster(job.classes, "CLASSES")
+    cls = open_raster(job.classes, "CLASSES")
     warnings: List[str] = []
-    aligned = R.align_classes(cls, grid, warnings)
+    aligned = align_classes(cls, grid, warnings)
     for w in warnings:
         fb.warn(w)
     # Early check of the class codes against the table (on the original, usually coarse, raster).
-    codes = R.unique_codes(cls)
+    codes = unique_codes(cls)
     nodata = set(job.nodata_codes)
     if job.composition.source in ("", DEFAULT_COMPOSITION_CSV):  # NLCD: 0 and 255 mean no data
         nodata |= {c for c in NLCD_NODATA_CODES if c not in job.composition.class_codes}
@@ -79,7 +81,7 @@ def _prepare(job: LsrJob, fb: Feedback):
                 ", ".join(map(str, missing[:50])), job.composition.source or "built-in NLCD table"))
     if missing:
         fb.warn(f"Class codes {missing[:50]} are not in the composition table and are treated as nodata.")
-    scaling = R.compute_scaling(img, bands)
+    scaling = compute_scaling(img, bands)
     return img, grid, bands, aligned, scaling, sorted(nodata)
 
 
@@ -101,7 +103,7 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
     outs = job.outputs
     for path, what in ((outs.labels, "OUTPUT"), (outs.probabilities, "PROBABILITIES"), (outs.confidence, "CONFIDENCE")):
         if path:
-            R.check_writable(path, what)
+            check_writable(path, what)
 
     img, grid, bands, aligned, scaling, nodata_codes = _prepare(job, fb)
     device, warns = resolve_device(job.device)
@@ -122,23 +124,23 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
             f"fusion {params.fusion}.")
 
     comp_t = torch.from_numpy(comp.matrix.astype(np.float32)).to(device)
-    tmp = {k: R.partial_path(p) for k, p in (("labels", outs.labels), ("probabilities", outs.probabilities),
+    tmp = {k: partial_path(p) for k, p in (("labels", outs.labels), ("probabilities", outs.probabilities),
                                              ("confidence", outs.confidence)) if p}
     created = []
     t_start = time.time()
     counts = np.zeros(L + 1, dtype=np.int64)
     block_elements = params.block_elements
     try:
-        ds_lab = R.create_output(tmp["labels"], grid, 1, gdal.GDT_Byte, nodata=0)
+        ds_lab = create_output(tmp["labels"], grid, 1, gdal.GDT_Byte, nodata=0)
         created.append(ds_lab)
-        R.set_label_style(ds_lab, comp.labels, comp.colours)
+        set_label_style(ds_lab, comp.labels, comp.colours)
         ds_prob = ds_conf = None
         if "probabilities" in tmp:
-            ds_prob = R.create_output(tmp["probabilities"], grid, L, gdal.GDT_Float32, nodata=-1,
+            ds_prob = create_output(tmp["probabilities"], grid, L, gdal.GDT_Float32, nodata=-1,
                                       descriptions=[f"p({n})" for n in comp.labels])
             created.append(ds_prob)
         if "confidence" in tmp:
-            ds_conf = R.create_output(tmp["confidence"], grid, 1, gdal.GDT_Float32, nodata=-1,
+            ds_conf = create_output(tmp["confidence"], grid, 1, gdal.GDT_Float32, nodata=-1,
                                       descriptions=["confidence = max_l p(l)"])
             created.append(ds_conf)
 
@@ -150,9 +152,9 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
                 if fb.is_canceled():
                     raise Cancelled()
                 t0 = time.time()
-                image, valid = R.read_imagery(img, bands, scaling, t.x, t.y, t.w, t.h)
+                image, valid = read_imagery(img, bands, scaling, t.x, t.y, t.w, t.h)
                 codes = aligned.GetRasterBand(1).ReadAsArray(t.x, t.y, t.w, t.h)
-                cidx = comp.class_index(codes, nodata_codes=list(nodata_codes) + [R.CLASS_NODATA],
+                cidx = comp.class_index(codes, nodata_codes=list(nodata_codes) + [CLASS_NODATA],
                                         unknown_as_nodata=True)
                 seed = int(params.seed) * 1000003 + r * 7919 + t.col
                 while True:
@@ -195,7 +197,7 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
         created.clear()
         ds_lab = ds_prob = ds_conf = None
         for p in tmp.values():
-            R.remove_quietly(p)
+            remove_quietly(p)
         raise
 
     # Every output is complete: move into place.
@@ -203,14 +205,14 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
         for key, final in (("labels", outs.labels), ("probabilities", outs.probabilities),
                            ("confidence", outs.confidence)):
             if final:
-                R.remove_quietly(final)
+                remove_quietly(final)
                 os.replace(tmp[key], final)
                 if os.path.exists(tmp[key] + ".aux.xml"):
                     os.replace(tmp[key] + ".aux.xml", final + ".aux.xml")
-        R.write_qml(outs.labels, comp.labels, comp.colours)
+        write_qml(outs.labels, comp.labels, comp.colours)
     except OSError as e:
         for p in tmp.values():
-            R.remove_quietly(p)
+            remove_quietly(p)
         raise EpitomeError(f"Could not move the finished outputs into place: {e}")
 
     seconds = time.time() - t_start

@@ -11,7 +11,7 @@ from qgis.core import (
 
 from ...algorithms.composition.table import CompositionError, save_composition
 from ...algorithms.errors import Cancelled, EpitomeError
-from ...algorithms.io.raster import check_writable
+from ...algorithms.io.outputs import check_writable
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
 
 

@@ -182,7 +182,7 @@ def test_other_errors_are_not_mistaken_for_out_of_memory(tmp_path, monkeypatch):
 
 def test_band_tagged_alpha_used_as_data_is_not_a_mask(tmp_path):
     """NAIP GeoTIFFs tag NIR as alpha: NIR = 0 must not turn pixels into nodata when NIR is a data band."""
-    from algorithms.io import raster as R
+    from algorithms.io.raster import compute_scaling, read_imagery
 
     img = np.full((4, 20, 20), 120, np.uint8)
     img[3, :5, :5] = 0  # NIR zero (e.g. dark water)
@@ -193,9 +193,9 @@ def test_band_tagged_alpha_used_as_data_is_not_a_mask(tmp_path):
     ds = None
     ds = gdal.Open(str(tmp_path / "naip.tif"))
     assert ds.GetRasterBand(4).GetColorInterpretation() == gdal.GCI_AlphaBand
-    sc = R.compute_scaling(ds, [1, 2, 3, 4])
-    _, valid = R.read_imagery(ds, [1, 2, 3, 4], sc, 0, 0, 20, 20)
+    sc = compute_scaling(ds, [1, 2, 3, 4])
+    _, valid = read_imagery(ds, [1, 2, 3, 4], sc, 0, 0, 20, 20)
     assert valid.all()
     # used without band 4, the alpha band is a real transparency mask again
-    _, valid_rgb = R.read_imagery(ds, [1, 2, 3], sc, 0, 0, 20, 20)
+    _, valid_rgb = read_imagery(ds, [1, 2, 3], sc, 0, 0, 20, 20)
     assert not valid_rgb[:5, :5].any() and valid_rgb[5:, 5:].all()

@@ -10,7 +10,8 @@ from osgeo import gdal
 
 pytest.importorskip("torch")
 
-from algorithms.io import raster as R  # noqa: E402
+from algorithms.io.align import CLASS_NODATA, align_classes  # noqa: E402
+from algorithms.io.raster import grid_of, open_raster
 from algorithms.composition.table import load_composition  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
 from algorithms.lsr.params import LsrParams  # noqa: E402
@@ -32,9 +33,9 @@ def test_defaults_beat_naive_on_real_patches(tmp_path):
         out = str(tmp_path / f"p{pid}.tif")
         run_self_epitomic_lsr(LsrJob(img, cls, comp, LsrOutputs(out), params=LsrParams(), device="cpu"))
         lab = gdal.Open(out).ReadAsArray()
-        al = R.align_classes(R.open_raster(cls, "c"), R.grid_of(gdal.Open(img)), [])
+        al = align_classes(open_raster(cls, "c"), grid_of(gdal.Open(img)), [])
         naive = comp.baseline_labels(comp.class_index(al.GetRasterBand(1).ReadAsArray(),
-                                                      nodata_codes=[0, 255, R.CLASS_NODATA]))
+                                                      nodata_codes=[0, 255, CLASS_NODATA]))
         m = truth > 0
         c, n = int((lab[m] == truth[m]).sum()), int((naive[m] == truth[m]).sum())
         worst = min(worst, 100.0 * (c - n) / m.sum())

@@ -1,0 +1,117 @@
+"""Coarse class layers on the imagery grid: CRS transform, overlap check, nearest/mode warping (lazy VRTs).
+
+Class layers are never interpolated (architecture.md). No QGIS here."""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import numpy as np
+from osgeo import gdal, osr
+
+from ..errors import EpitomeError
+from .raster import Grid, crs_name, grid_of, has_georeference
+
+gdal.UseExceptions()
+
+
+CLASS_NODATA = -2147483648  # fill value of the aligned class grid (Int32)
+
+
+def _transform_bounds(bounds, src_wkt, dst_wkt):
+    src, dst = osr.SpatialReference(), osr.SpatialReference()
+    src.ImportFromWkt(src_wkt)
+    dst.ImportFromWkt(dst_wkt)
+    for s in (src, dst):
+        s.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    ct = osr.CoordinateTransformation(src, dst)
+    xmin, ymin, xmax, ymax = bounds
+    xs = np.linspace(xmin, xmax, 21)
+    ys = np.linspace(ymin, ymax, 21)
+    pts = [(x, ymin) for x in xs] + [(x, ymax) for x in xs] + [(xmin, y) for y in ys] + [(xmax, y) for y in ys]
+    out = [ct.TransformPoint(float(x), float(y))[:2] for x, y in pts]
+    ox = [p[0] for p in out if np.isfinite(p[0])]
+    oy = [p[1] for p in out if np.isfinite(p[1])]
+    return min(ox), min(oy), max(ox), max(oy)
+
+
+def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], class_band: int = 1,
+                  resampling: str = "auto", roles: Tuple[str, str] = ("the imagery", "the class layer")
+                  ) -> gdal.Dataset:
+    """The class raster on the imagery grid (a lazily evaluated warped VRT, Int32, CLASS_NODATA outside).
+
+    Resampling is nearest neighbour, or mode when the class raster is finer than the imagery (never
+    interpolated). Raises when the layers do not overlap, naming both extents. roles: how the
+    messages name the target and the class raster (e.g. the algorithm's parameter names).
+    """
+    tgt_name, cls_name = roles
+    src_grid = grid_of(classes)
+    src_has = has_georeference(classes)
+    tgt_has = bool(target.wkt)
+    if not src_has or not tgt_has:
+        if (src_grid.width, src_grid.height) != (target.width, target.height):
+            which = "neither has" if not (src_has or tgt_has) else (cls_name if not src_has else tgt_name) + " has"
+            raise EpitomeError(
+                "{} and {} cannot be aligned: {} no CRS/georeference and the sizes differ ({} x {} vs {} x {}). "
+                "Assign a CRS to both layers (Raster > Projections > Assign Projection) or give rasters of "
+                "identical size to work on the pixel grid.".format(
+                    tgt_name[0].upper() + tgt_name[1:], cls_name, which, src_grid.width, src_grid.height,
+                    target.width, target.height))
+        warnings.append("A layer has no CRS: imagery and classes are matched pixel by pixel (same size).")
+        band = classes.GetRasterBand(class_band)
+        nd = band.GetNoDataValue()
+        opts = gdal.TranslateOptions(format="VRT", bandList=[class_band], outputType=gdal.GDT_Int32)
+        vrt = gdal.Translate("", classes, options=opts)
+        if nd is not None:
+            vrt.GetRasterBand(1).SetNoDataValue(nd)
+        vrt._epitome_sources = (classes,)  # a VRT must not outlive its source (GDAL would crash)
+        return vrt
+
+    tb = target.bounds
+    try:
+        cb = _transform_bounds(src_grid.bounds, src_grid.wkt, target.wkt)
+    except Exception as e:  # noqa: BLE001 (GDAL/PROJ errors have many types)
+        raise EpitomeError(f"{cls_name} cannot be transformed from {crs_name(src_grid.wkt)} to the CRS of "
+                           f"{tgt_name}, {crs_name(target.wkt)} ({e}).")
+    ix0, iy0, ix1, iy1 = max(tb[0], cb[0]), max(tb[1], cb[1]), min(tb[2], cb[2]), min(tb[3], cb[3])
+    if ix0 >= ix1 or iy0 >= iy1:
+        raise EpitomeError(
+            "{} and {} do not overlap. Extent of {} {}; of {} {} (= {} in the CRS of {}). Choose layers that "
+            "cover the same area.".format(
+                tgt_name[0].upper() + tgt_name[1:], cls_name, tgt_name, target.describe(), cls_name,
+                src_grid.describe(), "[{:.2f}, {:.2f} : {:.2f}, {:.2f}]".format(*cb), tgt_name))
+    # Approximate class pixel size in imagery units, to choose nearest or mode.
+    cw = (cb[2] - cb[0]) / max(src_grid.width, 1)
+    if resampling == "auto":
+        resampling = "mode" if cw < 0.75 * target.pixel_size[0] else "near"
+    band = classes.GetRasterBand(class_band)
+    src_nd = band.GetNoDataValue()
+    xmin, ymin, xmax, ymax = tb
+    opts = gdal.WarpOptions(
+        format="VRT", outputBounds=(xmin, ymin, xmax, ymax), width=target.width, height=target.height,
+        dstSRS=target.wkt, resampleAlg=resampling, outputType=gdal.GDT_Int32,
+        srcNodata=src_nd, dstNodata=CLASS_NODATA, multithread=False)
+    one_band = classes if classes.RasterCount == 1 else gdal.Translate(
+        "", classes, options=gdal.TranslateOptions(format="VRT", bandList=[class_band]))
+    vrt = gdal.Warp("", one_band, options=opts)
+    if vrt is None:
+        raise EpitomeError("GDAL could not warp the class layer onto the imagery grid.")
+    vrt._epitome_sources = (classes, one_band)  # a VRT must not outlive its sources (GDAL would crash)
+    return vrt
+
+
+def unique_codes(ds: gdal.Dataset, band_index: int = 1, max_rows_per_block: int = 512) -> np.ndarray:
+    """Unique values of a band excluding its nodata value, read in row blocks (bounded memory)."""
+    band = ds.GetRasterBand(band_index)
+    nd = band.GetNoDataValue()
+    seen = set()
+    for y in range(0, ds.RasterYSize, max_rows_per_block):
+        rows = min(max_rows_per_block, ds.RasterYSize - y)
+        a = band.ReadAsArray(0, y, ds.RasterXSize, rows)
+        u = np.unique(a)
+        if nd is not None:
+            u = u[u != nd]
+        if np.issubdtype(u.dtype, np.floating):
+            u = u[np.isfinite(u)]
+        seen.update(u.tolist())
+    return np.array(sorted(seen))
