@@ -92,3 +92,43 @@ def configure_precision():
         torch.backends.cudnn.allow_tf32 = False
     except Exception:
         pass
+
+
+class MemoryFallback:
+    """The out-of-memory policy of block-wise computations (architecture.md): on an out-of-memory error,
+    retry with blocks 4 x smaller down to `min_block` logits, then continue on the CPU; on the CPU there
+    is nothing smaller to fall back to and the error says what to change.
+
+        memory = MemoryFallback(device, block_elements, warn)
+        result = memory.run(lambda device, block_elements: compute(...))
+
+    The device and block size reached stay in effect for later calls (later tiles)."""
+
+    def __init__(self, device, block_elements: int, warn=None, min_block: int = 1 << 18):
+        self.device, self.block_elements, self.min_block = device, int(block_elements), int(min_block)
+        self.warn = warn or (lambda msg: None)
+
+    def run(self, attempt):
+        while True:
+            try:
+                return attempt(self.device, self.block_elements)
+            except Exception as e:  # noqa: BLE001 - only out-of-memory errors are handled, others re-raised
+                if not is_out_of_memory(e):
+                    raise
+                self._fall_back()
+
+    def _fall_back(self):
+        import torch
+
+        from .errors import EpitomeError
+
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if self.block_elements > self.min_block:
+            self.block_elements //= 4
+            self.warn(f"Out of memory on {self.device}; retrying with smaller blocks ({self.block_elements} logits).")
+        elif self.device.type != "cpu":
+            self.warn(f"Out of memory on {self.device} even with small blocks; continuing on the CPU.")
+            self.device = torch.device("cpu")
+        else:
+            raise EpitomeError("Out of memory on the CPU. Use a smaller TILE_SIZE.")

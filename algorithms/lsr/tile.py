@@ -21,6 +21,7 @@ Steps: (1) posterior p(s | x_t) of every query patch x_t over all windows s, a t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 try:
     import torch
@@ -44,102 +45,142 @@ class TileResult:
     windows: int
 
 
+@dataclass
+class SelfEpitome:
+    """The tile at working resolution as its own epitome: windows s are the K x K windows of x (no wrap)."""
+
+    x: torch.Tensor  # [C, h, w] working-resolution image
+    valid: torch.Tensor  # [h, w] bool
+    keys: torch.Tensor  # [S, D] window vectors mu_s
+    key_valid: torch.Tensor  # [S] bool: the whole window has data
+    centre_class: torch.Tensor  # [S] long: coarse class row at each window's centre (-1 = none)
+    k: int
+
+    @property
+    def win_shape(self):
+        h, w = self.valid.shape
+        return h - self.k + 1, w - self.k + 1
+
+
+def class_statistics(class_index: torch.Tensor, valid: torch.Tensor, composition: torch.Tensor):
+    """p(c) observed in the tile [Cc] (the weighting method.md insists on), each pixel's own class
+    composition p(l | c(pixel)) [L, H, W] and the tile's label prior p(l) = sum_c p(c) p(l | c) [L]."""
+    Cc = composition.shape[0]
+    counts = torch.bincount(class_index[valid], minlength=Cc).to(torch.float32)
+    p_class = counts / counts.sum()
+    pixel_comp = composition[class_index.clamp_min(0)].permute(2, 0, 1)
+    return p_class, pixel_comp, p_class @ composition
+
+
+def build_self_epitome(image: torch.Tensor, image_valid: torch.Tensor, class_index: torch.Tensor,
+                       params: LsrParams) -> Optional[SelfEpitome]:
+    """Downsample the tile, list its windows and the coarse class at each window's centre pixel (the
+    full-resolution class at the centre of the working pixel's block). None when the working tile is
+    smaller than one patch."""
+    H, W = class_index.shape
+    k, f = params.patch_size, params.downsample
+    x, valid_w = downsample_mean(image.to(torch.float32), image_valid, f)
+    h, w = valid_w.shape
+    if h < k or w < k:
+        return None
+    dev = image.device
+    cy = torch.clamp(torch.arange(h, device=dev) * f + f // 2, max=H - 1)
+    cx = torch.clamp(torch.arange(w, device=dev) * f + f // 2, max=W - 1)
+    class_w = class_index[cy][:, cx]
+    r = k // 2
+    win_h, win_w = h - k + 1, w - k + 1
+    centre_class = class_w[r:r + win_h, r:r + win_w].reshape(-1)
+    return SelfEpitome(x, valid_w, window_matrix(x, k), window_validity(valid_w, k), centre_class, k)
+
+
+def sample_queries(candidates: torch.Tensor, n_query: int, seed: int) -> torch.Tensor:
+    """n_query of the candidate window indices, drawn without replacement by the seed (all when fewer)."""
+    n_query = max(1, min(candidates.numel(), n_query))
+    if n_query < candidates.numel():
+        g = torch.Generator(device="cpu").manual_seed(int(seed))
+        pick = torch.randperm(candidates.numel(), generator=g)[:n_query].to(candidates.device)
+        return candidates[pick]
+    return candidates
+
+
+def position_posteriors_of_classes(Z: torch.Tensor, ep: SelfEpitome, p_class: torch.Tensor):
+    """Eq. 11: window masses Z [S, Cc] spread over each window's pixels and normalised over pixels.
+    Returns (p(m, n | c) [Cc', h*w], p(c) [Cc'] renormalised, present [Cc] bool) for the Cc' classes
+    that received any mass."""
+    Cc = Z.shape[1]
+    win_h, win_w = ep.win_shape
+    spread = spread_over_windows(Z, win_h, win_w, ep.k) * ep.valid  # [Cc, h, w]
+    mass = spread.reshape(Cc, -1).sum(1)
+    present = mass > 0
+    p_pos = spread.reshape(Cc, -1)[present] / mass[present, None]
+    pc = p_class[present]
+    return p_pos, pc / pc.sum().clamp_min(1e-30), present
+
+
+def refine_by_appearance(p_em_w: torch.Tensor, A: torch.Tensor, q_class: torch.Tensor, ep: SelfEpitome,
+                         composition: torch.Tensor, params: LsrParams, cancel=None) -> torch.Tensor:
+    """Appearance refinement of p(l | m, n) [L, h, w]: p(l | m, n) ∝ sum over the windows s covering
+    (m, n) of p(s | l) rho(l), from the noisy-label mixture EM; pixels no window reaches keep p_em_w."""
+    win_h, win_w = ep.win_shape
+    P0 = window_label_init(p_em_w * ep.valid, ep.key_valid, ep.k)
+    P, _, rho = appearance_mixture(A, q_class[:A.shape[0]], P0, composition, params.appearance_iterations,
+                                   params.appearance_power, params.table_prior, cancel)
+    joint = spread_over_windows(P * rho[None], win_h, win_w, ep.k) * ep.valid  # [L, h, w]
+    tot = joint.sum(0, keepdim=True)
+    reached = tot[0] > 1e-20
+    return torch.where(reached[None], joint / tot.clamp_min(1e-30), p_em_w)
+
+
 def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class_index: torch.Tensor,
                            composition: torch.Tensor, params: LsrParams, seed: int = 0,
                            cancel=None, progress=None) -> TileResult:
-    """Self-epitomic LSR of one tile.
+    """Self-epitomic LSR of one tile: a pure function of its arrays.
 
     image [C, H, W] float32 scaled to about [0, 1]; image_valid [H, W] bool;
     class_index [H, W] long: row of `composition` for each pixel, -1 where no class (nodata);
     composition [Cc, L] p(l | c) with rows summing to 1. All tensors on the same device.
     """
     params.validate()
-    dev, dt = image.device, torch.float32
     C, H, W = image.shape
     Cc, L = composition.shape
-    k, f = params.patch_size, params.downsample
     valid_full = image_valid & (class_index >= 0)
-    out = torch.zeros(L, H, W, dtype=dt, device=dev)
     if not bool(valid_full.any()):
-        return TileResult(out, valid_full, 0, 0)
-
-    # p(c): observed proportions of the coarse classes in this tile (the weighting method.md insists on).
-    counts = torch.bincount(class_index[valid_full], minlength=Cc).to(dt)
-    p_class = counts / counts.sum()
-    pixel_comp = composition[class_index.clamp_min(0)].permute(2, 0, 1)  # [L, H, W]
-    label_prior = p_class @ composition
-
-    x, valid_w = downsample_mean(image.to(dt), image_valid, f)
-    h, w = valid_w.shape
-    fused_fallback = pixel_comp * valid_full
-    if h < k or w < k:
-        # Tile too small for a single window: the pixel's own composition is all we know.
-        return TileResult(fused_fallback, valid_full, 0, 0)
-
-    # Class of each working pixel: the full-resolution class at the block centre.
-    cy = torch.clamp(torch.arange(h, device=dev) * f + f // 2, max=H - 1)
-    cx = torch.clamp(torch.arange(w, device=dev) * f + f // 2, max=W - 1)
-    class_w = class_index[cy][:, cx]
-
-    keys = window_matrix(x, k)  # [S, D]
-    key_valid = window_validity(valid_w, k)
-    win_h, win_w = h - k + 1, w - k + 1
-    r = k // 2
-    centre_class = class_w[r:r + win_h, r:r + win_w].reshape(-1)
-    candidates = torch.nonzero(key_valid & (centre_class >= 0)).flatten()
+        return TileResult(torch.zeros(L, H, W, dtype=torch.float32, device=image.device), valid_full, 0, 0)
+    p_class, pixel_comp, label_prior = class_statistics(class_index, valid_full, composition)
+    ep = build_self_epitome(image, image_valid, class_index, params)
+    fallback = TileResult(pixel_comp * valid_full, valid_full, 0, 0)  # the pixel's own composition
+    if ep is None:
+        return fallback  # too small for a single window
+    h, w = ep.valid.shape
+    candidates = torch.nonzero(ep.key_valid & (ep.centre_class >= 0)).flatten()
     if candidates.numel() == 0:
-        return TileResult(fused_fallback, valid_full, 0, 0)
+        return fallback
+    q_idx = sample_queries(candidates, int(round(params.samples * h * w)), seed)
+    q_class = ep.centre_class[q_idx]
 
-    n_query = int(round(params.samples * h * w))
-    n_query = max(1, min(candidates.numel(), n_query))
-    if n_query < candidates.numel():
-        g = torch.Generator(device="cpu").manual_seed(int(seed))
-        pick = torch.randperm(candidates.numel(), generator=g)[:n_query].to(dev)
-        q_idx = candidates[pick]
-    else:
-        q_idx = candidates
-    queries = keys[q_idx]
-    q_class = centre_class[q_idx]
-
-    def emb_progress(v):
-        if progress is not None:
-            progress(0.8 * v)
-
-    # The appearance refinement keeps the leave-one-out posteriors of at most 4 * block_elements
-    # query x window pairs: the queries are in random order, so on large tiles the first n_mix of
-    # them are a random subset. Its logits are shared with the class embedding (one GEMM).
+    # (1)-(2) posteriors and the class embedding; the appearance refinement keeps the leave-one-out
+    # posteriors of at most 4 * block_elements query x window pairs (the queries are in random order,
+    # so on large tiles these are a random subset). Both share the logits (one GEMM).
     n_mix, ex = 0, None
     if params.appearance_iterations > 0:
-        n_mix = max(1, min(q_idx.numel(), (4 * params.block_elements) // max(keys.shape[0], 1)))
+        n_mix = max(1, min(q_idx.numel(), (4 * params.block_elements) // max(ep.keys.shape[0], 1)))
         radius = params.effective_appearance_exclude
-        ex = excluded_window_index(q_idx[:n_mix], win_h, win_w, radius) if radius >= 0 else None
-    Z, A = embed_classes_with_posteriors(queries, q_class, keys, key_valid, Cc, params.variance,
-                                         params.effective_temperature, n_mix, ex,
-                                         params.block_elements, cancel, emb_progress)
-    spread = spread_over_windows(Z, win_h, win_w, k) * valid_w  # [Cc, h, w]
-    mass = spread.reshape(Cc, -1).sum(1)
-    present = mass > 0
-    p_pos = spread.reshape(Cc, -1)[present] / mass[present, None]
-    pc = p_class[present]
-    pc = pc / pc.sum().clamp_min(1e-30)
-    p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel)
-    p_em_w = p_em_w.t().reshape(L, h, w)
-
+        ex = excluded_window_index(q_idx[:n_mix], *ep.win_shape, radius) if radius >= 0 else None
+    Z, A = embed_classes_with_posteriors(ep.keys[q_idx], q_class, ep.keys, ep.key_valid, Cc, params.variance,
+                                         params.effective_temperature, n_mix, ex, params.block_elements, cancel,
+                                         (lambda v: progress(0.8 * v)) if progress is not None else None)
+    # (3) EM for p(l | m, n) at working resolution
+    p_pos, pc, present = position_posteriors_of_classes(Z, ep, p_class)
+    p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel).t().reshape(L, h, w)
+    # (4) appearance refinement
     if n_mix > 0:
-        P0 = window_label_init(p_em_w * valid_w, key_valid, k)
-        P, _, rho = appearance_mixture(A, q_class[:A.shape[0]], P0, composition, params.appearance_iterations,
-                                       params.appearance_power, params.table_prior, cancel)
+        p_em_w = refine_by_appearance(p_em_w, A, q_class, ep, composition, params, cancel)
         del A
-        # p(l | m, n) ∝ sum over windows s covering (m, n) of p(s | l) rho(l).
-        joint = spread_over_windows(P * rho[None], win_h, win_w, k) * valid_w  # [L, h, w]
-        tot = joint.sum(0, keepdim=True)
-        reached = tot[0] > 1e-20
-        p_em_w = torch.where(reached[None], joint / tot.clamp_min(1e-30), p_em_w)
-
-    # Working pixels that no window reached (invalid) carry no information: use the label prior.
-    p_em_w = torch.where(valid_w[None], p_em_w, label_prior[:, None, None].expand(L, h, w))
+    # Working pixels that no window reached (invalid) carry no information: the label prior.
+    p_em_w = torch.where(ep.valid[None], p_em_w, label_prior[:, None, None].expand(L, h, w))
     p_em = upsample_probs(p_em_w, (H, W))
     if progress is not None:
         progress(0.95)
+    # (5) fusion with the pixel's own class
     fused = fuse_with_classes(p_em, pixel_comp, label_prior, params.fusion, params.fusion_weight)
-    return TileResult(fused * valid_full, valid_full, int(q_idx.numel()), int(key_valid.sum()))
+    return TileResult(fused * valid_full, valid_full, int(q_idx.numel()), int(ep.key_valid.sum()))
