@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import RESOURCES
 from ..errors import EpitomeError
+from ..io.outputs import write_text
 
 DEFAULT_COMPOSITION_CSV = os.path.join(RESOURCES, "compositions", "nlcd_4class.csv")
 
@@ -363,31 +364,17 @@ def row_sums(cells: Sequence[Sequence]) -> List[Optional[float]]:
 
 
 def save_composition(comp: Composition, path: str, comments: Sequence[str] = ()) -> str:
-    """Write comp as CSV under a temporary name in the same folder, then rename (never a half-written file).
+    """Write comp as CSV atomically (io.outputs: never a half-written file). Returns the absolute path.
 
     Raises CompositionError saying what to change when the path cannot be written.
     """
-    import tempfile
-
     if not path:
         raise CompositionError("No file name given for the composition table; choose where to save the CSV.")
     path = os.path.abspath(path)
     if os.path.isdir(path):
         raise CompositionError(f"{path!r} is a folder; give a file name ending in .csv.")
-    folder = os.path.dirname(path)
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".partial", dir=folder)
-    except OSError as e:
-        raise CompositionError(f"Cannot write into {folder!r} ({e.strerror}); choose a writable place for the CSV.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(comp.to_csv(comments=comments))
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise CompositionError(f"Cannot write {path!r} ({e.strerror}); choose a writable place for the CSV.")
+        write_text(path, comp.to_csv(comments=comments), "composition CSV")
+    except EpitomeError as e:
+        raise CompositionError(f"{e} Choose a writable place for the CSV.")
     return path

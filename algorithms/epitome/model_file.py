@@ -18,6 +18,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from ..errors import EpitomeError
+from ..io.outputs import atomic_output
 
 FORMAT = "epitome-model"
 VERSION = 1
@@ -90,16 +91,12 @@ class EpitomeModel:
             arrays["usage"] = self.usage.astype(np.float32)
         for k, v in (self.optimizer_state or {}).items():
             arrays["opt_" + k] = np.asarray(v, dtype=np.float32)
-        folder = os.path.dirname(os.path.abspath(path))
-        tmp = os.path.join(folder, f".{os.path.basename(path)}.partial")
         try:
-            with open(tmp, "wb") as fh:
+            with atomic_output(path, "MODEL", check=False) as tmp, open(tmp, "wb") as fh:
                 np.savez_compressed(fh, **arrays)
-            os.replace(tmp, path)
-        except OSError as e:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise ModelFileError(f"Cannot write model file {path!r}: {e.strerror or e}. Choose a writable path.")
+        except (OSError, EpitomeError) as e:
+            raise ModelFileError(f"Cannot write model file {path!r}: {getattr(e, 'strerror', None) or e}. "
+                                 "Choose a writable path.")
 
 
 def load_model(path: str) -> EpitomeModel:

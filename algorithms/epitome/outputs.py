@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
+import io
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -11,6 +11,7 @@ from osgeo import gdal
 
 from .model_file import EpitomeModel
 from ..errors import EpitomeError
+from ..io.outputs import atomic_output, write_text
 
 
 def epitome_image_bands(model: EpitomeModel) -> np.ndarray:
@@ -56,66 +57,41 @@ def write_epitome_image(model: EpitomeModel, path: str):
     data = epitome_image_bands(model)
     names = ([f"mean b{b}" for b in model.bands] + [f"variance b{b}" for b in model.bands]
              + ["log prior", "usage (share of samples whose best window covers the pixel)"])
-    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.partial.tif")
     try:
-        ds = gdal.GetDriverByName("GTiff").Create(tmp, data.shape[2], data.shape[1], data.shape[0], gdal.GDT_Float32,
-                                                  options=["COMPRESS=DEFLATE", "INTERLEAVE=BAND"])
-        if ds is None:
-            raise EpitomeError(f"Cannot create {path!r}.")
-        for i in range(data.shape[0]):
-            b = ds.GetRasterBand(i + 1)
-            b.WriteArray(data[i])
-            b.SetDescription(names[i])
-        ds.SetMetadataItem("EPITOME_COUNT", str(model.count))
-        ds.SetMetadataItem("EPITOME_SIZE", str(model.size))
-        ds = None
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        with atomic_output(path, "EPITOME_IMAGE") as tmp:
+            ds = gdal.GetDriverByName("GTiff").Create(tmp, data.shape[2], data.shape[1], data.shape[0],
+                                                      gdal.GDT_Float32, options=["COMPRESS=DEFLATE", "INTERLEAVE=BAND"])
+            if ds is None:
+                raise EpitomeError(f"Cannot create {path!r}.")
+            for i in range(data.shape[0]):
+                b = ds.GetRasterBand(i + 1)
+                b.WriteArray(data[i])
+                b.SetDescription(names[i])
+            ds.SetMetadataItem("EPITOME_COUNT", str(model.count))
+            ds.SetMetadataItem("EPITOME_SIZE", str(model.size))
+            ds = None
+    except RuntimeError as e:  # GDAL
         raise EpitomeError(f"Cannot write EPITOME_IMAGE {path!r}: {e}")
 
 
-def write_report_csv(history: Dict[str, List[float]], path: str):
+def report_csv_text(history: Dict[str, List[float]]) -> str:
+    """The training report as CSV: one row per step (loss and worst-quartile loss in nats per value)."""
     keys = ["step", "loss", "worst_loss", "usage", "seconds"]
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["step", "loss_nats_per_value", "worst_quartile_loss_nats_per_value",
-                    "windows_used_share", "seconds"])
-        for row in zip(*(history[k] for k in keys)):
-            w.writerow([int(row[0])] + ["%.6g" % v for v in row[1:]])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["step", "loss_nats_per_value", "worst_quartile_loss_nats_per_value", "windows_used_share", "seconds"])
+    for row in zip(*(history[k] for k in keys)):
+        w.writerow([int(row[0])] + ["%.6g" % v for v in row[1:]])
+    return buf.getvalue()
 
 
-def write_report_png(history: Dict[str, List[float]], path: str, title: str = "Epitome training") -> bool:
-    """Loss, worst-quarter loss and usage against steps. False when matplotlib is not available."""
-    try:
-        import matplotlib
+def write_report_csv(history: Dict[str, List[float]], path: str):
+    write_text(path, report_csv_text(history), "REPORT_CSV")
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except Exception:
-        return False
 
-    def smooth(v, n=25):
-        v = np.asarray(v, np.float64)
-        if len(v) < n:
-            return v
-        return np.convolve(v, np.ones(n) / n, mode="valid")
-
-    steps = np.asarray(history["step"])
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
-    for key, lab in (("loss", "mean loss"), ("worst_loss", "worst-quarter loss")):
-        s = smooth(history[key])
-        ax[0].plot(steps[len(steps) - len(s):], s, label=lab)
-    ax[0].set_xlabel("step")
-    ax[0].set_ylabel("nats per value (lower is better)")
-    ax[0].legend()
-    s = smooth(history["usage"])
-    ax[1].plot(steps[len(steps) - len(s):], 100 * s)
-    ax[1].set_xlabel("step")
-    ax[1].set_ylabel("% of windows that are a best window in the batch")
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+def write_report_png(history: Dict[str, List[float]], path: str, draw) -> None:
+    """The training curves drawn by `draw(history, tmp_path)` (the plugin's one drawing,
+    plugin/processing/report_plot.py), written atomically."""
+    with atomic_output(path, "REPORT_PNG") as tmp:
+        if not draw(history, tmp):
+            raise EpitomeError(f"REPORT_PNG: the training curves could not be drawn into {path!r}.")

@@ -35,8 +35,8 @@ class TrainJob:
     epitome_image: Optional[str] = None
     report_csv: Optional[str] = None
     report_png: Optional[str] = None
-    # Writes the report PNG: (history, path) -> bool. Default: matplotlib (outside QGIS). The plugin
-    # passes a QPainter renderer: matplotlib inside QGIS's process crashed at interpreter exit.
+    # Draws the report PNG: (history, path) -> bool. The plugin passes its QPainter drawing
+    # (plugin/processing/report_plot.py), the one drawing of the curves; None: no PNG (a warning).
     png_writer: Optional[Callable] = None
     # Live monitor: monitor(snapshot dict) every monitor_every steps and after the last one. The
     # snapshot holds step, total_steps, stage, stages, the history so far (copies of the lists) and
@@ -152,8 +152,11 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
         write_epitome_image(model, job.epitome_image)
     if job.report_csv:
         write_report_csv(history, job.report_csv)
-    if job.report_png and not (job.png_writer or write_report_png)(history, job.report_png):
-        fb.warn("REPORT_PNG could not be drawn (no plotting backend available) and was not written.")
+    if job.report_png:
+        if job.png_writer is None:
+            fb.warn("REPORT_PNG was not written: no drawing of the curves was given (the QGIS plugin gives one).")
+        else:
+            write_report_png(history, job.report_png, job.png_writer)
     n = n_new
     job.stats = dict(seconds=seconds, steps=n, device=str(device),
                      patches_per_second=n * p.batch_size / max(seconds, 1e-9),

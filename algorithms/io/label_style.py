@@ -57,5 +57,7 @@ def qml_for_palette(entries_in: Sequence[Tuple[int, Tuple[int, int, int], str]])
 
 
 def write_qml(raster_path: str, labels, colours):
-    with open(os.path.splitext(raster_path)[0] + ".qml", "w", encoding="utf-8") as fh:
-        fh.write(qml_for_labels(labels, colours))
+    """The .qml style beside a label raster (same name, .qml), written atomically."""
+    from .outputs import write_text
+
+    write_text(os.path.splitext(raster_path)[0] + ".qml", qml_for_labels(labels, colours), "label style (.qml)")

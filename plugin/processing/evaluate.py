@@ -12,6 +12,7 @@ from qgis.core import (
 )
 
 from ...algorithms.errors import Cancelled, EpitomeError
+from ...algorithms.io.outputs import write_text
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
 
 
@@ -86,13 +87,12 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
         csv_path = self.parameterAsFileOutput(parameters, "CSV", context)
         try:
             if report:
-                with open(report, "w", encoding="utf-8") as fh:
-                    fh.write(report_html(cm, names, "Label map evaluation", {"Prediction": pred, "Reference": ref}))
+                write_text(report, report_html(cm, names, "Label map evaluation", {"Prediction": pred, "Reference": ref}),
+                           "REPORT")
                 outputs["REPORT"] = report
             if csv_path:
-                with open(csv_path, "w", encoding="utf-8") as fh:
-                    fh.write(report_csv(cm, names))
+                write_text(csv_path, report_csv(cm, names), "CSV")
                 outputs["CSV"] = csv_path
-        except OSError as e:
-            raise QgsProcessingException(f"Cannot write the report: {e}. Choose a writable path.")
+        except EpitomeError as e:
+            raise QgsProcessingException(str(e))
         return outputs
