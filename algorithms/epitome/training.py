@@ -29,6 +29,7 @@ except Exception:  # the plugin must load without torch
     torch = F = None
 
 from ..errors import Cancelled, EpitomeError
+from ..params import bounded, check_bounds
 from .likelihood import patch_log_likelihood
 
 
@@ -39,46 +40,32 @@ def _no_grad(fn):
 
 @dataclass
 class TrainParams:
-    size: int = 256  # N: epitome side (FFT-friendly: 256, 300, 384, 400, 480, 500, 512)
-    count: int = 1  # E: epitomes in the mixture (per model of the cascade)
-    patch_min: int = 11
-    patch_max: int = 31
-    steps: int = 1000
-    batch_size: int = 256
-    learning_rate: float = 0.01
-    temperature: Optional[float] = None  # None = (K / 11)^2, the reference code's training choice
-    promotion: float = 0.5  # c; 0 = off
-    promotion_reset: float = 0.05  # delta
-    diversify: float = 0.25  # worst-modelled quantile optimised; 0 = every patch
-    cascade: int = 0  # 0: one self-diversifying model; 2: E0 -> E1 -> E2, keep E1 + E2
+    size: int = bounded(256, 8, 4096, hint="256-512 is typical")  # N: epitome side (FFT-friendly: 256, 300, 384, 400, 480, 500, 512)
+    count: int = bounded(1, 1, 64)  # E: epitomes in the mixture (per model of the cascade)
+    patch_min: int = bounded(11, 1, 255, odd=True, hint="e.g. 11")
+    patch_max: int = bounded(31, 1, 255, odd=True, hint="e.g. 31")
+    steps: int = bounded(1000, 1)
+    batch_size: int = bounded(256, 1, 65536)
+    learning_rate: float = bounded(0.01, 0.0, 10.0, low_open=True)
+    temperature: Optional[float] = bounded(None, 0.0, allow_none=True)  # None (or 0) = (K / 11)^2, the reference code's choice
+    promotion: float = bounded(0.5, 0.0, 1.0, high_open=True, hint="0 turns location promotion off")  # c
+    promotion_reset: float = bounded(0.05, 0.0, 1.0, low_open=True, high_open=True)  # delta
+    diversify: float = bounded(0.25, 0.0, 1.0, high_open=True,
+                               hint="the worst-modelled share of each batch; 0 = off")  # optimised quantile
+    cascade: int = bounded(0, 0, 2, hint="0 (one self-diversifying model) or 2 (E0 -> E1 -> E2)")
     var_min: float = 0.01
     var_max: float = 1.0
     prior_bound: float = 10.0
     backend: str = "auto"
-    seed: int = 0
+    seed: int = bounded(0, 0)
 
     def validate(self, n_bands: int = 1):
-        if self.size < 8:
-            raise ValueError("SIZE must be at least 8 pixels (256-512 is typical).")
-        if self.count < 1:
-            raise ValueError("COUNT must be at least 1.")
-        for name, v in (("PATCH_MIN", self.patch_min), ("PATCH_MAX", self.patch_max)):
-            if v < 1 or v % 2 == 0:
-                raise ValueError(f"{name} must be a positive odd number (e.g. 11, 31).")
+        """ValueError naming the parameter and what to change (ranges: the bounded() declarations above)."""
+        check_bounds(self)
         if self.patch_min > self.patch_max:
             raise ValueError("PATCH_MIN must not exceed PATCH_MAX.")
         if self.patch_max > self.size:
             raise ValueError("PATCH_MAX must not exceed the epitome SIZE.")
-        if self.steps < 1 or self.batch_size < 1:
-            raise ValueError("STEPS and BATCH_SIZE must be at least 1.")
-        if self.learning_rate <= 0:
-            raise ValueError("LEARNING_RATE must be positive.")
-        if not (0 <= self.promotion < 1):
-            raise ValueError("PROMOTION (c) must be in [0, 1); 0 turns location promotion off.")
-        if not (0 < self.promotion_reset < 1):
-            raise ValueError("PROMOTION_RESET (delta) must be in (0, 1).")
-        if not (0 <= self.diversify < 1):
-            raise ValueError("DIVERSIFY must be in [0, 1): the worst-modelled share of each batch; 0 = off.")
         if self.cascade not in (0, 2):
             raise ValueError("CASCADE must be 0 (one self-diversifying model) or 2 (E0 -> E1 -> E2).")
         if not (0 < self.var_min < self.var_max):

@@ -18,6 +18,7 @@ from ..composition.table import DEFAULT_COMPOSITION_CSV, Composition
 from ..device import MemoryFallback
 from ..errors import Cancelled, EpitomeError
 from ..feedback import Feedback
+from ..params import bounded, check_bounds
 from ..io.align import CLASS_NODATA, align_classes, unique_codes
 from ..io.label_style import set_label_style, write_qml
 from ..io.outputs import AtomicOutputs, check_writable, create_output
@@ -42,13 +43,20 @@ class LsrJob:
     composition: Composition
     outputs: LsrOutputs
     bands: Sequence[int] = ()  # 1-based; empty = all
-    tile_size: int = 512
+    tile_size: int = bounded(512, 32, 8192, hint="512 is the benchmarked default")
     overlap: Optional[int] = None  # None = automatic
     device: str = "auto"
     unknown_as_nodata: bool = False
     nodata_codes: Sequence[int] = ()  # extra class codes meaning "no data"
     params: object = None  # lsr.params.LsrParams
     stats: Dict = field(default_factory=dict)
+
+
+def check_tile_fits(tile_size: int, params) -> None:
+    """ValueError when a tile at working resolution is smaller than one patch."""
+    if tile_size // params.downsample < params.patch_size:
+        raise ValueError(f"TILE_SIZE / DOWNSAMPLE = {tile_size // params.downsample} working pixels is smaller than "
+                         f"PATCH_SIZE {params.patch_size}: raise TILE_SIZE or lower DOWNSAMPLE/PATCH_SIZE.")
 
 
 def default_overlap(tile: int, params) -> int:
@@ -191,9 +199,12 @@ def check_job(job: LsrJob):
     from .params import LsrParams
 
     params = job.params or LsrParams()
-    params.validate()
-    if job.tile_size < 16:
-        raise EpitomeError("TILE_SIZE must be at least 16 pixels (512 is a good default).")
+    try:
+        params.validate()
+        check_bounds(job)
+        check_tile_fits(job.tile_size, params)
+    except ValueError as e:
+        raise EpitomeError(str(e))
     outs = job.outputs
     for path, what in ((outs.labels, "OUTPUT"), (outs.probabilities, "PROBABILITIES"), (outs.confidence, "CONFIDENCE")):
         if path:

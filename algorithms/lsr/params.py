@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Optional
 from dataclasses import dataclass
+from typing import Optional
+
+from ..params import bounded, check_bounds
 
 
 FUSION_MODES = ("none", "product", "bayes")
@@ -38,41 +40,28 @@ class LsrParams:
     Five refinement iterations fit the real patches best but lose 2-6 points on the generated scenes.
     """
 
-    downsample: int = 2
-    patch_size: int = 7
-    samples: float = 0.05  # share of working pixels used as query patches (1 = all windows)
-    variance: float = 0.01  # Gaussian variance of every epitome pixel, data scaled to [0, 1]
-    temperature: Optional[float] = None  # None = K*K (the reference code's self-epitome choice)
-    em_iterations: int = 30
-    fusion: str = "product"  # see the table above
-    fusion_weight: float = 0.5
-    # Appearance refinement (noisy-label mixture EM, see appearance_mixture). 0 iterations = off.
-    appearance_iterations: int = 1  # chosen by `make bench` grid (docs/BENCHMARKS.md section 5)
-    appearance_power: float = 3.0  # beta: exponent of the appearance likelihood p(x_t | l)
+    downsample: int = bounded(2, 1, 16, hint="2 for 1 m imagery, as in the paper")
+    patch_size: int = bounded(7, 1, 31, odd=True, hint="e.g. 5, 7 or 9")
+    samples: float = bounded(0.05, 0.0, 1.0, low_open=True,
+                             hint="the share of working pixels used as query patches (1 = all windows)")
+    variance: float = bounded(0.01, 0.0, 10.0, low_open=True, hint="0.01 suits data scaled to [0, 1]")
+    temperature: Optional[float] = bounded(None, 0.0, low_open=True, allow_none=True)  # None = K*K
+    em_iterations: int = bounded(30, 1, 1000)
+    fusion: str = "product"  # one of FUSION_MODES; see the table above
+    fusion_weight: float = bounded(0.5, 0.0, 10.0, hint="0 = no fusion")
+    # Appearance refinement (noisy-label mixture EM, see lsr.appearance). 0 iterations = off.
+    appearance_iterations: int = bounded(1, 0, 100, hint="0 turns the refinement off")
+    appearance_power: float = bounded(3.0, 0.0, low_open=True, hint="3 by default")  # beta: exponent of p(x_t | l)
     appearance_exclude: Optional[int] = None  # leave-out radius in windows; None = K - 1; < 0 = off
-    table_prior: Optional[float] = 0.1  # Dirichlet strength (x class count) of the tile table; None = fixed
-    block_elements: int = 1 << 24  # query block x windows floats held at once (64 MiB fp32)
-    seed: int = 0
+    table_prior: Optional[float] = bounded(0.1, 0.0, allow_none=True)  # Dirichlet strength (x class count); None = fixed
+    block_elements: int = bounded(1 << 24, 1)  # query block x windows floats held at once (64 MiB fp32)
+    seed: int = bounded(0, 0)
 
     def validate(self):
-        if self.downsample < 1:
-            raise ValueError("DOWNSAMPLE must be at least 1.")
-        if self.patch_size < 1 or self.patch_size % 2 == 0:
-            raise ValueError("PATCH_SIZE must be a positive odd number (e.g. 5, 7, 9).")
-        if not (0.0 < self.samples <= 1.0):
-            raise ValueError("SAMPLES must be in (0, 1]: the share of working pixels used as queries.")
-        if self.variance <= 0:
-            raise ValueError("VARIANCE must be positive (0.01 suits data scaled to [0, 1]).")
-        if self.em_iterations < 1:
-            raise ValueError("EM_ITERATIONS must be at least 1.")
+        """ValueError naming the parameter and what to change (ranges: the bounded() declarations above)."""
+        check_bounds(self)
         if self.fusion not in FUSION_MODES:
             raise ValueError(f"FUSION must be one of {', '.join(FUSION_MODES)}.")
-        if self.appearance_iterations < 0:
-            raise ValueError("APPEARANCE_ITERATIONS must be 0 (off) or more.")
-        if self.appearance_power <= 0:
-            raise ValueError("APPEARANCE_POWER must be positive (3 by default).")
-        if self.table_prior is not None and self.table_prior < 0:
-            raise ValueError("TABLE_PRIOR must be non-negative (or None to keep the table fixed).")
 
     @property
     def effective_temperature(self) -> float:

@@ -1,14 +1,16 @@
 """Shared glue: feedback adapter, layer paths, torch checks, the base algorithm class."""
 
 import os
+from typing import Sequence
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterDefinition
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ...algorithms.errors import EpitomeError
 from ...algorithms.feedback import Feedback
-
 from .. import ICONS
+from .params import add_all, core_params
 
 
 class QgsFeedbackAdapter(Feedback):
@@ -40,7 +42,7 @@ def require_torch():
 
 
 def device_setting(value):
-    """DEVICE parameter -> device: 'auto' (or empty) follows Settings > Options > Epitome."""
+    """DEVICE parameter -> device: 'auto' (or empty) follows Settings › Options › Epitome."""
     from ..settings import resolve_device
 
     return resolve_device(value)
@@ -67,17 +69,35 @@ def raster_path(layer, name):
 
 
 class EpitomeAlgorithm(QgsProcessingAlgorithm):
+    """Base of the Epitome algorithms: parameters declared once (PARAMETERS, plugin/processing/params.py),
+    plain outputs as (name, title, QgsProcessingOutput class) in OUTPUTS, early checks in check()."""
+
     icon_name = "epitome.svg"
+    PARAMETERS: Sequence = ()
+    OUTPUTS: Sequence = ()
 
     def tr(self, text):
         return QCoreApplication.translate(self.__class__.__name__, text)
 
-    def add_param(self, p, help_text, advanced=False):
-        """Add a parameter with its help text (shown in the dialog and by qgis_process help)."""
-        p.setHelp(self.tr(help_text))
-        if advanced:
-            p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(p)
+    def initAlgorithm(self, config=None):  # noqa: N802
+        add_all(self, self.PARAMETERS, self.OUTPUTS)
+
+    def core_params(self, parameters, context, core, **extra):
+        """The core dataclass `core` filled from the parameters declared for it (plus `extra` fields)."""
+        return core_params(self, self.PARAMETERS, parameters, context, core, **extra)
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        ok, msg = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, msg
+        try:
+            self.check(parameters, context)
+        except (ValueError, EpitomeError) as e:
+            return False, str(e)
+        return True, ""
+
+    def check(self, parameters, context):
+        """Checks beyond types and ranges, before the run: raise ValueError or EpitomeError saying what to change."""
 
     def createInstance(self):  # noqa: N802
         return self.__class__()
@@ -93,3 +113,12 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
 
     def helpUrl(self):  # noqa: N802
         return "https://github.com/epitome-qgis/epitome#readme"
+
+
+def check_device_name(value):
+    """ValueError for a DEVICE value that is not auto, cpu, cuda or cuda:N."""
+    from ...algorithms.device import is_device_name
+
+    dev = value or "auto"
+    if not is_device_name(dev):
+        raise ValueError(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index).")

@@ -13,10 +13,36 @@ from ...algorithms.composition.table import CompositionError, save_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.io.outputs import check_writable
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
+from .params import Declared
 
 
 class EstimateCompositionAlgorithm(EpitomeAlgorithm):
     icon_name = "epitome.svg"
+    PARAMETERS = (
+        Declared("REFERENCE", "Reference labels (fine)",
+                 "High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m "
+                 "land-cover map. Its grid is the one counted on.",
+                 lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
+        Declared("REFERENCE_BAND", "Reference band", "Band of REFERENCE holding the label codes (default 1).",
+                 lambda n, t: QgsProcessingParameterBand(n, t, 1, "REFERENCE", optional=True), advanced=True),
+        Declared("CLASSES", "Coarse classes",
+                 "Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, "
+                 "resolution and alignment; it must cover the labelled area.",
+                 lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
+        Declared("CLASSES_BAND", "Classes band", "Band of CLASSES holding the class codes (default 1).",
+                 lambda n, t: QgsProcessingParameterBand(n, t, 1, "CLASSES", optional=True), advanced=True),
+        Declared("MIN_PIXELS", "Minimum pixels per class",
+                 "Class codes covering fewer reference pixels than this are left out of the table (their estimate "
+                 "would be noise); the log lists them.",
+                 lambda n, t: QgsProcessingParameterNumber(n, t, QgsProcessingParameterNumber.Integer, 1, minValue=1),
+                 advanced=True),
+        Declared("OUTPUT", "Composition table",
+                 "CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.",
+                 lambda n, t: QgsProcessingParameterFileDestination(n, t, "CSV files (*.csv)")),
+    )
+    OUTPUTS = (("CLASS_COUNT", "Class codes in the table", QgsProcessingOutputNumber),
+               ("LABEL_COUNT", "Labels (columns) in the table", QgsProcessingOutputNumber),
+               ("PIXELS", "Pixels counted", QgsProcessingOutputNumber))
 
     def name(self):
         return "estimatecomposition"
@@ -38,28 +64,6 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
             "reference (M = the largest code seen; codes absent from the area get zeros), so that a label map "
             "made with this table uses the reference's codes. Label names and colours come from the "
             "reference's category names and colour table when it has them.</p>")
-
-    def initAlgorithm(self, config=None):  # noqa: N802
-        add = self.add_param
-        add(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference labels (fine)")),
-            "High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m "
-            "land-cover map. Its grid is the one counted on.")
-        add(QgsProcessingParameterBand("REFERENCE_BAND", self.tr("Reference band"), 1, "REFERENCE", optional=True),
-            "Band of REFERENCE holding the label codes (default 1).", advanced=True)
-        add(QgsProcessingParameterRasterLayer("CLASSES", self.tr("Coarse classes")),
-            "Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, "
-            "resolution and alignment; it must cover the labelled area.")
-        add(QgsProcessingParameterBand("CLASSES_BAND", self.tr("Classes band"), 1, "CLASSES", optional=True),
-            "Band of CLASSES holding the class codes (default 1).", advanced=True)
-        add(QgsProcessingParameterNumber("MIN_PIXELS", self.tr("Minimum pixels per class"),
-                                         QgsProcessingParameterNumber.Integer, 1, minValue=1),
-            "Class codes covering fewer reference pixels than this are left out of the table (their estimate "
-            "would be noise); the log lists them.", advanced=True)
-        add(QgsProcessingParameterFileDestination("OUTPUT", self.tr("Composition table"), "CSV files (*.csv)"),
-            "CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.")
-        self.addOutput(QgsProcessingOutputNumber("CLASS_COUNT", self.tr("Class codes in the table")))
-        self.addOutput(QgsProcessingOutputNumber("LABEL_COUNT", self.tr("Labels (columns) in the table")))
-        self.addOutput(QgsProcessingOutputNumber("PIXELS", self.tr("Pixels counted")))
 
     def _band(self, parameters, name, context, layer):
         if parameters.get(name) in (None, ""):

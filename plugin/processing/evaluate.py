@@ -14,10 +14,32 @@ from qgis.core import (
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.io.outputs import write_text
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
+from .params import Declared
 
 
 class EvaluateAlgorithm(EpitomeAlgorithm):
     icon_name = "evaluate.svg"
+    PARAMETERS = (
+        Declared("PREDICTION", "Predicted labels",
+                 "Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.",
+                 lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
+        Declared("REFERENCE", "Reference labels", "Ground-truth label raster with the same codes; any CRS and resolution.",
+                 lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
+        Declared("LABEL_NAMES", "Label names (comma separated)",
+                 "Names of labels 1..L, e.g. 'water,forest,field,built'. Empty: taken from the prediction raster.",
+                 lambda n, t: QgsProcessingParameterString(n, t, optional=True)),
+        Declared("REPORT", "HTML report", "Report with the summary numbers, per-class table and confusion matrix.",
+                 lambda n, t: QgsProcessingParameterFileDestination(n, t, "HTML files (*.html)", optional=True,
+                                                                    createByDefault=True)),
+        Declared("CSV", "CSV table", "Per-class metrics and the confusion matrix as CSV.",
+                 lambda n, t: QgsProcessingParameterFileDestination(n, t, "CSV files (*.csv)", optional=True,
+                                                                    createByDefault=False)),
+    )
+    OUTPUTS = (("OVERALL_ACCURACY", "Overall accuracy (0-1)", QgsProcessingOutputNumber),
+               ("MEAN_IOU", "Mean IoU (0-1)", QgsProcessingOutputNumber),
+               ("PER_CLASS_IOU", "Per-class IoU (JSON)", QgsProcessingOutputString),
+               ("CONFUSION_MATRIX", "Confusion matrix (JSON)", QgsProcessingOutputString),
+               ("PIXELS", "Pixels compared", QgsProcessingOutputNumber))
 
     def name(self):
         return "evaluate"
@@ -34,27 +56,6 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
             "ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction's category "
             "names (as written by Epitome), else 'label 1'...</p><p>The numbers are algorithm outputs, so they "
             "chain in graphical models; an HTML report and a CSV are written too.</p>")
-
-    def initAlgorithm(self, config=None):  # noqa: N802
-        add = self.add_param
-
-        add(QgsProcessingParameterRasterLayer("PREDICTION", self.tr("Predicted labels")),
-            "Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.")
-        add(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference labels")),
-            "Ground-truth label raster with the same codes; any CRS and resolution.")
-        add(QgsProcessingParameterString("LABEL_NAMES", self.tr("Label names (comma separated)"), optional=True),
-            "Names of labels 1..L, e.g. 'water,forest,field,built'. Empty: taken from the prediction raster.")
-        add(QgsProcessingParameterFileDestination("REPORT", self.tr("HTML report"), "HTML files (*.html)",
-                                                  optional=True, createByDefault=True),
-            "Report with the summary numbers, per-class table and confusion matrix.")
-        add(QgsProcessingParameterFileDestination("CSV", self.tr("CSV table"), "CSV files (*.csv)", optional=True,
-                                                  createByDefault=False),
-            "Per-class metrics and the confusion matrix as CSV.")
-        self.addOutput(QgsProcessingOutputNumber("OVERALL_ACCURACY", self.tr("Overall accuracy (0-1)")))
-        self.addOutput(QgsProcessingOutputNumber("MEAN_IOU", self.tr("Mean IoU (0-1)")))
-        self.addOutput(QgsProcessingOutputString("PER_CLASS_IOU", self.tr("Per-class IoU (JSON)")))
-        self.addOutput(QgsProcessingOutputString("CONFUSION_MATRIX", self.tr("Confusion matrix (JSON)")))
-        self.addOutput(QgsProcessingOutputNumber("PIXELS", self.tr("Pixels compared")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         from ...algorithms.evaluate.accuracy import evaluate_rasters

@@ -12,26 +12,24 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
 
-from ...algorithms.device import is_device_name
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.epitome.training import TrainParams
 from .report_plot import render_history_png
 from .training_hub import hub
-from .base import EpitomeAlgorithm, QgsFeedbackAdapter, device_setting, raster_path, require_torch
+from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, check_device_name, device_setting, raster_path,
+                   require_torch)
+from .params import CoreChoice, CoreNumber, Declared
 from .styling import style_epitome_image
 
-DEFAULTS = TrainParams()
 BACKENDS = ["auto", "conv", "fft", "unfold"]
 BACKEND_TITLES = ["auto (FFT on the CPU for patches of 9 px or more, else convolution)",
                   "conv: direct convolution", "fft: FFT correlation", "unfold: explicit windows (small epitomes)"]
@@ -57,7 +55,114 @@ def parse_int_list(text, name):
     return out
 
 
+PARAMETERS = (
+    Declared("IMAGERY", "Imagery",
+             "One or more imagery rasters (e.g. NAIP tiles) with the same number of bands; patches are drawn from "
+             "each in proportion to its usable area. Any data type (uint8, uint16, float).",
+             lambda n, t: QgsProcessingParameterMultipleLayers(n, t, QgsProcessing.TypeRaster)),
+    Declared("BANDS", "Bands (comma-separated, default: all)",
+             "Band numbers to train on, comma-separated (e.g. 1,2,3,4); empty uses every band. The same bands are "
+             "taken from every imagery raster.",
+             lambda n, t: QgsProcessingParameterString(n, t, optional=True)),
+    Declared("EXTENT", "Extent (default: whole rasters)",
+             "Sample only inside this extent (any CRS: it is transformed into the CRS of the first imagery raster). "
+             "Rasters outside it are skipped.",
+             lambda n, t: QgsProcessingParameterExtent(n, t, optional=True)),
+    Declared("GUIDE", "Guide labels",
+             "Optional label raster (any CRS, resolution and alignment; resampled by nearest neighbour onto each "
+             "imagery grid). With GUIDE_LABELS, only patches containing at least one pixel of those labels are "
+             "sampled - e.g. an epitome of built-up texture.",
+             lambda n, t: QgsProcessingParameterRasterLayer(n, t, optional=True)),
+    Declared("GUIDE_LABELS", "Guide label codes (comma-separated)",
+             "Codes of the GUIDE raster to sample around, comma-separated (e.g. 4 or 21,22,23,24). Required when "
+             "GUIDE is given.",
+             lambda n, t: QgsProcessingParameterString(n, t, optional=True)),
+    CoreNumber(TrainParams, "size", "Epitome size N (pixels)",
+               "Side N of each square epitome. Prefer FFT-friendly sizes: 256, 300, 384, 400, 480, 500, 512 (the "
+               "paper uses 499). Time and memory grow with N^2."),
+    CoreNumber(TrainParams, "count", "Epitomes in the mixture",
+               "Number E of epitomes trained jointly as one mixture (the prior is normalised over all of them). With "
+               "CASCADE 2 the model keeps 2 x COUNT epitomes (E1 and E2)."),
+    CoreNumber(TrainParams, "patch_min", "Smallest patch size K (odd)",
+               "Smallest side K of the random training patches, in imagery pixels; must be odd (paper: 11)."),
+    CoreNumber(TrainParams, "patch_max", "Largest patch size K (odd)",
+               "Largest side K of the random training patches; odd, at least PATCH_MIN and at most SIZE (paper: 31). "
+               "K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX."),
+    CoreNumber(TrainParams, "steps", "Training steps",
+               "Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default "
+               "1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256 and left about half of that epitome "
+               "still untrained; fill a 256 px epitome with several thousand steps (a GPU helps), or continue a "
+               "model with INIT."),
+    CoreNumber(TrainParams, "batch_size", "Patches per step",
+               "Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more "
+               "memory (batch x epitome pixels x COUNT values per step)."),
+    CoreNumber(TrainParams, "learning_rate", "Learning rate",
+               "Adam step size for means, log-variances and prior logits (data scaled to [0, 1]).", advanced=True),
+    CoreNumber(TrainParams, "temperature", "Temperature (empty or 0: (K/11)^2)",
+               "Patch log-likelihoods are divided by this temperature before the posterior over windows is taken; "
+               "higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, "
+               "the reference implementation's choice.", advanced=True, zero_is_none=True),
+    CoreNumber(TrainParams, "promotion", "Location promotion c (0 = off)",
+               "Location promotion constant c in [0, 1): a window leaves the likelihood once its counter reaches "
+               "c / (number of windows), so unused parts of the epitome get patches; all counters reset per "
+               "PROMOTION_RESET. Counters count each training patch's most likely window (a hard posterior): the "
+               "paper's soft posteriors mask every window at once while posteriors are still flat, which resets the "
+               "counters at every step early on. With hard counts a window is masked once it has been a best window, "
+               "for any c above 0 (as the reference code's threshold of 1e-8 masks any window that got posterior mass): "
+               "c switches promotion on (above 0) or off (0); the reset share is the knob. 0 turns it off.", advanced=True),
+    CoreNumber(TrainParams, "promotion_reset", "Promotion reset share delta",
+               "The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).", advanced=True),
+    CoreNumber(TrainParams, "diversify", "Diversify: worst-modelled share (0 = off)",
+               "Only this share of each batch - the patches the model explains worst - is optimised (paper: 0.25, "
+               "the worst quarter). 0 optimises every patch."),
+    CoreNumber(TrainParams, "cascade", "Cascade (0 or 2)",
+               "0: one self-diversifying model. 2: the paper's cascade E0 → E1 → E2 (E1 trained on the patches E0 "
+               "models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. "
+               "1 is not a valid value."),
+    Declared("DEVICE", "Device (auto, cpu, cuda, cuda:N)",
+             "auto follows the default device of Settings › Options › Epitome (itself auto by default: the first "
+             "CUDA GPU when PyTorch sees one, else the CPU). cuda without a usable GPU falls "
+             "back to the CPU with a warning.",
+             lambda n, t: QgsProcessingParameterString(n, t, "auto"), advanced=True),
+    CoreNumber(TrainParams, "seed", "Random seed",
+               "Seed of initialisation and patch sampling: the same inputs and seed give identical models on the "
+               "CPU (GPU results may differ in the last bits).", advanced=True),
+    Declared("INIT", "Continue from model (.epitome)",
+             "A model file from an earlier run (e.g. a cancelled one) to continue training from; its SIZE, COUNT, "
+             "bands and scaling are kept. Works with CASCADE 0 only.",
+             lambda n, t: QgsProcessingParameterFile(n, t, behavior=QgsProcessingParameterFile.File, extension="epitome", optional=True)),
+    CoreChoice(TrainParams, "backend", "Likelihood backend",
+               "How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device "
+               "and patch size; the others give the same numbers within float precision.",
+               options=tuple(zip(BACKENDS, BACKEND_TITLES)), advanced=True),
+    Declared("MODEL", "Epitome model",
+             "The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). "
+             "Written atomically; on cancel it holds the model trained so far (settings 'complete': false).",
+             lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="Epitome model (*.epitome)")),
+    Declared("EPITOME_IMAGE", "Epitome image",
+             "GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means (in the "
+             "imagery's units), C+1..2C the variances (data scaled to [0, 1]), 2C+1 the log prior (log p(window), "
+             "normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window "
+             "covers the pixel). Several epitomes are stacked vertically (N rows each).",
+             lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=True)),
+    Declared("REPORT_CSV", "Training report (CSV)",
+             "Optional CSV, one row per step: step, loss and worst-quartile loss (nats per value, lower is "
+             "better), share of windows used as a best window in the batch, seconds.",
+             lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="CSV files (*.csv)", optional=True, createByDefault=False)),
+    Declared("REPORT_PNG", "Training report (PNG)",
+             "Optional plot of the loss, the worst-quartile loss and the usage per step (needs matplotlib).",
+             lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="PNG files (*.png)", optional=True, createByDefault=False)),
+)
+
+
 class TrainEpitomeAlgorithm(EpitomeAlgorithm):
+    PARAMETERS = PARAMETERS
+    OUTPUTS = (("STEPS_DONE", "Steps trained by this run", QgsProcessingOutputNumber),
+               ("SECONDS", "Training time (s)", QgsProcessingOutputNumber),
+               ("PATCHES_PER_SECOND", "Patches per second", QgsProcessingOutputNumber),
+               ("FINAL_LOSS", "Final loss (nats per value)", QgsProcessingOutputNumber),
+               ("FINAL_WORST_LOSS", "Final worst-quartile loss (nats per value)", QgsProcessingOutputNumber),
+               ("DEVICE_USED", "Device used", QgsProcessingOutputString))
     icon_name = "train.svg"
 
     def name(self):
@@ -92,126 +197,6 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             "saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.</p>"
             "<p>Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is available.</p>")
 
-    def initAlgorithm(self, config=None):  # noqa: N802
-        d = DEFAULTS
-
-        add = self.add_param
-
-        Int, Dbl = QgsProcessingParameterNumber.Integer, QgsProcessingParameterNumber.Double
-        add(QgsProcessingParameterMultipleLayers("IMAGERY", self.tr("Imagery"), QgsProcessing.TypeRaster),
-            "One or more imagery rasters (e.g. NAIP tiles) with the same number of bands; patches are drawn from "
-            "each in proportion to its usable area. Any data type (uint8, uint16, float).")
-        add(QgsProcessingParameterString("BANDS", self.tr("Bands (comma-separated, default: all)"), optional=True),
-            "Band numbers to train on, comma-separated (e.g. 1,2,3,4); empty uses every band. The same bands are "
-            "taken from every imagery raster.")
-        add(QgsProcessingParameterExtent("EXTENT", self.tr("Extent (default: whole rasters)"), optional=True),
-            "Sample only inside this extent (any CRS: it is transformed into the CRS of the first imagery raster). "
-            "Rasters outside it are skipped.")
-        add(QgsProcessingParameterRasterLayer("GUIDE", self.tr("Guide labels"), optional=True),
-            "Optional label raster (any CRS, resolution and alignment; resampled by nearest neighbour onto each "
-            "imagery grid). With GUIDE_LABELS, only patches containing at least one pixel of those labels are "
-            "sampled - e.g. an epitome of built-up texture.")
-        add(QgsProcessingParameterString("GUIDE_LABELS", self.tr("Guide label codes (comma-separated)"),
-                                         optional=True),
-            "Codes of the GUIDE raster to sample around, comma-separated (e.g. 4 or 21,22,23,24). Required when "
-            "GUIDE is given.")
-        add(QgsProcessingParameterNumber("SIZE", self.tr("Epitome size N (pixels)"), Int, d.size, minValue=8,
-                                         maxValue=4096),
-            "Side N of each square epitome. Prefer FFT-friendly sizes: 256, 300, 384, 400, 480, 500, 512 (the "
-            "paper uses 499). Time and memory grow with N^2.")
-        add(QgsProcessingParameterNumber("COUNT", self.tr("Epitomes in the mixture"), Int, d.count, minValue=1,
-                                         maxValue=64),
-            "Number E of epitomes trained jointly as one mixture (the prior is normalised over all of them). With "
-            "CASCADE 2 the model keeps 2 x COUNT epitomes (E1 and E2).")
-        add(QgsProcessingParameterNumber("PATCH_MIN", self.tr("Smallest patch size K (odd)"), Int, d.patch_min,
-                                         minValue=1, maxValue=255),
-            "Smallest side K of the random training patches, in imagery pixels; must be odd (paper: 11).")
-        add(QgsProcessingParameterNumber("PATCH_MAX", self.tr("Largest patch size K (odd)"), Int, d.patch_max,
-                                         minValue=1, maxValue=255),
-            "Largest side K of the random training patches; odd, at least PATCH_MIN and at most SIZE (paper: 31). "
-            "K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX.")
-        add(QgsProcessingParameterNumber("STEPS", self.tr("Training steps"), Int, d.steps, minValue=1),
-            "Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default "
-            "1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256 and left about half of that epitome "
-            "still untrained; fill a 256 px epitome with several thousand steps (a GPU helps), or continue a "
-            "model with INIT.")
-        add(QgsProcessingParameterNumber("BATCH_SIZE", self.tr("Patches per step"), Int, d.batch_size, minValue=1,
-                                         maxValue=65536),
-            "Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more "
-            "memory (batch x epitome pixels x COUNT values per step).")
-        add(QgsProcessingParameterNumber("LEARNING_RATE", self.tr("Learning rate"), Dbl, d.learning_rate,
-                                         minValue=1e-6, maxValue=10.0),
-            "Adam step size for means, log-variances and prior logits (data scaled to [0, 1]).", advanced=True)
-        add(QgsProcessingParameterNumber("TEMPERATURE", self.tr("Temperature (empty or 0: (K/11)^2)"), Dbl, None,
-                                         optional=True, minValue=0.0),
-            "Patch log-likelihoods are divided by this temperature before the posterior over windows is taken; "
-            "higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, "
-            "the reference implementation's choice.", advanced=True)
-        add(QgsProcessingParameterNumber("PROMOTION", self.tr("Location promotion c (0 = off)"), Dbl, d.promotion,
-                                         minValue=0.0, maxValue=0.999999),
-            "Location promotion constant c in [0, 1): a window leaves the likelihood once its counter reaches "
-            "c / (number of windows), so unused parts of the epitome get patches; all counters reset per "
-            "PROMOTION_RESET. Counters count each training patch's most likely window (a hard posterior): the "
-            "paper's soft posteriors mask every window at once while posteriors are still flat, which resets the "
-            "counters at every step early on. With hard counts a window is masked once it has been a best window, "
-            "for any c > 0 (as the reference code's threshold of 1e-8 masks any window that got posterior mass): "
-            "c switches promotion on (> 0) or off (0); the reset share is the knob. 0 turns it off.",
-            advanced=True)
-        add(QgsProcessingParameterNumber("PROMOTION_RESET", self.tr("Promotion reset share delta"), Dbl,
-                                         d.promotion_reset, minValue=1e-6, maxValue=0.999999),
-            "The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).",
-            advanced=True)
-        add(QgsProcessingParameterNumber("DIVERSIFY", self.tr("Diversify: worst-modelled share (0 = off)"), Dbl,
-                                         d.diversify, minValue=0.0, maxValue=0.999999),
-            "Only this share of each batch - the patches the model explains worst - is optimised (paper: 0.25, "
-            "the worst quarter). 0 optimises every patch.")
-        add(QgsProcessingParameterNumber("CASCADE", self.tr("Cascade (0 or 2)"), Int, d.cascade, minValue=0,
-                                         maxValue=2),
-            "0: one self-diversifying model. 2: the paper's cascade E0 -> E1 -> E2 (E1 trained on the patches E0 "
-            "models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. "
-            "1 is not a valid value.")
-        add(QgsProcessingParameterString("DEVICE", self.tr("Device (auto, cpu, cuda, cuda:N)"), "auto"),
-            "auto follows the default device of Settings > Options > Epitome (itself auto by default: the first "
-            "CUDA GPU when PyTorch sees one, else the CPU). cuda without a usable GPU falls "
-            "back to the CPU with a warning.", advanced=True)
-        add(QgsProcessingParameterNumber("SEED", self.tr("Random seed"), Int, d.seed, minValue=0),
-            "Seed of initialisation and patch sampling: the same inputs and seed give identical models on the "
-            "CPU (GPU results may differ in the last bits).", advanced=True)
-        add(QgsProcessingParameterFile("INIT", self.tr("Continue from model (.epitome)"),
-                                       behavior=QgsProcessingParameterFile.File, extension="epitome", optional=True),
-            "A model file from an earlier run (e.g. a cancelled one) to continue training from; its SIZE, COUNT, "
-            "bands and scaling are kept. Works with CASCADE 0 only.")
-        add(QgsProcessingParameterEnum("BACKEND", self.tr("Likelihood backend"), options=BACKEND_TITLES,
-                                       defaultValue=BACKENDS.index(d.backend)),
-            "How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device "
-            "and patch size; the others give the same numbers within float precision.", advanced=True)
-        add(QgsProcessingParameterFileDestination("MODEL", self.tr("Epitome model"),
-                                                  fileFilter="Epitome model (*.epitome)"),
-            "The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). "
-            "Written atomically; on cancel it holds the model trained so far (settings 'complete': false).")
-        add(QgsProcessingParameterRasterDestination("EPITOME_IMAGE", self.tr("Epitome image"), optional=True,
-                                                    createByDefault=True),
-            "GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means (in the "
-            "imagery's units), C+1..2C the variances (data scaled to [0, 1]), 2C+1 the log prior (log p(window), "
-            "normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window "
-            "covers the pixel). Several epitomes are stacked vertically (N rows each).")
-        add(QgsProcessingParameterFileDestination("REPORT_CSV", self.tr("Training report (CSV)"),
-                                                  fileFilter="CSV files (*.csv)", optional=True,
-                                                  createByDefault=False),
-            "Optional CSV, one row per step: step, loss and worst-quartile loss (nats per value, lower is "
-            "better), share of windows used as a best window in the batch, seconds.")
-        add(QgsProcessingParameterFileDestination("REPORT_PNG", self.tr("Training report (PNG)"),
-                                                  fileFilter="PNG files (*.png)", optional=True,
-                                                  createByDefault=False),
-            "Optional plot of the loss, the worst-quartile loss and the usage per step (needs matplotlib).")
-        self.addOutput(QgsProcessingOutputNumber("STEPS_DONE", self.tr("Steps trained by this run")))
-        self.addOutput(QgsProcessingOutputNumber("SECONDS", self.tr("Training time (s)")))
-        self.addOutput(QgsProcessingOutputNumber("PATCHES_PER_SECOND", self.tr("Patches per second")))
-        self.addOutput(QgsProcessingOutputNumber("FINAL_LOSS", self.tr("Final loss (nats per value)")))
-        self.addOutput(QgsProcessingOutputNumber("FINAL_WORST_LOSS",
-                                                 self.tr("Final worst-quartile loss (nats per value)")))
-        self.addOutput(QgsProcessingOutputString("DEVICE_USED", self.tr("Device used")))
-
     def canExecute(self):  # noqa: N802
         from ...algorithms.device import torch_status
 
@@ -220,26 +205,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
     # --------------------------------------------------------------------------------------------
 
     def _params(self, parameters, context):
-        temp = parameters.get("TEMPERATURE")
-        temperature = None
-        if temp not in (None, ""):
-            temperature = self.parameterAsDouble(parameters, "TEMPERATURE", context) or None
-        return TrainParams(
-            size=self.parameterAsInt(parameters, "SIZE", context),
-            count=self.parameterAsInt(parameters, "COUNT", context),
-            patch_min=self.parameterAsInt(parameters, "PATCH_MIN", context),
-            patch_max=self.parameterAsInt(parameters, "PATCH_MAX", context),
-            steps=self.parameterAsInt(parameters, "STEPS", context),
-            batch_size=self.parameterAsInt(parameters, "BATCH_SIZE", context),
-            learning_rate=self.parameterAsDouble(parameters, "LEARNING_RATE", context),
-            temperature=temperature,
-            promotion=self.parameterAsDouble(parameters, "PROMOTION", context),
-            promotion_reset=self.parameterAsDouble(parameters, "PROMOTION_RESET", context),
-            diversify=self.parameterAsDouble(parameters, "DIVERSIFY", context),
-            cascade=self.parameterAsInt(parameters, "CASCADE", context),
-            backend=BACKENDS[self.parameterAsEnum(parameters, "BACKEND", context)],
-            seed=self.parameterAsInt(parameters, "SEED", context),
-        )
+        return self.core_params(parameters, context, TrainParams)
 
     def _lists(self, parameters, context):
         bands = parse_int_list(self.parameterAsString(parameters, "BANDS", context), "BANDS")
@@ -248,24 +214,16 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             raise ValueError("BANDS: band numbers start at 1.")
         return bands, labels
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802
-        ok, msg = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, msg
-        try:
-            self._params(parameters, context).validate()
-            _, labels = self._lists(parameters, context)
-        except ValueError as e:
-            return False, str(e)
+    def check(self, parameters, context):
+        self._params(parameters, context).validate()
+        _, labels = self._lists(parameters, context)
         guide = self.parameterAsRasterLayer(parameters, "GUIDE", context)
         if guide is not None and not labels:
-            return False, self.tr("GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave "
-                                  "GUIDE empty.")
+            raise ValueError(self.tr("GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave "
+                                     "GUIDE empty."))
         if labels and guide is None:
-            return False, self.tr("GUIDE_LABELS needs a GUIDE label raster.")
-        dev = self.parameterAsString(parameters, "DEVICE", context) or "auto"
-        if not is_device_name(dev):
-            return False, self.tr(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index).")
+            raise ValueError(self.tr("GUIDE_LABELS needs a GUIDE label raster."))
+        check_device_name(self.parameterAsString(parameters, "DEVICE", context))
         init = self.parameterAsFile(parameters, "INIT", context)
         if init:
             from ...algorithms.epitome.model_file import load_model
@@ -273,10 +231,9 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             try:
                 load_model(init)
             except EpitomeError as e:
-                return False, f"INIT: {e}"
+                raise ValueError(f"INIT: {e}")
             if self.parameterAsInt(parameters, "CASCADE", context) != 0:
-                return False, self.tr("INIT (continue training) works with CASCADE 0 only.")
-        return True, ""
+                raise ValueError(self.tr("INIT (continue training) works with CASCADE 0 only."))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
