@@ -39,9 +39,6 @@ def torch_status() -> Tuple[bool, str]:
     return True, f"PyTorch {ver}"
 
 
-DEVICE_CHOICES = ["auto", "cpu", "cuda"]
-
-
 def resolve_device(name: str) -> Tuple["torch.device", List[str]]:  # noqa: F821
     """Map a DEVICE value (auto, cpu, cuda, cuda:N) to a torch.device; warnings for fallbacks."""
     import torch

@@ -40,7 +40,7 @@ def appearance_mixture(A: torch.Tensor, query_class: torch.Tensor, p_window_give
 
     Generative model of query t (centre class c_t):  l_t ~ pi_{c_t}(l),  s_t ~ p(s | l_t),
     x_t ~ N(mu_s, variance * temperature). With A[t, s] = p(s | x_t) under the uniform window prior
-    (leave-one-out, see leave_out_posteriors), the label likelihood is, up to a per-query constant,
+    (leave-one-out, see attention.embed_classes), the label likelihood is, up to a per-query constant,
         lik[t, l] = p(x_t | l) ~ sum_s A[t, s] p(s | l)            (a kernel density of label l's windows)
     E:  r[t, l]  ∝ pi_{c_t}(l) * lik[t, l]^beta                      (beta = power; beta = 1 is plain EM,
                                                                        beta > 1 sharpens the tempered kernel)

@@ -42,19 +42,6 @@ def posterior_logits(queries: torch.Tensor, keys: torch.Tensor, key_half_sqnorm:
     return torch.addmm((-scale) * key_half_sqnorm[None, :], queries * scale, keys.t())
 
 
-def embed_classes(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.Tensor,
-                  key_valid: torch.Tensor, n_classes: int, variance: float, temperature: float,
-                  block_elements: int = 1 << 24, cancel=None, progress=None) -> torch.Tensor:
-    """Z[s, c] = sum_t [c_t = c] p(s | x_t): the posterior mass of class-c queries at window s.
-
-    queries [T, D], query_class [T] long in [0, n_classes), keys [S, D], key_valid [S] bool.
-    Computed in blocks of queries so that at most `block_elements` logits are held at once
-    (the T x S matrix is never materialised). Returns [S, n_classes] float32.
-    """
-    return embed_classes_with_posteriors(queries, query_class, keys, key_valid, n_classes, variance, temperature,
-                                         0, None, block_elements, cancel, progress)[0]
-
-
 def spread_over_windows(Z: torch.Tensor, win_h: int, win_w: int, k: int) -> torch.Tensor:
     """Box-filter window masses onto pixels: Z [S, Cc] (S = win_h*win_w) -> [Cc, h, w].
 
@@ -66,36 +53,21 @@ def spread_over_windows(Z: torch.Tensor, win_h: int, win_w: int, k: int) -> torc
     return F.conv_transpose2d(grid, ones, groups=Cc)[0]
 
 
-def leave_out_posteriors(queries: torch.Tensor, keys: torch.Tensor, key_valid: torch.Tensor,
-                         variance: float, temperature: float, exclude_index: Optional[torch.Tensor] = None,
-                         block_elements: int = 1 << 24, cancel=None) -> torch.Tensor:
-    """A[t, s] = p(s | x_t) (tempered softmax over valid windows, as in embed_classes) with the windows
-    listed in exclude_index[t] removed: a leave-one-out kernel density, so that a query is explained by
-    the rest of the tile and not by itself and its overlapping neighbours. Returns [T, S] (the caller
-    bounds T so that T * S fits in memory). Rows whose windows are all excluded are zero."""
-    S = keys.shape[0]
-    T = queries.shape[0]
-    half = 0.5 * (keys * keys).sum(1)
-    half = torch.where(key_valid, half, torch.full_like(half, float("inf")))
-    A = torch.empty(T, S, dtype=keys.dtype, device=keys.device)
-    block = max(1, min(T, block_elements // max(S, 1)))
-    for start in range(0, T, block):
-        check_cancel(cancel)
-        logits = posterior_logits(queries[start:start + block], keys, half, variance, temperature)
-        if exclude_index is not None:
-            logits.scatter_(1, exclude_index[start:start + block], float("-inf"))
-        A[start:start + block] = torch.nan_to_num(torch.softmax(logits, dim=1), nan=0.0)
-    return A
+def embed_classes(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.Tensor, key_valid: torch.Tensor,
+                  n_classes: int, variance: float, temperature: float, n_keep: int = 0,
+                  exclude_index: Optional[torch.Tensor] = None, block_elements: int = 1 << 24, cancel=None,
+                  progress=None):
+    """The class embedding (Eq. 10) and, for the appearance refinement, leave-one-out posteriors, in one pass
+    over blocks of queries that share the logits (the expensive GEMM; the T x S matrix is never held).
 
-
-def embed_classes_with_posteriors(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.Tensor,
-                                  key_valid: torch.Tensor, n_classes: int, variance: float, temperature: float,
-                                  n_keep: int, exclude_index: Optional[torch.Tensor] = None,
-                                  block_elements: int = 1 << 24, cancel=None, progress=None):
-    """embed_classes and leave_out_posteriors in one pass, sharing the logits (the expensive GEMM).
-
-    Returns (Z [S, n_classes] exactly as embed_classes, A [n_keep, S] exactly as leave_out_posteriors
-    for the first n_keep queries, with exclude_index [n_keep, E])."""
+    queries [T, D], query_class [T] long in [0, n_classes), keys [S, D], key_valid [S] bool.
+    Returns
+      Z [S, n_classes]: Z[s, c] = sum_t [c_t = c] p(s | x_t), the posterior mass of class-c queries at
+        window s (tempered softmax over the valid windows; invalid windows get none);
+      A [n_keep, S]: p(s | x_t) of the first n_keep queries with the windows listed in exclude_index[t]
+        [n_keep, E] removed - a leave-one-out kernel density, so that a query is explained by the rest of
+        the tile and not by itself and its overlapping neighbours (rows with every window excluded are 0).
+    At most `block_elements` logits are held at once."""
     S = keys.shape[0]
     T = queries.shape[0]
     half = 0.5 * (keys * keys).sum(1)

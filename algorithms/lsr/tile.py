@@ -30,7 +30,7 @@ except Exception:  # ImportError or a broken install (OSError): the plugin must 
     torch = F = None
 
 from .appearance import appearance_mixture, excluded_window_index, window_label_init
-from .attention import embed_classes_with_posteriors, spread_over_windows, window_matrix, window_validity
+from .attention import embed_classes, spread_over_windows, window_matrix, window_validity
 from .em import lsr_em
 from .fusion import fuse_with_classes
 from .params import LsrParams
@@ -166,7 +166,7 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
         n_mix = max(1, min(q_idx.numel(), (4 * params.block_elements) // max(ep.keys.shape[0], 1)))
         radius = params.effective_appearance_exclude
         ex = excluded_window_index(q_idx[:n_mix], *ep.win_shape, radius) if radius >= 0 else None
-    Z, A = embed_classes_with_posteriors(ep.keys[q_idx], q_class, ep.keys, ep.key_valid, Cc, params.variance,
+    Z, A = embed_classes(ep.keys[q_idx], q_class, ep.keys, ep.key_valid, Cc, params.variance,
                                          params.effective_temperature, n_mix, ex, params.block_elements, cancel,
                                          (lambda v: progress(0.8 * v)) if progress is not None else None)
     # (3) EM for p(l | m, n) at working resolution

@@ -67,8 +67,8 @@ def test_embedding_blocked_equals_naive_sum_and_skips_invalid_windows():
     q_idx = torch.tensor([0, 3, 10, 11, 30, 35])
     q_class = torch.tensor([0, 1, 1, 2, 0, 2])
     var, temp = 0.02, 9.0
-    Z_big = embed_classes(keys[q_idx], q_class, keys, valid, 3, var, temp, block_elements=10 ** 9)
-    Z_small = embed_classes(keys[q_idx], q_class, keys, valid, 3, var, temp, block_elements=S)  # 1 query/block
+    Z_big = embed_classes(keys[q_idx], q_class, keys, valid, 3, var, temp, block_elements=10 ** 9)[0]
+    Z_small = embed_classes(keys[q_idx], q_class, keys, valid, 3, var, temp, block_elements=S)[0]  # 1 query/block
     # naive
     Z = np.zeros((S, 3))
     kn = keys.double().numpy()
