@@ -267,8 +267,7 @@ def sample_class_codes(path: str, band: int = 1, max_side: int = 1024) -> List[i
 def table_class_codes(path: str, band: int = 1, max_side: int = 1024) -> List[int]:
     """Class codes for the rows of a composition table: sample_class_codes, without NLCD's nodata codes
     (0 and 255) when every other code is an NLCD code."""
-    from .table import NLCD_NAMES
-    from ..lsr.job import NLCD_NODATA_CODES
+    from .table import NLCD_NAMES, NLCD_NODATA_CODES
 
     codes = sample_class_codes(path, band, max_side)
     rest = [c for c in codes if c not in NLCD_NODATA_CODES]

@@ -64,6 +64,7 @@ class Composition:
     matrix: np.ndarray
     colours: List[Tuple[int, int, int]] = field(default_factory=list)
     source: str = ""
+    nodata_codes: List[int] = field(default_factory=list)  # class codes that mean "no class" (a `nodata` row)
 
     def __post_init__(self):
         if not self.colours:
@@ -74,8 +75,10 @@ class Composition:
         return len(self.labels)
 
     def class_index(self, codes: np.ndarray, nodata_codes: Sequence[int] = (), unknown_as_nodata=False) -> np.ndarray:
-        """Map class codes to row indices; -1 for nodata. Unknown codes raise unless asked otherwise."""
+        """Map class codes to row indices; -1 for nodata (the table's own nodata codes and `nodata_codes`).
+        Unknown codes raise unless asked otherwise."""
         codes = np.asarray(codes)
+        nodata_codes = list(self.nodata_codes) + list(nodata_codes)
         out = np.full(codes.shape, -1, dtype=np.int64)
         known = np.zeros(codes.shape, dtype=bool)
         for i, c in enumerate(self.class_codes):
@@ -103,6 +106,8 @@ class Composition:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["class"] + list(self.labels))
         w.writerow(["colour"] + [colour_to_hex(c) for c in self.colours])
+        if self.nodata_codes:
+            w.writerow(["nodata"] + [int(c) for c in self.nodata_codes])
         for c, row in zip(self.class_codes, self.matrix):
             w.writerow([c] + ["%.6g" % v for v in row])
         return buf.getvalue()
@@ -124,6 +129,8 @@ def default_colours(labels: Sequence[str]) -> List[Tuple[int, int, int]]:
 
 
 COLOUR_ROW_NAMES = ("colour", "color")
+NODATA_ROW_NAMES = ("nodata", "no data", "no_data")
+NLCD_NODATA_CODES = (0, 255)  # NLCD's "unclassified" and "no data" (the built-in table lists them in its nodata row)
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -139,6 +146,23 @@ def hex_to_colour(text: str) -> Optional[Tuple[int, int, int]]:
         return None
     v = m.group(1)
     return int(v[0:2], 16), int(v[2:4], 16), int(v[4:6], 16)
+
+
+def _nodata_codes(cells: Sequence[str], where: str, line: int) -> List[int]:
+    """The codes of a `nodata` row (empty cells ignored)."""
+    out = []
+    for v in cells:
+        if not v:
+            continue
+        try:
+            f = float(v)
+        except ValueError:
+            f = float("nan")
+        if not np.isfinite(f) or f != int(f):
+            raise CompositionError(f"{where}, line {line}: no-data class code {v!r} is not a whole number; list the "
+                                   "class codes that mean 'no data', e.g. nodata,0,255.")
+        out.append(int(f))
+    return sorted(set(out))
 
 
 def parse_composition(text: str, source: str = "") -> Composition:
@@ -164,9 +188,17 @@ def parse_composition(text: str, source: str = "") -> Composition:
         raise CompositionError(f"{where}, line {line}: at most 254 labels are supported.")
     codes, mat = [], []
     colours = list(default_colours(labels))
-    colour_line = None
+    colour_line = nodata_line = None
+    nodata: List[int] = []
     for line, r in numbered[1:]:
         r = [c.strip() for c in r]
+        if r[0].lower() in NODATA_ROW_NAMES:
+            if nodata_line is not None:
+                raise CompositionError(f"{where}, line {line}: a second '{r[0]}' row (the first is on line "
+                                       f"{nodata_line}); list every no-data class code in one row.")
+            nodata_line = line
+            nodata = _nodata_codes(r[1:], where, line)
+            continue
         if r[0].lower() in COLOUR_ROW_NAMES:
             if colour_line is not None:
                 raise CompositionError(f"{where}, line {line}: a second '{r[0]}' row (the first is on line "
@@ -214,9 +246,13 @@ def parse_composition(text: str, source: str = "") -> Composition:
         mat.append(vals)
     if not codes:
         raise CompositionError(f"{where}: no class rows after the header.")
+    both = sorted(set(codes) & set(nodata))
+    if both:
+        raise CompositionError(f"{where}, line {nodata_line}: code(s) {', '.join(map(str, both))} are both a class row "
+                               "and in the nodata row; keep each code in one place.")
     m = np.asarray(mat, dtype=np.float64)
     m /= m.sum(1, keepdims=True)
-    return Composition(codes, labels, m.astype(np.float32), colours=colours, source=source)
+    return Composition(codes, labels, m.astype(np.float32), colours=colours, source=source, nodata_codes=nodata)
 
 
 def load_composition(path: Optional[str] = None) -> Composition:
@@ -331,7 +367,7 @@ def normalise_rows(cells: Sequence[Sequence]) -> List[List[Optional[float]]]:
 
 def composition_from_table(class_codes: Sequence[int], labels: Sequence[str], cells: Sequence[Sequence],
                            colours: Optional[Sequence[Tuple[int, int, int]]] = None, source: str = "",
-                           class_name=str) -> Composition:
+                           class_name=str, nodata_codes: Sequence[int] = ()) -> Composition:
     """A Composition from a typed table (rows renormalised); CompositionError naming the first problem."""
     problems = check_table(class_codes, labels, cells, class_name)
     if problems:
@@ -345,7 +381,8 @@ def composition_from_table(class_codes: Sequence[int], labels: Sequence[str], ce
     cols = [tuple(int(v) for v in c[:3]) for c in cols[:len(labels)]]
     if len(cols) < len(labels):
         cols += default_colours(labels)[len(cols):]
-    return Composition([int(c) for c in class_codes], labels, m.astype(np.float32), colours=cols, source=source)
+    return Composition([int(c) for c in class_codes], labels, m.astype(np.float32), colours=cols, source=source,
+                       nodata_codes=[int(c) for c in nodata_codes])
 
 
 def class_display_name(code: int) -> str:
