@@ -282,6 +282,55 @@ def parse_composition(text: str, source: str = "") -> Composition:
     return Composition(codes, labels, m.astype(np.float32), colours=colours, source=source)
 
 
+@dataclass
+class TypedTable:
+    """A composition CSV as a person typed it: cells kept as text (problems are for the editor to show)."""
+
+    class_codes: List[int]
+    labels: List[str]
+    cells: List[List[str]]
+    colours: List[Optional[Tuple[int, int, int]]]
+    source: str = ""
+
+
+def read_table_cells(text: str, source: str = "") -> TypedTable:
+    """The cells of a composition CSV that parse_composition refuses, for fixing them in the editor: values are
+    kept as typed (not numbers, negative, all zero, duplicate codes: the editor shows them in red), short rows
+    are padded with empty cells. CompositionError only when the file has no usable structure (no header line
+    'class,...', a class code that is not an integer, a row longer than the header)."""
+    where = source or "composition CSV"
+    text = text.lstrip("\ufeff")
+    delimiter = sniff_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    numbered = [(i + 1, [c.strip() for c in r]) for i, r in enumerate(rows) if r and any(c.strip() for c in r)
+                and not r[0].strip().startswith("#")]
+    if not numbered:
+        raise CompositionError(f"{where}: the file is empty. Expected a header 'class,<label 1>,<label 2>,...'.")
+    line, header = numbered[0]
+    if len(header) < 2 or header[0].lower() not in ("class", "code", "class_code"):
+        parse_composition(text, source)  # raises the header message
+    labels = header[1:]
+    colours: List[Optional[Tuple[int, int, int]]] = [None] * len(labels)
+    codes, cells = [], []
+    for line, r in numbered[1:]:
+        if r[0].lower() in COLOUR_ROW_NAMES:
+            for i, v in enumerate(r[1:len(labels) + 1]):
+                colours[i] = hex_to_colour(v) if v else None
+            continue
+        if len(r) > len(header):
+            raise CompositionError(f"{where}, line {line}: {len(r)} values, expected {len(header)} (class code + "
+                                   f"{len(labels)} labels).")
+        try:
+            code_f = float(r[0])
+            if code_f != int(code_f):
+                raise ValueError(r[0])
+        except ValueError:
+            raise CompositionError(f"{where}, line {line}: class code {r[0]!r} is not an integer.")
+        codes.append(int(code_f))
+        cells.append(list(r[1:]) + [""] * (len(header) - len(r)))
+    return TypedTable(codes, labels, cells, colours, source)
+
+
 def sniff_delimiter(text: str) -> str:
     """The column separator of a composition CSV: ',' unless the header line (the first line that is neither
     empty nor a '#' comment) holds more ';' or tabs than commas."""

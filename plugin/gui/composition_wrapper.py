@@ -12,7 +12,6 @@ import os
 
 from qgis.core import QgsMapLayer, QgsProcessingContext, QgsProcessingUtils, QgsProject, QgsRasterLayer
 from qgis.gui import QgsFileWidget, QgsGui, QgsProcessingGui
-from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
 
 from processing.gui.wrappers import WidgetWrapper
@@ -20,8 +19,7 @@ from processing.gui.wrappers import WidgetWrapper
 CLASSES_PARAMETER = "CLASSES"
 
 
-def tr(text):
-    return QCoreApplication.translate("CompositionWidgetWrapper", text)
+from ..i18n import tr
 
 
 def class_codes_for_table(path, band=1):
@@ -126,15 +124,19 @@ class CompositionWidgetWrapper(WidgetWrapper):
         except Exception as e:  # noqa: BLE001 - an unreadable layer only means no rows are added
             from qgis.core import Qgis, QgsMessageLog
 
-            QgsMessageLog.logMessage(f"Could not read the class codes of {path}: {e}", "Epitome", Qgis.Warning)
+            QgsMessageLog.logMessage(tr("Could not read the class codes of {}: {}").format(path, e), "Epitome",
+                                     Qgis.Warning)
             return []
 
     def make_dialog(self):
+        from ...algorithms.io.label_legend import legend_names, read_legend
         from .composition_editor import CompositionDialog
 
         current = self.value()
+        classes = self.classes_layer_path()
         return CompositionDialog(self.widget, path=current if current and os.path.isfile(current) else None,
-                                 class_codes=self.class_codes())
+                                 class_codes=self.class_codes(), classes_path=classes,
+                                 class_names=legend_names(read_legend(classes)) if classes else None)
 
     def edit_composition(self):
         """Open the editor; when it was saved, its CSV becomes the parameter value. Returns the path or None."""

@@ -27,6 +27,7 @@ from .report_plot import render_history_png
 from .training_hub import hub
 from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, check_device_name, device_setting, raster_path,
                    require_torch)
+from .device_param import device_parameter
 from .params import CoreChoice, CoreNumber, Declared
 from .styling import style_epitome_image
 
@@ -119,11 +120,7 @@ PARAMETERS = (
                "0: one self-diversifying model. 2: the paper's cascade E0 → E1 → E2 (E1 trained on the patches E0 "
                "models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. "
                "1 is not a valid value."),
-    Declared("DEVICE", "Device (auto, cpu, cuda, cuda:N)",
-             "auto follows the default device of Settings › Options › Epitome (itself auto by default: the first "
-             "CUDA GPU when PyTorch sees one, else the CPU). cuda without a usable GPU falls "
-             "back to the CPU with a warning.",
-             lambda n, t: QgsProcessingParameterString(n, t, "auto"), advanced=True),
+    device_parameter(),
     CoreNumber(TrainParams, "seed", "Random seed",
                "Seed of initialisation and patch sampling: the same inputs and seed give identical models on the "
                "CPU (GPU results may differ in the last bits).", advanced=True),
