@@ -22,7 +22,7 @@ from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting,
                    raster_path, require_torch)
 from .device_param import device_parameter
 from .params import CoreChoice, CoreNumber, Declared
-from .styling import style_label_output, style_probability_output
+from .styling import style_lsr_outputs
 
 FUSION_TITLES = {
     "none": "None: pure self-epitomic p(label | pixel)",
@@ -189,11 +189,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException("Cancelled by the user: no output was written.")
         except (EpitomeError, ValueError) as e:
             raise QgsProcessingException(str(e))
-        style_label_output(context, out, comp, self.tr("High-resolution labels"))
-        if prob:
-            style_probability_output(context, prob, comp, self.tr("Label probabilities"))
-        if conf:
-            style_probability_output(context, conf, None, self.tr("Confidence"))
+        style_lsr_outputs(context, imagery.name(), out, prob, conf, comp)
         return {"OUTPUT": out, "PROBABILITIES": prob, "CONFIDENCE": conf, "TILES": stats["tiles"],
                 "SECONDS": stats["seconds"], "LABEL_COUNTS": json.dumps(stats["label_counts"]),
                 "DEVICE_USED": stats["device"]}

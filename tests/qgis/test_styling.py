@@ -36,3 +36,46 @@ def test_no_styler_when_output_is_not_loaded(run_lsr):
     ctx = QgsProcessingContext()
     style_label_output(ctx, res["OUTPUT"], load_composition(None), "x")  # nothing to attach: must not fail
     assert not ctx.willLoadLayerOnCompletion(res["OUTPUT"])
+
+
+def test_toolbox_runs_are_named_after_the_input_and_grouped(epitome_provider, scene, qgis_iface, monkeypatch):
+    """Two runs from the toolbox (temporary outputs, loaded as the dialog loads them): two groups, distinct
+    names after the imagery, the label map on top and the confidence unchecked."""
+    import processing
+
+    from qgis_scenes import FAST
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    prj.layerTreeRoot().removeAllChildren()
+    try:
+        for _ in range(2):
+            processing.runAndLoadResults("epitome:selfepitomiclsr", dict(
+                FAST, IMAGERY=scene.imagery, CLASSES=scene.classes, OUTPUT="TEMPORARY_OUTPUT",
+                CONFIDENCE="TEMPORARY_OUTPUT"))
+        groups = prj.layerTreeRoot().children()
+        assert [g.name() for g in groups] == ["imagery – Epitome LSR (2)", "imagery – Epitome LSR"]
+        assert [n.name() for n in groups[1].children()] == ["imagery labels", "imagery confidence"]
+        assert [n.name() for n in groups[0].children()] == ["imagery labels (2)", "imagery confidence (2)"]
+        assert groups[0].children()[0].isVisible() and not groups[0].children()[1].isVisible()
+        assert groups[0].children()[0].layer().renderer().type() == "paletted"
+    finally:
+        prj.removeAllMapLayers()
+        prj.layerTreeRoot().removeAllChildren()
+
+
+def test_a_named_output_is_named_after_its_file(epitome_provider, scene, tmp_path):
+    import processing
+
+    from qgis_scenes import FAST
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    prj.layerTreeRoot().removeAllChildren()
+    try:
+        processing.runAndLoadResults("epitome:selfepitomiclsr", dict(
+            FAST, IMAGERY=scene.imagery, CLASSES=scene.classes, OUTPUT=str(tmp_path / "wv_landcover.tif")))
+        assert [n.name() for n in prj.layerTreeRoot().children()] == ["wv_landcover labels"]  # one layer: no group
+    finally:
+        prj.removeAllMapLayers()
+        prj.layerTreeRoot().removeAllChildren()
