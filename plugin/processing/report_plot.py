@@ -5,53 +5,78 @@ matplotlib, which crashed QGIS's Python at interpreter exit when loaded in-proce
 """
 
 from qgis.PyQt.QtCore import QCoreApplication, QPointF, QRectF, Qt
-from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
+from qgis.PyQt.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF
 
 
 def _smooth(values, n=25):
-    if len(values) < n:
-        return list(values)
+    """Running mean over the last n values, as long as the input: the first points average what there is so
+    far, so a curve starts at the first step (not n steps in)."""
     out, acc = [], 0.0
     for i, v in enumerate(values):
         acc += v
         if i >= n:
             acc -= values[i - n]
-        if i >= n - 1:
-            out.append(acc / n)
+        out.append(acc / min(i + 1, n))
     return out
 
 
-def _panel(p, rect, steps, series, title, ylabel):
+def _finite(values):
+    return [v for v in values if v == v and abs(v) != float("inf")]
+
+
+def fitted_text(p, rect, text, size, bold=False, flags=Qt.AlignCenter):
+    """Draw text in rect at the largest font size <= size (down to 7 pt) that fits its width, elided ('…')
+    when even that is too wide: never clipped on both sides."""
+    font = QFont("Sans", size, QFont.Bold if bold else QFont.Normal)
+    while size > 7 and QFontMetricsF(font).horizontalAdvance(text) > rect.width():
+        size -= 1
+        font.setPointSize(size)
+    p.setFont(font)
+    shown = QFontMetricsF(font).elidedText(text, Qt.ElideRight, rect.width())
+    p.drawText(rect, flags, shown)
+
+
+def _panel(p, rect, cell, steps, series, title, ylabel):
+    """One framed plot in `rect`; its title over the whole `cell` width (so a narrow dock does not cut it)."""
     p.setPen(QPen(QColor("#333333"), 1))
     p.drawRect(rect)
-    p.setFont(QFont("Sans", 9, QFont.Bold))
-    p.drawText(QRectF(rect.left(), rect.top() - 22, rect.width(), 18), Qt.AlignCenter, title)
-    ys = [v for _, vals, _ in series for v in vals]
+    fitted_text(p, QRectF(cell.left() + 4, rect.top() - 22, cell.width() - 8, 18), title, 9, bold=True)
+    ys = _finite([v for _, vals, _ in series for v in vals])
     if not ys or not steps:
         return
     lo, hi = min(ys), max(ys)
     if hi - lo < 1e-12:
         hi = lo + 1.0
+    pad = 0.04 * (hi - lo)  # a little room: no curve runs along (or past) the frame
+    lo, hi = lo - pad, hi + pad
     x0, x1 = steps[0], max(steps[-1], steps[0] + 1)
     p.setFont(QFont("Sans", 8))
     for frac in (0.0, 0.5, 1.0):
         y = rect.bottom() - frac * rect.height()
-        p.drawText(QRectF(rect.left() - 62, y - 8, 58, 16), Qt.AlignRight | Qt.AlignVCenter, f"{lo + frac * (hi - lo):.3g}")
-    p.drawText(QRectF(rect.left(), rect.bottom() + 4, rect.width(), 16), Qt.AlignCenter, f"step ({x0}..{x1})")
+        p.drawText(QRectF(rect.left() - 62, y - 8, 58, 16), Qt.AlignRight | Qt.AlignVCenter,
+                   "{:.3g}".format(lo + frac * (hi - lo)))
+    fitted_text(p, QRectF(rect.left(), rect.bottom() + 4, rect.width(), 16), _tr("step ({}..{})").format(x0, x1), 8)
     p.save()
     p.translate(rect.left() - 70, rect.center().y())
     p.rotate(-90)
-    p.drawText(QRectF(-rect.height() / 2, -14, rect.height(), 14), Qt.AlignCenter, ylabel)
+    fitted_text(p, QRectF(-rect.height() / 2, -14, rect.height(), 14), ylabel, 8)
+    p.restore()
+    p.save()
+    p.setClipRect(rect)
+    for name, vals, colour in series:
+        off = len(steps) - len(vals)
+        pts = [QPointF(rect.left() + (steps[off + i] - x0) / (x1 - x0) * rect.width(),
+                       rect.bottom() - (v - lo) / (hi - lo) * rect.height())
+               for i, v in enumerate(vals) if off + i >= 0 and v == v and abs(v) != float("inf")]
+        p.setPen(QPen(QColor(colour), 1.6))
+        p.drawPolyline(QPolygonF(pts))
     p.restore()
     ly = rect.top() + 6
     for name, vals, colour in series:
-        off = len(steps) - len(vals)
-        poly = QPolygonF([QPointF(rect.left() + (steps[off + i] - x0) / (x1 - x0) * rect.width(),
-                                  rect.bottom() - (v - lo) / (hi - lo) * rect.height()) for i, v in enumerate(vals)])
         p.setPen(QPen(QColor(colour), 1.6))
-        p.drawPolyline(poly)
         p.drawLine(QPointF(rect.right() - 120, ly + 6), QPointF(rect.right() - 100, ly + 6))
         p.setPen(QPen(QColor("#222222"), 1))
+        p.setFont(QFont("Sans", 8))
         p.drawText(QRectF(rect.right() - 96, ly - 2, 94, 16), Qt.AlignLeft | Qt.AlignVCenter, name)
         ly += 16
 
@@ -87,7 +112,7 @@ def paint_history(p, width, height, history, title=""):
         cw, ch, cells = float(width), h / 2.0, [(0.0, head), (0.0, head + h / 2.0)]
     for (x, y), (series, ptitle, ylabel) in zip(cells, panels):
         rect = QRectF(x + left, y + top, max(40.0, cw - left - right), max(30.0, ch - top - bottom))
-        _panel(p, rect, steps, series, ptitle, ylabel)
+        _panel(p, rect, QRectF(x, y, cw, ch), steps, series, ptitle, ylabel)
     p.restore()
 
 
