@@ -40,7 +40,9 @@ def _panel(p, rect, cell, steps, series, title, ylabel):
     """One framed plot in `rect`; its title over the whole `cell` width (so a narrow dock does not cut it)."""
     p.setPen(QPen(QColor("#333333"), 1))
     p.drawRect(rect)
-    fitted_text(p, QRectF(cell.left() + 4, rect.top() - 22, cell.width() - 8, 18), title, 9, bold=True)
+    over_plot = QFontMetricsF(QFont("Sans", 9, QFont.Bold)).horizontalAdvance(title) <= rect.width()
+    span = (rect.left(), rect.width()) if over_plot else (cell.left() + 4, cell.width() - 8)
+    fitted_text(p, QRectF(span[0], rect.top() - 22, span[1], 18), title, 9, bold=True)
     ys = _finite([v for _, vals, _ in series for v in vals])
     if not ys or not steps:
         return
