@@ -69,7 +69,7 @@ class EpitomePlugin:
 
         items = [
             (tr("Self-epitomic label super-resolution (algorithm)…"), "epitome:selfepitomiclsr", "lsr.svg"),
-            (tr("Estimate a composition table…"), "epitome:estimatecomposition", "epitome.svg"),
+            (tr("Estimate composition from a labelled area…"), "epitome:estimatecomposition", "epitome.svg"),
             (tr("Evaluate a label map…"), "epitome:evaluate", "evaluate.svg"),
             (tr("Train epitomes…"), "epitome:trainepitome", "train.svg"),
         ]
