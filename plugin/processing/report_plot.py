@@ -4,8 +4,10 @@ Presentation only (the numbers come from the core's history). Used inside QGIS i
 matplotlib, which crashed QGIS's Python at interpreter exit when loaded in-process.
 """
 
-from qgis.PyQt.QtCore import QCoreApplication, QPointF, QRectF, Qt
+from qgis.PyQt.QtCore import QPointF, QRectF, Qt
 from qgis.PyQt.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF
+
+from ..i18n import tr
 
 
 def _smooth(values, n=25):
@@ -57,7 +59,7 @@ def _panel(p, rect, cell, steps, series, title, ylabel):
         y = rect.bottom() - frac * rect.height()
         p.drawText(QRectF(rect.left() - 62, y - 8, 58, 16), Qt.AlignRight | Qt.AlignVCenter,
                    "{:.3g}".format(lo + frac * (hi - lo)))
-    fitted_text(p, QRectF(rect.left(), rect.bottom() + 4, rect.width(), 16), _tr("step ({}..{})").format(x0, x1), 8)
+    fitted_text(p, QRectF(rect.left(), rect.bottom() + 4, rect.width(), 16), tr("step ({}..{})").format(x0, x1), 8)
     p.save()
     p.translate(rect.left() - 70, rect.center().y())
     p.rotate(-90)
@@ -83,8 +85,6 @@ def _panel(p, rect, cell, steps, series, title, ylabel):
         ly += 16
 
 
-def _tr(text):
-    return QCoreApplication.translate("ReportPlot", text)
 
 
 def paint_history(p, width, height, history, title=""):
@@ -93,11 +93,11 @@ def paint_history(p, width, height, history, title=""):
     dock). Shared by the report PNG and the live training monitor."""
     steps = [int(s) for s in history.get("step", [])]
     panels = [
-        ([(_tr("mean loss"), _smooth(history.get("loss", [])), "#1f77b4"),
-          (_tr("worst quarter"), _smooth(history.get("worst_loss", [])), "#d62728")],
-         _tr("Loss (nats per value, lower is better)"), _tr("nats per value")),
-        ([(_tr("usage"), [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
-         _tr("Windows that are a best window in the batch"), _tr("% of windows")),
+        ([(tr("mean loss"), _smooth(history.get("loss", [])), "#1f77b4"),
+          (tr("worst quarter"), _smooth(history.get("worst_loss", [])), "#d62728")],
+         tr("Loss (nats per value, lower is better)"), tr("nats per value")),
+        ([(tr("usage"), [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
+         tr("Windows that are a best window in the batch"), tr("% of windows")),
     ]
     p.save()
     p.setRenderHint(QPainter.Antialiasing)
