@@ -91,7 +91,11 @@ def set_last_folder(path):
 
 
 def writable_folder(folder):
-    return bool(folder) and os.path.isdir(folder) and os.access(folder, os.W_OK)
+    """A folder the user can save into: writable, and not marked read-only (no write bit at all - a shared data
+    folder, which root could still write into)."""
+    if not (folder and os.path.isdir(folder) and os.access(folder, os.W_OK)):
+        return False
+    return bool(os.stat(folder).st_mode & 0o222)
 
 
 def unused_path(folder, stem, ext):

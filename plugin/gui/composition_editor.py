@@ -114,7 +114,7 @@ def default_composition_path(near=None):
 def editable_file(path):
     """True when `path` is a user's CSV that OK may save over (exists, writable, not the built-in table)."""
     return bool(path) and os.path.isfile(path) and os.access(path, os.W_OK) and \
-        os.path.abspath(path) != os.path.abspath(DEFAULT_COMPOSITION_CSV)
+        bool(os.stat(path).st_mode & 0o222) and os.path.abspath(path) != os.path.abspath(DEFAULT_COMPOSITION_CSV)
 
 
 class ShareDelegate(QStyledItemDelegate):

@@ -226,11 +226,14 @@ def test_empty_label_map_field_gets_a_named_file_beside_the_imagery(wizard, proj
     assert w.parameters()["OUTPUT"] == str(tmp_path / "my_naip_epitome.tif")
     (tmp_path / "my_naip_epitome_confidence.tif").write_text("an earlier run's")
     assert lw.default_output_path(mine) == str(tmp_path / "my_naip_epitome_2.tif")  # nothing is overwritten
-    # imagery in a folder that cannot be written: the folder last saved into
-    plugin_settings.set_last_folder(str(tmp_path / "sub" / "x.tif")) if (tmp_path / "sub").mkdir() is None else None
-    monkeypatch.setattr(plugin_settings, "writable_folder",
-                        lambda f: bool(f) and os.path.abspath(f) != str(tmp_path))
-    assert lw.default_output_path(mine) == str(tmp_path / "sub" / "my_naip_epitome.tif")
+    # imagery in a read-only folder (a shared data folder; even root must not write there): the last folder used
+    (tmp_path / "sub").mkdir()
+    plugin_settings.set_last_folder(str(tmp_path / "sub" / "x.tif"))
+    os.chmod(tmp_path, 0o555)
+    try:
+        assert lw.default_output_path(mine) == str(tmp_path / "sub" / "my_naip_epitome.tif")
+    finally:
+        os.chmod(tmp_path, 0o755)
     w.run_page.initializePage()
     assert "Label map:" in w.run_page.summary.text()
 
