@@ -60,7 +60,8 @@ class CompositionWidgetWrapper(WidgetWrapper):
         self.file_widget.setStorageMode(QgsFileWidget.GetFile)
         self.file_widget.setFilter(tr("CSV files (*.csv);;All files (*)"))
         self.file_widget.lineEdit().setPlaceholderText(tr("Built-in NLCD → water, forest, field, built table"))
-        self.file_widget.setToolTip(self.parameterDefinition().help() or self.parameterDefinition().description())
+        self.file_widget.setToolTip("<p>{}</p>".format(self.parameterDefinition().help() or
+                                                           self.parameterDefinition().description()))
         self.file_widget.fileChanged.connect(lambda _: self.widgetValueHasChanged.emit(self))
         self.edit_button = QPushButton(tr("Edit…"))
         self.edit_button.setToolTip(tr("Edit the table p(label | class) (or start from the built-in one, or estimate "

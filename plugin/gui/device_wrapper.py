@@ -33,7 +33,8 @@ class DeviceWidgetWrapper(WidgetWrapper):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         self.combo = DeviceCombo(w, value=self.parameterDefinition().defaultValue() or "auto")
-        self.combo.setToolTip(self.parameterDefinition().help() or self.parameterDefinition().description())
+        self.combo.setToolTip("<p>{}</p>".format(self.parameterDefinition().help() or
+                                                 self.parameterDefinition().description()))
         self.combo.currentTextChanged.connect(lambda _: self.widgetValueHasChanged.emit(self))
         self.info_label = QLabel()
         self.combo.describe_into(self.info_label)
