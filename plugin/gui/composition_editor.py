@@ -572,7 +572,7 @@ class CompositionEditor(QWidget):
             self._fill(typed.class_codes, typed.labels, default_colours(typed.labels, fixed=typed.colours),
                        typed.cells)
             self._source = path
-            self.set_file_notice(tr("{} - the file's cells are shown below as they are: fix the ones in red.")
+            self.set_file_notice(tr("{} The file's cells are shown below as they are: fix the ones in red.")
                                  .format(e) if not self.is_valid() else "")
             self.loaded.emit(path)
             return None
@@ -879,7 +879,7 @@ class CompositionDialog(QDialog):
                 editing = path
             except CompositionError as e:
                 self.unreadable = path
-                self.editor.set_file_notice(tr("{} - a new table is shown instead; your file is left as it is. Fix "
+                self.editor.set_file_notice(tr("{} A new table is shown instead; your file is left as it is. Fix "
                                                "the file and load it again (Load CSV…), or build the table here "
                                                "and save it under a new name.").format(e), until_valid=False)
         if class_codes:

@@ -667,6 +667,7 @@ class LsrWizard(QWizard):
                 node.setItemVisibilityChecked(False)
                 node.setExpanded(False)
                 self.added_layers.append(c)
+        self.group.setExpanded(True)  # (again: the layer tree view collapses a group that was empty)
         self.run_page.zoom_button.setEnabled(bool(self.added_layers))
         text = tr("Label map written to <a href='file://{0}'>{0}</a> and added to the map (group “{1}”).").format(
             out, group_name)

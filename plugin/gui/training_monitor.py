@@ -79,12 +79,6 @@ class TrainingMonitorDock(QDockWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_current)
         top.addWidget(self.cancel_button)
-        self.train_button = QPushButton(QIcon(os.path.join(ICONS, "train.svg")), tr("Train epitomes…"))
-        self.train_button.setToolTip(tr("Open Train epitomes (Processing toolbox: Epitome > Epitomes > Train "
-                                        "epitomes)."))
-        self.train_button.clicked.connect(self._open_training)
-        self.train_button.setVisible(open_training_dialog is not None)
-        top.addWidget(self.train_button)
         lay.addLayout(top)
 
         self.status = QLabel(tr("No training running. Start one with Train epitomes…; it shows here live."))
@@ -95,7 +89,15 @@ class TrainingMonitorDock(QDockWidget):
         lay.addWidget(self.status)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
-        lay.addWidget(self.bar)
+        self.train_button = QPushButton(QIcon(os.path.join(ICONS, "train.svg")), tr("Train epitomes…"))
+        self.train_button.setToolTip(tr("Open Train epitomes (Processing toolbox: Epitome > Epitomes > Train "
+                                        "epitomes)."))
+        self.train_button.clicked.connect(self._open_training)
+        self.train_button.setVisible(open_training_dialog is not None)
+        row = QHBoxLayout()
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.train_button)
+        lay.addLayout(row)
 
         split = QSplitter(Qt.Vertical)
         self.plot = HistoryPlot()
@@ -107,10 +109,10 @@ class TrainingMonitorDock(QDockWidget):
         self.preview.setToolTip(tr("Means of the first epitome (bands 1-3 as RGB, 2-98% stretch), refreshed every "
                                    "few steps. It should come to look like pieces of the imagery."))
         split.addWidget(self.preview)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
-        split.setSizes([300, 200])  # curves 3/5, epitome 2/5 (scaled to the dock's height)
+        split.setSizes([400, 200])  # curves 2/3, epitome 1/3 (scaled to the dock's height)
         split.splitterMoved.connect(lambda *_: self._fit_preview())
         lay.addWidget(split, 1)
         self.setWidget(body)

@@ -75,6 +75,8 @@ def _panel(p, rect, cell, steps, series, title, ylabel):
         p.setPen(QPen(QColor(colour), 1.6))
         p.drawPolyline(QPolygonF(pts))
     p.restore()
+    if rect.height() < 70 or rect.width() < 180:
+        return  # too small for a legend: the title names the curves
     ly = rect.top() + 6
     for name, vals, colour in series:
         p.setPen(QPen(QColor(colour), 1.6))
@@ -106,12 +108,13 @@ def paint_history(p, width, height, history, title=""):
         head = 30.0
         p.setFont(QFont("Sans", 11, QFont.Bold))
         p.drawText(QRectF(0, 4, width, 22), Qt.AlignCenter, title)
-    left, right, top, bottom = 90, 12, 28, 24  # tick labels and axis title; panel title; step label
+    right, top, bottom = 12, 28, 24  # panel title; step label
     h = height - head
-    if width >= 1.6 * h:
+    if width >= 1.6 * h and width >= 640:
         cw, ch, cells = width / 2.0, float(h), [(0.0, head), (width / 2.0, head)]
-    else:
+    else:  # a dock: one above the other, so each panel keeps a readable width
         cw, ch, cells = float(width), h / 2.0, [(0.0, head), (0.0, head + h / 2.0)]
+    left = 90 if cw >= 400 else 76  # tick labels and the axis title
     for (x, y), (series, ptitle, ylabel) in zip(cells, panels):
         rect = QRectF(x + left, y + top, max(40.0, cw - left - right), max(30.0, ch - top - bottom))
         _panel(p, rect, QRectF(x, y, cw, ch), steps, series, ptitle, ylabel)

@@ -166,5 +166,23 @@ def epitome_image_renderer(layer):
     return r
 
 
+class EpitomeImageStyler(NamedStyler):
+    """The epitome image: RGB of its mean bands, named after its file. An epitome is a picture, not a place:
+    the GeoTIFF has no CRS, so it is given the project's (drawn in pixel units at the map's origin) - never a
+    CRS prompt or an unknown-CRS layer in the project."""
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if layer is not None and layer.isValid() and not layer.crs().isValid():
+            project = context.project() or QgsProject.instance()
+            if project.crs().isValid():
+                layer.setCrs(project.crs())
+        super().postProcessLayer(layer, context, feedback)
+
+
 def style_epitome_image(context, path, name):
-    _attach(context, path, NamedStyler(name, epitome_image_renderer))
+    from ..i18n import tr
+
+    if not is_temporary(path):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        name = stem if "epitome" in stem.lower() else tr("{} epitome").format(stem)
+    _attach(context, path, EpitomeImageStyler(name, epitome_image_renderer))

@@ -292,7 +292,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
                 ended = (False, self.tr("Cancelled by the user: the model trained so far is saved to MODEL ({}); give "
                                         "it as INIT to continue. No other output was written.").format(model))
                 raise QgsProcessingException(ended[1])
-            stopped = stopped_results(model, job.init, time.time() - t0)  # Stop in the monitor: a normal end
+            stopped = stopped_results(model, job.init, time.time() - t0, job.device, params.batch_size)  # normal end
             ended = (True, self.tr("Stopped after {} steps: the model so far is saved to MODEL ({}); give it as "
                                    "INIT to continue.").format(stopped["STEPS_DONE"], model))
             feedback.pushInfo(ended[1])
@@ -304,8 +304,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
         finally:
             monitor.end(run_id, *ended)
         if stopped is not None:
-            return dict(stopped, MODEL=model, EPITOME_IMAGE=None, REPORT_CSV=None, REPORT_PNG=None,
-                        DEVICE_USED=device_setting(self.parameterAsString(parameters, "DEVICE", context)))
+            return dict(stopped, MODEL=model, EPITOME_IMAGE=None, REPORT_CSV=None, REPORT_PNG=None)
         if image:
             style_epitome_image(context, image, self.tr("Epitome"))
         return {"MODEL": model, "EPITOME_IMAGE": image, "REPORT_CSV": csv,

@@ -116,8 +116,9 @@ class TrainingHub(QObject):
         return True
 
 
-def stopped_results(model_path, init_path, seconds):
+def stopped_results(model_path, init_path, seconds, device="auto", batch_size=0):
     """The numeric outputs of a training stopped from the dock, read back from the saved model."""
+    from ...algorithms.device import resolve_device
     from ...algorithms.epitome.model_file import load_model
 
     m = load_model(model_path)
@@ -126,8 +127,8 @@ def stopped_results(model_path, init_path, seconds):
     n = max(0, m.steps_done - before)
     k = max(1, n // 10)
     mean = (lambda v: float(sum(v[-k:]) / len(v[-k:])) if v else float("nan"))
-    return {"STEPS_DONE": n, "SECONDS": seconds, "PATCHES_PER_SECOND": None, "FINAL_LOSS": mean(loss),
-            "FINAL_WORST_LOSS": mean(worst)}
+    return {"STEPS_DONE": n, "SECONDS": seconds, "PATCHES_PER_SECOND": n * batch_size / max(seconds, 1e-9),
+            "FINAL_LOSS": mean(loss), "FINAL_WORST_LOSS": mean(worst), "DEVICE_USED": str(resolve_device(device)[0])}
 
 
 _HUB = None

@@ -79,3 +79,22 @@ def test_a_named_output_is_named_after_its_file(epitome_provider, scene, tmp_pat
     finally:
         prj.removeAllMapLayers()
         prj.layerTreeRoot().removeAllChildren()
+
+
+def test_epitome_image_gets_a_name_and_never_an_unknown_crs(tmp_path):
+    """An epitome image has no CRS (it is a picture): loaded, it takes the project's CRS and its file's name."""
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from epitome.plugin.processing.styling import style_epitome_image
+    from qgis_scenes import make_imagery, write_raster
+
+    path = write_raster(tmp_path / "naip_model_image.tif", make_imagery(32, 32, 8).astype("float32"), None, None)  # C=3: 2C+2 bands
+    prj = QgsProject.instance()
+    old = prj.crs()
+    prj.setCrs(QgsCoordinateReferenceSystem("EPSG:26917"))
+    try:
+        layer = _styled(path, lambda ctx: style_epitome_image(ctx, path, "Epitome"))
+        assert layer.crs().authid() == "EPSG:26917" and layer.name() == "naip_model_image epitome"
+        assert layer.renderer().type() == "multibandcolor"
+    finally:
+        prj.setCrs(old)

@@ -68,6 +68,7 @@ def test_stop_button_ends_the_training_normally_with_a_resumable_model(dock, sce
     m = load_model(model)
     assert 0 < m.steps_done < 100000 and m.settings.get("complete") is False
     assert run.results["MODEL"] == model and 0 < run.results["STEPS_DONE"] < 100000
+    assert run.results["DEVICE_USED"] == "cpu" and run.results["PATCHES_PER_SECOND"] > 0
     assert not os.path.exists(tmp_path / "e.tif")
 
 
