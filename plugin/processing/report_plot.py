@@ -60,11 +60,12 @@ def _panel(p, rect, cell, steps, series, title, ylabel):
         p.drawText(QRectF(rect.left() - 62, y - 8, 58, 16), Qt.AlignRight | Qt.AlignVCenter,
                    "{:.3g}".format(lo + frac * (hi - lo)))
     fitted_text(p, QRectF(rect.left(), rect.bottom() + 4, rect.width(), 16), tr("step ({}..{})").format(x0, x1), 8)
-    p.save()
-    p.translate(rect.left() - 70, rect.center().y())
-    p.rotate(-90)
-    fitted_text(p, QRectF(-rect.height() / 2, -14, rect.height(), 14), ylabel, 8)
-    p.restore()
+    if rect.height() >= 70:  # the axis title, where it fits (the panel title gives the unit too)
+        p.save()
+        p.translate(rect.left() - 70, rect.center().y())
+        p.rotate(-90)
+        fitted_text(p, QRectF(-rect.height() / 2, -14, rect.height(), 14), ylabel, 8)
+        p.restore()
     p.save()
     p.setClipRect(rect)
     for name, vals, colour in series:
