@@ -5,7 +5,7 @@ import os
 from qgis.gui import QgsFileWidget, QgsOptionsPageWidget, QgsOptionsWidgetFactory
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+from qgis.PyQt.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
                                  QVBoxLayout)
 
 from ..install import dependencies, deps
@@ -43,10 +43,16 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
                                         "auto (a CUDA GPU when available, else the CPU), cpu, cuda, or cuda:N "
                                         "for GPU number N. A GPU that is missing falls back to the CPU with a "
                                         "warning."))
-        form.addRow(tr("Default device:"), self.device_combo)
         self.device_info = QLabel()
         self.device_combo.describe_into(self.device_info)
-        form.addRow("", self.device_info)
+        self.device_info.setContentsMargins(2, 0, 0, 4)
+        device_box = QWidget()
+        device_lay = QVBoxLayout(device_box)
+        device_lay.setContentsMargins(0, 0, 0, 0)
+        device_lay.setSpacing(2)
+        device_lay.addWidget(self.device_combo)
+        device_lay.addWidget(self.device_info)
+        form.addRow(tr("Default device:"), device_box)
 
         self.memory_spin = QSpinBox()
         self.memory_spin.setRange(0, 4 * 1024 * 1024)
