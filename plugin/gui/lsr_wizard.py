@@ -361,6 +361,20 @@ class CompositionPage(QWizardPage):
         return True
 
 
+def lsr_takes_extent():
+    """True when epitome:selfepitomiclsr has an EXTENT parameter (the wizard then offers the canvas extent)."""
+    from qgis.core import QgsApplication
+
+    alg = QgsApplication.processingRegistry().algorithmById(LSR)
+    return alg is not None and alg.parameterDefinition("EXTENT") is not None
+
+
+def extent_value(rect, crs):
+    """A Processing extent value: 'xmin,xmax,ymin,ymax [AUTHID]'."""
+    return "{},{},{},{} [{}]".format(rect.xMinimum(), rect.xMaximum(), rect.yMinimum(), rect.yMaximum(),
+                                     crs.authid())
+
+
 class SettingsPage(QWizardPage):
     def __init__(self, wizard):
         super().__init__(wizard)
@@ -392,10 +406,15 @@ class SettingsPage(QWizardPage):
         self._suggested = ""
         self.confidence = QCheckBox(tr("Also add a confidence layer (max p per pixel)"))
         self.confidence.setChecked(QgsSettings().value(KEY + "confidence", True, type=bool))
+        self.canvas_extent = QCheckBox(tr("Only the area shown in the map canvas"))
+        self.canvas_extent.setToolTip(tr("Process only where the imagery meets the map canvas's current extent "
+                                         "(zoom there first), without clipping files by hand."))
+        self.canvas_extent.setVisible(lsr_takes_extent() and wizard.iface is not None)
         form.addRow(tr("Quality"), self.preset)
         form.addRow(tr("Device"), self._stack(self.device, self.device_info))
         form.addRow(tr("Label map"), self._stack(self.output, self.output_info))
         form.addRow("", self.confidence)
+        form.addRow("", self.canvas_extent)
 
     @staticmethod
     def _stack(widget, info):
@@ -528,6 +547,9 @@ class LsrWizard(QWizard):
                   "CLASSES": layer_path(self.layers.classes.currentLayer()),
                   "COMPOSITION": comp_csv, "DEVICE": self.settings.device.value(), "OUTPUT": out}
         params.update(self.settings.preset.currentData())
+        if self.settings.canvas_extent.isVisibleTo(self.settings) and self.settings.canvas_extent.isChecked():
+            canvas = self.iface.mapCanvas()
+            params["EXTENT"] = extent_value(canvas.extent(), canvas.mapSettings().destinationCrs())
         if self.settings.confidence.isChecked():
             params["CONFIDENCE"] = os.path.splitext(out)[0] + "_confidence.tif"
         return params

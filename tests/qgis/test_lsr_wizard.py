@@ -376,3 +376,33 @@ def test_evaluation_gets_classes_and_table_when_the_algorithm_takes_them(wizard,
     takes = alg.parameterDefinition("CLASSES") is not None and alg.parameterDefinition("COMPOSITION") is not None
     assert ("CLASSES" in params and params["COMPOSITION"].endswith("p_composition.csv")) == takes
     assert params["REFERENCE"] == ref.source() and params["REPORT"].endswith("p_evaluation.html")
+
+
+def test_canvas_extent_is_offered_when_the_algorithm_takes_an_extent(project_layers, epitome_provider, qgis_iface,
+                                                                      monkeypatch, tmp_path):
+    """EXTENT of epitome:selfepitomiclsr (issue 12, item 13): when the algorithm has it, the wizard can limit a run
+    to the map canvas's extent; without it the box is not shown."""
+    from epitome.plugin.gui import lsr_wizard as lw
+
+    prj, img, cls, ref = project_layers
+    monkeypatch.setattr(lw, "lsr_takes_extent", lambda: True)
+    w = lw.LsrWizard(qgis_iface)
+    try:
+        prepare(w, img, cls)
+        w.show()
+        assert w.settings.canvas_extent.isVisibleTo(w.settings)
+        canvas = qgis_iface.mapCanvas()
+        canvas.setDestinationCrs(img.crs())
+        canvas.setExtent(img.extent())
+        w.settings.output.setFilePath(str(tmp_path / "x.tif"))
+        assert "EXTENT" not in w.parameters()
+        w.settings.canvas_extent.setChecked(True)
+        ext = w.parameters()["EXTENT"]
+        assert ext.endswith("[EPSG:26917]") and ext.startswith(str(canvas.extent().xMinimum()))
+        w.hide()
+    finally:
+        w.deleteLater()
+    monkeypatch.setattr(lw, "lsr_takes_extent", lambda: False)
+    w2 = lw.LsrWizard(qgis_iface)
+    assert not w2.settings.canvas_extent.isVisibleTo(w2.settings)
+    w2.deleteLater()
