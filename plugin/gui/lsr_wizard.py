@@ -13,8 +13,8 @@ the input and the method; "Zoom to result" shows them.
 import os
 import shutil
 
-from qgis.core import (QgsCoordinateTransform, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer, QgsSettings,
-                       QgsUnitTypes)
+from qgis.core import (QgsCoordinateTransform, QgsLayerTreeGroup, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer,
+                       QgsSettings, QgsUnitTypes)
 from qgis.gui import QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
@@ -670,14 +670,13 @@ class LsrWizard(QWizard):
         taken = {g.name() for g in root.findGroups()}
         imagery = self.layers.imagery.currentLayer()
         group_name = unique_name(taken, tr("{} – Epitome LSR").format(imagery.name() if imagery else stem))
-        self.group = root.insertGroup(0, group_name)
-        self.group.setExpanded(True)
+        group = QgsLayerTreeGroup(group_name)  # filled first, then inserted at the top
         self.added_layers = []
         lab = QgsRasterLayer(out, tr("{} labels").format(stem))
         if lab.isValid():
             lab.setRenderer(label_renderer(lab, list(self.composition.labels), list(self.composition.colours)))
             self.project.addMapLayer(lab, False)
-            self.group.addLayer(lab).setExpanded(True)  # the legend shows the label names and colours
+            group.addLayer(lab).setExpanded(True)  # the legend shows the label names and colours
             self.added_layers.append(lab)
         conf = results.get("CONFIDENCE")
         if conf and os.path.isfile(conf):
@@ -685,11 +684,14 @@ class LsrWizard(QWizard):
             if c.isValid():
                 c.setRenderer(probability_renderer(c))
                 self.project.addMapLayer(c, False)
-                node = self.group.addLayer(c)
+                node = group.addLayer(c)
                 node.setItemVisibilityChecked(False)
                 node.setExpanded(False)
                 self.added_layers.append(c)
-        self.group.setExpanded(True)  # (again: the layer tree view collapses a group that was empty)
+        root.insertChildNode(0, group)
+        self.group = root.findGroup(group_name)
+        self.group.setExpanded(False)  # the Layers panel does not always expand an inserted group: toggle it
+        self.group.setExpanded(True)
         self.run_page.zoom_button.setEnabled(bool(self.added_layers))
         text = tr("Label map written to <a href='file://{0}'>{0}</a> and added to the map (group “{1}”).").format(
             out, group_name)

@@ -82,6 +82,8 @@ class NamedStyler(QgsProcessingLayerPostProcessorInterface):
             moved.setCustomProperty("epitome/rank", self.rank)
             node.parent().removeChildNode(node)
             node = moved
+            group.setExpanded(False)  # a view does not expand a group that was empty when inserted: toggle it
+            group.setExpanded(True)
         if node is not None and not self.visible:
             node.setItemVisibilityChecked(False)
             node.setExpanded(False)

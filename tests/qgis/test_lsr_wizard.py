@@ -252,7 +252,12 @@ def test_two_runs_get_distinct_names_in_their_own_groups_and_zoom(wizard, projec
         def mapCanvas(self):  # noqa: N802
             return qgis_iface.mapCanvas()
 
+    from qgis.core import QgsLayerTreeModel
+    from qgis.gui import QgsLayerTreeView
+
     prj, img, cls, ref = project_layers
+    view = QgsLayerTreeView()  # the Layers panel
+    view.setModel(QgsLayerTreeModel(prj.layerTreeRoot(), view))
     w = wizard
     w.iface = Iface()
     prepare(w, img, cls)
@@ -262,6 +267,7 @@ def test_two_runs_get_distinct_names_in_their_own_groups_and_zoom(wizard, projec
         assert w.start()
         assert wait_for(lambda: w.done_ok, 300), w.run_page.log.toPlainText() + w.run_page.result.toPlainText()
         names.append((w.group.name(), [lyr.name() for lyr in w.added_layers]))
+        assert view.isExpanded(view.node2index(w.group))  # the legend of the new labels shows
     assert names[0][0] == "naip – Epitome LSR" and names[1][0] == "naip – Epitome LSR (2)"
     assert names[0][1] == ["a labels", "a confidence"] and names[1][1] == ["b labels", "b confidence"]
     groups = [g.name() for g in QgsProject.instance().layerTreeRoot().findGroups()]

@@ -45,9 +45,14 @@ def test_toolbox_runs_are_named_after_the_input_and_grouped(epitome_provider, sc
 
     from qgis_scenes import FAST
 
+    from qgis.core import QgsLayerTreeModel
+    from qgis.gui import QgsLayerTreeView
+
     prj = QgsProject.instance()
     prj.removeAllMapLayers()
     prj.layerTreeRoot().removeAllChildren()
+    view = QgsLayerTreeView()  # the Layers panel
+    view.setModel(QgsLayerTreeModel(prj.layerTreeRoot(), view))
     try:
         for _ in range(2):
             processing.runAndLoadResults("epitome:selfepitomiclsr", dict(
@@ -59,6 +64,7 @@ def test_toolbox_runs_are_named_after_the_input_and_grouped(epitome_provider, sc
         assert [n.name() for n in groups[0].children()] == ["imagery labels (2)", "imagery confidence (2)"]
         assert groups[0].children()[0].isVisible() and not groups[0].children()[1].isVisible()
         assert groups[0].children()[0].layer().renderer().type() == "paletted"
+        assert all(view.isExpanded(view.node2index(g)) for g in groups)  # the new legends show
     finally:
         prj.removeAllMapLayers()
         prj.layerTreeRoot().removeAllChildren()
