@@ -116,9 +116,26 @@ class CompositionWidgetWrapper(WidgetWrapper):
             return layer.source().split("|")[0]
         return None
 
-    def class_codes(self):
+    def classes_note(self):
+        """Why no rows are added for the CLASSES layer ('' when they are): a layer that looks like imagery."""
+        from osgeo import gdal
+
         path = self.classes_layer_path()
         if not path:
+            return ""
+        try:
+            ds = gdal.OpenEx(path, gdal.OF_RASTER)
+            bands = ds.RasterCount if ds is not None else 1
+        except RuntimeError:
+            return ""
+        if bands > 1:
+            return tr("No rows were added for the Coarse classes layer: {} has {} bands - is it the imagery? Choose "
+                      "the class layer (e.g. NLCD) in the dialog first.").format(os.path.basename(path), bands)
+        return ""
+
+    def class_codes(self):
+        path = self.classes_layer_path()
+        if not path or self.classes_note():
             return []
         try:
             return class_codes_for_table(path)
@@ -135,9 +152,13 @@ class CompositionWidgetWrapper(WidgetWrapper):
 
         current = self.value()
         classes = self.classes_layer_path()
-        return CompositionDialog(self.widget, path=current if current and os.path.isfile(current) else None,
-                                 class_codes=self.class_codes(), classes_path=classes,
-                                 class_names=legend_names(read_legend(classes)) if classes else None)
+        note = self.classes_note()
+        dlg = CompositionDialog(self.widget, path=current if current and os.path.isfile(current) else None,
+                                class_codes=self.class_codes(), classes_path=None if note else classes,
+                                class_names=legend_names(read_legend(classes)) if classes and not note else None)
+        if note:
+            dlg.editor.show_message(note)
+        return dlg
 
     def edit_composition(self):
         """Open the editor; when it was saved, its CSV becomes the parameter value. Returns the path or None."""

@@ -454,3 +454,16 @@ def test_estimated_labels_take_the_reference_layer_names(editor, scene, tmp_path
     QCoreApplication.processEvents()
     assert editor.labels() == ["lake", "woods", "crops"]
     assert editor.colours() == [(0, 0, 255), (0, 90, 0), (250, 250, 0)]
+
+
+def test_wrapper_adds_no_rows_for_imagery_chosen_as_classes(lsr_dialog, scene):
+    """QGIS's dialog may preselect the imagery as Coarse classes: Edit... then says so instead of adding a row for
+    every pixel value."""
+    w = lsr_dialog.mainWidget().wrappers["COMPOSITION"]
+    lsr_dialog.setParameters({"IMAGERY": scene.imagery, "CLASSES": scene.imagery})
+    assert w.class_codes() == [] and "4 bands" in w.classes_note()
+    dlg = w.make_dialog()
+    try:
+        assert len(dlg.editor.class_codes()) == 20 and "is it the imagery" in dlg.editor.message()
+    finally:
+        dlg.deleteLater()
