@@ -254,11 +254,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="575"/>
-        <source>{} - the file&apos;s cells are shown below as they are: fix the ones in red.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../plugin/gui/composition_editor.py" line="592"/>
         <source>Saved {}</source>
         <translation type="unfinished"></translation>
@@ -339,11 +334,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="882"/>
-        <source>{} - a new table is shown instead; your file is left as it is. Fix the file and load it again (Load CSV…), or build the table here and save it under a new name.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../plugin/gui/composition_editor.py" line="888"/>
         <source>Save to</source>
         <translation type="unfinished"></translation>
@@ -374,12 +364,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="65"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="66"/>
         <source>Edit…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="66"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="67"/>
         <source>Edit the table p(label | class) (or start from the built-in one, or estimate it from a labelled area) and save it as CSV</source>
         <translation type="unfinished"></translation>
     </message>
@@ -629,252 +619,252 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="367"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="381"/>
         <source>Quality, device and outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="367"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="381"/>
         <source>How thorough the run is, where it computes, and where the label map is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="376"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="390"/>
         <source>Speed against thoroughness; hover over an entry for details.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="378"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="392"/>
         <source>auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="383"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="397"/>
         <source>GeoTIFF (*.tif)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="385"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="399"/>
         <source>Where to write the label map (GeoTIFF). Beside it go the confidence layer, the table used (_composition.csv) and, with a reference, the evaluation report.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="387"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="401"/>
         <source>Choose a file for the label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="393"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="407"/>
         <source>Also add a confidence layer (max p per pixel)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="395"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="413"/>
         <source>Quality</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="396"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="414"/>
         <source>Device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="397"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="415"/>
         <source>Label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="432"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="451"/>
         <source>Empty: a new file beside the imagery (or in the last folder used).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="434"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="453"/>
         <source>{} exists and will be replaced.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="436"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="455"/>
         <source>A new file in {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="459"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="478"/>
         <source>Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="442"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="461"/>
         <source>Runs in the background: QGIS stays usable. The result is added to the map in a group of its own.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="460"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="479"/>
         <source>Start label super-resolution in the background (QGIS stays usable).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="461"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
         <source>Stop run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="462"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
         <source>Stop the run; nothing half-written is left behind.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="731"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="756"/>
         <source>Zoom to result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="465"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="484"/>
         <source>Show the whole label map in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="491"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="510"/>
         <source>Epitome: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="521"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="540"/>
         <source>Choose a file for the label map (no writable folder was found for a default).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="524"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="543"/>
         <source>Cannot write into the output folder {}. Choose another place for the label map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="537"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="559"/>
         <source>&lt;b&gt;{}&lt;/b&gt; + &lt;b&gt;{}&lt;/b&gt; with {} labels ({}), quality {}, device {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="543"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="565"/>
         <source>Then evaluated against &lt;b&gt;{}&lt;/b&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="546"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="568"/>
         <source>Label map: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="584"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="606"/>
         <source>Writing the label map to {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="593"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="615"/>
         <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="601"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="623"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="611"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="633"/>
         <source>WARNING: the composition table could not be saved next to the result: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="616"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="638"/>
         <source>Evaluating against {}…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="136"/>
+        <location filename="../plugin/processing/styling.py" line="138"/>
         <source>{} – Epitome LSR</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="137"/>
+        <location filename="../plugin/processing/styling.py" line="139"/>
         <source>{} labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="142"/>
+        <location filename="../plugin/processing/styling.py" line="144"/>
         <source>{} confidence</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="671"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="696"/>
         <source>Label map written to &lt;a href='file://{0}'&gt;{0}&lt;/a&gt; and added to the map (group “{1}”).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="674"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="699"/>
         <source>The table used: &lt;a href=&apos;file://{0}&apos;&gt;{1}&lt;/a&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="682"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="707"/>
         <source>Evaluation done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="685"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="710"/>
         <source>Evaluation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="685"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="710"/>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="694"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="719"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt;: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. Report: &lt;a href=&apos;file://{}&apos;&gt;HTML&lt;/a&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="697"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="722"/>
         <source>Epitome (this result)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="698"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="723"/>
         <source>Naive: each pixel's class → its most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="701"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="726"/>
         <source>Smooth: the classes&apos; compositions interpolated, then the most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="709"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="734"/>
         <source>{:+.1f} points of accuracy over the better baseline.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="709"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="734"/>
         <source>{:+.1f} points against the better baseline: the imagery did not help here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="711"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="736"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt; over {:,} pixels (&lt;a href=&apos;file://{}&apos;&gt;report&lt;/a&gt;):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="713"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
         <source>accuracy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="713"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
         <source>mean IoU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="729"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="754"/>
         <source>Label map added: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -884,12 +874,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="762"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="787"/>
         <source>Help: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="764"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="789"/>
         <source>The Epitome provider is not loaded.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -904,92 +894,92 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="46"/>
+        <location filename="../plugin/gui/settings_page.py" line="55"/>
         <source>Default device:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="54"/>
+        <location filename="../plugin/gui/settings_page.py" line="60"/>
         <source> MiB</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="55"/>
+        <location filename="../plugin/gui/settings_page.py" line="61"/>
         <source>Automatic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="57"/>
+        <location filename="../plugin/gui/settings_page.py" line="63"/>
         <source>Working memory for the blocks of patch likelihoods that label super-resolution computes at once on the device (GPU memory with CUDA, RAM on the CPU); about a sixteenth of it is one block of fp32 logits. Smaller is slower but uses less memory. 0 = automatic (64 MiB blocks, 4x smaller after a GPU out-of-memory error).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="62"/>
+        <location filename="../plugin/gui/settings_page.py" line="68"/>
         <source>Memory budget:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="65"/>
+        <location filename="../plugin/gui/settings_page.py" line="71"/>
         <source>PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="70"/>
+        <location filename="../plugin/gui/settings_page.py" line="76"/>
         <source>Folder Epitome loads PyTorch from first (appended to QGIS&apos;s Python path, so QGIS&apos;s own numpy and GDAL always win). Default: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="73"/>
+        <location filename="../plugin/gui/settings_page.py" line="79"/>
         <source>PyTorch folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="76"/>
+        <location filename="../plugin/gui/settings_page.py" line="82"/>
         <source>Test GPU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="77"/>
+        <location filename="../plugin/gui/settings_page.py" line="83"/>
         <source>Check PyTorch and run a tiny computation on the GPU, in a separate process (QGIS cannot crash).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="80"/>
+        <location filename="../plugin/gui/settings_page.py" line="86"/>
         <source>Install / update PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="81"/>
+        <location filename="../plugin/gui/settings_page.py" line="87"/>
         <source>Open the installer: PyTorch CPU or CUDA build, downloaded with pip into the PyTorch folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="88"/>
+        <location filename="../plugin/gui/settings_page.py" line="94"/>
         <source>Checking PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="91"/>
+        <location filename="../plugin/gui/settings_page.py" line="97"/>
         <source>The PyTorch Epitome loads, and the result of the last GPU test.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="92"/>
+        <location filename="../plugin/gui/settings_page.py" line="98"/>
         <source>Status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="97"/>
+        <location filename="../plugin/gui/settings_page.py" line="103"/>
         <source>Problems with the values entered above.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="134"/>
+        <location filename="../plugin/gui/settings_page.py" line="140"/>
         <source>Testing…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="167"/>
+        <location filename="../plugin/gui/settings_page.py" line="173"/>
         <source>Default device &apos;{}&apos; is not valid: use auto, cpu, cuda or cuda:N (N = GPU index). Kept &apos;{}&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1024,57 +1014,57 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="83"/>
+        <location filename="../plugin/gui/training_monitor.py" line="93"/>
         <source>Open Train epitomes (Processing toolbox: Epitome &gt; Epitomes &gt; Train epitomes).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="90"/>
+        <location filename="../plugin/gui/training_monitor.py" line="84"/>
         <source>No training running. Start one with Train epitomes…; it shows here live.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="91"/>
+        <location filename="../plugin/gui/training_monitor.py" line="85"/>
         <source>Trainings started anywhere show here: this button, the Processing toolbox (Epitome &gt; Epitomes &gt; Train epitomes), a model or a script.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="103"/>
+        <location filename="../plugin/gui/training_monitor.py" line="105"/>
         <source>Epitome preview</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="107"/>
+        <location filename="../plugin/gui/training_monitor.py" line="109"/>
         <source>Means of the first epitome (bands 1-3 as RGB, 2-98% stretch), refreshed every few steps. It should come to look like pieces of the imagery.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="126"/>
+        <location filename="../plugin/gui/training_monitor.py" line="128"/>
         <source>Training {} ({} x {} px, {} steps) started…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="142"/>
+        <location filename="../plugin/gui/training_monitor.py" line="144"/>
         <source>, stage {} of {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="143"/>
+        <location filename="../plugin/gui/training_monitor.py" line="145"/>
         <source>Step {} of {}{}: loss {:.4f} nats/value, windows used {:.1f}%</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="153"/>
+        <location filename="../plugin/gui/training_monitor.py" line="155"/>
         <source>Finished.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="153"/>
+        <location filename="../plugin/gui/training_monitor.py" line="155"/>
         <source>Stopped.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="189"/>
+        <location filename="../plugin/gui/training_monitor.py" line="191"/>
         <source>Stopping after the current step… the model trained so far will be saved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1550,43 +1540,73 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/report_plot.py" line="96"/>
+        <location filename="../plugin/processing/report_plot.py" line="99"/>
         <source>mean loss</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/report_plot.py" line="96"/>
+        <location filename="../plugin/processing/report_plot.py" line="99"/>
         <source>worst quarter</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/report_plot.py" line="96"/>
+        <location filename="../plugin/processing/report_plot.py" line="99"/>
         <source>Loss (nats per value, lower is better)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/report_plot.py" line="96"/>
+        <location filename="../plugin/processing/report_plot.py" line="99"/>
         <source>nats per value</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/report_plot.py" line="99"/>
+        <location filename="../plugin/processing/report_plot.py" line="102"/>
         <source>usage</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/report_plot.py" line="99"/>
+        <location filename="../plugin/processing/report_plot.py" line="102"/>
         <source>Windows that are a best window in the batch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/report_plot.py" line="99"/>
+        <location filename="../plugin/processing/report_plot.py" line="102"/>
         <source>% of windows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="139"/>
+        <location filename="../plugin/processing/styling.py" line="141"/>
         <source>{} probabilities</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="575"/>
+        <source>{} The file&apos;s cells are shown below as they are: fix the ones in red.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="882"/>
+        <source>{} A new table is shown instead; your file is left as it is. Fix the file and load it again (Load CSV…), or build the table here and save it under a new name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_wrapper.py" line="132"/>
+        <source>No rows were added for the Coarse classes layer: {} has {} bands - is it the imagery? Choose the class layer (e.g. NLCD) in the dialog first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="409"/>
+        <source>Only the area shown in the map canvas</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="410"/>
+        <source>Process only where the imagery meets the map canvas&apos;s current extent (zoom there first), without clipping files by hand.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/styling.py" line="189"/>
+        <source>{} epitome</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2103,7 +2123,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="310"/>
+        <location filename="../plugin/processing/trainepitome.py" line="309"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>
