@@ -85,7 +85,7 @@ def label_names_and_colours(ds, band: int, codes: Sequence[int]) -> Tuple[List[s
     colour table, a .qml beside it: io.label_legend), else 'label <code>' and distinct default colours."""
     from ..io.label_legend import read_legend
 
-    legend = read_legend(ds.GetDescription(), band)
+    legend = read_legend(ds.GetDescription(), band, dataset=ds)
     names = []
     for c in codes:
         e = legend.get(int(c))

@@ -104,13 +104,16 @@ def _rat_names(b) -> Dict[int, str]:
     return out
 
 
-def read_legend(path: str, band: int = 1, max_codes: int = 4096) -> Dict[int, LegendEntry]:
+def read_legend(path: str, band: int = 1, max_codes: int = 4096, dataset=None) -> Dict[int, LegendEntry]:
     """{code: LegendEntry} from the raster's category names, attribute table and colour table, completed
-    (and overridden: it is what the user sees in QGIS) by a .qml beside the file. Never raises: a file that
-    cannot be read gives {}."""
+    (and overridden: it is what the user sees in QGIS) by a .qml beside the file. `dataset`: the raster
+    already open (path then only locates the .qml; may be ''). Never raises: a file that cannot be read
+    gives {}."""
     legend: Dict[int, LegendEntry] = {}
+    if not path and dataset is None:
+        return legend
     try:
-        ds = gdal.Open(str(path))
+        ds = dataset if dataset is not None else gdal.Open(str(path))
         if ds is not None and 1 <= band <= ds.RasterCount:
             b = ds.GetRasterBand(band)
             b.GetDescription()  # GDAL 3.6 GTiff: category names are read with the band metadata
@@ -134,8 +137,9 @@ def read_legend(path: str, band: int = 1, max_codes: int = 4096) -> Dict[int, Le
                         _merge(legend, code, None, e[:3])
     except (RuntimeError, AttributeError, TypeError):
         legend = {}
-    for code, e in read_qml_legend(qml_path(str(path)), band).items():
-        _merge(legend, code, e.name, e.colour, override=True)
+    if path:
+        for code, e in read_qml_legend(qml_path(str(path)), band).items():
+            _merge(legend, code, e.name, e.colour, override=True)
     return legend
 
 
