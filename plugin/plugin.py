@@ -112,6 +112,9 @@ class EpitomePlugin:
             if getattr(self, dlg, None) is not None:
                 getattr(self, dlg).close()
                 setattr(self, dlg, None)
+        from .gui.device_choice import stop_shared_probe
+
+        stop_shared_probe()
         if getattr(self, "options_factory", None) is not None:
             from .gui.settings_page import unregister_options_page
 

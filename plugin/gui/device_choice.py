@@ -28,6 +28,13 @@ def shared_probe():
     return _PROBE[0]
 
 
+def stop_shared_probe():
+    """Stop a check still running (plugin unload) and forget it."""
+    if _PROBE and _PROBE[0].is_running():
+        _PROBE[0].cancel()
+    _PROBE[:] = []
+
+
 def device_summary(info):
     """One line for people: which devices PyTorch sees here and what auto means; None while unknown."""
     if info is None:
