@@ -107,7 +107,8 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
         return QIcon(os.path.join(ICONS, self.icon_name))
 
     def group(self):
-        return self.tr("Label super-resolution")
+        # the base class's own context (pylupdate5 files self.tr() calls here under EpitomeAlgorithm)
+        return QCoreApplication.translate("EpitomeAlgorithm", "Label super-resolution")
 
     def groupId(self):  # noqa: N802
         return "lsr"

@@ -13,7 +13,6 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 
 from ...algorithms.composition.table import CompositionError, load_composition
@@ -22,8 +21,9 @@ from ...algorithms.lsr.job import LsrJob, check_tile_fits
 from ...algorithms.lsr.params import FUSION_MODES, LsrParams
 from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, check_device_name, device_setting,
                    parse_int_list, raster_path, require_torch)
+from .device_param import device_parameter
 from .params import CoreChoice, CoreNumber, Declared
-from .styling import style_label_output, style_probability_output
+from .styling import style_lsr_outputs
 
 FUSION_TITLES = {
     "none": "None: appearance alone (self-epitomic p(label | pixel))",
@@ -112,11 +112,7 @@ PARAMETERS = (
              "Off: codes absent from the composition table stop the run with a list of them. On: such pixels "
              "become nodata (0) in the output.",
              lambda n, t: QgsProcessingParameterBoolean(n, t, False), advanced=True),
-    Declared("DEVICE", "Device (auto, cpu, cuda, cuda:N)",
-             "auto follows the default device of Settings › Options › Epitome (itself auto by default: the first "
-             "CUDA GPU when PyTorch sees one, else the CPU). A GPU that runs out of memory falls back to smaller "
-             "blocks, then to the CPU, with a warning.",
-             lambda n, t: QgsProcessingParameterString(n, t, "auto"), advanced=True),
+    device_parameter("A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning."),
     CoreNumber(LsrParams, "seed", "Random seed",
                "Seed of the query sampling: the same inputs and seed give identical outputs.", advanced=True),
     Declared("OUTPUT", "High-resolution labels",
@@ -222,11 +218,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException("Cancelled by the user: no output was written.")
         except (EpitomeError, ValueError) as e:
             raise QgsProcessingException(str(e))
-        style_label_output(context, out, comp, self.tr("High-resolution labels"))
-        if prob:
-            style_probability_output(context, prob, comp, self.tr("Label probabilities"))
-        if conf:
-            style_probability_output(context, conf, None, self.tr("Confidence"))
+        style_lsr_outputs(context, imagery.name(), out, prob, conf, comp)
         w = stats.get("appearance_weight")
         return {"OUTPUT": out, "PROBABILITIES": prob, "CONFIDENCE": conf, "TILES": stats["tiles"],
                 "SECONDS": stats["seconds"], "LABEL_COUNTS": json.dumps(stats["label_counts"]),
