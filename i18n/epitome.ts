@@ -379,77 +379,77 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="34"/>
+        <location filename="../plugin/gui/device_choice.py" line="41"/>
         <source>Checking which devices PyTorch sees…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="36"/>
+        <location filename="../plugin/gui/device_choice.py" line="43"/>
         <source>too old</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="36"/>
+        <location filename="../plugin/gui/device_choice.py" line="43"/>
         <source>not found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="37"/>
+        <location filename="../plugin/gui/device_choice.py" line="44"/>
         <source>PyTorch is not usable here ({}): install it with Raster &gt; Epitome &gt; Install or update PyTorch.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="41"/>
+        <location filename="../plugin/gui/device_choice.py" line="48"/>
         <source>This machine: {}; auto runs on cuda:0.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="42"/>
+        <location filename="../plugin/gui/device_choice.py" line="49"/>
         <source>CPU build of PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="42"/>
+        <location filename="../plugin/gui/device_choice.py" line="49"/>
         <source>no NVIDIA GPU or driver found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="43"/>
+        <location filename="../plugin/gui/device_choice.py" line="50"/>
         <source>This machine: CPU only ({}); auto and cuda run on the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="50"/>
+        <location filename="../plugin/gui/device_choice.py" line="57"/>
         <source>The first CUDA GPU when PyTorch sees one, else the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="51"/>
+        <location filename="../plugin/gui/device_choice.py" line="58"/>
         <source>Always the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="53"/>
+        <location filename="../plugin/gui/device_choice.py" line="60"/>
         <source>The current CUDA GPU ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="56"/>
+        <location filename="../plugin/gui/device_choice.py" line="63"/>
         <source>cuda (not available here)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="56"/>
+        <location filename="../plugin/gui/device_choice.py" line="63"/>
         <source>No CUDA GPU is usable on this machine: a run asking for cuda falls back to the CPU with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="56"/>
+        <location filename="../plugin/gui/device_choice.py" line="63"/>
         <source>An NVIDIA GPU through CUDA.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="152"/>
+        <location filename="../plugin/gui/device_choice.py" line="159"/>
         <source>{} cuda was chosen: this run will use the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1525,12 +1525,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="157"/>
+        <location filename="../plugin/plugin.py" line="160"/>
         <source>About Epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="157"/>
+        <location filename="../plugin/plugin.py" line="160"/>
         <source>&lt;h3&gt;Epitome {}&lt;/h3&gt;&lt;p&gt;Label super-resolution with epitomic representations: high-resolution land cover from imagery and coarse classes (Malkin, Ortiz, Jojic, ECCV 2020).&lt;/p&gt;&lt;p&gt;Algorithms are in the Processing toolbox under &lt;b&gt;Epitome&lt;/b&gt;.&lt;/p&gt;&lt;p&gt;{}&lt;/p&gt;&lt;p&gt;License: GPL-2.0-or-later.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1619,9 +1619,42 @@
     </message>
 </context>
 <context>
+    <name>BaselinesAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="50"/>
+        <source>Label-only baselines (naive and smooth)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="53"/>
+        <source>&lt;p&gt;The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): &lt;b&gt;naive&lt;/b&gt;, the most likely label of each pixel&apos;s coarse class, and &lt;b&gt;smooth&lt;/b&gt;, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; &lt;i&gt;Evaluate a label map&lt;/i&gt; scores both next to a prediction when given CLASSES. No PyTorch needed.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="67"/>
+        <source>Give NAIVE or SMOOTH (or both): the baseline maps to write.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="84"/>
+        <source>Cancelled by the user: no output was written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="87"/>
+        <source>Naive baseline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="87"/>
+        <source>Smooth baseline</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>EpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/base.py" line="110"/>
+        <location filename="../plugin/processing/base.py" line="111"/>
         <source>Label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1664,77 +1697,77 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="127"/>
+        <location filename="../build/i18n/declared_strings.py" line="144"/>
         <source>Reference labels (fine)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="128"/>
+        <location filename="../build/i18n/declared_strings.py" line="145"/>
         <source>High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m land-cover map. Its grid is the one counted on.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="129"/>
+        <location filename="../build/i18n/declared_strings.py" line="146"/>
         <source>Reference band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="130"/>
+        <location filename="../build/i18n/declared_strings.py" line="147"/>
         <source>Band of REFERENCE holding the label codes (default 1).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="131"/>
+        <location filename="../build/i18n/declared_strings.py" line="148"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="132"/>
+        <location filename="../build/i18n/declared_strings.py" line="149"/>
         <source>Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, resolution and alignment; it must cover the labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="133"/>
+        <location filename="../build/i18n/declared_strings.py" line="150"/>
         <source>Classes band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="134"/>
+        <location filename="../build/i18n/declared_strings.py" line="151"/>
         <source>Band of CLASSES holding the class codes (default 1).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="135"/>
+        <location filename="../build/i18n/declared_strings.py" line="152"/>
         <source>Minimum pixels per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="136"/>
+        <location filename="../build/i18n/declared_strings.py" line="153"/>
         <source>Class codes covering fewer reference pixels than this are left out of the table (their estimate would be noise); the log lists them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="137"/>
+        <location filename="../build/i18n/declared_strings.py" line="154"/>
         <source>Composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="138"/>
+        <location filename="../build/i18n/declared_strings.py" line="155"/>
         <source>CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="139"/>
+        <location filename="../build/i18n/declared_strings.py" line="156"/>
         <source>Class codes in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="140"/>
+        <location filename="../build/i18n/declared_strings.py" line="157"/>
         <source>Labels (columns) in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="141"/>
+        <location filename="../build/i18n/declared_strings.py" line="158"/>
         <source>Pixels counted</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1742,100 +1775,140 @@
 <context>
     <name>EvaluateAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/evaluate.py" line="48"/>
+        <location filename="../plugin/processing/evaluate.py" line="62"/>
         <source>Evaluate a label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/evaluate.py" line="51"/>
+        <location filename="../plugin/processing/evaluate.py" line="65"/>
         <source>&lt;p&gt;Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).&lt;/p&gt;&lt;p&gt;The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...&lt;/p&gt;&lt;p&gt;The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="52"/>
+        <location filename="../build/i18n/declared_strings.py" line="61"/>
         <source>Predicted labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="53"/>
+        <location filename="../build/i18n/declared_strings.py" line="62"/>
         <source>Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="54"/>
+        <location filename="../build/i18n/declared_strings.py" line="63"/>
         <source>Reference labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="55"/>
+        <location filename="../build/i18n/declared_strings.py" line="64"/>
         <source>Ground-truth label raster with the same codes; any CRS and resolution.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="56"/>
+        <location filename="../build/i18n/declared_strings.py" line="65"/>
         <source>Label names (comma separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="57"/>
+        <location filename="../build/i18n/declared_strings.py" line="66"/>
         <source>Names of labels 1..L, e.g. &apos;water,forest,field,built&apos;. Empty: taken from the prediction raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="58"/>
+        <location filename="../build/i18n/declared_strings.py" line="71"/>
         <source>HTML report</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="59"/>
+        <location filename="../build/i18n/declared_strings.py" line="72"/>
         <source>Report with the summary numbers, per-class table and confusion matrix.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="60"/>
+        <location filename="../build/i18n/declared_strings.py" line="73"/>
         <source>CSV table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="61"/>
+        <location filename="../build/i18n/declared_strings.py" line="74"/>
         <source>Per-class metrics and the confusion matrix as CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="62"/>
+        <location filename="../build/i18n/declared_strings.py" line="75"/>
         <source>Overall accuracy (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="63"/>
+        <location filename="../build/i18n/declared_strings.py" line="76"/>
         <source>Mean IoU (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="64"/>
+        <location filename="../build/i18n/declared_strings.py" line="77"/>
         <source>Per-class IoU (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="65"/>
+        <location filename="../build/i18n/declared_strings.py" line="78"/>
         <source>Confusion matrix (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="66"/>
+        <location filename="../build/i18n/declared_strings.py" line="79"/>
         <source>Pixels compared</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="67"/>
+        <source>Coarse classes (optional, for the baselines)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="68"/>
+        <source>The coarse class layer the prediction was made from (any CRS and grid). With it, the two label-only baselines are scored too, on the same pixels: naive (argmax p(label | class) of each pixel&apos;s class) and smooth (the blocks&apos; p(label | class) interpolated bilinearly, then argmax), so the report shows what the prediction added.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="69"/>
+        <source>Composition table p(label | class) (CSV, for the baselines)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="70"/>
+        <source>The composition table the prediction was made with (same CSV rules as self-epitomic LSR; empty: the built-in NLCD table). Used only with CLASSES.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="80"/>
+        <source>Naive baseline: overall accuracy (0-1; -1 without CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="81"/>
+        <source>Naive baseline: mean IoU (0-1; -1 without CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="82"/>
+        <source>Smooth baseline: overall accuracy (0-1; -1 without CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="83"/>
+        <source>Smooth baseline: mean IoU (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>SelfEpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="122"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="135"/>
         <source>Self-epitomic label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="125"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="138"/>
         <source>&lt;p&gt;Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).&lt;/p&gt;&lt;p&gt;For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1880,188 +1953,233 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="15"/>
-        <source>Tile size (pixels)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="16"/>
-        <source>Side of the square tiles, in imagery pixels; each tile is its own epitome. Larger tiles see more examples of each class (more accurate; paper: 85.9% at 256, 87.0% at 512, 87.8% at 1024) but cost time ~ tile^4 / tile^2 per pixel. 512 is the benchmarked default.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="17"/>
-        <source>Downsampling factor</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="18"/>
-        <source>Imagery is averaged over DOWNSAMPLE x DOWNSAMPLE blocks before matching patches (2 for 1 m imagery, as in the paper). Results are brought back to the full imagery grid.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="19"/>
+        <location filename="../build/i18n/declared_strings.py" line="21"/>
         <source>Patch size (working pixels, odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="20"/>
+        <location filename="../build/i18n/declared_strings.py" line="22"/>
         <source>Side K of the square patches compared at the working resolution (odd; 7 = 14 m at 1 m imagery with DOWNSAMPLE 2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="21"/>
+        <location filename="../build/i18n/declared_strings.py" line="23"/>
         <source>Share of working pixels used as query patches</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="22"/>
+        <location filename="../build/i18n/declared_strings.py" line="24"/>
         <source>Number of query patches per tile as a share of its working pixels (the paper uses 0.05). Time grows linearly with it; 1 uses every window.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="23"/>
+        <location filename="../build/i18n/declared_strings.py" line="25"/>
         <source>Patch variance</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="24"/>
+        <location filename="../build/i18n/declared_strings.py" line="26"/>
         <source>Fixed variance of every epitome pixel for imagery scaled to [0, 1] (paper: 0.01). Log-likelihoods are divided by the temperature K^2 (K = PATCH_SIZE), so only VARIANCE x K^2 matters: smaller values make patch matching sharper.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="25"/>
+        <location filename="../build/i18n/declared_strings.py" line="27"/>
         <source>EM iterations</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="26"/>
+        <location filename="../build/i18n/declared_strings.py" line="28"/>
         <source>Iterations of the label super-resolution EM (Eqs. 7-9).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="27"/>
+        <location filename="../build/i18n/declared_strings.py" line="29"/>
         <source>Appearance refinement iterations</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="28"/>
+        <location filename="../build/i18n/declared_strings.py" line="30"/>
         <source>Iterations of a noisy-label mixture EM run after the LSR EM, in which a patch&apos;s label may depart from its class&apos;s composition where its appearance (a leave-one-out density over the tile&apos;s windows) is decisive. 0 = the paper&apos;s output. Helps where the coarse map is outdated; costs about 30% more time.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="29"/>
-        <source>Fuse with each pixel&apos;s own coarse class</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="30"/>
-        <source>How the final label combines the self-epitomic p(label | pixel) with the composition of the pixel&apos;s own coarse class. Fusion helps where labels are smooth (hand-drawn maps) and keeps results close to the coarse map where imagery is ambiguous.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="31"/>
-        <source>None: pure self-epitomic p(label | pixel)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="32"/>
-        <source>Product with the pixel&apos;s own class composition p(label | class)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="33"/>
-        <source>Bayes: replace the tile&apos;s label prior by the pixel&apos;s class composition</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="34"/>
-        <source>Fusion weight</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="35"/>
-        <source>Exponent of the class-composition term in the fusion (0 = no fusion).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="36"/>
+        <location filename="../build/i18n/declared_strings.py" line="43"/>
         <source>Treat class codes missing from the table as nodata</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="37"/>
+        <location filename="../build/i18n/declared_strings.py" line="44"/>
         <source>Off: codes absent from the composition table stop the run with a list of them. On: such pixels become nodata (0) in the output.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="38"/>
+        <location filename="../build/i18n/declared_strings.py" line="45"/>
         <source>Device (auto, cpu, cuda, cuda:N)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="39"/>
+        <location filename="../build/i18n/declared_strings.py" line="46"/>
         <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the CPU). The dialog lists the devices found on this machine; cuda without a usable GPU falls back to the CPU with a warning. A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="40"/>
+        <location filename="../build/i18n/declared_strings.py" line="47"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="41"/>
+        <location filename="../build/i18n/declared_strings.py" line="48"/>
         <source>Seed of the query sampling: the same inputs and seed give identical outputs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="42"/>
+        <location filename="../build/i18n/declared_strings.py" line="49"/>
         <source>High-resolution labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="43"/>
+        <location filename="../build/i18n/declared_strings.py" line="50"/>
         <source>Label raster on the imagery grid: codes 1..L in the composition&apos;s column order, 0 = nodata; GeoTIFF with a colour table and a .qml style.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="44"/>
+        <location filename="../build/i18n/declared_strings.py" line="51"/>
         <source>Label probabilities</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="45"/>
+        <location filename="../build/i18n/declared_strings.py" line="52"/>
         <source>Optional: L float32 bands, p(label) per pixel (-1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="46"/>
+        <location filename="../build/i18n/declared_strings.py" line="53"/>
         <source>Confidence</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="47"/>
+        <location filename="../build/i18n/declared_strings.py" line="54"/>
         <source>Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, 1 = sure; -1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="48"/>
+        <location filename="../build/i18n/declared_strings.py" line="55"/>
         <source>Tiles processed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="49"/>
+        <location filename="../build/i18n/declared_strings.py" line="56"/>
         <source>Processing time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="50"/>
+        <location filename="../build/i18n/declared_strings.py" line="57"/>
         <source>Pixels per label (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="51"/>
+        <location filename="../build/i18n/declared_strings.py" line="58"/>
         <source>Device used</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="15"/>
+        <source>Processing extent (default: the whole imagery)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="16"/>
+        <source>Limit the run to this extent (any CRS; e.g. the map canvas extent). The outputs cover the part of the imagery inside it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="17"/>
+        <source>Tile size (pixels, empty = about 512 m)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="18"/>
+        <source>Side of the square tiles, in imagery pixels; each tile is its own epitome. Empty: about 512 m of ground (512 px at 1 m, 1024 at 0.5 m, 1707 at 0.3 m). Larger tiles see more examples of each class (more accurate; paper: 85.9% at 256, 87.0% at 512, 87.8% at 1024) but cost more time per km2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="19"/>
+        <source>Downsampling factor (empty = working pixels of about 2 m)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="20"/>
+        <source>Imagery is averaged over DOWNSAMPLE x DOWNSAMPLE blocks before matching patches. Empty: working pixels of about 2 m, as the paper&apos;s 2 for 1 m NAIP (4 at 0.5 m, 7 at 0.3 m). Results are brought back to the full imagery grid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="31"/>
+        <source>Label prior that appearance is fused with</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="32"/>
+        <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="33"/>
+        <source>None: appearance alone (self-epitomic p(label | pixel))</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="34"/>
+        <source>Naive prior: the pixel&apos;s own class composition p(label | class)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="35"/>
+        <source>Bayes: the pixel&apos;s class composition over the area&apos;s label prior</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="36"/>
+        <source>Smooth prior: the blocks&apos; compositions interpolated between block centres (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="37"/>
+        <source>Appearance weight w (empty = chosen from the data)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="38"/>
+        <source>Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per coarse class, two thirds of the attainable improvement of the label shares of the composition table (measured on up to 16 tiles spread over the imagery; the log lists the mismatch per candidate w). Small where the table&apos;s rows are nearly pure (hand-drawn maps generalised into blocks), large where classes mix labels (NLCD on NAIP). Give a number to override.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="39"/>
+        <source>Prior weight v</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="40"/>
+        <source>Exponent v of the label prior in the fusion (1 by default; 0 = appearance alone).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="41"/>
+        <source>No-data class codes (comma-separated)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="42"/>
+        <source>Class codes that mean &apos;no data&apos; besides those in the composition table&apos;s &apos;nodata&apos; row and the class layer&apos;s own nodata value (e.g. 0,255 for NLCD); such pixels are 0 in the output.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="59"/>
+        <source>Appearance weight w used (-1 = appearance alone)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="60"/>
+        <source>Pixels whose label differs from the smooth baseline</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2128,302 +2246,302 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="67"/>
+        <location filename="../build/i18n/declared_strings.py" line="84"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="68"/>
+        <location filename="../build/i18n/declared_strings.py" line="85"/>
         <source>One or more imagery rasters (e.g. NAIP tiles) with the same number of bands; patches are drawn from each in proportion to its usable area. Any data type (uint8, uint16, float).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="69"/>
+        <location filename="../build/i18n/declared_strings.py" line="86"/>
         <source>Bands (comma-separated, default: all)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="70"/>
+        <location filename="../build/i18n/declared_strings.py" line="87"/>
         <source>Band numbers to train on, comma-separated (e.g. 1,2,3,4); empty uses every band. The same bands are taken from every imagery raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="71"/>
+        <location filename="../build/i18n/declared_strings.py" line="88"/>
         <source>Extent (default: whole rasters)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="72"/>
+        <location filename="../build/i18n/declared_strings.py" line="89"/>
         <source>Sample only inside this extent (any CRS: it is transformed into the CRS of the first imagery raster). Rasters outside it are skipped.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="73"/>
+        <location filename="../build/i18n/declared_strings.py" line="90"/>
         <source>Guide labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="74"/>
+        <location filename="../build/i18n/declared_strings.py" line="91"/>
         <source>Optional label raster (any CRS, resolution and alignment; resampled by nearest neighbour onto each imagery grid). With GUIDE_LABELS, only patches containing at least one pixel of those labels are sampled - e.g. an epitome of built-up texture.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="75"/>
+        <location filename="../build/i18n/declared_strings.py" line="92"/>
         <source>Guide label codes (comma-separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="76"/>
+        <location filename="../build/i18n/declared_strings.py" line="93"/>
         <source>Codes of the GUIDE raster to sample around, comma-separated (e.g. 4 or 21,22,23,24). Required when GUIDE is given.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="77"/>
+        <location filename="../build/i18n/declared_strings.py" line="94"/>
         <source>Epitome size N (pixels)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="78"/>
+        <location filename="../build/i18n/declared_strings.py" line="95"/>
         <source>Side N of each square epitome. Prefer FFT-friendly sizes: 256, 300, 384, 400, 480, 500, 512 (the paper uses 499). Time and memory grow with N^2.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="79"/>
+        <location filename="../build/i18n/declared_strings.py" line="96"/>
         <source>Epitomes in the mixture</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="80"/>
+        <location filename="../build/i18n/declared_strings.py" line="97"/>
         <source>Number E of epitomes trained jointly as one mixture (the prior is normalised over all of them). With CASCADE 2 the model keeps 2 x COUNT epitomes (E1 and E2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="81"/>
+        <location filename="../build/i18n/declared_strings.py" line="98"/>
         <source>Smallest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="82"/>
+        <location filename="../build/i18n/declared_strings.py" line="99"/>
         <source>Smallest side K of the random training patches, in imagery pixels; must be odd (paper: 11).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="83"/>
+        <location filename="../build/i18n/declared_strings.py" line="100"/>
         <source>Largest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="84"/>
+        <location filename="../build/i18n/declared_strings.py" line="101"/>
         <source>Largest side K of the random training patches; odd, at least PATCH_MIN and at most SIZE (paper: 31). K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="85"/>
+        <location filename="../build/i18n/declared_strings.py" line="102"/>
         <source>Training steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="86"/>
+        <location filename="../build/i18n/declared_strings.py" line="103"/>
         <source>Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default 1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256 and left about half of that epitome still untrained; fill a 256 px epitome with several thousand steps (a GPU helps), or continue a model with INIT.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="87"/>
+        <location filename="../build/i18n/declared_strings.py" line="104"/>
         <source>Patches per step</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="88"/>
+        <location filename="../build/i18n/declared_strings.py" line="105"/>
         <source>Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more memory (batch x epitome pixels x COUNT values per step).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="89"/>
+        <location filename="../build/i18n/declared_strings.py" line="106"/>
         <source>Learning rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="90"/>
+        <location filename="../build/i18n/declared_strings.py" line="107"/>
         <source>Adam step size for means, log-variances and prior logits (data scaled to [0, 1]).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="91"/>
+        <location filename="../build/i18n/declared_strings.py" line="108"/>
         <source>Temperature (empty or 0: (K/11)^2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="92"/>
+        <location filename="../build/i18n/declared_strings.py" line="109"/>
         <source>Patch log-likelihoods are divided by this temperature before the posterior over windows is taken; higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, the reference implementation&apos;s choice.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="93"/>
+        <location filename="../build/i18n/declared_strings.py" line="110"/>
         <source>Location promotion c (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="94"/>
+        <location filename="../build/i18n/declared_strings.py" line="111"/>
         <source>Location promotion constant c in [0, 1): a window leaves the likelihood once its counter reaches c / (number of windows), so unused parts of the epitome get patches; all counters reset per PROMOTION_RESET. Counters count each training patch&apos;s most likely window (a hard posterior): the paper&apos;s soft posteriors mask every window at once while posteriors are still flat, which resets the counters at every step early on. With hard counts a window is masked once it has been a best window, for any c above 0 (as the reference code&apos;s threshold of 1e-8 masks any window that got posterior mass): c switches promotion on (above 0) or off (0); the reset share is the knob. 0 turns it off.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="95"/>
+        <location filename="../build/i18n/declared_strings.py" line="112"/>
         <source>Promotion reset share delta</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="96"/>
+        <location filename="../build/i18n/declared_strings.py" line="113"/>
         <source>The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="97"/>
+        <location filename="../build/i18n/declared_strings.py" line="114"/>
         <source>Diversify: worst-modelled share (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="98"/>
+        <location filename="../build/i18n/declared_strings.py" line="115"/>
         <source>Only this share of each batch - the patches the model explains worst - is optimised (paper: 0.25, the worst quarter). 0 optimises every patch.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="99"/>
+        <location filename="../build/i18n/declared_strings.py" line="116"/>
         <source>Cascade (0 or 2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="100"/>
+        <location filename="../build/i18n/declared_strings.py" line="117"/>
         <source>0: one self-diversifying model. 2: the paper's cascade E0 → E1 → E2 (E1 trained on the patches E0 models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. 1 is not a valid value.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="101"/>
+        <location filename="../build/i18n/declared_strings.py" line="118"/>
         <source>Device (auto, cpu, cuda, cuda:N)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="102"/>
+        <location filename="../build/i18n/declared_strings.py" line="119"/>
         <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the CPU). The dialog lists the devices found on this machine; cuda without a usable GPU falls back to the CPU with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="103"/>
+        <location filename="../build/i18n/declared_strings.py" line="120"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="104"/>
+        <location filename="../build/i18n/declared_strings.py" line="121"/>
         <source>Seed of initialisation and patch sampling: the same inputs and seed give identical models on the CPU (GPU results may differ in the last bits).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="105"/>
+        <location filename="../build/i18n/declared_strings.py" line="122"/>
         <source>Continue from model (.epitome)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="106"/>
+        <location filename="../build/i18n/declared_strings.py" line="123"/>
         <source>A model file from an earlier run (e.g. a cancelled one) to continue training from; its SIZE, COUNT, bands and scaling are kept. Works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="107"/>
+        <location filename="../build/i18n/declared_strings.py" line="124"/>
         <source>Likelihood backend</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="108"/>
+        <location filename="../build/i18n/declared_strings.py" line="125"/>
         <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="109"/>
+        <location filename="../build/i18n/declared_strings.py" line="126"/>
         <source>auto (FFT on the CPU for patches of 9 px or more, else convolution)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="110"/>
+        <location filename="../build/i18n/declared_strings.py" line="127"/>
         <source>conv: direct convolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="111"/>
+        <location filename="../build/i18n/declared_strings.py" line="128"/>
         <source>fft: FFT correlation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="112"/>
+        <location filename="../build/i18n/declared_strings.py" line="129"/>
         <source>unfold: explicit windows (small epitomes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="113"/>
+        <location filename="../build/i18n/declared_strings.py" line="130"/>
         <source>Epitome model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="114"/>
+        <location filename="../build/i18n/declared_strings.py" line="131"/>
         <source>The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). Written atomically; on cancel it holds the model trained so far (settings &apos;complete&apos;: false).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="115"/>
+        <location filename="../build/i18n/declared_strings.py" line="132"/>
         <source>Epitome image</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="116"/>
+        <location filename="../build/i18n/declared_strings.py" line="133"/>
         <source>GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means (in the imagery&apos;s units), C+1..2C the variances (data scaled to [0, 1]), 2C+1 the log prior (log p(window), normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the pixel). Several epitomes are stacked vertically (N rows each).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="117"/>
+        <location filename="../build/i18n/declared_strings.py" line="134"/>
         <source>Training report (CSV)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="118"/>
+        <location filename="../build/i18n/declared_strings.py" line="135"/>
         <source>Optional CSV, one row per step: step, loss and worst-quartile loss (nats per value, lower is better), share of windows used as a best window in the batch, seconds.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="119"/>
+        <location filename="../build/i18n/declared_strings.py" line="136"/>
         <source>Training report (PNG)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="120"/>
+        <location filename="../build/i18n/declared_strings.py" line="137"/>
         <source>Optional plot of the loss, the worst-quartile loss and the usage per step (needs matplotlib).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="121"/>
+        <location filename="../build/i18n/declared_strings.py" line="138"/>
         <source>Steps trained by this run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="122"/>
+        <location filename="../build/i18n/declared_strings.py" line="139"/>
         <source>Training time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="123"/>
+        <location filename="../build/i18n/declared_strings.py" line="140"/>
         <source>Patches per second</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="124"/>
+        <location filename="../build/i18n/declared_strings.py" line="141"/>
         <source>Final loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="125"/>
+        <location filename="../build/i18n/declared_strings.py" line="142"/>
         <source>Final worst-quartile loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="126"/>
+        <location filename="../build/i18n/declared_strings.py" line="143"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>

@@ -8,6 +8,7 @@ from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .estimatecomposition import EstimateCompositionAlgorithm
+from .baselines import BaselinesAlgorithm
 from .evaluate import EvaluateAlgorithm
 from .selfepitomiclsr import SelfEpitomicLsrAlgorithm
 from .trainepitome import TrainEpitomeAlgorithm
@@ -48,7 +49,7 @@ class EpitomeProvider(QgsProcessingProvider):
         return ICON
 
     def loadAlgorithms(self):  # noqa: N802
-        for alg in (SelfEpitomicLsrAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
+        for alg in (SelfEpitomicLsrAlgorithm(), BaselinesAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
                     EstimateCompositionAlgorithm()):
             self.addAlgorithm(alg)
         for model in example_models():

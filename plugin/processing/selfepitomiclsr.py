@@ -10,9 +10,9 @@ from qgis.core import (
     QgsProcessingParameterBand,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterExtent,
-    QgsProcessingParameterFile,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
 )
 
 from ...algorithms.composition.table import CompositionError, load_composition
@@ -22,7 +22,7 @@ from ...algorithms.lsr.params import FUSION_MODES, LsrParams
 from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, check_device_name, device_setting,
                    parse_int_list, raster_path, require_torch)
 from .device_param import device_parameter
-from .params import CoreChoice, CoreNumber, Declared
+from .params import CoreChoice, CoreNumber, Declared, composition_parameter
 from .styling import style_lsr_outputs
 
 FUSION_TITLES = {
@@ -31,16 +31,6 @@ FUSION_TITLES = {
     "bayes": "Bayes: the pixel's class composition over the area's label prior",
     "smooth": "Smooth prior: the blocks' compositions interpolated between block centres (default)",
 }
-
-
-def composition_parameter(name, title):
-    p = QgsProcessingParameterFile(name, title, behavior=QgsProcessingParameterFile.File, extension="csv",
-                                   optional=True)
-    # The algorithm dialog shows an "Edit..." button (plugin/gui/composition_wrapper.py); the value stays a plain
-    # file path. Named by a string, so qgis_process never imports the GUI module.
-    p.setMetadata({"widget_wrapper": {
-        "class": __package__.rsplit(".", 1)[0] + ".gui.composition_wrapper.CompositionWidgetWrapper"}})
-    return p
 
 
 PARAMETERS = (

@@ -74,7 +74,7 @@ def test_shipped_template_is_current(tmp_path):
     contexts = {c for c, _, _ in shipped}
     assert {"@default", "SelfEpitomicLsrAlgorithm", "TrainEpitomeAlgorithm"} <= contexts
     assert ("@default", "Imagery and coarse classes", "") in shipped  # the wizard
-    assert ("SelfEpitomicLsrAlgorithm", "Tile size (pixels)", "") in shipped  # a declared parameter
+    assert ("SelfEpitomicLsrAlgorithm", "Tile size (pixels, empty = about 512 m)", "") in shipped  # a declared parameter
 
 
 @pytest.mark.skipif(shutil.which("lrelease") is None, reason="lrelease (Qt tools) not installed")
@@ -85,7 +85,7 @@ def test_a_translation_reaches_the_wizard_and_the_algorithms(qgis_app, epitome_p
 
     tree = ET.parse(TS)
     wanted = {("@default", "Imagery and coarse classes"): "Imagerie et classes grossières",
-              ("SelfEpitomicLsrAlgorithm", "Tile size (pixels)"): "Taille des tuiles (pixels)"}
+              ("SelfEpitomicLsrAlgorithm", "Tile size (pixels, empty = about 512 m)"): "Taille des tuiles (pixels)"}
     for ctx in tree.getroot().iter("context"):
         for m in ctx.iter("message"):
             text = wanted.get((ctx.findtext("name"), m.findtext("source")))

@@ -467,8 +467,8 @@ def test_torch_missing(tmp_path):
     assert r["torch"] is None, "torch importable: the simulation is not valid"
     # the plugin loads without torch
     assert r["ids"] == ["epitome:LSR and evaluation", "epitome:LSR with a composition estimated from labelled areas",
-                        "epitome:estimatecomposition", "epitome:evaluate", "epitome:selfepitomiclsr",
-                        "epitome:trainepitome"]  # the algorithms and the example models
+                        "epitome:baselines", "epitome:estimatecomposition", "epitome:evaluate",
+                        "epitome:selfepitomiclsr", "epitome:trainepitome"]  # the algorithms and the example models
     assert r["estimate_can_execute"][0] is True  # no PyTorch needed to estimate a composition
     for key in ("can_execute", "train_can_execute"):
         ok, msg = r[key]
