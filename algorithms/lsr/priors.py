@@ -35,9 +35,9 @@ class CoarsePrior:
     def __init__(self, classes: gdal.Dataset, target: Grid, composition: Composition,
                  nodata_codes: Sequence[int] = (), class_band: int = 1):
         self.classes, self.target, self.composition = classes, target, composition
-        self.band = classes.GetRasterBand(class_band)
+        self.band_index = class_band  # a GDAL band object must not outlive its dataset: fetched when read
         self.nodata_codes = list(nodata_codes)
-        nd = self.band.GetNoDataValue()
+        nd = classes.GetRasterBand(class_band).GetNoDataValue()
         if nd is not None and np.isfinite(nd):
             self.nodata_codes.append(int(nd))
         self.georeferenced = has_georeference(classes) and bool(target.wkt)
@@ -47,7 +47,7 @@ class CoarsePrior:
         """Compositions of the class cells in `window` (x0, y0, w, h of the class raster):
         (p(l | c(cell)) [L, h, w] float32, valid [h, w] bool)."""
         x0, y0, w, h = window
-        codes = self.band.ReadAsArray(x0, y0, w, h)
+        codes = self.classes.GetRasterBand(self.band_index).ReadAsArray(x0, y0, w, h)
         if np.issubdtype(codes.dtype, np.floating):
             codes = np.where(np.isfinite(codes), codes, -2147483648).astype(np.int64)
         idx = self.composition.class_index(codes, nodata_codes=self.nodata_codes, unknown_as_nodata=True)
