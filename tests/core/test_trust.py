@@ -1,7 +1,6 @@
 """lsr/trust.py: the fusion of appearance with the coarse prior and the data-driven appearance weight."""
 
 import numpy as np
-import pytest
 
 from algorithms.lsr.trust import CANDIDATE_WEIGHTS, LabelShares, bayes_prior, choose_weight, fuse
 
