@@ -225,14 +225,8 @@ def _nodata_codes(cells: Sequence[str], where: str, line: int) -> List[int]:
     return sorted(set(out))
 
 
-def parse_composition(text: str, source: str = "") -> Composition:
-    """Parse and validate composition CSV text. Errors name the line and what to change."""
-    where = source or "composition CSV"
-    text = text.lstrip("\ufeff")
-    delimiter = sniff_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    numbered = [(i + 1, r) for i, r in enumerate(rows) if r and any(cell.strip() for cell in r)
-                and not r[0].strip().startswith("#")]
+def _parse_header(numbered, where: str, delimiter: str) -> List[str]:
+    """The label names of the header row (first column 'class')."""
     if not numbered:
         raise CompositionError(f"{where}: the file is empty. Expected a header 'class,<label 1>,<label 2>,...'.")
     line, header = numbered[0]
@@ -245,74 +239,94 @@ def parse_composition(text: str, source: str = "") -> Composition:
     labels = header[1:]
     if any(not lab for lab in labels):
         raise CompositionError(f"{where}, line {line}: a label name in the header is empty.")
-    if len(set(l.lower() for l in labels)) != len(labels):
+    if len(set(lab.lower() for lab in labels)) != len(labels):
         raise CompositionError(f"{where}, line {line}: label names in the header must be unique.")
     if len(labels) > 254:
         raise CompositionError(f"{where}, line {line}: at most 254 labels are supported.")
+    return labels
+
+
+def _parse_colours(r: List[str], labels: List[str], colours: List, where: str, line: int):
+    """A `colour` row into colours (empty cells keep the default)."""
+    if len(r) > len(labels) + 1:
+        raise CompositionError(
+            f"{where}, line {line}: {len(r) - 1} colours, expected at most {len(labels)} (one per label).")
+    for i, v in enumerate(r[1:]):
+        if not v:
+            continue
+        rgb = hex_to_colour(v)
+        if rgb is None:
+            raise CompositionError(
+                f"{where}, line {line}: colour {v!r} for label {labels[i]!r} is not a colour; write it as "
+                "#rrggbb (hexadecimal red, green, blue, e.g. #267300) or leave the cell empty.")
+        colours[i] = rgb
+
+
+def _parse_class_row(r: List[str], labels: List[str], where: str, line: int, delimiter: str):
+    """(code, shares) of a class row."""
+    if len(r) != len(labels) + 1:
+        raise CompositionError(
+            f"{where}, line {line}: {len(r)} values, expected {len(labels) + 1} (class code + {len(labels)} labels).")
+    try:
+        code_f = float(r[0])
+    except ValueError:
+        raise CompositionError(f"{where}, line {line}: class code {r[0]!r} is not a number.")
+    if code_f != int(code_f):
+        raise CompositionError(f"{where}, line {line}: class code {r[0]!r} must be an integer.")
+    vals = []
+    for name, v in zip(labels, r[1:]):
+        try:
+            x = float(v.replace(",", ".") if delimiter != "," else v)
+        except ValueError:
+            raise CompositionError(f"{where}, line {line}: value {v!r} for label {name!r} is not a number.")
+        if not np.isfinite(x) or x < 0:
+            raise CompositionError(f"{where}, line {line}: value {v!r} for label {name!r} must be a finite "
+                                   "number >= 0.")
+        vals.append(x)
+    if sum(vals) <= 0:
+        raise CompositionError(f"{where}, line {line}: every value of class {int(code_f)} is zero; each class needs "
+                               "at least one label with a positive share.")
+    return int(code_f), vals
+
+
+def parse_composition(text: str, source: str = "") -> Composition:
+    """Parse and validate composition CSV text: header, optional `colour` and `nodata` rows, class rows.
+    Errors name the line and what to change."""
+    where = source or "composition CSV"
+    text = text.lstrip("\ufeff")
+    delimiter = sniff_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    numbered = [(i + 1, r) for i, r in enumerate(rows) if r and any(cell.strip() for cell in r)
+                and not r[0].strip().startswith("#")]
+    labels = _parse_header(numbered, where, delimiter)
     codes, mat = [], []
     colours = list(default_colours(labels))
-    colour_line = nodata_line = None
+    seen = {}  # special row kind -> its line
     nodata: List[int] = []
     for line, r in numbered[1:]:
         r = [c.strip() for c in r]
-        if r[0].lower() in NODATA_ROW_NAMES:
-            if nodata_line is not None:
+        kind = "nodata" if r[0].lower() in NODATA_ROW_NAMES else "colour" if r[0].lower() in COLOUR_ROW_NAMES else None
+        if kind is not None:
+            if kind in seen:
                 raise CompositionError(f"{where}, line {line}: a second '{r[0]}' row (the first is on line "
-                                       f"{nodata_line}); list every no-data class code in one row.")
-            nodata_line = line
-            nodata = _nodata_codes(r[1:], where, line)
+                                       f"{seen[kind]}); keep one such row.")
+            seen[kind] = line
+            if kind == "nodata":
+                nodata = _nodata_codes(r[1:], where, line)
+            else:
+                _parse_colours(r, labels, colours, where, line)
             continue
-        if r[0].lower() in COLOUR_ROW_NAMES:
-            if colour_line is not None:
-                raise CompositionError(f"{where}, line {line}: a second '{r[0]}' row (the first is on line "
-                                       f"{colour_line}); keep one row of label colours.")
-            colour_line = line
-            if len(r) > len(header):
-                raise CompositionError(
-                    f"{where}, line {line}: {len(r) - 1} colours, expected at most {len(labels)} (one per label).")
-            for i, v in enumerate(r[1:]):
-                if not v:
-                    continue  # empty cell: that label keeps its default colour
-                rgb = hex_to_colour(v)
-                if rgb is None:
-                    raise CompositionError(
-                        f"{where}, line {line}: colour {v!r} for label {labels[i]!r} is not a colour; write it as "
-                        "#rrggbb (hexadecimal red, green, blue, e.g. #267300) or leave the cell empty.")
-                colours[i] = rgb
-            continue
-        if len(r) != len(header):
-            raise CompositionError(
-                f"{where}, line {line}: {len(r)} values, expected {len(header)} (class code + {len(labels)} labels).")
-        try:
-            code_f = float(r[0])
-        except ValueError:
-            raise CompositionError(f"{where}, line {line}: class code {r[0]!r} is not a number.")
-        if code_f != int(code_f):
-            raise CompositionError(f"{where}, line {line}: class code {r[0]!r} must be an integer.")
-        code = int(code_f)
+        code, vals = _parse_class_row(r, labels, where, line, delimiter)
         if code in codes:
             raise CompositionError(f"{where}, line {line}: class code {code} appears twice.")
-        vals = []
-        for name, v in zip(labels, r[1:]):
-            try:
-                x = float(v.replace(",", ".") if delimiter != "," else v)
-            except ValueError:
-                raise CompositionError(f"{where}, line {line}: value {v!r} for label {name!r} is not a number.")
-            if not np.isfinite(x) or x < 0:
-                raise CompositionError(f"{where}, line {line}: value {v!r} for label {name!r} must be a finite "
-                                       "number >= 0.")
-            vals.append(x)
-        if sum(vals) <= 0:
-            raise CompositionError(f"{where}, line {line}: every value of class {code} is zero; each class needs "
-                                   "at least one label with a positive share.")
         codes.append(code)
         mat.append(vals)
     if not codes:
         raise CompositionError(f"{where}: no class rows after the header.")
     both = sorted(set(codes) & set(nodata))
     if both:
-        raise CompositionError(f"{where}, line {nodata_line}: code(s) {', '.join(map(str, both))} are both a class row "
-                               "and in the nodata row; keep each code in one place.")
+        raise CompositionError(f"{where}, line {seen['nodata']}: code(s) {', '.join(map(str, both))} are both a "
+                               "class row and in the nodata row; keep each code in one place.")
     m = np.asarray(mat, dtype=np.float64)
     m /= m.sum(1, keepdims=True)
     return Composition(codes, labels, m.astype(np.float32), colours=colours, source=source, nodata_codes=nodata)

@@ -274,6 +274,14 @@ class CompositionEditor(QWidget):
     def _build(self):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(self._file_row())
+        self._build_notices(lay)
+        lay.addWidget(self._table_widget())
+        lay.addLayout(self._edit_row())
+        self._build_progress(lay)
+
+    def _file_row(self):
+        """Presets, Load, Save, Estimate from a labelled area."""
         top = QHBoxLayout()
         self.preset_combo = QComboBox()
         self.preset_combo.addItem(tr("Presets…"), "")
@@ -292,8 +300,10 @@ class CompositionEditor(QWidget):
         for b in (self.load_button, self.save_button, self.estimate_button):
             top.addWidget(b)
         top.addStretch()
-        lay.addLayout(top)
+        return top
 
+    def _build_notices(self, lay):
+        """The class-layer filter and the file notice above the table."""
         self.layer_only_check = QCheckBox()
         self.layer_only_check.setChecked(True)
         self.layer_only_check.setToolTip(tr("Hide the rows of codes the class layer does not contain. Hidden rows "
@@ -309,6 +319,8 @@ class CompositionEditor(QWidget):
         self.file_notice.setVisible(False)
         lay.addWidget(self.file_notice)
 
+    def _table_widget(self):
+        """The table p(label | class): one row per class code, one column per label."""
         self.table = QTableWidget()
         self.table.setItemDelegate(ShareDelegate(self.table))
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
@@ -318,8 +330,10 @@ class CompositionEditor(QWidget):
         self.table.horizontalHeader().sectionDoubleClicked.connect(self._on_header_double_clicked)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
         self.table.viewport().installEventFilter(self)  # columns follow the table's width
-        lay.addWidget(self.table)
+        return self.table
 
+    def _edit_row(self):
+        """Add/remove labels and classes, Labels..., Normalise rows."""
         row = QHBoxLayout()
         self.add_label_button = self._button(tr("Add label"), tr("Add a label (column)"), self._on_add_label)
         self.remove_label_button = self._button(tr("Remove label"), tr("Remove the selected label (column)"),
@@ -336,8 +350,10 @@ class CompositionEditor(QWidget):
                   self.remove_class_button, self.normalise_button):
             row.addWidget(b)
         row.addStretch()
-        lay.addLayout(row)
+        return row
 
+    def _build_progress(self, lay):
+        """The estimate's progress and Cancel, and the message line."""
         prog = QHBoxLayout()
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 100)

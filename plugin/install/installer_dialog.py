@@ -83,7 +83,14 @@ class DependencyDialog(QDialog):
     # --- layout ---------------------------------------------------------------------------------
     def _build(self, folder):
         lay = QVBoxLayout(self)
+        lay.addWidget(self._status_box())
+        lay.addWidget(self._install_box(folder))
+        self._build_run_area(lay)
+        self.resize(760, 720)
+        self._update_hint()
 
+    def _status_box(self):
+        """The installed PyTorch: version, CUDA, folder, Check again."""
         status_box = QGroupBox(tr("Current PyTorch"))
         form = QFormLayout(status_box)
         self.status_label = QLabel(tr("Not checked yet."))
@@ -106,8 +113,10 @@ class DependencyDialog(QDialog):
         recheck_row.addWidget(self.recheck_button)
         recheck_row.addStretch(1)
         form.addRow("", recheck_row)
-        lay.addWidget(status_box)
+        return status_box
 
+    def _install_box(self, folder):
+        """What to install: the build (CPU / CUDA) and the folder."""
         inst_box = QGroupBox(tr("Install or update"))
         form2 = QFormLayout(inst_box)
         self.variant_combo = QComboBox()
@@ -128,8 +137,10 @@ class DependencyDialog(QDialog):
         form2.addRow(tr("Build:"), self.variant_combo)
         form2.addRow("", self.variant_hint)
         form2.addRow(tr("Folder:"), self.folder_widget)
-        lay.addWidget(inst_box)
+        return inst_box
 
+    def _build_run_area(self, lay):
+        """Install / Stop, pip's live output, the result and Close."""
         row = QHBoxLayout()
         self.install_button = QPushButton(tr("Install"))
         self.install_button.setToolTip(tr("Download and install PyTorch {} with pip into the folder (QGIS's "
@@ -163,8 +174,6 @@ class DependencyDialog(QDialog):
         buttons.rejected.connect(self.reject)
         buttons.button(QDialogButtonBox.Close).setToolTip(tr("Close this window (stops a running installation)."))
         lay.addWidget(buttons)
-        self.resize(760, 720)
-        self._update_hint()
 
     def _update_hint(self, *_):
         self.variant_hint.setText(variant_hint(self.variant()))

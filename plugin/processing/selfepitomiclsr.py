@@ -70,8 +70,22 @@ PARAMETERS = (
                "Fixed variance of every epitome pixel for imagery scaled to [0, 1] (paper: 0.01). Log-likelihoods "
                "are divided by the temperature K^2 (K = PATCH_SIZE), so only VARIANCE x K^2 matters: smaller values "
                "make patch matching sharper.", advanced=True),
-    CoreNumber(LsrParams, "em_iterations", "EM iterations",
-               "Iterations of the label super-resolution EM (Eqs. 7-9).", advanced=True),
+    CoreNumber(LsrParams, "em_iterations", "EM iterations (at most)",
+               "Iterations of the label super-resolution EM (Eqs. 7-9); fewer when EM_TOLERANCE is reached.",
+               advanced=True),
+    CoreNumber(LsrParams, "em_tolerance", "EM tolerance",
+               "The EM stops when no pixel's label probability moved by more than this in 5 iterations (0 = always "
+               "EM_ITERATIONS).", advanced=True, optional=True),
+    CoreNumber(LsrParams, "key_stride", "Key window stride (working pixels)",
+               "Windows of the tile used as the epitome's keys are this many working pixels apart (1 = every "
+               "window, the exact dense attention). 2 or 3 divide the attention cost by 4 or 9; queries are still "
+               "drawn among all windows. The accuracy it costs is measured in docs/BENCHMARKS.md.", advanced=True,
+               optional=True),
+    CoreNumber(LsrParams, "patch_dims", "Patch dimensions (PCA; empty = all)",
+               "Patches are compared in a basis of this many principal components of the tile's windows (the "
+               "window norms stay exact). Empty = the full patch vectors (bands x K x K), exact. 16 keeps the "
+               "accuracy within a few tenths of a point at a fraction of the cost (docs/BENCHMARKS.md).",
+               advanced=True, optional=True),
     CoreNumber(LsrParams, "appearance_iterations", "Appearance refinement iterations",
                "Iterations of a noisy-label mixture EM run after the LSR EM, in which a patch's label may depart "
                "from its class's composition where its appearance (a leave-one-out density over the tile's windows) "

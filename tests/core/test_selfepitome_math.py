@@ -234,3 +234,67 @@ def test_block_elements_for_budget():
     assert block_elements_for_budget(0) == 1 << 24 and block_elements_for_budget(-5, 7) == 7
     assert block_elements_for_budget(1024) == 1024 * (1 << 20) // 64  # 16 MiB blocks of fp32 for 1 GiB
     assert block_elements_for_budget(1) == 1 << 18 and block_elements_for_budget(10 ** 7) == 1 << 28  # bounds
+
+
+def test_gathered_windows_equal_unfolded_ones():
+    from algorithms.lsr.attention import gather_windows
+
+    x = torch.rand(3, 9, 11)
+    full = window_matrix(x, 3)
+    idx = torch.tensor([0, 5, 17, 62])
+    got = gather_windows(x, idx // 9, idx % 9, 3)
+    assert torch.equal(got, full[idx])
+
+
+def test_strided_keys_and_their_spread():
+    from algorithms.lsr.attention import window_grid
+
+    x = torch.rand(2, 12, 13)
+    keys = window_matrix(x, 3, stride=2)
+    rows, cols = window_grid(12, 13, 3, 2)
+    assert keys.shape[0] == rows * cols == 5 * 6
+    assert torch.equal(keys, window_matrix(x, 3)[torch.tensor([r * 11 + c for r in range(0, 10, 2)
+                                                                for c in range(0, 11, 2)])])
+    # a uniform mass spreads uniformly wherever windows reach (coverage differences divided out)
+    out = spread_over_windows(torch.ones(rows * cols, 1), rows, cols, 3, stride=2, size=(12, 13))
+    assert out.shape == (1, 12, 13)
+    np.testing.assert_allclose(out[0, :11, :11].numpy(), 9 / 4, rtol=1e-6)
+    assert torch.equal(spread_over_windows(torch.ones(30, 1), 5, 6, 3), spread_over_windows(
+        torch.ones(30, 1), 5, 6, 3, stride=1, size=(7, 8)))  # stride 1: the plain box filter
+
+
+def test_pca_with_every_dimension_is_exact():
+    from algorithms.lsr.attention import reduce_dimensions
+
+    g = torch.Generator().manual_seed(0)
+    keys, queries = torch.rand(300, 12, generator=g, dtype=torch.float64), torch.rand(7, 12, generator=g,
+                                                                                       dtype=torch.float64)
+    valid = torch.ones(300, dtype=torch.bool)
+    exact = torch.softmax(posterior_logits(queries, keys, 0.5 * (keys * keys).sum(1), 0.05, 9.0), 1)
+    kr, qr, half = reduce_dimensions(keys, queries, 12)
+    full = torch.softmax(posterior_logits(qr, kr, half, 0.05, 9.0), 1)
+    np.testing.assert_allclose(full.numpy(), exact.numpy(), atol=1e-10)
+    kr, qr, half = reduce_dimensions(keys, queries, 4)  # an approximation: close, not equal
+    approx = torch.softmax(posterior_logits(qr, kr, half, 0.05, 9.0), 1)
+    assert 0 < (approx - exact).abs().sum(1).max() < 1.0
+    Z, _ = embed_classes(qr, torch.zeros(7, dtype=torch.long), kr, valid, 1, 0.05, 9.0, key_half_sqnorm=half)
+    np.testing.assert_allclose(Z[:, 0].numpy(), approx.sum(0).numpy(), rtol=1e-6)
+
+
+def test_strided_excluded_windows():
+    from algorithms.lsr.appearance import excluded_window_index
+
+    # query at pixel (4, 6), keys 2 apart on a 5 x 6 grid, radius 2 px -> 1 grid step around grid point (2, 3)
+    ex = excluded_window_index(torch.tensor([4]), torch.tensor([6]), 5, 6, 2, stride=2)
+    assert set(ex[0].tolist()) == {y * 6 + x for y in (1, 2, 3) for x in (2, 3, 4)}
+
+
+def test_fast_settings_keep_the_answer_of_a_two_texture_tile():
+    img, cls = two_texture_tile()
+    comp = torch.tensor([[0.9, 0.1], [0.2, 0.8]])
+    valid = torch.ones(cls.shape, dtype=torch.bool)
+    exact = self_epitomic_lsr_tile(img, valid, cls, comp, LsrParams(samples=0.2), seed=3)
+    fast = self_epitomic_lsr_tile(img, valid, cls, comp, LsrParams(samples=0.2, key_stride=2, patch_dims=4,
+                                                                   em_tolerance=1e-3), seed=3)
+    agree = (fast.probs.argmax(0) == exact.probs.argmax(0))[exact.reached & fast.reached].float().mean()
+    assert agree > 0.97 and fast.reached.float().mean() > 0.9
