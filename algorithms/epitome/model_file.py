@@ -41,7 +41,7 @@ class EpitomeModel:
     patch_min: int
     patch_max: int
     settings: Dict = field(default_factory=dict)
-    history: Dict = field(default_factory=dict)  # lists per step: loss, worst_quartile_loss, usage
+    history: Dict = field(default_factory=dict)  # lists per step: step, loss, worst_loss (worst quarter), usage, seconds
     usage: Optional[np.ndarray] = None  # [E, N, N]
     steps_done: int = 0
     optimizer_state: Optional[Dict[str, np.ndarray]] = None  # Adam moments, to resume

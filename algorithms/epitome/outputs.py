@@ -75,11 +75,12 @@ def write_epitome_image(model: EpitomeModel, path: str):
 
 
 def report_csv_text(history: Dict[str, List[float]]) -> str:
-    """The training report as CSV: one row per step (loss and worst-quartile loss in nats per value)."""
+    """The training report as CSV: one row per step: loss and worst_loss (the mean loss of the
+    worst-modelled quarter of the batch), in nats per value."""
     keys = ["step", "loss", "worst_loss", "usage", "seconds"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["step", "loss_nats_per_value", "worst_quartile_loss_nats_per_value", "windows_used_share", "seconds"])
+    w.writerow(["step", "loss_nats_per_value", "worst_loss_nats_per_value", "windows_used_share", "seconds"])
     for row in zip(*(history[k] for k in keys)):
         w.writerow([int(row[0])] + ["%.6g" % v for v in row[1:]])
     return buf.getvalue()

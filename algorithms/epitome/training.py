@@ -2,9 +2,9 @@
 
 SGD (Adam) on mini-batches of random K x K patches (K drawn per batch, odd, in PATCH_MIN..PATCH_MAX),
 with
-  * location promotion: counters R[e, s] += [s is the best window of x_t] (the hard posterior; see
-    train_one) for every sample; a window takes part in
-    the likelihood only while R[e, s] < c / W (W = E * N^2 windows in all). When more than
+  * location promotion: counters[e, s] += [s is the best window of x_t] (the hard posterior; see
+    count_best_windows) for every sample; a window takes part in
+    the likelihood only while counters[e, s] < c / W (W = E * N^2 windows in all). When more than
     (1 - delta) W windows are masked the counters reset; at least one window is always unmasked;
   * diversification: only the worst-modelled quantile of each batch (lowest log-likelihood under the
     model being trained, or under a reference model for the cascade) is optimised;
@@ -80,7 +80,7 @@ class TrainParams:
 # ------------------------------------------------------------------------------------------------
 
 def promotion_mask(counters: "torch.Tensor", c: float) -> "torch.Tensor":
-    """Windows allowed in the likelihood: R < c / W (W = number of windows). At least one is kept."""
+    """Windows allowed in the likelihood: counters < c / W (W = number of windows). At least one is kept."""
     W = counters.numel()
     allowed = counters < (c / W)
     if not bool(allowed.any()):
@@ -91,14 +91,14 @@ def promotion_mask(counters: "torch.Tensor", c: float) -> "torch.Tensor":
 
 
 def update_counters(counters: "torch.Tensor", posterior: "torch.Tensor", c: float, delta: float):
-    """R += sum_t p(s | x_t); reset to 0 when more than (1 - delta) W windows are masked.
+    """counters += sum_t p(s | x_t); reset to 0 when more than (1 - delta) W windows are masked.
 
     posterior [B, *counters.shape] (probabilities). Returns (new counters, reset happened)."""
-    R = counters + posterior.sum(0)
-    masked = int((R >= c / R.numel()).sum())
-    if masked > (1 - delta) * R.numel():
-        return torch.zeros_like(R), True
-    return R, False
+    counters = counters + posterior.sum(0)
+    masked = int((counters >= c / counters.numel()).sum())
+    if masked > (1 - delta) * counters.numel():
+        return torch.zeros_like(counters), True
+    return counters, False
 
 
 def worst_quantile(loglik: "torch.Tensor", q: float) -> "torch.Tensor":
@@ -194,11 +194,120 @@ class Adam:
 
 @dataclass
 class TrainState:
+    """What a training stage accumulates besides the model: the history (one value per step), the
+    promotion counters, the usage counts."""
+
     history: Dict[str, List[float]] = field(default_factory=lambda: dict(step=[], loss=[], worst_loss=[],
                                                                          usage=[], seconds=[]))
     usage_counts: Optional["torch.Tensor"] = None  # [E, N, N] samples whose best window covers the pixel
+    counters: Optional["torch.Tensor"] = None  # [E, N, N] location-promotion counters (section 2)
     samples_seen: int = 0
     resets: int = 0
+
+    @classmethod
+    def start(cls, count: int, size: int, device) -> "TrainState":
+        return cls(usage_counts=torch.zeros(count, size, size, device=device),
+                   counters=torch.zeros(count, size, size, device=device))
+
+
+def patch_sizes(p: TrainParams) -> List[int]:
+    """The odd patch sides K drawn from, PATCH_MIN..PATCH_MAX."""
+    return list(range(p.patch_min, p.patch_max + 1, 2))
+
+
+def initial_model(sampler, p: TrainParams, sizes: Sequence[int], gen, device) -> EpitomeMixture:
+    """A new mixture initialised from a warm-up batch of the middle patch size."""
+    warm = sampler(max(16, p.batch_size), sizes[len(sizes) // 2], gen)
+    return EpitomeMixture.initialise(warm, p.size, p.count, gen, device)
+
+
+def draw_batch(sampler, p: TrainParams, sizes: Sequence[int], gen):
+    """(K, patches [B, C, K, K]): K drawn uniformly among the odd sizes, then B random patches."""
+    k = sizes[int(torch.randint(len(sizes), (1,), generator=gen))]
+    return k, sampler(p.batch_size, k, gen)
+
+
+def window_logits(model: EpitomeMixture, x: "torch.Tensor", temperature: float, backend: str) -> "torch.Tensor":
+    """log p(x_b | e, s) / T + log p(e, s), flattened over (e, s): [B, E*N*N]."""
+    z = model.loglik(x, backend) / temperature + model.log_prior()[None]
+    return z.reshape(z.shape[0], -1)
+
+
+@_no_grad
+def diversified_selection(loglik: "torch.Tensor", x, p: TrainParams, temperature: float,
+                          reference: Optional[Sequence[EpitomeMixture]]) -> "torch.Tensor":
+    """Indices of the patches optimised this step: the worst-modelled share p.diversify of the batch,
+    by the (tempered) log-likelihood under the model itself (loglik [B]) or under the reference models
+    (cascade)."""
+    if reference is not None:
+        loglik = mixture_log_likelihood(reference, x, p.backend, temperature)
+    return worst_quantile(loglik, p.diversify)
+
+
+def promoted_loss(logits: "torch.Tensor", allowed: Optional["torch.Tensor"], values: int) -> "torch.Tensor":
+    """-mean log sum over the allowed windows of p(x | s) p(s), in nats per value (C K K values a patch).
+    logits [B', W] of the selected patches; allowed [W] bool or None (promotion off)."""
+    if allowed is not None:
+        logits = logits.masked_fill(~allowed[None], float("-inf"))
+    return -torch.logsumexp(logits, 1).mean() / values
+
+
+def sgd_step(model: EpitomeMixture, opt: "Adam", x, k: int, p: TrainParams, state: TrainState, reference):
+    """One Adam step on the promoted, diversified log-likelihood. Returns (log-likelihood of every patch
+    [B], posterior over (e, s) [B, W]) measured before the step."""
+    T = p.temperature_for(k)
+    flat = window_logits(model, x, T, p.backend)
+    with torch.no_grad():
+        full = torch.logsumexp(flat, 1)  # model log-likelihood (tempered) of every patch
+        sel = diversified_selection(full, x, p, T, reference)
+        allowed = promotion_mask(state.counters, p.promotion).reshape(-1) if p.promotion > 0 else None
+        post = torch.softmax(flat, 1)
+    loss = promoted_loss(flat[sel], allowed, x.shape[1] * k * k)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    model.constrain(p)
+    return full, post
+
+
+@_no_grad
+def count_best_windows(state: TrainState, post: "torch.Tensor", k: int, p: TrainParams) -> "torch.Tensor":
+    """Each patch's most likely window: promotion counters, usage counts. Returns hits [E*N*N]."""
+    E, N = state.counters.shape[0], state.counters.shape[-1]
+    best = post.argmax(1)
+    hits = torch.zeros(E * N * N, device=post.device)  # samples whose best window is s
+    hits.index_add_(0, best, torch.ones_like(best, dtype=hits.dtype))
+    if p.promotion > 0:
+        # Counters take each sample's best window (a hard posterior): with soft posteriors,
+        # early flat posteriors spread a batch's mass over every window, every window crossed
+        # c / W at once and the counters reset at every step (promotion never acted).
+        state.counters, reset = update_counters(state.counters, hits.reshape(1, E, N, N), p.promotion,
+                                                p.promotion_reset)
+        state.resets += int(reset)
+    cover = F.conv_transpose2d(hits.reshape(E, 1, N, N)[None, :, 0], torch.ones(E, 1, k, k, device=post.device),
+                               groups=E)[0]
+    # wrap the spill-over of windows crossing the torus edge back onto the epitome
+    state.usage_counts += _fold_torus(cover, N)
+    state.samples_seen += post.shape[0]
+    return hits
+
+
+@_no_grad
+def record_step(state: TrainState, step: int, full: "torch.Tensor", hits: "torch.Tensor", values: int, seconds: float):
+    """Append the step's loss, worst-quarter loss (worst_loss) and share of windows used to the history."""
+    worst = -(full[worst_quantile(full, 0.25)].mean()) / values
+    h = state.history
+    h["step"].append(step)
+    h["loss"].append(float(-(full.mean()) / values))
+    h["worst_loss"].append(float(worst))
+    h["usage"].append(float((hits > 0).float().mean()))
+    h["seconds"].append(seconds)
+
+
+def _raise_cancelled(model, state):
+    exc = Cancelled()
+    exc.partial = (model, state)
+    raise exc
 
 
 def train_one(sampler: Callable[[int, int, "torch.Generator"], "torch.Tensor"], p: TrainParams, device,
@@ -207,84 +316,35 @@ def train_one(sampler: Callable[[int, int, "torch.Generator"], "torch.Tensor"], 
               progress=None, cancel=None, log=None, stage: str = "", on_step=None):
     """Train one EpitomeMixture. sampler(batch, k, gen) -> patches [B, C, k, k] on `device`.
 
+    Each step: draw a batch -> posterior over all windows -> diversified, promoted loss -> Adam step ->
+    count the best windows (promotion counters, usage) -> record the history.
     on_step(model, state): called after every step (a live monitor; must be cheap or subsample).
-
     reference: diversify by the likelihood under these (fixed) models instead of the model itself.
     Returns (model, state). Raises Cancelled with .partial = (model, state) when cancelled.
     """
     gen = gen or torch.Generator().manual_seed(p.seed)
     steps = steps or p.steps
-    ks = list(range(p.patch_min, p.patch_max + 1, 2))
-    model = init
-    if model is None:
-        warm = sampler(max(16, p.batch_size), ks[len(ks) // 2], gen)
-        model = EpitomeMixture.initialise(warm, p.size, p.count, gen, device)
+    sizes = patch_sizes(p)
+    model = init if init is not None else initial_model(sampler, p, sizes, gen, device)
     opt = Adam(model.parameters(), lr=p.learning_rate)
-    E, N = p.count, p.size
-    R = torch.zeros(E, N, N, device=device)
-    state = TrainState(usage_counts=torch.zeros(E, N, N, device=device))
+    state = TrainState.start(p.count, p.size, device)
     t0 = time.time()
     for it in range(steps):
         if cancel is not None and cancel():
-            exc = Cancelled()
-            exc.partial = (model, state)
-            raise exc
-        k = ks[int(torch.randint(len(ks), (1,), generator=gen))]
-        x = sampler(p.batch_size, k, gen)
-        T = p.temperature_for(k)
-        ll = model.loglik(x, p.backend)  # [B, E, N, N]
-        z = ll / T + model.log_prior()[None]
-        flat = z.reshape(z.shape[0], -1)
-        with torch.no_grad():
-            full = torch.logsumexp(flat, 1)  # model log-likelihood (tempered) of every patch
-            if reference is not None:
-                score = mixture_log_likelihood(reference, x, p.backend, T)
-            else:
-                score = full
-            sel = worst_quantile(score, p.diversify)
-            if p.promotion > 0:
-                allowed = promotion_mask(R, p.promotion).reshape(-1)
-            post = torch.softmax(flat, 1)
-        zl = flat[sel]
-        if p.promotion > 0:
-            zl = zl.masked_fill(~allowed[None], float("-inf"))
-        logp = torch.logsumexp(zl, 1)
-        loss = -logp.mean() / (x.shape[1] * k * k)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        model.constrain(p)
-        with torch.no_grad():
-            best = post.argmax(1)
-            hits = torch.zeros(E * N * N, device=device)  # samples whose best window is s
-            hits.index_add_(0, best, torch.ones_like(best, dtype=hits.dtype))
-            if p.promotion > 0:
-                # Counters take each sample's best window (a hard posterior): with soft posteriors,
-                # early flat posteriors spread a batch's mass over every window, every window crossed
-                # c / W at once and the counters reset at every step (promotion never acted).
-                R, reset = update_counters(R, hits.reshape(1, E, N, N), p.promotion, p.promotion_reset)
-                state.resets += int(reset)
-            cover = F.conv_transpose2d(hits.reshape(E, 1, N, N)[None, :, 0], torch.ones(E, 1, k, k, device=device),
-                                       groups=E)[0]
-            # wrap the spill-over of windows crossing the torus edge back onto the epitome
-            cover = _fold_torus(cover, N)
-            state.usage_counts += cover
-            state.samples_seen += x.shape[0]
-            worst = -(full[worst_quantile(full, 0.25)].mean()) / (x.shape[1] * k * k)
-            used = float((hits > 0).float().mean())
-        h = state.history
-        h["step"].append(step_offset + it + 1)
-        h["loss"].append(float(-(full.mean()) / (x.shape[1] * k * k)))
-        h["worst_loss"].append(float(worst))
-        h["usage"].append(used)
-        h["seconds"].append(time.time() - t0)
+            _raise_cancelled(model, state)
+        k, x = draw_batch(sampler, p, sizes, gen)
+        full, post = sgd_step(model, opt, x, k, p, state, reference)
+        hits = count_best_windows(state, post, k, p)
+        record_step(state, step_offset + it + 1, full, hits, x.shape[1] * k * k, time.time() - t0)
         if progress is not None:
-            progress((it + 1) / steps, h)
+            progress((it + 1) / steps, state.history)
         if on_step is not None:
             on_step(model, state)
         if log is not None and ((it + 1) % max(1, steps // 10) == 0 or it == 0):
+            h = state.history
             log(f"{stage}step {it + 1}/{steps}: loss {h['loss'][-1]:.4f} nats/value, worst quarter "
-                f"{h['worst_loss'][-1]:.4f}, windows used this batch {100 * used:.1f}%, resets {state.resets}")
+                f"{h['worst_loss'][-1]:.4f}, windows used this batch {100 * h['usage'][-1]:.1f}%, "
+                f"resets {state.resets}")
     return model, state
 
 

@@ -146,11 +146,12 @@ PARAMETERS = (
              "covers the pixel). Several epitomes are stacked vertically (N rows each).",
              lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=True)),
     Declared("REPORT_CSV", "Training report (CSV)",
-             "Optional CSV, one row per step: step, loss and worst-quartile loss (nats per value, lower is "
-             "better), share of windows used as a best window in the batch, seconds.",
+             "Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled "
+             "quarter of the batch), both in nats per value (lower is better), share of windows used as a best "
+             "window in the batch, seconds.",
              lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="CSV files (*.csv)", optional=True, createByDefault=False)),
     Declared("REPORT_PNG", "Training report (PNG)",
-             "Optional plot of the loss, the worst-quartile loss and the usage per step (needs matplotlib).",
+             "Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.",
              lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="PNG files (*.png)", optional=True, createByDefault=False)),
 )
 
