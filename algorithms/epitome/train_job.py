@@ -46,21 +46,50 @@ class TrainJob:
     stats: Dict = field(default_factory=dict)
 
 
-def _model_from(models, state, history, sampler, p, steps_done, extra_settings):
+def usage_share(states) -> Optional[np.ndarray]:
+    """[E', N, N]: per kept model, the share of its stage's samples whose best window covers each pixel."""
+    if not states or any(st is None or st.usage_counts is None or st.samples_seen <= 0 for st in states):
+        return None
+    return np.concatenate([(st.usage_counts / st.samples_seen).cpu().numpy() for st in states])
+
+
+def training_carry(models, states) -> Dict:
+    """What INIT needs to go on where this run stopped (one model, CASCADE 0): Adam's moments and step
+    count, the promotion counters and their samples. Empty for a cascade (E1 + E2 are two models)."""
+    from .training import EpitomeMixture
+
+    if len(models) != 1 or states[0] is None:
+        return {}
+    st = states[0]
+    carry = dict(counters=st.counters.cpu().numpy(), samples_since_reset=st.samples_since_reset,
+                 samples_seen=st.samples_seen, resets=st.resets)
+    if st.optimizer is not None:
+        carry.update(optimizer_state=st.optimizer.state_arrays(EpitomeMixture.PARAMETER_NAMES),
+                     optimizer_steps=st.optimizer.t)
+    return carry
+
+
+def _model_from(models, states, history, sampler, p, steps_done, extra_settings):
     from .training import mixture_arrays
 
     mu, var, lp = mixture_arrays(models)
-    usage = None
-    if state is not None and state.usage_counts is not None and state.samples_seen > 0:
-        u = (state.usage_counts / state.samples_seen).cpu().numpy()
-        usage = np.concatenate([u] * (mu.shape[0] // u.shape[0])) if mu.shape[0] != u.shape[0] else u
     settings = asdict(p)
     settings.update(extra_settings)
     return EpitomeModel(mu=mu, var=var, log_prior=lp, bands=list(sampler.bands),
                         scaling_offset=[float(v) for v in sampler.scaling.offset],
                         scaling_scale=[float(v) for v in sampler.scaling.scale], scaling_method=sampler.scaling.method,
                         patch_min=p.patch_min, patch_max=p.patch_max, settings=settings, history=history,
-                        usage=usage, steps_done=steps_done)
+                        usage=usage_share(states), steps_done=steps_done, **training_carry(models, states))
+
+
+def resume_from(model: EpitomeModel):
+    """training.Resume from an INIT model (usage counts rebuilt from the usage share)."""
+    from .training import Resume
+
+    counts = model.usage * model.samples_seen if (model.usage is not None and model.samples_seen > 0) else None
+    return Resume(adam=model.optimizer_state, adam_steps=model.optimizer_steps, counters=model.counters,
+                  samples_since_reset=model.samples_since_reset, usage_counts=counts,
+                  samples_seen=model.samples_seen if counts is not None else 0, resets=model.resets)
 
 
 def check_training_job(job: TrainJob):
@@ -137,9 +166,10 @@ def monitor_hook(job: TrainJob, p, fb: Feedback):
 
 def save_partial_model(job: TrainJob, exc: Cancelled, sampler, p, steps_before: int, fb: Feedback):
     """On cancel: the model trained so far to MODEL (settings 'complete': false), nothing else."""
-    models, state = exc.partial
+    models, states = exc.partial
+    state = states[-1] if states else None
     done = len(state.history["step"]) if state is not None else 0
-    m = _model_from(models, state, state.history if state else {}, sampler, p, steps_before + done,
+    m = _model_from(models, states, state.history if state else {}, sampler, p, steps_before + done,
                     {"complete": False})
     m.save(job.model_path)
     fb.warn(f"Cancelled after {done} steps: the model so far is saved to {job.model_path} "
@@ -182,16 +212,18 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
     init_model, scaling = load_init(job, p, fb)
     sampler = open_sampler(job, p, init_model, scaling, device)
     describe_run(fb, device, sampler, p)
-    init, steps_before = None, 0
+    init, resume, steps_before = None, None, 0
     if init_model is not None:
         init = EpitomeMixture(init_model.mu, init_model.var, init_model.log_prior, device)
-        steps_before = init_model.steps_done
+        resume, steps_before = resume_from(init_model), init_model.steps_done
+        if init_model.optimizer_state is None:
+            fb.info("INIT carries no optimizer state (a version-1 or cascade model): Adam starts afresh.")
     t0 = time.time()
     try:
-        models, state, history = train_epitome(sampler.sample, p, device, init=init,
-                                               progress=lambda frac, hist: fb.progress(100.0 * frac),
-                                               cancel=fb.is_canceled, log=fb.info, step_offset=steps_before,
-                                               on_step=monitor_hook(job, p, fb))
+        models, states, history = train_epitome(sampler.sample, p, device, init=init,
+                                                progress=lambda frac, hist: fb.progress(100.0 * frac),
+                                                cancel=fb.is_canceled, log=fb.info, step_offset=steps_before,
+                                                on_step=monitor_hook(job, p, fb), resume=resume)
     except Cancelled as exc:
         save_partial_model(job, exc, sampler, p, steps_before, fb)
         raise
@@ -200,7 +232,7 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
     if init_model is not None and init_model.history.get("step"):
         # INIT: the report and the model's history continue the earlier run's curves
         history = {k: list(init_model.history.get(k, [])) + v for k, v in history.items()}
-    model = _model_from(models, state, history, sampler, p, steps_before + n_new, {"complete": True})
+    model = _model_from(models, states, history, sampler, p, steps_before + n_new, {"complete": True})
     write_training_outputs(job, model, history, fb)
     job.stats = training_stats(history, n_new, seconds, device, p.batch_size)
     fb.info(f"Trained in {seconds:.1f} s ({job.stats['patches_per_second']:.0f} patches/s on {device}); "

@@ -103,13 +103,14 @@ PARAMETERS = (
                "higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, "
                "the reference implementation's choice.", advanced=True, zero_is_none=True),
     CoreNumber(TrainParams, "promotion", "Location promotion c (0 = off)",
-               "Location promotion constant c in [0, 1): a window leaves the likelihood once its counter reaches "
-               "c / (number of windows), so unused parts of the epitome get patches; all counters reset per "
-               "PROMOTION_RESET. Counters count each training patch's most likely window (a hard posterior): the "
-               "paper's soft posteriors mask every window at once while posteriors are still flat, which resets the "
-               "counters at every step early on. With hard counts a window is masked once it has been a best window, "
-               "for any c above 0 (as the reference code's threshold of 1e-8 masks any window that got posterior mass): "
-               "c switches promotion on (above 0) or off (0); the reset share is the knob. 0 turns it off.", advanced=True),
+               "Location promotion constant c in [0, 1): a window takes part in the likelihood only while its share "
+               "of the training patches counted since the last reset is below c times the uniform share "
+               "(1 / number of windows), so over-used windows rest and unused parts of the epitome get patches "
+               "(paper, section 3). Smaller c promotes more strongly (only the least-used windows stay open); "
+               "0 turns promotion off. Counters count each patch's most likely window (a hard posterior: with "
+               "soft posteriors, the flat posteriors of early training give every window the uniform share and "
+               "mask them all at once). All counters reset when more than (1 - PROMOTION_RESET) of the windows "
+               "are masked.", advanced=True),
     CoreNumber(TrainParams, "promotion_reset", "Promotion reset share delta",
                "The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).", advanced=True),
     CoreNumber(TrainParams, "diversify", "Diversify: worst-modelled share (0 = off)",
@@ -140,10 +141,12 @@ PARAMETERS = (
              "Written atomically; on cancel it holds the model trained so far (settings 'complete': false).",
              lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="Epitome model (*.epitome)")),
     Declared("EPITOME_IMAGE", "Epitome image",
-             "GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means (in the "
-             "imagery's units), C+1..2C the variances (data scaled to [0, 1]), 2C+1 the log prior (log p(window), "
-             "normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window "
-             "covers the pixel). Several epitomes are stacked vertically (N rows each).",
+             "GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means and C+1..2C the "
+             "variances, both in the imagery's own units (the units of its pixel values: a uint8 band's means are "
+             "0..255 and its variances in squared 0..255 units), so that a pixel value x has the Gaussian "
+             "likelihood N(x; mean, variance) as in the model; 2C+1 the log prior (log p(window), normalised over "
+             "all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the "
+             "pixel). Several epitomes are stacked vertically (N rows each).",
              lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=True)),
     Declared("REPORT_CSV", "Training report (CSV)",
              "Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled "
