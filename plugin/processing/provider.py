@@ -5,8 +5,11 @@ import os
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .embedlabels import EmbedLabelsAlgorithm
+from .epitomiclsr import EpitomicLsrAlgorithm
 from .estimatecomposition import EstimateCompositionAlgorithm
 from .evaluate import EvaluateAlgorithm
+from .predict import PredictAlgorithm
 from .selfepitomiclsr import SelfEpitomicLsrAlgorithm
 from .trainepitome import TrainEpitomeAlgorithm
 
@@ -35,5 +38,5 @@ class EpitomeProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802
         for alg in (SelfEpitomicLsrAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
-                    EstimateCompositionAlgorithm()):
+                    EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm()):
             self.addAlgorithm(alg)

@@ -94,3 +94,33 @@ def epitome_image_renderer(layer):
 
 def style_epitome_image(context, path, name):
     _attach(context, path, NamedStyler(name, epitome_image_renderer))
+
+
+def rgb_renderer(layer):
+    """Bands 1, 2, 3 as red, green, blue, unstretched (uint8 colours as written)."""
+    r = QgsMultiBandColorRenderer(layer.dataProvider(), 1, 2, 3)
+    return r
+
+
+def style_rgb_image(context, path, name):
+    """An RGB picture (e.g. the label embedding's colours) shown as written."""
+    _attach(context, path, NamedStyler(name, rgb_renderer))
+
+
+def stretched_renderer(layer):
+    """Band 1 on a Magma ramp between its minimum and maximum (e.g. novelty: bright = unfamiliar)."""
+    provider = layer.dataProvider()
+    stats = provider.bandStatistics(1, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    ramp = QgsStyle.defaultStyle().colorRamp("Magma")
+    shader_fn = QgsColorRampShader(stats.minimumValue, stats.maximumValue, ramp)
+    shader_fn.classifyColorRamp(5, -1)
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(shader_fn)
+    r = QgsSingleBandPseudoColorRenderer(provider, 1, shader)
+    r.setClassificationMin(stats.minimumValue)
+    r.setClassificationMax(stats.maximumValue)
+    return r
+
+
+def style_stretched_output(context, path, name):
+    _attach(context, path, NamedStyler(name, stretched_renderer))
