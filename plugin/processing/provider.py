@@ -9,6 +9,7 @@ from .embedlabels import EmbedLabelsAlgorithm
 from .epitomiclsr import EpitomicLsrAlgorithm
 from .estimatecomposition import EstimateCompositionAlgorithm
 from .evaluate import EvaluateAlgorithm
+from .example_models import example_models
 from .predict import PredictAlgorithm
 from .selfepitomiclsr import SelfEpitomicLsrAlgorithm
 from .trainepitome import TrainEpitomeAlgorithm
@@ -38,5 +39,6 @@ class EpitomeProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802
         for alg in (SelfEpitomicLsrAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
-                    EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm()):
+                    EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm(),
+                    *example_models()):
             self.addAlgorithm(alg)

@@ -7,7 +7,9 @@ from qgis.PyQt.QtGui import QTextDocument
 
 
 def algorithms():
-    return [a for a in QgsApplication.processingRegistry().providerById("epitome").algorithms()]
+    """The provider's own algorithms (not the example models it lists, which declare no PARAMETERS)."""
+    return [a for a in QgsApplication.processingRegistry().providerById("epitome").algorithms()
+            if hasattr(type(a), "PARAMETERS")]
 
 
 def declarations(alg):
