@@ -14,7 +14,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS     := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
                 python3-matplotlib xvfb zip unzip
 
-.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench bench-training package clean
+.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench bench-training bench-epitome package clean
 
 help:
 	@echo "make demo     - install what is missing, run the plugin on a generated scene (qgis_process)"
@@ -23,6 +23,7 @@ help:
 	@echo "make package  - plugin zip for the QGIS plugin repository (dist/)"
 	@echo "make bench    - benchmarks, results in docs/BENCHMARKS.md"
 	@echo "make bench-training - training benchmarks, results in docs/BENCHMARKS_TRAINING.md"
+	@echo "make bench-epitome - trained epitomes (embed, epitomic LSR, predict), results in docs/BENCHMARKS_EPITOME.md"
 
 # --- dependencies -------------------------------------------------------------------------------
 system-deps:
@@ -79,6 +80,9 @@ bench: test-deps
 
 bench-training: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_training.py --out docs/BENCHMARKS_TRAINING.md
+
+bench-epitome: test-deps
+	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_epitome.py --out docs/BENCHMARKS_EPITOME.md
 
 clean:
 	rm -rf dist $(DEMO_DIR) .pytest_cache .pkgroot

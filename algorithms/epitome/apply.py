@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import EpitomeError
+from ..errors import Cancelled, EpitomeError
 from ..io.raster import Scaling, read_imagery
 from ..params import bounded, check_bounds
 
@@ -174,3 +174,54 @@ def check_imagery_bands(ds, model, what: str = "IMAGERY") -> list:
         raise EpitomeError(f"{what}: the MODEL was trained on bands {list(model.bands)}, but the raster has "
                            f"{ds.RasterCount} band(s). Give imagery with the same bands as the training imagery.")
     return list(model.bands)
+
+
+def run_batches(n: int, batch_size: int, compute, device, warn=None, cancel=None, progress=None):
+    """compute(device, slice) over [0, n) in slices of batch_size, under the out-of-memory policy of
+    architecture.md: an out-of-memory error retries the slice 4x smaller (down to one patch), then on the
+    CPU, with a warning; compute must be repeatable for a slice. Returns (device, batch size) in use at
+    the end: later calls start there."""
+    import torch
+
+    from ..device import is_out_of_memory
+
+    warn = warn or (lambda msg: None)
+    a, size = 0, max(1, int(batch_size))
+    while a < n:
+        if cancel is not None and cancel():
+            raise Cancelled()
+        sl = slice(a, min(n, a + size))
+        try:
+            compute(device, sl)
+        except Exception as e:  # noqa: BLE001 - only out-of-memory errors are handled, others re-raised
+            if not is_out_of_memory(e):
+                raise
+            if getattr(device, "type", "cpu") == "cuda":
+                torch.cuda.empty_cache()
+            if size > 1:
+                size = max(1, size // 4)
+                warn(f"Out of memory on {device}; going on with batches of {size} patches.")
+            elif getattr(device, "type", "cpu") != "cpu":
+                device = torch.device("cpu")
+                warn("Out of memory on the GPU even with single patches; going on on the CPU.")
+            else:
+                raise EpitomeError("Out of memory on the CPU: lower BATCH_SIZE or use a model with fewer or smaller "
+                                   "epitomes.")
+            continue
+        a = sl.stop
+        if progress is not None:
+            progress(a / n)
+    return device, size
+
+
+@dataclass
+class Batches:
+    """Where and how large the batches of a job are; run() keeps what the out-of-memory policy reached."""
+
+    device: object
+    size: int
+    warn: Optional[Callable] = None
+    cancel: Optional[Callable] = None
+
+    def run(self, n: int, compute, progress=None):
+        self.device, self.size = run_batches(n, self.size, compute, self.device, self.warn, self.cancel, progress)

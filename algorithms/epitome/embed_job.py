@@ -14,10 +14,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .apply import ApplyParams, PatchGrid, batches, centre_of, check_imagery_bands, model_scaling, read_strip
-from .apply import sample_blocks
+from .apply import (ApplyParams, Batches, PatchGrid, centre_of, check_imagery_bands, model_scaling, read_strip,
+                    sample_blocks)
 from .model_file import EpitomeModel, LabelEmbedding, load_model
-from ..errors import Cancelled, EpitomeError
+from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.align import CLASS_NODATA, align_classes, unique_codes
 from ..io.outputs import check_writable
@@ -97,6 +97,44 @@ def check_label_codes(paths: Sequence[str], n_labels: int, names: List[str]):
                                "recode the raster (0 = no label).")
 
 
+class EmbedBatch:
+    """(device, patches, mask, codes) -> the batch's embedded masses [E, n, N, N] (float64, on the CPU): the
+    posteriors over the epitome windows spread over the centre blocks' code one-hots (Eq. 6 / Eq. 11)."""
+
+    def __init__(self, model: EpitomeModel, n_codes: int, params: ApplyParams):
+        self.model, self.n_codes, self.params, self._on = model, n_codes, params, {}
+
+    def __call__(self, device, patches, mask, codes):
+        import torch
+
+        from .inference import EpitomeTensors, centre_targets, embed_patches, window_log_likelihoods, window_posteriors
+
+        if str(device) not in self._on:
+            self._on = {str(device): EpitomeTensors.from_model(self.model, device)}
+        ep, p = self._on[str(device)], self.params
+        with torch.no_grad():
+            ll = window_log_likelihoods(ep, torch.from_numpy(patches).to(device), torch.from_numpy(mask).to(device),
+                                        p.backend)
+            post = window_posteriors(ll, ep.log_prior, p.effective_temperature)
+            y = centre_targets(torch.from_numpy(codes).to(device), self.n_codes, p.centre)
+            return embed_patches(post.double(), y).cpu()
+
+
+def embed_strip(embed: EmbedBatch, strip, grid: PatchGrid, acc: Embedded, runs: Batches, seed: int, progress=None):
+    """Add the strip's sampled blocks (those with a code in their centre) to acc."""
+    codes = np.where(strip.mask, strip.codes, -1)
+    keep = (centre_of(codes, grid) >= 0).reshape(len(codes), -1).any(1)
+    todo = sample_blocks(keep, strip.block, embed.params.samples, seed)
+
+    def compute(device, sl):
+        idx = todo[sl]
+        acc.z += embed(device, strip.patches[idx], strip.mask[idx], codes[idx])
+        acc.counts += np.bincount(centre_of(codes[idx], grid).ravel() + 1, minlength=embed.n_codes + 1)[1:]
+        acc.patches += len(idx)
+
+    runs.run(len(todo), compute, progress)
+
+
 def embed_codes(model: EpitomeModel, pairs: Sequence[Tuple[str, str]], code_map: Callable[[np.ndarray], np.ndarray],
                 n_codes: int, params: ApplyParams, device, fb: Feedback, what: str = "LABELS",
                 strip_values: int = STRIP_VALUES) -> Embedded:
@@ -105,12 +143,10 @@ def embed_codes(model: EpitomeModel, pairs: Sequence[Tuple[str, str]], code_map:
     code_map: raw raster values -> indices 0..n_codes-1, -1 = none."""
     import torch
 
-    from .inference import EpitomeTensors, centre_targets, embed_patches, window_log_likelihoods, window_posteriors
-
-    ep = EpitomeTensors.from_model(model, device)
     N = model.size
-    acc = Embedded(torch.zeros(model.count, n_codes, N, N, dtype=torch.float64, device=device),
-                   np.zeros(n_codes, np.int64))
+    acc = Embedded(torch.zeros(model.count, n_codes, N, N, dtype=torch.float64), np.zeros(n_codes, np.int64))
+    embed = EmbedBatch(model, n_codes, params)
+    runs = Batches(device, params.batch_size, fb.warn, fb.is_canceled)
     for i, (img_path, code_path) in enumerate(pairs):
         ds = open_raster(img_path, "IMAGERY")
         bands = check_imagery_bands(ds, model)
@@ -127,22 +163,8 @@ def embed_codes(model: EpitomeModel, pairs: Sequence[Tuple[str, str]], code_map:
         strips = list(grid.strips(strip_values, len(bands)))
         for j, (r0, r1) in enumerate(strips):
             strip = read_strip(ds, bands, model_scaling(model), grid, r0, r1, codes_of)
-            codes = np.where(strip.mask, strip.codes, -1)
-            keep = (centre_of(codes, grid) >= 0).reshape(len(codes), -1).any(1)
-            todo = sample_blocks(keep, strip.block, params.samples, params.seed + 7919 * i)
-            for sl in batches(len(todo), params.batch_size):
-                if fb.is_canceled():
-                    raise Cancelled()
-                idx = todo[sl]
-                x = torch.from_numpy(strip.patches[idx]).to(device)
-                with torch.no_grad():
-                    ll = window_log_likelihoods(ep, x, torch.from_numpy(strip.mask[idx]).to(device), params.backend)
-                    post = window_posteriors(ll, ep.log_prior, params.effective_temperature)
-                    y = centre_targets(torch.from_numpy(codes[idx]).to(device), n_codes, params.centre)
-                    acc.z += embed_patches(post.double(), y)
-                acc.counts += np.bincount(centre_of(codes[idx], grid).ravel() + 1, minlength=n_codes + 1)[1:]
-                acc.patches += len(idx)
-            fb.progress(100.0 * (i + (j + 1) / len(strips)) / len(pairs))
+            embed_strip(embed, strip, grid, acc, runs, params.seed + 7919 * i,
+                        lambda fr, i=i, j=j: fb.progress(100.0 * (i + (j + fr) / len(strips)) / len(pairs)))
     return acc
 
 

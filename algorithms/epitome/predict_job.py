@@ -15,9 +15,9 @@ from typing import Dict, List, Optional
 import numpy as np
 from osgeo import gdal
 
-from .apply import (ApplyParams, PatchGrid, batches, centre_of, check_imagery_bands, model_scaling, read_strip)
+from .apply import ApplyParams, Batches, PatchGrid, centre_of, check_imagery_bands, model_scaling, read_strip
 from .model_file import load_model
-from ..errors import Cancelled, EpitomeError
+from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.label_style import set_label_style, write_qml
 from ..io.outputs import AtomicOutputs, check_writable, create_output
@@ -46,32 +46,39 @@ class PredictJob:
 
 
 class Predictor:
-    """The model on a device, ready for batches: (patches, mask) -> (p(label) of the centre blocks, novelty)."""
+    """The model ready for batches on any device: (device, patches, mask) -> (p(label) of the centre blocks,
+    novelty). The tensors are made once per device (a GPU that runs out of memory hands over to the CPU)."""
 
-    def __init__(self, model, params: ApplyParams, device):
+    def __init__(self, model, params: ApplyParams):
+        self.model, self.params, self._on = model, params, {}
+
+    def on(self, device):
         import torch
 
         from .inference import CentrePredictor, EpitomeTensors
 
-        self.params, self.device = params, device
-        self.ep = EpitomeTensors.from_model(model, device)
-        k, q = params.patch_size, params.centre
-        probs = torch.as_tensor(model.labels.probs, dtype=torch.float32, device=device)
-        self.centres = CentrePredictor(probs, (k - q) // 2, q, top_k=params.top_k)
+        key = str(device)
+        if key not in self._on:
+            k, q = self.params.patch_size, self.params.centre
+            probs = torch.as_tensor(self.model.labels.probs, dtype=torch.float32, device=device)
+            self._on = {key: (EpitomeTensors.from_model(self.model, device),
+                              CentrePredictor(probs, (k - q) // 2, q, top_k=self.params.top_k))}
+        return self._on[key]
 
-    def __call__(self, patches: np.ndarray, mask: np.ndarray):
+    def __call__(self, device, patches: np.ndarray, mask: np.ndarray):
         """patches [b, C, K, K], mask [b, K, K] -> (probs [b, L, Q, Q], novelty [b]) as arrays."""
         import torch
 
         from .inference import novelty, window_log_likelihoods, window_posteriors
 
-        x = torch.from_numpy(patches).to(self.device)
-        m = torch.from_numpy(mask).to(self.device)
+        ep, centres = self.on(device)
+        x = torch.from_numpy(patches).to(device)
+        m = torch.from_numpy(mask).to(device)
         with torch.no_grad():
-            ll = window_log_likelihoods(self.ep, x, m, self.params.backend)
-            post = window_posteriors(ll, self.ep.log_prior, self.params.effective_temperature)
-            probs = self.centres(post)
-            nov = novelty(ll, self.ep.log_prior, m.sum((1, 2)).to(ll.dtype) * x.shape[1])
+            ll = window_log_likelihoods(ep, x, m, self.params.backend)
+            post = window_posteriors(ll, ep.log_prior, self.params.effective_temperature)
+            probs = centres(post)
+            nov = novelty(ll, ep.log_prior, m.sum((1, 2)).to(ll.dtype) * x.shape[1])
         return probs.cpu().numpy(), nov.cpu().numpy()
 
 
@@ -134,7 +141,7 @@ def check_predict_job(job: PredictJob):
     return model
 
 
-def predict_strip(predictor, strip, grid: PatchGrid, n_labels: int, batch_size: int, cancel, progress=None):
+def predict_strip(predictor, strip, grid: PatchGrid, n_labels: int, batches: Batches, progress=None):
     """(probs [L, h, W], valid [h, W], novelty [h, W]) of one strip's centre blocks (cut to the raster).
     progress(fraction of the strip done) after every batch."""
     q = grid.q
@@ -143,13 +150,12 @@ def predict_strip(predictor, strip, grid: PatchGrid, n_labels: int, batch_size: 
     nov = np.zeros(len(strip.block), np.float32)
     centre_valid = centre_of(strip.mask, grid)  # [n, Q, Q]
     todo = np.nonzero(centre_valid.reshape(len(strip.block), -1).any(1))[0]
-    for sl in batches(len(todo), batch_size):
-        if cancel():
-            raise Cancelled()
+
+    def compute(device, sl):
         idx = todo[sl]
-        probs[idx], nov[idx] = predictor(strip.patches[idx], strip.mask[idx])
-        if progress is not None:
-            progress(sl.stop / len(todo))
+        probs[idx], nov[idx] = predictor(device, strip.patches[idx], strip.mask[idx])
+
+    batches.run(len(todo), compute, progress)
     h = min(grid.height - strip.r0 * q, nr * q)
 
     def to_rows(a):  # [n, ..., Q, Q] in block order -> [..., nr * Q, cols * Q] cut to the raster
@@ -182,7 +188,8 @@ def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
             f"{lab.n_labels} labels ({', '.join(lab.names)}; embedded by {lab.method}); patches {p.patch_size} px "
             f"with {p.centre} px centres, temperature {p.effective_temperature:.3g}, "
             + (f"top {p.top_k} windows per patch." if p.top_k else "exact posterior over every window."))
-    predictor = Predictor(model, p, device)
+    predictor = Predictor(model, p)
+    runs = Batches(device, p.batch_size, fb.warn, fb.is_canceled)
     strips = list(grid.strips(job.strip_values, len(bands)))
     t0 = time.time()
     with AtomicOutputs() as outputs:
@@ -190,14 +197,14 @@ def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
         try:
             for i, (r0, r1) in enumerate(strips):
                 strip = read_strip(ds, bands, model_scaling(model), grid, r0, r1)
-                probs, valid, nov = predict_strip(predictor, strip, grid, lab.n_labels, p.batch_size,
-                                                  fb.is_canceled, lambda f, i=i: fb.progress(100.0 * (i + f) / len(strips)))
+                probs, valid, nov = predict_strip(predictor, strip, grid, lab.n_labels, runs,
+                                                  lambda f, i=i: fb.progress(100.0 * (i + f) / len(strips)))
                 writer.write(r0 * grid.q, probs, valid, nov)
         finally:
             writer.close()
     write_qml(job.outputs.labels, lab.names, lab.colours)
-    job.stats = predict_stats(grid_of(ds), writer.counts, lab.names, time.time() - t0, device)
-    fb.info(f"Predicted {job.stats['pixels']} pixels in {job.stats['seconds']:.1f} s on {device}"
+    job.stats = predict_stats(grid_of(ds), writer.counts, lab.names, time.time() - t0, runs.device)
+    fb.info(f"Predicted {job.stats['pixels']} pixels in {job.stats['seconds']:.1f} s on {runs.device}"
             + (f" ({job.stats['km2_per_minute']:.3f} km^2 per minute)." if ds.GetProjection() else "."))
     return job.stats
 

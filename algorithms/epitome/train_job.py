@@ -43,6 +43,8 @@ class TrainJob:
     # preview = uint8 [N, N, 3] picture of the first epitome's means (epitome_outputs.preview_rgb).
     monitor: Optional[Callable[[Dict], None]] = None
     monitor_every: int = 10
+    # inspect(step, EpitomeMixture) at the same steps as the monitor (benchmarks: held-out metrics during training)
+    inspect: Optional[Callable] = None
     stats: Dict = field(default_factory=dict)
 
 
@@ -151,7 +153,11 @@ def monitor_hook(job: TrainJob, p, fb: Feedback):
 
     def on_step(model, state, stage, earlier):
         n = stage * p.steps + len(state.history["step"])
-        if job.monitor is None or (n % max(1, job.monitor_every) and n != total):
+        if (job.monitor is None and job.inspect is None) or (n % max(1, job.monitor_every) and n != total):
+            return
+        if job.inspect is not None:
+            job.inspect(n, model)
+        if job.monitor is None:
             return
         try:
             job.monitor(dict(step=n, total_steps=total, stage=stage + 1, stages=stages,

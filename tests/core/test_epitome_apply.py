@@ -329,3 +329,37 @@ def test_label_embedding_roundtrip_and_validation(tmp_path):
     with pytest.raises(ModelFileError, match="not a probability"):
         m.save(str(tmp_path / "bad.epitome"))
     assert not os.path.exists(tmp_path / "bad.epitome")
+
+
+def test_out_of_memory_policy_smaller_batches_then_cpu():
+    """run_batches: an out-of-memory error retries with 4x smaller batches, then on the CPU, with warnings."""
+    from algorithms.epitome.apply import run_batches
+
+    done, warnings = [], []
+
+    def compute(device, sl):
+        if device.type == "cuda" or sl.stop - sl.start > 2:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        done.extend(range(sl.start, sl.stop))
+
+    fake_gpu = type("FakeGpu", (), {"type": "cuda", "__str__": lambda s: "cuda:0"})()  # no GPU on the test machine
+    torch_empty = torch.cuda.empty_cache
+    torch.cuda.empty_cache = lambda: None  # (no CUDA here)
+    try:
+        device, size = run_batches(11, 16, compute, fake_gpu, warnings.append)
+    finally:
+        torch.cuda.empty_cache = torch_empty
+    assert done == list(range(11)) and device.type == "cpu" and size == 1
+    assert any("batches of 4" in w for w in warnings) and any("on the CPU" in w for w in warnings)
+
+    def always(device, sl):
+        raise RuntimeError("out of memory")
+
+    with pytest.raises(EpitomeError, match="BATCH_SIZE"):
+        run_batches(3, 4, always, torch.device("cpu"))
+
+    def other(device, sl):
+        raise ValueError("not a memory problem")
+
+    with pytest.raises(ValueError):
+        run_batches(3, 4, other, torch.device("cpu"))
