@@ -90,9 +90,9 @@ PARAMETERS = (
                "K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX."),
     CoreNumber(TrainParams, "steps", "Training steps",
                "Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default "
-               "1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256 and left about half of that epitome "
-               "still untrained; fill a 256 px epitome with several thousand steps (a GPU helps), or continue a "
-               "model with INIT."),
+               "1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256. The epitome starts as random "
+               "crops of the imagery, so a few hundred steps already give a usable model (docs/BENCHMARKS_EPITOME.md: "
+               "SIZE 128, 400 steps); continue a model with INIT to train it further."),
     CoreNumber(TrainParams, "batch_size", "Patches per step",
                "Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more "
                "memory (batch x epitome pixels x COUNT values per step)."),
