@@ -237,17 +237,31 @@ def section_train(res):
                         optimizer_steps=[m.optimizer_steps, m2.optimizer_steps], exemplars=ex)
 
 
-def section_promotion(res):
+PROMOTION_VALUES = ("data:0.0", "data:0.1", "data:0.5", "data:0.9", "flat:0.0", "flat:0.5")
+
+
+def promotion_key(key: str):
+    """'data:0.5' -> ('data', 0.5); a bare '0.5' (an earlier run) is the data start."""
+    start, _, c = key.rpartition(":")
+    return (start or "data", float(c))
+
+
+def section_promotion(res, values=PROMOTION_VALUES):
+    """PROMOTION c with the data-driven start (the default; c = 0.5 is the train section's model) and with the
+    earlier flat start. values: a subset, so the section can run in parts (earlier results are kept)."""
     U = heldout_patches(TEST, 11, 8192, seed=7)
-    out = {}
-    for c in (0.0, 0.1, 0.5, 0.9):
-        path = os.path.join(OUT, f"promotion_{c}.epitome")
-        stats, _ = train_model(path, TrainParams(size=128, steps=400, promotion=c))
+    out = {"%s:%s" % promotion_key(k): v for k, v in res.get("promotion", {}).items() if k != "date"}
+    for key in values:
+        start, c = promotion_key(key)
+        default = start == "data" and c == 0.5
+        path = os.path.join(OUT, "d128.epitome" if default else f"promotion_{start}_{c}.epitome")
+        seconds = res["train"]["seconds"] if default else train_model(path, TrainParams(
+            size=128, steps=400, promotion=c, start=start))[0]["seconds"]
         m = load_model(path)
-        out[str(c)] = dict(seconds=stats["seconds"], resets=m.resets, train_usage=float((m.usage > 0).mean()),
-                           **heldout_metrics(m.mu, m.var, m.log_prior, U))
-        print(f"  promotion {c}: {out[str(c)]}", flush=True)
-    res["promotion"] = out
+        out[f"{start}:{c}"] = dict(seconds=seconds, resets=m.resets, train_usage=float((m.usage > 0).mean()),
+                                   **heldout_metrics(m.mu, m.var, m.log_prior, U))
+        print(f"  promotion {start} {c}: {out[f'{start}:{c}']}", flush=True)
+    res["promotion"] = dict(sorted(out.items(), key=lambda kv: promotion_key(kv[0])))
 
 
 def predict_patches(model, ids, params, tag):
@@ -378,20 +392,24 @@ def render_train(r):
 
 def render_promotion(r):
     p = r["promotion"]
-    lines = [f"_Run {p['date']}._ As above (SIZE 128, STEPS 400, defaults) with PROMOTION c = 0, 0.1, 0.5, 0.9. "
-             "Held-out: 8192 random 11 x 11 patches of the held-out patches. **usage** = share of the 128^2 windows "
-             "that are the most likely window of at least one held-out patch (at most 50% with 8192 patches); "
-             "**perplexity** = exp(entropy of the best-window histogram) / windows (how evenly the windows are "
-             "used); training usage = share of epitome pixels covered by some training patch's best window.\n",
-             "| PROMOTION c | usage | x c = 0 | perplexity | x c = 0 | LL mean | LL worst quarter | training usage | "
-             "resets | s |", "|---|---|---|---|---|---|---|---|---|---|"]
-    base = p.get("0.0")
-    for c, v in p.items():
-        if c == "date":
+    lines = [f"_Run {p['date']}._ As above (SIZE 128, STEPS 400, defaults) with PROMOTION c = 0, 0.1, 0.5, 0.9, "
+             "from the data-driven start (the default) and from the earlier flat start (mean colour plus noise; "
+             "TrainParams.start = 'flat', not a Processing parameter). Held-out: 8192 random 11 x 11 patches of the "
+             "held-out patches. **usage** = share of the 128^2 windows that are the most likely window of at least "
+             "one held-out patch (at most 50% with 8192 patches); **perplexity** = exp(entropy of the best-window "
+             "histogram) / windows (how evenly the windows are used); training usage = share of epitome pixels "
+             "covered by some training patch's best window. x c = 0: against c = 0 from the same start.\n",
+             "| start | PROMOTION c | usage | x c = 0 | perplexity | x c = 0 | LL mean | LL worst quarter | "
+             "training usage | resets | s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key, v in p.items():
+        if key == "date":
             continue
-        lines.append(f"| {c} | {v['usage']:.3f} | {v['usage'] / base['usage']:.2f} | {v['perplexity']:.3f} | "
-                     f"{v['perplexity'] / base['perplexity']:.2f} | {v['ll']:.3f} | {v['worst']:.3f} | "
-                     f"{v['train_usage']:.3f} | {v['resets']} | {v['seconds']:.0f} |")
+        start, c = promotion_key(key)
+        base = p.get(f"{start}:0.0")
+        ratio = (lambda k: f"{v[k] / base[k]:.2f}") if base else (lambda k: "-")
+        lines.append(f"| {start} | {c:g} | {v['usage']:.3f} | {ratio('usage')} | {v['perplexity']:.3f} | "
+                     f"{ratio('perplexity')} | {v['ll']:.3f} | {v['worst']:.3f} | {v['train_usage']:.3f} | "
+                     f"{v['resets']} | {v['seconds']:.0f} |")
     return lines + [""]
 
 
@@ -490,6 +508,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS_EPITOME.md"))
     ap.add_argument("--sections", default=",".join(SECTIONS))
+    ap.add_argument("--promotion-values", default=",".join(map(str, PROMOTION_VALUES)),
+                    help="the PROMOTION values the promotion section trains (a subset runs the section in parts)")
     a = ap.parse_args(argv)
     if not os.path.isdir(SHARED):
         sys.exit(f"{SHARED} not found: the benchmark needs the shared NAIP patches.")
@@ -500,7 +520,10 @@ def main(argv=None):
     for name in [s for s in a.sections.split(",") if s]:
         print(name, flush=True)
         t0 = time.time()
-        SECTIONS[name](res)
+        if name == "promotion":
+            section_promotion(res, [v for v in a.promotion_values.split(",") if v])
+        else:
+            SECTIONS[name](res)
         res[name]["date"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M") + f", {(time.time() - t0) / 60:.1f} min"
         with open(store, "w") as fh:
             json.dump(res, fh, indent=1)

@@ -60,6 +60,9 @@ class TrainParams:
     prior_bound: float = 10.0
     backend: str = "auto"
     seed: int = bounded(0, 0)
+    # How a new epitome starts: "data" (random crops of the imagery, the default) or "flat" (the mean colour
+    # plus noise, variance 0.1: the earlier start, kept to measure what the data-driven start brings)
+    start: str = "data"
 
     def validate(self, n_bands: int = 1):
         """ValueError naming the parameter and what to change (ranges: the bounded() declarations above)."""
@@ -72,6 +75,8 @@ class TrainParams:
             raise ValueError("CASCADE must be 0 (one self-diversifying model) or 2 (E0 -> E1 -> E2).")
         if not (0 < self.var_min < self.var_max):
             raise ValueError("variance bounds must satisfy 0 < min < max.")
+        if self.start not in ("data", "flat"):
+            raise ValueError("start must be 'data' or 'flat'.")
 
     def temperature_for(self, k: int) -> float:
         return float(self.temperature) if self.temperature else (k / 11.0) ** 2
@@ -163,6 +168,14 @@ class EpitomeMixture:
         var = (local_variance(crops[:need], var_radius) + var_min).clamp(var_min, var_max)
         mu, var = (tile_crops(a, count, per, n) for a in (crops[:need], var))
         return cls(mu, var, torch.zeros(count, n, n), device)
+
+    @classmethod
+    def flat(cls, patches: "torch.Tensor", n: int, count: int, gen: "torch.Generator", device):
+        """The earlier start: the mean colour of random patches [B, C, K, K] plus noise, variance 0.1."""
+        C = patches.shape[1]
+        mu = patches.mean((0, 2, 3))[None, :, None, None].expand(count, C, n, n).clone()
+        mu += 0.05 * torch.randn(mu.shape, generator=gen).to(mu)
+        return cls(mu, torch.full_like(mu, 0.1), torch.zeros(count, n, n), device)
 
     PARAMETER_NAMES = ("mu", "log_var", "prior_logits")
 
@@ -296,7 +309,12 @@ def patch_sizes(p: TrainParams) -> List[int]:
 
 def initial_model(sampler, p: TrainParams, gen, device) -> EpitomeMixture:
     """A new mixture started from the data (EpitomeMixture.from_crops): crops of side PATCH_MAX + 1
-    (at most SIZE) drawn by the sampler at random places, variances from their local variance."""
+    (at most SIZE) drawn by the sampler at random places, variances from their local variance
+    (p.start "flat": EpitomeMixture.flat from a batch of the middle patch size)."""
+    if p.start == "flat":
+        sizes = patch_sizes(p)
+        return EpitomeMixture.flat(sampler(max(16, p.batch_size), sizes[len(sizes) // 2], gen), p.size, p.count, gen,
+                                   device)
     side = min(p.size, p.patch_max + 1)
     per = -(-p.size // side)
     crops = sampler(p.count * per * per, side, gen)

@@ -185,3 +185,11 @@ def test_adam_state_roundtrip():
     assert other.load_state_arrays(arrays, ["x"], 3) and other.t == 3
     assert torch.equal(other.m[0], opt.m[0]) and torch.equal(other.v[0], opt.v[0])
     assert not other.load_state_arrays({"m_x": np.zeros(5), "v_x": np.zeros(5)}, ["x"], 3)  # wrong shape: refused
+
+
+def test_flat_start_kept_for_comparison():
+    p = TrainParams(size=16, patch_min=3, patch_max=5, steps=1, batch_size=32, learning_rate=1e-6, start="flat")
+    models, _, hist = train_epitome(stripes_sampler(), p, torch.device("cpu"))
+    assert float(models[0].mu.detach().std()) < 0.1  # the mean colour plus noise
+    with pytest.raises(ValueError, match="start"):
+        TrainParams(start="random").validate()
