@@ -344,8 +344,59 @@ def section_speed(res):
     res["speed"] = dict(rows=out, area_km2=256 * 256 / 1e6)
 
 
+def qgis_process_runner():
+    """run(alg_id, **params) -> results of /usr/bin/qgis_process.bin with this tree as the plugin (as the tests)."""
+    import subprocess
+    import tempfile
+
+    base = tempfile.mkdtemp(prefix="epitome-bench-qp-")
+    os.makedirs(os.path.join(base, "plugins"))
+    os.makedirs(os.path.join(base, "home"))
+    os.symlink(ROOT, os.path.join(base, "plugins", "epitome"))
+    env = dict(os.environ, QGIS_PLUGINPATH=os.path.join(base, "plugins"), HOME=os.path.join(base, "home"),
+               QT_QPA_PLATFORM="offscreen", EPITOME_DEPS=DEPS, XDG_RUNTIME_DIR=base)
+    for k in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
+        env.pop(k, None)
+
+    def qp(*args):
+        return subprocess.run(["/usr/bin/qgis_process.bin", *args], env=env, capture_output=True, text=True,
+                              cwd=base)
+
+    qp("plugins", "enable", "epitome")
+
+    def run(alg_id, *args):
+        p = qp("run", alg_id, "--json", "--", *args)
+        if p.returncode != 0:
+            raise RuntimeError(p.stdout[-2000:] + p.stderr[-2000:])
+        return json.loads(p.stdout[p.stdout.index("{"):])["results"]
+
+    return run
+
+
+def section_qgis_process(res):
+    """The issue's check: through qgis_process, SIZE 128 and STEPS 400 (other parameters at their defaults)."""
+    run = qgis_process_runner()
+    model, labels = os.path.join(OUT, "qp.epitome"), os.path.join(OUT, "qp_labels.epitome")
+    t0 = time.time()
+    trained = run("epitome:trainepitome", *[f"IMAGERY={f(i, 'naip')}" for i in TRAIN], "SIZE=128", "STEPS=400",
+                  f"MODEL={model}")
+    t1 = time.time()
+    run("epitome:embedlabels", f"MODEL={model}", *[f"IMAGERY={f(i, 'naip')}" for i in TRAIN],
+        *[f"LABELS={f(i, 'truth')}" for i in TRAIN], "LABEL_NAMES=water,forest,field,built",
+        f"OUTPUT_MODEL={labels}")
+    cms = {}
+    for i in TEST:
+        out = run("epitome:predict", f"MODEL={labels}", f"IMAGERY={f(i, 'naip')}",
+                  f"OUTPUT={os.path.join(OUT, f'qp_{i}.tif')}")
+        cms[i] = score(gdal.Open(out["OUTPUT"]).ReadAsArray(), i)
+    core = os.path.join(OUT, "d128.epitome")
+    same = os.path.exists(core) and np.array_equal(load_model(core).mu, load_model(model).mu)
+    res["qgis_process"] = dict(summary(cms), train_seconds=t1 - t0, chain_seconds=time.time() - t0,
+                               same_model_as_core=bool(same), final_loss=float(trained["FINAL_LOSS"]))
+
+
 SECTIONS = dict(train=section_train, promotion=section_promotion, labels=section_labels, lsr=section_lsr,
-                speed=section_speed)
+                speed=section_speed, qgis_process=section_qgis_process)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -400,7 +451,7 @@ def render_promotion(r):
              "histogram) / windows (how evenly the windows are used); training usage = share of epitome pixels "
              "covered by some training patch's best window. x c = 0: against c = 0 from the same start.\n",
              "| start | PROMOTION c | usage | x c = 0 | perplexity | x c = 0 | LL mean | LL worst quarter | "
-             "training usage | resets | s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "training usage | resets |", "|---|---|---|---|---|---|---|---|---|---|"]
     for key, v in p.items():
         if key == "date":
             continue
@@ -409,7 +460,7 @@ def render_promotion(r):
         ratio = (lambda k: f"{v[k] / base[k]:.2f}") if base else (lambda k: "-")
         lines.append(f"| {start} | {c:g} | {v['usage']:.3f} | {ratio('usage')} | {v['perplexity']:.3f} | "
                      f"{ratio('perplexity')} | {v['ll']:.3f} | {v['worst']:.3f} | {v['train_usage']:.3f} | "
-                     f"{v['resets']} | {v['seconds']:.0f} |")
+                     f"{v['resets']} |")
     return lines + [""]
 
 
@@ -451,13 +502,69 @@ def render_speed(r):
     s = r["speed"]
     lines = [f"_Run {s['date']}._ epitome:predict on one 256 x 256 NAIP patch ({s['area_km2']:.4f} km^2 at 1 m), CPU, "
              "31 x 31 patches with 11 x 11 centres (one patch per 121 px), 4 labels, untrained epitomes of the sizes "
-             "shown. Time grows with the window count E N^2 (likelihood by FFT plus the Eq. 2 product).\n",
+             "shown, OUTPUT only (NOVELTY adds one pass over the likelihoods). Time grows with the window count "
+             "E N^2: per batch of 256 patches at N = 256 the likelihood by FFT takes about 0.45 s, the exact "
+             "Eq. 2 (softmax and product with the shifted label columns) 0.2 s, the top-64 version 0.1 s - the "
+             "likelihood, which top-k still needs for every window, bounds what the approximation saves.\n",
              "| epitome size N | count E | windows E N^2 | posterior | s | km^2 / min |", "|---|---|---|---|---|---|"]
     for row in s["rows"]:
         lines.append(f"| {row['size']} | {row['count']} | {row['count'] * row['size'] ** 2:,} | "
                      f"{'top ' + str(row['top_k']) if row['top_k'] else 'exact'} | {row['seconds']:.2f} | "
                      f"{row['km2_per_minute']:.3f} |")
     return lines + [""]
+
+
+def render_qgis_process(r):
+    q = r["qgis_process"]
+    return [f"_Run {q['date']}._ `qgis_process.bin run epitome:trainepitome` on the NAIP of patches "
+            f"{', '.join(map(str, TRAIN))} with SIZE=128 STEPS=400 and every other parameter at its default "
+            f"({q['train_seconds']:.0f} s), `epitome:embedlabels` with their 4-class labels, `epitome:predict` on "
+            f"patches {', '.join(map(str, TEST))} (the whole chain {q['chain_seconds']:.0f} s). The trained model is "
+            + ("identical to" if q["same_model_as_core"] else "NOT identical to")
+            + " the one of section 1 (same seed, CPU).\n"] + accuracy_table([("**qgis_process chain**", q)], TEST) + [""]
+
+
+def summary_lines(res):
+    """The issue's targets against the measured numbers."""
+    out = ["## Summary against the issue's targets\n"]
+    lab, lsr, t, p = res.get("labels"), res.get("lsr"), res.get("train"), res.get("promotion")
+    if lab:
+        acc = lab["predict"]["exact"]["pooled"]
+        out.append(f"- **High-resolution labels embedded and predicted >= 80%** on held-out NAIP: {pct(acc)}% pooled "
+                   f"({'met' if acc >= 0.8 else 'missed'}; all forest {pct(lab['baselines']['all_forest']['pooled'])}%, "
+                   f"naive {pct(lab['baselines']['naive']['pooled'])}%, smooth {pct(lab['baselines']['smooth']['pooled'])}%)"
+                   + (f"; through qgis_process {pct(res['qgis_process']['pooled'])}%." if "qgis_process" in res else "."))
+    if lsr:
+        v = lsr["held-out patches 3-7"]
+        d = v["epitomic"]["pooled"] - v["naive"]["pooled"]
+        w = lsr["all 8 patches"]
+        out.append(f"- **All-tile epitomic LSR >= naive + 1 point**: held-out patches {pct(v['epitomic']['pooled'])}% "
+                   f"against naive {pct(v['naive']['pooled'])}% ({100 * d:+.1f} points, {'met' if d >= 0.01 else 'missed'}); "
+                   f"all 8 patches {pct(w['epitomic']['pooled'])}% against {pct(w['naive']['pooled'])}% "
+                   f"({100 * (w['epitomic']['pooled'] - w['naive']['pooled']):+.1f}). It loses up to "
+                   f"{100 * max(w['naive']['per_patch'][k] - w['epitomic']['per_patch'][k] for k in w['naive']['per_patch']):.1f} "
+                   "points on single-class (all-forest) patches.")
+    if t:
+        best = max(e["k11"]["ll"] for e in t["exemplars"].values())
+        best31 = max(e["k31"]["ll"] for e in t["exemplars"].values())
+        met = t["final"]["k11"]["ll"] > best and t["final"]["k31"]["ll"] > best31
+        out.append(f"- **Trained beats exemplar on held-out likelihood**: {'met' if met else 'missed'}: "
+                   f"{t['final']['k11']['ll']:.3f} against at most {best:.3f} nats/value at K = 11, "
+                   f"{t['final']['k31']['ll']:.3f} against {best31:.3f} at K = 31 (400 steps; "
+                   f"{t['final_more']['k31']['ll']:.3f} at K = 31 after 400 more through INIT).")
+    if p and "data:0.0" in p:
+        base = p["data:0.0"]
+        ratios = {k: v["usage"] / base["usage"] for k, v in p.items() if k.startswith("data:") and k != "data:0.0"}
+        flat = p.get("flat:0.0")
+        met = max(ratios.values(), default=0) >= 1.5
+        out.append(f"- **Promotion raises usage >= 1.5x**: {'met' if met else 'missed'}: with the data-driven start, "
+                   "usage moves "
+                   + ", ".join(f"x{v:.2f} (c = {promotion_key(k)[1]:g})" for k, v in ratios.items())
+                   + (f"; from the flat start x{p['flat:0.5']['usage'] / flat['usage']:.2f} at c = 0.5"
+                      if flat and "flat:0.5" in p else "")
+                   + (f". The data-driven start itself raises usage x{base['usage'] / flat['usage']:.2f} over the flat "
+                      "start (without promotion)." if flat else "."))
+    return out + [""]
 
 
 def render(res):
@@ -470,7 +577,8 @@ def render(res):
             f"- data: {SHARED} (8 NAIP 1 m patches of 256 x 256 px with NLCD 30 m and 4-class truth, read in place); "
             f"training and label patches {', '.join(map(str, TRAIN))}, held-out patches {', '.join(map(str, TEST))}", ""]
     body = []
-    for key, title, fn in (("train", "1. Training: trained epitome against exemplar epitomes", render_train),
+    for key, title, fn in (("qgis_process", "0. The issue's check through qgis_process", render_qgis_process),
+                           ("train", "1. Training: trained epitome against exemplar epitomes", render_train),
                            ("promotion", "2. The PROMOTION dial", render_promotion),
                            ("labels", "3. High-resolution labels embedded and predicted (held-out patches)",
                             render_labels),
@@ -478,7 +586,7 @@ def render(res):
                            ("speed", "5. Prediction speed on the CPU", render_speed)):
         if key in res:
             body += [f"## {title}\n"] + fn(res)
-    return "\n".join(head + res.get("summary_lines", []) + body)
+    return "\n".join(head + summary_lines(res) + body)
 
 
 def save_picture(png):

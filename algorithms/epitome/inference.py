@@ -18,7 +18,7 @@ try:
 except Exception:  # the plugin must load without torch
     torch = F = None
 
-from .likelihood import log_posterior, masked_patch_log_likelihood, patch_log_likelihood
+from .likelihood import masked_patch_log_likelihood, patch_log_likelihood
 
 
 @dataclass
@@ -60,15 +60,23 @@ def window_log_likelihoods(ep: EpitomeTensors, patches: "torch.Tensor", mask: Op
     return torch.stack(out, 1)
 
 
+def window_logits(loglik: "torch.Tensor", log_prior: "torch.Tensor", temperature: float) -> "torch.Tensor":
+    """log p(x_b | e, s) / T + log p(e, s): the log posterior over (e, s) up to a constant per patch [B, E, N, N]."""
+    return loglik / temperature + log_prior[None]
+
+
 def window_posteriors(loglik: "torch.Tensor", log_prior: "torch.Tensor", temperature: float) -> "torch.Tensor":
-    """p(e, s | x_b), jointly normalised over epitomes and windows: [B, E, N, N]."""
-    return torch.exp(log_posterior(loglik, log_prior, temperature))
+    """p(e, s | x_b) ∝ p(x_b | e, s)^(1/T) p(e, s), jointly normalised over epitomes and windows: [B, E, N, N]."""
+    z = window_logits(loglik, log_prior, temperature)
+    return torch.softmax(z.reshape(z.shape[0], -1), 1).reshape(z.shape)
 
 
 def patch_log_evidence(loglik: "torch.Tensor", log_prior: "torch.Tensor") -> "torch.Tensor":
-    """log p(x_b) = log sum_{e,s} p(x_b | e, s) p(e, s) (temperature 1): [B]."""
-    z = loglik + log_prior[None]
-    return torch.logsumexp(z.reshape(z.shape[0], -1), 1)
+    """log p(x_b) = log sum_{e,s} p(x_b | e, s) p(e, s) (temperature 1): [B]. (The max-shifted sum written
+    out: torch.logsumexp is 2-3x slower on the CPU for these long rows.)"""
+    z = (loglik + log_prior[None]).reshape(loglik.shape[0], -1)
+    top = z.amax(1, keepdim=True)
+    return (z - top).exp_().sum(1).log_() + top[:, 0]
 
 
 def embed_patches(post: "torch.Tensor", targets: "torch.Tensor") -> "torch.Tensor":
@@ -134,10 +142,11 @@ def shifted_label_columns(probs: "torch.Tensor", o: int, q: int, rows: slice) ->
 class CentrePredictor:
     """Eq. 2 for the centre blocks: p(y_ij = l | x_b) = sum_{e,s} p(e, s | x_b) p(l | e, s + o + (i, j)).
 
-    probs [E, L, N, N] (the label embedding), o and q as above. exact: a GEMM of the posteriors with the
-    shifted label columns (built in chunks of at most chunk_elements values; kept between calls when all
-    of them fit in cache_elements). top_k > 0: only the k most probable windows of each patch, renormalised
-    (a fast approximation, exact when the posterior is concentrated on k windows)."""
+    probs [E, L, N, N] (the label embedding), o and q as above. Called with the window logits [B, E, N, N]
+    (window_logits: the log posterior up to a constant per patch). exact: the posterior (a softmax) times
+    the shifted label columns, one GEMM per chunk of at most chunk_elements values (the chunks are kept
+    between calls when all of them fit in cache_elements). top_k > 0: only the k most probable windows of
+    each patch, renormalised (a fast approximation, exact when the posterior is concentrated on k windows)."""
 
     def __init__(self, probs: "torch.Tensor", o: int, q: int, top_k: int = 0, chunk_elements: int = 1 << 24,
                  cache_elements: int = 1 << 26):
@@ -155,11 +164,12 @@ class CentrePredictor:
             rows = slice(r0, min(N, r0 + self.rows_per_chunk))
             yield rows, shifted_label_columns(self.probs[e], self.o, self.q, rows)
 
-    def __call__(self, post: "torch.Tensor") -> "torch.Tensor":
-        """post [B, E, N, N] -> p(label) of the centre blocks [B, L, Q, Q]."""
+    def __call__(self, logits: "torch.Tensor") -> "torch.Tensor":
+        """logits [B, E, N, N] -> p(label) of the centre blocks [B, L, Q, Q]."""
         if self.top_k > 0:
-            return predict_top_k(post, self.probs, self.o, self.q, self.top_k)
-        B, E, N, _ = post.shape
+            return predict_top_k(logits, self.probs, self.o, self.q, self.top_k)
+        B, E, N, _ = logits.shape
+        post = torch.softmax(logits.reshape(B, -1), 1).reshape(logits.shape)
         L, q = self.probs.shape[1], self.q
         out = torch.zeros(B, L * q * q, dtype=post.dtype, device=post.device)
         for e in range(E):
@@ -169,18 +179,19 @@ class CentrePredictor:
         return out.reshape(B, L, q, q)
 
 
-def predict_top_k(post: "torch.Tensor", probs: "torch.Tensor", o: int, q: int, k: int) -> "torch.Tensor":
-    """Eq. 2 restricted to the k most probable windows of each patch (renormalised): [B, L, Q, Q]."""
-    B, E, N, _ = post.shape
-    vals, idx = torch.topk(post.reshape(B, -1), min(k, E * N * N), dim=1)
-    vals = vals / vals.sum(1, keepdim=True).clamp_min(1e-30)
+def predict_top_k(logits: "torch.Tensor", probs: "torch.Tensor", o: int, q: int, k: int) -> "torch.Tensor":
+    """Eq. 2 over the k most probable windows of each patch, their posterior renormalised (the softmax of
+    their logits): logits [B, E, N, N] -> [B, L, Q, Q]. The full posterior is never formed."""
+    B, E, N, _ = logits.shape
+    top, idx = torch.topk(logits.reshape(B, -1), min(k, E * N * N), dim=1)
+    vals = torch.softmax(top, 1)
     e, s = idx // (N * N), idx % (N * N)
-    off = torch.arange(q, device=post.device) + o
+    off = torch.arange(q, device=logits.device) + o
     rows = ((s // N)[..., None] + off) % N  # [B, k, Q]
     cols = ((s % N)[..., None] + off) % N
     per_pixel = probs.permute(0, 2, 3, 1)  # [E, N, N, L]
     g = per_pixel[e[..., None, None], rows[..., :, None], cols[..., None, :]]  # [B, k, Q, Q, L]
-    return torch.einsum("bk,bkijl->blij", vals, g)
+    return torch.einsum("bk,bkijl->blij", vals.to(g.dtype), g)
 
 
 def novelty(loglik: "torch.Tensor", log_prior: "torch.Tensor", n_values: "torch.Tensor") -> "torch.Tensor":

@@ -143,17 +143,6 @@ def patch_log_likelihood(patches: "torch.Tensor", mu: "torch.Tensor", var: "torc
     return -0.5 * (corr_sq - 2.0 * corr_mu + const[None])
 
 
-def log_posterior(loglik: "torch.Tensor", log_prior: "torch.Tensor", temperature: float = 1.0) -> "torch.Tensor":
-    """log p(s | x) jointly over all epitomes of a mixture and their positions.
-
-    loglik [B, E, N, N] (E epitomes), log_prior [E, N, N] (normalised jointly). Returns [B, E, N, N]:
-    (loglik / temperature + log_prior) minus its log-sum-exp over (E, N, N).
-    """
-    z = loglik / temperature + log_prior[None]
-    flat = z.reshape(z.shape[0], -1)
-    return (flat - torch.logsumexp(flat, dim=1, keepdim=True)).reshape(z.shape)
-
-
 def masked_patch_log_likelihood(patches: "torch.Tensor", mask: "torch.Tensor", mu: "torch.Tensor",
                                 var: "torch.Tensor", backend: str = "auto",
                                 chunk_elements: int = 1 << 24) -> "torch.Tensor":

@@ -49,8 +49,8 @@ class Predictor:
     """The model ready for batches on any device: (device, patches, mask) -> (p(label) of the centre blocks,
     novelty). The tensors are made once per device (a GPU that runs out of memory hands over to the CPU)."""
 
-    def __init__(self, model, params: ApplyParams):
-        self.model, self.params, self._on = model, params, {}
+    def __init__(self, model, params: ApplyParams, novelty: bool = True):
+        self.model, self.params, self.with_novelty, self._on = model, params, novelty, {}
 
     def on(self, device):
         import torch
@@ -69,16 +69,16 @@ class Predictor:
         """patches [b, C, K, K], mask [b, K, K] -> (probs [b, L, Q, Q], novelty [b]) as arrays."""
         import torch
 
-        from .inference import novelty, window_log_likelihoods, window_posteriors
+        from .inference import novelty, window_log_likelihoods, window_logits
 
         ep, centres = self.on(device)
         x = torch.from_numpy(patches).to(device)
         m = torch.from_numpy(mask).to(device)
         with torch.no_grad():
             ll = window_log_likelihoods(ep, x, m, self.params.backend)
-            post = window_posteriors(ll, ep.log_prior, self.params.effective_temperature)
-            probs = centres(post)
-            nov = novelty(ll, ep.log_prior, m.sum((1, 2)).to(ll.dtype) * x.shape[1])
+            probs = centres(window_logits(ll, ep.log_prior, self.params.effective_temperature))
+            nov = novelty(ll, ep.log_prior, m.sum((1, 2)).to(ll.dtype) * x.shape[1]) if self.with_novelty else \
+                torch.zeros(x.shape[0])
         return probs.cpu().numpy(), nov.cpu().numpy()
 
 
@@ -188,7 +188,7 @@ def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
             f"{lab.n_labels} labels ({', '.join(lab.names)}; embedded by {lab.method}); patches {p.patch_size} px "
             f"with {p.centre} px centres, temperature {p.effective_temperature:.3g}, "
             + (f"top {p.top_k} windows per patch." if p.top_k else "exact posterior over every window."))
-    predictor = Predictor(model, p)
+    predictor = Predictor(model, p, novelty=bool(job.outputs.novelty))
     runs = Batches(device, p.batch_size, fb.warn, fb.is_canceled)
     strips = list(grid.strips(job.strip_values, len(bands)))
     t0 = time.time()

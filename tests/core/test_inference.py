@@ -95,6 +95,7 @@ def test_masked_path_used_only_with_missing_pixels(rng):
 
 
 def test_posteriors_joint_over_epitomes_and_novelty(rng):
+    """p(e, s | x) normalised jointly over the epitomes of a mixture and their windows (tempered)."""
     ll = torch.from_numpy(rng.normal(size=(3, 2, 4, 4)) * 4)
     lp = torch.log_softmax(torch.from_numpy(rng.normal(size=32)), 0).reshape(2, 4, 4)
     post = window_posteriors(ll, lp, 2.0)
@@ -139,10 +140,11 @@ def test_prediction_matches_eq2_loop(rng, o, q):
     probs = rng.random((E, L, N, N))
     probs /= probs.sum(1, keepdims=True)
     want = naive_predict(post, probs, o, q)
+    logits = torch.from_numpy(np.log(post) + 3.0)  # the log posterior up to a constant
     for chunk in (1 << 24, 7):  # all rows at once; one row of windows at a time
-        got = CentrePredictor(torch.from_numpy(probs), o, q, chunk_elements=chunk)(torch.from_numpy(post)).numpy()
+        got = CentrePredictor(torch.from_numpy(probs), o, q, chunk_elements=chunk)(logits).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
-    allk = predict_top_k(torch.from_numpy(post), torch.from_numpy(probs), o, q, E * N * N).numpy()
+    allk = predict_top_k(logits, torch.from_numpy(probs), o, q, E * N * N).numpy()
     np.testing.assert_allclose(allk, want, rtol=1e-10, atol=1e-12)  # top-k with every window is exact
     np.testing.assert_allclose(want.sum(1), 1.0, atol=1e-12)
 
@@ -153,7 +155,9 @@ def test_top_k_is_exact_for_a_posterior_on_k_windows(rng):
     post[0, 0, 1, 2], post[0, 0, 5, 5], post[1, 0, 0, 0] = 0.7, 0.3, 1.0
     probs = rng.random((E, L, N, N))
     probs /= probs.sum(1, keepdims=True)
-    got = predict_top_k(torch.from_numpy(post), torch.from_numpy(probs), 1, 2, 2).numpy()
+    with np.errstate(divide="ignore"):
+        logits = torch.from_numpy(np.log(post))  # -inf off the k windows
+    got = predict_top_k(logits, torch.from_numpy(probs), 1, 2, 2).numpy()
     np.testing.assert_allclose(got, naive_predict(post, probs, 1, 2), rtol=1e-12)
 
 
