@@ -225,3 +225,18 @@ class Batches:
 
     def run(self, n: int, compute, progress=None):
         self.device, self.size = run_batches(n, self.size, compute, self.device, self.warn, self.cancel, progress)
+
+
+def scaling_warning(ds, model, what: str = "IMAGERY") -> Optional[str]:
+    """A warning when the imagery's data type is not the one the model's band scaling was made for (the
+    model's scaling is applied as it is: uint8 imagery under a uint16 model would be matched wrongly)."""
+    from osgeo import gdal
+
+    dtype = gdal.GetDataTypeName(ds.GetRasterBand(model.bands[0]).DataType)
+    method = model.scaling_method or ""
+    expected = "Byte" if method.startswith("uint8") else method[method.rfind("(") + 1:-1] if "(" in method else None
+    if expected and dtype != expected:
+        return (f"{what} is {dtype} but the MODEL was trained on {expected} imagery (scaling: {method}): its values "
+                "are scaled as the training imagery's were, so the results may be meaningless. Use imagery of the "
+                "same kind as the training imagery.")
+    return None

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .apply import (ApplyParams, Batches, PatchGrid, centre_of, check_imagery_bands, model_scaling, read_strip,
-                    sample_blocks)
+                    sample_blocks, scaling_warning)
 from .model_file import EpitomeModel, LabelEmbedding, load_model
 from ..errors import EpitomeError
 from ..feedback import Feedback
@@ -150,7 +150,7 @@ def embed_codes(model: EpitomeModel, pairs: Sequence[Tuple[str, str]], code_map:
     for i, (img_path, code_path) in enumerate(pairs):
         ds = open_raster(img_path, "IMAGERY")
         bands = check_imagery_bands(ds, model)
-        warnings: List[str] = []
+        warnings: List[str] = [w for w in (scaling_warning(ds, model),) if w]
         aligned = align_classes(open_raster(code_path, what), grid_of(ds), warnings, roles=("IMAGERY", what))
         for w in warnings:
             fb.warn(w)

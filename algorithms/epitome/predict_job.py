@@ -15,7 +15,8 @@ from typing import Dict, List, Optional
 import numpy as np
 from osgeo import gdal
 
-from .apply import ApplyParams, Batches, PatchGrid, centre_of, check_imagery_bands, model_scaling, read_strip
+from .apply import (ApplyParams, Batches, PatchGrid, centre_of, check_imagery_bands, model_scaling, read_strip,
+                    scaling_warning)
 from .model_file import load_model
 from ..errors import EpitomeError
 from ..feedback import Feedback
@@ -178,7 +179,8 @@ def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
     ds = open_raster(job.imagery, "IMAGERY")
     bands = check_imagery_bands(ds, model)
     device, warns = resolve_device(job.device)
-    for w in warns:
+    warns.append(scaling_warning(ds, model))
+    for w in filter(None, warns):
         fb.warn(w)
     configure_precision()
     p = job.params

@@ -363,3 +363,26 @@ def test_out_of_memory_policy_smaller_batches_then_cpu():
 
     with pytest.raises(ValueError):
         run_batches(3, 4, other, torch.device("cpu"))
+
+
+def test_imagery_of_another_data_type_is_warned(data, tmp_path):
+    from algorithms.epitome.apply import scaling_warning
+
+    embed(data, tmp_path / "e.epitome")
+    m = load_model(str(tmp_path / "e.epitome"))
+    img, _ = textures(20, 20, 0)
+    u16 = gdal.Open(write(tmp_path / "u16.tif", img.astype(np.uint16) * 40, dtype=gdal.GDT_UInt16))
+    assert "UInt16" in scaling_warning(u16, m) and "Byte" in scaling_warning(u16, m)
+    assert scaling_warning(gdal.Open(data["img_b"]), m) is None
+
+    class Warns(Feedback):
+        def __init__(self):
+            self.warnings = []
+
+        def warn(self, msg):
+            self.warnings.append(msg)
+
+    fb = Warns()
+    run_predict(PredictJob(str(tmp_path / "e.epitome"), str(tmp_path / "u16.tif"),
+                           PredictOutputs(str(tmp_path / "p.tif")), ApplyParams(**FAST), "cpu"), fb)
+    assert any("trained on Byte imagery" in w for w in fb.warnings)
