@@ -12,9 +12,11 @@ QGIS_PROCESS := QT_QPA_PLATFORM=offscreen /usr/bin/qgis_process.bin
 DEMO_DIR     ?= demo-output
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS     := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv python3-pip \
-                python3-matplotlib xvfb zip unzip
+                python3-matplotlib xvfb zip unzip pyqt5-dev-tools
+TS           := i18n/epitome.ts
 
-.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench bench-training bench-epitome package clean
+.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench bench-training bench-epitome \
+        package models ts clean
 
 help:
 	@echo "make demo     - install what is missing, run the plugin on a generated scene (qgis_process)"
@@ -24,6 +26,8 @@ help:
 	@echo "make bench    - benchmarks, results in docs/BENCHMARKS.md"
 	@echo "make bench-training - training benchmarks, results in docs/BENCHMARKS_TRAINING.md"
 	@echo "make bench-epitome - trained epitomes (embed, epitomic LSR, predict), results in docs/BENCHMARKS_EPITOME.md"
+	@echo "make ts       - regenerate the translation template $(TS) (pylupdate5)"
+	@echo "make models   - regenerate the example graphical models in resources/models/"
 
 # --- dependencies -------------------------------------------------------------------------------
 system-deps:
@@ -65,6 +69,17 @@ install: system-deps torch-deps package
 uninstall:
 	rm -rf $(PLUGIN_DIR)
 
+# The translation template: every tr() of the plugin's sources (pylupdate5, the Qt tool for PyQt) and the
+# Processing parameters' titles and help, declared as data (scripts/i18n_strings.py writes them as
+# QT_TRANSLATE_NOOP markers). A translator copies it to i18n/epitome_<locale>.ts, translates it in Qt
+# Linguist, and `lrelease` makes the .qm the plugin loads for that locale.
+ts: system-deps
+	QT_QPA_PLATFORM=offscreen $(PY) scripts/i18n_strings.py build/i18n/declared_strings.py
+	pylupdate5 -noobsolete $$(find plugin -name '*.py' | LC_ALL=C sort) build/i18n/declared_strings.py -ts $(TS)
+
+models: system-deps
+	QT_QPA_PLATFORM=offscreen $(PY) scripts/make_model.py
+
 # --- the two commands ---------------------------------------------------------------------------
 demo: install
 	$(PY) scripts/demo.py --out $(DEMO_DIR)
@@ -85,4 +100,4 @@ bench-epitome: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_epitome.py --out docs/BENCHMARKS_EPITOME.md
 
 clean:
-	rm -rf dist $(DEMO_DIR) .pytest_cache .pkgroot
+	rm -rf dist build $(DEMO_DIR) .pytest_cache .pkgroot

@@ -3,10 +3,10 @@
 import os
 
 from qgis.core import QgsApplication
-from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox
 
+from .i18n import install_translator, tr
 from .install.deps import add_dependency_folders
 
 from . import ICONS
@@ -14,8 +14,6 @@ ICON = os.path.join(ICONS, "epitome.svg")
 MENU = "&Epitome"
 
 
-def tr(text):
-    return QCoreApplication.translate("Epitome", text)
 
 
 class EpitomePlugin:
@@ -24,12 +22,15 @@ class EpitomePlugin:
         self.provider = None
         self.actions = []
         self.monitor = self.toolbar = self.options_factory = self.dep_dialog = self.wizard = None
+        self.translator = None
         add_dependency_folders()
 
     # Called by QGIS (desktop and qgis_process) so the provider exists without a GUI.
     def initProcessing(self):  # noqa: N802
         from .processing.provider import EpitomeProvider
 
+        if self.translator is None:
+            self.translator = install_translator()  # i18n/epitome_<locale>.qm when one is shipped
         reg = QgsApplication.processingRegistry()
         if self.provider is None and reg.providerById("epitome") is None:  # not twice (a test harness may have)
             self.provider = EpitomeProvider()
@@ -69,7 +70,7 @@ class EpitomePlugin:
 
         items = [
             (tr("Self-epitomic label super-resolution (algorithm)…"), "epitome:selfepitomiclsr", "lsr.svg"),
-            (tr("Estimate a composition table…"), "epitome:estimatecomposition", "epitome.svg"),
+            (tr("Estimate composition from a labelled area…"), "epitome:estimatecomposition", "epitome.svg"),
             (tr("Evaluate a label map…"), "epitome:evaluate", "evaluate.svg"),
             (tr("Train epitomes…"), "epitome:trainepitome", "train.svg"),
         ]
@@ -111,6 +112,9 @@ class EpitomePlugin:
             if getattr(self, dlg, None) is not None:
                 getattr(self, dlg).close()
                 setattr(self, dlg, None)
+        from .gui.device_choice import stop_shared_probe
+
+        stop_shared_probe()
         if getattr(self, "options_factory", None) is not None:
             from .gui.settings_page import unregister_options_page
 
@@ -119,6 +123,11 @@ class EpitomePlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        if getattr(self, "translator", None) is not None:
+            from qgis.PyQt.QtCore import QCoreApplication
+
+            QCoreApplication.removeTranslator(self.translator)
+            self.translator = None
 
     def open_wizard(self):
         from .gui.lsr_wizard import LsrWizard

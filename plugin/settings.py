@@ -12,7 +12,7 @@ PREFIX = "epitome/"
 KEY_DEVICE = PREFIX + "default_device"
 KEY_MEMORY = PREFIX + "memory_budget_mb"
 KEY_FOLDER = deps.SETTINGS_KEY  # "epitome/dependency_folder", also read by deps.candidate_folders()
-
+KEY_LAST_FOLDER = PREFIX + "last_folder"  # where the user last saved a result or a table
 
 
 def normalize_device(value):
@@ -73,3 +73,36 @@ def resolve_device(param_value):
     if not v or v.lower() == "auto":
         return default_device()
     return v
+
+
+def last_folder():
+    """The folder the user last saved an Epitome result or table into ('' when none, or gone)."""
+    folder = QgsSettings().value(KEY_LAST_FOLDER, "", type=str) or ""
+    return folder if folder and os.path.isdir(folder) else ""
+
+
+def set_last_folder(path):
+    """Remember the folder of a file the user chose to save (or the folder itself)."""
+    path = str(path or "").strip()
+    if not path:
+        return
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    QgsSettings().setValue(KEY_LAST_FOLDER, folder)
+
+
+def writable_folder(folder):
+    """A folder the user can save into: writable, and not marked read-only (no write bit at all - a shared data
+    folder, which root could still write into)."""
+    if not (folder and os.path.isdir(folder) and os.access(folder, os.W_OK)):
+        return False
+    return bool(os.stat(folder).st_mode & 0o222)
+
+
+def unused_path(folder, stem, ext):
+    """folder/stem.ext, or folder/stem_2.ext, _3, ... : a name no file has yet."""
+    path = os.path.join(folder, stem + ext)
+    n = 2
+    while os.path.exists(path):
+        path = os.path.join(folder, "{}_{}{}".format(stem, n, ext))
+        n += 1
+    return path

@@ -344,6 +344,44 @@ def section_speed(res):
     res["speed"] = dict(rows=out, area_km2=256 * 256 / 1e6)
 
 
+def tiled_naip(path, side):
+    """A side x side raster made of the 8 NAIP patches repeated (EPSG:26917, 1 m), tiled GeoTIFF."""
+    src = gdal.Open(f(0, "naip"))
+    tiles = [gdal.Open(f(i, "naip")).ReadAsArray() for i in range(8)]
+    ds = gdal.GetDriverByName("GTiff").Create(path, side, side, 4, gdal.GDT_Byte, options=["TILED=YES"])
+    ds.SetGeoTransform((500000.0, 1.0, 0.0, 4300000.0, 0.0, -1.0))
+    ds.SetProjection(src.GetProjection())
+    for ty in range(0, side, 256):
+        for tx in range(0, side, 256):
+            a = tiles[(ty // 256 * 3 + tx // 256) % 8][:, :min(256, side - ty), :min(256, side - tx)]
+            for b in range(4):
+                ds.GetRasterBand(b + 1).WriteArray(a[b], tx, ty)
+    ds = None
+    return path
+
+
+def section_memory(res):
+    """Peak memory of epitome:predict (a child process) on a 1024^2 and a 4096^2 raster: read by strips."""
+    import resource
+    import subprocess
+
+    model = os.path.join(OUT, "d128_labels.epitome")
+    out = []
+    for side in (1024, 4096):
+        img = tiled_naip(os.path.join(OUT, f"tiled_{side}.tif"), side)
+        code = ("import sys, time; sys.path.insert(0, %r); sys.path.append(%r)\n"
+                "from algorithms.epitome.predict_job import PredictJob, PredictOutputs, run_predict\n"
+                "job = PredictJob(%r, %r, PredictOutputs(%r), device='cpu'); run_predict(job)\n"
+                "print(job.stats['seconds'])") % (ROOT, DEPS, model, img, os.path.join(OUT, "tiled_labels.tif"))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        out.append(dict(side=side, seconds=float(p.stdout.strip().splitlines()[-1]), peak_mib=peak / 1024,
+                        grew=peak > before))
+        print(f"  memory {out[-1]}", flush=True)
+    res["memory"] = dict(rows=out)
+
+
 def qgis_process_runner():
     """run(alg_id, **params) -> results of /usr/bin/qgis_process.bin with this tree as the plugin (as the tests)."""
     import subprocess
@@ -396,7 +434,7 @@ def section_qgis_process(res):
 
 
 SECTIONS = dict(train=section_train, promotion=section_promotion, labels=section_labels, lsr=section_lsr,
-                speed=section_speed, qgis_process=section_qgis_process)
+                speed=section_speed, qgis_process=section_qgis_process, memory=section_memory)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -514,6 +552,19 @@ def render_speed(r):
     return lines + [""]
 
 
+def render_memory(r):
+    m = r["memory"]
+    lines = [f"_Run {m['date']}._ epitome:predict (the SIZE 128 label model of section 3, defaults) in a child "
+             "process on rasters made of the NAIP patches repeated; peak resident memory of the process "
+             "(ru_maxrss; the larger raster's peak is only measured when it exceeds the smaller one's).\n",
+             "| raster | megapixels | s | km^2 / min | peak memory MiB |", "|---|---|---|---|---|"]
+    for row in m["rows"]:
+        mp = row["side"] ** 2 / 1e6
+        lines.append(f"| {row['side']} x {row['side']} | {mp:.1f} | {row['seconds']:.0f} | "
+                     f"{mp / row['seconds'] * 60:.2f} | {row['peak_mib']:.0f}{'' if row['grew'] else ' (at most)'} |")
+    return lines + [""]
+
+
 def render_qgis_process(r):
     q = r["qgis_process"]
     return ([f"_Run {q['date']}._ `qgis_process.bin run epitome:trainepitome` on the NAIP of patches "
@@ -586,7 +637,8 @@ def render(res):
                            ("labels", "3. High-resolution labels embedded and predicted (held-out patches)",
                             render_labels),
                            ("lsr", "4. All-tile epitomic LSR with NLCD", render_lsr),
-                           ("speed", "5. Prediction speed on the CPU", render_speed)):
+                           ("speed", "5. Prediction speed on the CPU", render_speed),
+                           ("memory", "6. Prediction memory on larger rasters", render_memory)):
         if key in res:
             body += [f"## {title}\n"] + fn(res)
     return "\n".join(head + summary_lines(res) + body)

@@ -9,9 +9,9 @@ import sys
 import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-INCLUDE_DIRS = ["algorithms", "plugin", "resources"]
+INCLUDE_DIRS = ["algorithms", "plugin", "resources", "i18n"]  # i18n: the .ts template and any .qm
 INCLUDE_FILES = ["__init__.py", "metadata.txt", "LICENSE", "README.md", "CHANGELOG.md"]
-ALLOWED_EXT = {".py", ".txt", ".md", ".csv", ".svg", ".qml", ".model3", ".html", ".png", ".ui", ".json"}
+ALLOWED_EXT = {".py", ".txt", ".md", ".csv", ".svg", ".qml", ".model3", ".html", ".png", ".ui", ".json", ".ts", ".qm"}
 REQUIRED_META = ["name", "qgisMinimumVersion", "description", "about", "version", "author", "email",
                  "repository", "tracker", "license"]
 

@@ -81,27 +81,20 @@ def _check_band(ds, band: int, what: str, param: str):
 
 
 def label_names_and_colours(ds, band: int, codes: Sequence[int]) -> Tuple[List[str], List[Tuple[int, int, int]]]:
-    """Names (category names, else 'label <code>') and colours (colour table, else defaults) of label codes."""
-    b = ds.GetRasterBand(band)
-    b.GetDescription()  # GDAL 3.6 GTiff: category names read as None until band metadata is loaded
-    cats = b.GetRasterCategoryNames() or []
-    ct = b.GetRasterColorTable()
+    """Names and colours of label codes from the reference raster's legend (category names, attribute table,
+    colour table, a .qml beside it: io.label_legend), else 'label <code>' and distinct default colours."""
+    from ..io.label_legend import read_legend
+
+    legend = read_legend(ds.GetDescription(), band, dataset=ds)
     names = []
     for c in codes:
-        n = cats[c].strip() if 0 <= c < len(cats) and cats[c] else ""
-        names.append(n or f"label {c}")
+        e = legend.get(int(c))
+        names.append(e.name if e is not None and e.name else f"label {c}")
     # Unique names (a composition needs them): repeated names get their code appended.
     low = [n.lower() for n in names]
     names = [f"{n} ({c})" if low.count(n.lower()) > 1 else n for n, c in zip(names, codes)]
-    defaults = default_colours(names)
-    colours = []
-    for i, c in enumerate(codes):
-        if ct is not None and 0 <= c < ct.GetCount():
-            e = ct.GetColorEntry(int(c))
-            colours.append((int(e[0]), int(e[1]), int(e[2])))
-        else:
-            colours.append(defaults[i])
-    return names, colours
+    fixed = [legend[int(c)].colour if int(c) in legend else None for c in codes]
+    return names, default_colours(names, fixed=fixed)
 
 
 def _check_integer_classes(cls, band: int, fb, rows_per_block: int):
@@ -267,8 +260,7 @@ def sample_class_codes(path: str, band: int = 1, max_side: int = 1024) -> List[i
 def table_class_codes(path: str, band: int = 1, max_side: int = 1024) -> List[int]:
     """Class codes for the rows of a composition table: sample_class_codes, without NLCD's nodata codes
     (0 and 255) when every other code is an NLCD code."""
-    from .table import NLCD_NAMES
-    from ..lsr.job import NLCD_NODATA_CODES
+    from .table import NLCD_NAMES, NLCD_NODATA_CODES
 
     codes = sample_class_codes(path, band, max_side)
     rest = [c for c in codes if c not in NLCD_NODATA_CODES]

@@ -4,7 +4,8 @@ CSV format (architecture.md): header `class,<label 1>,<label 2>,...`, one row pe
 Rows are renormalised on load. Label codes in output rasters are 1..L in the column order.
 Optional: one row whose first cell is `colour` (or `color`) followed by one `#rrggbb` per label (an empty
 cell keeps that label's default colour); files without it get default colours. Lines starting with `#`
-are comments.
+are comments. Files from spreadsheet programs that separate columns with ';' (or tabs) are read too; with
+those separators a decimal comma (0,25) is accepted. Files are always written with ','.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from ..io.outputs import write_text
 
 DEFAULT_COMPOSITION_CSV = os.path.join(RESOURCES, "compositions", "nlcd_4class.csv")
 
-# Colours for common label names; anything else gets a colour from PALETTE.
+# Colours for common label names (NLCD / Chesapeake / DeepGlobe / LoveDA vocabularies); any other name gets the
+# PALETTE colour most unlike the colours already taken (default_colours), so no two labels look alike.
 KNOWN_COLOURS = {
     "water": (0, 112, 255),
     "forest": (38, 115, 0),
@@ -33,14 +35,27 @@ KNOWN_COLOURS = {
     "field": (163, 255, 115),
     "low vegetation": (163, 255, 115),
     "grass": (163, 255, 115),
+    "agriculture": (255, 211, 127),
+    "cropland": (255, 211, 127),
+    "rangeland": (205, 230, 100),
     "built": (230, 0, 0),
     "impervious": (230, 0, 0),
+    "urban": (230, 0, 0),
+    "building": (200, 0, 60),
+    "buildings": (200, 0, 60),
+    "road": (90, 90, 90),
+    "roads": (90, 90, 90),
+    "background": (225, 225, 225),
     "barren": (210, 180, 140),
     "shrub": (205, 170, 102),
     "wetland": (120, 180, 220),
 }
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+           (255, 225, 25), (0, 0, 128), (128, 0, 0), (170, 255, 195), (240, 50, 230), (0, 128, 128),
+           (250, 190, 212), (128, 128, 0), (255, 215, 180), (70, 240, 240)]
+# Two label colours closer than this (CIE76 delta E in Lab) are taken for the same colour at a glance.
+DISTINCT_COLOURS = 25.0
 
 NLCD_NAMES = {
     11: "Open water", 12: "Perennial ice/snow", 21: "Developed, open space", 22: "Developed, low intensity",
@@ -64,6 +79,7 @@ class Composition:
     matrix: np.ndarray
     colours: List[Tuple[int, int, int]] = field(default_factory=list)
     source: str = ""
+    nodata_codes: List[int] = field(default_factory=list)  # class codes that mean "no class" (a `nodata` row)
 
     def __post_init__(self):
         if not self.colours:
@@ -74,8 +90,10 @@ class Composition:
         return len(self.labels)
 
     def class_index(self, codes: np.ndarray, nodata_codes: Sequence[int] = (), unknown_as_nodata=False) -> np.ndarray:
-        """Map class codes to row indices; -1 for nodata. Unknown codes raise unless asked otherwise."""
+        """Map class codes to row indices; -1 for nodata (the table's own nodata codes and `nodata_codes`).
+        Unknown codes raise unless asked otherwise."""
         codes = np.asarray(codes)
+        nodata_codes = list(self.nodata_codes) + list(nodata_codes)
         out = np.full(codes.shape, -1, dtype=np.int64)
         known = np.zeros(codes.shape, dtype=bool)
         for i, c in enumerate(self.class_codes):
@@ -103,6 +121,8 @@ class Composition:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["class"] + list(self.labels))
         w.writerow(["colour"] + [colour_to_hex(c) for c in self.colours])
+        if self.nodata_codes:
+            w.writerow(["nodata"] + [int(c) for c in self.nodata_codes])
         for c, row in zip(self.class_codes, self.matrix):
             w.writerow([c] + ["%.6g" % v for v in row])
         return buf.getvalue()
@@ -116,14 +136,61 @@ class Composition:
         return out
 
 
-def default_colours(labels: Sequence[str]) -> List[Tuple[int, int, int]]:
-    out = []
+def _lab(rgb: Sequence[int]) -> Tuple[float, float, float]:
+    """sRGB (0..255) -> CIE Lab (D65): distances between colours as people see them."""
+    def lin(v):
+        v = v / 255.0
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(float(v)) for v in tuple(rgb)[:3])
+    xyz = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b, \
+        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t):
+        return t ** (1.0 / 3.0) if t > 216.0 / 24389.0 else (24389.0 / 27.0 * t + 16.0) / 116.0
+
+    fx, fy, fz = (f(t) for t in xyz)
+    return 116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)
+
+
+def colour_distance(a: Sequence[int], b: Sequence[int]) -> float:
+    """Perceptual distance of two RGB colours (CIE76 delta E; about 2 is just noticeable)."""
+    la, lb = _lab(a), _lab(b)
+    return float(sum((x - y) ** 2 for x, y in zip(la, lb)) ** 0.5)
+
+
+def distinct_colour(taken: Sequence[Tuple[int, int, int]]) -> Tuple[int, int, int]:
+    """The PALETTE colour farthest from every colour taken (the first palette colour when none is)."""
+    if not taken:
+        return PALETTE[0]
+    return max(PALETTE, key=lambda p: min(colour_distance(p, t) for t in taken))
+
+
+def default_colours(labels: Sequence[str], fixed: Optional[Sequence] = None) -> List[Tuple[int, int, int]]:
+    """A colour per label: the usual colour of a known name (water blue, forest green, ...) unless a label
+    before it already looks like that; every other label the palette colour most unlike those taken.
+    fixed: colours already chosen (None where not), kept as they are. Deterministic."""
+    n = len(labels)
+    out: List[Optional[Tuple[int, int, int]]] = [None] * n
+    for i, c in enumerate(list(fixed or [])[:n]):
+        if c is not None:
+            out[i] = tuple(int(v) for v in tuple(c)[:3])
+    taken = [c for c in out if c is not None]
     for i, name in enumerate(labels):
-        out.append(KNOWN_COLOURS.get(name.strip().lower(), PALETTE[i % len(PALETTE)]))
+        known = KNOWN_COLOURS.get(str(name).strip().lower())
+        if out[i] is None and known is not None and all(colour_distance(known, t) >= DISTINCT_COLOURS for t in taken):
+            out[i] = known
+            taken.append(known)
+    for i in range(n):
+        if out[i] is None:
+            out[i] = distinct_colour(taken)
+            taken.append(out[i])
     return out
 
 
 COLOUR_ROW_NAMES = ("colour", "color")
+NODATA_ROW_NAMES = ("nodata", "no data", "no_data")
+NLCD_NODATA_CODES = (0, 255)  # NLCD's "unclassified" and "no data" (the built-in table lists them in its nodata row)
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -141,10 +208,29 @@ def hex_to_colour(text: str) -> Optional[Tuple[int, int, int]]:
     return int(v[0:2], 16), int(v[2:4], 16), int(v[4:6], 16)
 
 
+def _nodata_codes(cells: Sequence[str], where: str, line: int) -> List[int]:
+    """The codes of a `nodata` row (empty cells ignored)."""
+    out = []
+    for v in cells:
+        if not v:
+            continue
+        try:
+            f = float(v)
+        except ValueError:
+            f = float("nan")
+        if not np.isfinite(f) or f != int(f):
+            raise CompositionError(f"{where}, line {line}: no-data class code {v!r} is not a whole number; list the "
+                                   "class codes that mean 'no data', e.g. nodata,0,255.")
+        out.append(int(f))
+    return sorted(set(out))
+
+
 def parse_composition(text: str, source: str = "") -> Composition:
     """Parse and validate composition CSV text. Errors name the line and what to change."""
     where = source or "composition CSV"
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    text = text.lstrip("\ufeff")
+    delimiter = sniff_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     numbered = [(i + 1, r) for i, r in enumerate(rows) if r and any(cell.strip() for cell in r)
                 and not r[0].strip().startswith("#")]
     if not numbered:
@@ -153,8 +239,9 @@ def parse_composition(text: str, source: str = "") -> Composition:
     header = [h.strip() for h in header]
     if len(header) < 2 or header[0].lower() not in ("class", "code", "class_code"):
         raise CompositionError(
-            f"{where}, line {line}: bad header {','.join(header)!r}. The first line must be "
-            "'class,<label 1>,<label 2>,...' (first column named 'class').")
+            f"{where}, line {line}: bad header {delimiter.join(header)!r}. The first line must be "
+            "'class,<label 1>,<label 2>,...' (first column named 'class'), the columns separated by commas "
+            "(semicolons or tabs, as spreadsheet programs write them, work too).")
     labels = header[1:]
     if any(not lab for lab in labels):
         raise CompositionError(f"{where}, line {line}: a label name in the header is empty.")
@@ -164,9 +251,17 @@ def parse_composition(text: str, source: str = "") -> Composition:
         raise CompositionError(f"{where}, line {line}: at most 254 labels are supported.")
     codes, mat = [], []
     colours = list(default_colours(labels))
-    colour_line = None
+    colour_line = nodata_line = None
+    nodata: List[int] = []
     for line, r in numbered[1:]:
         r = [c.strip() for c in r]
+        if r[0].lower() in NODATA_ROW_NAMES:
+            if nodata_line is not None:
+                raise CompositionError(f"{where}, line {line}: a second '{r[0]}' row (the first is on line "
+                                       f"{nodata_line}); list every no-data class code in one row.")
+            nodata_line = line
+            nodata = _nodata_codes(r[1:], where, line)
+            continue
         if r[0].lower() in COLOUR_ROW_NAMES:
             if colour_line is not None:
                 raise CompositionError(f"{where}, line {line}: a second '{r[0]}' row (the first is on line "
@@ -200,7 +295,7 @@ def parse_composition(text: str, source: str = "") -> Composition:
         vals = []
         for name, v in zip(labels, r[1:]):
             try:
-                x = float(v)
+                x = float(v.replace(",", ".") if delimiter != "," else v)
             except ValueError:
                 raise CompositionError(f"{where}, line {line}: value {v!r} for label {name!r} is not a number.")
             if not np.isfinite(x) or x < 0:
@@ -214,9 +309,75 @@ def parse_composition(text: str, source: str = "") -> Composition:
         mat.append(vals)
     if not codes:
         raise CompositionError(f"{where}: no class rows after the header.")
+    both = sorted(set(codes) & set(nodata))
+    if both:
+        raise CompositionError(f"{where}, line {nodata_line}: code(s) {', '.join(map(str, both))} are both a class row "
+                               "and in the nodata row; keep each code in one place.")
     m = np.asarray(mat, dtype=np.float64)
     m /= m.sum(1, keepdims=True)
-    return Composition(codes, labels, m.astype(np.float32), colours=colours, source=source)
+    return Composition(codes, labels, m.astype(np.float32), colours=colours, source=source, nodata_codes=nodata)
+
+
+@dataclass
+class TypedTable:
+    """A composition CSV as a person typed it: cells kept as text (problems are for the editor to show)."""
+
+    class_codes: List[int]
+    labels: List[str]
+    cells: List[List[str]]
+    colours: List[Optional[Tuple[int, int, int]]]
+    source: str = ""
+
+
+def read_table_cells(text: str, source: str = "") -> TypedTable:
+    """The cells of a composition CSV that parse_composition refuses, for fixing them in the editor: values are
+    kept as typed (not numbers, negative, all zero, duplicate codes: the editor shows them in red), short rows
+    are padded with empty cells. CompositionError only when the file has no usable structure (no header line
+    'class,...', a class code that is not an integer, a row longer than the header)."""
+    where = source or "composition CSV"
+    text = text.lstrip("\ufeff")
+    delimiter = sniff_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    numbered = [(i + 1, [c.strip() for c in r]) for i, r in enumerate(rows) if r and any(c.strip() for c in r)
+                and not r[0].strip().startswith("#")]
+    if not numbered:
+        raise CompositionError(f"{where}: the file is empty. Expected a header 'class,<label 1>,<label 2>,...'.")
+    line, header = numbered[0]
+    if len(header) < 2 or header[0].lower() not in ("class", "code", "class_code"):
+        parse_composition(text, source)  # raises the header message
+    labels = header[1:]
+    colours: List[Optional[Tuple[int, int, int]]] = [None] * len(labels)
+    codes, cells = [], []
+    for line, r in numbered[1:]:
+        if r[0].lower() in COLOUR_ROW_NAMES:
+            for i, v in enumerate(r[1:len(labels) + 1]):
+                colours[i] = hex_to_colour(v) if v else None
+            continue
+        if len(r) > len(header):
+            raise CompositionError(f"{where}, line {line}: {len(r)} values, expected {len(header)} (class code + "
+                                   f"{len(labels)} labels).")
+        try:
+            code_f = float(r[0])
+            if code_f != int(code_f):
+                raise ValueError(r[0])
+        except ValueError:
+            raise CompositionError(f"{where}, line {line}: class code {r[0]!r} is not an integer.")
+        codes.append(int(code_f))
+        cells.append(list(r[1:]) + [""] * (len(header) - len(r)))
+    return TypedTable(codes, labels, cells, colours, source)
+
+
+def sniff_delimiter(text: str) -> str:
+    """The column separator of a composition CSV: ',' unless the header line (the first line that is neither
+    empty nor a '#' comment) holds more ';' or tabs than commas."""
+    for ln in text.splitlines():
+        t = ln.strip()
+        if not t or t.startswith("#"):
+            continue
+        counts = {d: t.count(d) for d in (",", ";", "\t")}
+        best = max(counts, key=lambda d: (counts[d], d == ","))
+        return best if counts[best] else ","
+    return ","
 
 
 def load_composition(path: Optional[str] = None) -> Composition:
@@ -256,6 +417,8 @@ def cell_value(text) -> Optional[float]:
         t = str(text).strip().replace("\u2212", "-")
         if not t:
             return 0.0
+        if t.count(",") == 1 and "." not in t:
+            t = t.replace(",", ".")  # a decimal comma, as typed in many locales
         try:
             x = float(t)
         except ValueError:
@@ -316,6 +479,14 @@ def check_table(class_codes: Sequence[int], labels: Sequence[str], cells: Sequen
     return out
 
 
+def problems_summary(problems: Sequence[TableProblem]) -> str:
+    """The first problem and how many more: 'Class 41, ...: ... (2 more problems)'; '' when there is none."""
+    if not problems:
+        return ""
+    more = len(problems) - 1
+    return problems[0].message + (f" ({more} more problems)" if more > 1 else " (1 more problem)" if more else "")
+
+
 def normalise_rows(cells: Sequence[Sequence]) -> List[List[Optional[float]]]:
     """Rows divided by their sums (rows summing to 0, or holding a non-number, are left as they are)."""
     out = []
@@ -331,12 +502,11 @@ def normalise_rows(cells: Sequence[Sequence]) -> List[List[Optional[float]]]:
 
 def composition_from_table(class_codes: Sequence[int], labels: Sequence[str], cells: Sequence[Sequence],
                            colours: Optional[Sequence[Tuple[int, int, int]]] = None, source: str = "",
-                           class_name=str) -> Composition:
+                           class_name=str, nodata_codes: Sequence[int] = ()) -> Composition:
     """A Composition from a typed table (rows renormalised); CompositionError naming the first problem."""
     problems = check_table(class_codes, labels, cells, class_name)
     if problems:
-        more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
-        raise CompositionError(problems[0].message + more)
+        raise CompositionError(problems_summary(problems))
     m = np.array([[cell_value(v) for v in list(row)[:len(labels)]] for row in cells[:len(class_codes)]],
                  dtype=np.float64)
     m /= m.sum(1, keepdims=True)
@@ -345,7 +515,8 @@ def composition_from_table(class_codes: Sequence[int], labels: Sequence[str], ce
     cols = [tuple(int(v) for v in c[:3]) for c in cols[:len(labels)]]
     if len(cols) < len(labels):
         cols += default_colours(labels)[len(cols):]
-    return Composition([int(c) for c in class_codes], labels, m.astype(np.float32), colours=cols, source=source)
+    return Composition([int(c) for c in class_codes], labels, m.astype(np.float32), colours=cols, source=source,
+                       nodata_codes=[int(c) for c in nodata_codes])
 
 
 def class_display_name(code: int) -> str:

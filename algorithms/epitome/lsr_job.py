@@ -44,7 +44,7 @@ class EpitomicLsrJob:
 
 @dataclass
 class _ClassCheck:
-    """The fields lsr.job.class_nodata_codes reads (the same rules as self-epitomic LSR)."""
+    """The fields lsr.job.class_footprint reads (the same rules as self-epitomic LSR)."""
 
     composition: Composition
     unknown_as_nodata: bool
@@ -52,14 +52,18 @@ class _ClassCheck:
 
 
 def class_nodata(job: EpitomicLsrJob, fb: Feedback) -> List[int]:
-    """Class codes meaning 'no class' over all CLASSES rasters; codes missing from the table are an error
-    that names them (or nodata with unknown_as_nodata), as in epitome:selfepitomiclsr."""
-    from ..lsr.job import class_nodata_codes
+    """Class codes meaning 'no class' over all CLASSES rasters (the table's nodata row); codes under the imagery
+    missing from the table are an error that names them (or nodata with unknown_as_nodata) - the rules of
+    epitome:selfepitomiclsr (lsr.job.class_footprint)."""
+    from ..io.raster import grid_of
+    from ..lsr.job import class_footprint
 
     codes = set()
-    for path in job.classes:
-        codes |= set(class_nodata_codes(_ClassCheck(job.composition, job.unknown_as_nodata),
-                                        open_raster(path, "CLASSES"), fb))
+    for img_path, cls_path in zip(job.imagery, job.classes):
+        grid = grid_of(open_raster(img_path, "IMAGERY"))
+        nodata, _ = class_footprint(_ClassCheck(job.composition, job.unknown_as_nodata), open_raster(cls_path, "CLASSES"),
+                                    grid, fb)
+        codes |= set(nodata)
     return sorted(codes)
 
 

@@ -21,34 +21,42 @@ def label_names_of(ds) -> List[str]:
 
 
 def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequence[str]] = None,
-                     fb=None, rows_per_block: int = 512):
-    """Returns dict(cm, scores, label_names). Reference resampled onto the prediction grid (nearest)."""
+                     fb=None, rows_per_block: int = 512, classes: Optional[str] = None, composition=None,
+                     nodata_codes: Sequence[int] = ()):
+    """Returns dict(cm, scores, label_names) and, with a class layer and its composition table, the same for
+    the two label-only baselines on the prediction's grid (baselines: {"naive": ..., "smooth": ...}), so a
+    user sees what the prediction added. The reference is resampled onto the prediction grid (nearest)."""
     pred = open_raster(prediction, "PREDICTION")
     ref = open_raster(reference, "REFERENCE")
     grid = grid_of(pred)
     warnings: List[str] = []
     ref_al = align_classes(ref, grid, warnings, resampling="near")
+    src = None
+    if classes:
+        from .baselines import open_baseline_source
+
+        src = open_baseline_source(classes, grid, composition, nodata_codes, unknown_as_nodata=True,
+                                   warnings=warnings, roles=("PREDICTION", "CLASSES"))
     if fb is not None:
         for w in warnings:
             fb.warn(w)
-    names = list(label_names or []) or label_names_of(pred)
+    names = list(label_names or []) or label_names_of(pred) or (list(composition.labels) if src else [])
     n = len(names)
     if n == 0:
-        mx = 0
-        for ds, band in ((pred, pred.GetRasterBand(1)), (ref_al, ref_al.GetRasterBand(1))):
-            for y in range(0, ds.RasterYSize, rows_per_block):
-                a = band.ReadAsArray(0, y, ds.RasterXSize, min(rows_per_block, ds.RasterYSize - y))
-                a = a[(a > 0) & (a != CLASS_NODATA)]
-                if a.size:
-                    mx = max(mx, int(a.max()))
-        n = mx
+        n = _largest_code(pred, ref_al, rows_per_block)
         names = [f"label {i}" for i in range(1, n + 1)]
     if n == 0:
         raise EpitomeError("PREDICTION and REFERENCE contain no labels (every pixel is 0 / nodata).")
     acc = ConfusionAccumulator(n)
+    base = {"naive": ConfusionAccumulator(n), "smooth": ConfusionAccumulator(n)} if src else {}
     pb, rb = pred.GetRasterBand(1), ref_al.GetRasterBand(1)
     pnd = pb.GetNoDataValue()
     H = grid.height
+    strips = None
+    if src is not None:
+        from .baselines import baseline_strips
+
+        strips = baseline_strips(src, grid, rows_per_block)
     for y in range(0, H, rows_per_block):
         if fb is not None and fb.is_canceled():
             raise Cancelled()
@@ -58,8 +66,29 @@ def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequ
         if pnd is not None:
             p[p == int(pnd)] = 0
         r[r == CLASS_NODATA] = 0
+        if strips is not None:
+            _, naive, smooth = next(strips)
+            both = p > 0  # the baselines are scored on the prediction's pixels: same footprint, fair comparison
+            base["naive"].add(np.where(both, naive, 0), r)
+            base["smooth"].add(np.where(both, smooth, 0), r)
         acc.add(p, r)
         if fb is not None:
             fb.progress(100.0 * (y + h) / H)
     cm = acc.matrix
-    return dict(cm=cm, scores=scores(cm), label_names=names)
+    out = dict(cm=cm, scores=scores(cm), label_names=names)
+    if base:
+        out["baselines"] = {k: dict(cm=v.matrix, scores=scores(v.matrix)) for k, v in base.items()}
+    return out
+
+
+def _largest_code(pred, ref_al, rows_per_block: int) -> int:
+    """The largest label code in the prediction or the (aligned) reference: the label count when none is named."""
+    mx = 0
+    for ds in (pred, ref_al):
+        band = ds.GetRasterBand(1)
+        for y in range(0, ds.RasterYSize, rows_per_block):
+            a = band.ReadAsArray(0, y, ds.RasterXSize, min(rows_per_block, ds.RasterYSize - y))
+            a = a[(a > 0) & (a != CLASS_NODATA)]
+            if a.size:
+                mx = max(mx, int(a.max()))
+    return mx

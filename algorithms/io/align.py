@@ -100,14 +100,49 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
     return vrt
 
 
-def unique_codes(ds: gdal.Dataset, band_index: int = 1, max_rows_per_block: int = 512) -> np.ndarray:
-    """Unique values of a band excluding its nodata value, read in row blocks (bounded memory)."""
+def window_bounds(grid: Grid, x: int, y: int, w: int, h: int):
+    """(xmin, ymin, xmax, ymax) of the pixel window (x, y, w, h) of `grid`, in its CRS."""
+    gt = grid.geotransform
+    xs, ys = [], []
+    for c, r in ((x, y), (x + w, y), (x, y + h), (x + w, y + h)):
+        xs.append(gt[0] + c * gt[1] + r * gt[2])
+        ys.append(gt[3] + c * gt[4] + r * gt[5])
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def class_window(classes: gdal.Dataset, target: Grid, window=None, margin: int = 2):
+    """The pixel window (x0, y0, w, h) of `classes` covering the window (x, y, w, h) of the target grid
+    (default: all of it), widened by `margin` class cells and clipped to the class raster; None when they
+    do not intersect. Without georeferencing on either side the layers are matched pixel by pixel."""
+    x, y, w, h = window if window is not None else (0, 0, target.width, target.height)
+    cgrid = grid_of(classes)
+    if not has_georeference(classes) or not target.wkt:
+        x0, y0, x1, y1 = x - margin, y - margin, x + w + margin, y + h + margin
+    else:
+        bx0, by0, bx1, by1 = _transform_bounds(window_bounds(target, x, y, w, h), target.wkt, cgrid.wkt)
+        inv = gdal.InvGeoTransform(cgrid.geotransform)
+        corners = [gdal.ApplyGeoTransform(inv, px, py) for px, py in ((bx0, by0), (bx0, by1), (bx1, by0), (bx1, by1))]
+        x0 = int(np.floor(min(c for c, _ in corners))) - margin
+        y0 = int(np.floor(min(r for _, r in corners))) - margin
+        x1 = int(np.ceil(max(c for c, _ in corners))) + margin
+        y1 = int(np.ceil(max(r for _, r in corners))) + margin
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(cgrid.width, x1), min(cgrid.height, y1)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def unique_codes(ds: gdal.Dataset, band_index: int = 1, max_rows_per_block: int = 512, window=None) -> np.ndarray:
+    """Unique values of a band excluding its nodata value, read in row blocks (bounded memory); only the
+    pixel window (x0, y0, w, h) when given (e.g. the footprint of the imagery: class_window)."""
     band = ds.GetRasterBand(band_index)
     nd = band.GetNoDataValue()
     seen = set()
-    for y in range(0, ds.RasterYSize, max_rows_per_block):
-        rows = min(max_rows_per_block, ds.RasterYSize - y)
-        a = band.ReadAsArray(0, y, ds.RasterXSize, rows)
+    x0, y0, w, h = window if window is not None else (0, 0, ds.RasterXSize, ds.RasterYSize)
+    for y in range(y0, y0 + h, max_rows_per_block):
+        rows = min(max_rows_per_block, y0 + h - y)
+        a = band.ReadAsArray(x0, y, w, rows)
         u = np.unique(a)
         if nd is not None:
             u = u[u != nd]

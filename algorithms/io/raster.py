@@ -6,7 +6,7 @@ No QGIS here. Everything reads and writes by windows so memory does not depend o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from osgeo import gdal, osr
@@ -72,6 +72,40 @@ def grid_of(ds: gdal.Dataset) -> Grid:
     if gt is None:
         gt = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0) if not wkt else gt
     return Grid(ds.RasterXSize, ds.RasterYSize, tuple(gt), wkt)
+
+
+def pixel_size_metres(grid: Grid) -> Optional[float]:
+    """The pixel side in metres (mean of x and y): linear units converted, degrees at the grid's centre
+    latitude; None without a CRS."""
+    if not grid.wkt:
+        return None
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(grid.wkt)
+    px = 0.5 * (grid.pixel_size[0] + grid.pixel_size[1])
+    if srs.IsGeographic():
+        lat = 0.5 * (grid.bounds[1] + grid.bounds[3])
+        return float(px * 111320.0 * max(0.05, np.cos(np.radians(lat))) ** 0.5)
+    return float(px * (srs.GetLinearUnits() or 1.0))
+
+
+def subgrid(grid: Grid, x: int, y: int, w: int, h: int) -> Grid:
+    """The grid of the pixel window (x, y, w, h) of `grid`."""
+    gt = grid.geotransform
+    return Grid(w, h, (gt[0] + x * gt[1] + y * gt[2], gt[1], gt[2], gt[3] + x * gt[4] + y * gt[5], gt[4], gt[5]),
+                grid.wkt)
+
+
+def extent_window(grid: Grid, extent) -> Optional[Tuple[int, int, int, int]]:
+    """The pixel window (x, y, w, h) of `grid` covering extent (xmin, ymin, xmax, ymax in the grid's CRS),
+    clipped to the grid; None when they do not intersect (north-up grids)."""
+    gt = grid.geotransform
+    xs = sorted(((extent[0] - gt[0]) / gt[1], (extent[2] - gt[0]) / gt[1]))
+    ys = sorted(((extent[1] - gt[3]) / gt[5], (extent[3] - gt[3]) / gt[5]))
+    x0, x1 = max(0, int(np.floor(xs[0] + 1e-9))), min(grid.width, int(np.ceil(xs[1] - 1e-9)))
+    y0, y1 = max(0, int(np.floor(ys[0] + 1e-9))), min(grid.height, int(np.ceil(ys[1] - 1e-9)))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def has_georeference(ds: gdal.Dataset) -> bool:

@@ -8,7 +8,7 @@ from typing import Optional
 from ..params import bounded, check_bounds
 
 
-FUSION_MODES = ("none", "product", "bayes")
+FUSION_MODES = ("none", "product", "bayes", "smooth")  # enum order is stable: saved models store the index
 
 
 def block_elements_for_budget(budget_mib: int, default: int = 1 << 24) -> int:
@@ -20,35 +20,43 @@ def block_elements_for_budget(budget_mib: int, default: int = 1 << 24) -> int:
     return int(min(1 << 28, max(1 << 18, budget_mib * (1 << 20) // 64)))
 
 
+# Settings in ground units (the paper's for 1 m NAIP: 2 m working pixels, 7 x 7 patches = 14 m, 512 m tiles).
+WORKING_PIXEL_M = 2.0
+TILE_M = 512.0
+
+
+def ground_settings(pixel_m: float):
+    """(DOWNSAMPLE, TILE_SIZE) for imagery with pixels of pixel_m metres: working pixels of about 2 m and
+    tiles of about 512 m, so 0.3 m, 0.5 m and 1 m imagery see the same ground per patch and per tile
+    (0.3 m: 7 and 1707; 0.5 m: 4 and 1024; 1 m: 2 and 512)."""
+    f = max(1, int(round(WORKING_PIXEL_M / pixel_m)))
+    tile = int(min(8192, max(32, round(TILE_M / pixel_m))))
+    return f, tile
+
+
 @dataclass
 class LsrParams:
     """Parameters of self-epitomic LSR (the Processing parameters of the same names).
 
-    Defaults chosen by the `make bench --grid` table (docs/BENCHMARKS.md, section 5): the real NAIP /
-    NLCD 30 m patches of shared/data/chesapeake-wv and four generated 1024 px scenes (two with detailed
-    labels, two with hand-drawn smooth labels). accuracy % (real also mIoU and the worst patch against
-    the naive baseline argmax p(l | c)):
-                                        real                 detailed 0/1   smooth 0/1
-      naive                             86.41 / 0.403        78.0 / 78.3    90.1 / 90.2
-      paper EM (appearance 0, no fusion) 87.20 / 0.441 / -0.9 85.2 / 84.0    86.6 / 87.2
-      appearance 1, no fusion           88.20 / 0.439 / +0.0 86.5 / 85.4    87.2 / 88.9
-      appearance 1, product 0.5 (default) 87.79 / 0.423 / -0.4 86.4 / 84.7  91.1 / 91.2
-      appearance 5, no fusion           88.66 / 0.464 / +0.0 83.2 / 83.3    81.6 / 86.2
-    Without fusion, self-similarity loses up to 2.9 points to plain upsampling on smooth hand-drawn
-    maps; the product fusion with weight 0.5 is the only setting that never falls more than 1 point
-    below the naive baseline on any real patch or scene, for 0.4 points of real-patch accuracy.
-    Five refinement iterations fit the real patches best but lose 2-6 points on the generated scenes.
+    The pipeline: per tile, appearance alone (the self-epitome's EM and appearance refinement) gives
+    p_app(l | pixel); the job then fuses it with a label prior from the coarse map alone,
+    p ∝ p_app^w prior^v (lsr/trust.py), w = APPEARANCE_WEIGHT (empty: chosen from the data), v =
+    FUSION_WEIGHT, the prior per FUSION (smooth: the blocks' compositions interpolated bilinearly).
+    Defaults and the rule for w: docs/BENCHMARKS.md (`make bench`).
     """
 
-    downsample: int = bounded(2, 1, 16, hint="2 for 1 m imagery, as in the paper")
+    downsample: Optional[int] = bounded(None, 1, 32, allow_none=True,
+                                        hint="empty = working pixels of about 2 m (2 for 1 m imagery)")
     patch_size: int = bounded(7, 1, 31, odd=True, hint="e.g. 5, 7 or 9")
     samples: float = bounded(0.05, 0.0, 1.0, low_open=True,
                              hint="the share of working pixels used as query patches (1 = all windows)")
     variance: float = bounded(0.01, 0.0, 10.0, low_open=True, hint="0.01 suits data scaled to [0, 1]")
     temperature: Optional[float] = bounded(None, 0.0, low_open=True, allow_none=True)  # None = K*K
     em_iterations: int = bounded(30, 1, 1000)
-    fusion: str = "product"  # one of FUSION_MODES; see the table above
-    fusion_weight: float = bounded(0.5, 0.0, 10.0, hint="0 = no fusion")
+    fusion: str = "smooth"  # one of FUSION_MODES: the label prior appearance is fused with
+    fusion_weight: float = bounded(1.0, 0.0, 10.0, hint="the exponent v of the prior; 0 = appearance alone")
+    appearance_weight: Optional[float] = bounded(None, 0.0, 100.0, allow_none=True,
+                                                 hint="the exponent w of appearance; empty = chosen from the data")
     # Appearance refinement (noisy-label mixture EM, see lsr.appearance). 0 iterations = off.
     appearance_iterations: int = bounded(1, 0, 100, hint="0 turns the refinement off")
     appearance_power: float = bounded(3.0, 0.0, low_open=True, hint="3 by default")  # beta: exponent of p(x_t | l)
@@ -62,6 +70,12 @@ class LsrParams:
         check_bounds(self)
         if self.fusion not in FUSION_MODES:
             raise ValueError(f"FUSION must be one of {', '.join(FUSION_MODES)}.")
+
+    @property
+    def effective_downsample(self) -> int:
+        """DOWNSAMPLE; None (automatic) is resolved from the pixel size by the job (ground_settings), and means
+        2, the 1 m setting, where no pixel size is known (a tile computed on its own)."""
+        return int(self.downsample) if self.downsample else 2
 
     @property
     def effective_temperature(self) -> float:

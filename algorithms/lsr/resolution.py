@@ -10,7 +10,6 @@ except Exception:  # ImportError or a broken install (OSError): the plugin must 
     torch = F = None
 
 
-
 def downsample_mean(image: torch.Tensor, valid: torch.Tensor, factor: int):
     """Nodata-aware block mean.
 
@@ -33,9 +32,21 @@ def downsample_mean(image: torch.Tensor, valid: torch.Tensor, factor: int):
     return x, frac >= 0.5
 
 
-def upsample_probs(p: torch.Tensor, size) -> torch.Tensor:
-    """Bilinear resize of per-pixel label distributions p [L, h, w] -> [L, H, W], renormalised."""
-    if tuple(p.shape[-2:]) == tuple(size):
-        return p
-    q = F.interpolate(p[None], size=size, mode="bilinear", align_corners=False)[0].clamp_min(0)
+def upsample_probs(p: torch.Tensor, factor: int, size) -> torch.Tensor:
+    """Per-pixel label distributions at working resolution p [L, h, w] back onto the full grid [L, H, W]:
+    bilinear by exactly `factor` (working pixel i covers full pixels i*f .. i*f + f - 1, as downsample_mean
+    made it), then cropped to H x W (h = ceil(H / f): the last working pixel may overhang the tile).
+    Rows are renormalised; a working pixel whose distribution is all zero (no evidence) spreads nothing."""
+    H, W = size
+    h, w = p.shape[-2:]
+    if factor == 1:
+        return p[:, :H, :W]
+    q = F.interpolate(p[None], size=(h * factor, w * factor), mode="bilinear", align_corners=False)[0]
+    q = q[:, :H, :W].clamp_min(0)
     return q / q.sum(0, keepdim=True).clamp_min(1e-12)
+
+
+def upsample_mask(m: torch.Tensor, factor: int, size) -> torch.Tensor:
+    """A working-resolution mask [h, w] on the full grid [H, W] (each working pixel covers f x f pixels)."""
+    H, W = size
+    return m.repeat_interleave(factor, 0).repeat_interleave(factor, 1)[:H, :W]

@@ -32,15 +32,17 @@ except Exception:  # ImportError or a broken install (OSError): the plugin must 
 from .appearance import appearance_mixture, excluded_window_index, window_label_init
 from .attention import embed_classes, spread_over_windows, window_matrix, window_validity
 from .em import lsr_em
-from .fusion import fuse_with_classes
 from .params import LsrParams
-from .resolution import downsample_mean, upsample_probs
+from .resolution import downsample_mean, upsample_mask, upsample_probs
 
 
 @dataclass
 class TileResult:
-    probs: torch.Tensor  # [L, H, W] final label distribution (zeros where invalid)
+    """Appearance's opinion on one tile: p(label | pixel) from the self-epitome, before any fusion."""
+
+    probs: torch.Tensor  # [L, H, W] p(l | pixel); rows sum to 1 where `reached`, 0 elsewhere
     valid: torch.Tensor  # [H, W] bool: pixels with valid imagery and a valid class
+    reached: torch.Tensor  # [H, W] bool: valid pixels that the attention reached (appearance has evidence)
     queries: int
     windows: int
 
@@ -78,7 +80,7 @@ def build_self_epitome(image: torch.Tensor, image_valid: torch.Tensor, class_ind
     full-resolution class at the centre of the working pixel's block). None when the working tile is
     smaller than one patch."""
     H, W = class_index.shape
-    k, f = params.patch_size, params.downsample
+    k, f = params.patch_size, params.effective_downsample
     x, valid_w = downsample_mean(image.to(torch.float32), image_valid, f)
     h, w = valid_w.shape
     if h < k or w < k:
@@ -94,13 +96,11 @@ def build_self_epitome(image: torch.Tensor, image_valid: torch.Tensor, class_ind
 
 
 def sample_queries(candidates: torch.Tensor, n_query: int, seed: int) -> torch.Tensor:
-    """n_query of the candidate window indices, drawn without replacement by the seed (all when fewer)."""
-    n_query = max(1, min(candidates.numel(), n_query))
-    if n_query < candidates.numel():
-        g = torch.Generator(device="cpu").manual_seed(int(seed))
-        pick = torch.randperm(candidates.numel(), generator=g)[:n_query].to(candidates.device)
-        return candidates[pick]
-    return candidates
+    """n_query of the candidate window indices (all when fewer), in a random order drawn by the seed: the
+    appearance refinement keeps the first queries, which must be a random subset, not the tile's top rows."""
+    g = torch.Generator(device="cpu").manual_seed(int(seed))
+    pick = torch.randperm(candidates.numel(), generator=g)[:max(1, min(candidates.numel(), n_query))]
+    return candidates[pick.to(candidates.device)]
 
 
 def position_posteriors_of_classes(Z: torch.Tensor, ep: SelfEpitome, p_class: torch.Tensor):
@@ -134,27 +134,31 @@ def refine_by_appearance(p_em_w: torch.Tensor, A: torch.Tensor, q_class: torch.T
 def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class_index: torch.Tensor,
                            composition: torch.Tensor, params: LsrParams, seed: int = 0,
                            cancel=None, progress=None) -> TileResult:
-    """Self-epitomic LSR of one tile: a pure function of its arrays.
+    """Self-epitomic LSR of one tile, appearance only (fusion with the coarse map is lsr.trust's step): a pure
+    function of its arrays.
 
     image [C, H, W] float32 scaled to about [0, 1]; image_valid [H, W] bool;
     class_index [H, W] long: row of `composition` for each pixel, -1 where no class (nodata);
     composition [Cc, L] p(l | c) with rows summing to 1. All tensors on the same device.
+    Pixels the attention cannot reach (tile smaller than a patch, windows cut by nodata) are valid but not
+    `reached`: the fusion gives them the coarse prior.
     """
     params.validate()
     C, H, W = image.shape
     Cc, L = composition.shape
     valid_full = image_valid & (class_index >= 0)
+    nothing = TileResult(torch.zeros(L, H, W, dtype=torch.float32, device=image.device), valid_full,
+                         torch.zeros_like(valid_full), 0, 0)
     if not bool(valid_full.any()):
-        return TileResult(torch.zeros(L, H, W, dtype=torch.float32, device=image.device), valid_full, 0, 0)
-    p_class, pixel_comp, label_prior = class_statistics(class_index, valid_full, composition)
+        return nothing
+    p_class, _, _ = class_statistics(class_index, valid_full, composition)
     ep = build_self_epitome(image, image_valid, class_index, params)
-    fallback = TileResult(pixel_comp * valid_full, valid_full, 0, 0)  # the pixel's own composition
     if ep is None:
-        return fallback  # too small for a single window
+        return nothing  # too small for a single window
     h, w = ep.valid.shape
     candidates = torch.nonzero(ep.key_valid & (ep.centre_class >= 0)).flatten()
     if candidates.numel() == 0:
-        return fallback
+        return nothing
     q_idx = sample_queries(candidates, int(round(params.samples * h * w)), seed)
     q_class = ep.centre_class[q_idx]
 
@@ -167,8 +171,8 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
         radius = params.effective_appearance_exclude
         ex = excluded_window_index(q_idx[:n_mix], *ep.win_shape, radius) if radius >= 0 else None
     Z, A = embed_classes(ep.keys[q_idx], q_class, ep.keys, ep.key_valid, Cc, params.variance,
-                                         params.effective_temperature, n_mix, ex, params.block_elements, cancel,
-                                         (lambda v: progress(0.8 * v)) if progress is not None else None)
+                         params.effective_temperature, n_mix, ex, params.block_elements, cancel,
+                         (lambda v: progress(0.8 * v)) if progress is not None else None)
     # (3) EM for p(l | m, n) at working resolution
     p_pos, pc, present = position_posteriors_of_classes(Z, ep, p_class)
     p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel).t().reshape(L, h, w)
@@ -176,11 +180,12 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
     if n_mix > 0:
         p_em_w = refine_by_appearance(p_em_w, A, q_class, ep, composition, params, cancel)
         del A
-    # Working pixels that no window reached (invalid) carry no information: the label prior.
-    p_em_w = torch.where(ep.valid[None], p_em_w, label_prior[:, None, None].expand(L, h, w))
-    p_em = upsample_probs(p_em_w, (H, W))
+    # Working pixels no posterior mass reached (or without data) carry no evidence: all-zero rows.
+    reached_w = ep.valid & (p_em_w.sum(0) > 0.5)
+    p_em_w = p_em_w * reached_w
+    f = params.effective_downsample
+    p_em = upsample_probs(p_em_w, f, (H, W))
+    reached = valid_full & (p_em.sum(0) > 0.5) & upsample_mask(reached_w, f, (H, W))
     if progress is not None:
         progress(0.95)
-    # (5) fusion with the pixel's own class
-    fused = fuse_with_classes(p_em, pixel_comp, label_prior, params.fusion, params.fusion_weight)
-    return TileResult(fused * valid_full, valid_full, int(q_idx.numel()), int(ep.key_valid.sum()))
+    return TileResult(p_em * reached, valid_full, reached, int(q_idx.numel()), int(ep.key_valid.sum()))

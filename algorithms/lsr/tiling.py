@@ -10,7 +10,7 @@ middle; overlapping predictions are averaged with these weights, which removes s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -70,9 +70,11 @@ def tile_weights(t: Tile, height: int, width: int, overlap: int) -> np.ndarray:
 class StripBlender:
     """Accumulates weighted tile predictions one tile row at a time and hands back finished rows.
 
-    Memory: (L + 1) x (tile height) x width float32 - bounded by one strip, independent of the
+    Memory: (L + 2) x (tile height) x width float32 - bounded by one strip, independent of the
     raster's height. Call add() for every tile of a row, then finish_rows(next_row_start), which
-    returns (y0, probs [L, rows, width], weight [rows, width]) for rows no later tile touches.
+    returns (y0, probs [L, rows, width], weight [rows, width], valid_weight [rows, width]) for rows no
+    later tile touches: probs averages the tiles that have evidence at a pixel (weight > 0 there);
+    valid_weight > 0 where any tile had data.
     """
 
     def __init__(self, n_labels: int, width: int):
@@ -81,6 +83,7 @@ class StripBlender:
         self.y0 = 0
         self.acc = np.zeros((n_labels, 0, width), dtype=np.float32)
         self.wsum = np.zeros((0, width), dtype=np.float32)
+        self.vsum = np.zeros((0, width), dtype=np.float32)
 
     def _ensure(self, y_end: int):
         rows = y_end - self.y0
@@ -88,25 +91,30 @@ class StripBlender:
             extra = rows - self.wsum.shape[0]
             self.acc = np.concatenate([self.acc, np.zeros((self.L, extra, self.width), np.float32)], axis=1)
             self.wsum = np.concatenate([self.wsum, np.zeros((extra, self.width), np.float32)], axis=0)
+            self.vsum = np.concatenate([self.vsum, np.zeros((extra, self.width), np.float32)], axis=0)
 
-    def add(self, t: Tile, probs: np.ndarray, weights: np.ndarray, valid: np.ndarray):
-        """probs [L, h, w], weights [h, w], valid [h, w] bool (invalid pixels add nothing)."""
+    def add(self, t: Tile, probs: np.ndarray, weights: np.ndarray, valid: np.ndarray,
+            evidence: Optional[np.ndarray] = None):
+        """probs [L, h, w], weights [h, w], valid [h, w] bool (invalid pixels add nothing), evidence [h, w] bool
+        (default: valid): the pixels whose probs count in the average."""
         if t.y < self.y0:
             raise ValueError("tiles must be added in row order")
         self._ensure(t.y + t.h)
-        w = weights * valid
+        w = weights * (valid if evidence is None else evidence)
         r0 = t.y - self.y0
         self.acc[:, r0:r0 + t.h, t.x:t.x + t.w] += probs * w[None]
         self.wsum[r0:r0 + t.h, t.x:t.x + t.w] += w
+        self.vsum[r0:r0 + t.h, t.x:t.x + t.w] += weights * valid
 
-    def finish_rows(self, y_end: int) -> Tuple[int, np.ndarray, np.ndarray]:
-        """Pop rows [self.y0, y_end): returns (y0, probs normalised where weight > 0, weight)."""
+    def finish_rows(self, y_end: int) -> Tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        """Pop rows [self.y0, y_end): (y0, probs normalised where weight > 0, weight, valid_weight)."""
         n = y_end - self.y0
         self._ensure(y_end)
-        acc, ws = self.acc[:, :n], self.wsum[:n]
+        acc, ws, vs = self.acc[:, :n], self.wsum[:n], self.vsum[:n]
         probs = acc / np.maximum(ws, 1e-12)[None]
         y0 = self.y0
         self.acc = self.acc[:, n:].copy()
         self.wsum = self.wsum[n:].copy()
+        self.vsum = self.vsum[n:].copy()
         self.y0 = y_end
-        return y0, probs, ws
+        return y0, probs, ws, vs

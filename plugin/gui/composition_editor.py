@@ -7,15 +7,17 @@ CSV load/save, and an estimate from a labelled area (epitome:estimatecomposition
     comp = editor.composition()                      # CompositionError with a message when invalid
     editor.save_csv(path)
 
-Validation and numbers live in algorithms/composition.py (check_table, composition_from_table,
-normalise_rows); this module only shows them.
+Validation and numbers live in algorithms/composition/table.py (check_table, composition_from_table,
+normalise_rows, read_table_cells); this module only shows them. A file the editor cannot use as it is
+is shown with its cells as typed (problems in red) when its structure can be read, so it can be fixed;
+nothing is ever written except where the user saves.
 """
 
 import os
 
 from qgis.core import QgsMapLayerProxyModel, QgsProcessingUtils, QgsProject, QgsRasterLayer
 from qgis.gui import QgsColorButton, QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QCoreApplication, QEvent, Qt, pyqtSignal
+from qgis.PyQt.QtCore import QEvent, Qt, pyqtSignal
 from qgis.PyQt.QtGui import QBrush, QColor, QIcon, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
@@ -34,13 +36,19 @@ from qgis.PyQt.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from ...algorithms.composition.table import DEFAULT_COMPOSITION_CSV, PALETTE, CompositionError, check_table, class_display_name, composition_from_table, default_colours, load_composition, normalise_rows, row_sums, save_composition
+from ...algorithms.composition.table import (DEFAULT_COMPOSITION_CSV, CompositionError, cell_value, check_table,
+                                              class_display_name, composition_from_table, default_colours,
+                                              load_composition, normalise_rows, read_table_cells,
+                                              row_sums, save_composition)
+from .. import settings
+from ..i18n import tr
 
 ESTIMATE_ALG = "epitome:estimatecomposition"
 DEFAULT_LABELS = ["water", "forest", "field", "built"]
@@ -48,10 +56,6 @@ ERROR_STYLE = "QLabel { color: #c00000; }"
 INFO_STYLE = "QLabel { color: #205080; }"
 BAD_CELL = QColor(255, 200, 200)
 SUM_CELL = QColor(235, 235, 235)
-
-
-def tr(text, context="CompositionEditor"):
-    return QCoreApplication.translate(context, text)
 
 
 def swatch(rgb, size=14):
@@ -90,18 +94,63 @@ def layer_source(layer_or_path):
     return layer_or_path
 
 
-def default_composition_path():
-    """Where an edited table is saved unless the user says otherwise: next to the project file, else in
-    Processing's temporary folder; a name not used yet."""
-    folder = QgsProject.instance().absolutePath() or ""
-    if not folder or not os.access(folder, os.W_OK):
-        folder = QgsProcessingUtils.tempFolder()
-    path = os.path.join(folder, "composition.csv")
-    n = 2
-    while os.path.exists(path):
-        path = os.path.join(folder, f"composition_{n}.csv")
-        n += 1
-    return path
+def default_composition_path(near=None):
+    """A suggested file for a new table, shown in "Save to" (the user confirms it with OK): an unused name
+    in the project's folder, else beside `near` (e.g. the class layer's file), else in the folder last saved
+    into; '' when none of them is writable (the user then chooses). Never a temporary folder: the file
+    would vanish with QGIS."""
+    stem = "composition"
+    folders = [QgsProject.instance().absolutePath() or ""]
+    if near:
+        folders.append(os.path.dirname(os.path.abspath(near)))
+        stem = os.path.splitext(os.path.basename(near))[0] + "_composition"
+    folders.append(settings.last_folder())
+    for folder in folders:
+        if settings.writable_folder(folder):
+            return settings.unused_path(folder, stem, ".csv")
+    return ""
+
+
+def editable_file(path):
+    """True when `path` is a user's CSV that OK may save over (exists, writable, not the built-in table)."""
+    return bool(path) and os.path.isfile(path) and os.access(path, os.W_OK) and \
+        bool(os.stat(path).st_mode & 0o222) and os.path.abspath(path) != os.path.abspath(DEFAULT_COMPOSITION_CSV)
+
+
+class ShareDelegate(QStyledItemDelegate):
+    """Shares shown with 3 significant digits (0.0099, 0.424); the cell keeps the value as typed or loaded,
+    which the editor shows when the cell is edited."""
+
+    def displayText(self, value, locale):  # noqa: N802
+        x = cell_value(value) if isinstance(value, str) and value.strip() else None
+        if x is None:
+            return super().displayText(value, locale)
+        return "{:.3g}".format(x)
+
+
+def layer_legend(layer):
+    """{code: (name, (r, g, b))} of a raster layer: its file's legend (io.label_legend) completed by the
+    paletted style it has in the project (what the user sees)."""
+    from qgis.core import QgsPalettedRasterRenderer
+
+    from ...algorithms.io.label_legend import read_legend
+
+    out = {}
+    if isinstance(layer, QgsRasterLayer):
+        if layer.providerType() == "gdal":
+            for code, e in read_legend(layer.source().split("|")[0]).items():
+                out[code] = (e.name, e.colour)
+        r = layer.renderer()
+        if isinstance(r, QgsPalettedRasterRenderer):
+            for c in r.classes():
+                code = int(c.value)
+                name = (c.label or "").strip()
+                out[code] = (name if name and name != str(code) else (out.get(code, (None, None))[0]),
+                             (c.color.red(), c.color.green(), c.color.blue()))
+    elif isinstance(layer, str) and layer:
+        for code, e in read_legend(layer).items():
+            out[code] = (e.name, e.colour)
+    return out
 
 
 class LabelsDialog(QDialog):
@@ -109,20 +158,20 @@ class LabelsDialog(QDialog):
 
     def __init__(self, labels, colours, parent=None, focus=0):
         super().__init__(parent)
-        self.setWindowTitle(tr("Labels", "LabelsDialog"))
+        self.setWindowTitle(tr("Labels"))
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(tr("Label codes 1..L follow this order in the output raster.", "LabelsDialog")))
+        lay.addWidget(QLabel(tr("Label codes 1..L follow this order in the output raster.")))
         grid = QGridLayout()
         self.name_edits, self.colour_buttons = [], []
         for i, (name, rgb) in enumerate(zip(labels, colours)):
             grid.addWidget(QLabel(str(i + 1)), i, 0)
             e = QLineEdit(name)
-            e.setToolTip(tr("Name of label {} (unique)", "LabelsDialog").format(i + 1))
+            e.setToolTip(tr("Name of label {} (unique)").format(i + 1))
             b = QgsColorButton()
             b.setAllowOpacity(False)
             b.setShowNoColor(False)
             b.setColor(QColor(*rgb[:3]))
-            b.setToolTip(tr("Colour of label {} in the output style", "LabelsDialog").format(i + 1))
+            b.setToolTip(tr("Colour of label {} in the output style").format(i + 1))
             grid.addWidget(e, i, 1)
             grid.addWidget(b, i, 2)
             self.name_edits.append(e)
@@ -143,9 +192,9 @@ class LabelsDialog(QDialog):
         names = self.names()
         for i, n in enumerate(names):
             if not n:
-                return tr("Label {} has no name.", "LabelsDialog").format(i + 1)
+                return tr("Label {} has no name.").format(i + 1)
             if n.lower() in [m.lower() for m in names[:i]]:
-                return tr("The name '{}' is used twice: label names must be unique.", "LabelsDialog").format(n)
+                return tr("The name '{}' is used twice: label names must be unique.").format(n)
         return ""
 
     def accept(self):
@@ -161,33 +210,32 @@ class EstimateDialog(QDialog):
 
     def __init__(self, parent=None, classes_layer=None):
         super().__init__(parent)
-        self.setWindowTitle(tr("Estimate from a labelled area", "EstimateDialog"))
+        self.setWindowTitle(tr("Estimate from a labelled area"))
         form = QFormLayout(self)
         form.addRow(QLabel(tr("Counts, for every coarse class, the share of each label in an area whose "
-                              "high-resolution labels are known.", "EstimateDialog")))
+                              "high-resolution labels are known.")))
         self.reference = QgsMapLayerComboBox()
         self.reference.setFilters(QgsMapLayerProxyModel.RasterLayer)
-        self.reference.setToolTip(tr("High-resolution label raster (codes 1..L, 0 = nodata)", "EstimateDialog"))
+        self.reference.setToolTip(tr("High-resolution label raster (codes 1..L, 0 = nodata)"))
         self.classes = QgsMapLayerComboBox()
         self.classes.setFilters(QgsMapLayerProxyModel.RasterLayer)
-        self.classes.setToolTip(tr("Coarse class layer (e.g. NLCD) covering the labelled area", "EstimateDialog"))
+        self.classes.setToolTip(tr("Coarse class layer (e.g. NLCD) covering the labelled area"))
         if classes_layer is not None:
             self.classes.setLayer(classes_layer)
         self.min_pixels = QSpinBox()
         self.min_pixels.setRange(1, 10 ** 9)
-        self.min_pixels.setToolTip(tr("Classes with fewer labelled pixels are left out", "EstimateDialog"))
-        form.addRow(tr("Reference labels", "EstimateDialog"), self.reference)
-        form.addRow(tr("Coarse classes", "EstimateDialog"), self.classes)
-        form.addRow(tr("Minimum pixels per class", "EstimateDialog"), self.min_pixels)
+        self.min_pixels.setToolTip(tr("Classes with fewer labelled pixels are left out"))
+        form.addRow(tr("Reference labels"), self.reference)
+        form.addRow(tr("Coarse classes"), self.classes)
+        form.addRow(tr("Minimum pixels per class"), self.min_pixels)
         self.message = add_message_and_buttons(self, form.addRow)
 
     def accept(self):
         if self.reference.currentLayer() is None or self.classes.currentLayer() is None:
-            self.message.setText(tr("Choose both layers (load them into the project first).", "EstimateDialog"))
+            self.message.setText(tr("Choose both layers (load them into the project first)."))
             return
         if self.reference.currentLayer() is self.classes.currentLayer():
-            self.message.setText(tr("Choose two different layers: the fine labels and the coarse classes.",
-                                    "EstimateDialog"))
+            self.message.setText(tr("Choose two different layers: the fine labels and the coarse classes."))
             return
         super().accept()
 
@@ -196,6 +244,7 @@ class CompositionEditor(QWidget):
     """Table p(label | class): rows = coarse class codes, columns = labels, plus a read-only sum column."""
 
     changed = pyqtSignal()
+    loaded = pyqtSignal(str)  # a CSV file was loaded (path): the table shown is that file's
 
     PRESET_NLCD = "nlcd"
     PRESET_EMPTY = "empty"
@@ -204,6 +253,7 @@ class CompositionEditor(QWidget):
         super().__init__(parent)
         self._codes, self._labels, self._colours = [], [], []
         self._layer_codes = []
+        self._class_names = {}
         self._source = ""
         self._updating = False
         self.run = None
@@ -252,7 +302,15 @@ class CompositionEditor(QWidget):
         self.layer_only_check.setVisible(False)
         lay.addWidget(self.layer_only_check)
 
+        self.file_notice = QLabel()
+        self.file_notice.setWordWrap(True)
+        self.file_notice.setStyleSheet(ERROR_STYLE)
+        self.file_notice.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.file_notice.setVisible(False)
+        lay.addWidget(self.file_notice)
+
         self.table = QTableWidget()
+        self.table.setItemDelegate(ShareDelegate(self.table))
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setToolTip(tr("p(label | class): the share of each label inside each coarse class. Rows are "
                                  "renormalised when used; empty cells count as 0."))
@@ -338,10 +396,11 @@ class CompositionEditor(QWidget):
             t.setRowCount(len(self._codes))
             t.setColumnCount(len(self._labels) + 1)
             for i, code in enumerate(self._codes):
-                t.setVerticalHeaderItem(i, QTableWidgetItem(class_display_name(code)))
+                t.setVerticalHeaderItem(i, QTableWidgetItem(self.class_name(code)))
                 vals = list(rows[i]) if i < len(rows) else []
                 for j in range(len(self._labels)):
                     it = QTableWidgetItem(format_value(vals[j] if j < len(vals) else ""))
+                    it.setToolTip(tr("p({} | class {})").format(self._labels[j], code))
                     it.setTextAlignment(int(Qt.AlignRight | Qt.AlignVCenter))
                     t.setItem(i, j, it)
                 s = QTableWidgetItem("")
@@ -364,12 +423,18 @@ class CompositionEditor(QWidget):
         if layer:
             shown = sorted(layer)
             codes = ", ".join(str(c) for c in shown[:12]) + (", …" if len(shown) > 12 else "")
-            self.layer_only_check.setText(tr("Show only the {} code(s) of the class layer ({}); {} row(s) hidden")
-                                          .format(len(shown), codes, sum(c not in layer for c in self._codes)))
         hide = bool(layer) and self.layer_only_check.isChecked()
-        bad_rows = {p.row for p in check_table(self._codes, self._labels, self.cell_texts(), class_display_name)}
+        bad_rows = {p.row for p in check_table(self._codes, self._labels, self.cell_texts(), self.class_name)}
+        hidden = 0
         for i, code in enumerate(self._codes):
-            self.table.setRowHidden(i, hide and code not in layer and i not in bad_rows)
+            h = hide and code not in layer and i not in bad_rows
+            self.table.setRowHidden(i, h)
+            hidden += h
+        if layer:
+            text = tr("Show only the {} code(s) of the class layer ({})").format(len(shown), codes)
+            if hidden:
+                text += tr("; {} other row(s) hidden").format(hidden)
+            self.layer_only_check.setText(text)
 
     def _fit_columns(self):
         """Columns as wide as their contents, widened to fill the table when there is room (no cut-off sum)."""
@@ -405,7 +470,7 @@ class CompositionEditor(QWidget):
     def _refresh(self, emit=True):
         """Sums, highlighted problems, the message; emits changed."""
         cells = self.cell_texts()
-        problems = check_table(self._codes, self._labels, cells, class_display_name)
+        problems = check_table(self._codes, self._labels, cells, self.class_name)
         sums = row_sums(cells)
         self._updating = True
         try:
@@ -429,6 +494,8 @@ class CompositionEditor(QWidget):
             self.show_message(text, error=True)
         else:
             self.show_message("")
+            if getattr(self, "_notice_until_valid", True):
+                self.set_file_notice("")  # the loaded file's problems are fixed
         if emit:
             self.changed.emit()
         return problems
@@ -440,8 +507,27 @@ class CompositionEditor(QWidget):
     def message(self):
         return self.message_label.text()
 
+    def set_file_notice(self, text, until_valid=True):
+        """A line about the file loaded (why it could not be used as it is); '' hides it. until_valid: it goes
+        away once the table is valid (the file's problems are fixed); else when another table is set."""
+        self._notice_until_valid = until_valid
+        self.file_notice.setText(text)
+        self.file_notice.setVisible(bool(text))
+
     def is_valid(self):
-        return not check_table(self._codes, self._labels, self.cell_texts(), class_display_name)
+        return not check_table(self._codes, self._labels, self.cell_texts(), self.class_name)
+
+    def class_name(self, code):
+        """'41 - Deciduous forest': the class layer's own name for the code when it has one, else NLCD's."""
+        name = self._class_names.get(int(code))
+        return "{} - {}".format(int(code), name) if name else class_display_name(code)
+
+    def set_class_names(self, names):
+        """{code: name} of the class layer (from its legend): shown as row headers."""
+        self._class_names = {int(c): str(n) for c, n in (names or {}).items() if n}
+        for i, code in enumerate(self._codes):
+            self.table.setVerticalHeaderItem(i, QTableWidgetItem(self.class_name(code)))
+        self._refresh(emit=False)
 
     def _on_item_changed(self, item):
         if self._updating or item.column() == self.sum_column:
@@ -456,23 +542,42 @@ class CompositionEditor(QWidget):
         """The table as a Composition (rows renormalised). CompositionError (also shown) when invalid."""
         try:
             return composition_from_table(self._codes, self._labels, self.cell_texts(), self._colours,
-                                          source=self._source, class_name=class_display_name)
-        except CompositionError as e:
-            self.show_message(str(e), error=True)
+                                          source=self._source, class_name=self.class_name)
+        except CompositionError:
+            self._refresh(emit=False)  # the same message as while typing (one wording, one place)
             raise
 
     def set_composition(self, comp):
         self._source = comp.source or ""
+        self.set_file_notice("")
         self._fill(comp.class_codes, comp.labels, comp.colours, [list(map(float, r)) for r in comp.matrix])
 
-    def load_csv(self, path):
-        """Load a CSV into the table; CompositionError (also shown) when it is not a valid table."""
+    def load_csv(self, path, lenient=False):
+        """Load a CSV into the table. A file that is not a valid table raises CompositionError (the message,
+        with its line, is shown and the table is unchanged) - unless `lenient` and its structure can be read:
+        then its cells are shown as typed, problems in red, with the file's message above the table, and
+        None is returned. Emits loaded(path) whenever the table shown is the file's."""
         try:
             comp = load_composition(path)
         except CompositionError as e:
-            self.show_message(str(e), error=True)
-            raise
+            if not lenient:
+                self.show_message(str(e), error=True)
+                raise
+            try:
+                with open(path, encoding="utf-8-sig") as fh:
+                    typed = read_table_cells(fh.read(), source=path)
+            except (OSError, UnicodeDecodeError, CompositionError):
+                self.show_message(str(e), error=True)
+                raise e
+            self._fill(typed.class_codes, typed.labels, default_colours(typed.labels, fixed=typed.colours),
+                       typed.cells)
+            self._source = path
+            self.set_file_notice(tr("{} The file's cells are shown below as they are: fix the ones in red.")
+                                 .format(e) if not self.is_valid() else "")
+            self.loaded.emit(path)
+            return None
         self.set_composition(comp)
+        self.loaded.emit(path)
         return comp
 
     def save_csv(self, path):
@@ -494,6 +599,9 @@ class CompositionEditor(QWidget):
         self._layer_codes = codes
         current = dict(zip(self._codes, self.cell_texts()))
         keep = codes if remove_others else sorted(set(codes) | set(self._codes))
+        if self._codes and keep == self._codes:  # nothing to add: keep the table (and its notice) as it is
+            self._apply_row_filter()
+            return []
         rows = [current.get(c, [""] * len(self._labels)) for c in keep]
         self._fill(keep, self._labels, self._colours, rows)
         return [c for c in codes if c not in current]
@@ -514,10 +622,7 @@ class CompositionEditor(QWidget):
                 k += 1
             name = f"label {k}"
         if colour is None:
-            colour = default_colours([name])[0]
-            if tuple(colour) in self._colours:
-                unused = [c for c in PALETTE if c not in self._colours]
-                colour = unused[0] if unused else PALETTE[len(self._labels) % len(PALETTE)]
+            colour = default_colours(self._labels + [name], fixed=self._colours)[-1]
         rows = [r + [""] for r in self.cell_texts()]
         self._fill(self._codes, self._labels + [name], self._colours + [tuple(colour)], rows)
         return len(self._labels) - 1
@@ -558,7 +663,7 @@ class CompositionEditor(QWidget):
         """Add an empty row for a class code; False (and a message) when it exists already."""
         code = int(code)
         if code in self._codes:
-            self.show_message(tr("Class {} is already in the table.").format(class_display_name(code)))
+            self.show_message(tr("Class {} is already in the table.").format(self.class_name(code)))
             return False
         current = dict(zip(self._codes, self.cell_texts()))
         keep = sorted(set(self._codes) | {code})
@@ -575,6 +680,8 @@ class CompositionEditor(QWidget):
         if key == self.PRESET_NLCD:
             self.set_composition(load_composition(DEFAULT_COMPOSITION_CSV))
             self._source = ""
+            if self._layer_codes:
+                self.set_class_codes(self._layer_codes)
         elif key == self.PRESET_EMPTY:
             codes = self._layer_codes or self._codes
             if not codes:
@@ -583,6 +690,7 @@ class CompositionEditor(QWidget):
             labels = self._labels or list(DEFAULT_LABELS)
             colours = self._colours if self._labels else default_colours(labels)
             self._source = ""
+            self.set_file_notice("")
             self._fill(codes, labels, colours, [[""] * len(labels) for _ in codes])
 
     # ------------------------------------------------------------------------------------------
@@ -607,6 +715,7 @@ class CompositionEditor(QWidget):
             self.show_message(tr("An estimate is already running."))
             return None
         self._estimate_out = output or QgsProcessingUtils.generateTempFilename("composition_estimate.csv")
+        self._estimate_reference = reference
         params = {"REFERENCE": layer_source(reference), "CLASSES": layer_source(classes),
                   "REFERENCE_BAND": int(reference_band), "CLASSES_BAND": int(classes_band),
                   "MIN_PIXELS": int(min_pixels), "OUTPUT": self._estimate_out}
@@ -652,6 +761,14 @@ class CompositionEditor(QWidget):
             self.show_message(str(e))
             return
         comp.source = ""
+        legend = layer_legend(getattr(self, "_estimate_reference", None))
+        for j, name in enumerate(list(comp.labels)):  # 'label 3' -> the reference layer's own name and colour
+            code = int(name[6:]) if name.startswith("label ") and name[6:].isdigit() else None
+            entry = legend.get(code) if code is not None else None
+            if entry and entry[0] and entry[0].lower() not in [n.lower() for n in comp.labels]:
+                comp.labels[j] = entry[0]
+            if entry and entry[1] is not None and code is not None:
+                comp.colours[j] = tuple(entry[1])
         self.set_composition(comp)
         self.show_message(tr("Estimated from {} pixels: {} classes x {} labels.").format(
             int(results.get("PIXELS", 0)), len(comp.class_codes), comp.n_labels), error=False)
@@ -735,43 +852,64 @@ class CompositionEditor(QWidget):
 
 
 class CompositionDialog(QDialog):
-    """The editor with OK / Cancel; OK validates the table and saves it to the chosen CSV path."""
+    """The editor with OK / Cancel; OK validates the table and saves it to the file shown in "Save to".
 
-    def __init__(self, parent=None, path=None, composition=None, class_codes=None, save_path=None):
+    "Save to" only ever holds a file the user has seen: the CSV being edited (given, or loaded with Load
+    CSV...), a suggested new file for a new table (default_composition_path), or nothing. A file that cannot
+    be read is never in it: its problems are shown, and the table starts anew."""
+
+    def __init__(self, parent=None, path=None, composition=None, class_codes=None, save_path=None,
+                 classes_path=None, class_names=None):
         super().__init__(parent)
-        self.setWindowTitle(tr("Composition table p(label | class)", "CompositionDialog"))
-        self.resize(760, 520)
+        self.setWindowTitle(tr("Composition table p(label | class)"))
+        self.resize(760, 560)
         self.saved_path = None
+        self.unreadable = None  # the given file, when it could not be shown at all
         lay = QVBoxLayout(self)
         self.editor = CompositionEditor(self)
         lay.addWidget(self.editor)
+        if class_names:
+            self.editor.set_class_names(class_names)
+        editing = None
         if composition is not None:
             self.editor.set_composition(composition)
         elif path and os.path.isfile(path):
             try:
-                self.editor.load_csv(path)
-            except CompositionError:
-                pass  # the message stays visible; the built-in table is shown
+                self.editor.load_csv(path, lenient=True)
+                editing = path
+            except CompositionError as e:
+                self.unreadable = path
+                self.editor.set_file_notice(tr("{} A new table is shown instead; your file is left as it is. Fix "
+                                               "the file and load it again (Load CSV…), or build the table here "
+                                               "and save it under a new name.").format(e), until_valid=False)
         if class_codes:
             self.editor.set_class_codes(class_codes)
         save_row = QHBoxLayout()
-        save_row.addWidget(QLabel(tr("Save to", "CompositionDialog")))
+        save_row.addWidget(QLabel(tr("Save to")))
         self.save_widget = QgsFileWidget()
         self.save_widget.setStorageMode(QgsFileWidget.SaveFile)
-        self.save_widget.setFilter(tr("CSV files (*.csv)", "CompositionDialog"))
+        self.save_widget.setFilter(tr("CSV files (*.csv)"))
         self.save_widget.setConfirmOverwrite(True)
-        self.save_widget.setToolTip(tr("CSV file the table is saved to when you press OK", "CompositionDialog"))
+        self.save_widget.setToolTip(tr("CSV file the table is saved to when you press OK"))
+        self.save_widget.lineEdit().setPlaceholderText(tr("Choose a file for the table"))
         if not save_path:
-            editable = path and os.path.isfile(path) and os.path.abspath(path) != os.path.abspath(
-                DEFAULT_COMPOSITION_CSV) and os.access(path, os.W_OK)
-            save_path = path if editable else default_composition_path()
-        self.save_widget.setFilePath(save_path)
+            if editing and editable_file(editing):
+                save_path = editing
+            elif self.unreadable is None:
+                save_path = default_composition_path(near=classes_path)
+        self.save_widget.setFilePath(save_path or "")
+        self.editor.loaded.connect(self._on_loaded)
         save_row.addWidget(self.save_widget)
         lay.addLayout(save_row)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
+
+    def _on_loaded(self, path):
+        """Load CSV... inside the editor: the table is that file's, so OK saves to it (when it may)."""
+        self.unreadable = None
+        self.save_widget.setFilePath(path if editable_file(path) else "")
 
     def save_path(self):
         return self.save_widget.filePath().strip()
@@ -783,18 +921,18 @@ class CompositionDialog(QDialog):
             return  # the editor shows what to change
         path = self.save_path()
         if not path:
-            self.editor.show_message(tr("Choose where to save the table (Save to).", "CompositionDialog"))
+            self.editor.show_message(tr("Choose where to save the table (Save to)."))
             return
         if not path.lower().endswith(".csv"):
             path += ".csv"
         if os.path.abspath(path) == os.path.abspath(DEFAULT_COMPOSITION_CSV):
-            self.editor.show_message(tr("The built-in table cannot be overwritten: choose another file.",
-                                        "CompositionDialog"))
+            self.editor.show_message(tr("The built-in table cannot be overwritten: choose another file."))
             return
         try:
             self.saved_path = self.editor.save_csv(path)
         except CompositionError:
             return
+        settings.set_last_folder(self.saved_path)
         super().accept()
 
     def reject(self):

@@ -12,7 +12,6 @@ import os
 
 from qgis.core import QgsMapLayer, QgsProcessingContext, QgsProcessingUtils, QgsProject, QgsRasterLayer
 from qgis.gui import QgsFileWidget, QgsGui, QgsProcessingGui
-from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
 
 from processing.gui.wrappers import WidgetWrapper
@@ -20,8 +19,7 @@ from processing.gui.wrappers import WidgetWrapper
 CLASSES_PARAMETER = "CLASSES"
 
 
-def tr(text):
-    return QCoreApplication.translate("CompositionWidgetWrapper", text)
+from ..i18n import tr
 
 
 def class_codes_for_table(path, band=1):
@@ -62,7 +60,8 @@ class CompositionWidgetWrapper(WidgetWrapper):
         self.file_widget.setStorageMode(QgsFileWidget.GetFile)
         self.file_widget.setFilter(tr("CSV files (*.csv);;All files (*)"))
         self.file_widget.lineEdit().setPlaceholderText(tr("Built-in NLCD → water, forest, field, built table"))
-        self.file_widget.setToolTip(self.parameterDefinition().help() or self.parameterDefinition().description())
+        self.file_widget.setToolTip("<p>{}</p>".format(self.parameterDefinition().help() or
+                                                           self.parameterDefinition().description()))
         self.file_widget.fileChanged.connect(lambda _: self.widgetValueHasChanged.emit(self))
         self.edit_button = QPushButton(tr("Edit…"))
         self.edit_button.setToolTip(tr("Edit the table p(label | class) (or start from the built-in one, or estimate "
@@ -117,24 +116,49 @@ class CompositionWidgetWrapper(WidgetWrapper):
             return layer.source().split("|")[0]
         return None
 
-    def class_codes(self):
+    def classes_note(self):
+        """Why no rows are added for the CLASSES layer ('' when they are): a layer that looks like imagery."""
+        from osgeo import gdal
+
         path = self.classes_layer_path()
         if not path:
+            return ""
+        try:
+            ds = gdal.OpenEx(path, gdal.OF_RASTER)
+            bands = ds.RasterCount if ds is not None else 1
+        except RuntimeError:
+            return ""
+        if bands > 1:
+            return tr("No rows were added for the Coarse classes layer: {} has {} bands - is it the imagery? Choose "
+                      "the class layer (e.g. NLCD) in the dialog first.").format(os.path.basename(path), bands)
+        return ""
+
+    def class_codes(self):
+        path = self.classes_layer_path()
+        if not path or self.classes_note():
             return []
         try:
             return class_codes_for_table(path)
         except Exception as e:  # noqa: BLE001 - an unreadable layer only means no rows are added
             from qgis.core import Qgis, QgsMessageLog
 
-            QgsMessageLog.logMessage(f"Could not read the class codes of {path}: {e}", "Epitome", Qgis.Warning)
+            QgsMessageLog.logMessage(tr("Could not read the class codes of {}: {}").format(path, e), "Epitome",
+                                     Qgis.Warning)
             return []
 
     def make_dialog(self):
+        from ...algorithms.io.label_legend import legend_names, read_legend
         from .composition_editor import CompositionDialog
 
         current = self.value()
-        return CompositionDialog(self.widget, path=current if current and os.path.isfile(current) else None,
-                                 class_codes=self.class_codes())
+        classes = self.classes_layer_path()
+        note = self.classes_note()
+        dlg = CompositionDialog(self.widget, path=current if current and os.path.isfile(current) else None,
+                                class_codes=self.class_codes(), classes_path=None if note else classes,
+                                class_names=legend_names(read_legend(classes)) if classes and not note else None)
+        if note:
+            dlg.editor.show_message(note)
+        return dlg
 
     def edit_composition(self):
         """Open the editor; when it was saved, its CSV becomes the parameter value. Returns the path or None."""

@@ -1,45 +1,50 @@
 """The "Label super-resolution" wizard: imagery + class layer -> a styled high-resolution label map.
 
-Pages: (1) layers from the project, with CRS and resolution shown and checked; (2) the composition
-table p(label | class) in the composition editor, rows filled from the class layer's codes;
-(3) quality preset, device, outputs; (4) run with progress and cancel. It drives the same
-Processing algorithms as the toolbox (epitome:selfepitomiclsr, then epitome:evaluate when a
-reference layer is given) through plugin.gui.runner.AlgorithmRun, in the background.
+Pages: (1) layers from the project, guessed by type and resolution (or the last ones used), with size,
+CRS and resolution shown and checked; (2) the composition table p(label | class) in the composition
+editor, rows filled from the class layer's codes (its own class names when it has them); (3) quality
+preset, device (what this machine has), the output file (a named file, never a temporary one);
+(4) run with progress and cancel. It drives the same Processing algorithms as the toolbox
+(epitome:selfepitomiclsr, then epitome:evaluate when a reference layer is given) through
+plugin.gui.runner.AlgorithmRun, in the background. The layers of a run go into one group named after
+the input and the method; "Zoom to result" shows them.
 """
 
 import os
 import shutil
 
-from qgis.core import QgsCoordinateTransform, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer, QgsUnitTypes
+from qgis.core import (QgsCoordinateTransform, QgsLayerTreeGroup, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer,
+                       QgsSettings, QgsUnitTypes)
 from qgis.gui import QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QCoreApplication, Qt
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
                                  QPlainTextEdit, QProgressBar, QPushButton, QTextBrowser, QVBoxLayout, QWidget,
                                  QWizard, QWizardPage)
 
 from ...algorithms.composition.table import CompositionError
+from .. import ICONS, settings
+from ..i18n import tr
+from .device_choice import DeviceCombo
 from .runner import AlgorithmRun
 
-from .. import ICONS
 LSR, EVALUATE = "epitome:selfepitomiclsr", "epitome:evaluate"
-
-
-def tr(text):
-    return QCoreApplication.translate("LsrWizard", text)
+KEY = "epitome/wizard/"  # QgsSettings: the last choices (layer files, table, preset, device, confidence)
+INFO_STYLE = "color: #555;"
 
 
 # name, parameters, tooltip (speeds: docs/BENCHMARKS.md, 2-core CPU)
-PRESETS = [
-    (tr("Fast"), {"TILE_SIZE": 256, "SAMPLES": 0.02},
-     tr("Tiles of 256 px, 2% of windows as the epitome: about 3x faster than Balanced on a CPU, a little less "
-        "accurate (-0.6 points on the benchmark scene).")),
-    (tr("Balanced (recommended)"), {"TILE_SIZE": 512, "SAMPLES": 0.05},
-     tr("The algorithm's defaults: tiles of 512 px, 5% of windows (about 5.7 km2/min on a 2-core CPU).")),
-    (tr("Thorough"), {"TILE_SIZE": 512, "SAMPLES": 0.1, "EM_ITERATIONS": 50},
-     tr("Twice the windows and more EM iterations: about half the speed of Balanced; helps on very varied "
-        "scenes.")),
-]
+def presets():
+    return [
+        (tr("Fast"), {"TILE_SIZE": 256, "SAMPLES": 0.02},
+         tr("Tiles of 256 px, 2% of windows as the epitome: about 3x faster than Balanced on a CPU, a little less "
+            "accurate (-0.6 points on the benchmark scene).")),
+        (tr("Balanced (recommended)"), {"TILE_SIZE": 512, "SAMPLES": 0.05},
+         tr("The algorithm's defaults: tiles of 512 px, 5% of windows (about 5.7 km2/min on a 2-core CPU).")),
+        (tr("Thorough"), {"TILE_SIZE": 512, "SAMPLES": 0.1, "EM_ITERATIONS": 50},
+         tr("Twice the windows and more EM iterations: about half the speed of Balanced; helps on very varied "
+            "scenes.")),
+    ]
 
 
 def layer_path(layer):
@@ -61,8 +66,8 @@ def layer_summary(layer):
         layer.rasterUnitsPerPixelY(), unit_txt, crs_txt)
 
 
-def check_layers(imagery, classes):
-    """(errors, warnings) about the chosen imagery and class layers, with what to change."""
+def check_layers(imagery, classes, reference=None):
+    """(errors, warnings) about the chosen imagery, class and reference layers, with what to change."""
     errors, warnings = [], []
     for lyr, what in ((imagery, tr("Imagery")), (classes, tr("Class layer"))):
         if lyr is None:
@@ -78,6 +83,11 @@ def check_layers(imagery, classes):
         errors.append(tr("Imagery and class layer are the same layer: choose the coarse classes (e.g. NLCD) as the "
                          "class layer."))
         return errors, warnings
+    if reference is not None and reference.id() in (imagery.id(), classes.id()):
+        errors.append(tr("The reference must be another layer: high-resolution labels to compare the result with "
+                         "(or leave it empty)."))
+    elif reference is not None and reference.providerType() != "gdal":
+        errors.append(tr("Reference: '{}' is not a file raster.").format(reference.name()))
     if classes.bandCount() > 1:
         warnings.append(tr("The class layer has {} bands; band 1 is used.").format(classes.bandCount()))
     ci, cc = imagery.crs(), classes.crs()
@@ -88,7 +98,7 @@ def check_layers(imagery, classes):
     if ci.isValid():
         try:
             ext = QgsCoordinateTransform(cc, ci, QgsProject.instance()).transformBoundingBox(classes.extent())
-        except Exception:
+        except Exception:  # noqa: BLE001 - a failed transform means they cannot be checked: say so below
             ext = None
         if ext is None or not ext.intersects(imagery.extent()):
             errors.append(tr("The class layer does not overlap the imagery. Choose layers of the same area."))
@@ -103,41 +113,161 @@ def check_layers(imagery, classes):
     return errors, warnings
 
 
+# ---- guessing the layers' roles ----------------------------------------------------------------------
+
+INTEGER_TYPES = (1, 2, 3, 4, 5)  # Qgis.Byte, UInt16, Int16, UInt32, Int32
+
+
+def pixel_metres(layer):
+    """Pixel size in metres (degrees converted at the equator); the pixel size itself without a CRS."""
+    size = layer.rasterUnitsPerPixelX()
+    crs = layer.crs()
+    if crs.isValid():
+        size *= QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), QgsUnitTypes.DistanceMeters)
+    return abs(size)
+
+
+def is_categorical(layer):
+    """One band of integer codes: what a class or label layer looks like."""
+    return layer.bandCount() == 1 and int(layer.dataProvider().dataType(1)) in INTEGER_TYPES
+
+
+def guess_layers(layers):
+    """(imagery, classes) among raster layers: imagery = the finest image with several bands (else the finest
+    non-categorical layer); classes = the coarsest single-band integer layer other than it. None when
+    nothing fits."""
+    rasters = [lyr for lyr in layers if isinstance(lyr, QgsRasterLayer) and lyr.isValid()
+               and lyr.providerType() == "gdal"]
+    if not rasters:
+        return None, None
+    imagery = min(rasters, key=lambda lyr: (is_categorical(lyr), lyr.bandCount() < 3, pixel_metres(lyr)))
+    return imagery, guess_classes(rasters, imagery)
+
+
+def guess_classes(layers, imagery):
+    """The coarsest single-band integer raster other than `imagery` (None when there is no other raster)."""
+    others = [lyr for lyr in layers if isinstance(lyr, QgsRasterLayer) and lyr.isValid() and lyr is not imagery
+              and lyr.providerType() == "gdal"]
+    if not others:
+        return None
+    fine = pixel_metres(imagery) if imagery is not None else 0.0
+    return min(others, key=lambda lyr: (not is_categorical(lyr), pixel_metres(lyr) <= 1.5 * fine,
+                                        -pixel_metres(lyr)))
+
+
+def remembered(role):
+    return QgsSettings().value(KEY + role, "", type=str) or ""
+
+
+def remember(role, value):
+    QgsSettings().setValue(KEY + role, value if value is not None else "")
+
+
+def layer_with_source(project, path):
+    """The project's raster layer reading the file `path` (None when none does)."""
+    if not path:
+        return None
+    want = os.path.normcase(os.path.abspath(path))
+    for lyr in project.mapLayers().values():
+        if isinstance(lyr, QgsRasterLayer) and lyr.providerType() == "gdal" and \
+                os.path.normcase(os.path.abspath(layer_path(lyr))) == want:
+            return lyr
+    return None
+
+
+def output_files(path):
+    """The files a run writes for the label map `path` (label map, confidence, table, evaluation)."""
+    base = os.path.splitext(path)[0]
+    return [path, base + "_confidence.tif", base + "_composition.csv", base + "_evaluation.html"]
+
+
+def default_output_path(imagery, project=None):
+    """A new label map file named after the imagery: beside it when its folder is writable, else in the folder
+    last saved into, the project's folder or the home folder; `_2`, `_3`... so no earlier result (or its
+    confidence, table or report) is overwritten. '' when no folder is writable."""
+    stem = (os.path.splitext(os.path.basename(layer_path(imagery)))[0] if imagery is not None else "labels") + \
+        "_epitome"
+    folders = [os.path.dirname(os.path.abspath(layer_path(imagery))) if imagery is not None else "",
+               settings.last_folder(), (project or QgsProject.instance()).absolutePath() or "",
+               os.path.expanduser("~")]
+    for folder in folders:
+        if settings.writable_folder(folder):
+            n = 1
+            while True:
+                path = os.path.join(folder, "{}{}.tif".format(stem, "" if n == 1 else "_{}".format(n)))
+                if not any(os.path.exists(p) for p in output_files(path)):
+                    return path
+                n += 1
+    return ""
+
+
+def unique_name(names, name):
+    """name, or 'name (2)', 'name (3)'... : one not in `names`."""
+    if name not in names:
+        return name
+    n = 2
+    while "{} ({})".format(name, n) in names:
+        n += 1
+    return "{} ({})".format(name, n)
+
+
+def header(page, title, subtitle):
+    """Every page has the same header: a title and a one-line (or two-line) subtitle."""
+    page.setTitle(title)
+    page.setSubTitle(subtitle)
+
+
 class LayersPage(QWizardPage):
     def __init__(self, wizard):
         super().__init__(wizard)
-        self.setTitle(tr("Imagery and coarse classes"))
-        self.setSubTitle(tr("Pick fine imagery (e.g. NAIP, 1 m) and the coarse class layer (e.g. NLCD, 30 m) from "
-                            "the project. The class layer may have any CRS and grid: it is aligned on the fly."))
+        header(self, tr("Imagery and coarse classes"),
+               tr("Pick fine imagery (e.g. NAIP, 1 m) and the coarse class layer (e.g. NLCD, 30 m) from the "
+                  "project. The class layer may have any CRS and grid: it is aligned on the fly."))
         form = QFormLayout(self)
         self.imagery = QgsMapLayerComboBox()
         self.imagery.setFilters(QgsMapLayerProxyModel.RasterLayer)
         self.imagery.setToolTip(tr("High-resolution imagery: all its bands are used."))
-        self.imagery_info = QLabel()
         self.classes = QgsMapLayerComboBox()
         self.classes.setFilters(QgsMapLayerProxyModel.RasterLayer)
         self.classes.setToolTip(tr("Coarse classes (integer codes, band 1), e.g. NLCD."))
-        self.classes_info = QLabel()
         self.reference = QgsMapLayerComboBox()
         self.reference.setFilters(QgsMapLayerProxyModel.RasterLayer)
         self.reference.setAllowEmptyLayer(True)
         self.reference.setLayer(None)
         self.reference.setToolTip(tr("Optional: high-resolution reference labels (codes 1..L as in the composition) "
-                                     "to evaluate the result (overall accuracy, IoU)."))
+                                     "to evaluate the result (overall accuracy, IoU) against two label-only "
+                                     "baselines."))
+        self.imagery_info, self.classes_info, self.reference_info = QLabel(), QLabel(), QLabel()
         self.checks = QLabel()
         self.checks.setWordWrap(True)
-        for w in (self.imagery_info, self.classes_info):
+        for w in (self.imagery_info, self.classes_info, self.reference_info):
             w.setWordWrap(True)
-            w.setStyleSheet("color: #555;")
+            w.setStyleSheet(INFO_STYLE)
         form.addRow(tr("Imagery"), self._with_info(self.imagery, self.imagery_info))
         form.addRow(tr("Class layer"), self._with_info(self.classes, self.classes_info))
-        form.addRow(tr("Reference (optional)"), self.reference)
+        form.addRow(tr("Reference (optional)"), self._with_info(self.reference, self.reference_info))
         form.addRow(self.checks)
-        if self.classes.count() > 1 and self.classes.currentIndex() == self.imagery.currentIndex():
-            self.classes.setCurrentIndex(1)
-        self.imagery.layerChanged.connect(self._update)
-        self.classes.layerChanged.connect(self._update)
+        self.guess(wizard.project)
+        for combo in (self.imagery, self.classes, self.reference):
+            combo.layerChanged.connect(self._update)
         self._update()
+
+    def guess(self, project):
+        """The last layers used when they are in the project, else a guess by type and resolution."""
+        layers = list(project.mapLayers().values())
+        img, cls = guess_layers(layers)
+        img = layer_with_source(project, remembered("imagery")) or img
+        last_cls = layer_with_source(project, remembered("classes"))
+        if last_cls is not None and last_cls is not img:
+            cls = last_cls
+        elif cls is None or cls is img:
+            cls = guess_classes(layers, img)
+        ref = layer_with_source(project, remembered("reference"))
+        if img is not None:
+            self.imagery.setLayer(img)
+        if cls is not None:
+            self.classes.setLayer(cls)
+        self.reference.setLayer(ref if ref is not None and ref not in (img, cls) else None)
 
     @staticmethod
     def _with_info(combo, info):
@@ -153,7 +283,10 @@ class LayersPage(QWizardPage):
     def _update(self, *_):
         self.imagery_info.setText(layer_summary(self.imagery.currentLayer()))
         self.classes_info.setText(layer_summary(self.classes.currentLayer()))
-        errors, warnings = check_layers(self.imagery.currentLayer(), self.classes.currentLayer())
+        ref = self.reference.currentLayer()
+        self.reference_info.setText(layer_summary(ref) if ref is not None else tr("None: the result is not "
+                                                                                  "evaluated."))
+        errors, warnings = check_layers(self.imagery.currentLayer(), self.classes.currentLayer(), ref)
         lines = ["<span style='color:#b00020'>{}</span>".format(e) for e in errors]
         lines += ["<span style='color:#8a6d00'>{}</span>".format(w) for w in warnings]
         if not lines:
@@ -162,7 +295,8 @@ class LayersPage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self):  # noqa: N802
-        return not check_layers(self.imagery.currentLayer(), self.classes.currentLayer())[0]
+        return not check_layers(self.imagery.currentLayer(), self.classes.currentLayer(),
+                                self.reference.currentLayer())[0]
 
 
 class CompositionPage(QWizardPage):
@@ -170,77 +304,166 @@ class CompositionPage(QWizardPage):
         super().__init__(wizard)
         from .composition_editor import CompositionEditor
 
-        self.setTitle(tr("Composition of the coarse classes"))
-        self.setSubTitle(tr("p(label | class): what share of each coarse class is each high-resolution label. Start "
-                            "from the built-in NLCD table, a CSV, or estimate it from a labelled area."))
+        header(self, tr("Composition of the coarse classes"),
+               tr("p(label | class): what share of each coarse class is each high-resolution label. Start from the "
+                  "built-in NLCD table, a CSV (Load CSV…), or estimate it from a labelled area."))
         lay = QVBoxLayout(self)
         self.editor = CompositionEditor(self)
-        lay.addWidget(self.editor)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b00020;")
-        self.error.setWordWrap(True)
-        lay.addWidget(self.error)
+        lay.addWidget(self.editor)  # its own message line shows every problem (one place, one wording)
         self._codes_for = None
+        self._started = False
 
     def initializePage(self):  # noqa: N802
         layer = self.wizard().layers.classes.currentLayer()
-        if layer is not None and layer.id() != self._codes_for:
-            from ...algorithms.composition.estimate import table_class_codes
+        if layer is None or layer.id() == self._codes_for:
+            return
+        from ...algorithms.composition.estimate import table_class_codes
+        from .composition_editor import layer_legend
 
+        self._codes_for = layer.id()
+        self.editor.set_class_names({c: n for c, (n, _) in layer_legend(layer).items() if n})
+        try:
+            codes = table_class_codes(layer_path(layer), 1)
+        except Exception as e:  # noqa: BLE001 - shown; the user can still edit the table by hand
+            self.editor.show_message(tr("Could not read the class codes of {}: {}").format(layer.name(), e))
+            return
+        if not self._started:
+            self._started = True
+            start = self.starting_table(codes)
+            if start is not None:
+                self.editor.set_composition(start)
+        self.editor.set_class_codes(codes)
+
+    @staticmethod
+    def starting_table(codes):
+        """The table to start from: the last one used when it has rows for all of the layer's codes, else the
+        built-in NLCD table when it has, else the last one used (rows for the other codes are added empty)."""
+        from ...algorithms.composition.table import load_composition, parse_composition
+
+        candidates = []
+        text = remembered("composition")
+        if text:
             try:
-                self.editor.set_class_codes(table_class_codes(layer_path(layer), 1))
-                self._codes_for = layer.id()
-            except Exception as e:  # show it; the user can still edit the table by hand
-                self.error.setText(tr("Could not read the class codes: {}").format(e))
+                candidates.append(parse_composition(text))
+            except CompositionError:
+                pass
+        candidates.append(load_composition(None))
+        for comp in candidates:
+            if set(codes) <= set(comp.class_codes):
+                return comp
+        return candidates[0]
 
     def validatePage(self):  # noqa: N802
-
         try:
             self.wizard().composition = self.editor.composition()
-        except CompositionError as e:
-            self.error.setText(str(e))
-            return False
-        self.error.setText("")
+        except CompositionError:
+            return False  # the editor's message line says what to change
         return True
+
+
+def lsr_takes_extent():
+    """True when epitome:selfepitomiclsr has an EXTENT parameter (the wizard then offers the canvas extent)."""
+    from qgis.core import QgsApplication
+
+    alg = QgsApplication.processingRegistry().algorithmById(LSR)
+    return alg is not None and alg.parameterDefinition("EXTENT") is not None
+
+
+def extent_value(rect, crs):
+    """A Processing extent value: 'xmin,xmax,ymin,ymax [AUTHID]'."""
+    return "{},{},{},{} [{}]".format(rect.xMinimum(), rect.xMaximum(), rect.yMinimum(), rect.yMaximum(),
+                                     crs.authid())
 
 
 class SettingsPage(QWizardPage):
     def __init__(self, wizard):
         super().__init__(wizard)
-        self.setTitle(tr("Quality, device and outputs"))
+        header(self, tr("Quality, device and outputs"),
+               tr("How thorough the run is, where it computes, and where the label map is written."))
         form = QFormLayout(self)
         self.preset = QComboBox()
-        for i, (name, params, tip) in enumerate(PRESETS):
+        for i, (name, params, tip) in enumerate(presets()):
             self.preset.addItem(name, params)
             self.preset.setItemData(i, tip, Qt.ToolTipRole)
-        self.preset.setCurrentIndex(1)
+        last = QgsSettings().value(KEY + "preset", 1, type=int)
+        self.preset.setCurrentIndex(last if 0 <= last < self.preset.count() else 1)
         self.preset.setToolTip(tr("Speed against thoroughness; hover over an entry for details."))
-        self.device = QComboBox()
-        self.device.setEditable(True)
-        self.device.addItems(["auto", "cpu", "cuda"])
+        self.device = DeviceCombo(self, value=remembered("device") or settings.default_device())
         self.device.setToolTip(tr("auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU."))
-        from ..settings import default_device
-
-        self.device.setCurrentText(default_device())
+        self.device_info = QLabel()
+        self.device.describe_into(self.device_info)
         self.output = QgsFileWidget()
         self.output.setStorageMode(QgsFileWidget.SaveFile)
         self.output.setFilter(tr("GeoTIFF (*.tif)"))
-        self.output.setToolTip(tr("Where to write the label map; empty: a temporary file."))
+        self.output.setConfirmOverwrite(True)
+        self.output.setToolTip(tr("Where to write the label map (GeoTIFF). Beside it go the confidence layer, the "
+                                  "table used (_composition.csv) and, with a reference, the evaluation report."))
+        self.output.lineEdit().setPlaceholderText(tr("Choose a file for the label map"))
+        self.output_info = QLabel()
+        self.output_info.setWordWrap(True)
+        self.output_info.setStyleSheet(INFO_STYLE)
+        self.output.fileChanged.connect(lambda _: self._describe_output())
+        self._suggested = ""
         self.confidence = QCheckBox(tr("Also add a confidence layer (max p per pixel)"))
-        self.confidence.setChecked(True)
+        self.confidence.setChecked(QgsSettings().value(KEY + "confidence", True, type=bool))
+        self.canvas_extent = QCheckBox(tr("Only the area shown in the map canvas"))
+        self.canvas_extent.setToolTip(tr("Process only where the imagery meets the map canvas's current extent "
+                                         "(zoom there first), without clipping files by hand."))
+        self.canvas_extent.setVisible(lsr_takes_extent() and wizard.iface is not None)
         form.addRow(tr("Quality"), self.preset)
-        form.addRow(tr("Device"), self.device)
-        form.addRow(tr("Label map"), self.output)
+        form.addRow(tr("Device"), self._stack(self.device, self.device_info))
+        form.addRow(tr("Label map"), self._stack(self.output, self.output_info))
         form.addRow("", self.confidence)
+        form.addRow("", self.canvas_extent)
+
+    @staticmethod
+    def _stack(widget, info):
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 4)
+        lay.setSpacing(2)
+        lay.addWidget(widget)
+        lay.addWidget(info)
+        return box
+
+    def initializePage(self):  # noqa: N802
+        """A named file beside the imagery (or in the last folder used) unless the user chose one."""
+        current = self.output.filePath().strip()
+        if not current or current == self._suggested:
+            wiz = self.wizard()
+            self._suggested = default_output_path(wiz.layers.imagery.currentLayer(), wiz.project)
+            self.output.setFilePath(self._suggested)
+        self._describe_output()
+
+    def output_path(self):
+        """The label map file: as chosen (.tif added), or the suggestion when the field was emptied."""
+        out = self.output.filePath().strip()
+        if not out:
+            wiz = self.wizard()
+            out = default_output_path(wiz.layers.imagery.currentLayer(), wiz.project)
+        if out and not out.lower().endswith((".tif", ".tiff")):
+            out += ".tif"
+        return out
+
+    def _describe_output(self):
+        out = self.output.filePath().strip()
+        if not out:
+            self.output_info.setText(tr("Empty: a new file beside the imagery (or in the last folder used)."))
+        elif os.path.exists(out):
+            self.output_info.setText(tr("{} exists and will be replaced.").format(os.path.basename(out)))
+        else:
+            self.output_info.setText(tr("A new file in {}.").format(os.path.dirname(os.path.abspath(out))))
 
 
 class RunPage(QWizardPage):
     def __init__(self, wizard):
         super().__init__(wizard)
-        self.setTitle(tr("Run"))
+        header(self, tr("Run"), tr("Runs in the background: QGIS stays usable. The result is added to the map in a "
+                                   "group of its own."))
         lay = QVBoxLayout(self)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
         lay.addWidget(self.summary)
         self.bar = QProgressBar()
         self.bar.setRange(0, 100)
@@ -249,19 +472,25 @@ class RunPage(QWizardPage):
         self.log.setReadOnly(True)
         lay.addWidget(self.log, 1)
         self.result = QTextBrowser()
-        self.result.setMaximumHeight(150)
+        self.result.setOpenExternalLinks(True)
+        self.result.setMaximumHeight(170)
         lay.addWidget(self.result)
         self.run_button = QPushButton(QIcon(os.path.join(ICONS, "lsr.svg")), tr("Run"))
         self.run_button.setToolTip(tr("Start label super-resolution in the background (QGIS stays usable)."))
         self.cancel_button = QPushButton(tr("Stop run"))
         self.cancel_button.setToolTip(tr("Stop the run; nothing half-written is left behind."))
         self.cancel_button.setEnabled(False)
+        self.zoom_button = QPushButton(tr("Zoom to result"))
+        self.zoom_button.setToolTip(tr("Show the whole label map in the map canvas."))
+        self.zoom_button.setEnabled(False)
         self.run_button.clicked.connect(wizard.start)
         self.cancel_button.clicked.connect(wizard.cancel)
+        self.zoom_button.clicked.connect(wizard.zoom_to_result)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.zoom_button)
         lay.addLayout(buttons)
 
     def initializePage(self):  # noqa: N802
@@ -288,6 +517,7 @@ class LsrWizard(QWizard):
         self.eval_run = None
         self.done_ok = False
         self.added_layers = []
+        self.group = None
         self.evaluation = {}
         self.layers = LayersPage(self)
         self.compo = CompositionPage(self)
@@ -295,7 +525,7 @@ class LsrWizard(QWizard):
         self.run_page = RunPage(self)
         for page in (self.layers, self.compo, self.settings, self.run_page):
             self.addPage(page)
-        self.resize(760, 620)
+        self.resize(780, 660)
 
     # ----------------------------------------------------------------------------------------------
     def parameters(self):
@@ -305,9 +535,9 @@ class LsrWizard(QWizard):
 
         from ...algorithms.composition.table import save_composition
 
-        out = self.settings.output.filePath().strip() or QgsProcessingUtils.generateTempFilename("labels.tif")
-        if not out.lower().endswith((".tif", ".tiff")):
-            out += ".tif"
+        out = self.settings.output_path()
+        if not out:
+            raise OSError(tr("Choose a file for the label map (no writable folder was found for a default)."))
         folder = os.path.dirname(os.path.abspath(out))
         if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
             raise OSError(tr("Cannot write into the output folder {}. Choose another place for the label map."
@@ -315,22 +545,41 @@ class LsrWizard(QWizard):
         comp_csv = save_composition(self.composition, QgsProcessingUtils.generateTempFilename("composition.csv"))
         params = {"IMAGERY": layer_path(self.layers.imagery.currentLayer()),
                   "CLASSES": layer_path(self.layers.classes.currentLayer()),
-                  "COMPOSITION": comp_csv, "DEVICE": self.settings.device.currentText().strip() or "auto",
-                  "OUTPUT": out}
+                  "COMPOSITION": comp_csv, "DEVICE": self.settings.device.value(), "OUTPUT": out}
         params.update(self.settings.preset.currentData())
+        if self.settings.canvas_extent.isVisibleTo(self.settings) and self.settings.canvas_extent.isChecked():
+            canvas = self.iface.mapCanvas()
+            params["EXTENT"] = extent_value(canvas.extent(), canvas.mapSettings().destinationCrs())
         if self.settings.confidence.isChecked():
             params["CONFIDENCE"] = os.path.splitext(out)[0] + "_confidence.tif"
         return params
 
     def summary(self):
         lyr = self.layers
-        return tr("<b>{}</b> + <b>{}</b> with {} labels ({}), quality {}, device {}.{}").format(
+        text = tr("<b>{}</b> + <b>{}</b> with {} labels ({}), quality {}, device {}.").format(
             lyr.imagery.currentLayer().name(), lyr.classes.currentLayer().name(),
             len(self.composition.labels) if self.composition else 0,
             ", ".join(self.composition.labels) if self.composition else "",
-            self.settings.preset.currentText(), self.settings.device.currentText(),
-            tr(" Then evaluated against <b>{}</b>.").format(lyr.reference.currentLayer().name())
-            if lyr.reference.currentLayer() else "")
+            self.settings.preset.currentText(), self.settings.device.value())
+        if lyr.reference.currentLayer():
+            text += " " + tr("Then evaluated against <b>{}</b>.").format(lyr.reference.currentLayer().name())
+        out = self.settings.output_path()
+        if out:
+            text += "<br>" + tr("Label map: {}").format(out)
+        return text
+
+    def remember_choices(self):
+        """The choices of a run, offered again next time."""
+        lyr = self.layers
+        remember("imagery", layer_path(lyr.imagery.currentLayer()))
+        remember("classes", layer_path(lyr.classes.currentLayer()))
+        ref = lyr.reference.currentLayer()
+        remember("reference", layer_path(ref) if ref is not None else "")
+        if self.composition is not None:
+            remember("composition", self.composition.to_csv())
+        remember("device", self.settings.device.value())
+        QgsSettings().setValue(KEY + "preset", self.settings.preset.currentIndex())
+        QgsSettings().setValue(KEY + "confidence", self.settings.confidence.isChecked())
 
     def start(self):
         page = self.run_page
@@ -340,10 +589,13 @@ class LsrWizard(QWizard):
         except (OSError, ValueError, CompositionError) as e:
             page.result.setHtml("<span style='color:#b00020'>{}</span>".format(e))
             return False
+        self.remember_choices()
         self.done_ok = False
+        self.evaluation = {}
         page.log.clear()
         page.result.clear()
         page.bar.setValue(0)
+        page.zoom_button.setEnabled(False)
         self.run.progress.connect(lambda v: page.bar.setValue(int(v)))
         self.run.message.connect(lambda level, text: page.log.appendPlainText(
             text if level == "info" else "{}: {}".format(level.upper(), text)))
@@ -351,6 +603,7 @@ class LsrWizard(QWizard):
         page.run_button.setEnabled(False)
         page.cancel_button.setEnabled(True)
         self.button(QWizard.BackButton).setEnabled(False)
+        page.log.appendPlainText(tr("Writing the label map to {}").format(params["OUTPUT"]))
         if not self.run.start():
             return False
         return True
@@ -370,19 +623,20 @@ class LsrWizard(QWizard):
             why = "<br>".join(self.run.errors) or tr("Cancelled.")
             page.result.setHtml("<span style='color:#b00020'>{}</span>".format(why))
             return
-        self._add_outputs(results)
+        settings.set_last_folder(results["OUTPUT"])
         base = os.path.splitext(results["OUTPUT"])[0]
+        table = base + "_composition.csv"
         try:  # the table used, kept next to the result as a record
-            shutil.copyfile(self.run.params["COMPOSITION"], base + "_composition.csv")
+            shutil.copyfile(self.run.params["COMPOSITION"], table)
         except OSError as e:
+            table = self.run.params["COMPOSITION"]
             page.log.appendPlainText(tr("WARNING: the composition table could not be saved next to the result: {}"
                                         ).format(e))
+        self._add_outputs(results, table)
         ref = self.layers.reference.currentLayer()
         if ref is not None:
             page.log.appendPlainText(tr("Evaluating against {}…").format(ref.name()))
-            # label names come from the result's own categories (a name may contain a comma)
-            self.eval_run = AlgorithmRun(EVALUATE, {"PREDICTION": results["OUTPUT"], "REFERENCE": layer_path(ref),
-                                                    "REPORT": base + "_evaluation.html"},
+            self.eval_run = AlgorithmRun(EVALUATE, self.evaluation_parameters(results["OUTPUT"], ref, table),
                                          project=self.project)
             self.eval_run.finished.connect(self._eval_finished)
             page.cancel_button.setEnabled(True)
@@ -390,32 +644,60 @@ class LsrWizard(QWizard):
         else:
             self._done()
 
-    def _add_outputs(self, results):
+    def evaluation_parameters(self, prediction, reference, table):
+        """epitome:evaluate's parameters; with CLASSES and COMPOSITION when the algorithm takes them, so that
+        it also scores the two label-only baselines (naive and smooth) on the same pixels."""
+        from qgis.core import QgsApplication
+
+        params = {"PREDICTION": prediction, "REFERENCE": layer_path(reference),
+                  "REPORT": os.path.splitext(prediction)[0] + "_evaluation.html"}
+        alg = QgsApplication.processingRegistry().algorithmById(EVALUATE)
+        if alg is not None and alg.parameterDefinition("CLASSES") is not None and \
+                alg.parameterDefinition("COMPOSITION") is not None:
+            params["CLASSES"] = layer_path(self.layers.classes.currentLayer())
+            params["COMPOSITION"] = table
+        return params
+
+    def _add_outputs(self, results, table=None):
+        """The run's layers in one group at the top of the layer tree, named after the input and the method;
+        the label map (styled with the table's names and colours) above its confidence layer, which is left
+        unchecked so the label map shows."""
         from ..processing.styling import label_renderer, probability_renderer
 
         out = results["OUTPUT"]
-        base = os.path.splitext(os.path.basename(out))[0]
-        # Both go to the top of the layer tree (not where the current selection happens to be), the label
-        # map above its confidence layer, which is left unchecked so the label map is visible.
+        stem = os.path.splitext(os.path.basename(out))[0]
         root = self.project.layerTreeRoot()
-        conf = results.get("CONFIDENCE")
-        if conf and os.path.isfile(conf):
-            c = QgsRasterLayer(conf, tr("{} (confidence)").format(base))
-            if c.isValid():
-                c.setRenderer(probability_renderer(c))
-                self.project.addMapLayer(c, False)
-                node = root.insertLayer(0, c)
-                node.setItemVisibilityChecked(False)
-                node.setExpanded(False)
-                self.added_layers.append(c)
-        lab = QgsRasterLayer(out, tr("{} (Epitome labels)").format(base))
+        taken = {g.name() for g in root.findGroups()}
+        imagery = self.layers.imagery.currentLayer()
+        group_name = unique_name(taken, tr("{} – Epitome LSR").format(imagery.name() if imagery else stem))
+        group = QgsLayerTreeGroup(group_name)  # filled first, then inserted at the top
+        self.added_layers = []
+        lab = QgsRasterLayer(out, tr("{} labels").format(stem))
         if lab.isValid():
             lab.setRenderer(label_renderer(lab, list(self.composition.labels), list(self.composition.colours)))
             self.project.addMapLayer(lab, False)
-            root.insertLayer(0, lab).setExpanded(True)  # the legend shows the label names and colours
-            self.added_layers.insert(0, lab)
-        self.run_page.result.setHtml(tr("Label map written to <a href='file://{0}'>{0}</a> and added to the map."
-                                        ).format(out))
+            group.addLayer(lab).setExpanded(True)  # the legend shows the label names and colours
+            self.added_layers.append(lab)
+        conf = results.get("CONFIDENCE")
+        if conf and os.path.isfile(conf):
+            c = QgsRasterLayer(conf, tr("{} confidence").format(stem))
+            if c.isValid():
+                c.setRenderer(probability_renderer(c))
+                self.project.addMapLayer(c, False)
+                node = group.addLayer(c)
+                node.setItemVisibilityChecked(False)
+                node.setExpanded(False)
+                self.added_layers.append(c)
+        root.insertChildNode(0, group)
+        self.group = root.findGroup(group_name)
+        self.group.setExpanded(False)  # the Layers panel does not always expand an inserted group: toggle it
+        self.group.setExpanded(True)
+        self.run_page.zoom_button.setEnabled(bool(self.added_layers))
+        text = tr("Label map written to <a href='file://{0}'>{0}</a> and added to the map (group “{1}”).").format(
+            out, group_name)
+        if table:
+            text += " " + tr("The table used: <a href='file://{0}'>{1}</a>.").format(table, os.path.basename(table))
+        self.run_page.result.setHtml(text)
 
     def _eval_finished(self, ok, results):
         page = self.run_page
@@ -423,24 +705,79 @@ class LsrWizard(QWizard):
         if ok:
             self.evaluation = results
             page.log.appendPlainText(tr("Evaluation done."))
-            page.result.append(tr("<b>Evaluation</b>: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. "
-                                  "Report: <a href='file://{}'>HTML</a>").format(
-                results["OVERALL_ACCURACY"], results["MEAN_IOU"], int(results["PIXELS"]), results.get("REPORT", "")))
+            page.result.append(self.evaluation_html(results))
         else:
             page.result.append("<span style='color:#b00020'>{}</span>".format(
                 tr("Evaluation failed: {}").format("<br>".join(self.eval_run.errors) or tr("cancelled"))))
         self._done()
+
+    @staticmethod
+    def evaluation_html(results):
+        """The scores; beside the two label-only baselines when the evaluation gave them."""
+        report = results.get("REPORT", "")
+        if results.get("NAIVE_ACCURACY") is None:
+            return tr("<b>Evaluation</b>: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. "
+                      "Report: <a href='file://{}'>HTML</a>").format(
+                results["OVERALL_ACCURACY"], results["MEAN_IOU"], int(results["PIXELS"]), report)
+        rows = [(tr("Epitome (this result)"), results["OVERALL_ACCURACY"], results["MEAN_IOU"], True),
+                (tr("Naive: each pixel's class → its most likely label"), results["NAIVE_ACCURACY"],
+                 results.get("NAIVE_MEAN_IOU"), False)]
+        if results.get("SMOOTH_ACCURACY") is not None:
+            rows.append((tr("Smooth: the classes' compositions interpolated, then the most likely label"),
+                         results["SMOOTH_ACCURACY"], results.get("SMOOTH_MEAN_IOU"), False))
+        best = max(r[1] for r in rows[1:])
+        gain = results["OVERALL_ACCURACY"] - best
+        cells = "".join(
+            "<tr><td>{}{}{}</td><td align='right'>{:.1%}</td><td align='right'>{}</td></tr>".format(
+                "<b>" if bold else "", name, "</b>" if bold else "", acc,
+                "{:.3f}".format(miou) if miou is not None else "–") for name, acc, miou, bold in rows)
+        verdict = (tr("{:+.1f} points of accuracy over the better baseline.") if gain >= 0 else
+                   tr("{:+.1f} points against the better baseline: the imagery did not help here.")).format(100 * gain)
+        return tr("<b>Evaluation</b> over {:,} pixels (<a href='file://{}'>report</a>):").format(
+            int(results["PIXELS"]), report) + \
+            "<table cellspacing='0' cellpadding='2'><tr><th></th><th>{}</th><th>{}</th></tr>{}</table>".format(
+                tr("accuracy"), tr("mean IoU"), cells) + verdict
 
     def _done(self):
         self.done_ok = True
         self.run_page.bar.setValue(100)
         self.run_page.completeChanged.emit()
         if self.iface is not None and self.added_layers:
+            self._announce()
+
+    def _announce(self):
+        """A message bar line with a Zoom button (the wizard may be closed by then)."""
+        from qgis.core import Qgis
+        from qgis.gui import QgsMessageBar
+
+        bar = self.iface.messageBar()
+        text = tr("Label map added: {}").format(self.added_layers[0].name())
+        item = QgsMessageBar.createMessage(tr("Epitome"), text)
+        button = QPushButton(tr("Zoom to result"))
+        layer_id = self.added_layers[0].id()
+        button.clicked.connect(lambda _=False: self.zoom_to_layer(self.project.mapLayer(layer_id)))
+        item.layout().addWidget(button)
+        bar.pushWidget(item, Qgis.Success, 15)
+
+    def zoom_to_result(self):
+        return self.zoom_to_layer(self.added_layers[0] if self.added_layers else None)
+
+    def zoom_to_layer(self, layer):
+        """Show the whole layer in the map canvas (its extent in the canvas CRS). False when impossible."""
+        if layer is None or self.iface is None:
+            return False
+        canvas = self.iface.mapCanvas()
+        extent = layer.extent()
+        dest = canvas.mapSettings().destinationCrs()
+        if layer.crs().isValid() and dest.isValid() and layer.crs() != dest:
             try:
-                self.iface.messageBar().pushSuccess(tr("Epitome"), tr("Label map added: {}").format(
-                    self.added_layers[0].name()))
-            except Exception:
+                extent = QgsCoordinateTransform(layer.crs(), dest, self.project).transformBoundingBox(extent)
+            except Exception:  # noqa: BLE001 - keep the layer's own extent
                 pass
+        extent.scale(1.05)
+        canvas.setExtent(extent)
+        canvas.refresh()
+        return True
 
     def show_help(self):
         from qgis.core import QgsApplication

@@ -5,25 +5,17 @@ import os
 from qgis.gui import QgsFileWidget, QgsOptionsPageWidget, QgsOptionsWidgetFactory
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+from qgis.PyQt.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
                                  QVBoxLayout)
 
 from ..install import dependencies, deps
 from .. import settings
 from ..install.dependencies import TorchProbe, tr
+from .device_choice import DeviceCombo
 
 from .. import ICONS
 
 ICON = os.path.join(ICONS, "epitome.svg")
-BASE_DEVICES = ["auto", "cpu", "cuda"]
-
-
-def device_tip(name):
-    return {
-        "auto": tr("The first CUDA GPU when PyTorch sees one, else the CPU."),
-        "cpu": tr("Always the CPU."),
-        "cuda": tr("The current CUDA GPU (cuda:0 unless CUDA_VISIBLE_DEVICES says otherwise)."),
-    }.get(name, "")
 
 
 class EpitomeOptionsPage(QgsOptionsPageWidget):
@@ -46,16 +38,21 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         box = QGroupBox(tr("Computation"))
         form = QFormLayout(box)
 
-        self.device_combo = QComboBox()
-        self.device_combo.setEditable(True)
-        self.device_combo.setInsertPolicy(QComboBox.NoInsert)
+        self.device_combo = DeviceCombo(self, value=settings.default_device(), probe=False)
         self.device_combo.setToolTip(tr("Device used when an Epitome algorithm's DEVICE parameter is 'auto': "
                                         "auto (a CUDA GPU when available, else the CPU), cpu, cuda, or cuda:N "
                                         "for GPU number N. A GPU that is missing falls back to the CPU with a "
                                         "warning."))
-        self.set_devices([])
-        self.device_combo.setCurrentText(settings.default_device())
-        form.addRow(tr("Default device:"), self.device_combo)
+        self.device_info = QLabel()
+        self.device_combo.describe_into(self.device_info)
+        self.device_info.setContentsMargins(2, 0, 0, 4)
+        device_box = QWidget()
+        device_lay = QVBoxLayout(device_box)
+        device_lay.setContentsMargins(0, 0, 0, 0)
+        device_lay.setSpacing(2)
+        device_lay.addWidget(self.device_combo)
+        device_lay.addWidget(self.device_info)
+        form.addRow(tr("Default device:"), device_box)
 
         self.memory_spin = QSpinBox()
         self.memory_spin.setRange(0, 4 * 1024 * 1024)
@@ -108,22 +105,13 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         lay.addStretch(1)
 
     # --- devices --------------------------------------------------------------------------------
-    def set_devices(self, names):
-        """Fill the device choices: auto, cpu, cuda and cuda:N for each known GPU; keeps the current text."""
-        current = self.device_combo.currentText()
-        self.device_combo.blockSignals(True)
-        self.device_combo.clear()
-        for d in BASE_DEVICES:
-            self.device_combo.addItem(d)
-            self.device_combo.setItemData(self.device_combo.count() - 1, device_tip(d), Qt.ToolTipRole)
-        for i, name in enumerate(names or []):
-            self.device_combo.addItem(f"cuda:{i}")
-            self.device_combo.setItemData(self.device_combo.count() - 1, name, Qt.ToolTipRole)
-        self.device_combo.setCurrentText(current or settings.default_device())
-        self.device_combo.blockSignals(False)
+    def set_devices(self, info):
+        """Fill the device choices from a PyTorch check (auto, cpu, cuda - marked when no GPU is usable -
+        and cuda:N per GPU); keeps the current choice."""
+        self.device_combo.fill(info)
 
     def device_choices(self):
-        return [self.device_combo.itemText(i) for i in range(self.device_combo.count())]
+        return [self.device_combo.itemData(i) for i in range(self.device_combo.count())]
 
     def _probe_target(self):
         """None (the plugin's folders) when the folder field shows the configured folder, else that folder."""
@@ -138,7 +126,7 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         self.probe.start()
 
     def _probed(self, info):
-        self.set_devices(info.devices)
+        self.set_devices(info)
         testing = self.gpu_probe is not None and self.gpu_probe.is_running()
         if self.gpu_ok is None and not testing:  # a GPU test result stays
             self.gpu_label.setText(dependencies.describe(info))
@@ -157,7 +145,7 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
 
     def _gpu_result(self, info):
         self.test_gpu_button.setEnabled(True)
-        self.set_devices(info.devices)
+        self.set_devices(info)
         self.gpu_ok, text = dependencies.gpu_report(info)
         self.gpu_label.setText(text)
         self.gpu_label.setStyleSheet("color: #1a7f37;" if self.gpu_ok else "")
@@ -174,13 +162,13 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         if ok and self.dialog is not None:
             self.folder_widget.setFilePath(self.dialog.folder())
             if self.dialog.info is not None:
-                self.set_devices(self.dialog.info.devices)
+                self.set_devices(self.dialog.info)
 
     # --- QGIS options dialog --------------------------------------------------------------------
     def apply(self):
         problems = []
         try:
-            settings.set_default_device(self.device_combo.currentText())
+            settings.set_default_device(self.device_combo.value())
         except ValueError:
             problems.append(tr("Default device '{}' is not valid: use auto, cpu, cuda or cuda:N (N = GPU index). "
                                "Kept '{}'.").format(self.device_combo.currentText(), settings.default_device()))

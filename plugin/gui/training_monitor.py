@@ -3,8 +3,9 @@
 Whatever started the training (the toolbox dialog, a model, this dock's own button), the algorithm
 announces itself on the training hub; the dock shows the loss and usage curves as they grow, the
 epitome (means of the first epitome, RGB from the first three bands) refreshed every few steps, the
-step count, and a Cancel button that stops the run the same way the Processing dialog does (the
-model trained so far is saved and can be given back as INIT).
+step count, and Stop training: the run ends after its current step as a normal run, the model trained
+so far saved (give it back as INIT to continue). The dock stays small (it fits beside the Processing
+toolbox on a 1000 px tall screen): Stop sits in the top row, the plot and the epitome share the rest.
 """
 
 import os
@@ -20,10 +21,7 @@ from ..processing.training_hub import hub as default_hub
 from .. import ICONS
 
 
-def tr(text):
-    from qgis.PyQt.QtCore import QCoreApplication
-
-    return QCoreApplication.translate("TrainingMonitor", text)
+from ..i18n import tr
 
 
 class HistoryPlot(QWidget):
@@ -32,7 +30,7 @@ class HistoryPlot(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.history = {}
-        self.setMinimumSize(360, 140)
+        self.setMinimumSize(240, 120)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
     def set_history(self, history):
@@ -74,47 +72,49 @@ class TrainingMonitorDock(QDockWidget):
         self.run_combo.setToolTip(tr("Trainings started in this QGIS session; the newest is followed."))
         self.run_combo.currentIndexChanged.connect(self._on_pick)
         top.addWidget(self.run_combo, 1)
-        self.train_button = QPushButton(QIcon(os.path.join(ICONS, "train.svg")), tr("Train epitomes…"))
-        self.train_button.setToolTip(tr("Open the Train epitome algorithm (epitome:trainepitome)."))
-        self.train_button.clicked.connect(self._open_training)
-        self.train_button.setVisible(open_training_dialog is not None)
-        top.addWidget(self.train_button)
+        self.cancel_button = QPushButton(tr("Stop training"))
+        self.cancel_button.setToolTip(tr("Stop the training shown after its current step. The model trained so far "
+                                         "is saved to its MODEL file and the run ends normally; give the model as "
+                                         "INIT to continue later."))
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_current)
+        top.addWidget(self.cancel_button)
         lay.addLayout(top)
 
-        self.status = QLabel(tr("No training running. Start one from the toolbox (Epitome > Train epitome) or "
-                                "with the button above; it shows here live."))
+        self.status = QLabel(tr("No training running. Start one with Train epitomes…; it shows here live."))
+        self.status.setToolTip(tr("Trainings started anywhere show here: this button, the Processing toolbox "
+                                  "(Epitome > Epitomes > Train epitomes), a model or a script."))
         self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)
         lay.addWidget(self.status)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
-        lay.addWidget(self.bar)
+        self.train_button = QPushButton(QIcon(os.path.join(ICONS, "train.svg")), tr("Train epitomes…"))
+        self.train_button.setToolTip(tr("Open Train epitomes (Processing toolbox: Epitome > Epitomes > Train "
+                                        "epitomes)."))
+        self.train_button.clicked.connect(self._open_training)
+        self.train_button.setVisible(open_training_dialog is not None)
+        row = QHBoxLayout()
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.train_button)
+        lay.addLayout(row)
 
         split = QSplitter(Qt.Vertical)
         self.plot = HistoryPlot()
         split.addWidget(self.plot)
         self.preview = QLabel(tr("Epitome preview"))
         self.preview.setAlignment(Qt.AlignCenter)
-        self.preview.setMinimumSize(128, 128)
+        self.preview.setMinimumSize(64, 64)
         self.preview.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)  # the pixmap follows the pane
         self.preview.setToolTip(tr("Means of the first epitome (bands 1-3 as RGB, 2-98% stretch), refreshed every "
                                    "few steps. It should come to look like pieces of the imagery."))
         split.addWidget(self.preview)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
-        split.setSizes([300, 200])  # curves 3/5, epitome 2/5 (scaled to the dock's height)
+        split.setSizes([400, 200])  # curves 2/3, epitome 1/3 (scaled to the dock's height)
         split.splitterMoved.connect(lambda *_: self._fit_preview())
         lay.addWidget(split, 1)
-
-        bottom = QHBoxLayout()
-        bottom.addStretch(1)
-        self.cancel_button = QPushButton(tr("Cancel training"))
-        self.cancel_button.setToolTip(tr("Stop the training shown. The model trained so far is saved to its MODEL "
-                                         "file; give it as INIT to continue later."))
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel_current)
-        bottom.addWidget(self.cancel_button)
-        lay.addLayout(bottom)
         self.setWidget(body)
         self._pixmap = None
 
@@ -151,7 +151,7 @@ class TrainingMonitorDock(QDockWidget):
         run = self.runs.get(run_id)
         if run is None:
             return
-        run["state"] = "finished" if ok else "stopped"
+        run["state"] = "finished" if ok and not run.get("stopping") else "stopped"
         run["text"] = text or (tr("Finished.") if ok else tr("Stopped."))
         if run_id == self.current:
             self._show(run_id)
@@ -185,8 +185,11 @@ class TrainingMonitorDock(QDockWidget):
 
     # actions --------------------------------------------------------------------------------------
     def cancel_current(self):
-        if self.current and self.hub.cancel(self.current):
-            self.runs[self.current]["text"] = tr("Cancelling… the model trained so far will be saved.")
+        """Stop the training shown (after its current step; it ends normally with the model so far)."""
+        if self.current and self.hub.stop(self.current):
+            self.runs[self.current]["stopping"] = True
+            self.runs[self.current]["text"] = tr("Stopping after the current step… the model trained so far will "
+                                                 "be saved.")
             self.cancel_button.setEnabled(False)
             self.status.setText(self.runs[self.current]["text"])
 

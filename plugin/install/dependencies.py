@@ -26,7 +26,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import List
 
-from qgis.PyQt.QtCore import QCoreApplication, QObject, QProcess, QProcessEnvironment, QTimer, pyqtSignal
+from qgis.PyQt.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, pyqtSignal
 
 from ...algorithms.device import MIN_TORCH, version_tuple
 from . import deps
@@ -42,8 +42,7 @@ VARIANTS = [CPU_VARIANT] + CUDA_VARIANTS
 MARKER = "EPITOME_TORCH_INFO "
 
 
-def tr(text):
-    return QCoreApplication.translate("Epitome", text)
+from ..i18n import tr  # noqa: E402 (re-exported: the installer dialog and the options page use it)
 
 
 def index_url(variant):

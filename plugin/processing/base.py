@@ -1,6 +1,7 @@
 """Shared glue: feedback adapter, layer paths, torch checks, the base algorithm class."""
 
 import os
+import re
 from typing import Sequence
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
@@ -106,7 +107,8 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
         return QIcon(os.path.join(ICONS, self.icon_name))
 
     def group(self):
-        return self.tr("Label super-resolution")
+        # the base class's own context (pylupdate5 files self.tr() calls here under EpitomeAlgorithm)
+        return QCoreApplication.translate("EpitomeAlgorithm", "Label super-resolution")
 
     def groupId(self):  # noqa: N802
         return "lsr"
@@ -122,3 +124,23 @@ def check_device_name(value):
     dev = value or "auto"
     if not is_device_name(dev):
         raise ValueError(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index).")
+
+
+def parse_int_list(text, name):
+    """'1, 2,3' -> [1, 2, 3]; '' -> []. Raises ValueError with a message naming the parameter."""
+    if text is None:
+        return []
+    if isinstance(text, (list, tuple)):
+        items = [str(v) for v in text]
+    else:
+        items = [t for t in re.split(r"[,;\s]+", str(text).strip()) if t]
+    out = []
+    for t in items:
+        try:
+            v = float(t)
+        except ValueError:
+            raise ValueError(f"{name}: {t!r} is not a whole number; give comma-separated numbers, e.g. 1,2,3.")
+        if v != int(v):
+            raise ValueError(f"{name}: {t!r} is not a whole number; give comma-separated numbers, e.g. 1,2,3.")
+        out.append(int(v))
+    return out

@@ -15,13 +15,15 @@ from qgis.core import (
 
 from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.epitome.apply import ApplyParams
+from ...algorithms.epitome.model_file import load_model
 from .base import EpitomeAlgorithm, check_device_name, device_setting, require_torch
 from .embedlabels import check_pairs, raster_paths
 from .params import CoreNumber, Declared
 from .predict import (BACKEND, BATCH_SIZE, CENTRE, DEVICE, PATCH_SIZE, TEMPERATURE, TOP_K, check_model,
-                      embedding_image_parameter, model_parameter, output_model_parameter, run_job, tif_outputs)
+                      embedding_image_parameter, model_parameter, output_model_parameter, run_job, style_predictions,
+                      tif_outputs)
 from .selfepitomiclsr import composition_parameter
-from .styling import style_label_output, style_rgb_image
+from .styling import style_rgb_image
 
 
 class EpitomicLsrAlgorithm(EpitomeAlgorithm):
@@ -123,7 +125,9 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
         if outs["EMBEDDING_IMAGE"]:
             style_rgb_image(context, outs["EMBEDDING_IMAGE"], self.tr("Label embedding (LSR)"))
         if outs["OUTPUT"]:
-            style_label_output(context, outs["OUTPUT"], comp, self.tr("High-resolution labels (epitomic LSR)"))
+            first = self.parameterAsLayerList(parameters, "IMAGERY", context)[0].name()
+            style_predictions(context, {"OUTPUT": outs["OUTPUT"]}, load_model(out_model), first,
+                              self.tr("Epitomic LSR"))
         return {"OUTPUT_MODEL": out_model, "EMBEDDING_IMAGE": outs["EMBEDDING_IMAGE"], "OUTPUT": outs["OUTPUT"],
                 "PATCHES": stats["patches"], "CLASS_SHARES": json.dumps(stats["p_class"]),
                 "SECONDS": stats["seconds"], "DEVICE_USED": stats["device"]}

@@ -11,10 +11,11 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.io.outputs import write_text
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
-from .params import Declared
+from .params import Declared, composition_parameter
 
 
 class EvaluateAlgorithm(EpitomeAlgorithm):
@@ -28,6 +29,15 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
         Declared("LABEL_NAMES", "Label names (comma separated)",
                  "Names of labels 1..L, e.g. 'water,forest,field,built'. Empty: taken from the prediction raster.",
                  lambda n, t: QgsProcessingParameterString(n, t, optional=True)),
+        Declared("CLASSES", "Coarse classes (optional, for the baselines)",
+                 "The coarse class layer the prediction was made from (any CRS and grid). With it, the two label-only "
+                 "baselines are scored too, on the same pixels: naive (argmax p(label | class) of each pixel's class) "
+                 "and smooth (the blocks' p(label | class) interpolated bilinearly, then argmax), so the report shows "
+                 "what the prediction added.",
+                 lambda n, t: QgsProcessingParameterRasterLayer(n, t, optional=True)),
+        Declared("COMPOSITION", "Composition table p(label | class) (CSV, for the baselines)",
+                 "The composition table the prediction was made with (same CSV rules as self-epitomic LSR; empty: the "
+                 "built-in NLCD table). Used only with CLASSES.", composition_parameter),
         Declared("REPORT", "HTML report", "Report with the summary numbers, per-class table and confusion matrix.",
                  lambda n, t: QgsProcessingParameterFileDestination(n, t, "HTML files (*.html)", optional=True,
                                                                     createByDefault=True)),
@@ -39,7 +49,11 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
                ("MEAN_IOU", "Mean IoU (0-1)", QgsProcessingOutputNumber),
                ("PER_CLASS_IOU", "Per-class IoU (JSON)", QgsProcessingOutputString),
                ("CONFUSION_MATRIX", "Confusion matrix (JSON)", QgsProcessingOutputString),
-               ("PIXELS", "Pixels compared", QgsProcessingOutputNumber))
+               ("PIXELS", "Pixels compared", QgsProcessingOutputNumber),
+               ("NAIVE_ACCURACY", "Naive baseline: overall accuracy (0-1; -1 without CLASSES)", QgsProcessingOutputNumber),
+               ("NAIVE_MEAN_IOU", "Naive baseline: mean IoU (0-1; -1 without CLASSES)", QgsProcessingOutputNumber),
+               ("SMOOTH_ACCURACY", "Smooth baseline: overall accuracy (0-1; -1 without CLASSES)", QgsProcessingOutputNumber),
+               ("SMOOTH_MEAN_IOU", "Smooth baseline: mean IoU (0-1; -1 without CLASSES)", QgsProcessingOutputNumber))
 
     def name(self):
         return "evaluate"
@@ -65,11 +79,17 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
         ref = raster_path(self.parameterAsRasterLayer(parameters, "REFERENCE", context), "REFERENCE")
         names_text = self.parameterAsString(parameters, "LABEL_NAMES", context) or ""
         names = [n.strip() for n in names_text.split(",") if n.strip()]
+        cls_layer = self.parameterAsRasterLayer(parameters, "CLASSES", context)
+        comp = None
+        cls = raster_path(cls_layer, "CLASSES") if cls_layer is not None else None
         try:
-            res = evaluate_rasters(pred, ref, names or None, QgsFeedbackAdapter(feedback))
+            if cls:
+                comp = load_composition(self.parameterAsFile(parameters, "COMPOSITION", context) or None)
+            res = evaluate_rasters(pred, ref, names or None, QgsFeedbackAdapter(feedback), classes=cls,
+                                   composition=comp)
         except Cancelled:
             raise QgsProcessingException("Cancelled by the user.")
-        except EpitomeError as e:
+        except (EpitomeError, CompositionError) as e:
             raise QgsProcessingException(str(e))
         cm, sc, names = res["cm"], res["scores"], res["label_names"]
         if sc["n_pixels"] == 0:
@@ -84,11 +104,27 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
                    "PER_CLASS_IOU": json.dumps(per_iou),
                    "CONFUSION_MATRIX": json.dumps({"labels": names, "rows_reference": cm.tolist()}),
                    "PIXELS": int(sc["n_pixels"])}
+        extra = {"Prediction": pred, "Reference": ref}
+        for key in ("naive", "smooth"):
+            b = res.get("baselines", {}).get(key)
+            outputs[f"{key.upper()}_ACCURACY"] = float(b["scores"]["overall_accuracy"]) if b else -1.0
+            outputs[f"{key.upper()}_MEAN_IOU"] = float(b["scores"]["mean_iou"]) if b else -1.0
+            if b:
+                extra[f"{key.capitalize()} baseline"] = "accuracy {:.1%}, mean IoU {:.3f}".format(
+                    b["scores"]["overall_accuracy"], b["scores"]["mean_iou"])
+        if "baselines" in res:
+            best = max(outputs["NAIVE_ACCURACY"], outputs["SMOOTH_ACCURACY"])
+            extra["Prediction against the better baseline"] = "{:+.2f} points".format(
+                100 * (sc["overall_accuracy"] - best))
+            feedback.pushInfo("Baselines on the same pixels: naive {:.4f} (mIoU {:.4f}), smooth {:.4f} (mIoU {:.4f}); "
+                              "prediction {:+.2f} points against the better one.".format(
+                                  outputs["NAIVE_ACCURACY"], outputs["NAIVE_MEAN_IOU"], outputs["SMOOTH_ACCURACY"],
+                                  outputs["SMOOTH_MEAN_IOU"], 100 * (sc["overall_accuracy"] - best)))
         report = self.parameterAsFileOutput(parameters, "REPORT", context)
         csv_path = self.parameterAsFileOutput(parameters, "CSV", context)
         try:
             if report:
-                write_text(report, report_html(cm, names, "Label map evaluation", {"Prediction": pred, "Reference": ref}),
+                write_text(report, report_html(cm, names, "Label map evaluation", extra),
                            "REPORT")
                 outputs["REPORT"] = report
             if csv_path:

@@ -14,7 +14,8 @@ import html
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Optional, Sequence, Tuple
 
-from qgis.core import QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterNumber
+from qgis.core import (QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterNumber)
 
 from ...algorithms.params import bounds_of, default_of
 
@@ -138,3 +139,14 @@ def add_all(alg, declarations: Sequence, outputs: Optional[Sequence[Tuple[str, s
         alg.addParameter(d.definition(alg.tr))
     for name, title, cls in outputs or ():
         alg.addOutput(cls(name, alg.tr(title)))
+
+
+def composition_parameter(name, title):
+    """The COMPOSITION file parameter (a CSV path) with the composition editor's Edit... button in dialogs."""
+    p = QgsProcessingParameterFile(name, title, behavior=QgsProcessingParameterFile.File, extension="csv",
+                                   optional=True)
+    # The algorithm dialog shows an "Edit..." button (plugin/gui/composition_wrapper.py); the value stays a plain
+    # file path. Named by a string, so qgis_process never imports the GUI module.
+    p.setMetadata({"widget_wrapper": {
+        "class": __package__.rsplit(".", 1)[0] + ".gui.composition_wrapper.CompositionWidgetWrapper"}})
+    return p

@@ -13,12 +13,12 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 
 from ...algorithms.epitome.apply import ApplyParams
 from ...algorithms.errors import Cancelled, EpitomeError
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, check_device_name, device_setting, raster_path, require_torch
+from .device_param import device_parameter
 from .params import CoreChoice, CoreNumber, Declared
 from .styling import style_label_output, style_probability_output, style_stretched_output
 from .trainepitome import BACKEND_TITLES, BACKENDS
@@ -63,10 +63,8 @@ BACKEND = CoreChoice(ApplyParams, "backend", "Likelihood backend",
                      "How patch likelihoods over all epitome windows are computed (as in epitome:trainepitome); the "
                      "choices give the same numbers within float precision.",
                      options=tuple(zip(BACKENDS, BACKEND_TITLES)), advanced=True)
-DEVICE = Declared("DEVICE", "Device (auto, cpu, cuda, cuda:N)",
-                  "auto follows the default device of Settings › Options › Epitome (itself auto by default: the first "
-                  "CUDA GPU when PyTorch sees one, else the CPU). cuda without a usable GPU falls back to the CPU with "
-                  "a warning.", lambda n, t: QgsProcessingParameterString(n, t, "auto"), advanced=True)
+DEVICE = device_parameter("A GPU that runs out of memory goes on with smaller batches, then on the CPU, with a "
+                          "warning.")
 TOP_K = CoreNumber(ApplyParams, "top_k", "Windows per patch (0 = all, exact)",
                    "0: the exact posterior over every epitome window (Eq. 2). k > 0: only the k most probable "
                    "windows of each patch, renormalised - a faster approximation (docs/BENCHMARKS_EPITOME.md gives "
@@ -186,7 +184,8 @@ class PredictAlgorithm(EpitomeAlgorithm):
                          PredictOutputs(outs["OUTPUT"], outs["PROBABILITIES"], outs["CONFIDENCE"], outs["NOVELTY"]),
                          params, device_setting(self.parameterAsString(parameters, "DEVICE", context)))
         stats = run_job(run_predict, job, feedback)
-        style_predictions(self, context, outs, model)
+        layer = self.parameterAsRasterLayer(parameters, "IMAGERY", context)
+        style_predictions(context, outs, model, layer.name(), self.tr("Epitome prediction"))
         return dict(outs, SECONDS=stats["seconds"], KM2_PER_MINUTE=stats["km2_per_minute"],
                     LABEL_COUNTS=json.dumps(stats["label_counts"]), DEVICE_USED=stats["device"])
 
@@ -201,12 +200,24 @@ def run_job(run, job, feedback):
         raise QgsProcessingException(str(e))
 
 
-def style_predictions(alg, context, outs, model):
-    """Labels paletted with the model's label names and colours; probabilities and confidence graded."""
+def style_predictions(context, outs, model, imagery_name, method):
+    """The outputs as QGIS loads them, named after their file (or, for temporary outputs, the imagery) -
+    '<name> labels', '<name> novelty' - in one group '<imagery> – <method>' when more than one is loaded: the
+    labels paletted with the model's names and colours on top, the others graded and unchecked."""
+    from ..i18n import tr
+    from .styling import RunGroup, is_temporary
+
+    def base(path):
+        return imagery_name if is_temporary(path) else os.path.splitext(os.path.basename(path))[0]
+
+    loaded = [p for p in outs.values() if p and context.willLoadLayerOnCompletion(p)]
+    group = RunGroup(tr("{} – {}").format(imagery_name, method)) if len(loaded) > 1 else None
     if outs.get("OUTPUT"):
-        style_label_output(context, outs["OUTPUT"], label_scheme_of(model), alg.tr("Predicted labels"))
-    for name, title in (("PROBABILITIES", alg.tr("Label probabilities")), ("CONFIDENCE", alg.tr("Confidence"))):
-        if outs.get(name):
-            style_probability_output(context, outs[name], None, title)
+        style_label_output(context, outs["OUTPUT"], label_scheme_of(model), tr("{} labels").format(base(outs["OUTPUT"])),
+                           group)
+    for rank, (name, title) in enumerate(((n, t) for n, t in (("PROBABILITIES", tr("{} probabilities")),
+                                                               ("CONFIDENCE", tr("{} confidence"))) if outs.get(n)), 1):
+        style_probability_output(context, outs[name], None, title.format(base(outs[name])), group, rank, False)
     if outs.get("NOVELTY"):
-        style_stretched_output(context, outs["NOVELTY"], alg.tr("Novelty"))
+        style_stretched_output(context, outs["NOVELTY"], tr("{} novelty").format(base(outs["NOVELTY"])), group, 3,
+                               False)

@@ -1,15 +1,17 @@
-"""Processing provider `epitome`."""
+"""Processing provider `epitome`: the algorithms, and the example graphical models shipped in
+resources/models/ (listed in the toolbox under Epitome > Example models, runnable like any algorithm;
+open one in the Model Designer to change it)."""
 
 import os
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .embedlabels import EmbedLabelsAlgorithm
 from .epitomiclsr import EpitomicLsrAlgorithm
 from .estimatecomposition import EstimateCompositionAlgorithm
+from .baselines import BaselinesAlgorithm
 from .evaluate import EvaluateAlgorithm
-from .example_models import example_models
 from .predict import PredictAlgorithm
 from .selfepitomiclsr import SelfEpitomicLsrAlgorithm
 from .trainepitome import TrainEpitomeAlgorithm
@@ -17,6 +19,18 @@ from .trainepitome import TrainEpitomeAlgorithm
 from .. import ICONS
 
 ICON = os.path.join(ICONS, "epitome.svg")
+MODELS = os.path.join(os.path.dirname(ICONS), "models")
+
+
+def example_models(folder=MODELS):
+    """The shipped .model3 files as model algorithms (a file that does not load is left out)."""
+    out = []
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if name.endswith(".model3"):
+            m = QgsProcessingModelAlgorithm()
+            if m.fromFile(os.path.join(folder, name)):
+                out.append(m)
+    return out
 
 
 class EpitomeProvider(QgsProcessingProvider):
@@ -38,7 +52,8 @@ class EpitomeProvider(QgsProcessingProvider):
         return ICON
 
     def loadAlgorithms(self):  # noqa: N802
-        for alg in (SelfEpitomicLsrAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
-                    EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm(),
-                    *example_models()):
+        for alg in (SelfEpitomicLsrAlgorithm(), BaselinesAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
+                    EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm()):
             self.addAlgorithm(alg)
+        for model in example_models():
+            self.addAlgorithm(model)

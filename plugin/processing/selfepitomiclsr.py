@@ -9,7 +9,7 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterFile,
+    QgsProcessingParameterExtent,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
@@ -20,25 +20,17 @@ from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.lsr.job import LsrJob, check_tile_fits
 from ...algorithms.lsr.params import FUSION_MODES, LsrParams
 from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, check_device_name, device_setting,
-                   raster_path, require_torch)
-from .params import CoreChoice, CoreNumber, Declared
-from .styling import style_label_output, style_probability_output
+                   parse_int_list, raster_path, require_torch)
+from .device_param import device_parameter
+from .params import CoreChoice, CoreNumber, Declared, composition_parameter
+from .styling import style_lsr_outputs
 
 FUSION_TITLES = {
-    "none": "None: pure self-epitomic p(label | pixel)",
-    "product": "Product with the pixel's own class composition p(label | class)",
-    "bayes": "Bayes: replace the tile's label prior by the pixel's class composition",
+    "none": "None: appearance alone (self-epitomic p(label | pixel))",
+    "product": "Naive prior: the pixel's own class composition p(label | class)",
+    "bayes": "Bayes: the pixel's class composition over the area's label prior",
+    "smooth": "Smooth prior: the blocks' compositions interpolated between block centres (default)",
 }
-
-
-def composition_parameter(name, title):
-    p = QgsProcessingParameterFile(name, title, behavior=QgsProcessingParameterFile.File, extension="csv",
-                                   optional=True)
-    # The algorithm dialog shows an "Edit..." button (plugin/gui/composition_wrapper.py); the value stays a plain
-    # file path. Named by a string, so qgis_process never imports the GUI module.
-    p.setMetadata({"widget_wrapper": {
-        "class": __package__.rsplit(".", 1)[0] + ".gui.composition_wrapper.CompositionWidgetWrapper"}})
-    return p
 
 
 PARAMETERS = (
@@ -56,13 +48,18 @@ PARAMETERS = (
              "row per coarse class code; rows are renormalised. Empty: the built-in table from NLCD codes to water, "
              "forest, field, built (Chesapeake region).",
              composition_parameter),
-    CoreNumber(LsrJob, "tile_size", "Tile size (pixels)",
-               "Side of the square tiles, in imagery pixels; each tile is its own epitome. Larger tiles see more "
-               "examples of each class (more accurate; paper: 85.9% at 256, 87.0% at 512, 87.8% at 1024) but cost time ~ tile^4 / tile^2 "
-               "per pixel. 512 is the benchmarked default."),
-    CoreNumber(LsrParams, "downsample", "Downsampling factor",
-               "Imagery is averaged over DOWNSAMPLE x DOWNSAMPLE blocks before matching patches (2 for 1 m imagery, "
-               "as in the paper). Results are brought back to the full imagery grid.", advanced=True),
+    Declared("EXTENT", "Processing extent (default: the whole imagery)",
+             "Limit the run to this extent (any CRS; e.g. the map canvas extent). The outputs cover the part of the "
+             "imagery inside it.",
+             lambda n, t: QgsProcessingParameterExtent(n, t, optional=True)),
+    CoreNumber(LsrJob, "tile_size", "Tile size (pixels, empty = about 512 m)",
+               "Side of the square tiles, in imagery pixels; each tile is its own epitome. Empty: about 512 m of "
+               "ground (512 px at 1 m, 1024 at 0.5 m, 1707 at 0.3 m). Larger tiles see more examples of each class "
+               "(more accurate; paper: 85.9% at 256, 87.0% at 512, 87.8% at 1024) but cost more time per km2."),
+    CoreNumber(LsrParams, "downsample", "Downsampling factor (empty = working pixels of about 2 m)",
+               "Imagery is averaged over DOWNSAMPLE x DOWNSAMPLE blocks before matching patches. Empty: working "
+               "pixels of about 2 m, as the paper's 2 for 1 m NAIP (4 at 0.5 m, 7 at 0.3 m). Results are brought "
+               "back to the full imagery grid.", advanced=True),
     CoreNumber(LsrParams, "patch_size", "Patch size (working pixels, odd)",
                "Side K of the square patches compared at the working resolution (odd; 7 = 14 m at 1 m imagery with "
                "DOWNSAMPLE 2).", advanced=True),
@@ -80,22 +77,32 @@ PARAMETERS = (
                "from its class's composition where its appearance (a leave-one-out density over the tile's windows) "
                "is decisive. 0 = the paper's output. Helps where the coarse map is outdated; costs about 30% more "
                "time.", advanced=True, optional=True),
-    CoreChoice(LsrParams, "fusion", "Fuse with each pixel's own coarse class",
-               "How the final label combines the self-epitomic p(label | pixel) with the composition of the pixel's "
-               "own coarse class. Fusion helps where labels are smooth (hand-drawn maps) and keeps results close to "
-               "the coarse map where imagery is ambiguous.",
+    CoreChoice(LsrParams, "fusion", "Label prior that appearance is fused with",
+               "The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic "
+               "LSR of the pixel's tile, the prior comes from the coarse map alone. Smooth (default): each block's "
+               "composition p(label | class) interpolated bilinearly between block centres, the stronger of the two "
+               "label-only baselines near class boundaries. Naive: the pixel's own class composition. Bayes: the "
+               "pixel's composition divided by the area's label prior. None: appearance alone. Where appearance has "
+               "no evidence (windows cut by nodata) the prior decides.",
                options=tuple((m, FUSION_TITLES[m]) for m in FUSION_MODES)),
-    CoreNumber(LsrParams, "fusion_weight", "Fusion weight",
-               "Exponent of the class-composition term in the fusion (0 = no fusion).", advanced=True),
+    CoreNumber(LsrParams, "appearance_weight", "Appearance weight w (empty = chosen from the data)",
+               "Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the "
+               "imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per "
+               "coarse class, two thirds of the attainable improvement of the label shares of the composition "
+               "table (measured on up to 16 tiles spread over the imagery; the log lists the mismatch per "
+               "candidate w). Small where the table's rows are nearly pure (hand-drawn maps generalised into "
+               "blocks), large where classes mix labels (NLCD on NAIP). Give a number to override."),
+    CoreNumber(LsrParams, "fusion_weight", "Prior weight v",
+               "Exponent v of the label prior in the fusion (1 by default; 0 = appearance alone).", advanced=True),
+    Declared("NODATA_CODES", "No-data class codes (comma-separated)",
+             "Class codes that mean 'no data' besides those in the composition table's 'nodata' row and the class "
+             "layer's own nodata value (e.g. 0,255 for NLCD); such pixels are 0 in the output.",
+             lambda n, t: QgsProcessingParameterString(n, t, optional=True), advanced=True),
     Declared("UNKNOWN_AS_NODATA", "Treat class codes missing from the table as nodata",
              "Off: codes absent from the composition table stop the run with a list of them. On: such pixels "
              "become nodata (0) in the output.",
              lambda n, t: QgsProcessingParameterBoolean(n, t, False), advanced=True),
-    Declared("DEVICE", "Device (auto, cpu, cuda, cuda:N)",
-             "auto follows the default device of Settings › Options › Epitome (itself auto by default: the first "
-             "CUDA GPU when PyTorch sees one, else the CPU). A GPU that runs out of memory falls back to smaller "
-             "blocks, then to the CPU, with a warning.",
-             lambda n, t: QgsProcessingParameterString(n, t, "auto"), advanced=True),
+    device_parameter("A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning."),
     CoreNumber(LsrParams, "seed", "Random seed",
                "Seed of the query sampling: the same inputs and seed give identical outputs.", advanced=True),
     Declared("OUTPUT", "High-resolution labels",
@@ -117,7 +124,9 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
     OUTPUTS = (("TILES", "Tiles processed", QgsProcessingOutputNumber),
                ("SECONDS", "Processing time (s)", QgsProcessingOutputNumber),
                ("LABEL_COUNTS", "Pixels per label (JSON)", QgsProcessingOutputString),
-               ("DEVICE_USED", "Device used", QgsProcessingOutputString))
+               ("DEVICE_USED", "Device used", QgsProcessingOutputString),
+               ("APPEARANCE_WEIGHT_USED", "Appearance weight w used (-1 = appearance alone)", QgsProcessingOutputNumber),
+               ("CHANGED_FROM_SMOOTH", "Pixels whose label differs from the smooth baseline", QgsProcessingOutputNumber))
 
     def name(self):
         return "selfepitomiclsr"
@@ -157,6 +166,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
         params.validate()
         check_tile_fits(self.parameterAsInt(parameters, "TILE_SIZE", context), params)
         check_device_name(self.parameterAsString(parameters, "DEVICE", context))
+        parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
@@ -181,23 +191,35 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
                 raise QgsProcessingException(f"{name} must be a GeoTIFF (.tif) file; got {path!r}.")
         if not imagery.crs().isValid() or not classes.crs().isValid():
             feedback.pushInfo("Note: a layer has no CRS; layers of identical size are matched pixel by pixel.")
+        try:
+            nodata = parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
+        except ValueError as e:
+            raise QgsProcessingException(str(e))
         job = self.core_params(
             parameters, context, LsrJob, imagery=img_path, classes=cls_path, composition=comp,
             outputs=LsrOutputs(labels=out, probabilities=prob, confidence=conf),
             bands=self.parameterAsInts(parameters, "BANDS", context) or [],
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
-            unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context), params=params)
+            unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context), params=params,
+            nodata_codes=nodata, extent=self._extent(parameters, context, imagery))
         try:
             stats = run_self_epitomic_lsr(job, QgsFeedbackAdapter(feedback))
         except Cancelled:
             raise QgsProcessingException("Cancelled by the user: no output was written.")
         except (EpitomeError, ValueError) as e:
             raise QgsProcessingException(str(e))
-        style_label_output(context, out, comp, self.tr("High-resolution labels"))
-        if prob:
-            style_probability_output(context, prob, comp, self.tr("Label probabilities"))
-        if conf:
-            style_probability_output(context, conf, None, self.tr("Confidence"))
+        style_lsr_outputs(context, imagery.name(), out, prob, conf, comp)
+        w = stats.get("appearance_weight")
         return {"OUTPUT": out, "PROBABILITIES": prob, "CONFIDENCE": conf, "TILES": stats["tiles"],
                 "SECONDS": stats["seconds"], "LABEL_COUNTS": json.dumps(stats["label_counts"]),
-                "DEVICE_USED": stats["device"]}
+                "DEVICE_USED": stats["device"], "APPEARANCE_WEIGHT_USED": -1.0 if w is None else float(w),
+                "CHANGED_FROM_SMOOTH": stats["changed_from_smooth"]}
+
+    def _extent(self, parameters, context, imagery):
+        """EXTENT in the imagery's CRS as (xmin, ymin, xmax, ymax), or None for the whole imagery."""
+        if parameters.get("EXTENT") in (None, ""):
+            return None
+        rect = self.parameterAsExtent(parameters, "EXTENT", context, imagery.crs())
+        if rect.isNull() or rect.isEmpty():
+            return None
+        return rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()

@@ -1,5 +1,8 @@
 """Styling of outputs when QGIS loads them: paletted labels with names, graded probabilities, the epitome
-image as RGB (or grey) with a min/max stretch."""
+image as RGB (or grey) with a min/max stretch. Layers are named after their input and method (never two
+layers with the same name), and the layers of one run go into one group at the top of the layer tree."""
+
+import os
 
 from qgis.core import (
     QgsColorRampShader,
@@ -7,6 +10,8 @@ from qgis.core import (
     QgsMultiBandColorRenderer,
     QgsPalettedRasterRenderer,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingUtils,
+    QgsProject,
     QgsRasterBandStats,
     QgsRasterShader,
     QgsSingleBandGrayRenderer,
@@ -25,18 +30,63 @@ def label_renderer(layer, labels, colours):
     return QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes)
 
 
-class NamedStyler(QgsProcessingLayerPostProcessorInterface):
-    """Sets a renderer (made by make_renderer(layer)) and a name on an output when QGIS loads it."""
+def unique_name(taken, name):
+    """name, or 'name (2)', 'name (3)'...: one that is not taken."""
+    if name not in taken:
+        return name
+    n = 2
+    while "{} ({})".format(name, n) in taken:
+        n += 1
+    return "{} ({})".format(name, n)
 
-    def __init__(self, name, make_renderer):
+
+class RunGroup:
+    """The group of one run's layers: named (uniquely) when its first layer loads, shared by the others."""
+
+    def __init__(self, name):
+        self.base, self.name = name, None
+
+    def node(self, root):
+        if self.name is None:
+            self.name = unique_name({g.name() for g in root.findGroups()}, self.base)
+            group = root.insertGroup(0, self.name)
+            group.setExpanded(True)
+            return group
+        return root.findGroup(self.name) or root.insertGroup(0, self.name)
+
+
+class NamedStyler(QgsProcessingLayerPostProcessorInterface):
+    """Sets a renderer (made by make_renderer(layer)) and a name on an output when QGIS loads it; the name is
+    made unique in the project; with a RunGroup the layer moves into the run's group at `rank` (0 = top);
+    visible=False leaves it unchecked (so the label map above it shows)."""
+
+    def __init__(self, name, make_renderer, group=None, rank=0, visible=True):
         super().__init__()
         self.name, self.make_renderer = name, make_renderer
+        self.group, self.rank, self.visible = group, rank, visible
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802
         if layer is None or not layer.isValid():
             return
         layer.setRenderer(self.make_renderer(layer))
-        layer.setName(self.name)
+        project = context.project() or QgsProject.instance()
+        layer.setName(unique_name({lyr.name() for lyr in project.mapLayers().values() if lyr.id() != layer.id()},
+                                  self.name))
+        root = project.layerTreeRoot()
+        node = root.findLayer(layer.id())
+        if node is not None and self.group is not None:
+            group = self.group.node(root)
+            ranks = [c.customProperty("epitome/rank", 0) for c in group.children()]
+            at = next((i for i, r in enumerate(ranks) if int(r) > self.rank), len(ranks))
+            moved = group.insertLayer(at, layer)
+            moved.setCustomProperty("epitome/rank", self.rank)
+            node.parent().removeChildNode(node)
+            node = moved
+            group.setExpanded(False)  # a view does not expand a group that was empty when inserted: toggle it
+            group.setExpanded(True)
+        if node is not None and not self.visible:
+            node.setItemVisibilityChecked(False)
+            node.setExpanded(False)
         layer.triggerRepaint()
 
 
@@ -60,13 +110,39 @@ def _attach(context, path, styler):
         context.layerToLoadOnCompletionDetails(path).setPostProcessor(styler)
 
 
-def style_label_output(context, path, composition, name):
+def style_label_output(context, path, composition, name, group=None):
     labels, colours = list(composition.labels), list(composition.colours)
-    _attach(context, path, NamedStyler(name, lambda layer: label_renderer(layer, labels, colours)))
+    _attach(context, path, NamedStyler(name, lambda layer: label_renderer(layer, labels, colours), group, 0))
 
 
-def style_probability_output(context, path, composition, name):
-    _attach(context, path, NamedStyler(name, probability_renderer))
+def style_probability_output(context, path, composition, name, group=None, rank=1, visible=True):
+    _attach(context, path, NamedStyler(name, probability_renderer, group, rank, visible))
+
+
+def is_temporary(path):
+    """True for an output Processing writes into its temporary folder (e.g. .../OUTPUT.tif)."""
+    return os.path.abspath(path).startswith(os.path.abspath(QgsProcessingUtils.tempFolder()) + os.sep)
+
+
+def style_lsr_outputs(context, imagery_name, labels, probabilities, confidence, composition):
+    """The outputs of one label super-resolution run as QGIS loads them: named after the output file (or, for
+    temporary outputs, the imagery) and the method - 'naip labels', 'naip confidence', never twice the same
+    name - in one group '<imagery> – Epitome LSR' when more than one is loaded; the label map on top, the
+    others unchecked."""
+    from ..i18n import tr
+
+    def base(path):
+        return imagery_name if is_temporary(path) else os.path.splitext(os.path.basename(path))[0]
+
+    loaded = [p for p in (labels, probabilities, confidence) if p and context.willLoadLayerOnCompletion(p)]
+    group = RunGroup(tr("{} – Epitome LSR").format(imagery_name)) if len(loaded) > 1 else None
+    style_label_output(context, labels, composition, tr("{} labels").format(base(labels)), group)
+    if probabilities:
+        style_probability_output(context, probabilities, composition,
+                                 tr("{} probabilities").format(base(probabilities)), group, 1, False)
+    if confidence:
+        style_probability_output(context, confidence, None, tr("{} confidence").format(base(confidence)), group, 2,
+                                 False)
 
 
 def _stretch(provider, band):
@@ -92,19 +168,36 @@ def epitome_image_renderer(layer):
     return r
 
 
+class EpitomeImageStyler(NamedStyler):
+    """The epitome image: RGB of its mean bands, named after its file. An epitome is a picture, not a place:
+    the GeoTIFF has no CRS, so it is given the project's (drawn in pixel units at the map's origin) - never a
+    CRS prompt or an unknown-CRS layer in the project."""
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if layer is not None and layer.isValid() and not layer.crs().isValid():
+            project = context.project() or QgsProject.instance()
+            if project.crs().isValid():
+                layer.setCrs(project.crs())
+        super().postProcessLayer(layer, context, feedback)
+
+
 def style_epitome_image(context, path, name):
-    _attach(context, path, NamedStyler(name, epitome_image_renderer))
+    from ..i18n import tr
+
+    if not is_temporary(path):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        name = stem if "epitome" in stem.lower() else tr("{} epitome").format(stem)
+    _attach(context, path, EpitomeImageStyler(name, epitome_image_renderer))
 
 
 def rgb_renderer(layer):
     """Bands 1, 2, 3 as red, green, blue, unstretched (uint8 colours as written)."""
-    r = QgsMultiBandColorRenderer(layer.dataProvider(), 1, 2, 3)
-    return r
+    return QgsMultiBandColorRenderer(layer.dataProvider(), 1, 2, 3)
 
 
 def style_rgb_image(context, path, name):
-    """An RGB picture (e.g. the label embedding's colours) shown as written."""
-    _attach(context, path, NamedStyler(name, rgb_renderer))
+    """An RGB picture without a CRS (the label embedding's colours) shown as written, like the epitome image."""
+    _attach(context, path, EpitomeImageStyler(name, rgb_renderer))
 
 
 def stretched_renderer(layer):
@@ -122,5 +215,5 @@ def stretched_renderer(layer):
     return r
 
 
-def style_stretched_output(context, path, name):
-    _attach(context, path, NamedStyler(name, stretched_renderer))
+def style_stretched_output(context, path, name, group=None, rank=1, visible=True):
+    _attach(context, path, NamedStyler(name, stretched_renderer, group, rank, visible))

@@ -6,6 +6,7 @@ needs a single raster parent, and IMAGERY takes several rasters.
 
 import os
 import re
+import time
 
 from qgis.core import (
     QgsProcessing,
@@ -24,9 +25,10 @@ from qgis.core import (
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.epitome.training import TrainParams
 from .report_plot import render_history_png
-from .training_hub import hub
-from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, check_device_name, device_setting, raster_path,
+from .training_hub import hub, stopped_results
+from .base import (EpitomeAlgorithm, check_device_name, device_setting, raster_path,
                    require_torch)
+from .device_param import device_parameter
 from .params import CoreChoice, CoreNumber, Declared
 from .styling import style_epitome_image
 
@@ -120,11 +122,7 @@ PARAMETERS = (
                "0: one self-diversifying model. 2: the paper's cascade E0 → E1 → E2 (E1 trained on the patches E0 "
                "models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. "
                "1 is not a valid value."),
-    Declared("DEVICE", "Device (auto, cpu, cuda, cuda:N)",
-             "auto follows the default device of Settings › Options › Epitome (itself auto by default: the first "
-             "CUDA GPU when PyTorch sees one, else the CPU). cuda without a usable GPU falls "
-             "back to the CPU with a warning.",
-             lambda n, t: QgsProcessingParameterString(n, t, "auto"), advanced=True),
+    device_parameter(),
     CoreNumber(TrainParams, "seed", "Random seed",
                "Seed of initialisation and patch sampling: the same inputs and seed give identical models on the "
                "CPU (GPU results may differ in the last bits).", advanced=True),
@@ -275,33 +273,42 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             guide_labels=labels, init=self.parameterAsFile(parameters, "INIT", context) or None,
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             epitome_image=image, report_csv=csv, report_png=png, png_writer=render_history_png)
-        fb = QgsFeedbackAdapter(feedback)
         # the desktop's training monitor dock follows the run through the hub (no listener in qgis_process)
         monitor = hub()
         total = params.steps * (3 if params.cascade else 1)
         run_id = monitor.begin(feedback, dict(imagery=[os.path.basename(q) for q in paths], model=model,
                                               size=params.size, count=params.count, steps=total,
                                               batch=params.batch_size, cascade=params.cascade))
+        fb = monitor.feedback(run_id, feedback)  # also stopped by the dock's Stop; reports the end once
         if monitor.listening():
             job.monitor = lambda snap: monitor.post(run_id, snap)
         job.monitor_every = max(1, min(10, total // 50))
         ended = (False, self.tr("Failed"))
+        t0, stopped = time.time(), None
         try:
             stats = run_training(job, fb)
             ended = (True, self.tr("Finished: {} steps in {:.0f} s").format(stats["steps"], stats["seconds"]))
-        except Cancelled:
-            if os.path.isfile(model):
-                ended = (False, self.tr("Cancelled: the partial model is saved to {}").format(model))
-                raise QgsProcessingException(
-                    f"Cancelled by the user: the partial model was saved to MODEL ({model}); give it as INIT to "
-                    "continue training. No other output was written.")
-            ended = (False, self.tr("Cancelled: no output was written."))
-            raise QgsProcessingException("Cancelled by the user: no output was written.")
+        except Cancelled:  # one message (the core's own note is held back by the hub's feedback)
+            if not os.path.isfile(model):
+                ended = (False, self.tr("Cancelled: no output was written."))
+                raise QgsProcessingException(ended[1])
+            if not fb.stopped:
+                ended = (False, self.tr("Cancelled by the user: the model trained so far is saved to MODEL ({}); give "
+                                        "it as INIT to continue. No other output was written.").format(model))
+                raise QgsProcessingException(ended[1])
+            stopped = stopped_results(model, job.init, time.time() - t0, job.device, params.batch_size)  # normal end
+            ended = (True, self.tr("Stopped after {} steps: the model so far is saved to MODEL ({}); give it as "
+                                   "INIT to continue.").format(stopped["STEPS_DONE"], model))
+            feedback.pushInfo(ended[1])
+            context.setLayersToLoadOnCompletion({k: v for k, v in context.layersToLoadOnCompletion().items()
+                                                 if k != image})
         except (EpitomeError, ValueError) as e:
             ended = (False, str(e))
             raise QgsProcessingException(str(e))
         finally:
             monitor.end(run_id, *ended)
+        if stopped is not None:
+            return dict(stopped, MODEL=model, EPITOME_IMAGE=None, REPORT_CSV=None, REPORT_PNG=None)
         if image:
             style_epitome_image(context, image, self.tr("Epitome"))
         return {"MODEL": model, "EPITOME_IMAGE": image, "REPORT_CSV": csv,

@@ -20,7 +20,10 @@ def test_package_zip(tmp_path):
     assert not [n for n in names if os.path.splitext(n)[1].lower() in (".so", ".dll", ".exe", ".pyd", ".tif")]
     for required in ("epitome/__init__.py", "epitome/metadata.txt", "epitome/LICENSE",
                      "epitome/plugin/processing/provider.py", "epitome/algorithms/lsr/tile.py",
-                     "epitome/resources/compositions/nlcd_4class.csv", "epitome/resources/icons/epitome.svg"):
+                     "epitome/resources/compositions/nlcd_4class.csv", "epitome/resources/icons/epitome.svg",
+                     "epitome/i18n/epitome.ts", "epitome/plugin/i18n.py",
+                     "epitome/resources/models/lsr_and_evaluate.model3",
+                     "epitome/resources/models/lsr_with_estimated_composition.model3"):
         assert required in names
     meta = configparser.ConfigParser()
     meta.read_string(z.read("epitome/metadata.txt").decode("utf-8"))

@@ -44,7 +44,7 @@ def test_bounds_are_read_from_the_field():
 @pytest.mark.parametrize("obj, message", [
     (LsrParams(patch_size=8), "PATCH_SIZE must be an odd whole number"),
     (LsrParams(samples=0.0), "SAMPLES must be greater than 0"),
-    (LsrParams(downsample=0), "DOWNSAMPLE must be between 1 and 16"),
+    (LsrParams(downsample=0), "DOWNSAMPLE must be between 1 and 32"),
     (TrainParams(promotion=1.0), "PROMOTION must be at least 0 and less than 1"),
     (TrainParams(patch_min=4), "PATCH_MIN must be an odd whole number"),
 ])

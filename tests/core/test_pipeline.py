@@ -68,12 +68,12 @@ def test_tiles_reassemble_exactly(tmp_path, monkeypatch):
         # The true label depends only on the image content (left/right texture) -> position-free.
         lab = (image.mean(0) > 0.5).long() + 1  # forest=1 (index), field=2
         probs = torch.nn.functional.one_hot(lab, 4).permute(2, 0, 1).float()
-        return TileResult(probs, valid, 0, 0)
+        return TileResult(probs, valid, valid & (class_index >= 0), 0, 0)
 
     monkeypatch.setattr(tile_mod, "self_epitomic_lsr_tile", fake_tile)
     out = tmp_path / "lab.tif"
     run_self_epitomic_lsr(LsrJob(img, cls, load_composition(None), LsrOutputs(str(out)), tile_size=64,
-                                 params=LsrParams()))
+                                 params=LsrParams(fusion="none")))  # appearance alone: exactly the fake
     got = gdal.Open(str(out)).ReadAsArray()
     want = np.where(np.arange(230)[None, :].repeat(200, 0) < 115, 2, 3)
     assert np.array_equal(got, want)

@@ -34,7 +34,7 @@ def reassemble(H, W, tile, overlap, field):
             patch = field[:, t.y:t.y + t.h, t.x:t.x + t.w]
             b.add(t, patch, tile_weights(t, H, W, overlap), np.ones((t.h, t.w), bool))
         ny = rows[r + 1][0].y if r + 1 < len(rows) else H
-        y0, probs, ws = b.finish_rows(ny)
+        y0, probs, ws, _ = b.finish_rows(ny)
         assert (ws > 0).all()
         out[:, y0:ny] = probs
     return out
@@ -55,7 +55,7 @@ def test_blender_averages_disagreeing_tiles_smoothly():
     for t in rows[0]:
         val = float(t.col)  # each tile predicts its own constant
         b.add(t, np.full((1, t.h, t.w), val, np.float32), tile_weights(t, H, W, ov), np.ones((t.h, t.w), bool))
-    _, probs, _ = b.finish_rows(H)
+    _, probs, _, _ = b.finish_rows(H)
     line = probs[0, 0]
     assert line[0] == 0 and line[-1] == len(rows[0]) - 1
     assert np.all(np.diff(line) >= -1e-6)  # monotone transition, no jump back
@@ -68,5 +68,5 @@ def test_blender_ignores_invalid_pixels():
     valid = np.ones((4, 4), bool)
     valid[0, 0] = False
     b.add(t, np.ones((2, 4, 4), np.float32), np.ones((4, 4), np.float32), valid)
-    _, probs, ws = b.finish_rows(4)
+    _, probs, ws, vs = b.finish_rows(4)
     assert ws[0, 0] == 0 and ws[1, 1] == 1

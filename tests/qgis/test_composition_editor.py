@@ -250,11 +250,17 @@ def test_composition_dialog_saves_to_the_chosen_path(qgis_app, epitome_provider,
     assert dlg.result() == QDialog.Accepted and dlg.saved_path == out + ".csv"
     assert load_composition(dlg.saved_path).class_codes == [11, 41, 82]
     dlg.deleteLater()
-    dlg2 = CompositionDialog()  # built-in table: saved elsewhere (project folder or a temp folder)
+    from qgis.core import QgsProcessingUtils
+
     from epitome.algorithms.composition.table import DEFAULT_COMPOSITION_CSV
 
-    assert dlg2.save_path() and os.path.abspath(dlg2.save_path()) != DEFAULT_COMPOSITION_CSV
-    assert dlg2.save_path().endswith(".csv")
+    # built-in table: a new file beside the class layer is suggested (never the built-in file, never a temp folder)
+    classes = tmp_path / "nlcd.tif"
+    classes.write_text("")
+    dlg2 = CompositionDialog(classes_path=str(classes))
+    assert dlg2.save_path() == str(tmp_path / "nlcd_composition.csv")
+    assert os.path.abspath(dlg2.save_path()) != DEFAULT_COMPOSITION_CSV
+    assert not dlg2.save_path().startswith(QgsProcessingUtils.tempFolder())
     dlg2.deleteLater()
 
 
@@ -353,3 +359,111 @@ def test_modeler_and_batch_get_qgis_widgets(qgis_app, qgis_iface, qgis_processin
     assert w2.parameterDefinition().name() == "COMPOSITION"
     md.deleteLater()
     bd.deleteLater()
+
+
+# --------------------------------------------------------------------------------------------
+# A file that cannot be used as it is: never overwritten behind the user's back (issue 12, item 1)
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def no_last_folder(qgis_app):
+    from qgis.core import QgsSettings
+
+    old = QgsSettings().value("epitome/last_folder")
+    QgsSettings().remove("epitome/last_folder")
+    yield
+    if old is not None:
+        QgsSettings().setValue("epitome/last_folder", old)
+
+
+def test_a_csv_with_bad_values_is_shown_for_fixing(qgis_app, epitome_provider, tmp_path, no_last_folder):
+    from epitome.algorithms.composition.table import load_composition
+    from epitome.plugin.gui.composition_editor import CompositionDialog
+
+    p = tmp_path / "mine.csv"
+    p.write_text("class;water;forest\n41;0;lots\n82;0,1;0,9\n")  # a spreadsheet's file with a typo
+    dlg = CompositionDialog(path=str(p), class_codes=[41, 82])
+    try:
+        ed = dlg.editor
+        assert ed.class_codes() == [41, 82] and ed.labels() == ["water", "forest"]  # the file's table, not NLCD's
+        assert cell(ed, 41, "forest").text() == "lots" and cell(ed, 41, "forest").background().color().red() == 255
+        assert ed.file_notice.isVisibleTo(dlg) and "line 2" in ed.file_notice.text()
+        assert dlg.save_path() == str(p)  # the file being fixed
+        dlg.accept()
+        assert dlg.result() != QDialog.Accepted and p.read_text().startswith("class;water")  # not written
+        cell(ed, 41, "forest").setText("1")
+        assert not ed.file_notice.isVisibleTo(dlg)
+        dlg.accept()
+        assert dlg.result() == QDialog.Accepted
+        c = load_composition(str(p))
+        assert c.class_codes == [41, 82] and c.matrix[1, 1] == pytest.approx(0.9)
+    finally:
+        dlg.deleteLater()
+
+
+def test_an_unreadable_csv_is_never_the_save_target(qgis_app, epitome_provider, tmp_path, no_last_folder):
+    from epitome.algorithms.composition.table import load_composition
+    from epitome.plugin.gui.composition_editor import CompositionDialog
+
+    p = tmp_path / "mine.csv"
+    p.write_text("klass,water,forest\n41,0,1\n")
+    before = p.read_bytes()
+    dlg = CompositionDialog(path=str(p), class_codes=[41, 82])
+    try:
+        ed = dlg.editor
+        assert "line 1" in ed.file_notice.text() and "left as it is" in ed.file_notice.text()
+        assert dlg.save_path() == "" and dlg.unreadable == str(p)
+        assert ed.is_valid() and ed.file_notice.isVisibleTo(dlg)  # a new (valid) table; the notice stays
+        dlg.accept()
+        assert dlg.result() != QDialog.Accepted and "Save to" in ed.message()
+        assert p.read_bytes() == before
+        out = tmp_path / "new.csv"
+        dlg.save_widget.setFilePath(str(out))
+        dlg.accept()
+        assert dlg.result() == QDialog.Accepted and load_composition(str(out)).class_codes[:1] == [11]
+        assert p.read_bytes() == before
+    finally:
+        dlg.deleteLater()
+
+
+def test_load_csv_inside_the_editor_becomes_the_save_target(qgis_app, epitome_provider, csv_path, tmp_path,
+                                                           no_last_folder):
+    from epitome.plugin.gui.composition_editor import CompositionDialog
+
+    dlg = CompositionDialog(classes_path=str(tmp_path / "nlcd.tif"))
+    try:
+        assert dlg.save_path() == str(tmp_path / "nlcd_composition.csv")
+        dlg.editor.load_csv(csv_path)  # what Load CSV... does after the file dialog
+        assert dlg.save_path() == csv_path
+    finally:
+        dlg.deleteLater()
+
+
+def test_estimated_labels_take_the_reference_layer_names(editor, scene, tmp_path):
+    """The reference layer's paletted style names the estimated labels (not 'label 1..3')."""
+    from qgis.core import QgsPalettedRasterRenderer, QgsRasterLayer
+    from qgis.PyQt.QtGui import QColor
+
+    ref = QgsRasterLayer(scene.truth, "truth")
+    ref.setRenderer(QgsPalettedRasterRenderer(ref.dataProvider(), 1, [
+        QgsPalettedRasterRenderer.Class(1, QColor(0, 0, 255), "lake"),
+        QgsPalettedRasterRenderer.Class(2, QColor(0, 90, 0), "woods"),
+        QgsPalettedRasterRenderer.Class(3, QColor(250, 250, 0), "crops")]))
+    run = editor.start_estimate(ref, scene.classes)
+    assert wait_for(lambda: run.ok is not None, 120) and run.ok
+    QCoreApplication.processEvents()
+    assert editor.labels() == ["lake", "woods", "crops"]
+    assert editor.colours() == [(0, 0, 255), (0, 90, 0), (250, 250, 0)]
+
+
+def test_wrapper_adds_no_rows_for_imagery_chosen_as_classes(lsr_dialog, scene):
+    """QGIS's dialog may preselect the imagery as Coarse classes: Edit... then says so instead of adding a row for
+    every pixel value."""
+    w = lsr_dialog.mainWidget().wrappers["COMPOSITION"]
+    lsr_dialog.setParameters({"IMAGERY": scene.imagery, "CLASSES": scene.imagery})
+    assert w.class_codes() == [] and "4 bands" in w.classes_note()
+    dlg = w.make_dialog()
+    try:
+        assert len(dlg.editor.class_codes()) == 20 and "is it the imagery" in dlg.editor.message()
+    finally:
+        dlg.deleteLater()

@@ -9,18 +9,38 @@ from qgis_scenes import LBL_FIELD, LBL_FOREST, read, wait_for
 pytest.importorskip("torch")
 
 
+@pytest.fixture(autouse=True)
+def fresh_wizard_settings(qgis_app):
+    """No remembered choices from other tests (or the desktop); the user's values are put back afterwards."""
+    from qgis.core import QgsSettings
+
+    s = QgsSettings()
+    keys = [k for k in s.allKeys() if k.startswith("epitome/wizard/")] + ["epitome/last_folder"]
+    old = {k: s.value(k) for k in keys}
+    for k in keys:
+        s.remove(k)
+    yield
+    for k in [k for k in s.allKeys() if k.startswith("epitome/wizard/")] + ["epitome/last_folder"]:
+        s.remove(k)
+    for k, v in old.items():
+        if v is not None:
+            s.setValue(k, v)
+
+
 @pytest.fixture
 def project_layers(qgis_app, scene):
     from qgis.core import QgsProject, QgsRasterLayer
 
     prj = QgsProject.instance()
     prj.removeAllMapLayers()
+    prj.layerTreeRoot().removeAllChildren()  # groups of earlier runs too
     img = QgsRasterLayer(scene.imagery, "naip")
     cls = QgsRasterLayer(scene.classes, "nlcd")
     ref = QgsRasterLayer(scene.truth, "truth")
     prj.addMapLayers([img, cls, ref])
     yield prj, img, cls, ref
     prj.removeAllMapLayers()
+    prj.layerTreeRoot().removeAllChildren()
 
 
 @pytest.fixture
@@ -81,12 +101,11 @@ def test_wizard_runs_adds_styled_layers_and_evaluates(wizard, project_layers, tm
     assert os.path.isfile(out) and os.path.isfile(str(tmp_path / "result_confidence.tif"))
     lab = read(out)
     assert (lab[:, :40] == LBL_FOREST).mean() > 0.9 and (lab[:, 56:] == LBL_FIELD).mean() > 0.9
-    top = [n.name() for n in prj.layerTreeRoot().children()[:2]]
-    assert top == ["result (Epitome labels)", "result (confidence)"]  # on top, label map first
-    assert not prj.layerTreeRoot().children()[1].isVisible()  # confidence unchecked: the labels show
-    names = [l.name() for l in prj.mapLayers().values()]
-    assert "result (Epitome labels)" in names and "result (confidence)" in names
-    layer = prj.mapLayersByName("result (Epitome labels)")[0]
+    group = prj.layerTreeRoot().children()[0]  # the run's group, on top, named after the input and the method
+    assert group.name() == "naip – Epitome LSR" and w.group is group
+    assert [n.name() for n in group.children()] == ["result labels", "result confidence"]  # label map first
+    assert not group.children()[1].isVisible()  # confidence unchecked: the labels show
+    layer = prj.mapLayersByName("result labels")[0]
     classes = layer.renderer().classes()
     assert [c.label for c in classes][:4] == ["water", "forest", "field", "built"]
     assert w.evaluation["OVERALL_ACCURACY"] > 0.9
@@ -95,8 +114,9 @@ def test_wizard_runs_adds_styled_layers_and_evaluates(wizard, project_layers, tm
 
     kept = load_composition(str(tmp_path / "result_composition.csv"))  # the table used, next to the result
     assert kept.labels == w.composition.labels and kept.class_codes == w.composition.class_codes
-    assert "overall accuracy" in w.run_page.result.toPlainText()
-    assert w.run_page.isComplete()
+    text = w.run_page.result.toPlainText()
+    assert ("overall accuracy" in text or "Naive" in text) and out in text
+    assert w.run_page.isComplete() and w.run_page.zoom_button.isEnabled()
 
 
 def test_wizard_cancel_leaves_nothing(wizard, project_layers, tmp_path):
@@ -152,3 +172,243 @@ def test_missing_pytorch_is_explained_not_crashed(wizard, project_layers, tmp_pa
     assert not w.done_ok and "PyTorch" in text and "Install" in text, text
     assert not os.path.exists(out)
     assert w.run_page.run_button.isEnabled()
+
+
+# ---- what a new user met in the desktop (issue 12) ----------------------------------------------------
+
+def test_layers_are_guessed_by_type_and_resolution(qgis_app, scene, epitome_provider):
+    """Layers added classes-first: the wizard still offers the 4-band 1 m raster as imagery and the 30 m one as
+    classes; the reference stays empty (optional) and its size and CRS are shown once chosen."""
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    from epitome.plugin.gui.lsr_wizard import LsrWizard
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    ref, cls, img = (QgsRasterLayer(scene.truth, "truth"), QgsRasterLayer(scene.classes, "nlcd"),
+                     QgsRasterLayer(scene.imagery, "naip"))
+    prj.addMapLayers([ref, cls, img])
+    w = LsrWizard(None)
+    try:
+        assert w.layers.imagery.currentLayer() is img and w.layers.classes.currentLayer() is cls
+        assert w.layers.reference.currentLayer() is None and "not evaluated" in w.layers.reference_info.text()
+        w.layers.reference.setLayer(ref)
+        assert "EPSG:26917" in w.layers.reference_info.text() and "96 x 96" in w.layers.reference_info.text()
+        w.layers.reference.setLayer(cls)
+        assert not w.layers.isComplete() and "reference must be another layer" in w.layers.checks.text()
+    finally:
+        w.deleteLater()
+        prj.removeAllMapLayers()
+
+
+def test_every_page_has_the_same_header(wizard):
+    for page in (wizard.layers, wizard.compo, wizard.settings, wizard.run_page):
+        assert page.title() and page.subTitle(), page
+
+
+def test_empty_label_map_field_gets_a_named_file_beside_the_imagery(wizard, project_layers, tmp_path, monkeypatch):
+    from qgis.core import QgsRasterLayer
+
+    from epitome.plugin import settings as plugin_settings
+    from epitome.plugin.gui import lsr_wizard as lw
+    from qgis_scenes import make_imagery, img_gt, write_raster
+
+    prj, img, cls, ref = project_layers
+    own = write_raster(tmp_path / "my_naip.tif", make_imagery(), img_gt())  # imagery in a writable folder
+    mine = QgsRasterLayer(own, "my naip")
+    prj.addMapLayer(mine)
+    w = wizard
+    prepare(w, mine, cls)
+    w.settings.initializePage()
+    assert w.settings.output.filePath() == str(tmp_path / "my_naip_epitome.tif")  # shown before the run
+    assert "A new file in" in w.settings.output_info.text()
+    w.settings.output.setFilePath("")  # emptied by the user: still a named file, never a temporary one
+    assert w.parameters()["OUTPUT"] == str(tmp_path / "my_naip_epitome.tif")
+    (tmp_path / "my_naip_epitome_confidence.tif").write_text("an earlier run's")
+    assert lw.default_output_path(mine) == str(tmp_path / "my_naip_epitome_2.tif")  # nothing is overwritten
+    # imagery in a read-only folder (a shared data folder; even root must not write there): the last folder used
+    (tmp_path / "sub").mkdir()
+    plugin_settings.set_last_folder(str(tmp_path / "sub" / "x.tif"))
+    os.chmod(tmp_path, 0o555)
+    try:
+        assert lw.default_output_path(mine) == str(tmp_path / "sub" / "my_naip_epitome.tif")
+    finally:
+        os.chmod(tmp_path, 0o755)
+    w.run_page.initializePage()
+    assert "Label map:" in w.run_page.summary.text()
+
+
+def test_two_runs_get_distinct_names_in_their_own_groups_and_zoom(wizard, project_layers, tmp_path, qgis_iface):
+    from qgis.core import QgsProject
+
+    from qgis.gui import QgsMessageBar
+
+    class Iface:  # the calls the wizard makes on QGIS's interface (pytest-qgis' stand-in has no message widgets)
+        bar = QgsMessageBar()
+
+        def messageBar(self):  # noqa: N802
+            return self.bar
+
+        def mapCanvas(self):  # noqa: N802
+            return qgis_iface.mapCanvas()
+
+    from qgis.core import QgsLayerTreeModel
+    from qgis.gui import QgsLayerTreeView
+
+    prj, img, cls, ref = project_layers
+    view = QgsLayerTreeView()  # the Layers panel
+    view.setModel(QgsLayerTreeModel(prj.layerTreeRoot(), view))
+    w = wizard
+    w.iface = Iface()
+    prepare(w, img, cls)
+    names = []
+    for out in ("a.tif", "b.tif"):
+        w.settings.output.setFilePath(str(tmp_path / out))
+        assert w.start()
+        assert wait_for(lambda: w.done_ok, 300), w.run_page.log.toPlainText() + w.run_page.result.toPlainText()
+        names.append((w.group.name(), [lyr.name() for lyr in w.added_layers]))
+        assert view.isExpanded(view.node2index(w.group))  # the legend of the new labels shows
+    assert names[0][0] == "naip – Epitome LSR" and names[1][0] == "naip – Epitome LSR (2)"
+    assert names[0][1] == ["a labels", "a confidence"] and names[1][1] == ["b labels", "b confidence"]
+    groups = [g.name() for g in QgsProject.instance().layerTreeRoot().findGroups()]
+    assert groups[:2] == ["naip – Epitome LSR (2)", "naip – Epitome LSR"]  # the newest on top
+    canvas = qgis_iface.mapCanvas()
+    canvas.setDestinationCrs(img.crs())
+    canvas.setExtent(img.extent().buffered(5000))
+    assert w.run_page.zoom_button.isEnabled()
+    w.run_page.zoom_button.click()
+    ext = canvas.extent()
+    lab = w.added_layers[0].extent()
+    assert ext.contains(lab) and min(ext.width() / lab.width(), ext.height() / lab.height()) < 1.2
+    assert w.iface.bar.currentItem() is not None and "b labels" in w.iface.bar.currentItem().text()
+
+
+def test_last_choices_and_table_are_offered_again(wizard, project_layers, tmp_path):
+    from epitome.plugin.gui.lsr_wizard import LsrWizard
+
+    prj, img, cls, ref = project_layers
+    w = wizard
+    w.layers.imagery.setLayer(img)
+    w.layers.classes.setLayer(cls)
+    w.layers.reference.setLayer(ref)
+    w.compo.initializePage()
+    ed = w.compo.editor
+    ed.table.item(ed.class_codes().index(41), 0).setText("0.5")  # water in deciduous forest: the user's edit
+    assert w.compo.validatePage()
+    w.settings.preset.setCurrentIndex(2)
+    w.settings.device.set_value("cpu")
+    w.settings.output.setFilePath(str(tmp_path / "r.tif"))
+    w.parameters()
+    w.remember_choices()
+    again = LsrWizard(None)
+    try:
+        assert again.layers.reference.currentLayer() is ref and again.layers.classes.currentLayer() is cls
+        again.compo.initializePage()
+        e2 = again.compo.editor
+        kept = float(e2.table.item(e2.class_codes().index(41), 0).text())
+        assert kept == pytest.approx(float(w.composition.matrix[w.composition.class_codes.index(41), 0]), rel=1e-4)
+        assert kept > 0.3  # the user's edit (the built-in table has no water in deciduous forest)
+        assert again.settings.preset.currentIndex() == 2 and again.settings.device.value() == "cpu"
+    finally:
+        again.deleteLater()
+
+
+def test_composition_page_shows_one_error_and_it_goes_away(wizard, project_layers, scene):
+    from qgis.PyQt.QtWidgets import QLabel
+
+    prj, img, cls, ref = project_layers
+    w = wizard
+    w.layers.imagery.setLayer(img)
+    w.layers.classes.setLayer(cls)
+    w.show()
+    w.next()  # to the composition page, as a user would
+    ed = w.compo.editor
+    for code in (41, 82):
+        for j in range(len(ed.labels())):
+            ed.table.item(ed.class_codes().index(code), j).setText("x")
+    typed = ed.message()
+    assert "more problems" in typed
+    assert not w.compo.validatePage()
+    assert ed.message() == typed  # the same words after Next
+
+    def visible_errors():
+        return [lb for lb in w.compo.findChildren(QLabel) if lb.isVisible() and "not a number" in lb.text()]
+
+    assert len(visible_errors()) == 1  # shown once
+    run = ed.start_estimate(scene.truth, scene.classes)
+    assert wait_for(lambda: run.ok is not None, 120) and run.ok
+    wait_for(lambda: ed.is_valid())
+    assert ed.is_valid() and not visible_errors() and "Estimated" in ed.message()
+    w.hide()
+
+
+def test_row_filter_text_follows_the_box_and_cells_are_short(editor_in_page):
+    ed = editor_in_page
+    ed.set_class_codes([41, 82])
+    assert "hidden" in ed.layer_only_check.text()
+    ed.layer_only_check.setChecked(False)
+    assert "hidden" not in ed.layer_only_check.text()
+    it = ed.table.item(ed.class_codes().index(41), 0)
+    it.setText("0.00990099")
+    shown = ed.table.itemDelegate().displayText(it.text(), ed.table.locale())
+    assert shown == "0.0099" and it.text() == "0.00990099"  # shown short, kept as typed
+
+
+@pytest.fixture
+def editor_in_page(qgis_app, epitome_provider):
+    from epitome.plugin.gui.composition_editor import CompositionEditor
+
+    ed = CompositionEditor()
+    yield ed
+    ed.deleteLater()
+
+
+def test_evaluation_shows_the_baselines_when_given(wizard):
+    html = wizard.evaluation_html({"OVERALL_ACCURACY": 0.9, "MEAN_IOU": 0.7, "PIXELS": 1000, "REPORT": "/r.html",
+                                   "NAIVE_ACCURACY": 0.85, "NAIVE_MEAN_IOU": 0.6, "SMOOTH_ACCURACY": 0.87,
+                                   "SMOOTH_MEAN_IOU": 0.65})
+    assert "Naive" in html and "Smooth" in html and "90.0%" in html and "85.0%" in html and "+3.0 points" in html
+    plain = wizard.evaluation_html({"OVERALL_ACCURACY": 0.9, "MEAN_IOU": 0.7, "PIXELS": 1000, "REPORT": "/r.html"})
+    assert "overall accuracy 90.0%" in plain and "Naive" not in plain
+
+
+def test_evaluation_gets_classes_and_table_when_the_algorithm_takes_them(wizard, project_layers, tmp_path):
+    from qgis.core import QgsApplication
+
+    prj, img, cls, ref = project_layers
+    wizard.layers.classes.setLayer(cls)
+    params = wizard.evaluation_parameters(str(tmp_path / "p.tif"), ref, str(tmp_path / "p_composition.csv"))
+    alg = QgsApplication.processingRegistry().algorithmById("epitome:evaluate")
+    takes = alg.parameterDefinition("CLASSES") is not None and alg.parameterDefinition("COMPOSITION") is not None
+    assert ("CLASSES" in params and params["COMPOSITION"].endswith("p_composition.csv")) == takes
+    assert params["REFERENCE"] == ref.source() and params["REPORT"].endswith("p_evaluation.html")
+
+
+def test_canvas_extent_is_offered_when_the_algorithm_takes_an_extent(project_layers, epitome_provider, qgis_iface,
+                                                                      monkeypatch, tmp_path):
+    """EXTENT of epitome:selfepitomiclsr (issue 12, item 13): when the algorithm has it, the wizard can limit a run
+    to the map canvas's extent; without it the box is not shown."""
+    from epitome.plugin.gui import lsr_wizard as lw
+
+    prj, img, cls, ref = project_layers
+    monkeypatch.setattr(lw, "lsr_takes_extent", lambda: True)
+    w = lw.LsrWizard(qgis_iface)
+    try:
+        prepare(w, img, cls)
+        w.show()
+        assert w.settings.canvas_extent.isVisibleTo(w.settings)
+        canvas = qgis_iface.mapCanvas()
+        canvas.setDestinationCrs(img.crs())
+        canvas.setExtent(img.extent())
+        w.settings.output.setFilePath(str(tmp_path / "x.tif"))
+        assert "EXTENT" not in w.parameters()
+        w.settings.canvas_extent.setChecked(True)
+        ext = w.parameters()["EXTENT"]
+        assert ext.endswith("[EPSG:26917]") and ext.startswith(str(canvas.extent().xMinimum()))
+        w.hide()
+    finally:
+        w.deleteLater()
+    monkeypatch.setattr(lw, "lsr_takes_extent", lambda: False)
+    w2 = lw.LsrWizard(qgis_iface)
+    assert not w2.settings.canvas_extent.isVisibleTo(w2.settings)
+    w2.deleteLater()

@@ -7,7 +7,7 @@ from qgis.PyQt.QtGui import QTextDocument
 
 
 def algorithms():
-    """The provider's own algorithms (not the example models it lists, which declare no PARAMETERS)."""
+    """The provider's algorithms (its example models declare nothing: tests/qgis/test_model.py checks them)."""
     return [a for a in QgsApplication.processingRegistry().providerById("epitome").algorithms()
             if hasattr(type(a), "PARAMETERS")]
 

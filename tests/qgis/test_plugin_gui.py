@@ -35,7 +35,7 @@ def test_menu_toolbar_dock_and_unload(plugin, qgis_iface):
 
     texts = [a.text() for a in plugin.actions]
     for want in ("Label super-resolution wizard…", "Training monitor", "Train epitomes…",
-                 "Estimate a composition table…", "Install or update PyTorch…", "About Epitome"):
+                 "Estimate composition from a labelled area…", "Install or update PyTorch…", "About Epitome"):
         assert want in texts, texts
     assert plugin.toolbar is not None and len(plugin.toolbar.actions()) == 2
     assert plugin.monitor is not None and plugin.monitor.isHidden()

@@ -17,9 +17,10 @@ from qgis_scenes import (
 
 LSR = "epitome:selfepitomiclsr"
 EVAL = "epitome:evaluate"
-LSR_PARAMS = ["IMAGERY", "BANDS", "CLASSES", "COMPOSITION", "TILE_SIZE", "DOWNSAMPLE", "PATCH_SIZE", "SAMPLES",
-              "VARIANCE", "EM_ITERATIONS", "APPEARANCE_ITERATIONS", "FUSION", "FUSION_WEIGHT", "UNKNOWN_AS_NODATA", "DEVICE", "SEED",
-              "OUTPUT", "PROBABILITIES", "CONFIDENCE"]
+LSR_PARAMS = ["IMAGERY", "BANDS", "CLASSES", "COMPOSITION", "EXTENT", "TILE_SIZE", "DOWNSAMPLE", "PATCH_SIZE",
+              "SAMPLES", "VARIANCE", "EM_ITERATIONS", "APPEARANCE_ITERATIONS", "FUSION", "APPEARANCE_WEIGHT",
+              "FUSION_WEIGHT", "NODATA_CODES", "UNKNOWN_AS_NODATA", "DEVICE", "SEED", "OUTPUT", "PROBABILITIES",
+              "CONFIDENCE"]
 
 
 def path_of(value):
@@ -69,7 +70,8 @@ def test_lsr_parameter_names_exact(epitome_provider):
     alg = QgsApplication.processingRegistry().algorithmById(LSR)
     assert [p.name() for p in alg.parameterDefinitions()] == LSR_PARAMS
     outs = {o.name() for o in alg.outputDefinitions()}
-    assert {"OUTPUT", "PROBABILITIES", "CONFIDENCE", "TILES", "SECONDS", "LABEL_COUNTS", "DEVICE_USED"} <= outs
+    assert {"OUTPUT", "PROBABILITIES", "CONFIDENCE", "TILES", "SECONDS", "LABEL_COUNTS", "DEVICE_USED",
+            "APPEARANCE_WEIGHT_USED", "CHANGED_FROM_SMOOTH"} <= outs
 
 
 @pytest.mark.parametrize("alg_id", [LSR, EVAL])
@@ -466,9 +468,10 @@ def test_torch_missing(tmp_path):
     r = json.loads(lines[-1][7:])
     assert r["torch"] is None, "torch importable: the simulation is not valid"
     # the plugin loads without torch
-    assert r["ids"] == ["epitome:LSR and evaluation", "epitome:Train, embed labels and predict",
-                        "epitome:embedlabels", "epitome:epitomiclsr", "epitome:estimatecomposition", "epitome:evaluate",
-                        "epitome:predict", "epitome:selfepitomiclsr", "epitome:trainepitome"]
+    assert r["ids"] == ["epitome:LSR and evaluation", "epitome:LSR with a composition estimated from labelled areas",
+                        "epitome:Train, embed labels and predict", "epitome:baselines", "epitome:embedlabels",
+                        "epitome:epitomiclsr", "epitome:estimatecomposition", "epitome:evaluate", "epitome:predict",
+                        "epitome:selfepitomiclsr", "epitome:trainepitome"]  # the algorithms and the example models
     assert r["estimate_can_execute"][0] is True  # no PyTorch needed to estimate a composition
     for ok, msg in [r["can_execute"], r["train_can_execute"]] + r["apply_can_execute"]:
         assert ok is False

@@ -36,3 +36,71 @@ def test_no_styler_when_output_is_not_loaded(run_lsr):
     ctx = QgsProcessingContext()
     style_label_output(ctx, res["OUTPUT"], load_composition(None), "x")  # nothing to attach: must not fail
     assert not ctx.willLoadLayerOnCompletion(res["OUTPUT"])
+
+
+def test_toolbox_runs_are_named_after_the_input_and_grouped(epitome_provider, scene, qgis_iface, monkeypatch):
+    """Two runs from the toolbox (temporary outputs, loaded as the dialog loads them): two groups, distinct
+    names after the imagery, the label map on top and the confidence unchecked."""
+    import processing
+
+    from qgis_scenes import FAST
+
+    from qgis.core import QgsLayerTreeModel
+    from qgis.gui import QgsLayerTreeView
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    prj.layerTreeRoot().removeAllChildren()
+    view = QgsLayerTreeView()  # the Layers panel
+    view.setModel(QgsLayerTreeModel(prj.layerTreeRoot(), view))
+    try:
+        for _ in range(2):
+            processing.runAndLoadResults("epitome:selfepitomiclsr", dict(
+                FAST, IMAGERY=scene.imagery, CLASSES=scene.classes, OUTPUT="TEMPORARY_OUTPUT",
+                CONFIDENCE="TEMPORARY_OUTPUT"))
+        groups = prj.layerTreeRoot().children()
+        assert [g.name() for g in groups] == ["imagery – Epitome LSR (2)", "imagery – Epitome LSR"]
+        assert [n.name() for n in groups[1].children()] == ["imagery labels", "imagery confidence"]
+        assert [n.name() for n in groups[0].children()] == ["imagery labels (2)", "imagery confidence (2)"]
+        assert groups[0].children()[0].isVisible() and not groups[0].children()[1].isVisible()
+        assert groups[0].children()[0].layer().renderer().type() == "paletted"
+        assert all(view.isExpanded(view.node2index(g)) for g in groups)  # the new legends show
+    finally:
+        prj.removeAllMapLayers()
+        prj.layerTreeRoot().removeAllChildren()
+
+
+def test_a_named_output_is_named_after_its_file(epitome_provider, scene, tmp_path):
+    import processing
+
+    from qgis_scenes import FAST
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    prj.layerTreeRoot().removeAllChildren()
+    try:
+        processing.runAndLoadResults("epitome:selfepitomiclsr", dict(
+            FAST, IMAGERY=scene.imagery, CLASSES=scene.classes, OUTPUT=str(tmp_path / "wv_landcover.tif")))
+        assert [n.name() for n in prj.layerTreeRoot().children()] == ["wv_landcover labels"]  # one layer: no group
+    finally:
+        prj.removeAllMapLayers()
+        prj.layerTreeRoot().removeAllChildren()
+
+
+def test_epitome_image_gets_a_name_and_never_an_unknown_crs(tmp_path):
+    """An epitome image has no CRS (it is a picture): loaded, it takes the project's CRS and its file's name."""
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from epitome.plugin.processing.styling import style_epitome_image
+    from qgis_scenes import make_imagery, write_raster
+
+    path = write_raster(tmp_path / "naip_model_image.tif", make_imagery(32, 32, 8).astype("float32"), None, None)  # C=3: 2C+2 bands
+    prj = QgsProject.instance()
+    old = prj.crs()
+    prj.setCrs(QgsCoordinateReferenceSystem("EPSG:26917"))
+    try:
+        layer = _styled(path, lambda ctx: style_epitome_image(ctx, path, "Epitome"))
+        assert layer.crs().authid() == "EPSG:26917" and layer.name() == "naip_model_image epitome"
+        assert layer.renderer().type() == "multibandcolor"
+    finally:
+        prj.setCrs(old)

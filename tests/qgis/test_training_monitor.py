@@ -45,23 +45,99 @@ def test_dock_follows_a_training_live(dock, scene, tmp_path):
     assert dock.opened == [True]
 
 
-def test_cancel_button_stops_training_and_keeps_a_resumable_model(dock, scene, tmp_path):
+def test_stop_button_ends_the_training_normally_with_a_resumable_model(dock, scene, tmp_path):
+    """Stop in the dock: the run ends as a success (no 'Execution failed'), reports once, keeps the model."""
     from epitome.algorithms.epitome.model_file import load_model
     from epitome.plugin.gui.runner import AlgorithmRun
 
     model = str(tmp_path / "m.epitome")
     run = AlgorithmRun("epitome:trainepitome", dict(TRAIN, IMAGERY=[scene.imagery], STEPS=100000, MODEL=model,
                                                     EPITOME_IMAGE=str(tmp_path / "e.tif")))
+    messages = []
+    run.message.connect(lambda level, text: messages.append((level, text)))
     assert run.start()
     assert wait_for(lambda: any(r["snapshot"] for r in dock.runs.values()), 120)
-    assert dock.cancel_button.isEnabled()
+    assert dock.cancel_button.isEnabled() and dock.cancel_button.text() == "Stop training"
     dock.cancel_button.click()
-    assert wait_for(lambda: run.ok is not None, 120) and run.ok is False
+    assert wait_for(lambda: run.ok is not None, 120) and run.ok is True, run.errors
     assert wait_for(lambda: list(dock.runs.values())[-1]["state"] == "stopped")
-    assert "partial model" in dock.status.text() and not dock.cancel_button.isEnabled()
+    assert "Stopped after" in dock.status.text() and "INIT" in dock.status.text()
+    assert not dock.cancel_button.isEnabled() and dock.bar.value() < 1000
+    ends = [t for lvl, t in messages if "Stopped after" in t or "ancel" in t]
+    assert len(ends) == 1 and not [m for m in messages if m[0] in ("warning", "error")], messages
     m = load_model(model)
     assert 0 < m.steps_done < 100000 and m.settings.get("complete") is False
+    assert run.results["MODEL"] == model and 0 < run.results["STEPS_DONE"] < 100000
+    assert run.results["DEVICE_USED"] == "cpu" and run.results["PATCHES_PER_SECOND"] > 0
     assert not os.path.exists(tmp_path / "e.tif")
+
+
+def test_processing_cancel_is_reported_once(dock, scene, tmp_path):
+    """The Processing dialog's Cancel (the run's feedback): the run fails with one message, model kept."""
+    from epitome.plugin.gui.runner import AlgorithmRun
+
+    model = str(tmp_path / "m.epitome")
+    run = AlgorithmRun("epitome:trainepitome", dict(TRAIN, IMAGERY=[scene.imagery], STEPS=100000, MODEL=model))
+    messages = []
+    run.message.connect(lambda level, text: messages.append((level, text)))
+    assert run.start()
+    assert wait_for(lambda: any(r["snapshot"] for r in dock.runs.values()), 120)
+    run.cancel()
+    assert wait_for(lambda: run.ok is not None, 120) and run.ok is False
+    said = [t for lvl, t in messages if lvl in ("warning", "error")]
+    assert len(said) == 1 and "MODEL" in said[0] and "INIT" in said[0], messages
+    assert os.path.isfile(model)
+
+
+def test_dock_fits_a_small_screen_and_stop_is_on_top(dock):
+    hint = dock.minimumSizeHint()
+    assert hint.height() <= 340 and hint.width() <= 440, hint  # beside the toolbox on a 1000 px tall screen
+    dock.resize(300, 400)
+    dock.show()
+    top = dock.cancel_button.mapTo(dock, dock.cancel_button.rect().topLeft()).y()
+    assert top < dock.plot.mapTo(dock, dock.plot.rect().topLeft()).y()
+    assert dock.cancel_button.isVisible()
+    dock.hide()
+
+
+def test_curves_start_at_the_first_step_and_stay_inside(qgis_app):
+    from qgis.PyQt.QtGui import QColor, QImage, QPainter
+
+    from epitome.plugin.processing.report_plot import _smooth, paint_history
+
+    assert _smooth([1.0, 3.0, 5.0], n=2) == [1.0, 2.0, 4.0]  # same length: the curve starts at step 1
+    n = 60
+    hist = {"step": list(range(1, n + 1)), "loss": [-0.5 - 0.01 * i for i in range(n)],
+            "worst_loss": [5.0] + [-0.2 - 0.01 * i for i in range(n - 1)], "usage": [0.01] * n}
+    img = QImage(320, 420, QImage.Format_ARGB32)  # a narrow dock: panels one above the other
+    img.fill(QColor("white"))
+    p = QPainter(img)
+    paint_history(p, 320, 420, hist)
+    p.end()
+    red = QColor("#d62728")
+
+    def reddish(x, y):
+        c = QColor(img.pixel(x, y))
+        return abs(c.red() - red.red()) < 40 and c.green() < 90 and c.blue() < 90
+
+    top = 28  # the first panel's frame (paint_history: top margin)
+    assert not any(reddish(x, y) for x in range(320) for y in range(0, top - 1))  # nothing above the frame
+    assert any(reddish(x, y) for x in range(90, 100) for y in range(top, 210))  # starts at the left edge
+
+
+def test_titles_fit_a_narrow_dock(qgis_app):
+    from qgis.PyQt.QtCore import QRectF
+    from qgis.PyQt.QtGui import QFontMetricsF, QImage, QPainter
+
+    from epitome.plugin.processing.report_plot import fitted_text
+
+    img = QImage(200, 40, QImage.Format_ARGB32)
+    p = QPainter(img)
+    rect = QRectF(0, 0, 180, 20)
+    fitted_text(p, rect, "Loss (nats per value, lower is better)", 9, bold=True)
+    assert QFontMetricsF(p.font()).horizontalAdvance("Loss (nats per value, lower is better)") <= 180 or \
+        p.font().pointSize() == 7
+    p.end()
 
 
 def test_idle_dock_explains_itself(dock):

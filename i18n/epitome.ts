@@ -1,0 +1,2628 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1">
+<context>
+    <name>@default</name>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="161"/>
+        <source>Labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="163"/>
+        <source>Label codes 1..L follow this order in the output raster.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="169"/>
+        <source>Name of label {} (unique)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="174"/>
+        <source>Colour of label {} in the output style</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="195"/>
+        <source>Label {} has no name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="197"/>
+        <source>The name &apos;{}&apos; is used twice: label names must be unique.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="213"/>
+        <source>Estimate from a labelled area</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="215"/>
+        <source>Counts, for every coarse class, the share of each label in an area whose high-resolution labels are known.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="219"/>
+        <source>High-resolution label raster (codes 1..L, 0 = nodata)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="222"/>
+        <source>Coarse class layer (e.g. NLCD) covering the labelled area</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="227"/>
+        <source>Classes with fewer labelled pixels are left out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="228"/>
+        <source>Reference labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="229"/>
+        <source>Coarse classes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="230"/>
+        <source>Minimum pixels per class</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="235"/>
+        <source>Choose both layers (load them into the project first).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="238"/>
+        <source>Choose two different layers: the fine labels and the coarse classes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="279"/>
+        <source>Presets…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="280"/>
+        <source>NLCD → water, forest, field, built (built-in)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="281"/>
+        <source>Empty table for the layer&apos;s classes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="282"/>
+        <source>Replace the table by a preset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="285"/>
+        <source>Load CSV…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="285"/>
+        <source>Load a composition table from a CSV file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="287"/>
+        <source>Save CSV…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="287"/>
+        <source>Save the table as a CSV file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="288"/>
+        <source>Estimate from a labelled area…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="288"/>
+        <source>Count p(label | class) where high-resolution labels are known (runs in the background)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="299"/>
+        <source>Hide the rows of codes the class layer does not contain. Hidden rows stay in the table and in the saved CSV.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="315"/>
+        <source>p(label | class): the share of each label inside each coarse class. Rows are renormalised when used; empty cells count as 0.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="324"/>
+        <source>Add label</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="324"/>
+        <source>Add a label (column)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="325"/>
+        <source>Remove label</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="325"/>
+        <source>Remove the selected label (column)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="327"/>
+        <source>Labels…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="327"/>
+        <source>Rename the labels and choose their colours</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="842"/>
+        <source>Add class</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="329"/>
+        <source>Add a row for a coarse class code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="331"/>
+        <source>Remove class</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="331"/>
+        <source>Remove the selected class rows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="333"/>
+        <source>Normalise rows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="333"/>
+        <source>Divide every row by its sum so it sums to 1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="344"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="344"/>
+        <source>Stop the estimate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="403"/>
+        <source>p({} | class {})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="409"/>
+        <source>Sum of the row (rows are renormalised to 1 when used)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="434"/>
+        <source>Show only the {} code(s) of the class layer ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="436"/>
+        <source>; {} other row(s) hidden</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="466"/>
+        <source>Label {}: {} - double-click to rename it or change its colour</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="468"/>
+        <source>sum</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="492"/>
+        <source> ({} more problems)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="492"/>
+        <source> (1 more problem)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="592"/>
+        <source>Saved {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="666"/>
+        <source>Class {} is already in the table.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="688"/>
+        <source>No class codes known: choose a class layer first, or add class rows.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="715"/>
+        <source>An estimate is already running.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="733"/>
+        <source>Estimating p(label | class)…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="754"/>
+        <source>Estimate cancelled; the table is unchanged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="756"/>
+        <source>The estimate failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="756"/>
+        <source>unknown error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="773"/>
+        <source>Estimated from {} pixels: {} classes x {} labels.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="787"/>
+        <source>Load composition table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_wrapper.py" line="61"/>
+        <source>CSV files (*.csv);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="801"/>
+        <source>Save composition table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="891"/>
+        <source>CSV files (*.csv)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="832"/>
+        <source>The table has no label: add one first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="842"/>
+        <source>Coarse class code:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="864"/>
+        <source>Composition table p(label | class)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="888"/>
+        <source>Save to</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="893"/>
+        <source>CSV file the table is saved to when you press OK</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="894"/>
+        <source>Choose a file for the table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="924"/>
+        <source>Choose where to save the table (Save to).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="929"/>
+        <source>The built-in table cannot be overwritten: choose another file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_wrapper.py" line="62"/>
+        <source>Built-in NLCD → water, forest, field, built table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_wrapper.py" line="66"/>
+        <source>Edit…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_wrapper.py" line="67"/>
+        <source>Edit the table p(label | class) (or start from the built-in one, or estimate it from a labelled area) and save it as CSV</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="328"/>
+        <source>Could not read the class codes of {}: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="41"/>
+        <source>Checking which devices PyTorch sees…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="43"/>
+        <source>too old</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="43"/>
+        <source>not found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="44"/>
+        <source>PyTorch is not usable here ({}): install it with Raster &gt; Epitome &gt; Install or update PyTorch.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="48"/>
+        <source>This machine: {}; auto runs on cuda:0.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="49"/>
+        <source>CPU build of PyTorch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="49"/>
+        <source>no NVIDIA GPU or driver found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="50"/>
+        <source>This machine: CPU only ({}); auto and cuda run on the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="57"/>
+        <source>The first CUDA GPU when PyTorch sees one, else the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="58"/>
+        <source>Always the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="60"/>
+        <source>The current CUDA GPU ({}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="63"/>
+        <source>cuda (not available here)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="63"/>
+        <source>No CUDA GPU is usable on this machine: a run asking for cuda falls back to the CPU with a warning.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="63"/>
+        <source>An NVIDIA GPU through CUDA.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="159"/>
+        <source>{} cuda was chosen: this run will use the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="39"/>
+        <source>Fast</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="39"/>
+        <source>Tiles of 256 px, 2% of windows as the epitome: about 3x faster than Balanced on a CPU, a little less accurate (-0.6 points on the benchmark scene).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="42"/>
+        <source>Balanced (recommended)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="42"/>
+        <source>The algorithm&apos;s defaults: tiles of 512 px, 5% of windows (about 5.7 km2/min on a 2-core CPU).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
+        <source>Thorough</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
+        <source>Twice the windows and more EM iterations: about half the speed of Balanced; helps on very varied scenes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="58"/>
+        <source>No layer chosen.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="60"/>
+        <source>The layer is not valid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="62"/>
+        <source>no CRS</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="64"/>
+        <source>{} x {} px, {} band(s), pixel {:.4g} x {:.4g} {}, {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="246"/>
+        <source>Imagery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="247"/>
+        <source>Class layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="74"/>
+        <source>{}: choose a raster layer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="76"/>
+        <source>{}: the layer is not valid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="78"/>
+        <source>{}: &apos;{}&apos; is not a file raster; save it as a GeoTIFF first (Raster &gt; Conversion &gt; Translate).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="83"/>
+        <source>Imagery and class layer are the same layer: choose the coarse classes (e.g. NLCD) as the class layer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="87"/>
+        <source>The reference must be another layer: high-resolution labels to compare the result with (or leave it empty).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="90"/>
+        <source>Reference: &apos;{}&apos; is not a file raster.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="92"/>
+        <source>The class layer has {} bands; band 1 is used.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="95"/>
+        <source>Only one of the two layers has a CRS. Set the missing CRS (layer Properties &gt; Source) so they can be aligned.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="104"/>
+        <source>The class layer does not overlap the imagery. Choose layers of the same area.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="107"/>
+        <source>The imagery is not finer than the class layer ({:.3g} against {:.3g} map units): label super-resolution expects fine imagery and coarse classes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="111"/>
+        <source>Without a CRS both layers must have the same size in pixels ({} x {} against {} x {}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="223"/>
+        <source>Imagery and coarse classes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="223"/>
+        <source>Pick fine imagery (e.g. NAIP, 1 m) and the coarse class layer (e.g. NLCD, 30 m) from the project. The class layer may have any CRS and grid: it is aligned on the fly.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="229"/>
+        <source>High-resolution imagery: all its bands are used.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="232"/>
+        <source>Coarse classes (integer codes, band 1), e.g. NLCD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="237"/>
+        <source>Optional: high-resolution reference labels (codes 1..L as in the composition) to evaluate the result (overall accuracy, IoU) against two label-only baselines.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="248"/>
+        <source>Reference (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="287"/>
+        <source>None: the result is not evaluated.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="293"/>
+        <source>The layers fit together.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="307"/>
+        <source>Composition of the coarse classes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="307"/>
+        <source>p(label | class): what share of each coarse class is each high-resolution label. Start from the built-in NLCD table, a CSV (Load CSV…), or estimate it from a labelled area.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="381"/>
+        <source>Quality, device and outputs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="381"/>
+        <source>How thorough the run is, where it computes, and where the label map is written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="390"/>
+        <source>Speed against thoroughness; hover over an entry for details.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="392"/>
+        <source>auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="397"/>
+        <source>GeoTIFF (*.tif)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="399"/>
+        <source>Where to write the label map (GeoTIFF). Beside it go the confidence layer, the table used (_composition.csv) and, with a reference, the evaluation report.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="401"/>
+        <source>Choose a file for the label map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="407"/>
+        <source>Also add a confidence layer (max p per pixel)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="413"/>
+        <source>Quality</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="414"/>
+        <source>Device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="415"/>
+        <source>Label map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="451"/>
+        <source>Empty: a new file beside the imagery (or in the last folder used).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="453"/>
+        <source>{} exists and will be replaced.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="455"/>
+        <source>A new file in {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="478"/>
+        <source>Run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="461"/>
+        <source>Runs in the background: QGIS stays usable. The result is added to the map in a group of its own.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="479"/>
+        <source>Start label super-resolution in the background (QGIS stays usable).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
+        <source>Stop run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
+        <source>Stop the run; nothing half-written is left behind.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="756"/>
+        <source>Zoom to result</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="484"/>
+        <source>Show the whole label map in the map canvas.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="510"/>
+        <source>Epitome: label super-resolution</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="540"/>
+        <source>Choose a file for the label map (no writable folder was found for a default).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="543"/>
+        <source>Cannot write into the output folder {}. Choose another place for the label map.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="559"/>
+        <source>&lt;b&gt;{}&lt;/b&gt; + &lt;b&gt;{}&lt;/b&gt; with {} labels ({}), quality {}, device {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="565"/>
+        <source>Then evaluated against &lt;b&gt;{}&lt;/b&gt;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="568"/>
+        <source>Label map: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="606"/>
+        <source>Writing the label map to {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="615"/>
+        <source>Cancelling…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="623"/>
+        <source>Cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="633"/>
+        <source>WARNING: the composition table could not be saved next to the result: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="638"/>
+        <source>Evaluating against {}…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/styling.py" line="138"/>
+        <source>{} – Epitome LSR</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/styling.py" line="139"/>
+        <source>{} labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/styling.py" line="144"/>
+        <source>{} confidence</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="696"/>
+        <source>Label map written to &lt;a href='file://{0}'&gt;{0}&lt;/a&gt; and added to the map (group “{1}”).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="699"/>
+        <source>The table used: &lt;a href=&apos;file://{0}&apos;&gt;{1}&lt;/a&gt;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="707"/>
+        <source>Evaluation done.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="710"/>
+        <source>Evaluation failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="710"/>
+        <source>cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="719"/>
+        <source>&lt;b&gt;Evaluation&lt;/b&gt;: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. Report: &lt;a href=&apos;file://{}&apos;&gt;HTML&lt;/a&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="722"/>
+        <source>Epitome (this result)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="723"/>
+        <source>Naive: each pixel's class → its most likely label</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="726"/>
+        <source>Smooth: the classes&apos; compositions interpolated, then the most likely label</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="734"/>
+        <source>{:+.1f} points of accuracy over the better baseline.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="734"/>
+        <source>{:+.1f} points against the better baseline: the imagery did not help here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="736"/>
+        <source>&lt;b&gt;Evaluation&lt;/b&gt; over {:,} pixels (&lt;a href=&apos;file://{}&apos;&gt;report&lt;/a&gt;):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
+        <source>accuracy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
+        <source>mean IoU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="754"/>
+        <source>Label map added: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="50"/>
+        <source>Epitome</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="787"/>
+        <source>Help: label super-resolution</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="789"/>
+        <source>The Epitome provider is not loaded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="38"/>
+        <source>Computation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="42"/>
+        <source>Device used when an Epitome algorithm&apos;s DEVICE parameter is &apos;auto&apos;: auto (a CUDA GPU when available, else the CPU), cpu, cuda, or cuda:N for GPU number N. A GPU that is missing falls back to the CPU with a warning.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="55"/>
+        <source>Default device:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="60"/>
+        <source> MiB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="61"/>
+        <source>Automatic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="63"/>
+        <source>Working memory for the blocks of patch likelihoods that label super-resolution computes at once on the device (GPU memory with CUDA, RAM on the CPU); about a sixteenth of it is one block of fp32 logits. Smaller is slower but uses less memory. 0 = automatic (64 MiB blocks, 4x smaller after a GPU out-of-memory error).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="68"/>
+        <source>Memory budget:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="71"/>
+        <source>PyTorch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="76"/>
+        <source>Folder Epitome loads PyTorch from first (appended to QGIS&apos;s Python path, so QGIS&apos;s own numpy and GDAL always win). Default: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="79"/>
+        <source>PyTorch folder:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="82"/>
+        <source>Test GPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="83"/>
+        <source>Check PyTorch and run a tiny computation on the GPU, in a separate process (QGIS cannot crash).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="86"/>
+        <source>Install / update PyTorch…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="87"/>
+        <source>Open the installer: PyTorch CPU or CUDA build, downloaded with pip into the PyTorch folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="94"/>
+        <source>Checking PyTorch…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="97"/>
+        <source>The PyTorch Epitome loads, and the result of the last GPU test.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="98"/>
+        <source>Status:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="103"/>
+        <source>Problems with the values entered above.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="140"/>
+        <source>Testing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="173"/>
+        <source>Default device &apos;{}&apos; is not valid: use auto, cpu, cuda or cuda:N (N = GPU index). Kept &apos;{}&apos;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="47"/>
+        <source>The curves appear when a training starts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="61"/>
+        <source>Epitome training monitor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="72"/>
+        <source>Trainings started in this QGIS session; the newest is followed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="75"/>
+        <source>Stop training</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="76"/>
+        <source>Stop the training shown after its current step. The model trained so far is saved to its MODEL file and the run ends normally; give the model as INIT to continue later.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="75"/>
+        <source>Train epitomes…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="93"/>
+        <source>Open Train epitomes (Processing toolbox: Epitome &gt; Epitomes &gt; Train epitomes).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="84"/>
+        <source>No training running. Start one with Train epitomes…; it shows here live.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="85"/>
+        <source>Trainings started anywhere show here: this button, the Processing toolbox (Epitome &gt; Epitomes &gt; Train epitomes), a model or a script.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="105"/>
+        <source>Epitome preview</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="109"/>
+        <source>Means of the first epitome (bands 1-3 as RGB, 2-98% stretch), refreshed every few steps. It should come to look like pieces of the imagery.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="128"/>
+        <source>Training {} ({} x {} px, {} steps) started…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="144"/>
+        <source>, stage {} of {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="145"/>
+        <source>Step {} of {}{}: loss {:.4f} nats/value, windows used {:.1f}%</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="155"/>
+        <source>Finished.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="155"/>
+        <source>Stopped.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="191"/>
+        <source>Stopping after the current step… the model trained so far will be saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="200"/>
+        <source>Unreadable answer from the PyTorch check: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="202"/>
+        <source>The PyTorch check stopped (exit code {}): {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="330"/>
+        <source>no output</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="281"/>
+        <source>The PyTorch check did not finish within {} s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="218"/>
+        <source>The PyTorch check could not run {}: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="274"/>
+        <source>The PyTorch check could not start {}: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="299"/>
+        <source>PyTorch not found ({}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="299"/>
+        <source>no torch package</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="212"/>
+        <source>CPU build (no CUDA)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="349"/>
+        <source>CUDA {}, GPU: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="305"/>
+        <source>CUDA {} build, but no usable NVIDIA GPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="306"/>
+        <source>PyTorch {} - {} - in {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="208"/>
+        <source>(too old: Epitome needs {} or newer)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="310"/>
+        <source>(error: {})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="317"/>
+        <source>No GPU: PyTorch is not found or cannot be imported ({}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="319"/>
+        <source>No CUDA: PyTorch {} is the CPU build. Install a CUDA build with 'Install / update PyTorch…' to use an NVIDIA GPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="322"/>
+        <source>no NVIDIA driver or no NVIDIA GPU found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="323"/>
+        <source>No CUDA: PyTorch {} (CUDA {}) cannot use a GPU: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="326"/>
+        <source>GPU {} found, but a test computation failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="329"/>
+        <source>GPU ready: {} (PyTorch {}, CUDA {}){}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="430"/>
+        <source>QGIS&apos;s Python has no pip. On Debian/Ubuntu install the package python3-pip; on Windows use the OSGeo4W installer (python3-pip).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="433"/>
+        <source>No PyTorch build matches this Python version, platform and build choice. Try another build (CPU works everywhere), or a newer PyTorch.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="436"/>
+        <source>The folder is not writable, or PyTorch files are in use (QGIS has loaded them). Choose another folder, or restart QGIS and install before running Epitome.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="439"/>
+        <source>The disk is full: the CPU build needs about 1 GB, a CUDA build about 5 GB.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="441"/>
+        <source>The download failed: check the internet connection or the proxy (pip honours HTTPS_PROXY), then try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="443"/>
+        <source>Check the output above, the internet connection and the free disk space (about 1 GB for the CPU build, 5 GB for CUDA), then try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="465"/>
+        <source>Epitome needs PyTorch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="466"/>
+        <source>PyTorch was not found, so the Epitome algorithms cannot run yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="474"/>
+        <source>Install…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="475"/>
+        <source>Open the Epitome installer: downloads PyTorch into a folder of your QGIS profile (QGIS&apos;s own numpy and GDAL stay untouched).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="490"/>
+        <source>Could not open the PyTorch installer: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="496"/>
+        <source>PyTorch start-up check failed: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="30"/>
+        <source>CPU only (works everywhere; about 200 MB download)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="31"/>
+        <source>NVIDIA GPU, CUDA {} (about 3 GB download)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="36"/>
+        <source>The CPU build runs on any computer and is the smallest download (about 1 GB once installed).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="39"/>
+        <source>580 or newer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="39"/>
+        <source>525 or newer (528 on Windows)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="40"/>
+        <source>CUDA builds need an NVIDIA GPU and an NVIDIA driver {} (no CUDA toolkit needed: the wheels bring the CUDA libraries). Download about 3 GB, about 5 GB once installed. Without such a GPU, Epitome falls back to the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="66"/>
+        <source>Epitome - install PyTorch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="87"/>
+        <source>Current PyTorch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="89"/>
+        <source>Not checked yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="91"/>
+        <source>The PyTorch Epitome would load, checked in a separate process.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="94"/>
+        <source>Whether this PyTorch can use an NVIDIA GPU, and which.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="98"/>
+        <source>The folder PyTorch was loaded from.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="99"/>
+        <source>Check again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="100"/>
+        <source>Check the installed PyTorch again (in a separate process).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="102"/>
+        <source>PyTorch:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="103"/>
+        <source>CUDA / GPU:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="130"/>
+        <source>Folder:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="111"/>
+        <source>Install or update</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="116"/>
+        <source>Which PyTorch build to install: CPU only, or a CUDA build for NVIDIA GPUs (needs an NVIDIA driver).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="125"/>
+        <source>Folder PyTorch is installed into; Epitome adds it to QGIS&apos;s Python path (after QGIS&apos;s own packages). Default: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="128"/>
+        <source>Build:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="134"/>
+        <source>Install</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="135"/>
+        <source>Download and install PyTorch {} with pip into the folder (QGIS&apos;s numpy and GDAL are pinned and left untouched).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="138"/>
+        <source>Stop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="139"/>
+        <source>Stop the running installation.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="151"/>
+        <source>Output of pip, live.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="152"/>
+        <source>pip&apos;s output appears here while PyTorch is installed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="159"/>
+        <source>The result of the last installation.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="164"/>
+        <source>Close this window (stops a running installation).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="194"/>
+        <source>Checking…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="204"/>
+        <source>Not found ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="214"/>
+        <source>CUDA {}: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="216"/>
+        <source>CUDA {} build, but no usable NVIDIA GPU ({})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="216"/>
+        <source>no NVIDIA driver or GPU found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="227"/>
+        <source>Another PyTorch installation is running in another window; wait for it or stop it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="238"/>
+        <source>Cannot start the installation: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="255"/>
+        <source>Installing… (this can take several minutes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="263"/>
+        <source>Stopping…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="306"/>
+        <source>Could not start {}: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="321"/>
+        <source>Removed from the folder (QGIS&apos;s own numpy is used): {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="324"/>
+        <source>Installation stopped. The folder may hold a partial installation: run Install again before using Epitome.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="328"/>
+        <source>crashed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="330"/>
+        <source>Installation failed (exit code {}): {}
+{}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="338"/>
+        <source>pip finished; checking the installed PyTorch…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="346"/>
+        <source>pip finished, but PyTorch cannot be imported from {}: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="349"/>
+        <source>CPU build</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="349"/>
+        <source>CUDA {} build, but no usable GPU (NVIDIA driver?)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="352"/>
+        <source>PyTorch {} installed in {} ({}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="358"/>
+        <source>Restart QGIS to use it: QGIS has already loaded PyTorch {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="360"/>
+        <source>No restart needed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="362"/>
+        <source>Epitome can use it now; no restart needed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="53"/>
+        <source>Label super-resolution wizard…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="54"/>
+        <source>Imagery + coarse classes -&gt; a high-resolution label map, step by step</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="65"/>
+        <source>Training monitor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="66"/>
+        <source>Show the live curves and epitome of running trainings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="72"/>
+        <source>Self-epitomic label super-resolution (algorithm)…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="73"/>
+        <source>Estimate composition from a labelled area…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="74"/>
+        <source>Evaluate a label map…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="83"/>
+        <source>Install or update PyTorch…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="160"/>
+        <source>About Epitome</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/plugin.py" line="160"/>
+        <source>&lt;h3&gt;Epitome {}&lt;/h3&gt;&lt;p&gt;Label super-resolution with epitomic representations: high-resolution land cover from imagery and coarse classes (Malkin, Ortiz, Jojic, ECCV 2020).&lt;/p&gt;&lt;p&gt;Algorithms are in the Processing toolbox under &lt;b&gt;Epitome&lt;/b&gt;.&lt;/p&gt;&lt;p&gt;{}&lt;/p&gt;&lt;p&gt;License: GPL-2.0-or-later.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="62"/>
+        <source>step ({}..{})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="99"/>
+        <source>mean loss</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="99"/>
+        <source>worst quarter</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="99"/>
+        <source>Loss (nats per value, lower is better)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="99"/>
+        <source>nats per value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="102"/>
+        <source>usage</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="102"/>
+        <source>Windows that are a best window in the batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="102"/>
+        <source>% of windows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/styling.py" line="141"/>
+        <source>{} probabilities</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="575"/>
+        <source>{} The file&apos;s cells are shown below as they are: fix the ones in red.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="882"/>
+        <source>{} A new table is shown instead; your file is left as it is. Fix the file and load it again (Load CSV…), or build the table here and save it under a new name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_wrapper.py" line="132"/>
+        <source>No rows were added for the Coarse classes layer: {} has {} bands - is it the imagery? Choose the class layer (e.g. NLCD) in the dialog first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="409"/>
+        <source>Only the area shown in the map canvas</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="410"/>
+        <source>Process only where the imagery meets the map canvas&apos;s current extent (zoom there first), without clipping files by hand.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/styling.py" line="189"/>
+        <source>{} epitome</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="214"/>
+        <source>{} – {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="222"/>
+        <source>{} novelty</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>AlgorithmRun</name>
+    <message>
+        <location filename="../plugin/gui/runner.py" line="65"/>
+        <source>Processing algorithm {} is not registered (is the Epitome plugin enabled?)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BaselinesAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="50"/>
+        <source>Label-only baselines (naive and smooth)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="53"/>
+        <source>&lt;p&gt;The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): &lt;b&gt;naive&lt;/b&gt;, the most likely label of each pixel&apos;s coarse class, and &lt;b&gt;smooth&lt;/b&gt;, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; &lt;i&gt;Evaluate a label map&lt;/i&gt; scores both next to a prediction when given CLASSES. No PyTorch needed.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="67"/>
+        <source>Give NAIVE or SMOOTH (or both): the baseline maps to write.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="84"/>
+        <source>Cancelled by the user: no output was written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="87"/>
+        <source>Naive baseline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="87"/>
+        <source>Smooth baseline</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EmbedLabelsAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/embedlabels.py" line="80"/>
+        <source>Embed high-resolution labels into an epitome</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/embedlabels.py" line="83"/>
+        <source>Epitomes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/embedlabels.py" line="89"/>
+        <source>&lt;p&gt;Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/embedlabels.py" line="136"/>
+        <source>Label embedding</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EpitomeAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/base.py" line="111"/>
+        <source>Label super-resolution</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EpitomicLsrAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="77"/>
+        <source>Epitomic label super-resolution (trained epitome)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="80"/>
+        <source>&lt;p&gt;All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="126"/>
+        <source>Label embedding (LSR)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="129"/>
+        <source>Epitomic LSR</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EstimateCompositionAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="51"/>
+        <source>Estimate composition from a labelled area</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
+        <source>&lt;p&gt;Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.&lt;/p&gt;&lt;p&gt;The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Output&lt;/b&gt;: a CSV in the format of the COMPOSITION parameter: header &apos;class,&amp;lt;label 1&amp;gt;,...&apos;, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="75"/>
+        <source>{}: band {} does not exist; &apos;{}&apos; has {} band(s). Choose a band from 1 to {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="93"/>
+        <source>OUTPUT: no file given. Choose where to save the CSV.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="105"/>
+        <source>Cancelled by the user: no output was written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="107"/>
+        <source>{} pixels counted: {} classes x {} labels (label codes {}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="111"/>
+        <source>  class {}: {} px - {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="144"/>
+        <source>Reference labels (fine)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="145"/>
+        <source>High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m land-cover map. Its grid is the one counted on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="146"/>
+        <source>Reference band</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="147"/>
+        <source>Band of REFERENCE holding the label codes (default 1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="148"/>
+        <source>Coarse classes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="149"/>
+        <source>Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, resolution and alignment; it must cover the labelled area.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="150"/>
+        <source>Classes band</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="151"/>
+        <source>Band of CLASSES holding the class codes (default 1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="152"/>
+        <source>Minimum pixels per class</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="153"/>
+        <source>Class codes covering fewer reference pixels than this are left out of the table (their estimate would be noise); the log lists them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="154"/>
+        <source>Composition table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="155"/>
+        <source>CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="156"/>
+        <source>Class codes in the table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="157"/>
+        <source>Labels (columns) in the table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="158"/>
+        <source>Pixels counted</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EvaluateAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/evaluate.py" line="62"/>
+        <source>Evaluate a label map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/evaluate.py" line="65"/>
+        <source>&lt;p&gt;Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).&lt;/p&gt;&lt;p&gt;The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...&lt;/p&gt;&lt;p&gt;The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="61"/>
+        <source>Predicted labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="62"/>
+        <source>Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="63"/>
+        <source>Reference labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="64"/>
+        <source>Ground-truth label raster with the same codes; any CRS and resolution.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="65"/>
+        <source>Label names (comma separated)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="66"/>
+        <source>Names of labels 1..L, e.g. &apos;water,forest,field,built&apos;. Empty: taken from the prediction raster.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="71"/>
+        <source>HTML report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="72"/>
+        <source>Report with the summary numbers, per-class table and confusion matrix.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="73"/>
+        <source>CSV table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="74"/>
+        <source>Per-class metrics and the confusion matrix as CSV.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="75"/>
+        <source>Overall accuracy (0-1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="76"/>
+        <source>Mean IoU (0-1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="77"/>
+        <source>Per-class IoU (JSON)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="78"/>
+        <source>Confusion matrix (JSON)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="79"/>
+        <source>Pixels compared</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="67"/>
+        <source>Coarse classes (optional, for the baselines)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="68"/>
+        <source>The coarse class layer the prediction was made from (any CRS and grid). With it, the two label-only baselines are scored too, on the same pixels: naive (argmax p(label | class) of each pixel&apos;s class) and smooth (the blocks&apos; p(label | class) interpolated bilinearly, then argmax), so the report shows what the prediction added.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="69"/>
+        <source>Composition table p(label | class) (CSV, for the baselines)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="70"/>
+        <source>The composition table the prediction was made with (same CSV rules as self-epitomic LSR; empty: the built-in NLCD table). Used only with CLASSES.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="80"/>
+        <source>Naive baseline: overall accuracy (0-1; -1 without CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="81"/>
+        <source>Naive baseline: mean IoU (0-1; -1 without CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="82"/>
+        <source>Smooth baseline: overall accuracy (0-1; -1 without CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="83"/>
+        <source>Smooth baseline: mean IoU (0-1; -1 without CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PredictAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="141"/>
+        <source>Predict labels with a trained epitome</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="144"/>
+        <source>Epitomes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="150"/>
+        <source>&lt;p&gt;Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="188"/>
+        <source>Epitome prediction</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SelfEpitomicLsrAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="135"/>
+        <source>Self-epitomic label super-resolution</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="138"/>
+        <source>&lt;p&gt;Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).&lt;/p&gt;&lt;p&gt;For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="7"/>
+        <source>Imagery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="8"/>
+        <source>High-resolution imagery (e.g. NAIP 1 m, 4 bands). Any band count and data type (uint8, uint16, float).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="9"/>
+        <source>Bands (default: all)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="10"/>
+        <source>Imagery bands to use; empty uses every band.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="11"/>
+        <source>Coarse classes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="12"/>
+        <source>Coarse class layer (e.g. NLCD 30 m). Any CRS, resolution and alignment; codes must be rows of the composition table (NLCD 0 and 255 count as nodata with the built-in table).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="13"/>
+        <source>Composition table p(label | class) (CSV)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="14"/>
+        <source>CSV with a header row &apos;class&apos; followed by the label names (e.g. class,water,forest,field,built) and one row per coarse class code; rows are renormalised. Empty: the built-in table from NLCD codes to water, forest, field, built (Chesapeake region).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="21"/>
+        <source>Patch size (working pixels, odd)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="22"/>
+        <source>Side K of the square patches compared at the working resolution (odd; 7 = 14 m at 1 m imagery with DOWNSAMPLE 2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="23"/>
+        <source>Share of working pixels used as query patches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="24"/>
+        <source>Number of query patches per tile as a share of its working pixels (the paper uses 0.05). Time grows linearly with it; 1 uses every window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="25"/>
+        <source>Patch variance</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="26"/>
+        <source>Fixed variance of every epitome pixel for imagery scaled to [0, 1] (paper: 0.01). Log-likelihoods are divided by the temperature K^2 (K = PATCH_SIZE), so only VARIANCE x K^2 matters: smaller values make patch matching sharper.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="27"/>
+        <source>EM iterations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="28"/>
+        <source>Iterations of the label super-resolution EM (Eqs. 7-9).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="29"/>
+        <source>Appearance refinement iterations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="30"/>
+        <source>Iterations of a noisy-label mixture EM run after the LSR EM, in which a patch&apos;s label may depart from its class&apos;s composition where its appearance (a leave-one-out density over the tile&apos;s windows) is decisive. 0 = the paper&apos;s output. Helps where the coarse map is outdated; costs about 30% more time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="43"/>
+        <source>Treat class codes missing from the table as nodata</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="44"/>
+        <source>Off: codes absent from the composition table stop the run with a list of them. On: such pixels become nodata (0) in the output.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="45"/>
+        <source>Device (auto, cpu, cuda, cuda:N)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="46"/>
+        <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the CPU). The dialog lists the devices found on this machine; cuda without a usable GPU falls back to the CPU with a warning. A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="47"/>
+        <source>Random seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="48"/>
+        <source>Seed of the query sampling: the same inputs and seed give identical outputs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="49"/>
+        <source>High-resolution labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="50"/>
+        <source>Label raster on the imagery grid: codes 1..L in the composition&apos;s column order, 0 = nodata; GeoTIFF with a colour table and a .qml style.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="51"/>
+        <source>Label probabilities</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="52"/>
+        <source>Optional: L float32 bands, p(label) per pixel (-1 = nodata).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="53"/>
+        <source>Confidence</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="54"/>
+        <source>Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, 1 = sure; -1 = nodata).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="55"/>
+        <source>Tiles processed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="56"/>
+        <source>Processing time (s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="57"/>
+        <source>Pixels per label (JSON)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="58"/>
+        <source>Device used</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="15"/>
+        <source>Processing extent (default: the whole imagery)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="16"/>
+        <source>Limit the run to this extent (any CRS; e.g. the map canvas extent). The outputs cover the part of the imagery inside it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="17"/>
+        <source>Tile size (pixels, empty = about 512 m)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="18"/>
+        <source>Side of the square tiles, in imagery pixels; each tile is its own epitome. Empty: about 512 m of ground (512 px at 1 m, 1024 at 0.5 m, 1707 at 0.3 m). Larger tiles see more examples of each class (more accurate; paper: 85.9% at 256, 87.0% at 512, 87.8% at 1024) but cost more time per km2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="19"/>
+        <source>Downsampling factor (empty = working pixels of about 2 m)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="20"/>
+        <source>Imagery is averaged over DOWNSAMPLE x DOWNSAMPLE blocks before matching patches. Empty: working pixels of about 2 m, as the paper&apos;s 2 for 1 m NAIP (4 at 0.5 m, 7 at 0.3 m). Results are brought back to the full imagery grid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="31"/>
+        <source>Label prior that appearance is fused with</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="32"/>
+        <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="33"/>
+        <source>None: appearance alone (self-epitomic p(label | pixel))</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="34"/>
+        <source>Naive prior: the pixel&apos;s own class composition p(label | class)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="35"/>
+        <source>Bayes: the pixel&apos;s class composition over the area&apos;s label prior</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="36"/>
+        <source>Smooth prior: the blocks&apos; compositions interpolated between block centres (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="37"/>
+        <source>Appearance weight w (empty = chosen from the data)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="38"/>
+        <source>Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per coarse class, two thirds of the attainable improvement of the label shares of the composition table (measured on up to 16 tiles spread over the imagery; the log lists the mismatch per candidate w). Small where the table&apos;s rows are nearly pure (hand-drawn maps generalised into blocks), large where classes mix labels (NLCD on NAIP). Give a number to override.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="39"/>
+        <source>Prior weight v</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="40"/>
+        <source>Exponent v of the label prior in the fusion (1 by default; 0 = appearance alone).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="41"/>
+        <source>No-data class codes (comma-separated)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="42"/>
+        <source>Class codes that mean &apos;no data&apos; besides those in the composition table&apos;s &apos;nodata&apos; row and the class layer&apos;s own nodata value (e.g. 0,255 for NLCD); such pixels are 0 in the output.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="59"/>
+        <source>Appearance weight w used (-1 = appearance alone)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="60"/>
+        <source>Pixels whose label differs from the smooth baseline</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>TrainEpitomeAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="174"/>
+        <source>Train epitomes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="177"/>
+        <source>Epitomes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="183"/>
+        <source>&lt;p&gt;Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large imagery, with a mean and a variance per pixel and a prior over positions - from random patches of the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).&lt;/p&gt;&lt;p&gt;Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with &lt;b&gt;location promotion&lt;/b&gt; (windows that have already explained many patches are left out for a while, so no part of the epitome dies) and &lt;b&gt;diversification&lt;/b&gt; (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster). Nodata pixels are never sampled. A GUIDE label raster (any CRS / grid, nearest neighbour) restricts sampling to patches that contain at least one pixel of GUIDE_LABELS.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: the model file (.epitome, used by the other Epitome algorithms and as INIT to continue training), an EPITOME_IMAGE GeoTIFF to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="224"/>
+        <source>GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave GUIDE empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="227"/>
+        <source>GUIDE_LABELS needs a GUIDE label raster.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="238"/>
+        <source>INIT (continue training) works with CASCADE 0 only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="286"/>
+        <source>Failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="290"/>
+        <source>Finished: {} steps in {:.0f} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="293"/>
+        <source>Cancelled: no output was written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="296"/>
+        <source>Cancelled by the user: the model trained so far is saved to MODEL ({}); give it as INIT to continue. No other output was written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="300"/>
+        <source>Stopped after {} steps: the model so far is saved to MODEL ({}); give it as INIT to continue.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="313"/>
+        <source>Epitome</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="84"/>
+        <source>Imagery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="85"/>
+        <source>One or more imagery rasters (e.g. NAIP tiles) with the same number of bands; patches are drawn from each in proportion to its usable area. Any data type (uint8, uint16, float).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="86"/>
+        <source>Bands (comma-separated, default: all)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="87"/>
+        <source>Band numbers to train on, comma-separated (e.g. 1,2,3,4); empty uses every band. The same bands are taken from every imagery raster.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="88"/>
+        <source>Extent (default: whole rasters)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="89"/>
+        <source>Sample only inside this extent (any CRS: it is transformed into the CRS of the first imagery raster). Rasters outside it are skipped.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="90"/>
+        <source>Guide labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="91"/>
+        <source>Optional label raster (any CRS, resolution and alignment; resampled by nearest neighbour onto each imagery grid). With GUIDE_LABELS, only patches containing at least one pixel of those labels are sampled - e.g. an epitome of built-up texture.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="92"/>
+        <source>Guide label codes (comma-separated)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="93"/>
+        <source>Codes of the GUIDE raster to sample around, comma-separated (e.g. 4 or 21,22,23,24). Required when GUIDE is given.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="94"/>
+        <source>Epitome size N (pixels)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="95"/>
+        <source>Side N of each square epitome. Prefer FFT-friendly sizes: 256, 300, 384, 400, 480, 500, 512 (the paper uses 499). Time and memory grow with N^2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="96"/>
+        <source>Epitomes in the mixture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="97"/>
+        <source>Number E of epitomes trained jointly as one mixture (the prior is normalised over all of them). With CASCADE 2 the model keeps 2 x COUNT epitomes (E1 and E2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="98"/>
+        <source>Smallest patch size K (odd)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="99"/>
+        <source>Smallest side K of the random training patches, in imagery pixels; must be odd (paper: 11).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="100"/>
+        <source>Largest patch size K (odd)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="101"/>
+        <source>Largest side K of the random training patches; odd, at least PATCH_MIN and at most SIZE (paper: 31). K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="102"/>
+        <source>Training steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="104"/>
+        <source>Patches per step</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="105"/>
+        <source>Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more memory (batch x epitome pixels x COUNT values per step).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="106"/>
+        <source>Learning rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="107"/>
+        <source>Adam step size for means, log-variances and prior logits (data scaled to [0, 1]).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="108"/>
+        <source>Temperature (empty or 0: (K/11)^2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="109"/>
+        <source>Patch log-likelihoods are divided by this temperature before the posterior over windows is taken; higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, the reference implementation&apos;s choice.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="110"/>
+        <source>Location promotion c (0 = off)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="112"/>
+        <source>Promotion reset share delta</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="113"/>
+        <source>The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="114"/>
+        <source>Diversify: worst-modelled share (0 = off)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="115"/>
+        <source>Only this share of each batch - the patches the model explains worst - is optimised (paper: 0.25, the worst quarter). 0 optimises every patch.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="116"/>
+        <source>Cascade (0 or 2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="117"/>
+        <source>0: one self-diversifying model. 2: the paper's cascade E0 → E1 → E2 (E1 trained on the patches E0 models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. 1 is not a valid value.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="118"/>
+        <source>Device (auto, cpu, cuda, cuda:N)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="119"/>
+        <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the CPU). The dialog lists the devices found on this machine; cuda without a usable GPU falls back to the CPU with a warning.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="120"/>
+        <source>Random seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="121"/>
+        <source>Seed of initialisation and patch sampling: the same inputs and seed give identical models on the CPU (GPU results may differ in the last bits).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="122"/>
+        <source>Continue from model (.epitome)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="123"/>
+        <source>A model file from an earlier run (e.g. a cancelled one) to continue training from; its SIZE, COUNT, bands and scaling are kept. Works with CASCADE 0 only.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="124"/>
+        <source>Likelihood backend</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="125"/>
+        <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="126"/>
+        <source>auto (FFT on the CPU for patches of 9 px or more, else convolution)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="127"/>
+        <source>conv: direct convolution</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="128"/>
+        <source>fft: FFT correlation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="129"/>
+        <source>unfold: explicit windows (small epitomes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="130"/>
+        <source>Epitome model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="131"/>
+        <source>The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). Written atomically; on cancel it holds the model trained so far (settings &apos;complete&apos;: false).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="132"/>
+        <source>Epitome image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="134"/>
+        <source>Training report (CSV)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="136"/>
+        <source>Training report (PNG)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="138"/>
+        <source>Steps trained by this run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="139"/>
+        <source>Training time (s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="140"/>
+        <source>Patches per second</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="141"/>
+        <source>Final loss (nats per value)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="142"/>
+        <source>Final worst-quartile loss (nats per value)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="143"/>
+        <source>Device used</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="103"/>
+        <source>Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default 1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256. The epitome starts as random crops of the imagery, so a few hundred steps already give a usable model (docs/BENCHMARKS_EPITOME.md: SIZE 128, 400 steps); continue a model with INIT to train it further.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="111"/>
+        <source>Location promotion constant c in [0, 1): a window takes part in the likelihood only while its share of the training patches counted since the last reset is below c times the uniform share (1 / number of windows), so over-used windows rest and unused parts of the epitome get patches (paper, section 3). Smaller c promotes more strongly (only the least-used windows stay open); 0 turns promotion off. Counters count each patch&apos;s most likely window (a hard posterior: with soft posteriors, the flat posteriors of early training give every window the uniform share and mask them all at once). All counters reset when more than (1 - PROMOTION_RESET) of the windows are masked.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="133"/>
+        <source>GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means and C+1..2C the variances, both in the imagery&apos;s own units (the units of its pixel values: a uint8 band&apos;s means are 0..255 and its variances in squared 0..255 units), so that a pixel value x has the Gaussian likelihood N(x; mean, variance) as in the model; 2C+1 the log prior (log p(window), normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the pixel). Several epitomes are stacked vertically (N rows each).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="135"/>
+        <source>Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled quarter of the batch), both in nats per value (lower is better), share of windows used as a best window in the batch, seconds.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="137"/>
+        <source>Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+</TS>

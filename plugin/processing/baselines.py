@@ -1,0 +1,90 @@
+"""Processing algorithm epitome:baselines - the naive and smooth label-only maps (glue only)."""
+
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+
+from ...algorithms.composition.table import CompositionError, load_composition
+from ...algorithms.errors import Cancelled, EpitomeError
+from .base import EpitomeAlgorithm, QgsFeedbackAdapter, parse_int_list, raster_path
+from .params import Declared, composition_parameter
+from .styling import style_label_output
+
+
+class BaselinesAlgorithm(EpitomeAlgorithm):
+    icon_name = "lsr.svg"
+    PARAMETERS = (
+        Declared("IMAGERY", "Imagery (or any raster on the target grid)",
+                 "The maps are made on this raster's grid, e.g. the imagery a super-resolution run uses.",
+                 lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
+        Declared("CLASSES", "Coarse classes",
+                 "Coarse class layer (e.g. NLCD 30 m), any CRS, resolution and alignment.",
+                 lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
+        Declared("COMPOSITION", "Composition table p(label | class) (CSV)",
+                 "Same CSV rules as self-epitomic LSR; empty: the built-in NLCD table.", composition_parameter),
+        Declared("NODATA_CODES", "No-data class codes (comma-separated)",
+                 "Class codes meaning 'no data' besides the table's 'nodata' row and the layer's nodata value.",
+                 lambda n, t: QgsProcessingParameterString(n, t, optional=True), advanced=True),
+        Declared("UNKNOWN_AS_NODATA", "Treat class codes missing from the table as nodata",
+                 "Off: codes absent from the composition table stop the run with a list of them. On: such pixels "
+                 "become nodata (0).", lambda n, t: QgsProcessingParameterBoolean(n, t, False), advanced=True),
+        Declared("NAIVE", "Naive baseline",
+                 "Each pixel gets argmax p(label | class) of its coarse class (nearest). Labels 1..L in the "
+                 "composition's column order, 0 = nodata.",
+                 lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True)),
+        Declared("SMOOTH", "Smooth baseline",
+                 "Each coarse block's p(label | class) interpolated bilinearly between block centres onto the grid, "
+                 "then argmax: the stronger label-only map near class boundaries, and the prior self-epitomic LSR "
+                 "fuses appearance with.",
+                 lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True)),
+    )
+
+    def name(self):
+        return "baselines"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Label-only baselines (naive and smooth)")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "<p>The two maps every label super-resolution result should be compared with, made from the coarse "
+            "classes and the composition table alone (no imagery content): <b>naive</b>, the most likely label of "
+            "each pixel's coarse class, and <b>smooth</b>, the blocks' label distributions interpolated bilinearly "
+            "between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it "
+            "changed against the smooth map; <i>Evaluate a label map</i> scores both next to a prediction when given "
+            "CLASSES. No PyTorch needed.</p>")
+
+    def check(self, parameters, context):
+        path = self.parameterAsFile(parameters, "COMPOSITION", context)
+        if path:
+            load_composition(path)
+        parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
+        if not (parameters.get("NAIVE") or parameters.get("SMOOTH")):
+            raise ValueError(self.tr("Give NAIVE or SMOOTH (or both): the baseline maps to write."))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        from ...algorithms.evaluate.baselines import BaselineJob, run_baselines
+
+        imagery = self.parameterAsRasterLayer(parameters, "IMAGERY", context)
+        grid = raster_path(imagery, "IMAGERY")
+        cls = raster_path(self.parameterAsRasterLayer(parameters, "CLASSES", context), "CLASSES")
+        naive = self.parameterAsOutputLayer(parameters, "NAIVE", context) or None
+        smooth = self.parameterAsOutputLayer(parameters, "SMOOTH", context) or None
+        try:
+            comp = load_composition(self.parameterAsFile(parameters, "COMPOSITION", context) or None)
+            nodata = parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
+            job = BaselineJob(grid, cls, comp, naive, smooth, nodata,
+                              self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context))
+            run_baselines(job, QgsFeedbackAdapter(feedback))
+        except Cancelled:
+            raise QgsProcessingException(self.tr("Cancelled by the user: no output was written."))
+        except (EpitomeError, CompositionError, ValueError) as e:
+            raise QgsProcessingException(str(e))
+        for path, title in ((naive, self.tr("Naive baseline")), (smooth, self.tr("Smooth baseline"))):
+            if path:
+                style_label_output(context, path, comp, "{} ({})".format(title, imagery.name()))
+        return {"NAIVE": naive, "SMOOTH": smooth}
