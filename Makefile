@@ -91,7 +91,7 @@ test-core: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(VENV)/bin/python -m pytest -q tests/core
 
 bench: test-deps
-	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench.py --grid --out docs/BENCHMARKS.md
+	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench.py --out docs/BENCHMARKS.md
 
 bench-training: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_training.py --out docs/BENCHMARKS_TRAINING.md

@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
-"""make bench: accuracy, speed and memory of self-epitomic LSR; writes docs/BENCHMARKS.md.
+"""make bench: accuracy, trust rule, robustness, speed and memory of self-epitomic LSR -> docs/BENCHMARKS.md.
 
-Sections: (1) real NAIP/NLCD patches from ../shared/data/chesapeake-wv (when present) with NLCD 30 m
-(Albers) and NLCD 1 m inputs, next to the naive baseline computed in the same run; (2) generated
-scenes, including hand-drawn (smooth) labels, for every FUSION mode; (3) seconds per km^2 and
-accuracy against TILE_SIZE and SAMPLES; (4) peak memory on a large raster against a small one.
+Every accuracy is reported beside the two label-only baselines of the same run (naive: argmax p(label | class)
+of each pixel's class; smooth: the blocks' p(label | class) interpolated bilinearly, then argmax), computed by
+the product's own code (algorithms/evaluate/baselines.py). Real data is read in place from ../shared/data when
+present (sections say so when absent); generated scenes come from synthetic/scene.py.
+
+Sections (--sections, comma-separated; default all):
+  cases   per real case and generated scene: naive, smooth, Epitome at the defaults, difference, w, time
+  rule    the appearance weight: fixed weights against the rule chosen from the data (lsr/trust.py)
+  shift   robustness to a coarse layer shifted by 15 m (half a 30 m cell)
+  speed   km^2 per minute at the defaults against the previous defaults, side by side (2048 px scene, 1 m)
+  memory  peak memory, large raster against small
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench.py
 """
 
@@ -17,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -29,197 +38,265 @@ if os.path.isdir(DEPS):
 import numpy as np  # noqa: E402
 from osgeo import gdal  # noqa: E402
 
-from algorithms.io.align import CLASS_NODATA, align_classes  # noqa: E402
-from algorithms.io.outputs import create_output
-from algorithms.io.raster import grid_of, open_raster
 from algorithms.composition.table import load_composition  # noqa: E402
-from algorithms.evaluate.metrics import ConfusionAccumulator, confusion_matrix, scores  # noqa: E402
+from algorithms.evaluate.baselines import BaselineJob, run_baselines  # noqa: E402
+from algorithms.evaluate.metrics import ConfusionAccumulator, scores  # noqa: E402
+from algorithms.io.raster import grid_of, open_raster  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
-from algorithms.lsr.params import FUSION_MODES, LsrParams  # noqa: E402
+from algorithms.lsr.params import LsrParams  # noqa: E402
+from algorithms.lsr.priors import CoarsePrior  # noqa: E402
+from algorithms.lsr.trust import CANDIDATE_WEIGHTS, LabelShares, fuse  # noqa: E402
 
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "chesapeake-wv")
-COMP = load_composition(None)
-
-
-def baseline(classes, imagery):
-    grid = grid_of(open_raster(imagery, "i"))
-    al = align_classes(open_raster(classes, "c"), grid, [])
-    codes = al.GetRasterBand(1).ReadAsArray()
-    return COMP.baseline_labels(COMP.class_index(codes, nodata_codes=[0, 255, CLASS_NODATA],
-                                                 unknown_as_nodata=True))
+DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
+CHESAPEAKE = os.path.join(DATA, "chesapeake-wv")
+SUBMETRE = os.path.join(DATA, "real-submetre")
 
 
-def run(imagery, classes, tmp, params, tile=512, name="out"):
-    out = os.path.join(tmp, name + ".tif")
-    job = LsrJob(imagery, classes, COMP, LsrOutputs(out), tile_size=tile, params=params, device="cpu")
-    st = run_self_epitomic_lsr(job)
-    lab = gdal.Open(out).ReadAsArray()
-    return lab, st
+@dataclass
+class Case:
+    name: str
+    group: str
+    imagery: str
+    classes: str
+    truth: str
+    composition: Optional[str] = None  # None: the built-in NLCD table
 
 
-def fmt_scores(sc, names):
-    iou = ", ".join(f"{n} {v:.3f}" for n, v in zip(names, sc["per_class_iou"]) if v == v)
-    return f"{100 * sc['overall_accuracy']:.2f}% | {sc['mean_iou']:.3f} | {iou}"
+def real_cases(lines):
+    cases = []
+    if os.path.isdir(CHESAPEAKE):
+        cases += [Case(f"NAIP wv-{i}", "NAIP 1 m + NLCD 30 m", f"{CHESAPEAKE}/wv-train-{i}_naip.tif",
+                       f"{CHESAPEAKE}/wv-train-{i}_nlcd_30m.tif", f"{CHESAPEAKE}/wv-train-{i}_truth.tif")
+                  for i in range(8)]
+    else:
+        lines.append(f"Real NAIP patches not found at {CHESAPEAKE}: left out.\n")
+    if os.path.isdir(SUBMETRE):
+        for n in ("deepglobe-10452", "deepglobe-3484", "loveda-mmseg0"):
+            group = "DeepGlobe 0.5 m, hand-drawn" if n.startswith("deepglobe") else "LoveDA 0.3 m, hand-drawn"
+            cases.append(Case(n, group, f"{SUBMETRE}/{n}_rgb.tif",
+                              f"{SUBMETRE}/{n}_coarse_30m.tif", f"{SUBMETRE}/{n}_truth.tif",
+                              f"{SUBMETRE}/{n}_composition.csv"))
+    else:
+        lines.append(f"Real sub-metre cases not found at {SUBMETRE}: left out.\n")
+    return cases
 
 
-def shared_patches(tmp, params, lines, figure_path=None):
-    if not os.path.isdir(SHARED):
-        lines.append(f"Shared patches not found at {SHARED}: section skipped.\n")
-        return None
-    names = COMP.labels
-    out = {}
-    lines.append("| classes input | method | accuracy | mIoU | per-class IoU |\n|---|---|---|---|---|")
-    per_patch_rows = []
-    for which in ("nlcd_30m", "nlcd_1m"):
-        acc_m, acc_b = ConfusionAccumulator(4), ConfusionAccumulator(4)
-        secs = 0.0
-        for pid in range(8):
-            img = os.path.join(SHARED, f"wv-train-{pid}_naip.tif")
-            cls = os.path.join(SHARED, f"wv-train-{pid}_{which}.tif")
-            truth = gdal.Open(os.path.join(SHARED, f"wv-train-{pid}_truth.tif")).ReadAsArray()
-            lab, st = run(img, cls, tmp, params, tile=512)
-            secs += st["seconds"]
-            b = baseline(cls, img)
-            acc_m.add(lab, truth)
-            acc_b.add(b, truth)
-            m = truth > 0
-            per_patch_rows.append((which, pid, 100 * (lab[m] == truth[m]).mean(), 100 * (b[m] == truth[m]).mean()))
-        sm, sb = scores(acc_m.matrix), scores(acc_b.matrix)
-        lines.append(f"| NLCD {which[5:]} | naive argmax p(label\\|class) | {fmt_scores(sb, names)} |")
-        if which == "nlcd_30m" and figure_path:
-            sys.path.insert(0, os.path.join(ROOT, "scripts"))
-            from demo import figure
+def generated_cases(tmp, size=1024, seeds=(0, 1)):
+    from synthetic.scene import write_scene
 
-            pid = 0
-            img = os.path.join(SHARED, f"wv-train-{pid}_naip.tif")
-            cls = os.path.join(SHARED, f"wv-train-{pid}_nlcd_30m.tif")
-            truth_p = os.path.join(SHARED, f"wv-train-{pid}_truth.tif")
-            lab, _ = run(img, cls, tmp, params, name="fig")
-            b = baseline(cls, img)
-            bpath = os.path.join(tmp, "fig_base.tif")
-            ds = create_output(bpath, grid_of(gdal.Open(img)), 1, gdal.GDT_Byte, nodata=0)
-            ds.GetRasterBand(1).WriteArray(b)
-            ds = None
-            t = gdal.Open(truth_p).ReadAsArray()
-            m = t > 0
-            figure({"imagery": img, "classes": cls, "baseline": bpath, "result": os.path.join(tmp, "fig.tif"),
-                    "truth": truth_p}, figure_path,
-                   f"Real NAIP 2014 patch wv-train-{pid} (256 x 256 m): Epitome {100 * (lab[m] == t[m]).mean():.1f}%, "
-                   f"naive {100 * (b[m] == t[m]).mean():.1f}%", classes_title="NLCD 2011, 30 m, EPSG:5070")
-        lines.append(f"| NLCD {which[5:]} | Epitome (defaults) | {fmt_scores(sm, names)} |")
-        out[which] = (sm, sb, secs)
-    lines.append("")
-    lines.append("Per patch (accuracy %, Epitome vs naive, difference):\n")
-    lines.append("| input | " + " | ".join(f"patch {i}" for i in range(8)) + " | worst diff |")
-    lines.append("|---|" + "---|" * 9)
-    for which in ("nlcd_30m", "nlcd_1m"):
-        rows = [r for r in per_patch_rows if r[0] == which]
-        cells = [f"{a:.1f} / {b:.1f} ({a - b:+.1f})" for _, _, a, b in rows]
-        worst = min(a - b for _, _, a, b in rows)
-        lines.append(f"| {which} | " + " | ".join(cells) + f" | {worst:+.2f} |")
-        out[which + "_worst"] = worst
-    lines.append("")
+    out = []
+    for seed in seeds:
+        for smooth in (False, True):
+            sc = write_scene(os.path.join(tmp, f"scene-{seed}-{int(smooth)}"), size=size, seed=seed,
+                             smooth_labels=smooth)
+            out.append(Case(f"{'hand-drawn' if smooth else 'detailed'} {seed}",
+                            "generated " + ("hand-drawn" if smooth else "detailed"), sc["imagery"],
+                            sc["classes_30m"], sc["truth"]))
     return out
 
 
-def scenes(tmp, lines, size=1024, seeds=(0, 1), fusion_modes=FUSION_MODES):
-    from synthetic.scene import write_scene
+def read(path):
+    return gdal.Open(path).ReadAsArray()
 
-    lines.append("| scene | method | accuracy | mIoU | per-class IoU |\n|---|---|---|---|---|")
-    result = {}
-    for smooth in (False, True):
-        for seed in seeds:
-            folder = os.path.join(tmp, f"scene-{seed}-{int(smooth)}")
-            sc = write_scene(folder, size=size, seed=seed, smooth_labels=smooth)
-            truth = gdal.Open(sc["truth"]).ReadAsArray()
-            tag = f"{'hand-drawn' if smooth else 'detailed'} labels, seed {seed}"
-            b = baseline(sc["classes_30m"], sc["imagery"])
-            sb = scores(confusion_matrix(b, truth, 4))
-            lines.append(f"| {tag} | naive | {fmt_scores(sb, COMP.labels)} |")
-            for fm in fusion_modes:
-                lab, st = run(sc["imagery"], sc["classes_30m"], tmp, LsrParams(fusion=fm))
-                s = scores(confusion_matrix(lab, truth, 4))
-                lines.append(f"| {tag} | Epitome, FUSION={fm} | {fmt_scores(s, COMP.labels)} |")
-                result[(smooth, seed, fm)] = s["overall_accuracy"]
-            result[(smooth, seed, "naive")] = sb["overall_accuracy"]
+
+def cm_of(pred, truth, n):
+    return ConfusionAccumulator(n).add(pred, truth).matrix
+
+
+def baselines(case, tmp, comp):
+    naive, smooth = os.path.join(tmp, "naive.tif"), os.path.join(tmp, "smooth.tif")
+    run_baselines(BaselineJob(case.imagery, case.classes, comp, naive, smooth, unknown_as_nodata=True))
+    return read(naive), read(smooth)
+
+
+def lsr(case, tmp, comp, params=None, probabilities=False, tile=None, name="epitome"):
+    out = LsrOutputs(os.path.join(tmp, name + ".tif"),
+                     os.path.join(tmp, name + "_p.tif") if probabilities else None)
+    st = run_self_epitomic_lsr(LsrJob(case.imagery, case.classes, comp, out, params=params or LsrParams(),
+                                      tile_size=tile, device="cpu", unknown_as_nodata=True))
+    return read(out.labels), (read(out.probabilities) if probabilities else None), st
+
+
+def pct(x):
+    return f"{100 * x:.2f}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# 1. Cases
+# ------------------------------------------------------------------------------------------------------------
+
+def section_cases(tmp, lines, cases):
+    lines.append("| case | naive acc / mIoU | smooth acc / mIoU | Epitome acc / mIoU | Epitome - better baseline "
+                 "| w chosen | seconds |\n|---|---|---|---|---|---|---|")
+    groups = {}
+    for case in cases:
+        comp = load_composition(case.composition)
+        L = comp.n_labels
+        truth = read(case.truth)
+        nv, sm = baselines(case, tmp, comp)
+        lab, _, st = lsr(case, tmp, comp)
+        cms = [cm_of(a, truth, L) for a in (nv, sm, lab)]
+        sc = [scores(c) for c in cms]
+        diff = 100 * (sc[2]["overall_accuracy"] - max(sc[0]["overall_accuracy"], sc[1]["overall_accuracy"]))
+        lines.append(f"| {case.name} | " + " | ".join(f"{pct(s['overall_accuracy'])} / {s['mean_iou']:.3f}"
+                                                    for s in sc)
+                     + f" | {diff:+.2f} | {st['appearance_weight']:g} | {st['seconds']:.1f} |")
+        print(lines[-1], flush=True)
+        g = groups.setdefault(case.group, dict(cms=[np.zeros_like(c) for c in cms], diffs=[], gain_naive=[]))
+        for i, c in enumerate(cms):
+            g["cms"][i] = g["cms"][i] + c
+        g["diffs"].append(diff)
+        g["gain_naive"].append(100 * (sc[2]["overall_accuracy"] - sc[0]["overall_accuracy"]))
     lines.append("")
-    return result
+    lines.append("Per group (accuracy and mIoU from the pooled confusion matrices; differences per case):\n")
+    lines.append("| group | naive | smooth | Epitome | Epitome - naive, pooled | vs better baseline: mean / worst case |"
+                 "\n|---|---|---|---|---|---|")
+    summary = {}
+    for name, g in groups.items():
+        sc = [scores(c) for c in g["cms"]]
+        pooled = 100 * (sc[2]["overall_accuracy"] - sc[0]["overall_accuracy"])
+        lines.append(f"| {name} | " + " | ".join(f"{pct(s['overall_accuracy'])} / {s['mean_iou']:.3f}" for s in sc)
+                     + f" | {pooled:+.2f} | {np.mean(g['diffs']):+.2f} / {min(g['diffs']):+.2f} |")
+        summary[name] = dict(pooled_gain=pooled, mean_diff=float(np.mean(g["diffs"])), worst=float(min(g["diffs"])),
+                             miou=sc[2]["mean_iou"])
+    real = [d for n, g in groups.items() if not n.startswith("generated") for d in g["diffs"]]
+    if real:
+        lines.append(f"\nAll real cases: mean {np.mean(real):+.2f} points against the better baseline, worst "
+                     f"{min(real):+.2f} ({len(real)} cases).\n")
+    return summary
 
 
-def speed(tmp, lines, size=2048):
+# ------------------------------------------------------------------------------------------------------------
+# 2. The appearance weight: fixed weights against the rule
+# ------------------------------------------------------------------------------------------------------------
+
+FIXED = (0.1, 0.3, 1.0, 3.0, float("inf"))
+
+
+def section_rule(tmp, lines, cases):
+    """Appearance alone is computed once per case (FUSION none, PROBABILITIES); the fusion with the smooth prior
+    is then evaluated for fixed weights and for the rule's choice (label shares, lsr/trust.py) on the same run."""
+    lines.append("Accuracy minus the better baseline, per fixed appearance weight w (p ∝ p_app^w · smooth) and for "
+                 "the weight chosen from the data (the default). inf = appearance alone.\n")
+    lines.append("| case | " + " | ".join(f"w = {w:g}" for w in FIXED) + " | best fixed | rule: w | rule: acc |\n|---|"
+                 + "---|" * (len(FIXED) + 3))
+    per_w = {w: [] for w in FIXED}
+    rule = []
+    for case in cases:
+        comp = load_composition(case.composition)
+        truth = read(case.truth)
+        nv, sm = baselines(case, tmp, comp)
+        m = truth > 0
+        best_base = max((nv[m] == truth[m]).mean(), (sm[m] == truth[m]).mean())
+        _, p_app, _ = lsr(case, tmp, comp, LsrParams(fusion="none"), probabilities=True, name="app")
+        grid = grid_of(open_raster(case.imagery, "i"))
+        cls = open_raster(case.classes, "c")
+        prior = CoarsePrior(cls, grid, comp)
+        smooth, ok = prior.smooth(0, 0, grid.width, grid.height)
+        valid = p_app.min(0) >= 0
+        reached = valid & (p_app.sum(0) > 0.5)
+        from algorithms.io.align import CLASS_NODATA, align_classes
+
+        aligned = align_classes(cls, grid, [])  # keep the VRT alive while its band is read
+        codes = aligned.GetRasterBand(1).ReadAsArray()
+        idx = comp.class_index(codes, nodata_codes=[CLASS_NODATA], unknown_as_nodata=True)
+        smooth = np.where(ok[None], smooth, prior.naive(idx))
+        shares = LabelShares(len(comp.class_codes), comp.n_labels)
+        shares.add(np.clip(p_app, 0, 1), reached, smooth, idx, valid)
+        w_rule = shares.choose(comp.matrix)
+
+        def acc(w):
+            lab = fuse(np.clip(p_app, 0, 1), reached, smooth, w).argmax(0) + 1
+            return (lab[m & valid] == truth[m & valid]).mean() - best_base
+
+        row = [100 * acc(w) for w in FIXED]
+        for w, v in zip(FIXED, row):
+            per_w[w].append(v)
+        r = 100 * acc(w_rule)
+        rule.append(r)
+        lines.append(f"| {case.name} | " + " | ".join(f"{v:+.2f}" for v in row)
+                     + f" | {max(row):+.2f} | {w_rule:g} | {r:+.2f} |")
+        print(lines[-1], flush=True)
+    lines.append("| mean / worst | " + " | ".join(f"{np.mean(v):+.2f} / {min(v):+.2f}" for v in per_w.values())
+                 + f" | | | {np.mean(rule):+.2f} / {min(rule):+.2f} |\n")
+    lines.append("The rule: the smallest candidate w (" + ", ".join(f"{w:g}" for w in CANDIDATE_WEIGHTS)
+                 + ") whose fused map removes two thirds of the attainable mismatch between its per-class label "
+                 "shares and the composition table (lsr/trust.py).\n")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# 3. A coarse layer shifted by half a cell
+# ------------------------------------------------------------------------------------------------------------
+
+def shifted(path, tmp, dx, dy):
+    ds = gdal.Open(path)
+    out = os.path.join(tmp, "shifted_" + os.path.basename(path))
+    copy = gdal.GetDriverByName("GTiff").CreateCopy(out, ds)
+    gt = list(copy.GetGeoTransform())
+    gt[0] += dx
+    gt[3] += dy
+    copy.SetGeoTransform(gt)
+    copy = None
+    return out
+
+
+def section_shift(tmp, lines, cases):
+    naip = [c for c in cases if c.group.startswith("NAIP")]
+    if not naip:
+        lines.append("No NAIP patches: section skipped.\n")
+        return
+    lines.append("NAIP patches with the NLCD layer moved 15 m east and 15 m north (half a cell), pooled accuracy:\n")
+    lines.append("| coarse layer | naive | smooth | Epitome |\n|---|---|---|---|")
+    for label, dx in (("as given", 0.0), ("shifted 15 m", 15.0)):
+        acc = [ConfusionAccumulator(4) for _ in range(3)]
+        for case in naip:
+            c = Case(case.name, case.group, case.imagery, shifted(case.classes, tmp, dx, dx) if dx else case.classes,
+                     case.truth)
+            comp = load_composition(None)
+            truth = read(c.truth)
+            nv, sm = baselines(c, tmp, comp)
+            lab, _, _ = lsr(c, tmp, comp)
+            for a, pred in zip(acc, (nv, sm, lab)):
+                a.add(pred, truth)
+        lines.append(f"| {label} | " + " | ".join(pct(scores(a.matrix)["overall_accuracy"]) for a in acc) + " |")
+    lines.append("")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# 4. Speed, side by side
+# ------------------------------------------------------------------------------------------------------------
+
+PREVIOUS_DEFAULTS = dict(downsample=2, fusion="product", appearance_weight=2.0, fusion_weight=1.0)  # = product 0.5
+
+
+def section_speed(tmp, lines, size=2048):
     from synthetic.scene import write_scene
 
     sc = write_scene(os.path.join(tmp, "speed"), size=size, seed=3)
-    truth = gdal.Open(sc["truth"]).ReadAsArray()
+    case = Case("speed", "generated", sc["imagery"], sc["classes_30m"], sc["truth"])
+    comp = load_composition(None)
+    truth = read(case.truth)
     km2 = size * size / 1e6
-    lines.append(f"Scene {size} x {size} px at 1 m ({km2:.2f} km^2), classes 30 m EPSG:5070, CPU.\n")
-    lines.append("| TILE_SIZE | SAMPLES | seconds | s per km^2 | km^2 per minute | accuracy | mIoU |\n"
-                 "|---|---|---|---|---|---|---|")
+    lines.append(f"Scene {size} x {size} px at 1 m ({km2:.2f} km^2), classes 30 m in EPSG:5070, CPU, tiles 512 px. "
+                 "The previous defaults (FUSION product 0.5: fixed trust, no smooth prior) and the new ones, in the "
+                 "same run:\n")
+    lines.append("| settings | seconds | km^2 per minute | accuracy | mIoU |\n|---|---|---|---|---|")
     res = {}
-    for tile, samples in [(512, 0.05), (256, 0.05), (1024, 0.05), (512, 0.02), (512, 0.1)]:
-        lab, st = run(sc["imagery"], sc["classes_30m"], tmp, LsrParams(samples=samples), tile=tile)
-        s = scores(confusion_matrix(lab, truth, 4))
-        lines.append(f"| {tile} | {samples} | {st['seconds']:.1f} | {st['seconds'] / km2:.1f} | "
-                     f"{km2 / st['seconds'] * 60:.2f} | {100 * s['overall_accuracy']:.2f}% | {s['mean_iou']:.3f} |")
-        res[(tile, samples)] = km2 / st["seconds"] * 60
-    lines.append("")
+    for label, params in (("previous defaults", LsrParams(**PREVIOUS_DEFAULTS)), ("defaults", LsrParams())):
+        lab, _, st = lsr(case, tmp, comp, params, tile=512, name=label.replace(" ", "_"))
+        s = scores(cm_of(lab, truth, 4))
+        rate = km2 / st["seconds"] * 60
+        res[label] = rate
+        lines.append(f"| {label} | {st['seconds']:.1f} | {rate:.2f} | {pct(s['overall_accuracy'])} | "
+                     f"{s['mean_iou']:.3f} |")
+        print(lines[-1], flush=True)
+    lines.append(f"\nDefaults / previous defaults: {res['defaults'] / res['previous defaults']:.2f}x the speed.\n")
     return res
 
 
-GRID = [dict(appearance_iterations=a, fusion=f, fusion_weight=w) for a, f, w in (
-    (0, "none", 0.0), (0, "product", 0.5), (0, "product", 1.0), (0, "bayes", 0.5),
-    (1, "none", 0.0), (1, "product", 0.3), (1, "product", 0.5), (1, "bayes", 0.5),
-    (2, "product", 0.5), (5, "none", 0.0), (5, "product", 1.0))]  # every row states its fusion
-
-
-def defaults_grid(tmp, lines):
-    """APPEARANCE_ITERATIONS x FUSION on the real patches (NLCD 30 m) and four generated scenes."""
-    from synthetic.scene import write_scene
-
-    scenes_ = []
-    for seed in (0, 1):
-        for smooth in (False, True):
-            sc = write_scene(os.path.join(tmp, f"grid-{seed}-{int(smooth)}"), size=1024, seed=seed, smooth_labels=smooth)
-            scenes_.append((f"{'smooth' if smooth else 'detailed'} {seed}", sc))
-    head = "| setting | real: acc / mIoU / worst patch vs naive | " + " | ".join(n for n, _ in scenes_) + " |"
-    lines.append(head + "\n|---|---|" + "---|" * len(scenes_))
-    row = ["naive"]
-    acc = ConfusionAccumulator(4)
-    for pid in range(8) if os.path.isdir(SHARED) else []:
-        img = os.path.join(SHARED, f"wv-train-{pid}_naip.tif")
-        acc.add(baseline(os.path.join(SHARED, f"wv-train-{pid}_nlcd_30m.tif"), img),
-                gdal.Open(os.path.join(SHARED, f"wv-train-{pid}_truth.tif")).ReadAsArray())
-    s0 = scores(acc.matrix)
-    row.append(f"{100 * s0['overall_accuracy']:.2f} / {s0['mean_iou']:.3f}")
-    for _, sc in scenes_:
-        s = scores(confusion_matrix(baseline(sc["classes_30m"], sc["imagery"]),
-                                    gdal.Open(sc["truth"]).ReadAsArray(), 4))
-        row.append(f"{100 * s['overall_accuracy']:.1f} / {s['mean_iou']:.3f}")
-    lines.append("| " + " | ".join(row) + " |")
-    for kw in GRID:
-        prm = LsrParams(**kw)
-        acc = ConfusionAccumulator(4)
-        worst = np.inf
-        for pid in range(8) if os.path.isdir(SHARED) else []:
-            img = os.path.join(SHARED, f"wv-train-{pid}_naip.tif")
-            cls = os.path.join(SHARED, f"wv-train-{pid}_nlcd_30m.tif")
-            t = gdal.Open(os.path.join(SHARED, f"wv-train-{pid}_truth.tif")).ReadAsArray()
-            lab, _ = run(img, cls, tmp, prm)
-            b = baseline(cls, img)
-            acc.add(lab, t)
-            m = t > 0
-            worst = min(worst, 100 * ((lab[m] == t[m]).mean() - (b[m] == t[m]).mean()))
-        s = scores(acc.matrix)
-        row = [", ".join(f"{k}={v}" for k, v in kw.items()),
-               f"{100 * s['overall_accuracy']:.2f} / {s['mean_iou']:.3f} / {worst:+.1f}"]
-        for _, sc in scenes_:
-            lab, _ = run(sc["imagery"], sc["classes_30m"], tmp, prm)
-            s = scores(confusion_matrix(lab, gdal.Open(sc["truth"]).ReadAsArray(), 4))
-            row.append(f"{100 * s['overall_accuracy']:.1f} / {s['mean_iou']:.3f}")
-        lines.append("| " + " | ".join(row) + " |")
-        print(lines[-1], flush=True)
-    lines.append("")
-
+# ------------------------------------------------------------------------------------------------------------
+# 5. Memory
+# ------------------------------------------------------------------------------------------------------------
 
 MEM_CHILD = r"""
 import json, os, sys, time
@@ -241,10 +318,8 @@ def mosaic(src, reps, path):
     """A VRT that repeats src reps x reps times (a large raster without using disk)."""
     ds = gdal.Open(src)
     w, h = ds.RasterXSize, ds.RasterYSize
-    gt = ds.GetGeoTransform()
-    drv = gdal.GetDriverByName("VRT")
-    vrt = drv.Create(path, w * reps, h * reps, 0)
-    vrt.SetGeoTransform(gt)
+    vrt = gdal.GetDriverByName("VRT").Create(path, w * reps, h * reps, 0)
+    vrt.SetGeoTransform(ds.GetGeoTransform())
     vrt.SetProjection(ds.GetProjection())
     for b in range(1, ds.RasterCount + 1):
         band = ds.GetRasterBand(b)
@@ -252,22 +327,19 @@ def mosaic(src, reps, path):
         vb = vrt.GetRasterBand(b)
         if band.GetNoDataValue() is not None:
             vb.SetNoDataValue(band.GetNoDataValue())
-        xml = []
-        for i in range(reps):
-            for j in range(reps):
-                xml.append(f"<SimpleSource><SourceFilename relativeToVRT='0'>{src}</SourceFilename>"
-                           f"<SourceBand>{b}</SourceBand><SrcRect xOff='0' yOff='0' xSize='{w}' ySize='{h}'/>"
-                           f"<DstRect xOff='{j * w}' yOff='{i * h}' xSize='{w}' ySize='{h}'/></SimpleSource>")
+        xml = [f"<SimpleSource><SourceFilename relativeToVRT='0'>{src}</SourceFilename>"
+               f"<SourceBand>{b}</SourceBand><SrcRect xOff='0' yOff='0' xSize='{w}' ySize='{h}'/>"
+               f"<DstRect xOff='{j * w}' yOff='{i * h}' xSize='{w}' ySize='{h}'/></SimpleSource>"
+               for i in range(reps) for j in range(reps)]
         vb.SetMetadata({f"source_{k}": x for k, x in enumerate(xml)}, "new_vrt_sources")
     vrt = None
     return path
 
 
-def memory(tmp, lines, big_reps=4, samples=0.01):
+def section_memory(tmp, lines, big_reps=4, samples=0.01):
     from synthetic.scene import write_scene
 
     sc = write_scene(os.path.join(tmp, "mem"), size=2048, seed=4)
-    res = {}
     lines.append("| raster | pixels | seconds | peak RSS (MiB) |\n|---|---|---|---|")
     for reps, label in ((1, "2048 x 2048"), (big_reps, f"{2048 * big_reps} x {2048 * big_reps}")):
         if reps == 1:
@@ -284,41 +356,55 @@ def memory(tmp, lines, big_reps=4, samples=0.01):
         r = json.loads(p.stdout.strip().splitlines()[-1])
         lines.append(f"| {label}, 4 bands uint8 | {(2048 * reps) ** 2 / 1e6:.1f} M | {r['seconds']:.0f} | "
                      f"{r['maxrss_mb']:.0f} |")
-        res[reps] = r
     lines.append(f"\n(SAMPLES={samples} to keep the large run short; memory does not depend on SAMPLES beyond one "
-                 "block of logits. The large raster is a VRT mosaic of the small scene, read by windows.)\n")
-    return res
+                 "block of logits. The large raster is a VRT mosaic of the small scene, read by windows; the class "
+                 "layer is its 1 m copy, so the smooth prior is warped from 1 m cells.)\n")
+
+
+# ------------------------------------------------------------------------------------------------------------
+
+SECTIONS = ("cases", "rule", "shift", "speed", "memory")
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
-    ap.add_argument("--quick", action="store_true", help="skip the speed sweep and the memory run")
-    ap.add_argument("--grid", action="store_true", help="also run the APPEARANCE_ITERATIONS x FUSION grid (slow)")
+    ap.add_argument("--sections", default=",".join(SECTIONS))
     a = ap.parse_args()
+    wanted = [s.strip() for s in a.sections.split(",") if s.strip()]
     import torch
 
-    lines = ["# Benchmarks\n",
+    lines = ["# Benchmarks: self-epitomic label super-resolution\n",
              f"Measured {datetime.date.today().isoformat()} on {platform.node()}: {os.cpu_count()} CPU cores, "
              f"{platform.processor() or platform.machine()}, torch {torch.__version__} "
              f"({torch.get_num_threads()} threads), GDAL {gdal.__version__}, numpy {np.__version__}. "
-             "Produced by `make bench` (scripts/bench.py); every number in a table comes from the same run.\n",
+             "Produced by `make bench` (scripts/bench.py); every number in a table comes from the same run. "
+             "Baselines: naive = argmax p(label | class) of each pixel's coarse class; smooth = the blocks' "
+             "p(label | class) interpolated bilinearly between block centres, then argmax.\n",
              f"Defaults: {LsrParams()}\n"]
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        lines.append("## 1. Real patches (Chesapeake, West Virginia; 8 x 256 x 256 px at 1 m)\n")
-        shared_patches(tmp, LsrParams(), lines, figure_path=os.path.join(ROOT, "docs", "real_patch.png"))
-        lines.append("## 2. Generated scenes (1024 x 1024 px, 30 m classes in EPSG:5070), FUSION modes\n")
-        scenes(tmp, lines)
-        if not a.quick:
-            lines.append("## 3. Speed and accuracy against TILE_SIZE and SAMPLES (CPU)\n")
-            speed(tmp, lines)
-            lines.append("## 4. Peak memory: large raster against small\n")
-            memory(tmp, lines)
-    if a.grid:
-        with tempfile.TemporaryDirectory() as tmp:
-            lines.append("## 5. Choosing the defaults: APPEARANCE_ITERATIONS x FUSION (TILE_SIZE 512)\n")
-            defaults_grid(tmp, lines)
+        cases = real_cases(lines)
+        generated = generated_cases(tmp) if ("cases" in wanted or "rule" in wanted) else []
+        titles = {"cases": "1. Real cases and generated scenes at the defaults",
+                  "rule": "2. How much to trust appearance: fixed weights against the rule chosen from the data",
+                  "shift": "3. Robustness: the coarse layer shifted by half a cell",
+                  "speed": "4. Speed at the defaults, side by side with the previous defaults",
+                  "memory": "5. Peak memory: large raster against small"}
+        for s in SECTIONS:
+            if s not in wanted:
+                continue
+            lines.append(f"## {titles[s]}\n")
+            if s == "cases":
+                section_cases(tmp, lines, cases + generated)
+            elif s == "rule":
+                section_rule(tmp, lines, cases + generated)
+            elif s == "shift":
+                section_shift(tmp, lines, cases)
+            elif s == "speed":
+                section_speed(tmp, lines)
+            elif s == "memory":
+                section_memory(tmp, lines)
     lines.append(f"Total benchmark time {time.time() - t0:.0f} s.\n")
     text = "\n".join(lines)
     os.makedirs(os.path.dirname(a.out), exist_ok=True)

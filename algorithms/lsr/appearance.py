@@ -14,22 +14,27 @@ except Exception:  # ImportError or a broken install (OSError): the plugin must 
 from ..errors import check_cancel
 
 
-def excluded_window_index(q_idx: torch.Tensor, win_h: int, win_w: int, radius: int) -> torch.Tensor:
-    """Flat indices [T, (2r+1)^2] of the windows whose top-left corner lies within `radius` (Chebyshev)
-    of each query window q_idx [T] (flat index into the win_h x win_w grid of windows). Offsets falling
-    outside the grid are clamped onto it, i.e. onto windows that are still within the radius."""
-    qy, qx = q_idx // win_w, q_idx % win_w
-    d = torch.arange(-radius, radius + 1, device=q_idx.device)
-    sy = (qy[:, None] + d[None]).clamp(0, win_h - 1)  # [T, 2r+1]
-    sx = (qx[:, None] + d[None]).clamp(0, win_w - 1)
-    return (sy[:, :, None] * win_w + sx[:, None, :]).reshape(q_idx.shape[0], -1)
+def excluded_window_index(qy: torch.Tensor, qx: torch.Tensor, win_h: int, win_w: int, radius: int,
+                          stride: int = 1) -> torch.Tensor:
+    """Flat indices [T, (2r'+1)^2] into the win_h x win_w grid of windows (top-left corners `stride` pixels
+    apart) of the windows near each query (top-left corner (qy[t], qx[t]) in pixels): those within r' =
+    ceil(radius / stride) grid steps (Chebyshev) of the grid point nearest the query. Offsets falling
+    outside the grid are clamped onto it, i.e. onto windows that are still near."""
+    r = -(-radius // stride)
+    cy = torch.div(qy + stride // 2, stride, rounding_mode="floor").clamp(0, win_h - 1)
+    cx = torch.div(qx + stride // 2, stride, rounding_mode="floor").clamp(0, win_w - 1)
+    d = torch.arange(-r, r + 1, device=qy.device)
+    sy = (cy[:, None] + d[None]).clamp(0, win_h - 1)  # [T, 2r+1]
+    sx = (cx[:, None] + d[None]).clamp(0, win_w - 1)
+    return (sy[:, :, None] * win_w + sx[:, None, :]).reshape(qy.shape[0], -1)
 
 
-def window_label_init(p_label_w: torch.Tensor, key_valid: torch.Tensor, k: int) -> torch.Tensor:
+def window_label_init(p_label_w: torch.Tensor, key_valid: torch.Tensor, k: int, stride: int = 1) -> torch.Tensor:
     """Initial p(s | l) from a per-pixel label map p_label_w [L, h, w]: the window label is the box mean
-    of p(l | m, n) over the window's K x K pixels, p(s | l) is that column normalised over valid s."""
+    of p(l | m, n) over the window's K x K pixels (windows `stride` apart), p(s | l) is that column
+    normalised over valid s."""
     L = p_label_w.shape[0]
-    G = F.avg_pool2d(p_label_w[None], k, stride=1)[0].reshape(L, -1).t() * key_valid[:, None]
+    G = F.avg_pool2d(p_label_w[None], k, stride=stride)[0].reshape(L, -1).t() * key_valid[:, None]
     return G / G.sum(0, keepdim=True).clamp_min(1e-30)
 
 

@@ -13,7 +13,8 @@ from ..errors import check_cancel
 
 
 def lsr_em(p_pos_given_class: torch.Tensor, p_class: torch.Tensor, p_label_given_class: torch.Tensor,
-           iterations: int = 30, init: Optional[torch.Tensor] = None, cancel=None) -> torch.Tensor:
+           iterations: int = 30, init: Optional[torch.Tensor] = None, cancel=None,
+           tolerance: float = 0.0) -> torch.Tensor:
     """Label super-resolution EM without materialising q.
 
     p_pos_given_class [Cc, P] (rows sum to 1 over positions), p_class [Cc] (sums to 1),
@@ -22,6 +23,7 @@ def lsr_em(p_pos_given_class: torch.Tensor, p_class: torch.Tensor, p_label_given
     Maximises sum_c p(c) sum_l p(l|c) log sum_mn p(l|mn) p(mn|c) by the multiplicative update
         N[c, l]   = sum_mn p(l|mn) p(mn|c)
         p(l|mn)  <- p(l|mn) * sum_c p(c) p(l|c) p(mn|c) / N[c, l],   renormalised over l.
+    Stops early when, checked every 5 iterations, no p(l|mn) moved by more than `tolerance` (0: never).
     """
     Cc, P = p_pos_given_class.shape
     L = p_label_given_class.shape[1]
@@ -31,12 +33,15 @@ def lsr_em(p_pos_given_class: torch.Tensor, p_class: torch.Tensor, p_label_given
         p = init.clone()
     tiny = 1e-30
     pos_t = p_pos_given_class.t().contiguous()  # [P, Cc], laid out for the [P, Cc] x [Cc, L] product
-    for _ in range(iterations):
+    for it in range(iterations):
         check_cancel(cancel)
         N = p_pos_given_class @ p  # [Cc, L]
         W = p_class[:, None] * p_label_given_class / N.clamp_min(tiny)  # [Cc, L]
+        prev = p if tolerance > 0 and it % 5 == 4 else None
         p = p * (pos_t @ W)
         p = p / p.sum(1, keepdim=True).clamp_min(tiny)
+        if prev is not None and float((p - prev).abs().max()) < tolerance:
+            break
     return p
 
 

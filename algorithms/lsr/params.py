@@ -52,11 +52,16 @@ class LsrParams:
                              hint="the share of working pixels used as query patches (1 = all windows)")
     variance: float = bounded(0.01, 0.0, 10.0, low_open=True, hint="0.01 suits data scaled to [0, 1]")
     temperature: Optional[float] = bounded(None, 0.0, low_open=True, allow_none=True)  # None = K*K
-    em_iterations: int = bounded(30, 1, 1000)
+    em_iterations: int = bounded(30, 1, 1000)  # at most; see em_tolerance
+    em_tolerance: float = bounded(0.0, 0.0, 1.0, hint="0 = always EM_ITERATIONS")  # stop when p moves less
     fusion: str = "smooth"  # one of FUSION_MODES: the label prior appearance is fused with
     fusion_weight: float = bounded(1.0, 0.0, 10.0, hint="the exponent v of the prior; 0 = appearance alone")
     appearance_weight: Optional[float] = bounded(None, 0.0, 100.0, allow_none=True,
                                                  hint="the exponent w of appearance; empty = chosen from the data")
+    # Doing less work (issue: speed). Both 1 / None = the exact, dense attention.
+    key_stride: int = bounded(1, 1, 8, hint="1 = every window is a key (exact)")  # key windows' spacing
+    patch_dims: Optional[int] = bounded(None, 1, 4096, allow_none=True,
+                                        hint="empty = the full patch vectors (exact)")  # PCA dimensions
     # Appearance refinement (noisy-label mixture EM, see lsr.appearance). 0 iterations = off.
     appearance_iterations: int = bounded(1, 0, 100, hint="0 turns the refinement off")
     appearance_power: float = bounded(3.0, 0.0, low_open=True, hint="3 by default")  # beta: exponent of p(x_t | l)

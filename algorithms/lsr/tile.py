@@ -30,7 +30,8 @@ except Exception:  # ImportError or a broken install (OSError): the plugin must 
     torch = F = None
 
 from .appearance import appearance_mixture, excluded_window_index, window_label_init
-from .attention import embed_classes, spread_over_windows, window_matrix, window_validity
+from .attention import (embed_classes, gather_windows, reduce_dimensions, spread_over_windows, window_grid,
+                        window_matrix, window_validity)
 from .em import lsr_em
 from .params import LsrParams
 from .resolution import downsample_mean, upsample_mask, upsample_probs
@@ -49,19 +50,33 @@ class TileResult:
 
 @dataclass
 class SelfEpitome:
-    """The tile at working resolution as its own epitome: windows s are the K x K windows of x (no wrap)."""
+    """The tile at working resolution as its own epitome: the epitome's windows (keys) are the K x K windows
+    of x whose top-left corners are `stride` apart (no wrap); queries are drawn among all windows."""
 
     x: torch.Tensor  # [C, h, w] working-resolution image
     valid: torch.Tensor  # [h, w] bool
-    keys: torch.Tensor  # [S, D] window vectors mu_s
+    keys: torch.Tensor  # [S, D] window vectors mu_s (S = key_grid rows x cols)
     key_valid: torch.Tensor  # [S] bool: the whole window has data
-    centre_class: torch.Tensor  # [S] long: coarse class row at each window's centre (-1 = none)
+    key_grid: tuple  # (rows, cols) of the key windows
+    stride: int
+    query_ok: torch.Tensor  # [win_h * win_w] bool: every window (stride 1) usable as a query
+    centre_class: torch.Tensor  # [win_h * win_w] long: coarse class row at each window's centre (-1 = none)
     k: int
 
     @property
     def win_shape(self):
+        """(rows, cols) of all windows (stride 1), where queries are drawn."""
         h, w = self.valid.shape
         return h - self.k + 1, w - self.k + 1
+
+    def query_vectors(self, q_idx: torch.Tensor) -> torch.Tensor:
+        """The query windows (flat indices into win_shape) as rows [T, D]."""
+        wy, wx = q_idx // self.win_shape[1], q_idx % self.win_shape[1]
+        return gather_windows(self.x, wy, wx, self.k)
+
+    def spread(self, Z: torch.Tensor) -> torch.Tensor:
+        """Key-window masses Z [S, n] onto the working pixels [n, h, w] (Eq. 11), zero where no data."""
+        return spread_over_windows(Z, *self.key_grid, self.k, self.stride, tuple(self.valid.shape)) * self.valid
 
 
 def class_statistics(class_index: torch.Tensor, valid: torch.Tensor, composition: torch.Tensor):
@@ -76,11 +91,11 @@ def class_statistics(class_index: torch.Tensor, valid: torch.Tensor, composition
 
 def build_self_epitome(image: torch.Tensor, image_valid: torch.Tensor, class_index: torch.Tensor,
                        params: LsrParams) -> Optional[SelfEpitome]:
-    """Downsample the tile, list its windows and the coarse class at each window's centre pixel (the
-    full-resolution class at the centre of the working pixel's block). None when the working tile is
-    smaller than one patch."""
+    """Downsample the tile, list its key windows (KEY_STRIDE apart) and the coarse class at each window's
+    centre pixel (the full-resolution class at the centre of the working pixel's block). None when the
+    working tile is smaller than one patch."""
     H, W = class_index.shape
-    k, f = params.patch_size, params.effective_downsample
+    k, f, s = params.patch_size, params.effective_downsample, params.key_stride
     x, valid_w = downsample_mean(image.to(torch.float32), image_valid, f)
     h, w = valid_w.shape
     if h < k or w < k:
@@ -92,7 +107,9 @@ def build_self_epitome(image: torch.Tensor, image_valid: torch.Tensor, class_ind
     r = k // 2
     win_h, win_w = h - k + 1, w - k + 1
     centre_class = class_w[r:r + win_h, r:r + win_w].reshape(-1)
-    return SelfEpitome(x, valid_w, window_matrix(x, k), window_validity(valid_w, k), centre_class, k)
+    s = min(s, win_h, win_w)
+    return SelfEpitome(x, valid_w, window_matrix(x, k, s), window_validity(valid_w, k, s), window_grid(h, w, k, s),
+                       s, window_validity(valid_w, k), centre_class, k)
 
 
 def sample_queries(candidates: torch.Tensor, n_query: int, seed: int) -> torch.Tensor:
@@ -108,8 +125,7 @@ def position_posteriors_of_classes(Z: torch.Tensor, ep: SelfEpitome, p_class: to
     Returns (p(m, n | c) [Cc', h*w], p(c) [Cc'] renormalised, present [Cc] bool) for the Cc' classes
     that received any mass."""
     Cc = Z.shape[1]
-    win_h, win_w = ep.win_shape
-    spread = spread_over_windows(Z, win_h, win_w, ep.k) * ep.valid  # [Cc, h, w]
+    spread = ep.spread(Z)  # [Cc, h, w]
     mass = spread.reshape(Cc, -1).sum(1)
     present = mass > 0
     p_pos = spread.reshape(Cc, -1)[present] / mass[present, None]
@@ -121,11 +137,10 @@ def refine_by_appearance(p_em_w: torch.Tensor, A: torch.Tensor, q_class: torch.T
                          composition: torch.Tensor, params: LsrParams, cancel=None) -> torch.Tensor:
     """Appearance refinement of p(l | m, n) [L, h, w]: p(l | m, n) ∝ sum over the windows s covering
     (m, n) of p(s | l) rho(l), from the noisy-label mixture EM; pixels no window reaches keep p_em_w."""
-    win_h, win_w = ep.win_shape
-    P0 = window_label_init(p_em_w * ep.valid, ep.key_valid, ep.k)
+    P0 = window_label_init(p_em_w * ep.valid, ep.key_valid, ep.k, ep.stride)
     P, _, rho = appearance_mixture(A, q_class[:A.shape[0]], P0, composition, params.appearance_iterations,
                                    params.appearance_power, params.table_prior, cancel)
-    joint = spread_over_windows(P * rho[None], win_h, win_w, ep.k) * ep.valid  # [L, h, w]
+    joint = ep.spread(P * rho[None])  # [L, h, w]
     tot = joint.sum(0, keepdim=True)
     reached = tot[0] > 1e-20
     return torch.where(reached[None], joint / tot.clamp_min(1e-30), p_em_w)
@@ -156,7 +171,7 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
     if ep is None:
         return nothing  # too small for a single window
     h, w = ep.valid.shape
-    candidates = torch.nonzero(ep.key_valid & (ep.centre_class >= 0)).flatten()
+    candidates = torch.nonzero(ep.query_ok & (ep.centre_class >= 0)).flatten()
     if candidates.numel() == 0:
         return nothing
     q_idx = sample_queries(candidates, int(round(params.samples * h * w)), seed)
@@ -169,13 +184,18 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
     if params.appearance_iterations > 0:
         n_mix = max(1, min(q_idx.numel(), (4 * params.block_elements) // max(ep.keys.shape[0], 1)))
         radius = params.effective_appearance_exclude
-        ex = excluded_window_index(q_idx[:n_mix], *ep.win_shape, radius) if radius >= 0 else None
-    Z, A = embed_classes(ep.keys[q_idx], q_class, ep.keys, ep.key_valid, Cc, params.variance,
+        wy, wx = q_idx[:n_mix] // ep.win_shape[1], q_idx[:n_mix] % ep.win_shape[1]
+        ex = excluded_window_index(wy, wx, *ep.key_grid, radius, ep.stride) if radius >= 0 else None
+    keys, queries, half = ep.keys, ep.query_vectors(q_idx), None
+    if params.patch_dims and params.patch_dims < keys.shape[1]:  # patch vectors in a reduced basis
+        keys, queries, half = reduce_dimensions(keys, queries, params.patch_dims, seed=seed)
+    Z, A = embed_classes(queries, q_class, keys, ep.key_valid, Cc, params.variance,
                          params.effective_temperature, n_mix, ex, params.block_elements, cancel,
-                         (lambda v: progress(0.8 * v)) if progress is not None else None)
+                         (lambda v: progress(0.8 * v)) if progress is not None else None, key_half_sqnorm=half)
     # (3) EM for p(l | m, n) at working resolution
     p_pos, pc, present = position_posteriors_of_classes(Z, ep, p_class)
-    p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel).t().reshape(L, h, w)
+    p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel,
+                    tolerance=params.em_tolerance).t().reshape(L, h, w)
     # (4) appearance refinement
     if n_mix > 0:
         p_em_w = refine_by_appearance(p_em_w, A, q_class, ep, composition, params, cancel)

@@ -70,16 +70,19 @@ class LabelShares:
         self.counts = np.zeros((len(self.weights), n_classes, n_labels), np.int64)
 
     def add(self, p_app: np.ndarray, reached: np.ndarray, prior: np.ndarray, class_index: np.ndarray,
-            valid: np.ndarray, prior_weight: float = 1.0):
-        """One tile: p_app, prior [L, h, w]; reached, valid [h, w] bool; class_index [h, w] (-1 = none)."""
-        ok = valid & (class_index >= 0)
+            valid: np.ndarray, prior_weight: float = 1.0, step: int = 2):
+        """One tile: p_app, prior [L, h, w]; reached, valid [h, w] bool; class_index [h, w] (-1 = none).
+        Every `step`-th pixel in each direction is counted (shares, not maps: a sample is enough)."""
+        sub = (slice(None, None, step), slice(None, None, step))
+        ok = (valid & (class_index >= 0))[sub]
         if not ok.any():
             return
-        c = class_index[ok]
-        pa, pr, re = p_app[:, ok], prior[:, ok], reached[ok]
+        c = class_index[sub][ok]
+        lp = prior_weight * np.log(np.maximum(prior[(slice(None),) + sub][:, ok], TINY))  # [L, n]
+        la = np.where(reached[sub][ok][None], np.log(np.clip(p_app[(slice(None),) + sub][:, ok], TINY, 1.0)), 0.0)
         n_cl, n_lab = self.counts.shape[1:]
         for k, w in enumerate(self.weights):
-            lab = fused_log(pa, re, pr, w, prior_weight).argmax(0)
+            lab = (lp + w * la).argmax(0) if w > 0 else lp.argmax(0)
             self.counts[k] += np.bincount(c * n_lab + lab, minlength=n_cl * n_lab).reshape(n_cl, n_lab)
 
     def mismatch(self, table: np.ndarray) -> np.ndarray:

@@ -24,7 +24,8 @@ def _setup(seed=0):
 
 
 def test_excluded_windows_are_the_chebyshev_ball():
-    ex = excluded_window_index(torch.tensor([0, 23]), 5, 7, 1)
+    q = torch.tensor([0, 23])
+    ex = excluded_window_index(q // 7, q % 7, 5, 7, 1)
     for row, q in zip(ex.tolist(), (0, 23)):
         qy, qx = divmod(q, 7)
         want = {y * 7 + x for y in range(5) for x in range(7) if abs(y - qy) <= 1 and abs(x - qx) <= 1}
@@ -48,7 +49,7 @@ def test_one_pass_gives_the_embedding_and_the_leave_out_posteriors():
     keys, kv, q_idx, wh, ww, k = _setup()
     queries = keys[q_idx]
     qc = torch.tensor([0, 1, 0, 1, 1, 0, 1])
-    ex = excluded_window_index(q_idx[:5], wh, ww, 2)
+    ex = excluded_window_index(q_idx[:5] // ww, q_idx[:5] % ww, wh, ww, 2)
     Z1, _ = embed_classes(queries, qc, keys, kv, 2, 0.05, 9.0, block_elements=10 ** 9)
     Z2, A2 = embed_classes(queries, qc, keys, kv, 2, 0.05, 9.0, 5, ex, block_elements=2 * keys.shape[0])
     np.testing.assert_allclose(Z1.numpy(), Z2.numpy(), rtol=1e-5, atol=1e-7)  # blocks do not change Z

@@ -43,7 +43,7 @@ def test_label_shares_count_the_fused_hard_map_per_class():
     p_app[:, 0, [0, 1, 4]] = np.array([0.9, 0.1])[:, None]
     cls = np.array([[0, 0, 0, 0, 1, 1]])
     shares = LabelShares(2, 2, weights=(0.0, 1.0))
-    shares.add(p_app, np.ones((1, 6), bool), prior, cls, np.ones((1, 6), bool))
+    shares.add(p_app, np.ones((1, 6), bool), prior, cls, np.ones((1, 6), bool), step=1)
     # w = 0: all label 1 -> class 0 shares (0, 1); w = 1: (0.36 vs 0.54 -> label 0 on pixels 0, 1, 4)
     assert shares.counts[0].tolist() == [[0, 4], [0, 2]]
     assert shares.counts[1].tolist() == [[2, 2], [1, 1]]
