@@ -112,7 +112,8 @@ def test_bad_model_files(request, tmp_path, trained, how, alg):
     run = request.getfixturevalue(alg)
     bad = tmp_path / "bad.epitome"
     if how == "truncated":
-        data = open(trained["embedded"], "rb").read()
+        with open(trained["embedded"], "rb") as fh:
+            data = fh.read()
         bad.write_bytes(data[: len(data) // 2])
     elif how == "newer":
         meta = json.dumps({"format": "epitome-model", "version": 99}).encode()
