@@ -15,8 +15,8 @@ APT_PKGS     := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-v
                 python3-matplotlib xvfb zip unzip pyqt5-dev-tools
 TS           := i18n/epitome.ts
 
-.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench bench-training package \
-        models ts clean
+.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench bench-training bench-epitome \
+        package models ts clean
 
 help:
 	@echo "make demo     - install what is missing, run the plugin on a generated scene (qgis_process)"
@@ -25,6 +25,7 @@ help:
 	@echo "make package  - plugin zip for the QGIS plugin repository (dist/)"
 	@echo "make bench    - benchmarks, results in docs/BENCHMARKS.md"
 	@echo "make bench-training - training benchmarks, results in docs/BENCHMARKS_TRAINING.md"
+	@echo "make bench-epitome - trained epitomes (embed, epitomic LSR, predict), results in docs/BENCHMARKS_EPITOME.md"
 	@echo "make ts       - regenerate the translation template $(TS) (pylupdate5)"
 	@echo "make models   - regenerate the example graphical models in resources/models/"
 
@@ -94,6 +95,9 @@ bench: test-deps
 
 bench-training: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_training.py --out docs/BENCHMARKS_TRAINING.md
+
+bench-epitome: test-deps
+	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_epitome.py --out docs/BENCHMARKS_EPITOME.md
 
 clean:
 	rm -rf dist build $(DEMO_DIR) .pytest_cache .pkgroot

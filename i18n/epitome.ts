@@ -1609,6 +1609,16 @@
         <source>{} epitome</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="214"/>
+        <source>{} – {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="222"/>
+        <source>{} novelty</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>AlgorithmRun</name>
@@ -1652,10 +1662,56 @@
     </message>
 </context>
 <context>
+    <name>EmbedLabelsAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/embedlabels.py" line="80"/>
+        <source>Embed high-resolution labels into an epitome</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/embedlabels.py" line="83"/>
+        <source>Epitomes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/embedlabels.py" line="89"/>
+        <source>&lt;p&gt;Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/embedlabels.py" line="136"/>
+        <source>Label embedding</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>EpitomeAlgorithm</name>
     <message>
         <location filename="../plugin/processing/base.py" line="111"/>
         <source>Label super-resolution</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EpitomicLsrAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="77"/>
+        <source>Epitomic label super-resolution (trained epitome)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="80"/>
+        <source>&lt;p&gt;All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="126"/>
+        <source>Label embedding (LSR)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="129"/>
+        <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1897,6 +1953,29 @@
     <message>
         <location filename="../build/i18n/declared_strings.py" line="83"/>
         <source>Smooth baseline: mean IoU (0-1; -1 without CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PredictAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="141"/>
+        <source>Predict labels with a trained epitome</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="144"/>
+        <source>Epitomes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="150"/>
+        <source>&lt;p&gt;Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/predict.py" line="188"/>
+        <source>Epitome prediction</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2186,62 +2265,62 @@
 <context>
     <name>TrainEpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="170"/>
+        <location filename="../plugin/processing/trainepitome.py" line="174"/>
         <source>Train epitomes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="173"/>
+        <location filename="../plugin/processing/trainepitome.py" line="177"/>
         <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="179"/>
+        <location filename="../plugin/processing/trainepitome.py" line="183"/>
         <source>&lt;p&gt;Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large imagery, with a mean and a variance per pixel and a prior over positions - from random patches of the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).&lt;/p&gt;&lt;p&gt;Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with &lt;b&gt;location promotion&lt;/b&gt; (windows that have already explained many patches are left out for a while, so no part of the epitome dies) and &lt;b&gt;diversification&lt;/b&gt; (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster). Nodata pixels are never sampled. A GUIDE label raster (any CRS / grid, nearest neighbour) restricts sampling to patches that contain at least one pixel of GUIDE_LABELS.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: the model file (.epitome, used by the other Epitome algorithms and as INIT to continue training), an EPITOME_IMAGE GeoTIFF to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="220"/>
+        <location filename="../plugin/processing/trainepitome.py" line="224"/>
         <source>GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave GUIDE empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="223"/>
+        <location filename="../plugin/processing/trainepitome.py" line="227"/>
         <source>GUIDE_LABELS needs a GUIDE label raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="234"/>
+        <location filename="../plugin/processing/trainepitome.py" line="238"/>
         <source>INIT (continue training) works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="282"/>
+        <location filename="../plugin/processing/trainepitome.py" line="286"/>
         <source>Failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="286"/>
+        <location filename="../plugin/processing/trainepitome.py" line="290"/>
         <source>Finished: {} steps in {:.0f} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="289"/>
+        <location filename="../plugin/processing/trainepitome.py" line="293"/>
         <source>Cancelled: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="292"/>
+        <location filename="../plugin/processing/trainepitome.py" line="296"/>
         <source>Cancelled by the user: the model trained so far is saved to MODEL ({}); give it as INIT to continue. No other output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="296"/>
+        <location filename="../plugin/processing/trainepitome.py" line="300"/>
         <source>Stopped after {} steps: the model so far is saved to MODEL ({}); give it as INIT to continue.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="309"/>
+        <location filename="../plugin/processing/trainepitome.py" line="313"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2341,11 +2420,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="103"/>
-        <source>Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default 1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256 and left about half of that epitome still untrained; fill a 256 px epitome with several thousand steps (a GPU helps), or continue a model with INIT.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="104"/>
         <source>Patches per step</source>
         <translation type="unfinished"></translation>
@@ -2378,11 +2452,6 @@
     <message>
         <location filename="../build/i18n/declared_strings.py" line="110"/>
         <source>Location promotion c (0 = off)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="111"/>
-        <source>Location promotion constant c in [0, 1): a window leaves the likelihood once its counter reaches c / (number of windows), so unused parts of the epitome get patches; all counters reset per PROMOTION_RESET. Counters count each training patch&apos;s most likely window (a hard posterior): the paper&apos;s soft posteriors mask every window at once while posteriors are still flat, which resets the counters at every step early on. With hard counts a window is masked once it has been a best window, for any c above 0 (as the reference code&apos;s threshold of 1e-8 masks any window that got posterior mass): c switches promotion on (above 0) or off (0); the reset share is the knob. 0 turns it off.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2491,28 +2560,13 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="133"/>
-        <source>GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means (in the imagery&apos;s units), C+1..2C the variances (data scaled to [0, 1]), 2C+1 the log prior (log p(window), normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the pixel). Several epitomes are stacked vertically (N rows each).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="134"/>
         <source>Training report (CSV)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="135"/>
-        <source>Optional CSV, one row per step: step, loss and worst-quartile loss (nats per value, lower is better), share of windows used as a best window in the batch, seconds.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="136"/>
         <source>Training report (PNG)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="137"/>
-        <source>Optional plot of the loss, the worst-quartile loss and the usage per step (needs matplotlib).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2543,6 +2597,31 @@
     <message>
         <location filename="../build/i18n/declared_strings.py" line="143"/>
         <source>Device used</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="103"/>
+        <source>Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default 1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256. The epitome starts as random crops of the imagery, so a few hundred steps already give a usable model (docs/BENCHMARKS_EPITOME.md: SIZE 128, 400 steps); continue a model with INIT to train it further.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="111"/>
+        <source>Location promotion constant c in [0, 1): a window takes part in the likelihood only while its share of the training patches counted since the last reset is below c times the uniform share (1 / number of windows), so over-used windows rest and unused parts of the epitome get patches (paper, section 3). Smaller c promotes more strongly (only the least-used windows stay open); 0 turns promotion off. Counters count each patch&apos;s most likely window (a hard posterior: with soft posteriors, the flat posteriors of early training give every window the uniform share and mask them all at once). All counters reset when more than (1 - PROMOTION_RESET) of the windows are masked.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="133"/>
+        <source>GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means and C+1..2C the variances, both in the imagery&apos;s own units (the units of its pixel values: a uint8 band&apos;s means are 0..255 and its variances in squared 0..255 units), so that a pixel value x has the Gaussian likelihood N(x; mean, variance) as in the model; 2C+1 the log prior (log p(window), normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the pixel). Several epitomes are stacked vertically (N rows each).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="135"/>
+        <source>Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled quarter of the batch), both in nats per value (lower is better), share of windows used as a best window in the batch, seconds.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="137"/>
+        <source>Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

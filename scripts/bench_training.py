@@ -239,10 +239,10 @@ def own_mean_psnr(X):
 def train_run(paths, p):
     sampler = RasterPatchSampler(paths, patch_max=p.patch_max)
     t0 = time.time()
-    models, state, hist = train_epitome(sampler.sample, p, "cpu")
+    models, states, hist = train_epitome(sampler.sample, p, "cpu")
     secs = time.time() - t0
     mu, var, lp = mixture_arrays(models)
-    return dict(mu=mu, var=var, lp=lp, seconds=secs, resets=state.resets,
+    return dict(mu=mu, var=var, lp=lp, seconds=secs, resets=states[-1].resets,
                 final_loss=float(np.mean(hist["loss"][-max(1, len(hist["loss"]) // 10):])))
 
 
@@ -330,7 +330,7 @@ def default_training(lines, measure_steps, png_dir=None):
     p.steps = measure_steps
     sampler = RasterPatchSampler(paths, patch_max=p.patch_max)
     t0 = time.time()
-    models, state, hist = train_epitome(sampler.sample, p, "cpu")
+    models, states, hist = train_epitome(sampler.sample, p, "cpu")
     secs = time.time() - t0
     per_step = np.diff([0.0] + hist["seconds"])
     setup = secs - hist["seconds"][-1]

@@ -4,7 +4,10 @@ Epitome > Example models):
 
 - lsr_and_evaluate.model3: self-epitomic LSR, then the evaluation of the result against reference labels;
 - lsr_with_estimated_composition.model3: the composition table estimated where fine labels are known
-  (epitome:estimatecomposition), then self-epitomic LSR with it - for class layers that are not NLCD.
+  (epitome:estimatecomposition), then self-epitomic LSR with it - for class layers that are not NLCD;
+- train_embed_predict.model3: an epitome trained on imagery (epitome:trainepitome), the high-resolution
+  labels of that imagery embedded into it (epitome:embedlabels), other imagery labelled with it
+  (epitome:predict).
 
 Every parameter that is not a model input keeps the algorithm's own default: optional ones are left unset,
 mandatory ones (a model must give them a value) get the current default, as the Model Designer would; run
@@ -17,9 +20,10 @@ are laid out on a grid so that none overlaps another.
 import os
 import sys
 
-from qgis.core import (QgsApplication, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
+from qgis.core import (QgsApplication, QgsProcessing, QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
                        QgsProcessingModelChildParameterSource, QgsProcessingModelOutput, QgsProcessingModelParameter,
-                       QgsProcessingParameterFile, QgsProcessingParameterRasterLayer)
+                       QgsProcessingParameterFile, QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 from qgis.PyQt.QtCore import QPointF, QSizeF
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -133,8 +137,48 @@ def lsr_with_estimated_composition():
     return m
 
 
+def train_embed_predict():
+    m = QgsProcessingModelAlgorithm("Train, embed labels and predict", GROUP)
+    m.setHelpContent({"ALG_CREATOR": "Epitome", "ALG_DESC": "An epitome is trained on the training imagery, the "
+                      "high-resolution labels of that imagery are embedded into it, and the imagery to label is "
+                      "labelled with it (Malkin, Ortiz, Jojic, ECCV 2020: a model trained once, labels at a cost "
+                      "linear in the area). Epitome size and training steps are inputs (128 and 400 gave 82% on "
+                      "held-out NAIP, docs/BENCHMARKS_EPITOME.md); every other setting is the algorithms' default."})
+    model_input(m, "training_imagery", QgsProcessingParameterMultipleLayers(
+        "training_imagery", "Training imagery", QgsProcessing.TypeRaster), (120, 60),
+        "Imagery the epitome is trained on and whose labels are known (one or more rasters, same bands).")
+    model_input(m, "training_labels", QgsProcessingParameterMultipleLayers(
+        "training_labels", "High-resolution labels of the training imagery", QgsProcessing.TypeRaster), (120, 140),
+        "One label raster per training imagery raster, in the same order: codes 1..L, 0 = no label.")
+    model_input(m, "label_names", QgsProcessingParameterString(
+        "label_names", "Label names (comma-separated)", optional=True), (120, 220),
+        "Names of labels 1..L, e.g. water,forest,field,built; empty: from the label rasters' categories.")
+    model_input(m, "imagery", QgsProcessingParameterRasterLayer("imagery", "Imagery to label"), (120, 300),
+                "The imagery to label, with the bands of the training imagery.")
+    model_input(m, "size", QgsProcessingParameterNumber("size", "Epitome size", QgsProcessingParameterNumber.Integer,
+                                                        128, False, 32, 4096), (120, 380),
+                "Side of the epitome in pixels (at least the 31 px patch size).")
+    model_input(m, "steps", QgsProcessingParameterNumber("steps", "Training steps",
+                                                         QgsProcessingParameterNumber.Integer, 400, False, 1),
+                (120, 460), "Mini-batch steps of the training; time grows linearly with them.")
+    m.setParameterOrder(["training_imagery", "training_labels", "label_names", "imagery", "size", "steps"])
+    child(m, "train", "epitome:trainepitome", "Train epitomes", (420, 100),
+          {"IMAGERY": from_input("training_imagery"), "SIZE": from_input("size"), "STEPS": from_input("steps")})
+    model_output(m, "train", "model", "Trained epitome", "MODEL", (420, 200))
+    child(m, "embed", "epitome:embedlabels", "Embed high-resolution labels", (720, 180),
+          {"MODEL": from_child("train", "MODEL"), "IMAGERY": from_input("training_imagery"),
+           "LABELS": from_input("training_labels"), "LABEL_NAMES": from_input("label_names")})
+    model_output(m, "embed", "embedded_model", "Epitome with the label embedding", "OUTPUT_MODEL", (720, 280))
+    child(m, "predict", "epitome:predict", "Predict labels", (1020, 260),
+          {"MODEL": from_child("embed", "OUTPUT_MODEL"), "IMAGERY": from_input("imagery")})
+    model_output(m, "predict", "labels", "Predicted labels", "OUTPUT", (1020, 360))
+    model_output(m, "predict", "novelty", "Novelty", "NOVELTY", (1020, 440), mandatory=False)
+    return m
+
+
 MODELS = {"lsr_and_evaluate.model3": lsr_and_evaluate,
-          "lsr_with_estimated_composition.model3": lsr_with_estimated_composition}
+          "lsr_with_estimated_composition.model3": lsr_with_estimated_composition,
+          "train_embed_predict.model3": train_embed_predict}
 
 
 if __name__ == "__main__":

@@ -143,12 +143,32 @@ def patch_log_likelihood(patches: "torch.Tensor", mu: "torch.Tensor", var: "torc
     return -0.5 * (corr_sq - 2.0 * corr_mu + const[None])
 
 
-def log_posterior(loglik: "torch.Tensor", log_prior: "torch.Tensor", temperature: float = 1.0) -> "torch.Tensor":
-    """log p(s | x) jointly over all epitomes of a mixture and their positions.
+def masked_patch_log_likelihood(patches: "torch.Tensor", mask: "torch.Tensor", mu: "torch.Tensor",
+                                var: "torch.Tensor", backend: str = "auto",
+                                chunk_elements: int = 1 << 24) -> "torch.Tensor":
+    """log p(x_b | s) over the valid pixels of each patch only (nodata, or beyond the raster's edge): [B, N, N].
 
-    loglik [B, E, N, N] (E epitomes), log_prior [E, N, N] (normalised jointly). Returns [B, E, N, N]:
-    (loglik / temperature + log_prior) minus its log-sum-exp over (E, N, N).
+    patches [B, C, K, K]; mask [B, K, K] (1 = valid, 0 = missing); mu, var [C, N, N]. The missing
+    pixels drop out of Eq. 5, so the window constant becomes a masked correlation too: three
+    correlations, maps [1/var, mu/var, mu^2/var + log var] with patches [m x^2, -2 m x, m]. Equals
+    patch_log_likelihood when the mask is all ones.
     """
-    z = loglik / temperature + log_prior[None]
-    flat = z.reshape(z.shape[0], -1)
-    return (flat - torch.logsumexp(flat, dim=1, keepdim=True)).reshape(z.shape)
+    B, C, k, _ = patches.shape
+    if mask.shape != (B, k, k):
+        raise ValueError("mask must be [B, K, K] for patches [B, C, K, K]")
+    if backend == "auto":
+        backend = "fft" if (patches.device.type == "cpu" and k >= 9) else "conv"
+    m = mask.to(patches.dtype)[:, None]  # [B, 1, K, K]
+    inv = 1.0 / var
+    maps = torch.cat([inv, mu * inv, (mu * mu * inv + torch.log(var)).sum(0, keepdim=True)], 0)
+    xs = torch.cat([m * patches * patches, -2.0 * m * patches, m], 1)
+    if backend == "fft":
+        corr = _correlate_fft(maps, xs, chunk_elements)
+    elif backend == "conv":
+        corr = _correlate_conv(maps, xs)
+    elif backend == "unfold":
+        corr = _correlate_unfold(maps, xs, chunk_elements)
+    else:
+        raise ValueError(f"backend must be one of {BACKENDS} or auto")
+    n_values = C * m.sum((1, 2, 3))  # [B]
+    return -0.5 * (corr + (n_values * math.log(2 * math.pi))[:, None, None])

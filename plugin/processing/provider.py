@@ -7,9 +7,12 @@ import os
 from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .embedlabels import EmbedLabelsAlgorithm
+from .epitomiclsr import EpitomicLsrAlgorithm
 from .estimatecomposition import EstimateCompositionAlgorithm
 from .baselines import BaselinesAlgorithm
 from .evaluate import EvaluateAlgorithm
+from .predict import PredictAlgorithm
 from .selfepitomiclsr import SelfEpitomicLsrAlgorithm
 from .trainepitome import TrainEpitomeAlgorithm
 
@@ -50,7 +53,7 @@ class EpitomeProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802
         for alg in (SelfEpitomicLsrAlgorithm(), BaselinesAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
-                    EstimateCompositionAlgorithm()):
+                    EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm()):
             self.addAlgorithm(alg)
         for model in example_models():
             self.addAlgorithm(model)

@@ -188,3 +188,32 @@ def style_epitome_image(context, path, name):
         stem = os.path.splitext(os.path.basename(path))[0]
         name = stem if "epitome" in stem.lower() else tr("{} epitome").format(stem)
     _attach(context, path, EpitomeImageStyler(name, epitome_image_renderer))
+
+
+def rgb_renderer(layer):
+    """Bands 1, 2, 3 as red, green, blue, unstretched (uint8 colours as written)."""
+    return QgsMultiBandColorRenderer(layer.dataProvider(), 1, 2, 3)
+
+
+def style_rgb_image(context, path, name):
+    """An RGB picture without a CRS (the label embedding's colours) shown as written, like the epitome image."""
+    _attach(context, path, EpitomeImageStyler(name, rgb_renderer))
+
+
+def stretched_renderer(layer):
+    """Band 1 on a Magma ramp between its minimum and maximum (e.g. novelty: bright = unfamiliar)."""
+    provider = layer.dataProvider()
+    stats = provider.bandStatistics(1, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    ramp = QgsStyle.defaultStyle().colorRamp("Magma")
+    shader_fn = QgsColorRampShader(stats.minimumValue, stats.maximumValue, ramp)
+    shader_fn.classifyColorRamp(5, -1)
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(shader_fn)
+    r = QgsSingleBandPseudoColorRenderer(provider, 1, shader)
+    r.setClassificationMin(stats.minimumValue)
+    r.setClassificationMax(stats.maximumValue)
+    return r
+
+
+def style_stretched_output(context, path, name, group=None, rank=1, visible=True):
+    _attach(context, path, NamedStyler(name, stretched_renderer, group, rank, visible))

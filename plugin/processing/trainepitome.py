@@ -92,9 +92,9 @@ PARAMETERS = (
                "K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX."),
     CoreNumber(TrainParams, "steps", "Training steps",
                "Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default "
-               "1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256 and left about half of that epitome "
-               "still untrained; fill a 256 px epitome with several thousand steps (a GPU helps), or continue a "
-               "model with INIT."),
+               "1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256. The epitome starts as random "
+               "crops of the imagery, so a few hundred steps already give a usable model (docs/BENCHMARKS_EPITOME.md: "
+               "SIZE 128, 400 steps); continue a model with INIT to train it further."),
     CoreNumber(TrainParams, "batch_size", "Patches per step",
                "Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more "
                "memory (batch x epitome pixels x COUNT values per step)."),
@@ -105,13 +105,14 @@ PARAMETERS = (
                "higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, "
                "the reference implementation's choice.", advanced=True, zero_is_none=True),
     CoreNumber(TrainParams, "promotion", "Location promotion c (0 = off)",
-               "Location promotion constant c in [0, 1): a window leaves the likelihood once its counter reaches "
-               "c / (number of windows), so unused parts of the epitome get patches; all counters reset per "
-               "PROMOTION_RESET. Counters count each training patch's most likely window (a hard posterior): the "
-               "paper's soft posteriors mask every window at once while posteriors are still flat, which resets the "
-               "counters at every step early on. With hard counts a window is masked once it has been a best window, "
-               "for any c above 0 (as the reference code's threshold of 1e-8 masks any window that got posterior mass): "
-               "c switches promotion on (above 0) or off (0); the reset share is the knob. 0 turns it off.", advanced=True),
+               "Location promotion constant c in [0, 1): a window takes part in the likelihood only while its share "
+               "of the training patches counted since the last reset is below c times the uniform share "
+               "(1 / number of windows), so over-used windows rest and unused parts of the epitome get patches "
+               "(paper, section 3). Smaller c promotes more strongly (only the least-used windows stay open); "
+               "0 turns promotion off. Counters count each patch's most likely window (a hard posterior: with "
+               "soft posteriors, the flat posteriors of early training give every window the uniform share and "
+               "mask them all at once). All counters reset when more than (1 - PROMOTION_RESET) of the windows "
+               "are masked.", advanced=True),
     CoreNumber(TrainParams, "promotion_reset", "Promotion reset share delta",
                "The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).", advanced=True),
     CoreNumber(TrainParams, "diversify", "Diversify: worst-modelled share (0 = off)",
@@ -138,17 +139,20 @@ PARAMETERS = (
              "Written atomically; on cancel it holds the model trained so far (settings 'complete': false).",
              lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="Epitome model (*.epitome)")),
     Declared("EPITOME_IMAGE", "Epitome image",
-             "GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means (in the "
-             "imagery's units), C+1..2C the variances (data scaled to [0, 1]), 2C+1 the log prior (log p(window), "
-             "normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window "
-             "covers the pixel). Several epitomes are stacked vertically (N rows each).",
+             "GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means and C+1..2C the "
+             "variances, both in the imagery's own units (the units of its pixel values: a uint8 band's means are "
+             "0..255 and its variances in squared 0..255 units), so that a pixel value x has the Gaussian "
+             "likelihood N(x; mean, variance) as in the model; 2C+1 the log prior (log p(window), normalised over "
+             "all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the "
+             "pixel). Several epitomes are stacked vertically (N rows each).",
              lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=True)),
     Declared("REPORT_CSV", "Training report (CSV)",
-             "Optional CSV, one row per step: step, loss and worst-quartile loss (nats per value, lower is "
-             "better), share of windows used as a best window in the batch, seconds.",
+             "Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled "
+             "quarter of the batch), both in nats per value (lower is better), share of windows used as a best "
+             "window in the batch, seconds.",
              lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="CSV files (*.csv)", optional=True, createByDefault=False)),
     Declared("REPORT_PNG", "Training report (PNG)",
-             "Optional plot of the loss, the worst-quartile loss and the usage per step (needs matplotlib).",
+             "Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.",
              lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="PNG files (*.png)", optional=True, createByDefault=False)),
 )
 

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from algorithms.epitome.likelihood import BACKENDS, log_posterior, patch_log_likelihood, window_constant  # noqa: E402
+from algorithms.epitome.likelihood import BACKENDS, patch_log_likelihood, window_constant  # noqa: E402
 
 
 def naive_loglik(x, mu, var):
@@ -102,15 +102,6 @@ def test_patch_cut_from_epitome_is_most_likely_at_its_origin():
     for backend in BACKENDS:
         ll = patch_log_likelihood(x, mu, var, backend)[0]
         assert divmod(int(ll.argmax()), 16) == (14, 15)
-
-
-def test_log_posterior_normalised_jointly_over_epitomes():
-    ll = torch.randn(2, 3, 4, 4, dtype=torch.float64) * 5
-    lp = torch.log_softmax(torch.randn(3 * 16, dtype=torch.float64), 0).reshape(3, 4, 4)
-    post = log_posterior(ll, lp, temperature=2.0)
-    np.testing.assert_allclose(post.exp().sum((1, 2, 3)).numpy(), 1.0, atol=1e-12)
-    z = ll / 2.0 + lp[None]
-    assert torch.allclose(post[0] - post[0].max(), z[0] - z[0].max())
 
 
 def test_bad_shapes_rejected():

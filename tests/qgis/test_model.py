@@ -16,6 +16,8 @@ MODELS = {
     "lsr_and_evaluate.model3": ("LSR and evaluation", ["imagery", "classes", "composition", "reference"]),
     "lsr_with_estimated_composition.model3": ("LSR with a composition estimated from labelled areas",
                                               ["imagery", "classes", "labelled"]),
+    "train_embed_predict.model3": ("Train, embed labels and predict",
+                                   ["training_imagery", "training_labels", "label_names", "imagery", "size", "steps"]),
 }
 CSV = "class,water,forest,field,built\n41,0,0.9,0.1,0\n82,0,0.1,0.9,0\n"
 
@@ -112,3 +114,24 @@ def test_lsr_with_estimated_composition_runs(epitome_provider, scene, tmp_path):
     assert results["lsr:labels"] == labels and os.path.isfile(labels)
     comp = load_composition(table)
     assert comp.class_codes == [41, 82] and comp.n_labels == 3  # counted from the labelled area, then used
+
+
+def test_train_embed_predict_runs(epitome_provider, scene, tmp_path):
+    """train -> embed -> predict: the chain reads each child's model, and the labels come out right."""
+    import numpy as np
+
+    from qgis_scenes import read
+
+    m = load("train_embed_predict.model3")
+    children = m.childAlgorithms()
+    assert children["predict"].parameterSources()["MODEL"][0].outputChildId() == "embed"
+    assert children["embed"].parameterSources()["MODEL"][0].outputChildId() == "train"
+    labels, novelty = str(tmp_path / "labels.tif"), str(tmp_path / "novelty.tif")
+    results = run(m, {"training_imagery": [scene.imagery], "training_labels": [scene.truth],
+                      "label_names": "water,forest,field,built", "imagery": scene.imagery, "size": 32, "steps": 15,
+                      "predict:labels": labels, "predict:novelty": novelty, "train:model": str(tmp_path / "m.epitome"),
+                      "embed:embedded_model": str(tmp_path / "e.epitome")})
+    assert results["predict:labels"] == labels
+    lab = read(labels)
+    assert np.mean(lab == read(scene.truth)) > 0.8 and set(np.unique(lab)) == {2, 3}  # 31 px patches, 96 px scene
+    assert os.path.exists(novelty) and os.path.exists(tmp_path / "e.epitome")

@@ -436,6 +436,8 @@ TORCH_MISSING_SCRIPT = textwrap.dedent("""
     out["can_execute"] = list(alg.canExecute())
     out["train_can_execute"] = list(reg.algorithmById("epitome:trainepitome").canExecute())
     out["estimate_can_execute"] = list(reg.algorithmById("epitome:estimatecomposition").canExecute())
+    out["apply_can_execute"] = [list(reg.algorithmById("epitome:" + n).canExecute())
+                                for n in ("embedlabels", "epitomiclsr", "predict")]
     import processing
     try:
         processing.run("epitome:selfepitomiclsr", {{"IMAGERY": {img!r}, "CLASSES": {cls!r},
@@ -467,11 +469,11 @@ def test_torch_missing(tmp_path):
     assert r["torch"] is None, "torch importable: the simulation is not valid"
     # the plugin loads without torch
     assert r["ids"] == ["epitome:LSR and evaluation", "epitome:LSR with a composition estimated from labelled areas",
-                        "epitome:baselines", "epitome:estimatecomposition", "epitome:evaluate",
+                        "epitome:Train, embed labels and predict", "epitome:baselines", "epitome:embedlabels",
+                        "epitome:epitomiclsr", "epitome:estimatecomposition", "epitome:evaluate", "epitome:predict",
                         "epitome:selfepitomiclsr", "epitome:trainepitome"]  # the algorithms and the example models
     assert r["estimate_can_execute"][0] is True  # no PyTorch needed to estimate a composition
-    for key in ("can_execute", "train_can_execute"):
-        ok, msg = r[key]
+    for ok, msg in [r["can_execute"], r["train_can_execute"]] + r["apply_can_execute"]:
         assert ok is False
         assert "PyTorch" in msg and "pip install" in msg and "make install" in msg
     assert r["error"] and "PyTorch" in r["error"] and "pip install" in r["error"]

@@ -1,0 +1,219 @@
+"""epitome:predict as a job (Eq. 2 over whole rasters): a model with a label embedding and imagery in,
+a styled label raster and optional probabilities, confidence and novelty out.
+
+Steps: check -> open the model and the imagery -> per strip of the patch grid: read the patches ->
+per batch: posteriors over the epitome windows, labels of the centre blocks, novelty -> write the strip
+-> move the files into place. Memory: one strip of patches and one batch of posteriors.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+from osgeo import gdal
+
+from .apply import (ApplyParams, Batches, PatchGrid, centre_of, check_imagery_bands, model_scaling, read_strip,
+                    scaling_warning)
+from .model_file import load_model
+from ..errors import EpitomeError
+from ..feedback import Feedback
+from ..io.label_style import set_label_style, write_qml
+from ..io.outputs import AtomicOutputs, check_writable, create_output
+from ..io.raster import grid_of, open_raster
+
+STRIP_VALUES = 1 << 24  # patch values read at once (64 MiB as float32)
+
+
+@dataclass
+class PredictOutputs:
+    labels: str
+    probabilities: Optional[str] = None
+    confidence: Optional[str] = None
+    novelty: Optional[str] = None
+
+
+@dataclass
+class PredictJob:
+    model: str
+    imagery: str
+    outputs: PredictOutputs
+    params: ApplyParams = field(default_factory=ApplyParams)
+    device: str = "auto"
+    strip_values: int = STRIP_VALUES
+    stats: Dict = field(default_factory=dict)
+
+
+class Predictor:
+    """The model ready for batches on any device: (device, patches, mask) -> (p(label) of the centre blocks,
+    novelty). The tensors are made once per device (a GPU that runs out of memory hands over to the CPU)."""
+
+    def __init__(self, model, params: ApplyParams, novelty: bool = True):
+        self.model, self.params, self.with_novelty, self._on = model, params, novelty, {}
+
+    def on(self, device):
+        import torch
+
+        from .inference import CentrePredictor, EpitomeTensors
+
+        key = str(device)
+        if key not in self._on:
+            k, q = self.params.patch_size, self.params.centre
+            probs = torch.as_tensor(self.model.labels.probs, dtype=torch.float32, device=device)
+            self._on = {key: (EpitomeTensors.from_model(self.model, device),
+                              CentrePredictor(probs, (k - q) // 2, q, top_k=self.params.top_k))}
+        return self._on[key]
+
+    def __call__(self, device, patches: np.ndarray, mask: np.ndarray):
+        """patches [b, C, K, K], mask [b, K, K] -> (probs [b, L, Q, Q], novelty [b]) as arrays."""
+        import torch
+
+        from .inference import novelty, window_log_likelihoods, window_logits
+
+        ep, centres = self.on(device)
+        x = torch.from_numpy(patches).to(device)
+        m = torch.from_numpy(mask).to(device)
+        with torch.no_grad():
+            ll = window_log_likelihoods(ep, x, m, self.params.backend)
+            probs = centres(window_logits(ll, ep.log_prior, self.params.effective_temperature))
+            nov = novelty(ll, ep.log_prior, m.sum((1, 2)).to(ll.dtype) * x.shape[1]) if self.with_novelty else \
+                torch.zeros(x.shape[0])
+        return probs.cpu().numpy(), nov.cpu().numpy()
+
+
+class PredictionWriter:
+    """The label raster (colour table, names) and the optional probability, confidence and novelty rasters,
+    written strip by strip; reserved in an AtomicOutputs so they appear only when the job succeeds."""
+
+    def __init__(self, outputs: AtomicOutputs, paths: PredictOutputs, grid, names: List[str], colours):
+        L = len(names)
+        self.counts = np.zeros(L + 1, np.int64)
+        self.labels = create_output(outputs.reserve(paths.labels, "OUTPUT"), grid, 1, gdal.GDT_Byte, nodata=0)
+        set_label_style(self.labels, names, colours)
+        self.probabilities = self.confidence = self.novelty = None
+        if paths.probabilities:
+            self.probabilities = create_output(outputs.reserve(paths.probabilities, "PROBABILITIES"), grid, L,
+                                               gdal.GDT_Float32, nodata=-1, descriptions=[f"p({n})" for n in names])
+        if paths.confidence:
+            self.confidence = create_output(outputs.reserve(paths.confidence, "CONFIDENCE"), grid, 1,
+                                            gdal.GDT_Float32, nodata=-1, descriptions=["confidence = max_l p(l)"])
+        if paths.novelty:
+            self.novelty = create_output(outputs.reserve(paths.novelty, "NOVELTY"), grid, 1, gdal.GDT_Float32,
+                                         nodata=-9999, descriptions=["novelty = -log p(patch) per value (nats)"])
+
+    def write(self, y0: int, probs: np.ndarray, valid: np.ndarray, nov: np.ndarray):
+        """probs [L, h, w], valid [h, w] bool, nov [h, w] for rows y0.. of the raster."""
+        lab = np.where(valid, probs.argmax(0) + 1, 0).astype(np.uint8)
+        self.counts += np.bincount(lab.ravel(), minlength=self.counts.size)[:self.counts.size]
+        self.labels.GetRasterBand(1).WriteArray(lab, 0, y0)
+        if self.probabilities is not None:
+            for i in range(probs.shape[0]):
+                self.probabilities.GetRasterBand(i + 1).WriteArray(np.where(valid, probs[i], -1).astype(np.float32),
+                                                                   0, y0)
+        if self.confidence is not None:
+            self.confidence.GetRasterBand(1).WriteArray(np.where(valid, probs.max(0), -1).astype(np.float32), 0, y0)
+        if self.novelty is not None:
+            self.novelty.GetRasterBand(1).WriteArray(np.where(valid, nov, -9999).astype(np.float32), 0, y0)
+
+    def close(self):
+        for ds in (self.labels, self.probabilities, self.confidence, self.novelty):
+            if ds is not None:
+                ds.FlushCache()
+        self.labels = self.probabilities = self.confidence = self.novelty = None
+
+
+def check_predict_job(job: PredictJob):
+    """Parameters, model and output paths, before any imagery is read: the model."""
+    model = load_model(job.model)
+    if model.labels is None:
+        raise EpitomeError(f"MODEL {job.model!r} has no label embedding: run epitome:embedlabels (high-resolution "
+                           "labels) or epitome:epitomiclsr (coarse classes) on it first, and give their OUTPUT_MODEL.")
+    try:
+        job.params.validate(model.size)
+    except ValueError as e:
+        raise EpitomeError(str(e))
+    outs = job.outputs
+    for path, what in ((outs.labels, "OUTPUT"), (outs.probabilities, "PROBABILITIES"),
+                       (outs.confidence, "CONFIDENCE"), (outs.novelty, "NOVELTY")):
+        if path:
+            check_writable(path, what)
+    return model
+
+
+def predict_strip(predictor, strip, grid: PatchGrid, n_labels: int, batches: Batches, progress=None):
+    """(probs [L, h, W], valid [h, W], novelty [h, W]) of one strip's centre blocks (cut to the raster).
+    progress(fraction of the strip done) after every batch."""
+    q = grid.q
+    nr = strip.r1 - strip.r0
+    probs = np.zeros((len(strip.block), n_labels, q, q), np.float32)
+    nov = np.zeros(len(strip.block), np.float32)
+    centre_valid = centre_of(strip.mask, grid)  # [n, Q, Q]
+    todo = np.nonzero(centre_valid.reshape(len(strip.block), -1).any(1))[0]
+
+    def compute(device, sl):
+        idx = todo[sl]
+        probs[idx], nov[idx] = predictor(device, strip.patches[idx], strip.mask[idx])
+
+    batches.run(len(todo), compute, progress)
+    h = min(grid.height - strip.r0 * q, nr * q)
+
+    def to_rows(a):  # [n, ..., Q, Q] in block order -> [..., nr * Q, cols * Q] cut to the raster
+        lead = a.shape[1:-2]
+        a = a.reshape((nr, grid.cols) + lead + (q, q))
+        a = np.moveaxis(a, (0, 1), (-4, -2)).reshape(lead + (nr * q, grid.cols * q))
+        return a[..., :h, :grid.width]
+
+    valid = to_rows(centre_valid)
+    return to_rows(probs), valid, to_rows(np.broadcast_to(nov[:, None, None], (len(nov), q, q)))
+
+
+def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
+    """Predict labels over the whole IMAGERY; on success every output exists and is complete, on any
+    failure (or cancel) none is left."""
+    from ..device import configure_precision, describe_device, resolve_device
+
+    fb = fb or Feedback()
+    model = check_predict_job(job)
+    ds = open_raster(job.imagery, "IMAGERY")
+    bands = check_imagery_bands(ds, model)
+    device, warns = resolve_device(job.device)
+    warns.append(scaling_warning(ds, model))
+    for w in filter(None, warns):
+        fb.warn(w)
+    configure_precision()
+    p = job.params
+    grid = PatchGrid(ds.RasterYSize, ds.RasterXSize, p.patch_size, p.centre)
+    lab = model.labels
+    fb.info(f"Device: {describe_device(device)}; model: {model.count} epitome(s) of {model.size} px, "
+            f"{lab.n_labels} labels ({', '.join(lab.names)}; embedded by {lab.method}); patches {p.patch_size} px "
+            f"with {p.centre} px centres, temperature {p.effective_temperature:.3g}, "
+            + (f"top {p.top_k} windows per patch." if p.top_k else "exact posterior over every window."))
+    predictor = Predictor(model, p, novelty=bool(job.outputs.novelty))
+    runs = Batches(device, p.batch_size, fb.warn, fb.is_canceled)
+    strips = list(grid.strips(job.strip_values, len(bands)))
+    t0 = time.time()
+    with AtomicOutputs() as outputs:
+        writer = PredictionWriter(outputs, job.outputs, grid_of(ds), lab.names, lab.colours)
+        try:
+            for i, (r0, r1) in enumerate(strips):
+                strip = read_strip(ds, bands, model_scaling(model), grid, r0, r1)
+                probs, valid, nov = predict_strip(predictor, strip, grid, lab.n_labels, runs,
+                                                  lambda f, i=i: fb.progress(100.0 * (i + f) / len(strips)))
+                writer.write(r0 * grid.q, probs, valid, nov)
+        finally:
+            writer.close()
+    write_qml(job.outputs.labels, lab.names, lab.colours)
+    job.stats = predict_stats(grid_of(ds), writer.counts, lab.names, time.time() - t0, runs.device)
+    fb.info(f"Predicted {job.stats['pixels']} pixels in {job.stats['seconds']:.1f} s on {runs.device}"
+            + (f" ({job.stats['km2_per_minute']:.3f} km^2 per minute)." if ds.GetProjection() else "."))
+    return job.stats
+
+
+def predict_stats(grid, counts: np.ndarray, names: List[str], seconds: float, device) -> Dict:
+    px = grid.width * grid.height
+    area = px * grid.pixel_size[0] * grid.pixel_size[1] / 1e6 if grid.wkt else float("nan")
+    return dict(seconds=seconds, pixels=px, device=str(device), area_km2=area,
+                km2_per_minute=area / seconds * 60 if seconds > 0 and grid.wkt else float("nan"),
+                label_counts={n: int(counts[i + 1]) for i, n in enumerate(names)}, nodata_pixels=int(counts[0]))
