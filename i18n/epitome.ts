@@ -84,222 +84,222 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="279"/>
+        <location filename="../plugin/gui/composition_editor.py" line="287"/>
         <source>Presets…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="280"/>
+        <location filename="../plugin/gui/composition_editor.py" line="288"/>
         <source>NLCD → water, forest, field, built (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="281"/>
+        <location filename="../plugin/gui/composition_editor.py" line="289"/>
         <source>Empty table for the layer&apos;s classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="282"/>
+        <location filename="../plugin/gui/composition_editor.py" line="290"/>
         <source>Replace the table by a preset</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="285"/>
+        <location filename="../plugin/gui/composition_editor.py" line="293"/>
         <source>Load CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="285"/>
+        <location filename="../plugin/gui/composition_editor.py" line="293"/>
         <source>Load a composition table from a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="287"/>
+        <location filename="../plugin/gui/composition_editor.py" line="295"/>
         <source>Save CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="287"/>
+        <location filename="../plugin/gui/composition_editor.py" line="295"/>
         <source>Save the table as a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="288"/>
+        <location filename="../plugin/gui/composition_editor.py" line="296"/>
         <source>Estimate from a labelled area…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="288"/>
+        <location filename="../plugin/gui/composition_editor.py" line="296"/>
         <source>Count p(label | class) where high-resolution labels are known (runs in the background)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="299"/>
+        <location filename="../plugin/gui/composition_editor.py" line="309"/>
         <source>Hide the rows of codes the class layer does not contain. Hidden rows stay in the table and in the saved CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="315"/>
+        <location filename="../plugin/gui/composition_editor.py" line="327"/>
         <source>p(label | class): the share of each label inside each coarse class. Rows are renormalised when used; empty cells count as 0.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="324"/>
+        <location filename="../plugin/gui/composition_editor.py" line="338"/>
         <source>Add label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="324"/>
+        <location filename="../plugin/gui/composition_editor.py" line="338"/>
         <source>Add a label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="325"/>
+        <location filename="../plugin/gui/composition_editor.py" line="339"/>
         <source>Remove label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="325"/>
+        <location filename="../plugin/gui/composition_editor.py" line="339"/>
         <source>Remove the selected label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="327"/>
+        <location filename="../plugin/gui/composition_editor.py" line="341"/>
         <source>Labels…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="327"/>
+        <location filename="../plugin/gui/composition_editor.py" line="341"/>
         <source>Rename the labels and choose their colours</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="842"/>
+        <location filename="../plugin/gui/composition_editor.py" line="858"/>
         <source>Add class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="329"/>
+        <location filename="../plugin/gui/composition_editor.py" line="343"/>
         <source>Add a row for a coarse class code</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="331"/>
+        <location filename="../plugin/gui/composition_editor.py" line="345"/>
         <source>Remove class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="331"/>
+        <location filename="../plugin/gui/composition_editor.py" line="345"/>
         <source>Remove the selected class rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="333"/>
+        <location filename="../plugin/gui/composition_editor.py" line="347"/>
         <source>Normalise rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="333"/>
+        <location filename="../plugin/gui/composition_editor.py" line="347"/>
         <source>Divide every row by its sum so it sums to 1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="344"/>
+        <location filename="../plugin/gui/composition_editor.py" line="360"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="344"/>
+        <location filename="../plugin/gui/composition_editor.py" line="360"/>
         <source>Stop the estimate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="403"/>
+        <location filename="../plugin/gui/composition_editor.py" line="419"/>
         <source>p({} | class {})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="409"/>
+        <location filename="../plugin/gui/composition_editor.py" line="425"/>
         <source>Sum of the row (rows are renormalised to 1 when used)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="434"/>
+        <location filename="../plugin/gui/composition_editor.py" line="450"/>
         <source>Show only the {} code(s) of the class layer ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="436"/>
+        <location filename="../plugin/gui/composition_editor.py" line="452"/>
         <source>; {} other row(s) hidden</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="466"/>
+        <location filename="../plugin/gui/composition_editor.py" line="482"/>
         <source>Label {}: {} - double-click to rename it or change its colour</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="468"/>
+        <location filename="../plugin/gui/composition_editor.py" line="484"/>
         <source>sum</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="492"/>
+        <location filename="../plugin/gui/composition_editor.py" line="508"/>
         <source> ({} more problems)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="492"/>
+        <location filename="../plugin/gui/composition_editor.py" line="508"/>
         <source> (1 more problem)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="592"/>
+        <location filename="../plugin/gui/composition_editor.py" line="608"/>
         <source>Saved {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="666"/>
+        <location filename="../plugin/gui/composition_editor.py" line="682"/>
         <source>Class {} is already in the table.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="688"/>
+        <location filename="../plugin/gui/composition_editor.py" line="704"/>
         <source>No class codes known: choose a class layer first, or add class rows.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="715"/>
+        <location filename="../plugin/gui/composition_editor.py" line="731"/>
         <source>An estimate is already running.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="733"/>
+        <location filename="../plugin/gui/composition_editor.py" line="749"/>
         <source>Estimating p(label | class)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="754"/>
+        <location filename="../plugin/gui/composition_editor.py" line="770"/>
         <source>Estimate cancelled; the table is unchanged.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="756"/>
+        <location filename="../plugin/gui/composition_editor.py" line="772"/>
         <source>The estimate failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="756"/>
+        <location filename="../plugin/gui/composition_editor.py" line="772"/>
         <source>unknown error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="773"/>
+        <location filename="../plugin/gui/composition_editor.py" line="789"/>
         <source>Estimated from {} pixels: {} classes x {} labels.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="787"/>
+        <location filename="../plugin/gui/composition_editor.py" line="803"/>
         <source>Load composition table</source>
         <translation type="unfinished"></translation>
     </message>
@@ -309,52 +309,52 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="801"/>
+        <location filename="../plugin/gui/composition_editor.py" line="817"/>
         <source>Save composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="891"/>
+        <location filename="../plugin/gui/composition_editor.py" line="907"/>
         <source>CSV files (*.csv)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="832"/>
+        <location filename="../plugin/gui/composition_editor.py" line="848"/>
         <source>The table has no label: add one first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="842"/>
+        <location filename="../plugin/gui/composition_editor.py" line="858"/>
         <source>Coarse class code:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="864"/>
+        <location filename="../plugin/gui/composition_editor.py" line="880"/>
         <source>Composition table p(label | class)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="888"/>
+        <location filename="../plugin/gui/composition_editor.py" line="904"/>
         <source>Save to</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="893"/>
+        <location filename="../plugin/gui/composition_editor.py" line="909"/>
         <source>CSV file the table is saved to when you press OK</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="894"/>
+        <location filename="../plugin/gui/composition_editor.py" line="910"/>
         <source>Choose a file for the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="924"/>
+        <location filename="../plugin/gui/composition_editor.py" line="940"/>
         <source>Choose where to save the table (Save to).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="929"/>
+        <location filename="../plugin/gui/composition_editor.py" line="945"/>
         <source>The built-in table cannot be overwritten: choose another file.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1079,7 +1079,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="330"/>
+        <location filename="../plugin/install/installer_dialog.py" line="339"/>
         <source>no output</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1109,12 +1109,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="212"/>
+        <location filename="../plugin/install/installer_dialog.py" line="221"/>
         <source>CPU build (no CUDA)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="349"/>
+        <location filename="../plugin/install/installer_dialog.py" line="358"/>
         <source>CUDA {}, GPU: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1129,7 +1129,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="208"/>
+        <location filename="../plugin/install/installer_dialog.py" line="217"/>
         <source>(too old: Epitome needs {} or newer)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1264,223 +1264,223 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="87"/>
+        <location filename="../plugin/install/installer_dialog.py" line="94"/>
         <source>Current PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="89"/>
+        <location filename="../plugin/install/installer_dialog.py" line="96"/>
         <source>Not checked yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="91"/>
+        <location filename="../plugin/install/installer_dialog.py" line="98"/>
         <source>The PyTorch Epitome would load, checked in a separate process.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="94"/>
+        <location filename="../plugin/install/installer_dialog.py" line="101"/>
         <source>Whether this PyTorch can use an NVIDIA GPU, and which.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="98"/>
+        <location filename="../plugin/install/installer_dialog.py" line="105"/>
         <source>The folder PyTorch was loaded from.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="99"/>
+        <location filename="../plugin/install/installer_dialog.py" line="106"/>
         <source>Check again</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="100"/>
+        <location filename="../plugin/install/installer_dialog.py" line="107"/>
         <source>Check the installed PyTorch again (in a separate process).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="102"/>
+        <location filename="../plugin/install/installer_dialog.py" line="109"/>
         <source>PyTorch:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="103"/>
+        <location filename="../plugin/install/installer_dialog.py" line="110"/>
         <source>CUDA / GPU:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="130"/>
+        <location filename="../plugin/install/installer_dialog.py" line="139"/>
         <source>Folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="111"/>
+        <location filename="../plugin/install/installer_dialog.py" line="120"/>
         <source>Install or update</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="116"/>
+        <location filename="../plugin/install/installer_dialog.py" line="125"/>
         <source>Which PyTorch build to install: CPU only, or a CUDA build for NVIDIA GPUs (needs an NVIDIA driver).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="125"/>
+        <location filename="../plugin/install/installer_dialog.py" line="134"/>
         <source>Folder PyTorch is installed into; Epitome adds it to QGIS&apos;s Python path (after QGIS&apos;s own packages). Default: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="128"/>
+        <location filename="../plugin/install/installer_dialog.py" line="137"/>
         <source>Build:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="134"/>
+        <location filename="../plugin/install/installer_dialog.py" line="145"/>
         <source>Install</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="135"/>
+        <location filename="../plugin/install/installer_dialog.py" line="146"/>
         <source>Download and install PyTorch {} with pip into the folder (QGIS&apos;s numpy and GDAL are pinned and left untouched).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="138"/>
+        <location filename="../plugin/install/installer_dialog.py" line="149"/>
         <source>Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="139"/>
+        <location filename="../plugin/install/installer_dialog.py" line="150"/>
         <source>Stop the running installation.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="151"/>
+        <location filename="../plugin/install/installer_dialog.py" line="162"/>
         <source>Output of pip, live.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="152"/>
+        <location filename="../plugin/install/installer_dialog.py" line="163"/>
         <source>pip&apos;s output appears here while PyTorch is installed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="159"/>
+        <location filename="../plugin/install/installer_dialog.py" line="170"/>
         <source>The result of the last installation.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="164"/>
+        <location filename="../plugin/install/installer_dialog.py" line="175"/>
         <source>Close this window (stops a running installation).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="194"/>
+        <location filename="../plugin/install/installer_dialog.py" line="203"/>
         <source>Checking…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="204"/>
+        <location filename="../plugin/install/installer_dialog.py" line="213"/>
         <source>Not found ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="214"/>
+        <location filename="../plugin/install/installer_dialog.py" line="223"/>
         <source>CUDA {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="216"/>
+        <location filename="../plugin/install/installer_dialog.py" line="225"/>
         <source>CUDA {} build, but no usable NVIDIA GPU ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="216"/>
+        <location filename="../plugin/install/installer_dialog.py" line="225"/>
         <source>no NVIDIA driver or GPU found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="227"/>
+        <location filename="../plugin/install/installer_dialog.py" line="236"/>
         <source>Another PyTorch installation is running in another window; wait for it or stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="238"/>
+        <location filename="../plugin/install/installer_dialog.py" line="247"/>
         <source>Cannot start the installation: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="255"/>
+        <location filename="../plugin/install/installer_dialog.py" line="264"/>
         <source>Installing… (this can take several minutes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="263"/>
+        <location filename="../plugin/install/installer_dialog.py" line="272"/>
         <source>Stopping…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="306"/>
+        <location filename="../plugin/install/installer_dialog.py" line="315"/>
         <source>Could not start {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="321"/>
+        <location filename="../plugin/install/installer_dialog.py" line="330"/>
         <source>Removed from the folder (QGIS&apos;s own numpy is used): {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="324"/>
+        <location filename="../plugin/install/installer_dialog.py" line="333"/>
         <source>Installation stopped. The folder may hold a partial installation: run Install again before using Epitome.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="328"/>
+        <location filename="../plugin/install/installer_dialog.py" line="337"/>
         <source>crashed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="330"/>
+        <location filename="../plugin/install/installer_dialog.py" line="339"/>
         <source>Installation failed (exit code {}): {}
 {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="338"/>
+        <location filename="../plugin/install/installer_dialog.py" line="347"/>
         <source>pip finished; checking the installed PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="346"/>
+        <location filename="../plugin/install/installer_dialog.py" line="355"/>
         <source>pip finished, but PyTorch cannot be imported from {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="349"/>
+        <location filename="../plugin/install/installer_dialog.py" line="358"/>
         <source>CPU build</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="349"/>
+        <location filename="../plugin/install/installer_dialog.py" line="358"/>
         <source>CUDA {} build, but no usable GPU (NVIDIA driver?)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="352"/>
+        <location filename="../plugin/install/installer_dialog.py" line="361"/>
         <source>PyTorch {} installed in {} ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="358"/>
+        <location filename="../plugin/install/installer_dialog.py" line="367"/>
         <source>Restart QGIS to use it: QGIS has already loaded PyTorch {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="360"/>
+        <location filename="../plugin/install/installer_dialog.py" line="369"/>
         <source>No restart needed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="362"/>
+        <location filename="../plugin/install/installer_dialog.py" line="371"/>
         <source>Epitome can use it now; no restart needed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1580,12 +1580,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="575"/>
+        <location filename="../plugin/gui/composition_editor.py" line="591"/>
         <source>{} The file&apos;s cells are shown below as they are: fix the ones in red.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="882"/>
+        <location filename="../plugin/gui/composition_editor.py" line="898"/>
         <source>{} A new table is shown instead; your file is left as it is. Fix the file and load it again (Load CSV…), or build the table here and save it under a new name.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1753,77 +1753,77 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="144"/>
+        <location filename="../build/i18n/declared_strings.py" line="150"/>
         <source>Reference labels (fine)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="145"/>
+        <location filename="../build/i18n/declared_strings.py" line="151"/>
         <source>High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m land-cover map. Its grid is the one counted on.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="146"/>
+        <location filename="../build/i18n/declared_strings.py" line="152"/>
         <source>Reference band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="147"/>
+        <location filename="../build/i18n/declared_strings.py" line="153"/>
         <source>Band of REFERENCE holding the label codes (default 1).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="148"/>
+        <location filename="../build/i18n/declared_strings.py" line="154"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="149"/>
+        <location filename="../build/i18n/declared_strings.py" line="155"/>
         <source>Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, resolution and alignment; it must cover the labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="150"/>
+        <location filename="../build/i18n/declared_strings.py" line="156"/>
         <source>Classes band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="151"/>
+        <location filename="../build/i18n/declared_strings.py" line="157"/>
         <source>Band of CLASSES holding the class codes (default 1).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="152"/>
+        <location filename="../build/i18n/declared_strings.py" line="158"/>
         <source>Minimum pixels per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="153"/>
+        <location filename="../build/i18n/declared_strings.py" line="159"/>
         <source>Class codes covering fewer reference pixels than this are left out of the table (their estimate would be noise); the log lists them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="154"/>
+        <location filename="../build/i18n/declared_strings.py" line="160"/>
         <source>Composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="155"/>
+        <location filename="../build/i18n/declared_strings.py" line="161"/>
         <source>CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="156"/>
+        <location filename="../build/i18n/declared_strings.py" line="162"/>
         <source>Class codes in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="157"/>
+        <location filename="../build/i18n/declared_strings.py" line="163"/>
         <source>Labels (columns) in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="158"/>
+        <location filename="../build/i18n/declared_strings.py" line="164"/>
         <source>Pixels counted</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1841,117 +1841,117 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="61"/>
+        <location filename="../build/i18n/declared_strings.py" line="67"/>
         <source>Predicted labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="62"/>
+        <location filename="../build/i18n/declared_strings.py" line="68"/>
         <source>Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="63"/>
+        <location filename="../build/i18n/declared_strings.py" line="69"/>
         <source>Reference labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="64"/>
+        <location filename="../build/i18n/declared_strings.py" line="70"/>
         <source>Ground-truth label raster with the same codes; any CRS and resolution.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="65"/>
+        <location filename="../build/i18n/declared_strings.py" line="71"/>
         <source>Label names (comma separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="66"/>
+        <location filename="../build/i18n/declared_strings.py" line="72"/>
         <source>Names of labels 1..L, e.g. &apos;water,forest,field,built&apos;. Empty: taken from the prediction raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="71"/>
+        <location filename="../build/i18n/declared_strings.py" line="77"/>
         <source>HTML report</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="72"/>
+        <location filename="../build/i18n/declared_strings.py" line="78"/>
         <source>Report with the summary numbers, per-class table and confusion matrix.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="73"/>
+        <location filename="../build/i18n/declared_strings.py" line="79"/>
         <source>CSV table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="74"/>
+        <location filename="../build/i18n/declared_strings.py" line="80"/>
         <source>Per-class metrics and the confusion matrix as CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="75"/>
+        <location filename="../build/i18n/declared_strings.py" line="81"/>
         <source>Overall accuracy (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="76"/>
+        <location filename="../build/i18n/declared_strings.py" line="82"/>
         <source>Mean IoU (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="77"/>
+        <location filename="../build/i18n/declared_strings.py" line="83"/>
         <source>Per-class IoU (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="78"/>
+        <location filename="../build/i18n/declared_strings.py" line="84"/>
         <source>Confusion matrix (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="79"/>
+        <location filename="../build/i18n/declared_strings.py" line="85"/>
         <source>Pixels compared</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="67"/>
+        <location filename="../build/i18n/declared_strings.py" line="73"/>
         <source>Coarse classes (optional, for the baselines)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="68"/>
+        <location filename="../build/i18n/declared_strings.py" line="74"/>
         <source>The coarse class layer the prediction was made from (any CRS and grid). With it, the two label-only baselines are scored too, on the same pixels: naive (argmax p(label | class) of each pixel&apos;s class) and smooth (the blocks&apos; p(label | class) interpolated bilinearly, then argmax), so the report shows what the prediction added.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="69"/>
+        <location filename="../build/i18n/declared_strings.py" line="75"/>
         <source>Composition table p(label | class) (CSV, for the baselines)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="70"/>
+        <location filename="../build/i18n/declared_strings.py" line="76"/>
         <source>The composition table the prediction was made with (same CSV rules as self-epitomic LSR; empty: the built-in NLCD table). Used only with CLASSES.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="80"/>
+        <location filename="../build/i18n/declared_strings.py" line="86"/>
         <source>Naive baseline: overall accuracy (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="81"/>
+        <location filename="../build/i18n/declared_strings.py" line="87"/>
         <source>Naive baseline: mean IoU (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="82"/>
+        <location filename="../build/i18n/declared_strings.py" line="88"/>
         <source>Smooth baseline: overall accuracy (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="83"/>
+        <location filename="../build/i18n/declared_strings.py" line="89"/>
         <source>Smooth baseline: mean IoU (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1982,12 +1982,12 @@
 <context>
     <name>SelfEpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="135"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="149"/>
         <source>Self-epitomic label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="138"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="152"/>
         <source>&lt;p&gt;Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).&lt;/p&gt;&lt;p&gt;For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2062,102 +2062,92 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="27"/>
-        <source>EM iterations</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="28"/>
-        <source>Iterations of the label super-resolution EM (Eqs. 7-9).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="29"/>
+        <location filename="../build/i18n/declared_strings.py" line="35"/>
         <source>Appearance refinement iterations</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="30"/>
+        <location filename="../build/i18n/declared_strings.py" line="36"/>
         <source>Iterations of a noisy-label mixture EM run after the LSR EM, in which a patch&apos;s label may depart from its class&apos;s composition where its appearance (a leave-one-out density over the tile&apos;s windows) is decisive. 0 = the paper&apos;s output. Helps where the coarse map is outdated; costs about 30% more time.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="43"/>
+        <location filename="../build/i18n/declared_strings.py" line="49"/>
         <source>Treat class codes missing from the table as nodata</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="44"/>
+        <location filename="../build/i18n/declared_strings.py" line="50"/>
         <source>Off: codes absent from the composition table stop the run with a list of them. On: such pixels become nodata (0) in the output.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="45"/>
+        <location filename="../build/i18n/declared_strings.py" line="51"/>
         <source>Device (auto, cpu, cuda, cuda:N)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="46"/>
+        <location filename="../build/i18n/declared_strings.py" line="52"/>
         <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the CPU). The dialog lists the devices found on this machine; cuda without a usable GPU falls back to the CPU with a warning. A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="47"/>
+        <location filename="../build/i18n/declared_strings.py" line="53"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="48"/>
+        <location filename="../build/i18n/declared_strings.py" line="54"/>
         <source>Seed of the query sampling: the same inputs and seed give identical outputs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="49"/>
+        <location filename="../build/i18n/declared_strings.py" line="55"/>
         <source>High-resolution labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="50"/>
+        <location filename="../build/i18n/declared_strings.py" line="56"/>
         <source>Label raster on the imagery grid: codes 1..L in the composition&apos;s column order, 0 = nodata; GeoTIFF with a colour table and a .qml style.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="51"/>
+        <location filename="../build/i18n/declared_strings.py" line="57"/>
         <source>Label probabilities</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="52"/>
+        <location filename="../build/i18n/declared_strings.py" line="58"/>
         <source>Optional: L float32 bands, p(label) per pixel (-1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="53"/>
+        <location filename="../build/i18n/declared_strings.py" line="59"/>
         <source>Confidence</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="54"/>
+        <location filename="../build/i18n/declared_strings.py" line="60"/>
         <source>Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, 1 = sure; -1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="55"/>
+        <location filename="../build/i18n/declared_strings.py" line="61"/>
         <source>Tiles processed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="56"/>
+        <location filename="../build/i18n/declared_strings.py" line="62"/>
         <source>Processing time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="57"/>
+        <location filename="../build/i18n/declared_strings.py" line="63"/>
         <source>Pixels per label (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="58"/>
+        <location filename="../build/i18n/declared_strings.py" line="64"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2192,73 +2182,113 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="31"/>
+        <location filename="../build/i18n/declared_strings.py" line="37"/>
         <source>Label prior that appearance is fused with</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="32"/>
+        <location filename="../build/i18n/declared_strings.py" line="38"/>
         <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="33"/>
+        <location filename="../build/i18n/declared_strings.py" line="39"/>
         <source>None: appearance alone (self-epitomic p(label | pixel))</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="34"/>
+        <location filename="../build/i18n/declared_strings.py" line="40"/>
         <source>Naive prior: the pixel&apos;s own class composition p(label | class)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="35"/>
+        <location filename="../build/i18n/declared_strings.py" line="41"/>
         <source>Bayes: the pixel&apos;s class composition over the area&apos;s label prior</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="36"/>
+        <location filename="../build/i18n/declared_strings.py" line="42"/>
         <source>Smooth prior: the blocks&apos; compositions interpolated between block centres (default)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="37"/>
+        <location filename="../build/i18n/declared_strings.py" line="43"/>
         <source>Appearance weight w (empty = chosen from the data)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="38"/>
+        <location filename="../build/i18n/declared_strings.py" line="44"/>
         <source>Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per coarse class, two thirds of the attainable improvement of the label shares of the composition table (measured on up to 16 tiles spread over the imagery; the log lists the mismatch per candidate w). Small where the table&apos;s rows are nearly pure (hand-drawn maps generalised into blocks), large where classes mix labels (NLCD on NAIP). Give a number to override.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="39"/>
+        <location filename="../build/i18n/declared_strings.py" line="45"/>
         <source>Prior weight v</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="40"/>
+        <location filename="../build/i18n/declared_strings.py" line="46"/>
         <source>Exponent v of the label prior in the fusion (1 by default; 0 = appearance alone).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="41"/>
+        <location filename="../build/i18n/declared_strings.py" line="47"/>
         <source>No-data class codes (comma-separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="42"/>
+        <location filename="../build/i18n/declared_strings.py" line="48"/>
         <source>Class codes that mean &apos;no data&apos; besides those in the composition table&apos;s &apos;nodata&apos; row and the class layer&apos;s own nodata value (e.g. 0,255 for NLCD); such pixels are 0 in the output.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="59"/>
+        <location filename="../build/i18n/declared_strings.py" line="65"/>
         <source>Appearance weight w used (-1 = appearance alone)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="60"/>
+        <location filename="../build/i18n/declared_strings.py" line="66"/>
         <source>Pixels whose label differs from the smooth baseline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="27"/>
+        <source>EM iterations (at most)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="28"/>
+        <source>Iterations of the label super-resolution EM (Eqs. 7-9); fewer when EM_TOLERANCE is reached.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="29"/>
+        <source>EM tolerance</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="30"/>
+        <source>The EM stops when no pixel&apos;s label probability moved by more than this in 5 iterations (0 = always EM_ITERATIONS).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="31"/>
+        <source>Key window stride (working pixels)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="32"/>
+        <source>Windows of the tile used as the epitome&apos;s keys are this many working pixels apart (1 = every window, the exact dense attention). 2 or 3 divide the attention cost by 4 or 9; queries are still drawn among all windows. The accuracy it costs is measured in docs/BENCHMARKS.md.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="33"/>
+        <source>Patch dimensions (PCA; empty = all)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="34"/>
+        <source>Patches are compared in a basis of this many principal components of the tile&apos;s windows (the window norms stay exact). Empty = the full patch vectors (bands x K x K), exact. 16 keeps the accuracy within a few tenths of a point at a fraction of the cost (docs/BENCHMARKS.md).</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2325,302 +2355,302 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="84"/>
+        <location filename="../build/i18n/declared_strings.py" line="90"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="85"/>
+        <location filename="../build/i18n/declared_strings.py" line="91"/>
         <source>One or more imagery rasters (e.g. NAIP tiles) with the same number of bands; patches are drawn from each in proportion to its usable area. Any data type (uint8, uint16, float).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="86"/>
+        <location filename="../build/i18n/declared_strings.py" line="92"/>
         <source>Bands (comma-separated, default: all)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="87"/>
+        <location filename="../build/i18n/declared_strings.py" line="93"/>
         <source>Band numbers to train on, comma-separated (e.g. 1,2,3,4); empty uses every band. The same bands are taken from every imagery raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="88"/>
+        <location filename="../build/i18n/declared_strings.py" line="94"/>
         <source>Extent (default: whole rasters)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="89"/>
+        <location filename="../build/i18n/declared_strings.py" line="95"/>
         <source>Sample only inside this extent (any CRS: it is transformed into the CRS of the first imagery raster). Rasters outside it are skipped.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="90"/>
+        <location filename="../build/i18n/declared_strings.py" line="96"/>
         <source>Guide labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="91"/>
+        <location filename="../build/i18n/declared_strings.py" line="97"/>
         <source>Optional label raster (any CRS, resolution and alignment; resampled by nearest neighbour onto each imagery grid). With GUIDE_LABELS, only patches containing at least one pixel of those labels are sampled - e.g. an epitome of built-up texture.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="92"/>
+        <location filename="../build/i18n/declared_strings.py" line="98"/>
         <source>Guide label codes (comma-separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="93"/>
+        <location filename="../build/i18n/declared_strings.py" line="99"/>
         <source>Codes of the GUIDE raster to sample around, comma-separated (e.g. 4 or 21,22,23,24). Required when GUIDE is given.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="94"/>
+        <location filename="../build/i18n/declared_strings.py" line="100"/>
         <source>Epitome size N (pixels)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="95"/>
+        <location filename="../build/i18n/declared_strings.py" line="101"/>
         <source>Side N of each square epitome. Prefer FFT-friendly sizes: 256, 300, 384, 400, 480, 500, 512 (the paper uses 499). Time and memory grow with N^2.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="96"/>
+        <location filename="../build/i18n/declared_strings.py" line="102"/>
         <source>Epitomes in the mixture</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="97"/>
+        <location filename="../build/i18n/declared_strings.py" line="103"/>
         <source>Number E of epitomes trained jointly as one mixture (the prior is normalised over all of them). With CASCADE 2 the model keeps 2 x COUNT epitomes (E1 and E2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="98"/>
+        <location filename="../build/i18n/declared_strings.py" line="104"/>
         <source>Smallest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="99"/>
+        <location filename="../build/i18n/declared_strings.py" line="105"/>
         <source>Smallest side K of the random training patches, in imagery pixels; must be odd (paper: 11).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="100"/>
+        <location filename="../build/i18n/declared_strings.py" line="106"/>
         <source>Largest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="101"/>
+        <location filename="../build/i18n/declared_strings.py" line="107"/>
         <source>Largest side K of the random training patches; odd, at least PATCH_MIN and at most SIZE (paper: 31). K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="102"/>
+        <location filename="../build/i18n/declared_strings.py" line="108"/>
         <source>Training steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="104"/>
+        <location filename="../build/i18n/declared_strings.py" line="110"/>
         <source>Patches per step</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="105"/>
+        <location filename="../build/i18n/declared_strings.py" line="111"/>
         <source>Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more memory (batch x epitome pixels x COUNT values per step).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="106"/>
+        <location filename="../build/i18n/declared_strings.py" line="112"/>
         <source>Learning rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="107"/>
+        <location filename="../build/i18n/declared_strings.py" line="113"/>
         <source>Adam step size for means, log-variances and prior logits (data scaled to [0, 1]).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="108"/>
+        <location filename="../build/i18n/declared_strings.py" line="114"/>
         <source>Temperature (empty or 0: (K/11)^2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="109"/>
+        <location filename="../build/i18n/declared_strings.py" line="115"/>
         <source>Patch log-likelihoods are divided by this temperature before the posterior over windows is taken; higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, the reference implementation&apos;s choice.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="110"/>
+        <location filename="../build/i18n/declared_strings.py" line="116"/>
         <source>Location promotion c (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="112"/>
+        <location filename="../build/i18n/declared_strings.py" line="118"/>
         <source>Promotion reset share delta</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="113"/>
+        <location filename="../build/i18n/declared_strings.py" line="119"/>
         <source>The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="114"/>
+        <location filename="../build/i18n/declared_strings.py" line="120"/>
         <source>Diversify: worst-modelled share (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="115"/>
+        <location filename="../build/i18n/declared_strings.py" line="121"/>
         <source>Only this share of each batch - the patches the model explains worst - is optimised (paper: 0.25, the worst quarter). 0 optimises every patch.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="116"/>
+        <location filename="../build/i18n/declared_strings.py" line="122"/>
         <source>Cascade (0 or 2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="117"/>
+        <location filename="../build/i18n/declared_strings.py" line="123"/>
         <source>0: one self-diversifying model. 2: the paper's cascade E0 → E1 → E2 (E1 trained on the patches E0 models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. 1 is not a valid value.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="118"/>
+        <location filename="../build/i18n/declared_strings.py" line="124"/>
         <source>Device (auto, cpu, cuda, cuda:N)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="119"/>
+        <location filename="../build/i18n/declared_strings.py" line="125"/>
         <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the CPU). The dialog lists the devices found on this machine; cuda without a usable GPU falls back to the CPU with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="120"/>
+        <location filename="../build/i18n/declared_strings.py" line="126"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="121"/>
+        <location filename="../build/i18n/declared_strings.py" line="127"/>
         <source>Seed of initialisation and patch sampling: the same inputs and seed give identical models on the CPU (GPU results may differ in the last bits).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="122"/>
+        <location filename="../build/i18n/declared_strings.py" line="128"/>
         <source>Continue from model (.epitome)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="123"/>
+        <location filename="../build/i18n/declared_strings.py" line="129"/>
         <source>A model file from an earlier run (e.g. a cancelled one) to continue training from; its SIZE, COUNT, bands and scaling are kept. Works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="124"/>
+        <location filename="../build/i18n/declared_strings.py" line="130"/>
         <source>Likelihood backend</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="125"/>
+        <location filename="../build/i18n/declared_strings.py" line="131"/>
         <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="126"/>
+        <location filename="../build/i18n/declared_strings.py" line="132"/>
         <source>auto (FFT on the CPU for patches of 9 px or more, else convolution)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="127"/>
+        <location filename="../build/i18n/declared_strings.py" line="133"/>
         <source>conv: direct convolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="128"/>
+        <location filename="../build/i18n/declared_strings.py" line="134"/>
         <source>fft: FFT correlation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="129"/>
+        <location filename="../build/i18n/declared_strings.py" line="135"/>
         <source>unfold: explicit windows (small epitomes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="130"/>
+        <location filename="../build/i18n/declared_strings.py" line="136"/>
         <source>Epitome model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="131"/>
+        <location filename="../build/i18n/declared_strings.py" line="137"/>
         <source>The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). Written atomically; on cancel it holds the model trained so far (settings &apos;complete&apos;: false).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="132"/>
+        <location filename="../build/i18n/declared_strings.py" line="138"/>
         <source>Epitome image</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="134"/>
+        <location filename="../build/i18n/declared_strings.py" line="140"/>
         <source>Training report (CSV)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="136"/>
+        <location filename="../build/i18n/declared_strings.py" line="142"/>
         <source>Training report (PNG)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="138"/>
+        <location filename="../build/i18n/declared_strings.py" line="144"/>
         <source>Steps trained by this run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="139"/>
+        <location filename="../build/i18n/declared_strings.py" line="145"/>
         <source>Training time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="140"/>
+        <location filename="../build/i18n/declared_strings.py" line="146"/>
         <source>Patches per second</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="141"/>
+        <location filename="../build/i18n/declared_strings.py" line="147"/>
         <source>Final loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="142"/>
+        <location filename="../build/i18n/declared_strings.py" line="148"/>
         <source>Final worst-quartile loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="143"/>
+        <location filename="../build/i18n/declared_strings.py" line="149"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="103"/>
+        <location filename="../build/i18n/declared_strings.py" line="109"/>
         <source>Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default 1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256. The epitome starts as random crops of the imagery, so a few hundred steps already give a usable model (docs/BENCHMARKS_EPITOME.md: SIZE 128, 400 steps); continue a model with INIT to train it further.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="111"/>
+        <location filename="../build/i18n/declared_strings.py" line="117"/>
         <source>Location promotion constant c in [0, 1): a window takes part in the likelihood only while its share of the training patches counted since the last reset is below c times the uniform share (1 / number of windows), so over-used windows rest and unused parts of the epitome get patches (paper, section 3). Smaller c promotes more strongly (only the least-used windows stay open); 0 turns promotion off. Counters count each patch&apos;s most likely window (a hard posterior: with soft posteriors, the flat posteriors of early training give every window the uniform share and mask them all at once). All counters reset when more than (1 - PROMOTION_RESET) of the windows are masked.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="133"/>
+        <location filename="../build/i18n/declared_strings.py" line="139"/>
         <source>GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means and C+1..2C the variances, both in the imagery&apos;s own units (the units of its pixel values: a uint8 band&apos;s means are 0..255 and its variances in squared 0..255 units), so that a pixel value x has the Gaussian likelihood N(x; mean, variance) as in the model; 2C+1 the log prior (log p(window), normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the pixel). Several epitomes are stacked vertically (N rows each).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="135"/>
+        <location filename="../build/i18n/declared_strings.py" line="141"/>
         <source>Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled quarter of the batch), both in nats per value (lower is better), share of windows used as a best window in the batch, seconds.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="137"/>
+        <location filename="../build/i18n/declared_strings.py" line="143"/>
         <source>Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.</source>
         <translation type="unfinished"></translation>
     </message>
