@@ -11,6 +11,8 @@ Sections (--sections, comma-separated; default all):
   rule    the appearance weight: fixed weights against the rule chosen from the data (lsr/trust.py)
   shift   robustness to a coarse layer shifted by 15 m (half a 30 m cell)
   speed   km^2 per minute at the defaults against the previous defaults, side by side (2048 px scene, 1 m)
+  dense   a plain dense reference (scripts/dense_reference.py), the exact path, each saving alone and combined
+  tiles   TILE_SIZE 256-2048: km^2 per minute, peak memory, accuracy
   memory  peak memory, large raster against small
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench.py
 """
@@ -29,6 +31,7 @@ from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from plugin.install.deps import default_folder  # noqa: E402 (no QGIS needed)
 
 DEPS = default_folder()
@@ -266,7 +269,9 @@ def section_shift(tmp, lines, cases):
 # 4. Speed, side by side
 # ------------------------------------------------------------------------------------------------------------
 
-PREVIOUS_DEFAULTS = dict(downsample=2, fusion="product", appearance_weight=2.0, fusion_weight=1.0)  # = product 0.5
+# = FUSION product 0.5 of the previous release, with every window a key and full patch vectors (its only path)
+PREVIOUS_DEFAULTS = dict(downsample=2, fusion="product", appearance_weight=2.0, fusion_weight=1.0, key_stride=1,
+                         patch_dims=None)
 
 
 def section_speed(tmp, lines, size=2048):
@@ -295,7 +300,136 @@ def section_speed(tmp, lines, size=2048):
 
 
 # ------------------------------------------------------------------------------------------------------------
-# 5. Memory
+# 5-6. Doing less work: the dense reference, each saving alone and combined; tile sizes
+# ------------------------------------------------------------------------------------------------------------
+
+SAVINGS = (("exact (KEY_STRIDE 1, all dimensions)", dict(key_stride=1, patch_dims=None)),
+           ("KEY_STRIDE 3 alone", dict(key_stride=3, patch_dims=None)),
+           ("PATCH_DIMS 16 alone", dict(key_stride=1, patch_dims=16)),
+           ("defaults (KEY_STRIDE 3 + PATCH_DIMS 16)", dict()))
+
+
+def arrays_of(case, comp):
+    """Imagery (scaled), validity and class rows on the imagery grid, for the dense reference."""
+    from algorithms.io.align import CLASS_NODATA, align_classes
+    from algorithms.io.raster import compute_scaling, read_imagery
+
+    ds = open_raster(case.imagery, "i")
+    bands = list(range(1, ds.RasterCount + 1))
+    x, v = read_imagery(ds, bands, compute_scaling(ds, bands), 0, 0, ds.RasterXSize, ds.RasterYSize)
+    aligned = align_classes(open_raster(case.classes, "c"), grid_of(ds), [])
+    codes = aligned.GetRasterBand(1).ReadAsArray()
+    return x, v, comp.class_index(codes, nodata_codes=[CLASS_NODATA], unknown_as_nodata=True)
+
+
+def dense(case, comp):
+    from dense_reference import dense_lsr
+
+    x, v, idx = arrays_of(case, comp)
+    t0 = time.time()
+    lab = dense_lsr(x, v, idx, comp.matrix.astype(np.float32))
+    return lab, time.time() - t0
+
+
+def section_dense(tmp, lines, cases, size=2048):
+    """Speed on a 2048 px scene and accuracy on every case: the plain dense reference (scripts/dense_reference.py:
+    method.md sections 3-5, every window a key, 5 x 5 patches, 25% queries, 30 EM iterations, 512 px tiles),
+    the project's exact path, each saving alone and the defaults, side by side."""
+    from synthetic.scene import write_scene
+
+    sc = write_scene(os.path.join(tmp, "dense"), size=size, seed=3)
+    scene = Case("generated 2048", "generated", sc["imagery"], sc["classes_30m"], sc["truth"])
+    comp = load_composition(None)
+    km2 = size * size / 1e6
+    truth = read(scene.truth)
+    lines.append(f"Speed: scene {size} x {size} px at 1 m ({km2:.2f} km^2), 512 px tiles, CPU, one run:\n")
+    lines.append("| method | seconds | km^2 per minute | x dense reference | accuracy | mIoU |\n|---|---|---|---|---|---|")
+    lab, t_dense = dense(scene, comp)
+    s = scores(cm_of(lab, truth, 4))
+    lines.append(f"| dense reference | {t_dense:.1f} | {km2 / t_dense * 60:.2f} | 1.0 | {pct(s['overall_accuracy'])} | "
+                 f"{s['mean_iou']:.3f} |")
+    for label, kw in SAVINGS:
+        lab, _, st = lsr(scene, tmp, comp, LsrParams(**kw), tile=512, name="s")
+        s = scores(cm_of(lab, truth, 4))
+        lines.append(f"| {label} | {st['seconds']:.1f} | {km2 / st['seconds'] * 60:.2f} | "
+                     f"{t_dense / st['seconds']:.1f} | {pct(s['overall_accuracy'])} | {s['mean_iou']:.3f} |")
+        print(lines[-1], flush=True)
+    lines.append("\nAccuracy on every case (%): the savings against the exact path of the same method, and the plain "
+                 "reference (the paper's EM alone, no fusion: a yardstick, not the same method).\n")
+    lines.append("| case | dense reference | " + " | ".join(label for label, _ in SAVINGS)
+                 + " | defaults - exact |\n|---|---|" + "---|" * len(SAVINGS) + "---|")
+    worst = 0.0
+    for case in cases:
+        comp_c = load_composition(case.composition)
+        truth = read(case.truth)
+        m = truth > 0
+        lab, _ = dense(case, comp_c)
+        row = [100 * (lab[m] == truth[m]).mean()]
+        for label, kw in SAVINGS:
+            lab, _, _ = lsr(case, tmp, comp_c, LsrParams(**kw), name="s")
+            row.append(100 * (lab[m] == truth[m]).mean())
+        worst = min(worst, row[-1] - row[1])
+        lines.append(f"| {case.name} | " + " | ".join(f"{v:.2f}" for v in row) + f" | {row[-1] - row[1]:+.2f} |")
+        print(lines[-1], flush=True)
+    lines.append(f"\nWorst case, defaults against the exact path: {worst:+.2f} points.\n")
+
+
+MEM_TILE = r"""
+import json, sys, time
+sys.path.insert(0, {root!r}); sys.path.append({deps!r})
+from algorithms.composition.table import load_composition
+from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr
+t = time.time()
+st = run_self_epitomic_lsr(LsrJob({img!r}, {cls!r}, load_composition(None), LsrOutputs({out!r}), tile_size={tile},
+                                  device="cpu"))
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
+print(json.dumps(dict(seconds=time.time() - t, maxrss_mb=hwm / 1024)))
+"""
+
+
+def section_tiles(tmp, lines, cases, size=2048):
+    """TILE_SIZE 256 ... 2048: speed and peak memory (fresh processes) on a 2048 px scene, accuracy there and on
+    the real cases larger than a tile."""
+    from synthetic.scene import write_scene
+
+    sc = write_scene(os.path.join(tmp, "tiles"), size=size, seed=3)
+    truth = read(sc["truth"])
+    km2 = size * size / 1e6
+    lines.append(f"Scene {size} x {size} px at 1 m ({km2:.2f} km^2), defaults but TILE_SIZE; each run in a fresh "
+                 "process (peak RSS):\n")
+    lines.append("| TILE_SIZE | seconds | km^2 per minute | peak RSS (MiB) | accuracy | mIoU |\n|---|---|---|---|---|---|")
+    for tile in (256, 512, 1024, 2048):
+        out = os.path.join(tmp, f"tile{tile}.tif")
+        code = MEM_TILE.format(root=ROOT, deps=DEPS, img=sc["imagery"], cls=sc["classes_30m"], out=out, tile=tile)
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if p.returncode != 0:
+            lines.append(f"| {tile} | failed: {p.stderr[-200:]} | | | | |")
+            continue
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        s = scores(cm_of(read(out), truth, 4))
+        lines.append(f"| {tile} | {r['seconds']:.1f} | {km2 / r['seconds'] * 60:.2f} | {r['maxrss_mb']:.0f} | "
+                     f"{pct(s['overall_accuracy'])} | {s['mean_iou']:.3f} |")
+        print(lines[-1], flush=True)
+    big = [c for c in cases if grid_of(open_raster(c.imagery, "i")).width >= 1024]
+    if big:
+        lines.append("\nAccuracy (%) on the real cases at least 1024 px wide, by TILE_SIZE in ground units:\n")
+        lines.append("| case | 256 m | 512 m (default) | 1024 m |\n|---|---|---|---|")
+        for case in big:
+            comp = load_composition(case.composition)
+            px = grid_of(open_raster(case.imagery, "i")).pixel_size[0]
+            truth = read(case.truth)
+            m = truth > 0
+            row = []
+            for metres in (256, 512, 1024):
+                lab, _, _ = lsr(case, tmp, comp, tile=int(round(metres / px)), name="t")
+                row.append(100 * (lab[m] == truth[m]).mean())
+            lines.append(f"| {case.name} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
+            print(lines[-1], flush=True)
+    lines.append("")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# 7. Memory
 # ------------------------------------------------------------------------------------------------------------
 
 MEM_CHILD = r"""
@@ -363,7 +497,7 @@ def section_memory(tmp, lines, big_reps=4, samples=0.01):
 
 # ------------------------------------------------------------------------------------------------------------
 
-SECTIONS = ("cases", "rule", "shift", "speed", "memory")
+SECTIONS = ("cases", "rule", "shift", "speed", "dense", "tiles", "memory")
 
 
 def main():
@@ -390,7 +524,9 @@ def main():
                   "rule": "2. How much to trust appearance: fixed weights against the rule chosen from the data",
                   "shift": "3. Robustness: the coarse layer shifted by half a cell",
                   "speed": "4. Speed at the defaults, side by side with the previous defaults",
-                  "memory": "5. Peak memory: large raster against small"}
+                  "dense": "5. Doing less work: the dense reference, each saving alone and combined",
+                  "tiles": "6. Tile sizes: speed, memory and accuracy",
+                  "memory": "7. Peak memory: large raster against small"}
         for s in SECTIONS:
             if s not in wanted:
                 continue
@@ -403,6 +539,10 @@ def main():
                 section_shift(tmp, lines, cases)
             elif s == "speed":
                 section_speed(tmp, lines)
+            elif s == "dense":
+                section_dense(tmp, lines, cases)
+            elif s == "tiles":
+                section_tiles(tmp, lines, cases)
             elif s == "memory":
                 section_memory(tmp, lines)
     lines.append(f"Total benchmark time {time.time() - t0:.0f} s.\n")

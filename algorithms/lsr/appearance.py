@@ -16,10 +16,10 @@ from ..errors import check_cancel
 
 def excluded_window_index(qy: torch.Tensor, qx: torch.Tensor, win_h: int, win_w: int, radius: int,
                           stride: int = 1) -> torch.Tensor:
-    """Flat indices [T, (2r'+1)^2] into the win_h x win_w grid of windows (top-left corners `stride` pixels
-    apart) of the windows near each query (top-left corner (qy[t], qx[t]) in pixels): those within r' =
-    ceil(radius / stride) grid steps (Chebyshev) of the grid point nearest the query. Offsets falling
-    outside the grid are clamped onto it, i.e. onto windows that are still near."""
+    """Flat indices [T, (2r'+1)^2] into the win_h x win_w grid of key windows (top-left corners `stride` pixels
+    apart, key_positions) of the windows near each query (top-left corner (qy[t], qx[t]) in pixels): those
+    within r' = ceil(radius / stride) grid steps (Chebyshev) of the grid point nearest the query. Offsets
+    falling outside the grid are clamped onto it, i.e. onto windows that are still near."""
     r = -(-radius // stride)
     cy = torch.div(qy + stride // 2, stride, rounding_mode="floor").clamp(0, win_h - 1)
     cx = torch.div(qx + stride // 2, stride, rounding_mode="floor").clamp(0, win_w - 1)
@@ -29,12 +29,15 @@ def excluded_window_index(qy: torch.Tensor, qx: torch.Tensor, win_h: int, win_w:
     return (sy[:, :, None] * win_w + sx[:, None, :]).reshape(qy.shape[0], -1)
 
 
-def window_label_init(p_label_w: torch.Tensor, key_valid: torch.Tensor, k: int, stride: int = 1) -> torch.Tensor:
+def window_label_init(p_label_w: torch.Tensor, key_valid: torch.Tensor, k: int, ys=None, xs=None) -> torch.Tensor:
     """Initial p(s | l) from a per-pixel label map p_label_w [L, h, w]: the window label is the box mean
-    of p(l | m, n) over the window's K x K pixels (windows `stride` apart), p(s | l) is that column
-    normalised over valid s."""
+    of p(l | m, n) over the window's K x K pixels (the key windows on the grid ys x xs; default every window),
+    p(s | l) is that column normalised over valid s."""
     L = p_label_w.shape[0]
-    G = F.avg_pool2d(p_label_w[None], k, stride=stride)[0].reshape(L, -1).t() * key_valid[:, None]
+    box = F.avg_pool2d(p_label_w[None], k, stride=1)[0]  # [L, win_h, win_w]
+    if ys is not None:
+        box = box[:, ys[:, None], xs[None, :]]
+    G = box.reshape(L, -1).t() * key_valid[:, None]
     return G / G.sum(0, keepdim=True).clamp_min(1e-30)
 
 

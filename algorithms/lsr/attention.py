@@ -18,15 +18,18 @@ except Exception:  # ImportError or a broken install (OSError): the plugin must 
 from ..errors import check_cancel
 
 
-def window_grid(h: int, w: int, k: int, stride: int = 1):
-    """(rows, cols) of the grid of K x K windows of an h x w image whose top-left corners are `stride` apart."""
-    return (h - k) // stride + 1, (w - k) // stride + 1
+def key_positions(n: int, k: int, stride: int) -> torch.Tensor:
+    """Top-left offsets of the key windows along an axis of n pixels: 0, stride, 2 stride, ... and always the
+    last window n - k, so the keys reach the far edge. [m] long."""
+    pos = list(range(0, n - k + 1, stride))
+    if pos[-1] != n - k:
+        pos.append(n - k)
+    return torch.tensor(pos, dtype=torch.long)
 
 
-def window_matrix(x: torch.Tensor, k: int, stride: int = 1) -> torch.Tensor:
-    """The K x K windows of x [C, h, w] (no wrap), top-left corners `stride` apart, as rows: [S, C*K*K],
-    S = rows x cols of window_grid."""
-    cols = F.unfold(x[None], kernel_size=k, stride=stride)  # [1, D, S]
+def window_matrix(x: torch.Tensor, k: int) -> torch.Tensor:
+    """All K x K windows of x [C, h, w] (no wrap) as rows: [S, C*K*K], S = (h-K+1)(w-K+1)."""
+    cols = F.unfold(x[None], kernel_size=k)  # [1, D, S]
     return cols[0].t().contiguous()
 
 
@@ -40,10 +43,40 @@ def gather_windows(x: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, k: int) 
     return x.reshape(-1)[idx.reshape(len(ys), -1)]
 
 
-def window_validity(valid: torch.Tensor, k: int, stride: int = 1) -> torch.Tensor:
-    """valid [h, w] bool -> [S] bool for the windows `stride` apart: True where the whole window is valid."""
-    m = F.avg_pool2d(valid.to(torch.float32)[None, None], k, stride=stride)[0, 0]
+def window_validity(valid: torch.Tensor, k: int) -> torch.Tensor:
+    """valid [h, w] bool -> [S] bool: True where the whole window is valid."""
+    m = F.avg_pool2d(valid.to(torch.float32)[None, None], k, stride=1)[0, 0]
     return (m > 1 - 1e-6).reshape(-1)
+
+
+def box_sum_full(a: torch.Tensor, k: int) -> torch.Tensor:
+    """The 'full' K x K box sum of a [n, h', w'] -> [n, h' + K - 1, w' + K - 1] (what a transposed convolution with
+    a K x K kernel of ones computes) by running sums along each axis: O(pixels), whatever K."""
+    p = F.pad(a, (k, k - 1, k, k - 1))  # a leading zero row/column for the differences
+    c = p.cumsum(-1)
+    c = c[..., k:] - c[..., :-k]
+    c = c.cumsum(-2)
+    return c[..., k:, :] - c[..., :-k, :]
+
+
+def spread_over_keys(Z: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, k: int, size) -> torch.Tensor:
+    """Key-window masses onto pixels for keys on the grid ys x xs (key_positions): Z [len(ys) * len(xs), Cc] ->
+    [Cc, h, w]. Each pixel gets the masses of the key windows covering it divided by how many cover it, times
+    K^2 / stride^2 (the count of a regular grid), so uniform masses spread uniformly; with every window as a
+    key (stride 1) this is exactly spread_over_windows."""
+    h, w = size
+    Cc = Z.shape[1]
+    win_h, win_w = h - k + 1, w - k + 1
+    if len(ys) == win_h and len(xs) == win_w:
+        return spread_over_windows(Z, win_h, win_w, k)
+    grid = torch.zeros(Cc, win_h, win_w, dtype=Z.dtype, device=Z.device)
+    grid[:, ys[:, None], xs[None, :]] = Z.t().reshape(Cc, len(ys), len(xs))
+    mask = torch.zeros(1, 1, win_h, win_w, dtype=Z.dtype, device=Z.device)
+    mask[0, 0, ys[:, None], xs[None, :]] = 1.0
+    out = box_sum_full(grid, k)
+    cover = box_sum_full(mask[0], k)
+    stride = max(1.0, (win_h - 1) / max(1, len(ys) - 1))
+    return out / cover.clamp_min(1) * (k * k / stride ** 2)
 
 
 def reduce_dimensions(keys: torch.Tensor, queries: torch.Tensor, dims: int, sample: int = 16384, seed: int = 0):
@@ -82,26 +115,33 @@ def posterior_logits(queries: torch.Tensor, keys: torch.Tensor, key_half_sqnorm:
     return torch.addmm((-scale) * key_half_sqnorm[None, :], queries * scale, keys.t())
 
 
-def spread_over_windows(Z: torch.Tensor, win_h: int, win_w: int, k: int, stride: int = 1,
-                        size=None) -> torch.Tensor:
-    """Box-filter window masses onto pixels: Z [S, Cc] (S = win_h*win_w windows `stride` apart) -> [Cc, h, w].
+def spread_over_windows(Z: torch.Tensor, win_h: int, win_w: int, k: int) -> torch.Tensor:
+    """Box-filter window masses onto pixels: Z [S, Cc] (S = win_h*win_w) -> [Cc, h, w].
 
-    Pixel (m, n) receives the sum of Z[s] over every window s that covers it (Eq. 11). With stride > 1,
-    pixels are covered by different numbers of windows; the sum is divided by that number (times the
-    stride-1 count K^2 / stride^2 of a uniform field), so a uniform Z spreads uniformly. size = (h, w) pads
-    the result to the image (windows `stride` apart may stop short of its last rows and columns).
+    Pixel (m, n) receives the sum of Z[s] over every window s that covers it (Eq. 11).
     """
     Cc = Z.shape[1]
     grid = Z.t().reshape(1, Cc, win_h, win_w)
     ones = torch.ones(Cc, 1, k, k, dtype=Z.dtype, device=Z.device)
-    out = F.conv_transpose2d(grid, ones, groups=Cc, stride=stride)[0]
-    if stride > 1:
-        cover = F.conv_transpose2d(torch.ones(1, 1, win_h, win_w, dtype=Z.dtype, device=Z.device),
-                                   ones[:1], stride=stride)[0]
-        out = out / cover.clamp_min(1) * (k * k / stride ** 2)
-    if size is not None and tuple(out.shape[-2:]) != tuple(size):
-        out = F.pad(out, (0, size[1] - out.shape[-1], 0, size[0] - out.shape[-2]))
-    return out
+    return F.conv_transpose2d(grid, ones, groups=Cc)[0]
+
+
+def leave_out(post: torch.Tensor, logits: torch.Tensor, exclude: Optional[torch.Tensor], out: torch.Tensor):
+    """out [B, S] = the posteriors post [B, S] renormalised without the windows exclude [B, E]: a softmax over the
+    remaining windows is the full softmax divided by the mass left, 1 - sum of the excluded entries. Rows whose
+    excluded windows held almost all the mass (cancellation) are recomputed from their logits; rows with every
+    window excluded are 0."""
+    out.copy_(post)
+    if exclude is None:
+        return
+    out.scatter_(1, exclude, 0.0)
+    left = out.sum(1)  # the mass left (indices listed twice are zeroed once)
+    exact_rows = torch.nonzero(left < 1e-3).flatten()
+    out.mul_(1.0 / left.clamp_min(1e-3)[:, None])
+    if exact_rows.numel():
+        lg = logits[exact_rows].scatter(1, exclude[exact_rows], float("-inf"))
+        lse = torch.logsumexp(lg, dim=1, keepdim=True).clamp_min(-1e30)  # all excluded: 0, not NaN
+        out[exact_rows] = torch.exp(lg - lse)
 
 
 def embed_classes(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.Tensor, key_valid: torch.Tensor,
@@ -136,12 +176,8 @@ def embed_classes(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.
         Zt += onehot.t() @ post  # [Cc, S]: contiguous rows, faster than post.t() @ onehot
         if start < n_keep:
             kept = min(stop, n_keep) - start
-            lg = logits[:kept]
-            if exclude_index is not None:
-                lg.scatter_(1, exclude_index[start:start + kept], float("-inf"))
-            # softmax that gives 0 (not NaN) on rows whose every window is excluded
-            lse = torch.logsumexp(lg, dim=1, keepdim=True).clamp_min(-1e30)
-            torch.exp(lg - lse, out=A[start:start + kept])
+            leave_out(post[:kept], logits[:kept], None if exclude_index is None else
+                      exclude_index[start:start + kept], A[start:start + kept])
         if progress is not None:
             progress(min(1.0, stop / T))
     return Zt.t(), A

@@ -30,7 +30,7 @@ except Exception:  # ImportError or a broken install (OSError): the plugin must 
     torch = F = None
 
 from .appearance import appearance_mixture, excluded_window_index, window_label_init
-from .attention import (embed_classes, gather_windows, reduce_dimensions, spread_over_windows, window_grid,
+from .attention import (embed_classes, gather_windows, key_positions, reduce_dimensions, spread_over_keys,
                         window_matrix, window_validity)
 from .em import lsr_em
 from .params import LsrParams
@@ -55,9 +55,10 @@ class SelfEpitome:
 
     x: torch.Tensor  # [C, h, w] working-resolution image
     valid: torch.Tensor  # [h, w] bool
-    keys: torch.Tensor  # [S, D] window vectors mu_s (S = key_grid rows x cols)
+    keys: torch.Tensor  # [S, D] window vectors mu_s (S = len(key_ys) x len(key_xs))
     key_valid: torch.Tensor  # [S] bool: the whole window has data
-    key_grid: tuple  # (rows, cols) of the key windows
+    key_ys: torch.Tensor  # [rows] top-left rows of the key windows (lsr.attention.key_positions)
+    key_xs: torch.Tensor  # [cols]
     stride: int
     query_ok: torch.Tensor  # [win_h * win_w] bool: every window (stride 1) usable as a query
     centre_class: torch.Tensor  # [win_h * win_w] long: coarse class row at each window's centre (-1 = none)
@@ -74,9 +75,13 @@ class SelfEpitome:
         wy, wx = q_idx // self.win_shape[1], q_idx % self.win_shape[1]
         return gather_windows(self.x, wy, wx, self.k)
 
+    @property
+    def key_grid(self):
+        return len(self.key_ys), len(self.key_xs)
+
     def spread(self, Z: torch.Tensor) -> torch.Tensor:
         """Key-window masses Z [S, n] onto the working pixels [n, h, w] (Eq. 11), zero where no data."""
-        return spread_over_windows(Z, *self.key_grid, self.k, self.stride, tuple(self.valid.shape)) * self.valid
+        return spread_over_keys(Z, self.key_ys, self.key_xs, self.k, tuple(self.valid.shape)) * self.valid
 
 
 def class_statistics(class_index: torch.Tensor, valid: torch.Tensor, composition: torch.Tensor):
@@ -107,9 +112,14 @@ def build_self_epitome(image: torch.Tensor, image_valid: torch.Tensor, class_ind
     r = k // 2
     win_h, win_w = h - k + 1, w - k + 1
     centre_class = class_w[r:r + win_h, r:r + win_w].reshape(-1)
-    s = min(s, win_h, win_w)
-    return SelfEpitome(x, valid_w, window_matrix(x, k, s), window_validity(valid_w, k, s), window_grid(h, w, k, s),
-                       s, window_validity(valid_w, k), centre_class, k)
+    query_ok = window_validity(valid_w, k)
+    if s == 1:
+        return SelfEpitome(x, valid_w, window_matrix(x, k), query_ok, torch.arange(win_h, device=dev),
+                           torch.arange(win_w, device=dev), 1, query_ok, centre_class, k)
+    ys, xs = key_positions(h, k, s).to(dev), key_positions(w, k, s).to(dev)
+    kyy, kxx = ys[:, None].expand(len(ys), len(xs)).reshape(-1), xs[None, :].expand(len(ys), len(xs)).reshape(-1)
+    key_valid = query_ok.reshape(win_h, win_w)[ys[:, None], xs[None, :]].reshape(-1)
+    return SelfEpitome(x, valid_w, gather_windows(x, kyy, kxx, k), key_valid, ys, xs, s, query_ok, centre_class, k)
 
 
 def sample_queries(candidates: torch.Tensor, n_query: int, seed: int) -> torch.Tensor:
@@ -137,7 +147,7 @@ def refine_by_appearance(p_em_w: torch.Tensor, A: torch.Tensor, q_class: torch.T
                          composition: torch.Tensor, params: LsrParams, cancel=None) -> torch.Tensor:
     """Appearance refinement of p(l | m, n) [L, h, w]: p(l | m, n) ∝ sum over the windows s covering
     (m, n) of p(s | l) rho(l), from the noisy-label mixture EM; pixels no window reaches keep p_em_w."""
-    P0 = window_label_init(p_em_w * ep.valid, ep.key_valid, ep.k, ep.stride)
+    P0 = window_label_init(p_em_w * ep.valid, ep.key_valid, ep.k, ep.key_ys, ep.key_xs)
     P, _, rho = appearance_mixture(A, q_class[:A.shape[0]], P0, composition, params.appearance_iterations,
                                    params.appearance_power, params.table_prior, cancel)
     joint = ep.spread(P * rho[None])  # [L, h, w]

@@ -246,21 +246,19 @@ def test_gathered_windows_equal_unfolded_ones():
     assert torch.equal(got, full[idx])
 
 
-def test_strided_keys_and_their_spread():
-    from algorithms.lsr.attention import window_grid
+def test_strided_keys_reach_the_edge_and_spread_uniformly():
+    from algorithms.lsr.attention import key_positions, spread_over_keys
 
-    x = torch.rand(2, 12, 13)
-    keys = window_matrix(x, 3, stride=2)
-    rows, cols = window_grid(12, 13, 3, 2)
-    assert keys.shape[0] == rows * cols == 5 * 6
-    assert torch.equal(keys, window_matrix(x, 3)[torch.tensor([r * 11 + c for r in range(0, 10, 2)
-                                                                for c in range(0, 11, 2)])])
-    # a uniform mass spreads uniformly wherever windows reach (coverage differences divided out)
-    out = spread_over_windows(torch.ones(rows * cols, 1), rows, cols, 3, stride=2, size=(12, 13))
-    assert out.shape == (1, 12, 13)
-    np.testing.assert_allclose(out[0, :11, :11].numpy(), 9 / 4, rtol=1e-6)
-    assert torch.equal(spread_over_windows(torch.ones(30, 1), 5, 6, 3), spread_over_windows(
-        torch.ones(30, 1), 5, 6, 3, stride=1, size=(7, 8)))  # stride 1: the plain box filter
+    assert key_positions(12, 3, 2).tolist() == [0, 2, 4, 6, 8, 9]  # the last window (12 - 3) is always a key
+    assert key_positions(11, 3, 2).tolist() == [0, 2, 4, 6, 8]
+    ys, xs = key_positions(12, 3, 2), key_positions(13, 3, 2)
+    out = spread_over_keys(torch.ones(len(ys) * len(xs), 1), ys, xs, 3, (12, 13))
+    assert out.shape == (1, 12, 13) and (out > 0).all()  # every pixel reached, the last rows included
+    np.testing.assert_allclose(out.numpy(), out[0, 0, 0].item(), rtol=1e-6)  # coverage divided out
+    # every window a key: exactly the box filter of Eq. 11
+    Z = torch.rand(10 * 11, 2)
+    assert torch.equal(spread_over_keys(Z, torch.arange(10), torch.arange(11), 3, (12, 13)),
+                       spread_over_windows(Z, 10, 11, 3))
 
 
 def test_pca_with_every_dimension_is_exact():
@@ -298,3 +296,11 @@ def test_fast_settings_keep_the_answer_of_a_two_texture_tile():
                                                                    em_tolerance=1e-3), seed=3)
     agree = (fast.probs.argmax(0) == exact.probs.argmax(0))[exact.reached & fast.reached].float().mean()
     assert agree > 0.97 and fast.reached.float().mean() > 0.9
+
+
+def test_box_sum_by_running_sums_equals_the_transposed_convolution():
+    from algorithms.lsr.attention import box_sum_full
+
+    a = torch.rand(3, 20, 17, dtype=torch.float64)
+    ref = torch.nn.functional.conv_transpose2d(a[None], torch.ones(3, 1, 7, 7, dtype=torch.float64), groups=3)[0]
+    np.testing.assert_allclose(box_sum_full(a, 7).numpy(), ref.numpy(), atol=1e-12)
