@@ -341,6 +341,7 @@ class TypedTable:
     cells: List[List[str]]
     colours: List[Optional[Tuple[int, int, int]]]
     source: str = ""
+    nodata_codes: List[int] = field(default_factory=list)
 
 
 def read_table_cells(text: str, source: str = "") -> TypedTable:
@@ -362,10 +363,14 @@ def read_table_cells(text: str, source: str = "") -> TypedTable:
     labels = header[1:]
     colours: List[Optional[Tuple[int, int, int]]] = [None] * len(labels)
     codes, cells = [], []
+    nodata: List[int] = []
     for line, r in numbered[1:]:
         if r[0].lower() in COLOUR_ROW_NAMES:
             for i, v in enumerate(r[1:len(labels) + 1]):
                 colours[i] = hex_to_colour(v) if v else None
+            continue
+        if r[0].lower() in NODATA_ROW_NAMES:
+            nodata = _nodata_codes(r[1:], where, line)
             continue
         if len(r) > len(header):
             raise CompositionError(f"{where}, line {line}: {len(r)} values, expected {len(header)} (class code + "
@@ -378,7 +383,7 @@ def read_table_cells(text: str, source: str = "") -> TypedTable:
             raise CompositionError(f"{where}, line {line}: class code {r[0]!r} is not an integer.")
         codes.append(int(code_f))
         cells.append(list(r[1:]) + [""] * (len(header) - len(r)))
-    return TypedTable(codes, labels, cells, colours, source)
+    return TypedTable(codes, labels, cells, colours, source, nodata)
 
 
 def sniff_delimiter(text: str) -> str:

@@ -255,6 +255,7 @@ class CompositionEditor(QWidget):
         self._layer_codes = []
         self._class_names = {}
         self._source = ""
+        self._nodata_codes = []  # class codes meaning "no data" (the CSV's nodata row)
         self._updating = False
         self.run = None
         self._estimate_out = None
@@ -558,13 +559,15 @@ class CompositionEditor(QWidget):
         """The table as a Composition (rows renormalised). CompositionError (also shown) when invalid."""
         try:
             return composition_from_table(self._codes, self._labels, self.cell_texts(), self._colours,
-                                          source=self._source, class_name=self.class_name)
+                                          source=self._source, class_name=self.class_name,
+                                          nodata_codes=self._nodata_codes)
         except CompositionError:
             self._refresh(emit=False)  # the same message as while typing (one wording, one place)
             raise
 
     def set_composition(self, comp):
         self._source = comp.source or ""
+        self._nodata_codes = list(comp.nodata_codes)  # kept: a saved copy of the table keeps its nodata row
         self.set_file_notice("")
         self._fill(comp.class_codes, comp.labels, comp.colours, [list(map(float, r)) for r in comp.matrix])
 
@@ -588,6 +591,7 @@ class CompositionEditor(QWidget):
             self._fill(typed.class_codes, typed.labels, default_colours(typed.labels, fixed=typed.colours),
                        typed.cells)
             self._source = path
+            self._nodata_codes = list(typed.nodata_codes)
             self.set_file_notice(tr("{} The file's cells are shown below as they are: fix the ones in red.")
                                  .format(e) if not self.is_valid() else "")
             self.loaded.emit(path)
@@ -610,8 +614,8 @@ class CompositionEditor(QWidget):
 
     def set_class_codes(self, codes, remove_others=False):
         """Rows for these class codes: missing rows are added (empty), known rows keep their values; rows for
-        other codes are kept unless remove_others. Rows are sorted by code."""
-        codes = sorted({int(c) for c in codes})
+        other codes are kept unless remove_others. Rows are sorted by code. The table's no-data codes get no row."""
+        codes = sorted({int(c) for c in codes} - set(self._nodata_codes))
         self._layer_codes = codes
         current = dict(zip(self._codes, self.cell_texts()))
         keep = codes if remove_others else sorted(set(codes) | set(self._codes))

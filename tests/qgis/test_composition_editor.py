@@ -467,3 +467,17 @@ def test_wrapper_adds_no_rows_for_imagery_chosen_as_classes(lsr_dialog, scene):
         assert len(dlg.editor.class_codes()) == 20 and "is it the imagery" in dlg.editor.message()
     finally:
         dlg.deleteLater()
+
+
+def test_a_copy_saved_by_the_editor_keeps_the_nodata_codes(qgis_app, tmp_path):
+    """The wizard always saves the table it used: NLCD's 0 and 255 must stay no-data codes in that copy, and the
+    layer's codes 0/255 must not become class rows."""
+    from epitome.algorithms.composition.table import load_composition
+    from epitome.plugin.gui.composition_editor import CompositionEditor
+
+    ed = CompositionEditor()
+    ed.set_class_codes([0, 41, 82, 255])
+    assert 0 not in ed.composition().class_codes and 255 not in ed.composition().class_codes
+    path = str(tmp_path / "copy.csv")
+    ed.save_csv(path)
+    assert load_composition(path).nodata_codes == [0, 255]
