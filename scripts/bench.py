@@ -208,9 +208,9 @@ def section_rule(tmp, lines, cases):
         shares.add(np.clip(p_app, 0, 1), reached, smooth, idx, valid)
         w_rule = shares.choose(comp.matrix)
 
-        def acc(w):
-            lab = fuse(np.clip(p_app, 0, 1), reached, smooth, w).argmax(0) + 1
-            return (lab[m & valid] == truth[m & valid]).mean() - best_base
+        def acc(w):  # over every labelled pixel of the truth, as the baselines (no data counts as wrong)
+            lab = np.where(valid, fuse(np.clip(p_app, 0, 1), reached, smooth, w).argmax(0) + 1, 0)
+            return (lab[m] == truth[m]).mean() - best_base
 
         row = [100 * acc(w) for w in FIXED]
         for w, v in zip(FIXED, row):
