@@ -11,15 +11,13 @@ algorithm dialog gets the editor.
 import os
 
 from qgis.core import QgsMapLayer, QgsProcessingContext, QgsProcessingUtils, QgsProject, QgsRasterLayer
-from qgis.gui import QgsFileWidget, QgsGui, QgsProcessingGui
+from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
 
-from processing.gui.wrappers import WidgetWrapper
+from ..i18n import tr
+from .dialog_only_wrapper import DialogOnlyWrapper
 
 CLASSES_PARAMETER = "CLASSES"
-
-
-from ..i18n import tr
 
 
 def class_codes_for_table(path, band=1):
@@ -29,20 +27,8 @@ def class_codes_for_table(path, band=1):
     return table_class_codes(path, band)
 
 
-class CompositionWidgetWrapper(WidgetWrapper):
+class CompositionWidgetWrapper(DialogOnlyWrapper):
     """File path + Edit… in the algorithm dialog; QGIS's own widgets in the modeler and batch dialogs."""
-
-    def __new__(cls, param, dialog, row=0, col=0, **kwargs):
-        kind = dialog.__class__.__name__
-        if kind == "ModelerParametersDialog":
-            return QgsGui.processingGuiRegistry().createModelerParameterWidget(dialog.model, dialog.childId, param,
-                                                                               dialog.context)
-        if kind == "BatchAlgorithmDialog":
-            w = QgsGui.processingGuiRegistry().createParameterWidgetWrapper(param, QgsProcessingGui.Batch)
-            if w is not None:
-                w.setDialog(dialog)
-                return w
-        return super().__new__(cls)
 
     def __init__(self, param, dialog, row=0, col=0, **kwargs):
         self.file_widget = None

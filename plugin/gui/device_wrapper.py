@@ -1,27 +1,13 @@
 """Processing widget wrapper of the DEVICE parameter (plugin/processing/device_param.py): the devices this
 machine has, in the algorithm dialog. The modeler and batch dialogs keep QGIS's own text widget."""
 
-from qgis.gui import QgsGui, QgsProcessingGui
 from qgis.PyQt.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from processing.gui.wrappers import WidgetWrapper
-
 from .device_choice import DeviceCombo
+from .dialog_only_wrapper import DialogOnlyWrapper
 
 
-class DeviceWidgetWrapper(WidgetWrapper):
-    def __new__(cls, param, dialog, row=0, col=0, **kwargs):
-        kind = dialog.__class__.__name__
-        if kind == "ModelerParametersDialog":
-            return QgsGui.processingGuiRegistry().createModelerParameterWidget(dialog.model, dialog.childId, param,
-                                                                               dialog.context)
-        if kind == "BatchAlgorithmDialog":
-            w = QgsGui.processingGuiRegistry().createParameterWidgetWrapper(param, QgsProcessingGui.Batch)
-            if w is not None:
-                w.setDialog(dialog)
-                return w
-        return super().__new__(cls)
-
+class DeviceWidgetWrapper(DialogOnlyWrapper):
     def __init__(self, param, dialog, row=0, col=0, **kwargs):
         self.combo = None
         self.info_label = None

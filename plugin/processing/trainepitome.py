@@ -5,7 +5,6 @@ needs a single raster parent, and IMAGERY takes several rasters.
 """
 
 import os
-import re
 import time
 
 from qgis.core import (
@@ -26,7 +25,7 @@ from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.epitome.training import TrainParams
 from .report_plot import render_history_png
 from .training_hub import hub, stopped_results
-from .base import (EpitomeAlgorithm, check_device_name, device_setting, raster_path,
+from .base import (EpitomeAlgorithm, check_device_name, device_setting, parse_int_list, raster_path,
                    require_torch)
 from .device_param import device_parameter
 from .params import CoreChoice, CoreNumber, Declared
@@ -35,26 +34,6 @@ from .styling import style_epitome_image
 BACKENDS = ["auto", "conv", "fft", "unfold"]
 BACKEND_TITLES = ["auto (FFT on the CPU for patches of 9 px or more, else convolution)",
                   "conv: direct convolution", "fft: FFT correlation", "unfold: explicit windows (small epitomes)"]
-
-
-def parse_int_list(text, name):
-    """'1, 2,3' -> [1, 2, 3]; '' -> []. Raises ValueError with a message naming the parameter."""
-    if text is None:
-        return []
-    if isinstance(text, (list, tuple)):
-        items = [str(v) for v in text]
-    else:
-        items = [t for t in re.split(r"[,;\s]+", str(text).strip()) if t]
-    out = []
-    for t in items:
-        try:
-            v = float(t)
-        except ValueError:
-            raise ValueError(f"{name}: {t!r} is not a whole number; give comma-separated numbers, e.g. 1,2,3.")
-        if v != int(v):
-            raise ValueError(f"{name}: {t!r} is not a whole number; give comma-separated numbers, e.g. 1,2,3.")
-        out.append(int(v))
-    return out
 
 
 PARAMETERS = (
