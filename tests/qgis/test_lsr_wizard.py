@@ -390,6 +390,7 @@ def test_canvas_extent_is_offered_when_the_algorithm_takes_an_extent(project_lay
     to the map canvas's extent; without it the box is not shown."""
     from epitome.plugin.gui import lsr_wizard as lw
 
+    assert lw.lsr_takes_extent()  # the algorithm has EXTENT: the box is offered for real
     prj, img, cls, ref = project_layers
     monkeypatch.setattr(lw, "lsr_takes_extent", lambda: True)
     w = lw.LsrWizard(qgis_iface)
@@ -412,3 +413,51 @@ def test_canvas_extent_is_offered_when_the_algorithm_takes_an_extent(project_lay
     w2 = lw.LsrWizard(qgis_iface)
     assert not w2.settings.canvas_extent.isVisibleTo(w2.settings)
     w2.deleteLater()
+
+
+def test_a_run_limited_to_the_canvas_extent_covers_only_that_area(project_layers, epitome_provider, qgis_iface,
+                                                                    tmp_path):
+    """The wizard's canvas-extent box, end to end: with the canvas zoomed into the imagery's forest, the label map
+    covers what the canvas shows of the imagery, not the whole imagery (EXTENT passed to
+    epitome:selfepitomiclsr)."""
+    from qgis.core import QgsRasterLayer, QgsRectangle
+    from qgis.gui import QgsMessageBar
+
+    from epitome.plugin.gui import lsr_wizard as lw
+
+    class Iface:  # the calls the wizard makes on QGIS's interface (pytest-qgis' stand-in has no message widgets)
+        bar = QgsMessageBar()
+
+        def messageBar(self):  # noqa: N802
+            return self.bar
+
+        def mapCanvas(self):  # noqa: N802
+            return qgis_iface.mapCanvas()
+
+    prj, img, cls, ref = project_layers
+    w = lw.LsrWizard(Iface())
+    try:
+        prepare(w, img, cls)
+        assert not w.settings.canvas_extent.isHidden()
+        canvas = qgis_iface.mapCanvas()
+        canvas.setDestinationCrs(img.crs())
+        e = img.extent()
+        x0, y0 = e.xMinimum() + 20, e.center().y()  # in the western forest (columns 0-39)
+        canvas.setExtent(QgsRectangle(x0 - 12, y0 - 12, x0 + 12, y0 + 12))
+        shown = canvas.extent().intersect(e)  # the canvas keeps its aspect: it may show more than asked
+        assert shown.height() < 0.5 * e.height()
+        w.settings.canvas_extent.setChecked(True)
+        out = str(tmp_path / "zoomed.tif")
+        w.settings.output.setFilePath(out)
+        assert w.start()
+        assert wait_for(lambda: w.done_ok, 300), w.run_page.log.toPlainText() + w.run_page.result.toPlainText()
+        done = QgsRasterLayer(out, "zoomed").extent()
+        px = img.rasterUnitsPerPixelX()
+        assert e.contains(done)  # on the imagery's grid, inside it
+        assert abs(done.width() - shown.width()) <= 2 * px and abs(done.height() - shown.height()) <= 2 * px
+        assert abs(done.center().x() - shown.center().x()) <= px and abs(done.center().y() - shown.center().y()) <= px
+        lab = read(out)
+        assert lab.shape == (round(done.height() / px), round(done.width() / px))
+        assert (lab[:, :10] == LBL_FOREST).mean() > 0.9  # the forest is labelled
+    finally:
+        w.deleteLater()
