@@ -84,292 +84,292 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="287"/>
+        <location filename="../plugin/gui/composition_editor.py" line="288"/>
         <source>Presets…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="288"/>
+        <location filename="../plugin/gui/composition_editor.py" line="289"/>
         <source>NLCD → water, forest, field, built (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="289"/>
+        <location filename="../plugin/gui/composition_editor.py" line="290"/>
         <source>Empty table for the layer&apos;s classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="290"/>
+        <location filename="../plugin/gui/composition_editor.py" line="291"/>
         <source>Replace the table by a preset</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="293"/>
+        <location filename="../plugin/gui/composition_editor.py" line="294"/>
         <source>Load CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="293"/>
+        <location filename="../plugin/gui/composition_editor.py" line="294"/>
         <source>Load a composition table from a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="295"/>
+        <location filename="../plugin/gui/composition_editor.py" line="296"/>
         <source>Save CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="295"/>
+        <location filename="../plugin/gui/composition_editor.py" line="296"/>
         <source>Save the table as a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="296"/>
+        <location filename="../plugin/gui/composition_editor.py" line="297"/>
         <source>Estimate from a labelled area…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="296"/>
+        <location filename="../plugin/gui/composition_editor.py" line="297"/>
         <source>Count p(label | class) where high-resolution labels are known (runs in the background)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="309"/>
+        <location filename="../plugin/gui/composition_editor.py" line="310"/>
         <source>Hide the rows of codes the class layer does not contain. Hidden rows stay in the table and in the saved CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="327"/>
+        <location filename="../plugin/gui/composition_editor.py" line="328"/>
         <source>p(label | class): the share of each label inside each coarse class. Rows are renormalised when used; empty cells count as 0.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="338"/>
+        <location filename="../plugin/gui/composition_editor.py" line="339"/>
         <source>Add label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="338"/>
+        <location filename="../plugin/gui/composition_editor.py" line="339"/>
         <source>Add a label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="339"/>
+        <location filename="../plugin/gui/composition_editor.py" line="340"/>
         <source>Remove label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="339"/>
+        <location filename="../plugin/gui/composition_editor.py" line="340"/>
         <source>Remove the selected label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="341"/>
+        <location filename="../plugin/gui/composition_editor.py" line="342"/>
         <source>Labels…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="341"/>
+        <location filename="../plugin/gui/composition_editor.py" line="342"/>
         <source>Rename the labels and choose their colours</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="858"/>
+        <location filename="../plugin/gui/composition_editor.py" line="862"/>
         <source>Add class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="343"/>
+        <location filename="../plugin/gui/composition_editor.py" line="344"/>
         <source>Add a row for a coarse class code</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="345"/>
+        <location filename="../plugin/gui/composition_editor.py" line="346"/>
         <source>Remove class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="345"/>
+        <location filename="../plugin/gui/composition_editor.py" line="346"/>
         <source>Remove the selected class rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="347"/>
+        <location filename="../plugin/gui/composition_editor.py" line="348"/>
         <source>Normalise rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="347"/>
+        <location filename="../plugin/gui/composition_editor.py" line="348"/>
         <source>Divide every row by its sum so it sums to 1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="360"/>
+        <location filename="../plugin/gui/composition_editor.py" line="361"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="360"/>
+        <location filename="../plugin/gui/composition_editor.py" line="361"/>
         <source>Stop the estimate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="419"/>
+        <location filename="../plugin/gui/composition_editor.py" line="420"/>
         <source>p({} | class {})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="425"/>
+        <location filename="../plugin/gui/composition_editor.py" line="426"/>
         <source>Sum of the row (rows are renormalised to 1 when used)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="450"/>
+        <location filename="../plugin/gui/composition_editor.py" line="451"/>
         <source>Show only the {} code(s) of the class layer ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="452"/>
+        <location filename="../plugin/gui/composition_editor.py" line="453"/>
         <source>; {} other row(s) hidden</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="482"/>
+        <location filename="../plugin/gui/composition_editor.py" line="483"/>
         <source>Label {}: {} - double-click to rename it or change its colour</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="484"/>
+        <location filename="../plugin/gui/composition_editor.py" line="485"/>
         <source>sum</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="508"/>
+        <location filename="../plugin/gui/composition_editor.py" line="509"/>
         <source> ({} more problems)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="508"/>
+        <location filename="../plugin/gui/composition_editor.py" line="509"/>
         <source> (1 more problem)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="608"/>
+        <location filename="../plugin/gui/composition_editor.py" line="612"/>
         <source>Saved {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="682"/>
+        <location filename="../plugin/gui/composition_editor.py" line="686"/>
         <source>Class {} is already in the table.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="704"/>
+        <location filename="../plugin/gui/composition_editor.py" line="708"/>
         <source>No class codes known: choose a class layer first, or add class rows.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="731"/>
+        <location filename="../plugin/gui/composition_editor.py" line="735"/>
         <source>An estimate is already running.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="749"/>
+        <location filename="../plugin/gui/composition_editor.py" line="753"/>
         <source>Estimating p(label | class)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="770"/>
+        <location filename="../plugin/gui/composition_editor.py" line="774"/>
         <source>Estimate cancelled; the table is unchanged.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="772"/>
+        <location filename="../plugin/gui/composition_editor.py" line="776"/>
         <source>The estimate failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="772"/>
+        <location filename="../plugin/gui/composition_editor.py" line="776"/>
         <source>unknown error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="789"/>
+        <location filename="../plugin/gui/composition_editor.py" line="793"/>
         <source>Estimated from {} pixels: {} classes x {} labels.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="803"/>
+        <location filename="../plugin/gui/composition_editor.py" line="807"/>
         <source>Load composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="61"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="47"/>
         <source>CSV files (*.csv);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="817"/>
+        <location filename="../plugin/gui/composition_editor.py" line="821"/>
         <source>Save composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="907"/>
+        <location filename="../plugin/gui/composition_editor.py" line="911"/>
         <source>CSV files (*.csv)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="848"/>
+        <location filename="../plugin/gui/composition_editor.py" line="852"/>
         <source>The table has no label: add one first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="858"/>
+        <location filename="../plugin/gui/composition_editor.py" line="862"/>
         <source>Coarse class code:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="880"/>
+        <location filename="../plugin/gui/composition_editor.py" line="884"/>
         <source>Composition table p(label | class)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="904"/>
+        <location filename="../plugin/gui/composition_editor.py" line="908"/>
         <source>Save to</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="909"/>
+        <location filename="../plugin/gui/composition_editor.py" line="913"/>
         <source>CSV file the table is saved to when you press OK</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="910"/>
+        <location filename="../plugin/gui/composition_editor.py" line="914"/>
         <source>Choose a file for the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="940"/>
+        <location filename="../plugin/gui/composition_editor.py" line="944"/>
         <source>Choose where to save the table (Save to).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="945"/>
+        <location filename="../plugin/gui/composition_editor.py" line="949"/>
         <source>The built-in table cannot be overwritten: choose another file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="62"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="48"/>
         <source>Built-in NLCD → water, forest, field, built table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="66"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="52"/>
         <source>Edit…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="67"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="53"/>
         <source>Edit the table p(label | class) (or start from the built-in one, or estimate it from a labelled area) and save it as CSV</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1580,17 +1580,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="591"/>
+        <location filename="../plugin/gui/composition_editor.py" line="595"/>
         <source>{} The file&apos;s cells are shown below as they are: fix the ones in red.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="898"/>
+        <location filename="../plugin/gui/composition_editor.py" line="902"/>
         <source>{} A new table is shown instead; your file is left as it is. Fix the file and load it again (Load CSV…), or build the table here and save it under a new name.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="132"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="118"/>
         <source>No rows were added for the Coarse classes layer: {} has {} bands - is it the imagery? Choose the class layer (e.g. NLCD) in the dialog first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1631,32 +1631,32 @@
 <context>
     <name>BaselinesAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="50"/>
+        <location filename="../plugin/processing/baselines.py" line="51"/>
         <source>Label-only baselines (naive and smooth)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="53"/>
+        <location filename="../plugin/processing/baselines.py" line="54"/>
         <source>&lt;p&gt;The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): &lt;b&gt;naive&lt;/b&gt;, the most likely label of each pixel&apos;s coarse class, and &lt;b&gt;smooth&lt;/b&gt;, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; &lt;i&gt;Evaluate a label map&lt;/i&gt; scores both next to a prediction when given CLASSES. No PyTorch needed.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="67"/>
+        <location filename="../plugin/processing/baselines.py" line="68"/>
         <source>Give NAIVE or SMOOTH (or both): the baseline maps to write.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="84"/>
+        <location filename="../plugin/processing/baselines.py" line="85"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="87"/>
+        <location filename="../plugin/processing/baselines.py" line="88"/>
         <source>Naive baseline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="87"/>
+        <location filename="../plugin/processing/baselines.py" line="88"/>
         <source>Smooth baseline</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2295,62 +2295,62 @@
 <context>
     <name>TrainEpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="174"/>
+        <location filename="../plugin/processing/trainepitome.py" line="153"/>
         <source>Train epitomes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="177"/>
+        <location filename="../plugin/processing/trainepitome.py" line="156"/>
         <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="183"/>
+        <location filename="../plugin/processing/trainepitome.py" line="162"/>
         <source>&lt;p&gt;Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large imagery, with a mean and a variance per pixel and a prior over positions - from random patches of the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).&lt;/p&gt;&lt;p&gt;Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with &lt;b&gt;location promotion&lt;/b&gt; (windows that have already explained many patches are left out for a while, so no part of the epitome dies) and &lt;b&gt;diversification&lt;/b&gt; (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster). Nodata pixels are never sampled. A GUIDE label raster (any CRS / grid, nearest neighbour) restricts sampling to patches that contain at least one pixel of GUIDE_LABELS.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: the model file (.epitome, used by the other Epitome algorithms and as INIT to continue training), an EPITOME_IMAGE GeoTIFF to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="224"/>
+        <location filename="../plugin/processing/trainepitome.py" line="203"/>
         <source>GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave GUIDE empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="227"/>
+        <location filename="../plugin/processing/trainepitome.py" line="206"/>
         <source>GUIDE_LABELS needs a GUIDE label raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="238"/>
+        <location filename="../plugin/processing/trainepitome.py" line="217"/>
         <source>INIT (continue training) works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="286"/>
+        <location filename="../plugin/processing/trainepitome.py" line="265"/>
         <source>Failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="290"/>
+        <location filename="../plugin/processing/trainepitome.py" line="269"/>
         <source>Finished: {} steps in {:.0f} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="293"/>
+        <location filename="../plugin/processing/trainepitome.py" line="272"/>
         <source>Cancelled: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="296"/>
+        <location filename="../plugin/processing/trainepitome.py" line="275"/>
         <source>Cancelled by the user: the model trained so far is saved to MODEL ({}); give it as INIT to continue. No other output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="300"/>
+        <location filename="../plugin/processing/trainepitome.py" line="279"/>
         <source>Stopped after {} steps: the model so far is saved to MODEL ({}); give it as INIT to continue.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="313"/>
+        <location filename="../plugin/processing/trainepitome.py" line="292"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>

@@ -20,7 +20,7 @@ from ..errors import Cancelled, EpitomeError
 from ..io.align import CLASS_NODATA, align_classes, class_window, unique_codes
 from ..io.label_style import set_label_style, write_qml
 from ..io.outputs import AtomicOutputs, create_output
-from ..io.raster import Grid, open_raster
+from ..io.raster import Grid, open_raster, read_valid
 from ..lsr.priors import CoarsePrior, prior_labels
 
 
@@ -53,16 +53,20 @@ def open_baseline_source(classes_path: str, grid: Grid, composition: Composition
     return BaselineSource(cls, aligned, CoarsePrior(cls, grid, composition, nodata), composition, nodata)
 
 
-def baseline_strips(src: BaselineSource, grid: Grid, rows_per_strip: int = 256,
-                    cancel=None) -> Iterator[Tuple[int, np.ndarray, np.ndarray]]:
-    """(y0, naive [rows, width] uint8, smooth [rows, width] uint8) strip by strip; labels 1..L, 0 = no class."""
+def baseline_strips(src: BaselineSource, grid: Grid, rows_per_strip: int = 256, cancel=None,
+                    mask: Optional[gdal.Dataset] = None) -> Iterator[Tuple[int, np.ndarray, np.ndarray]]:
+    """(y0, naive [rows, width] uint8, smooth [rows, width] uint8) strip by strip; labels 1..L, 0 = no class or,
+    with `mask` (a raster on `grid`, e.g. the imagery), no data in any of its bands."""
     band = src.aligned.GetRasterBand(1)
+    mask_bands = list(range(1, mask.RasterCount + 1)) if mask is not None else []
     for y in range(0, grid.height, rows_per_strip):
         if cancel is not None and cancel():
             raise Cancelled()
         h = min(rows_per_strip, grid.height - y)
         codes = band.ReadAsArray(0, y, grid.width, h)
         idx = src.composition.class_index(codes, nodata_codes=src.nodata_codes + [CLASS_NODATA], unknown_as_nodata=True)
+        if mask is not None:
+            idx = np.where(read_valid(mask, mask_bands, 0, y, grid.width, h), idx, -1)
         naive = prior_labels(src.prior.naive(idx), idx >= 0)
         p, ok = src.prior.smooth(0, y, grid.width, h)
         smooth = prior_labels(p, ok & (idx >= 0))
@@ -78,6 +82,7 @@ class BaselineJob:
     smooth: Optional[str] = None
     nodata_codes: Sequence[int] = ()
     unknown_as_nodata: bool = False
+    mask_grid_nodata: bool = True  # 0 where the grid raster has no data (as a super-resolution run of it would)
     stats: Dict = field(default_factory=dict)
 
 
@@ -87,7 +92,8 @@ def run_baselines(job: BaselineJob, fb=None) -> Dict:
 
     if not (job.naive or job.smooth):
         raise EpitomeError("Give NAIVE or SMOOTH (or both): the baseline maps to write.")
-    grid = grid_of(open_raster(job.grid_raster, "GRID"))
+    grid_ds = open_raster(job.grid_raster, "GRID")
+    grid = grid_of(grid_ds)
     warnings: List[str] = []
     src = open_baseline_source(job.classes, grid, job.composition, job.nodata_codes, job.unknown_as_nodata, warnings,
                                roles=("the grid raster", "CLASSES"))
@@ -103,7 +109,8 @@ def run_baselines(job: BaselineJob, fb=None) -> Dict:
                 ds = create_output(outputs.reserve(path, key.upper()), grid, 1, gdal.GDT_Byte, nodata=0)
                 set_label_style(ds, comp.labels, comp.colours)
                 targets[key] = ds
-        for y, naive, smooth in baseline_strips(src, grid, cancel=fb.is_canceled if fb is not None else None):
+        for y, naive, smooth in baseline_strips(src, grid, cancel=fb.is_canceled if fb is not None else None,
+                                                mask=grid_ds if job.mask_grid_nodata else None):
             for key, lab in (("naive", naive), ("smooth", smooth)):
                 if key in targets:
                     targets[key].GetRasterBand(1).WriteArray(lab, 0, y)

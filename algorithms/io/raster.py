@@ -163,23 +163,41 @@ def compute_scaling(ds: gdal.Dataset, bands: Sequence[int], sample_side: int = 1
                    f"percentile 0.5-99.5 ({gdal.GetDataTypeName(dtype)})")
 
 
+def band_valid(band: gdal.Band, a: np.ndarray, alpha_is_data: bool, x: int, y: int, w: int, h: int) -> np.ndarray:
+    """Valid pixels [h, w] bool of one band's window `a` (its mask band, or only its declared nodata value when an
+    alpha-tagged band is used as data: NAIP files tag NIR as alpha, and its zeros are reflectance)."""
+    if alpha_is_data and band.GetMaskFlags() & gdal.GMF_ALPHA:
+        nd = band.GetNoDataValue()
+        ok = a != nd if nd is not None else np.ones((h, w), dtype=bool)
+    else:
+        ok = band.GetMaskBand().ReadAsArray(x, y, w, h) > 0
+    return ok & np.isfinite(a)
+
+
+def alpha_used_as_data(ds: gdal.Dataset, bands: Sequence[int]) -> bool:
+    """True when one of `bands` is tagged as alpha: it is read as data, not as transparency."""
+    return any(ds.GetRasterBand(b).GetColorInterpretation() == gdal.GCI_AlphaBand for b in bands)
+
+
+def read_valid(ds: gdal.Dataset, bands: Sequence[int], x: int, y: int, w: int, h: int) -> np.ndarray:
+    """Window read of validity only: [h, w] bool, True where every band has data (as read_imagery decides)."""
+    valid = np.ones((h, w), dtype=bool)
+    alpha_is_data = alpha_used_as_data(ds, bands)
+    for b in bands:
+        band = ds.GetRasterBand(b)
+        valid &= band_valid(band, band.ReadAsArray(x, y, w, h).astype(np.float32), alpha_is_data, x, y, w, h)
+    return valid
+
+
 def read_imagery(ds: gdal.Dataset, bands: Sequence[int], scaling: Scaling, x: int, y: int, w: int, h: int):
     """Window read: (image [C, h, w] float32 scaled, valid [h, w] bool)."""
     img = np.empty((len(bands), h, w), dtype=np.float32)
     valid = np.ones((h, w), dtype=bool)
-    alpha_is_data = any(ds.GetRasterBand(b).GetColorInterpretation() == gdal.GCI_AlphaBand for b in bands)
+    alpha_is_data = alpha_used_as_data(ds, bands)
     for i, b in enumerate(bands):
         band = ds.GetRasterBand(b)
         a = band.ReadAsArray(x, y, w, h).astype(np.float32)
-        if alpha_is_data and band.GetMaskFlags() & gdal.GMF_ALPHA:
-            # A band tagged as alpha is used as data (NAIP files tag NIR as alpha): its zeros are
-            # reflectance, not transparency. Only declared nodata values mask then.
-            nd = band.GetNoDataValue()
-            if nd is not None:
-                valid &= a != nd
-        else:
-            valid &= band.GetMaskBand().ReadAsArray(x, y, w, h) > 0
-        valid &= np.isfinite(a)
+        valid &= band_valid(band, a, alpha_is_data, x, y, w, h)
         img[i] = (a - scaling.offset[i]) / scaling.scale[i]
     np.clip(img, -0.5, 1.5, out=img)
     img[:, ~valid] = 0

@@ -19,7 +19,8 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
     icon_name = "lsr.svg"
     PARAMETERS = (
         Declared("IMAGERY", "Imagery (or any raster on the target grid)",
-                 "The maps are made on this raster's grid, e.g. the imagery a super-resolution run uses.",
+                 "The maps are made on this raster's grid, e.g. the imagery a super-resolution run uses; where it "
+                 "has no data (in any band) the maps are 0 (nodata), as a super-resolution run of it would be.",
                  lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
         Declared("CLASSES", "Coarse classes",
                  "Coarse class layer (e.g. NLCD 30 m), any CRS, resolution and alignment.",

@@ -437,6 +437,7 @@ TORCH_MISSING_SCRIPT = textwrap.dedent("""
     out["can_execute"] = list(alg.canExecute())
     out["train_can_execute"] = list(reg.algorithmById("epitome:trainepitome").canExecute())
     out["estimate_can_execute"] = list(reg.algorithmById("epitome:estimatecomposition").canExecute())
+    out["baselines_can_execute"] = list(reg.algorithmById("epitome:baselines").canExecute())
     out["apply_can_execute"] = [list(reg.algorithmById("epitome:" + n).canExecute())
                                 for n in ("embedlabels", "epitomiclsr", "predict")]
     import processing
@@ -447,6 +448,9 @@ TORCH_MISSING_SCRIPT = textwrap.dedent("""
     except QgsProcessingException as e:
         out["error"] = str(e)
     out["output_exists"] = os.path.exists({out!r})
+    res = processing.run("epitome:baselines", {{"IMAGERY": {img!r}, "CLASSES": {cls!r},
+                                               "NAIVE": {out!r} + ".naive.tif"}})
+    out["baselines_written"] = os.path.exists(res["NAIVE"])
     plugin.unload()
     out["unloaded"] = reg.providerById("epitome") is None
     print("RESULT " + json.dumps(out))
@@ -474,6 +478,7 @@ def test_torch_missing(tmp_path):
                         "epitome:epitomiclsr", "epitome:estimatecomposition", "epitome:evaluate", "epitome:predict",
                         "epitome:selfepitomiclsr", "epitome:trainepitome"]  # the algorithms and the example models
     assert r["estimate_can_execute"][0] is True  # no PyTorch needed to estimate a composition
+    assert r["baselines_can_execute"][0] is True and r["baselines_written"] is True  # nor for the baselines
     for ok, msg in [r["can_execute"], r["train_can_execute"]] + r["apply_can_execute"]:
         assert ok is False
         assert "PyTorch" in msg and "pip install" in msg and "make install" in msg
