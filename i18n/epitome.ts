@@ -1982,12 +1982,12 @@
 <context>
     <name>SelfEpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="149"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="150"/>
         <source>Self-epitomic label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="152"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="153"/>
         <source>&lt;p&gt;Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).&lt;/p&gt;&lt;p&gt;For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2217,11 +2217,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="44"/>
-        <source>Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per coarse class, two thirds of the attainable improvement of the label shares of the composition table (measured on up to 16 tiles spread over the imagery; the log lists the mismatch per candidate w). Small where the table&apos;s rows are nearly pure (hand-drawn maps generalised into blocks), large where classes mix labels (NLCD on NAIP). Give a number to override.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="45"/>
         <source>Prior weight v</source>
         <translation type="unfinished"></translation>
@@ -2289,6 +2284,11 @@
     <message>
         <location filename="../build/i18n/declared_strings.py" line="34"/>
         <source>Patches are compared in a basis of this many principal components of the tile&apos;s windows (the window norms stay exact). Empty = the full patch vectors (bands x K x K), exact. 16 keeps the accuracy within a few tenths of a point at a fraction of the cost (docs/BENCHMARKS.md).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="44"/>
+        <source>Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per coarse class, two thirds of the attainable improvement of the label shares of the composition table - only one third when more trust makes the shares worse again (appearance overshoots) - measured on up to 16 tiles spread over the imagery; the log lists the mismatch per candidate w. Small where the table&apos;s rows are nearly pure (hand-drawn maps generalised into blocks), large where classes mix labels (NLCD on NAIP). Give a number to override.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

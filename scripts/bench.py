@@ -9,6 +9,7 @@ present (sections say so when absent); generated scenes come from synthetic/scen
 Sections (--sections, comma-separated; default all):
   cases   per real case and generated scene: naive, smooth, Epitome at the defaults, difference, w, time
   rule    the appearance weight: fixed weights against the rule chosen from the data (lsr/trust.py)
+  crops   smaller areas: the real sub-metre cases in quadrants, composition estimated per quadrant
   shift   robustness to a coarse layer shifted by 15 m (half a 30 m cell)
   speed   km^2 per minute at the defaults against the previous defaults, side by side (2048 px scene, 1 m)
   dense   a plain dense reference (scripts/dense_reference.py), the exact path, each saving alone and combined
@@ -176,9 +177,43 @@ def section_cases(tmp, lines, cases):
 FIXED = (0.1, 0.3, 1.0, 3.0, float("inf"))
 
 
+def weight_curve(case, tmp, comp, weights):
+    """Accuracy minus the better baseline (points) for each fixed appearance weight and for the rule's weight.
+
+    Appearance alone is computed once (FUSION none, PROBABILITIES); its fusion with the smooth prior is then scored
+    for every weight on the same run, over every labelled pixel of the truth (no data counts as wrong, as for the
+    baselines). Returns ({w: points} for weights and the rule's w, the rule's w (lsr/trust.py))."""
+    from algorithms.io.align import CLASS_NODATA, align_classes
+
+    truth = read(case.truth)
+    nv, sm = baselines(case, tmp, comp)
+    m = truth > 0
+    best_base = max((nv[m] == truth[m]).mean(), (sm[m] == truth[m]).mean())
+    _, raw, _ = lsr(case, tmp, comp, LsrParams(fusion="none"), probabilities=True, name="app")
+    valid = raw.min(0) >= 0
+    reached = valid & (raw.sum(0) > 0.5)
+    p_app = np.clip(raw, 0, 1)
+    grid = grid_of(open_raster(case.imagery, "i"))
+    cls = open_raster(case.classes, "c")
+    prior = CoarsePrior(cls, grid, comp)
+    smooth, ok = prior.smooth(0, 0, grid.width, grid.height)
+    aligned = align_classes(cls, grid, [])  # keep the VRT alive while its band is read
+    idx = comp.class_index(aligned.GetRasterBand(1).ReadAsArray(), nodata_codes=[CLASS_NODATA],
+                           unknown_as_nodata=True)
+    smooth = np.where(ok[None], smooth, prior.naive(idx))
+    shares = LabelShares(len(comp.class_codes), comp.n_labels)
+    shares.add(p_app, reached, smooth, idx, valid)
+    w_rule = shares.choose(comp.matrix)
+
+    def points(w):
+        lab = np.where(valid, fuse(p_app, reached, smooth, w).argmax(0) + 1, 0)
+        return 100 * ((lab[m] == truth[m]).mean() - best_base)
+
+    return {w: points(w) for w in tuple(weights) + (w_rule,)}, w_rule
+
+
 def section_rule(tmp, lines, cases):
-    """Appearance alone is computed once per case (FUSION none, PROBABILITIES); the fusion with the smooth prior
-    is then evaluated for fixed weights and for the rule's choice (label shares, lsr/trust.py) on the same run."""
+    """Fixed weights against the rule's choice, per case (weight_curve)."""
     lines.append("Accuracy minus the better baseline, per fixed appearance weight w (p ∝ p_app^w · smooth) and for "
                  "the weight chosen from the data (the default). inf = appearance alone.\n")
     lines.append("| case | " + " | ".join(f"w = {w:g}" for w in FIXED) + " | best fixed | rule: w | rule: acc |\n|---|"
@@ -186,36 +221,11 @@ def section_rule(tmp, lines, cases):
     per_w = {w: [] for w in FIXED}
     rule = []
     for case in cases:
-        comp = load_composition(case.composition)
-        truth = read(case.truth)
-        nv, sm = baselines(case, tmp, comp)
-        m = truth > 0
-        best_base = max((nv[m] == truth[m]).mean(), (sm[m] == truth[m]).mean())
-        _, p_app, _ = lsr(case, tmp, comp, LsrParams(fusion="none"), probabilities=True, name="app")
-        grid = grid_of(open_raster(case.imagery, "i"))
-        cls = open_raster(case.classes, "c")
-        prior = CoarsePrior(cls, grid, comp)
-        smooth, ok = prior.smooth(0, 0, grid.width, grid.height)
-        valid = p_app.min(0) >= 0
-        reached = valid & (p_app.sum(0) > 0.5)
-        from algorithms.io.align import CLASS_NODATA, align_classes
-
-        aligned = align_classes(cls, grid, [])  # keep the VRT alive while its band is read
-        codes = aligned.GetRasterBand(1).ReadAsArray()
-        idx = comp.class_index(codes, nodata_codes=[CLASS_NODATA], unknown_as_nodata=True)
-        smooth = np.where(ok[None], smooth, prior.naive(idx))
-        shares = LabelShares(len(comp.class_codes), comp.n_labels)
-        shares.add(np.clip(p_app, 0, 1), reached, smooth, idx, valid)
-        w_rule = shares.choose(comp.matrix)
-
-        def acc(w):  # over every labelled pixel of the truth, as the baselines (no data counts as wrong)
-            lab = np.where(valid, fuse(np.clip(p_app, 0, 1), reached, smooth, w).argmax(0) + 1, 0)
-            return (lab[m] == truth[m]).mean() - best_base
-
-        row = [100 * acc(w) for w in FIXED]
+        curve, w_rule = weight_curve(case, tmp, load_composition(case.composition), FIXED)
+        row = [curve[w] for w in FIXED]
         for w, v in zip(FIXED, row):
             per_w[w].append(v)
-        r = 100 * acc(w_rule)
+        r = curve[w_rule]
         rule.append(r)
         lines.append(f"| {case.name} | " + " | ".join(f"{v:+.2f}" for v in row)
                      + f" | {max(row):+.2f} | {w_rule:g} | {r:+.2f} |")
@@ -224,7 +234,60 @@ def section_rule(tmp, lines, cases):
                  + f" | | | {np.mean(rule):+.2f} / {min(rule):+.2f} |\n")
     lines.append("The rule: the smallest candidate w (" + ", ".join(f"{w:g}" for w in CANDIDATE_WEIGHTS)
                  + ") whose fused map removes two thirds of the attainable mismatch between its per-class label "
-                 "shares and the composition table (lsr/trust.py).\n")
+                 "shares and the composition table, one third when the mismatch at the largest w is more than twice "
+                 "its minimum (appearance overshoots; lsr/trust.py).\n")
+
+
+def quadrant_cases(tmp, cases):
+    """The real sub-metre cases cut into 2 x 2 quadrants (154 m for LoveDA, 612 m for DeepGlobe), each with its
+    composition estimated from its own truth, as epitome:estimatecomposition does: (Case, Composition) pairs."""
+    from algorithms.composition.estimate import estimate_composition
+
+    out = []
+    for case in cases:
+        if case.group.startswith("NAIP"):
+            continue
+        ds = gdal.Open(case.imagery)
+        w, h = ds.RasterXSize // 2, ds.RasterYSize // 2
+        for qy in range(2):
+            for qx in range(2):
+                stem = os.path.join(tmp, f"{case.name}-q{qy}{qx}")
+                for src, suffix in ((case.imagery, "_rgb.tif"), (case.truth, "_truth.tif")):
+                    gdal.Translate(stem + suffix, src, srcWin=[qx * w, qy * h, w, h])
+                comp = estimate_composition(stem + "_truth.tif", case.classes).composition
+                out.append((Case(f"{case.name} q{qy}{qx}", case.group, stem + "_rgb.tif", case.classes,
+                                 stem + "_truth.tif"), comp))
+    return out
+
+
+def section_crops(tmp, lines, cases):
+    """Smaller areas: quadrants of the real sub-metre cases at the defaults, beside the best fixed weight (chosen
+    with the truth, so out of reach of any rule): how much appearance can add there, and what the rule loses."""
+    quads = quadrant_cases(tmp, cases)
+    if not quads:
+        lines.append("Real sub-metre cases not found: section left out.\n")
+        return
+    lines.append("Each real sub-metre case cut into 2 x 2 quadrants (LoveDA 512 px = 154 m, DeepGlobe 1224 px = "
+                 "612 m: one tile or little more), composition estimated from each quadrant's truth. Accuracy (%) at "
+                 "the defaults; 'best fixed w' is the weight that would have been best, found with the truth.\n")
+    lines.append("| quadrant | naive | smooth | Epitome | Epitome - better baseline | w chosen | best fixed w: w / "
+                 "points |\n|---|---|---|---|---|---|---|")
+    diffs, best = [], []
+    for case, comp in quads:
+        truth = read(case.truth)
+        nv, sm = baselines(case, tmp, comp)
+        lab, _, st = lsr(case, tmp, comp)
+        acc = [100 * scores(cm_of(a, truth, comp.n_labels))["overall_accuracy"] for a in (nv, sm, lab)]
+        curve, _ = weight_curve(case, tmp, comp, CANDIDATE_WEIGHTS + (float("inf"),))
+        w_best = max(curve, key=curve.get)
+        diffs.append(acc[2] - max(acc[:2]))
+        best.append(curve[w_best])
+        lines.append(f"| {case.name} | {acc[0]:.2f} | {acc[1]:.2f} | {acc[2]:.2f} | {diffs[-1]:+.2f} | "
+                     f"{st['appearance_weight']:g} | {w_best:g} / {curve[w_best]:+.2f} |")
+        print(lines[-1], flush=True)
+    lines.append(f"\nEpitome against the better baseline: mean {np.mean(diffs):+.2f}, worst {min(diffs):+.2f} "
+                 f"({len(diffs)} quadrants); with the best weight per quadrant (truth): mean {np.mean(best):+.2f}, "
+                 f"worst {min(best):+.2f}.\n")
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -503,7 +566,7 @@ def section_memory(tmp, lines, big_reps=4, samples=0.01):
 
 # ------------------------------------------------------------------------------------------------------------
 
-SECTIONS = ("cases", "rule", "shift", "speed", "dense", "tiles", "memory")
+SECTIONS = ("cases", "rule", "crops", "shift", "speed", "dense", "tiles", "memory")
 
 
 def main():
@@ -528,11 +591,12 @@ def main():
         generated = generated_cases(tmp) if ("cases" in wanted or "rule" in wanted) else []
         titles = {"cases": "1. Real cases and generated scenes at the defaults",
                   "rule": "2. How much to trust appearance: fixed weights against the rule chosen from the data",
-                  "shift": "3. Robustness: the coarse layer shifted by half a cell",
-                  "speed": "4. Speed at the defaults, side by side with the previous defaults",
-                  "dense": "5. Doing less work: the dense reference, each saving alone and combined",
-                  "tiles": "6. Tile sizes: speed, memory and accuracy",
-                  "memory": "7. Peak memory: large raster against small"}
+                  "crops": "3. Smaller areas: the sub-metre cases in quadrants",
+                  "shift": "4. Robustness: the coarse layer shifted by half a cell",
+                  "speed": "5. Speed at the defaults, side by side with the previous defaults",
+                  "dense": "6. Doing less work: the dense reference, each saving alone and combined",
+                  "tiles": "7. Tile sizes: speed, memory and accuracy",
+                  "memory": "8. Peak memory: large raster against small"}
         for s in SECTIONS:
             if s not in wanted:
                 continue
@@ -541,6 +605,8 @@ def main():
                 section_cases(tmp, lines, cases + generated)
             elif s == "rule":
                 section_rule(tmp, lines, cases + generated)
+            elif s == "crops":
+                section_crops(tmp, lines, cases)
             elif s == "shift":
                 section_shift(tmp, lines, cases)
             elif s == "speed":

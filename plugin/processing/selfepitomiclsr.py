@@ -103,8 +103,9 @@ PARAMETERS = (
                "Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the "
                "imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per "
                "coarse class, two thirds of the attainable improvement of the label shares of the composition "
-               "table (measured on up to 16 tiles spread over the imagery; the log lists the mismatch per "
-               "candidate w). Small where the table's rows are nearly pure (hand-drawn maps generalised into "
+               "table - only one third when more trust makes the shares worse again (appearance overshoots) - "
+               "measured on up to 16 tiles spread over the imagery; the log lists the mismatch per candidate w. "
+               "Small where the table's rows are nearly pure (hand-drawn maps generalised into "
                "blocks), large where classes mix labels (NLCD on NAIP). Give a number to override."),
     CoreNumber(LsrParams, "fusion_weight", "Prior weight v",
                "Exponent v of the label prior in the fusion (1 by default; 0 = appearance alone).", advanced=True),

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from algorithms.lsr.trust import CANDIDATE_WEIGHTS, LabelShares, bayes_prior, choose_weight, fuse
+from algorithms.lsr.trust import CANDIDATE_WEIGHTS, ELBOW, LabelShares, bayes_prior, choose_weight, fuse
 
 
 def test_fusion_by_hand():
@@ -59,6 +59,17 @@ def test_elbow_takes_the_least_weight_that_removes_two_thirds_of_the_mismatch():
     assert choose_weight([0.10, 0.12, 0.15, 0.20, 0.30], w) == 0  # appearance only hurts
     assert choose_weight([0.30, 0.29, 0.28, 0.20, 0.00], w) == 5
     assert CANDIDATE_WEIGHTS[0] == 0 and list(CANDIDATE_WEIGHTS) == sorted(CANDIDATE_WEIGHTS)
+
+
+def test_an_overshooting_appearance_gets_the_cautious_elbow():
+    """The mismatch falls, then grows past twice its minimum: only a third of the reduction is asked for."""
+    w = (0, 0.1, 0.2, 0.5, 5)
+    tv = [0.055, 0.031, 0.014, 0.066, 0.168]  # DeepGlobe-like: U-shaped, 0.168 > 2 * 0.014
+    # cautious: 0.055 - 1/3 * 0.041 = 0.0413 -> w = 0.1 (the 2/3 elbow would take 0.2: 0.0277 > 0.031)
+    assert choose_weight(tv, w) == 0.1
+    assert choose_weight(tv, w, elbow=ELBOW) == 0.1  # the guard applies whatever elbow is asked
+    flat_end = [0.055, 0.031, 0.014, 0.020, 0.027]  # rises, but less than twice the minimum: the usual elbow
+    assert choose_weight(flat_end, w) == 0.2
 
 
 def test_empty_shares_choose_nothing():
