@@ -28,11 +28,13 @@ Where the table's rows are nearly pure (hand-drawn maps generalised into blocks:
 label-only map already matches and w* stays small (about 0.05-0.2); where rows are mixed (NLCD on NAIP)
 w* is large (1-5). The shares are pooled over the tiles sampled by the job (see job.py).
 
-Measured (docs/BENCHMARKS.md, sections 2-3): on the 11 real cases and 4 generated scenes the rule
-averages about +1.6 points over the better of the two baselines, worst -0.17; the overshoot guard changes
-only DeepGlobe-like cases (hand-drawn maps with nearly pure rows), where it halves w and, on quadrants of
-the real sub-metre tiles, avoids losses of up to 2.4 points. The alternative the issue proposed, cross-scale self-validation (super-resolve a 90 m coarsening back to
-30 m), chose w 3-10 times too small on NAIP (down to 3.8 points below the baselines) and was not kept.
+Measured (docs/BENCHMARKS.md, sections 2-3): on the 11 real cases and 4 generated scenes the rule averages
++1.57 points over the better of the two baselines, worst -0.17. The overshoot guard changes only
+DeepGlobe-like cases (hand-drawn maps with nearly pure rows), where it halves w; on quadrants of the real
+sub-metre tiles it turned -2.42 into -0.74 and -0.83 into -0.38. It does not catch small LoveDA quadrants
+(down to -3.5: the mismatch keeps falling while accuracy falls too). The alternative the issue proposed,
+cross-scale self-validation (super-resolve a 90 m coarsening back to 30 m), chose w 3-10 times too small
+on NAIP (down to 3.8 points below the baselines) and was not kept.
 """
 
 from __future__ import annotations
