@@ -160,3 +160,13 @@ def wait_for(cond, timeout=120.0):
         QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
         time.sleep(0.01)
     return cond()
+
+
+# Malformed composition CSVs: (text, line of the error, words in the message), with their test ids.
+MALFORMED_COMPOSITIONS = [
+    ("label,forest,field\n41,0.9,0.1\n", 1, "header"),
+    ("class,forest,field\n41,0.9,0.1\n82,abc,0.9\n", 3, "not a number"),
+    ("class,forest,field\n41,0.9,0.1\n82,-0.2,0.9\n", 3, ">= 0"),
+    ("class,forest,field\n# comment\n41,0.9,0.1\n82,0,0\n", 4, "zero"),
+]
+MALFORMED_IDS = ["bad-header", "non-numeric", "negative", "all-zero-row"]

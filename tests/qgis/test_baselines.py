@@ -9,6 +9,7 @@ import pytest
 from qgis.core import QgsProcessingException
 
 from qgis_scenes import (
+    MALFORMED_COMPOSITIONS, MALFORMED_IDS,
     FIELD, FOREST, LBL_FIELD, LBL_FOREST, SIZE, X0, Y0, copy_tree_files, halves, img_gt, make_classes_1m,
     make_imagery, md5, read, small_pair, write_raster)
 
@@ -130,12 +131,7 @@ def test_custom_composition_columns_and_names(run_baselines, tmp_path):
     assert (naive[:, :32] == 2).all() and (naive[:, 32:] == 1).all()  # codes follow the CSV's column order
 
 
-@pytest.mark.parametrize("text, line, words", [
-    ("label,forest,field\n41,0.9,0.1\n", 1, "header"),
-    ("class,forest,field\n41,0.9,0.1\n82,abc,0.9\n", 3, "not a number"),
-    ("class,forest,field\n41,0.9,0.1\n82,-0.2,0.9\n", 3, ">= 0"),
-    ("class,forest,field\n# comment\n41,0.9,0.1\n82,0,0\n", 4, "zero"),
-], ids=["bad-header", "non-numeric", "negative", "all-zero-row"])
+@pytest.mark.parametrize("text, line, words", MALFORMED_COMPOSITIONS, ids=MALFORMED_IDS)
 def test_malformed_composition(run_baselines, tmp_path, text, line, words):
     csv = tmp_path / "bad.csv"
     csv.write_text(text)

@@ -238,12 +238,13 @@ def test_empty_label_map_field_gets_a_named_file_beside_the_imagery(wizard, proj
     assert "Label map:" in w.run_page.summary.text()
 
 
-def test_two_runs_get_distinct_names_in_their_own_groups_and_zoom(wizard, project_layers, tmp_path, qgis_iface):
-    from qgis.core import QgsProject
-
+@pytest.fixture
+def iface_with_messages(qgis_iface):
+    """The calls the wizard makes on QGIS's interface, with a real message bar (pytest-qgis' stand-in has no
+    message widgets) and pytest-qgis' map canvas."""
     from qgis.gui import QgsMessageBar
 
-    class Iface:  # the calls the wizard makes on QGIS's interface (pytest-qgis' stand-in has no message widgets)
+    class Iface:
         bar = QgsMessageBar()
 
         def messageBar(self):  # noqa: N802
@@ -252,14 +253,19 @@ def test_two_runs_get_distinct_names_in_their_own_groups_and_zoom(wizard, projec
         def mapCanvas(self):  # noqa: N802
             return qgis_iface.mapCanvas()
 
-    from qgis.core import QgsLayerTreeModel
+    return Iface()
+
+
+def test_two_runs_get_distinct_names_in_their_own_groups_and_zoom(wizard, project_layers, tmp_path, qgis_iface,
+                                                                   iface_with_messages):
+    from qgis.core import QgsLayerTreeModel, QgsProject
     from qgis.gui import QgsLayerTreeView
 
     prj, img, cls, ref = project_layers
     view = QgsLayerTreeView()  # the Layers panel
     view.setModel(QgsLayerTreeModel(prj.layerTreeRoot(), view))
     w = wizard
-    w.iface = Iface()
+    w.iface = iface_with_messages
     prepare(w, img, cls)
     names = []
     for out in ("a.tif", "b.tif"):
@@ -416,26 +422,16 @@ def test_canvas_extent_is_offered_when_the_algorithm_takes_an_extent(project_lay
 
 
 def test_a_run_limited_to_the_canvas_extent_covers_only_that_area(project_layers, epitome_provider, qgis_iface,
-                                                                    tmp_path):
+                                                                    iface_with_messages, tmp_path):
     """The wizard's canvas-extent box, end to end: with the canvas zoomed into the imagery's forest, the label map
     covers what the canvas shows of the imagery, not the whole imagery (EXTENT passed to
     epitome:selfepitomiclsr)."""
     from qgis.core import QgsRasterLayer, QgsRectangle
-    from qgis.gui import QgsMessageBar
 
     from epitome.plugin.gui import lsr_wizard as lw
 
-    class Iface:  # the calls the wizard makes on QGIS's interface (pytest-qgis' stand-in has no message widgets)
-        bar = QgsMessageBar()
-
-        def messageBar(self):  # noqa: N802
-            return self.bar
-
-        def mapCanvas(self):  # noqa: N802
-            return qgis_iface.mapCanvas()
-
     prj, img, cls, ref = project_layers
-    w = lw.LsrWizard(Iface())
+    w = lw.LsrWizard(iface_with_messages)
     try:
         prepare(w, img, cls)
         assert not w.settings.canvas_extent.isHidden()

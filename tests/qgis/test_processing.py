@@ -12,6 +12,7 @@ from osgeo import gdal, osr
 from qgis.core import QgsApplication, QgsProcessingException
 
 from qgis_scenes import (
+    MALFORMED_COMPOSITIONS, MALFORMED_IDS,
     FIELD, FOREST, IMG_EPSG, LBL_FIELD, LBL_FOREST, PKGROOT, SIZE, X0, Y0, copy_tree_files, halves, img_gt,
     make_classes_1m, make_imagery, md5, read, small_pair, write_raster)
 
@@ -246,12 +247,7 @@ def test_custom_composition(run_lsr, tmp_path):
     assert np.mean(lab[:, :32] == 1) > 0.85 and np.mean(lab[:, 32:] == 2) > 0.85
 
 
-@pytest.mark.parametrize("text, line, words", [
-    ("label,forest,field\n41,0.9,0.1\n", 1, "header"),
-    ("class,forest,field\n41,0.9,0.1\n82,abc,0.9\n", 3, "not a number"),
-    ("class,forest,field\n41,0.9,0.1\n82,-0.2,0.9\n", 3, ">= 0"),
-    ("class,forest,field\n# comment\n41,0.9,0.1\n82,0,0\n", 4, "zero"),
-], ids=["bad-header", "non-numeric", "negative", "all-zero-row"])
+@pytest.mark.parametrize("text, line, words", MALFORMED_COMPOSITIONS, ids=MALFORMED_IDS)
 def test_malformed_composition(run_lsr, tmp_path, text, line, words):
     csv = tmp_path / "bad.csv"
     csv.write_text(text)
