@@ -162,6 +162,47 @@ def test_predict_cancel_leaves_no_output(predict, tmp_path, cancelling_feedback)
     assert os.listdir(out) == []
 
 
+@pytest.mark.parametrize("alg, raster", [("embed", "LABELS"), ("lsr", "CLASSES")])
+def test_embed_and_lsr_cancel_leave_no_model(request, tmp_path, cancelling_feedback, alg, raster):
+    big = write_raster(tmp_path / "big.tif", make_imagery(400, 400), img_gt())
+    codes = np.full((400, 400), 41, np.uint8) if raster == "CLASSES" else np.full((400, 400), LBL_FOREST, np.uint8)
+    other = write_raster(tmp_path / "big_other.tif", codes, img_gt())
+    out = tmp_path / "o"
+    out.mkdir()
+    with pytest.raises(QgsProcessingException) as e:
+        request.getfixturevalue(alg)(feedback=cancelling_feedback, IMAGERY=[big], **{raster: [other]},
+                                     OUTPUT_MODEL=str(out / "m.epitome"))
+    assert "ancel" in str(e.value)
+    assert time.time() - cancelling_feedback.cancelled_at[0] < 10
+    assert os.listdir(out) == []
+
+
+@pytest.mark.parametrize("alg, raster", [("embed", "LABELS"), ("lsr", "CLASSES")])
+def test_embed_and_lsr_layers_not_overlapping(request, tmp_path, alg, raster):
+    codes = np.full((96, 96), 41 if raster == "CLASSES" else LBL_FOREST, np.uint8)
+    far = write_raster(tmp_path / "far.tif", codes, img_gt(560000.0 + 10000, 4390000.0 + 10000))
+    with pytest.raises(QgsProcessingException) as e:
+        request.getfixturevalue(alg)(**{raster: [far]})
+    assert "overlap" in str(e.value) and "Traceback" not in str(e.value), str(e.value)
+    assert not list(tmp_path.glob("*.epitome")) and not leftovers(tmp_path)
+
+
+def test_embed_labels_with_nodata_and_without_crs(embed, tmp_path):
+    """Label nodata (0 and a declared nodata value) is left out of the embedding; rasters without a CRS of the
+    same size work on the pixel grid."""
+    img = make_imagery(96, 96)
+    lab = np.where(np.arange(96)[None, :] < 48, LBL_FOREST, LBL_FIELD).repeat(96, 0).astype(np.uint8)
+    lab[:30] = 0
+    lab[60:, :20] = 200
+    ipath = write_raster(tmp_path / "i.tif", img, None, None)
+    lpath = write_raster(tmp_path / "l.tif", lab, None, None, nodata=200)
+    res, fb = embed(IMAGERY=[ipath], LABELS=[lpath])
+    pixels = json.loads(res["PIXELS_PER_LABEL"])
+    assert pixels.get("water", 0) == 0 and pixels["forest"] > 0 and pixels["field"] > 0
+    assert sum(pixels.values()) <= 96 * 96 - 30 * 96 - 36 * 20  # nodata rows and the 200 block left out
+    assert any("CRS" in w for w in fb.warnings), fb.warnings
+
+
 @pytest.mark.parametrize("alg, name", [("predict", "OUTPUT"), ("embed", "OUTPUT_MODEL"), ("lsr", "OUTPUT_MODEL")])
 def test_unwritable_outputs(request, tmp_path, alg, name):
     (tmp_path / "afile").write_text("x")
