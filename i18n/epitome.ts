@@ -714,7 +714,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="756"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="760"/>
         <source>Zoom to result</source>
         <translation type="unfinished"></translation>
     </message>
@@ -749,32 +749,32 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="568"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="572"/>
         <source>Label map: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="606"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="610"/>
         <source>Writing the label map to {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="615"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="619"/>
         <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="623"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="627"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="633"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="637"/>
         <source>WARNING: the composition table could not be saved next to the result: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="638"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="642"/>
         <source>Evaluating against {}…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -794,77 +794,77 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="696"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="700"/>
         <source>Label map written to &lt;a href='file://{0}'&gt;{0}&lt;/a&gt; and added to the map (group “{1}”).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="699"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="703"/>
         <source>The table used: &lt;a href=&apos;file://{0}&apos;&gt;{1}&lt;/a&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="707"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="711"/>
         <source>Evaluation done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="710"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="714"/>
         <source>Evaluation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="710"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="714"/>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="719"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="723"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt;: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. Report: &lt;a href=&apos;file://{}&apos;&gt;HTML&lt;/a&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="722"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="726"/>
         <source>Epitome (this result)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="723"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="727"/>
         <source>Naive: each pixel's class → its most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="726"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="730"/>
         <source>Smooth: the classes&apos; compositions interpolated, then the most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="734"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
         <source>{:+.1f} points of accuracy over the better baseline.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="734"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
         <source>{:+.1f} points against the better baseline: the imagery did not help here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="736"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="740"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt; over {:,} pixels (&lt;a href=&apos;file://{}&apos;&gt;report&lt;/a&gt;):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="742"/>
         <source>accuracy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="742"/>
         <source>mean IoU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="754"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="758"/>
         <source>Label map added: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -874,12 +874,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="787"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="791"/>
         <source>Help: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="789"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="793"/>
         <source>The Epitome provider is not loaded.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1619,6 +1619,16 @@
         <source>{} novelty</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="567"/>
+        <source>Only the area shown in the map canvas.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="569"/>
+        <source>With a confidence layer.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>AlgorithmRun</name>
@@ -1633,11 +1643,6 @@
     <message>
         <location filename="../plugin/processing/baselines.py" line="51"/>
         <source>Label-only baselines (naive and smooth)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/baselines.py" line="54"/>
-        <source>&lt;p&gt;The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): &lt;b&gt;naive&lt;/b&gt;, the most likely label of each pixel&apos;s coarse class, and &lt;b&gt;smooth&lt;/b&gt;, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; &lt;i&gt;Evaluate a label map&lt;/i&gt; scores both next to a prediction when given CLASSES. No PyTorch needed.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1658,6 +1663,11 @@
     <message>
         <location filename="../plugin/processing/baselines.py" line="88"/>
         <source>Smooth baseline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/baselines.py" line="54"/>
+        <source>&lt;p&gt;The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): &lt;b&gt;naive&lt;/b&gt;, the most likely label of each pixel&apos;s coarse class, and &lt;b&gt;smooth&lt;/b&gt;, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; &lt;i&gt;Evaluate a label map&lt;/i&gt; scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

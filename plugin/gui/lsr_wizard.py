@@ -563,6 +563,10 @@ class LsrWizard(QWizard):
             self.settings.preset.currentText(), self.settings.device.value())
         if lyr.reference.currentLayer():
             text += " " + tr("Then evaluated against <b>{}</b>.").format(lyr.reference.currentLayer().name())
+        if self.settings.canvas_extent.isVisibleTo(self.settings) and self.settings.canvas_extent.isChecked():
+            text += " " + tr("Only the area shown in the map canvas.")
+        if self.settings.confidence.isChecked():
+            text += " " + tr("With a confidence layer.")
         out = self.settings.output_path()
         if out:
             text += "<br>" + tr("Label map: {}").format(out)

@@ -57,7 +57,7 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
             "each pixel's coarse class, and <b>smooth</b>, the blocks' label distributions interpolated bilinearly "
             "between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it "
             "changed against the smooth map; <i>Evaluate a label map</i> scores both next to a prediction when given "
-            "CLASSES. No PyTorch needed.</p>")
+            "the coarse classes (CLASSES). No PyTorch needed.</p>")
 
     def check(self, parameters, context):
         path = self.parameterAsFile(parameters, "COMPOSITION", context)

@@ -99,7 +99,7 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
         feedback.pushInfo(f"Overall accuracy {sc['overall_accuracy']:.4f}, mean IoU {sc['mean_iou']:.4f} "
                           f"over {sc['n_pixels']} pixels")
         for n, v in per_iou.items():
-            feedback.pushInfo(f"  IoU {n}: {v}")
+            feedback.pushInfo(f"  IoU {n}: {v}" if v is not None else f"  IoU {n}: - (in neither map)")
         outputs = {"OVERALL_ACCURACY": float(sc["overall_accuracy"]), "MEAN_IOU": float(sc["mean_iou"]),
                    "PER_CLASS_IOU": json.dumps(per_iou),
                    "CONFUSION_MATRIX": json.dumps({"labels": names, "rows_reference": cm.tolist()}),

@@ -445,6 +445,7 @@ def test_a_run_limited_to_the_canvas_extent_covers_only_that_area(project_layers
         w.settings.canvas_extent.setChecked(True)
         out = str(tmp_path / "zoomed.tif")
         w.settings.output.setFilePath(out)
+        assert "map canvas" in w.summary()  # the run page says so before Run
         assert w.start()
         assert wait_for(lambda: w.done_ok, 300), w.run_page.log.toPlainText() + w.run_page.result.toPlainText()
         done = QgsRasterLayer(out, "zoomed").extent()
