@@ -1610,12 +1610,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="214"/>
+        <location filename="../plugin/processing/predict.py" line="204"/>
         <source>{} – {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="222"/>
+        <location filename="../plugin/processing/predict.py" line="212"/>
         <source>{} novelty</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1674,22 +1674,17 @@
 <context>
     <name>EmbedLabelsAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="80"/>
+        <location filename="../plugin/processing/embedlabels.py" line="81"/>
         <source>Embed high-resolution labels into an epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="83"/>
-        <source>Epitomes</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/embedlabels.py" line="89"/>
+        <location filename="../plugin/processing/embedlabels.py" line="84"/>
         <source>&lt;p&gt;Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="136"/>
+        <location filename="../plugin/processing/embedlabels.py" line="131"/>
         <source>Label embedding</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1697,30 +1692,35 @@
 <context>
     <name>EpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/base.py" line="111"/>
+        <location filename="../plugin/processing/base.py" line="112"/>
         <source>Label super-resolution</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/base.py" line="113"/>
+        <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>EpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="77"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="76"/>
         <source>Epitomic label super-resolution (trained epitome)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="80"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="79"/>
         <source>&lt;p&gt;All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="126"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="125"/>
         <source>Label embedding (LSR)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="129"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="128"/>
         <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1969,22 +1969,17 @@
 <context>
     <name>PredictAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/predict.py" line="141"/>
+        <location filename="../plugin/processing/predict.py" line="137"/>
         <source>Predict labels with a trained epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="144"/>
-        <source>Epitomes</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/predict.py" line="150"/>
+        <location filename="../plugin/processing/predict.py" line="140"/>
         <source>&lt;p&gt;Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="188"/>
+        <location filename="../plugin/processing/predict.py" line="178"/>
         <source>Epitome prediction</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1992,12 +1987,12 @@
 <context>
     <name>SelfEpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="150"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="145"/>
         <source>Self-epitomic label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="153"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="148"/>
         <source>&lt;p&gt;Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).&lt;/p&gt;&lt;p&gt;For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2305,62 +2300,57 @@
 <context>
     <name>TrainEpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="153"/>
+        <location filename="../plugin/processing/trainepitome.py" line="154"/>
         <source>Train epitomes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="156"/>
-        <source>Epitomes</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/trainepitome.py" line="162"/>
+        <location filename="../plugin/processing/trainepitome.py" line="157"/>
         <source>&lt;p&gt;Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large imagery, with a mean and a variance per pixel and a prior over positions - from random patches of the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).&lt;/p&gt;&lt;p&gt;Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with &lt;b&gt;location promotion&lt;/b&gt; (windows that have already explained many patches are left out for a while, so no part of the epitome dies) and &lt;b&gt;diversification&lt;/b&gt; (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster). Nodata pixels are never sampled. A GUIDE label raster (any CRS / grid, nearest neighbour) restricts sampling to patches that contain at least one pixel of GUIDE_LABELS.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: the model file (.epitome, used by the other Epitome algorithms and as INIT to continue training), an EPITOME_IMAGE GeoTIFF to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="203"/>
+        <location filename="../plugin/processing/trainepitome.py" line="198"/>
         <source>GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave GUIDE empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="206"/>
+        <location filename="../plugin/processing/trainepitome.py" line="201"/>
         <source>GUIDE_LABELS needs a GUIDE label raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="217"/>
+        <location filename="../plugin/processing/trainepitome.py" line="212"/>
         <source>INIT (continue training) works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="265"/>
+        <location filename="../plugin/processing/trainepitome.py" line="260"/>
         <source>Failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="269"/>
+        <location filename="../plugin/processing/trainepitome.py" line="264"/>
         <source>Finished: {} steps in {:.0f} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="272"/>
+        <location filename="../plugin/processing/trainepitome.py" line="267"/>
         <source>Cancelled: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="275"/>
+        <location filename="../plugin/processing/trainepitome.py" line="270"/>
         <source>Cancelled by the user: the model trained so far is saved to MODEL ({}); give it as INIT to continue. No other output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="279"/>
+        <location filename="../plugin/processing/trainepitome.py" line="274"/>
         <source>Stopped after {} steps: the model so far is saved to MODEL ({}); give it as INIT to continue.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="292"/>
+        <location filename="../plugin/processing/trainepitome.py" line="287"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>

@@ -52,6 +52,13 @@ class ApplyParams:
             raise ValueError(f"PATCH_SIZE ({self.patch_size}) must not exceed the epitome size of the MODEL "
                              f"({epitome_size}).")
 
+    def check_for(self, epitome_size: int):
+        """validate() against a model's epitome size, as the EpitomeError a job reports."""
+        try:
+            self.validate(epitome_size)
+        except ValueError as e:
+            raise EpitomeError(str(e))
+
     @property
     def effective_temperature(self) -> float:
         return float(self.temperature) if self.temperature else (self.patch_size / 11.0) ** 2

@@ -182,10 +182,7 @@ def label_code_map(nodata: Optional[float]) -> Callable[[np.ndarray], np.ndarray
 def check_embed_job(job: EmbedLabelsJob) -> EpitomeModel:
     check_pairs(job.imagery, job.labels, "LABELS")
     model = load_model(job.model)
-    try:
-        job.params.validate(model.size)
-    except ValueError as e:
-        raise EpitomeError(str(e))
+    job.params.check_for(model.size)
     check_writable(job.output_model, "OUTPUT_MODEL")
     if job.embedding_image:
         check_writable(job.embedding_image, "EMBEDDING_IMAGE")

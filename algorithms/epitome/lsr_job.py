@@ -102,10 +102,7 @@ def lsr_embedding(acc: Embedded, comp: Composition, iterations: int, cancel=None
 def check_lsr_job(job: EpitomicLsrJob) -> EpitomeModel:
     check_pairs(job.imagery, job.classes, "CLASSES")
     model = load_model(job.model)
-    try:
-        job.params.validate(model.size)
-    except ValueError as e:
-        raise EpitomeError(str(e))
+    job.params.check_for(model.size)
     check_writable(job.output_model, "OUTPUT_MODEL")
     for path, what in ((job.embedding_image, "EMBEDDING_IMAGE"),
                        (job.outputs.labels if job.outputs else None, "OUTPUT")):

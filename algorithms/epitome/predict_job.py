@@ -130,10 +130,7 @@ def check_predict_job(job: PredictJob):
     if model.labels is None:
         raise EpitomeError(f"MODEL {job.model!r} has no label embedding: run epitome:embedlabels (high-resolution "
                            "labels) or epitome:epitomiclsr (coarse classes) on it first, and give their OUTPUT_MODEL.")
-    try:
-        job.params.validate(model.size)
-    except ValueError as e:
-        raise EpitomeError(str(e))
+    job.params.check_for(model.size)
     outs = job.outputs
     for path, what in ((outs.labels, "OUTPUT"), (outs.probabilities, "PROBABILITIES"),
                        (outs.confidence, "CONFIDENCE"), (outs.novelty, "NOVELTY")):

@@ -74,6 +74,7 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
     plain outputs as (name, title, QgsProcessingOutput class) in OUTPUTS, early checks in check()."""
 
     icon_name = "epitome.svg"
+    group_id = "lsr"  # the toolbox group: "lsr" (label super-resolution) or "epitomes" (trained epitomes)
     PARAMETERS: Sequence = ()
     OUTPUTS: Sequence = ()
 
@@ -107,11 +108,13 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
         return QIcon(os.path.join(ICONS, self.icon_name))
 
     def group(self):
-        # the base class's own context (pylupdate5 files self.tr() calls here under EpitomeAlgorithm)
-        return QCoreApplication.translate("EpitomeAlgorithm", "Label super-resolution")
+        # the base class's own context (pylupdate5 files these calls under EpitomeAlgorithm)
+        titles = {"lsr": QCoreApplication.translate("EpitomeAlgorithm", "Label super-resolution"),
+                  "epitomes": QCoreApplication.translate("EpitomeAlgorithm", "Epitomes")}
+        return titles[self.group_id]
 
     def groupId(self):  # noqa: N802
-        return "lsr"
+        return self.group_id
 
     def helpUrl(self):  # noqa: N802
         return "https://github.com/epitome-qgis/epitome#readme"

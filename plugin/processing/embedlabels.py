@@ -37,6 +37,7 @@ def check_pairs(alg, parameters, context, other):
 
 class EmbedLabelsAlgorithm(EpitomeAlgorithm):
     icon_name = "train.svg"
+    group_id = "epitomes"
     PARAMETERS = (
         model_parameter("A trained epitome (the MODEL of epitome:trainepitome). Its label embedding, if any, is "
                         "replaced in OUTPUT_MODEL."),
@@ -78,12 +79,6 @@ class EmbedLabelsAlgorithm(EpitomeAlgorithm):
 
     def displayName(self):  # noqa: N802
         return self.tr("Embed high-resolution labels into an epitome")
-
-    def group(self):
-        return self.tr("Epitomes")
-
-    def groupId(self):  # noqa: N802
-        return "epitomes"
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(

@@ -10,7 +10,6 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterRasterDestination,
 )
 
 from ...algorithms.composition.table import CompositionError, load_composition
@@ -18,7 +17,7 @@ from ...algorithms.epitome.apply import ApplyParams
 from ...algorithms.epitome.model_file import load_model
 from .base import EpitomeAlgorithm, check_device_name, device_setting, require_torch
 from .embedlabels import check_pairs, raster_paths
-from .params import CoreNumber, Declared
+from .params import CoreNumber, Declared, optional_raster_output
 from .predict import (BACKEND, BATCH_SIZE, CENTRE, DEVICE, PATCH_SIZE, TEMPERATURE, TOP_K, check_model,
                       embedding_image_parameter, model_parameter, output_model_parameter, run_job, style_predictions,
                       tif_outputs)
@@ -63,7 +62,7 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
                  "Optional: the label map of the first IMAGERY raster predicted with OUTPUT_MODEL in the same run "
                  "(as epitome:predict): codes 1..L in the composition's column order, 0 = nodata, styled. Label "
                  "other rasters with epitome:predict.",
-                 lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=False)),
+                 optional_raster_output),
     )
     OUTPUTS = (("PATCHES", "Patches embedded", QgsProcessingOutputNumber),
                ("CLASS_SHARES", "Observed class shares p(c) (JSON)", QgsProcessingOutputString),

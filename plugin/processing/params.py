@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 from qgis.core import (QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
-                       QgsProcessingParameterNumber)
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
 
 from ...algorithms.params import bounds_of, default_of
 
@@ -150,3 +150,16 @@ def composition_parameter(name, title):
     p.setMetadata({"widget_wrapper": {
         "class": __package__.rsplit(".", 1)[0] + ".gui.composition_wrapper.CompositionWidgetWrapper"}})
     return p
+
+
+def optional_raster_output(name, title):
+    """An optional raster destination, off unless the user asks for it."""
+    return QgsProcessingParameterRasterDestination(name, title, optional=True, createByDefault=False)
+
+
+# The per-pixel outputs beside a label map, the same for every algorithm that writes one.
+PROBABILITIES = Declared("PROBABILITIES", "Label probabilities",
+                         "Optional: L float32 bands, p(label) per pixel (-1 = nodata).", optional_raster_output)
+CONFIDENCE = Declared("CONFIDENCE", "Confidence",
+                      "Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, "
+                      "1 = sure; -1 = nodata).", optional_raster_output)

@@ -19,7 +19,7 @@ from ...algorithms.epitome.apply import ApplyParams
 from ...algorithms.errors import Cancelled, EpitomeError
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, check_device_name, device_setting, raster_path, require_torch
 from .device_param import device_parameter
-from .params import CoreChoice, CoreNumber, Declared
+from .params import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, optional_raster_output
 from .styling import style_label_output, style_probability_output, style_stretched_output
 from .trainepitome import BACKEND_TITLES, BACKENDS
 
@@ -41,7 +41,7 @@ def embedding_image_parameter():
     return Declared("EMBEDDING_IMAGE", "Picture of the label embedding",
                     "Optional RGB GeoTIFF (no CRS): each epitome pixel in the colours of its labels mixed by "
                     "p(label | pixel); pale where no patch reached it. Several epitomes are stacked vertically.",
-                    lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=False))
+                    optional_raster_output)
 
 
 PATCH_SIZE = CoreNumber(ApplyParams, "patch_size", "Patch size K (odd)",
@@ -105,6 +105,7 @@ def check_model(alg, parameters, context, params, need_labels=False):
 
 class PredictAlgorithm(EpitomeAlgorithm):
     icon_name = "lsr.svg"
+    group_id = "epitomes"
     PARAMETERS = (
         model_parameter("A model with a label embedding: the OUTPUT_MODEL of epitome:embedlabels or "
                         "epitome:epitomiclsr (a model straight from epitome:trainepitome has no labels yet)."),
@@ -117,17 +118,12 @@ class PredictAlgorithm(EpitomeAlgorithm):
                  "Label raster on the imagery grid: codes 1..L in the order of the model's labels, 0 = nodata; GeoTIFF "
                  "with a colour table, label names and a .qml style.",
                  lambda n, t: QgsProcessingParameterRasterDestination(n, t)),
-        Declared("PROBABILITIES", "Label probabilities", "Optional: L float32 bands, p(label) per pixel (-1 = nodata).",
-                 lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=False)),
-        Declared("CONFIDENCE", "Confidence",
-                 "Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, 1 = sure; "
-                 "-1 = nodata).",
-                 lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=False)),
+        PROBABILITIES, CONFIDENCE,
         Declared("NOVELTY", "Novelty",
                  "Optional: one float32 band, -log p(patch) per value under the model (nats; the patch around each "
                  "centre block, temperature 1): high where the imagery is unlike anything the epitome learned, so "
                  "the labels should not be trusted there. -9999 = nodata.",
-                 lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=False)),
+                 optional_raster_output),
     )
     OUTPUTS = (("SECONDS", "Processing time (s)", QgsProcessingOutputNumber),
                ("KM2_PER_MINUTE", "Speed (km^2 per minute)", QgsProcessingOutputNumber),
@@ -139,12 +135,6 @@ class PredictAlgorithm(EpitomeAlgorithm):
 
     def displayName(self):  # noqa: N802
         return self.tr("Predict labels with a trained epitome")
-
-    def group(self):
-        return self.tr("Epitomes")
-
-    def groupId(self):  # noqa: N802
-        return "epitomes"
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(

@@ -22,7 +22,7 @@ from ...algorithms.lsr.params import FUSION_MODES, LsrParams
 from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, check_device_name, device_setting,
                    parse_int_list, raster_path, require_torch)
 from .device_param import device_parameter
-from .params import CoreChoice, CoreNumber, Declared, composition_parameter
+from .params import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, composition_parameter
 from .styling import style_lsr_outputs
 
 FUSION_TITLES = {
@@ -124,12 +124,7 @@ PARAMETERS = (
              "Label raster on the imagery grid: codes 1..L in the composition's column order, 0 = nodata; "
              "GeoTIFF with a colour table and a .qml style.",
              lambda n, t: QgsProcessingParameterRasterDestination(n, t)),
-    Declared("PROBABILITIES", "Label probabilities", "Optional: L float32 bands, p(label) per pixel (-1 = nodata).",
-             lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=False)),
-    Declared("CONFIDENCE", "Confidence",
-             "Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, 1 = sure; "
-             "-1 = nodata).",
-             lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True, createByDefault=False)),
+    PROBABILITIES, CONFIDENCE,
 )
 
 

@@ -145,18 +145,13 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
                ("FINAL_WORST_LOSS", "Final worst-quartile loss (nats per value)", QgsProcessingOutputNumber),
                ("DEVICE_USED", "Device used", QgsProcessingOutputString))
     icon_name = "train.svg"
+    group_id = "epitomes"
 
     def name(self):
         return "trainepitome"
 
     def displayName(self):  # noqa: N802
         return self.tr("Train epitomes")
-
-    def group(self):
-        return self.tr("Epitomes")
-
-    def groupId(self):  # noqa: N802
-        return "epitomes"
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
