@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import subprocess
 
 import numpy as np
 from osgeo import gdal, osr
@@ -170,3 +171,27 @@ MALFORMED_COMPOSITIONS = [
     ("class,forest,field\n# comment\n41,0.9,0.1\n82,0,0\n", 4, "zero"),
 ]
 MALFORMED_IDS = ["bad-header", "non-numeric", "negative", "all-zero-row"]
+
+
+QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # /usr/bin/qgis_process passes a flag QGIS 3.22 rejects
+
+
+def qgis_process_runner(base):
+    """run(*args, timeout=240) -> CompletedProcess of qgis_process.bin in an isolated profile under the folder
+    `base` (HOME there, the plugin found through QGIS_PLUGINPATH as a symlink to this tree, PyTorch from the
+    deps folder), so neither the user's profile nor an installed copy plays a part. run.base is `base`."""
+    plugins, home = os.path.join(base, "plugins"), os.path.join(base, "home")
+    os.makedirs(plugins)
+    os.makedirs(home)
+    os.symlink(ROOT, os.path.join(plugins, "epitome"))
+    env = dict(os.environ, QGIS_PLUGINPATH=plugins, HOME=home, QT_QPA_PLATFORM="offscreen",
+               EPITOME_DEPS=deps_dir(), XDG_RUNTIME_DIR=str(base))
+    for k in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
+        env.pop(k, None)
+
+    def run(*args, timeout=240):
+        return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=timeout,
+                              cwd=str(base))
+
+    run.base = base
+    return run

@@ -3,7 +3,6 @@ the public names, a train -> embed -> predict chain, and every reliability row t
 
 import json
 import os
-import subprocess
 import time
 
 import numpy as np
@@ -11,14 +10,14 @@ import pytest
 from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingException
 
-from qgis_scenes import LBL_FIELD, LBL_FOREST, ROOT, deps_dir, img_gt, make_imagery, read, write_raster
+from qgis_scenes import (
+    LBL_FIELD, LBL_FOREST, QGIS_PROCESS, img_gt, make_imagery, qgis_process_runner, read, write_raster)
 
 EMBED, LSR, PREDICT = "epitome:embedlabels", "epitome:epitomiclsr", "epitome:predict"
 PUBLIC = {EMBED: {"MODEL", "IMAGERY", "LABELS", "OUTPUT_MODEL"},
           LSR: {"MODEL", "IMAGERY", "CLASSES", "COMPOSITION", "OUTPUT_MODEL", "OUTPUT"},
           PREDICT: {"MODEL", "IMAGERY", "OUTPUT", "PROBABILITIES", "CONFIDENCE", "NOVELTY"}}
 FAST = {"PATCH_SIZE": 7, "CENTRE": 3, "DEVICE": "cpu"}
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"
 
 
 def leftovers(folder):
@@ -255,18 +254,7 @@ def test_lsr_unknown_class_codes_are_named(lsr, scene, tmp_path):
 @pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process.bin not installed")
 def test_qgis_process_smoke(epitome_provider, trained, scene, tmp_path):
     """The three algorithms headless: listed, predict's help, and each one run with --json."""
-    plugins, home = tmp_path / "plugins", tmp_path / "home"
-    plugins.mkdir()
-    home.mkdir()
-    os.symlink(ROOT, plugins / "epitome")
-    env = dict(os.environ, QGIS_PLUGINPATH=str(plugins), HOME=str(home), QT_QPA_PLATFORM="offscreen",
-               EPITOME_DEPS=deps_dir(), XDG_RUNTIME_DIR=str(tmp_path))
-    for k in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
-        env.pop(k, None)
-
-    def qp(*args):
-        return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=240,
-                              cwd=str(tmp_path))
+    qp = qgis_process_runner(tmp_path)
 
     qp("plugins", "enable", "epitome")
     listing = qp("list").stdout

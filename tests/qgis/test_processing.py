@@ -66,6 +66,13 @@ def test_provider_and_algorithm_ids(epitome_provider):
     ids = {a.id() for a in reg.providerById("epitome").algorithms()}
     assert {LSR, EVAL} <= ids
     assert reg.algorithmById(LSR) is not None and reg.algorithmById(EVAL) is not None
+    groups = {a.name(): (a.groupId(), a.group()) for a in reg.providerById("epitome").algorithms()
+              if " " not in a.id()}  # the algorithms, not the example models (ids with spaces)
+    epitomes = ("epitomes", "Epitomes")
+    assert {n for n, g in groups.items() if g == epitomes} == {"trainepitome", "embedlabels", "predict"}, groups
+    lsr = ("lsr", "Label super-resolution")
+    assert {n for n, g in groups.items() if g == lsr} == {"selfepitomiclsr", "epitomiclsr", "baselines", "evaluate",
+                                                          "estimatecomposition"}, groups
 
 
 def test_lsr_parameter_names_exact(epitome_provider):

@@ -7,14 +7,11 @@ HOME is a temporary folder, so neither the user's profile nor an installed copy 
 
 import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
-from qgis_scenes import ROOT, deps_dir, halves, img_gt, read, small_pair, write_raster
-
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"
+from qgis_scenes import QGIS_PROCESS, halves, img_gt, qgis_process_runner, read, small_pair, write_raster
 
 pytestmark = [
     pytest.mark.timeout(300),
@@ -25,26 +22,12 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def qp(tmp_path_factory):
     """qp(*args) -> CompletedProcess of qgis_process.bin in an isolated profile with the plugin enabled."""
-    base = tmp_path_factory.mktemp("qgis_process")
-    plugins, home = base / "plugins", base / "home"
-    plugins.mkdir()
-    home.mkdir()
-    os.symlink(ROOT, plugins / "epitome")
-    env = dict(os.environ, QGIS_PLUGINPATH=str(plugins), HOME=str(home), QT_QPA_PLATFORM="offscreen",
-               EPITOME_DEPS=deps_dir(), XDG_RUNTIME_DIR=str(base))
-    for k in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
-        env.pop(k, None)
-
-    def run(*args, timeout=240):
-        return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=timeout,
-                              cwd=str(base))
-
+    run = qgis_process_runner(tmp_path_factory.mktemp("qgis_process"))
     listing = run("plugins")
     assert listing.returncode == 0, listing.stderr
     assert "epitome" in listing.stdout, "the plugin in QGIS_PLUGINPATH is not seen:\n" + listing.stdout
     enabled = run("plugins", "enable", "epitome")
     assert enabled.returncode == 0 or "already" in (enabled.stdout + enabled.stderr).lower(), enabled.stderr
-    run.base = base
     return run
 
 

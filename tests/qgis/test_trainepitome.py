@@ -2,14 +2,13 @@
 
 import json
 import os
-import subprocess
 import time
 
 import numpy as np
 import pytest
 from qgis.core import QgsApplication, QgsProcessingException
 
-from qgis_scenes import FIELD, FOREST, ROOT, deps_dir, read, small_pair
+from qgis_scenes import FIELD, FOREST, QGIS_PROCESS, qgis_process_runner, read, small_pair
 
 TRAIN = "epitome:trainepitome"
 PARAMS = ["IMAGERY", "BANDS", "EXTENT", "GUIDE", "GUIDE_LABELS", "SIZE", "COUNT", "PATCH_MIN", "PATCH_MAX", "STEPS",
@@ -296,24 +295,12 @@ def test_epitome_image_is_styled_rgb(train, tmp_path):
 # qgis_process
 # --------------------------------------------------------------------------------------------
 
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"
 
 
 @pytest.mark.timeout(300)
 @pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process.bin not installed")
 def test_qgis_process_run_json(epitome_provider, pair, tmp_path):
-    plugins, home = tmp_path / "plugins", tmp_path / "home"
-    plugins.mkdir()
-    home.mkdir()
-    os.symlink(ROOT, plugins / "epitome")
-    env = dict(os.environ, QGIS_PLUGINPATH=str(plugins), HOME=str(home), QT_QPA_PLATFORM="offscreen",
-               EPITOME_DEPS=deps_dir(), XDG_RUNTIME_DIR=str(tmp_path))
-    for k in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
-        env.pop(k, None)
-
-    def qp(*args):
-        return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=240,
-                              cwd=str(tmp_path))
+    qp = qgis_process_runner(tmp_path)
 
     qp("plugins", "enable", "epitome")
     model, image, png = tmp_path / "m.epitome", tmp_path / "epi.tif", tmp_path / "r.png"
