@@ -202,3 +202,29 @@ def read_imagery(ds: gdal.Dataset, bands: Sequence[int], scaling: Scaling, x: in
     np.clip(img, -0.5, 1.5, out=img)
     img[:, ~valid] = 0
     return img, valid
+
+
+# ------------------------------------------------------------------------------------------------
+# Nothing written beside the inputs
+# ------------------------------------------------------------------------------------------------
+
+class no_sidecars:  # noqa: N801 (a context manager used like a function)
+    """GDAL's auxiliary files (.aux.xml: statistics, histograms) are not written for the datasets opened in this
+    block, on this thread: QGIS computes statistics when it loads a raster as a layer (its default renderer),
+    and GDAL would save them beside the user's inputs at close (a warning in read-only folders).
+
+        with no_sidecars():
+            layer = <load the input as a QGIS layer>
+
+    Thread-local (GDAL_PAM_ENABLED=NO for this thread only), restored on leaving; nestable. Datasets opened
+    inside do not read an existing .aux.xml either: open the inputs whose category names matter (label
+    rasters) outside it, as the core does."""
+
+    def __enter__(self):
+        self._prev = gdal.GetThreadLocalConfigOption("GDAL_PAM_ENABLED", None)
+        gdal.SetThreadLocalConfigOption("GDAL_PAM_ENABLED", "NO")
+        return self
+
+    def __exit__(self, *exc):
+        gdal.SetThreadLocalConfigOption("GDAL_PAM_ENABLED", self._prev)
+        return False

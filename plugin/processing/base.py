@@ -4,14 +4,19 @@ import os
 import re
 from typing import Sequence
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ...algorithms.errors import EpitomeError
 from ...algorithms.feedback import Feedback
+from ...algorithms.io.outputs import check_distinct_paths
+from ...algorithms.io.raster import no_sidecars
 from .. import ICONS
-from .params import add_all, core_params
+from .params import CoreChoice, CoreNumber, add_all, core_params, number_problem
 
 
 class QgsFeedbackAdapter(Feedback):
@@ -88,15 +93,83 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
         """The core dataclass `core` filled from the parameters declared for it (plus `extra` fields)."""
         return core_params(self, self.PARAMETERS, parameters, context, core, **extra)
 
+    # Inputs are loaded as QGIS layers without GDAL writing statistics (.aux.xml) beside them.
+    def parameterAsRasterLayer(self, parameters, name, context):  # noqa: N802
+        with no_sidecars():
+            return super().parameterAsRasterLayer(parameters, name, context)
+
+    def parameterAsLayerList(self, parameters, name, context):  # noqa: N802
+        with no_sidecars():
+            return super().parameterAsLayerList(parameters, name, context)
+
     def checkParameterValues(self, parameters, context):  # noqa: N802
-        ok, msg = super().checkParameterValues(parameters, context)
+        """Values in range (with the range and what the parameter does), enums by index or name, QGIS's own checks,
+        the algorithm's check(), and no output over an input or over another output."""
+        try:
+            parameters = self.normalised(parameters)
+        except ValueError as e:
+            return False, str(e)
+        with no_sidecars():
+            ok, msg = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, msg
         try:
+            check_distinct_paths(*self.file_paths(parameters, context))
             self.check(parameters, context)
         except (ValueError, EpitomeError) as e:
             return False, str(e)
         return True, ""
+
+    def normalised(self, parameters):
+        """A copy of `parameters` in which enums given by name are given by index (what QGIS's own check accepts);
+        ValueError with the allowed values, or with the range and what the parameter does, for a value QGIS
+        would refuse with 'Incorrect parameter value'."""
+        out = dict(parameters)
+        declared = {d.name: d for d in self.PARAMETERS}
+        for p in self.parameterDefinitions():
+            raw, d = out.get(p.name()), declared.get(p.name())
+            if isinstance(d, CoreChoice):
+                if isinstance(raw, (str, int, float)) and raw != "" and not isinstance(raw, bool):
+                    out[p.name()] = d.index_of(raw)
+                continue
+            msg = d.problem(raw, self.tr) if isinstance(d, CoreNumber) else \
+                number_problem(p, raw, self.tr) if isinstance(p, QgsProcessingParameterNumber) else None
+            if msg:
+                raise ValueError(msg)
+        return out
+
+    def file_paths(self, parameters, context):
+        """([(name, path)] of the files read, [(name, path)] of the files written) by a run with these parameters."""
+        inputs, outputs = [], []
+        for p in self.parameterDefinitions():
+            name = p.name()
+            if parameters.get(name) in (None, ""):
+                continue
+            try:
+                if isinstance(p, QgsProcessingParameterRasterDestination):
+                    outputs.append((name, self.parameterAsOutputLayer(parameters, name, context)))
+                elif isinstance(p, QgsProcessingParameterFileDestination):
+                    outputs.append((name, self.parameterAsFileOutput(parameters, name, context)))
+                elif isinstance(p, QgsProcessingParameterRasterLayer):
+                    layer = self.parameterAsRasterLayer(parameters, name, context)
+                    if layer is not None:
+                        inputs.append((name, layer.source().split("|")[0]))
+                elif isinstance(p, QgsProcessingParameterMultipleLayers):
+                    inputs += [(name, lyr.source().split("|")[0])
+                               for lyr in self.parameterAsLayerList(parameters, name, context)]
+                elif isinstance(p, QgsProcessingParameterFile):
+                    inputs.append((name, self.parameterAsFile(parameters, name, context)))
+            except QgsProcessingException:
+                continue  # a value QGIS cannot resolve is reported by its own check
+        return inputs, outputs
+
+    def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        """Every run path (toolbox, qgis_process, models, the plugin's dialogs) passes here before any work."""
+        try:
+            check_distinct_paths(*self.file_paths(parameters, context))
+        except EpitomeError as e:
+            raise QgsProcessingException(str(e))
+        return True
 
     def check(self, parameters, context):
         """Checks beyond types and ranges, before the run: raise ValueError or EpitomeError saying what to change."""

@@ -6,11 +6,18 @@ checkParameterValues. Parameters bound to a field of a core dataclass (CoreNumbe
 their default, their number type and their range from that field's `bounded()` declaration
 (algorithms/params.py), so the spin box, the check and the core agree by construction.
 
-Help texts are plain text: they are HTML-escaped here (QGIS renders help as HTML, so a '<' would
-otherwise swallow the rest of the text).
+Help texts are plain text without '<', '>' or '&' (tests/qgis/test_parameters.py): qgis_process prints them as
+they are and the dialogs render them as HTML, so they read the same in both places. They are still
+HTML-escaped here, so a slip can never swallow the rest of a text in the dialog.
+
+Values given on the command line are checked with messages that give the allowed range and what the
+parameter does (`CoreNumber.problem`, `number_problem`); enums accept the index or the option's name
+(`CoreChoice.index_of`: FUSION=3 or FUSION=smooth).
 """
 
 import html
+import math
+import re
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Optional, Sequence, Tuple
 
@@ -38,6 +45,59 @@ class Declared:
     def definition(self, tr) -> QgsProcessingParameterDefinition:
         p = self.make(self.name, tr(self.title))
         return _finish(p, tr(self.help), self.advanced)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a help text (up to the first '. ' or ': ', without the full stop)."""
+    t = " ".join(str(text).split())
+    m = re.search(r"[.;](\s|$)", t)
+    return (t[:m.start()] if m else t).rstrip(".")
+
+
+def explain(name: str, title: str, help_text: str) -> str:
+    """' TILE_SIZE is the tile size (pixels, ...): side of the square tiles ...' - what a parameter does, for messages
+    about its value."""
+    what = first_sentence(help_text)
+    return f" {name} = {title}: {what[:1].lower() + what[1:]}." if what else f" {name} = {title}."
+
+
+def _number(raw) -> Optional[float]:
+    """A value given for a number parameter as a float; None when it is not a finite number."""
+    if isinstance(raw, bool):
+        return None
+    try:
+        v = float(raw.strip() if isinstance(raw, str) else raw)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _given(raw) -> bool:
+    """A plain value was given (not left out, not empty, not an expression or a model's child output)."""
+    return raw is not None and raw != "" and isinstance(raw, (int, float, str))
+
+
+def number_problem(definition, raw, tr=lambda t: t) -> Optional[str]:
+    """The message for a value a QgsProcessingParameterNumber refuses: the allowed range and what the parameter
+    does (QGIS would say only 'Incorrect parameter value'); None when it is acceptable."""
+    if not _given(raw):
+        return None
+    name = definition.name()
+    lo, hi = definition.minimum(), definition.maximum()
+    lo = None if lo is None or lo <= -1e300 or lo <= -(2 ** 31) else lo
+    hi = None if hi is None or hi >= 1e300 or hi >= 2 ** 31 - 1 else hi
+    from ...algorithms.params import Bounds
+
+    b = Bounds(lo, hi)
+    v = _number(raw)
+    whole = definition.dataType() == QgsProcessingParameterNumber.Integer
+    text = explain(name, definition.description(), definition.help())
+    if v is None:
+        return f"{name} must be a number {b.describe()} (got {raw!r})." + text
+    if whole and v != int(v):
+        return f"{name} must be a whole number {b.describe()} (got {raw})." + text
+    msg = b.problem(name, int(v) if whole else v)
+    return msg + text if msg else None
 
 
 def _finish(p, help_text, advanced):
@@ -92,6 +152,25 @@ class CoreNumber:
             return None
         return v
 
+    def problem(self, raw, tr=lambda t: t) -> Optional[str]:
+        """The message for a value given outside the field's range (with what the parameter does); None when it is
+        valid or left out."""
+        if not _given(raw):
+            return None
+        b = self.bounds
+        v = _number(raw)
+        text = explain(self.name, tr(self.title), tr(self.help))
+        if v is None:
+            return f"{self.name} must be a number {b.describe()} (got {raw!r})" + \
+                (f": {b.hint}." if b.hint else ".") + text
+        if self.zero_is_none and v == 0:
+            return None
+        if self.is_int and v != int(v):
+            return f"{self.name} must be a whole number {b.describe()} (got {raw})" + \
+                (f": {b.hint}." if b.hint else ".") + text
+        msg = b.problem(self.name, int(v) if self.is_int else v)
+        return msg + text if msg else None
+
 
 @dataclass
 class CoreChoice:
@@ -108,6 +187,7 @@ class CoreChoice:
     def __post_init__(self):
         self.name = self.name or self.field.upper()
         self.default = default_of(self.core, self.field)
+        self.help = self.help + " " + self.accepted()
 
     def definition(self, tr):
         values = [v for v, _ in self.options]
@@ -115,9 +195,32 @@ class CoreChoice:
                                        defaultValue=values.index(self.default))
         return _finish(p, tr(self.help), self.advanced)
 
+    def accepted(self) -> str:
+        """How a value is given outside the dialog (qgis_process, scripts): the index or the name."""
+        return "On the command line and in scripts give the index or the name: {}.".format(
+            ", ".join(f"{i} or {v}" for i, (v, _) in enumerate(self.options)))
+
+    def index_of(self, raw) -> int:
+        """The option index of a value given as an index (3, '3') or as the option's name ('smooth', any case);
+        ValueError listing both forms otherwise."""
+        names = [v for v, _ in self.options]
+        if isinstance(raw, str):
+            t = raw.strip()
+            if t.lower() in [n.lower() for n in names]:
+                return [n.lower() for n in names].index(t.lower())
+            raw = t
+        v = None if isinstance(raw, bool) else _number(raw)
+        if v is not None and v == int(v) and 0 <= int(v) < len(names):
+            return int(v)
+        raise ValueError(f"{self.name} must be one of {', '.join(names)} (or its index, 0 to {len(names) - 1}); got "
+                         f"{raw!r}." + explain(self.name, self.title, self.help))
+
     def value(self, alg, parameters, context):
-        if parameters.get(self.name) in (None, ""):
+        raw = parameters.get(self.name)
+        if raw in (None, ""):
             return self.default
+        if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
+            return self.options[self.index_of(raw)][0]
         return self.options[alg.parameterAsEnum(parameters, self.name, context)][0]
 
 

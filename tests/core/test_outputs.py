@@ -1,6 +1,7 @@
 """io.outputs: the one atomic-output helper every writer uses."""
 
 import os
+import time
 
 import pytest
 
@@ -63,3 +64,83 @@ def test_partial_names_are_hidden_and_unique(tmp_path):
     p = str(tmp_path / "labels.tif")
     a, b = partial_path(p), partial_path(p)
     assert a != b and os.path.basename(a).startswith(".labels.tif.") and os.path.dirname(a) == str(tmp_path)
+
+
+def test_output_equal_to_an_input_is_refused(tmp_path):
+    from algorithms.io.outputs import check_distinct_paths
+
+    img = tmp_path / "imagery.tif"
+    img.write_text("the user's data")
+    link = tmp_path / "link.tif"
+    os.symlink(img, link)
+    with pytest.raises(EpitomeError, match="OUTPUT and IMAGERY are the same file"):
+        check_distinct_paths([("IMAGERY", str(img))], [("OUTPUT", str(link))])
+    with pytest.raises(EpitomeError, match="OUTPUT and IMAGERY are the same file"):
+        check_distinct_paths([("IMAGERY", str(img))], [("OUTPUT", str(tmp_path / "sub" / ".." / "imagery.tif"))])
+    with pytest.raises(EpitomeError, match="CONFIDENCE and OUTPUT are the same file"):
+        check_distinct_paths([], [("OUTPUT", str(tmp_path / "a.tif")), ("CONFIDENCE", str(tmp_path / "a.tif"))])
+    check_distinct_paths([("IMAGERY", str(img))], [("OUTPUT", str(tmp_path / "a.tif")), ("CONFIDENCE", "")])
+
+
+def dead_pid():
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_stale_partials_of_the_same_output_are_removed(tmp_path):
+    """A run killed by SIGKILL leaves its partial files; the next run writing the same output removes them, but
+    not those of a process still running, of another machine, of another output, or a recent one of an older
+    version (no process in its name)."""
+    from algorithms.io import outputs as o
+
+    target = tmp_path / "labels.tif"
+    dead = f".labels.tif.{o.HOST}-{dead_pid()}-1a2b3c4d.partial.tif"
+    stale = [dead, dead + ".aux.xml", ".labels.tif.9f8e7d6c.partial.tif"]
+    keep = [f".labels.tif.{o.HOST}-{os.getpid()}-00aa11bb.partial.tif",  # a live process (this one)
+            f".labels.tif.{'0' * 6 if o.HOST != '0' * 6 else '1' * 6}-{dead_pid()}-22cc33dd.partial.tif",  # elsewhere
+            f".other.tif.{o.HOST}-{dead_pid()}-44ee55ff.partial.tif", ".labels.tif.66aa77bb.partial.tif"]
+    for n in stale + keep:
+        (tmp_path / n).write_text("x")
+    old = time.time() - 2 * o.OLD_PARTIAL_AGE_S
+    os.utime(tmp_path / ".labels.tif.9f8e7d6c.partial.tif", (old, old))
+    with atomic_output(str(target), "OUTPUT") as tmp:
+        with open(tmp, "w") as fh:
+            fh.write("new")
+    assert target.read_text() == "new"
+    left = sorted(n for n in os.listdir(tmp_path) if n != "labels.tif")
+    assert left == sorted(keep), left
+
+
+SIGTERM_SCRIPT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from algorithms.io.outputs import AtomicOutputs
+with AtomicOutputs() as outs:
+    tmp = outs.reserve(sys.argv[2], "OUTPUT")
+    with open(tmp, "w") as fh:
+        fh.write("half")
+    open(tmp + ".aux.xml", "w").close()
+    print("WRITING", flush=True)
+    while True:
+        time.sleep(0.01)  # a job writing rows, between two rows
+"""
+
+
+def test_sigterm_while_writing_leaves_no_partial_file(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    target = tmp_path / "labels.tif"
+    p = subprocess.Popen([sys.executable, "-c", SIGTERM_SCRIPT, root, str(target)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "WRITING"
+    assert any(".partial" in n for n in os.listdir(tmp_path))
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=20) == -signal.SIGTERM  # it still ends as SIGTERM ends a process
+    p.stdout.close()
+    assert os.listdir(tmp_path) == []
