@@ -374,7 +374,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="328"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="329"/>
         <source>Could not read the class codes of {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -454,327 +454,327 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="39"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="40"/>
         <source>Fast</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="39"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="40"/>
         <source>Tiles of 256 px, 2% of windows as the epitome: about 3x faster than Balanced on a CPU, a little less accurate (-0.6 points on the benchmark scene).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="42"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="43"/>
         <source>Balanced (recommended)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="42"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="43"/>
         <source>The algorithm&apos;s defaults: tiles of 512 px, 5% of windows (about 5.7 km2/min on a 2-core CPU).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="45"/>
         <source>Thorough</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="45"/>
         <source>Twice the windows and more EM iterations: about half the speed of Balanced; helps on very varied scenes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="58"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="59"/>
         <source>No layer chosen.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="60"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="61"/>
         <source>The layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="62"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="63"/>
         <source>no CRS</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="64"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="65"/>
         <source>{} x {} px, {} band(s), pixel {:.4g} x {:.4g} {}, {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="246"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="247"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="247"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="248"/>
         <source>Class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="74"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="75"/>
         <source>{}: choose a raster layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="76"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="77"/>
         <source>{}: the layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="78"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="79"/>
         <source>{}: &apos;{}&apos; is not a file raster; save it as a GeoTIFF first (Raster &gt; Conversion &gt; Translate).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="83"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="84"/>
         <source>Imagery and class layer are the same layer: choose the coarse classes (e.g. NLCD) as the class layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="87"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="88"/>
         <source>The reference must be another layer: high-resolution labels to compare the result with (or leave it empty).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="90"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="91"/>
         <source>Reference: &apos;{}&apos; is not a file raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="92"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="93"/>
         <source>The class layer has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="95"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="96"/>
         <source>Only one of the two layers has a CRS. Set the missing CRS (layer Properties &gt; Source) so they can be aligned.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="104"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="105"/>
         <source>The class layer does not overlap the imagery. Choose layers of the same area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="107"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="108"/>
         <source>The imagery is not finer than the class layer ({:.3g} against {:.3g} map units): label super-resolution expects fine imagery and coarse classes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="111"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="112"/>
         <source>Without a CRS both layers must have the same size in pixels ({} x {} against {} x {}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="223"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="224"/>
         <source>Imagery and coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="223"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="224"/>
         <source>Pick fine imagery (e.g. NAIP, 1 m) and the coarse class layer (e.g. NLCD, 30 m) from the project. The class layer may have any CRS and grid: it is aligned on the fly.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="229"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="230"/>
         <source>High-resolution imagery: all its bands are used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="232"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="233"/>
         <source>Coarse classes (integer codes, band 1), e.g. NLCD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="237"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="238"/>
         <source>Optional: high-resolution reference labels (codes 1..L as in the composition) to evaluate the result (overall accuracy, IoU) against two label-only baselines.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="248"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="249"/>
         <source>Reference (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="287"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="288"/>
         <source>None: the result is not evaluated.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="293"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="294"/>
         <source>The layers fit together.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="307"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="308"/>
         <source>Composition of the coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="307"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="308"/>
         <source>p(label | class): what share of each coarse class is each high-resolution label. Start from the built-in NLCD table, a CSV (Load CSV…), or estimate it from a labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="381"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="382"/>
         <source>Quality, device and outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="381"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="382"/>
         <source>How thorough the run is, where it computes, and where the label map is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="390"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="391"/>
         <source>Speed against thoroughness; hover over an entry for details.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="392"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="393"/>
         <source>auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="397"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="398"/>
         <source>GeoTIFF (*.tif)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="399"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="400"/>
         <source>Where to write the label map (GeoTIFF). Beside it go the confidence layer, the table used (_composition.csv) and, with a reference, the evaluation report.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="401"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="402"/>
         <source>Choose a file for the label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="407"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="408"/>
         <source>Also add a confidence layer (max p per pixel)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="413"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="414"/>
         <source>Quality</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="414"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="415"/>
         <source>Device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="415"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="416"/>
         <source>Label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="451"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="452"/>
         <source>Empty: a new file beside the imagery (or in the last folder used).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="453"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="454"/>
         <source>{} exists and will be replaced.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="455"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="456"/>
         <source>A new file in {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="478"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="479"/>
         <source>Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="461"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="462"/>
         <source>Runs in the background: QGIS stays usable. The result is added to the map in a group of its own.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="479"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
         <source>Start label super-resolution in the background (QGIS stays usable).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
         <source>Stop run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="482"/>
         <source>Stop the run; nothing half-written is left behind.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="760"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="761"/>
         <source>Zoom to result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="484"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="485"/>
         <source>Show the whole label map in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="510"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="511"/>
         <source>Epitome: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="540"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="541"/>
         <source>Choose a file for the label map (no writable folder was found for a default).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="543"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="544"/>
         <source>Cannot write into the output folder {}. Choose another place for the label map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="559"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="560"/>
         <source>&lt;b&gt;{}&lt;/b&gt; + &lt;b&gt;{}&lt;/b&gt; with {} labels ({}), quality {}, device {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="565"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="566"/>
         <source>Then evaluated against &lt;b&gt;{}&lt;/b&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="572"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="573"/>
         <source>Label map: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="610"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="611"/>
         <source>Writing the label map to {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="619"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="620"/>
         <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="627"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="628"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="637"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="638"/>
         <source>WARNING: the composition table could not be saved next to the result: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="642"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="643"/>
         <source>Evaluating against {}…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -794,77 +794,77 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="700"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="701"/>
         <source>Label map written to &lt;a href='file://{0}'&gt;{0}&lt;/a&gt; and added to the map (group “{1}”).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="703"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="704"/>
         <source>The table used: &lt;a href=&apos;file://{0}&apos;&gt;{1}&lt;/a&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="711"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="712"/>
         <source>Evaluation done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="714"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="715"/>
         <source>Evaluation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="714"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="715"/>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="723"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="724"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt;: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. Report: &lt;a href=&apos;file://{}&apos;&gt;HTML&lt;/a&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="726"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="727"/>
         <source>Epitome (this result)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="727"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="728"/>
         <source>Naive: each pixel's class → its most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="730"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="731"/>
         <source>Smooth: the classes&apos; compositions interpolated, then the most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="739"/>
         <source>{:+.1f} points of accuracy over the better baseline.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="738"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="739"/>
         <source>{:+.1f} points against the better baseline: the imagery did not help here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="740"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="741"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt; over {:,} pixels (&lt;a href=&apos;file://{}&apos;&gt;report&lt;/a&gt;):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="742"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="743"/>
         <source>accuracy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="742"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="743"/>
         <source>mean IoU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="758"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="759"/>
         <source>Label map added: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -874,12 +874,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="791"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="792"/>
         <source>Help: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="793"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="795"/>
         <source>The Epitome provider is not loaded.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1595,12 +1595,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="409"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="410"/>
         <source>Only the area shown in the map canvas</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="410"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="411"/>
         <source>Process only where the imagery meets the map canvas&apos;s current extent (zoom there first), without clipping files by hand.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1620,12 +1620,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="567"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="568"/>
         <source>Only the area shown in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="569"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="570"/>
         <source>With a confidence layer.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1667,7 +1667,7 @@
     </message>
     <message>
         <location filename="../plugin/processing/baselines.py" line="54"/>
-        <source>&lt;p&gt;The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): &lt;b&gt;naive&lt;/b&gt;, the most likely label of each pixel&apos;s coarse class, and &lt;b&gt;smooth&lt;/b&gt;, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; &lt;i&gt;Evaluate a label map&lt;/i&gt; scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.&lt;/p&gt;</source>
+        <source>The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): naive, the most likely label of each pixel&apos;s coarse class, and smooth, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; Evaluate a label map scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1679,25 +1679,28 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="84"/>
-        <source>&lt;p&gt;Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
+        <location filename="../plugin/processing/embedlabels.py" line="131"/>
+        <source>Label embedding</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="131"/>
-        <source>Label embedding</source>
+        <location filename="../plugin/processing/embedlabels.py" line="84"/>
+        <source>Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).
+Inputs: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.
+Outputs: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.
+Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>EpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/base.py" line="112"/>
+        <location filename="../plugin/processing/base.py" line="200"/>
         <source>Label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/base.py" line="113"/>
+        <location filename="../plugin/processing/base.py" line="201"/>
         <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1710,11 +1713,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="79"/>
-        <source>&lt;p&gt;All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../plugin/processing/epitomiclsr.py" line="125"/>
         <source>Label embedding (LSR)</source>
         <translation type="unfinished"></translation>
@@ -1724,17 +1722,20 @@
         <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="79"/>
+        <source>All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.
+Inputs: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).
+Outputs: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.
+Needs PyTorch in QGIS&apos;s Python.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>EstimateCompositionAlgorithm</name>
     <message>
         <location filename="../plugin/processing/estimatecomposition.py" line="51"/>
         <source>Estimate composition from a labelled area</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
-        <source>&lt;p&gt;Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.&lt;/p&gt;&lt;p&gt;The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Output&lt;/b&gt;: a CSV in the format of the COMPOSITION parameter: header &apos;class,&amp;lt;label 1&amp;gt;,...&apos;, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1837,17 +1838,19 @@
         <source>Pixels counted</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
+        <source>Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.
+The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.
+Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apos; followed by the label names, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>EvaluateAlgorithm</name>
     <message>
         <location filename="../plugin/processing/evaluate.py" line="62"/>
         <source>Evaluate a label map</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/evaluate.py" line="65"/>
-        <source>&lt;p&gt;Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).&lt;/p&gt;&lt;p&gt;The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...&lt;/p&gt;&lt;p&gt;The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1965,6 +1968,13 @@
         <source>Smooth baseline: mean IoU (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../plugin/processing/evaluate.py" line="65"/>
+        <source>Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).
+The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...
+The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>PredictAlgorithm</name>
@@ -1974,13 +1984,16 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="140"/>
-        <source>&lt;p&gt;Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
+        <location filename="../plugin/processing/predict.py" line="178"/>
+        <source>Epitome prediction</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="178"/>
-        <source>Epitome prediction</source>
+        <location filename="../plugin/processing/predict.py" line="140"/>
+        <source>Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.
+Inputs: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.
+Outputs: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).
+Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1989,11 +2002,6 @@
     <message>
         <location filename="../plugin/processing/selfepitomiclsr.py" line="145"/>
         <source>Self-epitomic label super-resolution</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="148"/>
-        <source>&lt;p&gt;Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).&lt;/p&gt;&lt;p&gt;For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2192,11 +2200,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="38"/>
-        <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="39"/>
         <source>None: appearance alone (self-epitomic p(label | pixel))</source>
         <translation type="unfinished"></translation>
@@ -2296,17 +2299,26 @@
         <source>Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per coarse class, two thirds of the attainable improvement of the label shares of the composition table - only one third when more trust makes the shares worse again (appearance overshoots) - measured on up to 16 tiles spread over the imagery; the log lists the mismatch per candidate w. Small where the table&apos;s rows are nearly pure (hand-drawn maps generalised into blocks), large where classes mix labels (NLCD on NAIP). Give a number to override.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="148"/>
+        <source>Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).
+For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.
+Inputs: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.
+Outputs: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).
+Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="38"/>
+        <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides. On the command line and in scripts give the index or the name: 0 or none, 1 or product, 2 or bayes, 3 or smooth.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>TrainEpitomeAlgorithm</name>
     <message>
         <location filename="../plugin/processing/trainepitome.py" line="154"/>
         <source>Train epitomes</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/trainepitome.py" line="157"/>
-        <source>&lt;p&gt;Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large imagery, with a mean and a variance per pixel and a prior over positions - from random patches of the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).&lt;/p&gt;&lt;p&gt;Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with &lt;b&gt;location promotion&lt;/b&gt; (windows that have already explained many patches are left out for a while, so no part of the epitome dies) and &lt;b&gt;diversification&lt;/b&gt; (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster). Nodata pixels are never sampled. A GUIDE label raster (any CRS / grid, nearest neighbour) restricts sampling to patches that contain at least one pixel of GUIDE_LABELS.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: the model file (.epitome, used by the other Epitome algorithms and as INIT to continue training), an EPITOME_IMAGE GeoTIFF to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2550,11 +2562,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="131"/>
-        <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="132"/>
         <source>auto (FFT on the CPU for patches of 9 px or more, else convolution)</source>
         <translation type="unfinished"></translation>
@@ -2652,6 +2659,20 @@
     <message>
         <location filename="../build/i18n/declared_strings.py" line="143"/>
         <source>Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="157"/>
+        <source>Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large imagery, with a mean and a variance per pixel and a prior over positions - from random patches of the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).
+Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with location promotion (windows that have already explained many patches are left out for a while, so no part of the epitome dies) and diversification (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).
+Inputs: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster). Nodata pixels are never sampled. A GUIDE label raster (any CRS / grid, nearest neighbour) restricts sampling to patches that contain at least one pixel of GUIDE_LABELS.
+Outputs: the model file (.epitome, used by the other Epitome algorithms and as INIT to continue training), an EPITOME_IMAGE GeoTIFF to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.
+Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="131"/>
+        <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision. On the command line and in scripts give the index or the name: 0 or auto, 1 or conv, 2 or fft, 3 or unfold.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

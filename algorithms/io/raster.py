@@ -228,3 +228,22 @@ class no_sidecars:  # noqa: N801 (a context manager used like a function)
     def __exit__(self, *exc):
         gdal.SetThreadLocalConfigOption("GDAL_PAM_ENABLED", self._prev)
         return False
+
+
+_PAM_OFF_FOR_RUN = [False]
+
+
+def sidecars_off_until_run():
+    """Process-wide: GDAL writes no .aux.xml for the datasets opened from now until sidecars_on() - for a command
+    line run (qgis_process), which loads every raster input as a layer itself, before any code of the algorithm
+    runs (plugin/processing/base.py decides when)."""
+    gdal.SetConfigOption("GDAL_PAM_ENABLED", "NO")
+    _PAM_OFF_FOR_RUN[0] = True
+
+
+def sidecars_on():
+    """Undo sidecars_off_until_run() (the inputs opened meanwhile keep theirs off; outputs get their .aux.xml,
+    which holds the category names of label rasters)."""
+    if _PAM_OFF_FOR_RUN[0]:
+        gdal.SetConfigOption("GDAL_PAM_ENABLED", None)
+        _PAM_OFF_FOR_RUN[0] = False

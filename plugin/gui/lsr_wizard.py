@@ -10,6 +10,7 @@ plugin.gui.runner.AlgorithmRun, in the background. The layers of a run go into o
 the input and the method; "Zoom to result" shows them.
 """
 
+import html
 import os
 import shutil
 
@@ -790,7 +791,9 @@ class LsrWizard(QWizard):
         box = QMessageBox(self)
         box.setWindowTitle(tr("Help: label super-resolution"))
         box.setTextFormat(Qt.RichText)
-        box.setText(alg.shortHelpString() if alg is not None else tr("The Epitome provider is not loaded."))
+        # the algorithm's help is plain text, one paragraph per line (as the Processing dialog shows it)
+        box.setText("".join("<p>{}</p>".format(html.escape(p)) for p in alg.shortHelpString().split("\n"))
+                    if alg is not None else tr("The Epitome provider is not loaded."))
         box.setStandardButtons(QMessageBox.Close)
         box.open()
         self._help_box = box

@@ -14,7 +14,7 @@ from qgis.PyQt.QtGui import QIcon
 from ...algorithms.errors import EpitomeError
 from ...algorithms.feedback import Feedback
 from ...algorithms.io.outputs import check_distinct_paths
-from ...algorithms.io.raster import no_sidecars
+from ...algorithms.io.raster import no_sidecars, sidecars_off_until_run, sidecars_on
 from .. import ICONS
 from .params import CoreChoice, CoreNumber, add_all, core_params, number_problem
 
@@ -60,6 +60,20 @@ def block_elements_setting(default):
     from ..settings import memory_budget_mb
 
     return block_elements_for_budget(memory_budget_mb(), default)
+
+
+def quiet_inputs_of_a_command_line_run():
+    """`qgis_process run epitome:...` loads every raster input as a QGIS layer (its check for missing parameters)
+    before any code of the algorithm runs, and QGIS computes statistics for the layer's renderer, which GDAL would
+    write beside the input (.aux.xml). In that one case GDAL's auxiliary files stay off from the plugin's start until
+    the algorithm starts (EpitomeAlgorithm.prepareAlgorithm); any other process is left as it is."""
+    from qgis.core import QgsApplication
+
+    if QgsApplication.platform() != "qgis_process":
+        return
+    args = [str(a) for a in QCoreApplication.arguments()[1:]]
+    if "run" in args and any(a.startswith("epitome:") for a in args[args.index("run") + 1:args.index("run") + 3]):
+        sidecars_off_until_run()
 
 
 def raster_path(layer, name):
@@ -165,6 +179,7 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
 
     def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802
         """Every run path (toolbox, qgis_process, models, the plugin's dialogs) passes here before any work."""
+        sidecars_on()  # the inputs are open (quiet_inputs_of_a_command_line_run); the outputs get their .aux.xml
         try:
             check_distinct_paths(*self.file_paths(parameters, context))
         except EpitomeError as e:

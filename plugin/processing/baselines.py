@@ -52,12 +52,12 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "<p>The two maps every label super-resolution result should be compared with, made from the coarse "
-            "classes and the composition table alone (no imagery content): <b>naive</b>, the most likely label of "
-            "each pixel's coarse class, and <b>smooth</b>, the blocks' label distributions interpolated bilinearly "
+            "The two maps every label super-resolution result should be compared with, made from the coarse "
+            "classes and the composition table alone (no imagery content): naive, the most likely label of "
+            "each pixel's coarse class, and smooth, the blocks' label distributions interpolated bilinearly "
             "between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it "
-            "changed against the smooth map; <i>Evaluate a label map</i> scores both next to a prediction when given "
-            "the coarse classes (CLASSES). No PyTorch needed.</p>")
+            "changed against the smooth map; Evaluate a label map scores both next to a prediction when given "
+            "the coarse classes (CLASSES). No PyTorch needed.")
 
     def check(self, parameters, context):
         path = self.parameterAsFile(parameters, "COMPOSITION", context)

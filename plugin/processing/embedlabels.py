@@ -54,7 +54,7 @@ class EmbedLabelsAlgorithm(EpitomeAlgorithm):
                  "label raster's category names and colour table, else 'label 1'..'label L'.",
                  lambda n, t: QgsProcessingParameterString(n, t, optional=True)),
         Declared("LABEL_TABLE", "Label table (CSV)",
-                 "Optional CSV whose header row names the labels (class,<label 1>,<label 2>,...; a composition table "
+                 "Optional CSV whose header row names the labels (the word class, then the label names: class,water,forest,...; a composition table "
                  "works) and whose optional 'colour' row gives their colours.",
                  lambda n, t: QgsProcessingParameterFile(n, t, behavior=QgsProcessingParameterFile.File,
                                                          extension="csv", optional=True)),
@@ -64,7 +64,7 @@ class EmbedLabelsAlgorithm(EpitomeAlgorithm):
                    "smaller values draw a random subset (faster on large rasters)."),
         TEMPERATURE, BATCH_SIZE, BACKEND, DEVICE,
         CoreNumber(ApplyParams, "seed", "Random seed",
-                   "Seed of the block subset when SAMPLES < 1: the same inputs and seed give identical models.",
+                   "Seed of the block subset when SAMPLES is below 1: the same inputs and seed give identical models.",
                    advanced=True),
         output_model_parameter(), embedding_image_parameter(),
     )
@@ -82,15 +82,15 @@ class EmbedLabelsAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "<p>Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each "
+            "Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each "
             "PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window "
             "of the epitome, and the labels of its centre block are added to the epitome pixels each window maps "
-            "them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).</p>"
-            "<p><b>Inputs</b>: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per "
+            "them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).\n"
+            "Inputs: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per "
             "imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from "
-            "LABEL_NAMES, LABEL_TABLE or the label raster's categories.</p><p><b>Outputs</b>: OUTPUT_MODEL, the "
+            "LABEL_NAMES, LABEL_TABLE or the label raster's categories.\nOutputs: OUTPUT_MODEL, the "
             "model with its label embedding, names and colours - give it to epitome:predict to label any imagery "
-            "- and an optional picture of the embedding.</p><p>Needs PyTorch in QGIS's Python.</p>")
+            "- and an optional picture of the embedding.\nNeeds PyTorch in QGIS's Python.")
 
     def canExecute(self):  # noqa: N802
         from ...algorithms.device import torch_status

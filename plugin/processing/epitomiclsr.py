@@ -55,7 +55,7 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
                    "Iterations of the label super-resolution EM (Eqs. 7-9) over the epitome pixels.", advanced=True),
         TEMPERATURE, TOP_K, BATCH_SIZE, BACKEND, DEVICE,
         CoreNumber(ApplyParams, "seed", "Random seed",
-                   "Seed of the block subset when SAMPLES < 1: the same inputs and seed give identical outputs.",
+                   "Seed of the block subset when SAMPLES is below 1: the same inputs and seed give identical outputs.",
                    advanced=True),
         output_model_parameter(), embedding_image_parameter(),
         Declared("OUTPUT", "Labels of the first imagery raster",
@@ -77,15 +77,15 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "<p>All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse "
+            "All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse "
             "classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the "
             "posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of "
             "each class finds p(label | epitome pixel) whose class statistics match the composition table "
-            "(Eqs. 7-9). No high-resolution labels are needed.</p><p><b>Inputs</b>: the MODEL of "
+            "(Eqs. 7-9). No high-resolution labels are needed.\nInputs: the MODEL of "
             "epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the "
-            "composition table (same rules as epitome:selfepitomiclsr).</p><p><b>Outputs</b>: OUTPUT_MODEL with "
+            "composition table (same rules as epitome:selfepitomiclsr).\nOutputs: OUTPUT_MODEL with "
             "the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, "
-            "optionally, the label map of the first imagery raster.</p><p>Needs PyTorch in QGIS's Python.</p>")
+            "optionally, the label map of the first imagery raster.\nNeeds PyTorch in QGIS's Python.")
 
     def canExecute(self):  # noqa: N802
         from ...algorithms.device import torch_status

@@ -52,18 +52,18 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "<p>Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - "
+            "Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - "
             "from an area where high-resolution labels are known: for every coarse class code, the share of each "
-            "label among the reference pixels that fall in that class.</p>"
-            "<p>The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is "
+            "label among the reference pixels that fall in that class.\n"
+            "The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is "
             "finer), never interpolated; both layers may have any CRS. Label code 0 and each layer's nodata "
-            "value are ignored. Rasters are read block by block.</p>"
-            "<p><b>Output</b>: a CSV in the format of the COMPOSITION parameter: header "
-            "'class,&lt;label 1&gt;,...', a 'colour' row, one row per class code (with at least MIN_PIXELS "
+            "value are ignored. Rasters are read block by block.\n"
+            "Output: a CSV in the format of the COMPOSITION parameter: header "
+            "'class' followed by the label names, a 'colour' row, one row per class code (with at least MIN_PIXELS "
             "pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the "
             "reference (M = the largest code seen; codes absent from the area get zeros), so that a label map "
             "made with this table uses the reference's codes. Label names and colours come from the "
-            "reference's category names and colour table when it has them.</p>")
+            "reference's category names and colour table when it has them.")
 
     def _band(self, parameters, name, context, layer):
         if parameters.get(name) in (None, ""):

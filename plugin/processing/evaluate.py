@@ -63,13 +63,13 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "<p>Compares a predicted label raster with a reference label raster: overall accuracy, per-class "
+            "Compares a predicted label raster with a reference label raster: overall accuracy, per-class "
             "intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion "
-            "matrix (rows = reference, columns = prediction).</p><p>The reference is resampled onto the "
+            "matrix (rows = reference, columns = prediction).\nThe reference is resampled onto the "
             "prediction's grid by nearest neighbour (any CRS). Code 0 (and each raster's nodata value) is "
             "ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction's category "
-            "names (as written by Epitome), else 'label 1'...</p><p>The numbers are algorithm outputs, so they "
-            "chain in graphical models; an HTML report and a CSV are written too.</p>")
+            "names (as written by Epitome), else 'label 1'...\nThe numbers are algorithm outputs, so they "
+            "chain in graphical models; an HTML report and a CSV are written too.")
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         from ...algorithms.evaluate.accuracy import evaluate_rasters

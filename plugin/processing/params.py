@@ -17,7 +17,6 @@ parameter does (`CoreNumber.problem`, `number_problem`); enums accept the index 
 
 import html
 import math
-import re
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Optional, Sequence, Tuple
 
@@ -48,10 +47,16 @@ class Declared:
 
 
 def first_sentence(text: str) -> str:
-    """The first sentence of a help text (up to the first '. ' or ': ', without the full stop)."""
+    """The first sentence of a help text: up to the first ';', or '.' before a capital letter, outside parentheses
+    (so 'e.g. NLCD' and 'Eqs. 7-9' do not end it); without the full stop."""
     t = " ".join(str(text).split())
-    m = re.search(r"[.;](\s|$)", t)
-    return (t[:m.start()] if m else t).rstrip(".")
+    depth = 0
+    for i, ch in enumerate(t):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and ch in ".;" and (i + 1 == len(t) or (t[i + 1] == " " and (
+                ch == ";" or t[i + 2:i + 3].isupper()))):
+            return t[:i]
+    return t.rstrip(".")
 
 
 def explain(name: str, title: str, help_text: str) -> str:

@@ -66,7 +66,7 @@ BACKEND = CoreChoice(ApplyParams, "backend", "Likelihood backend",
 DEVICE = device_parameter("A GPU that runs out of memory goes on with smaller batches, then on the CPU, with a "
                           "warning.")
 TOP_K = CoreNumber(ApplyParams, "top_k", "Windows per patch (0 = all, exact)",
-                   "0: the exact posterior over every epitome window (Eq. 2). k > 0: only the k most probable "
+                   "0: the exact posterior over every epitome window (Eq. 2). k above 0: only the k most probable "
                    "windows of each patch, renormalised - a faster approximation (docs/BENCHMARKS_EPITOME.md gives "
                    "its speed and accuracy cost).", advanced=True)
 
@@ -138,17 +138,17 @@ class PredictAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "<p>Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV "
+            "Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV "
             "2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it "
             "gets a posterior over every window of the epitome, and each pixel's label distribution is the "
             "posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the "
-            "area.</p><p><b>Inputs</b>: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with "
+            "area.\nInputs: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with "
             "its bands. Nodata pixels, and pixels beyond the raster's edge, drop out of the patch likelihoods; "
-            "nodata pixels get label 0.</p><p><b>Outputs</b>: labels (styled), optional probabilities, confidence "
+            "nodata pixels get label 0.\nOutputs: labels (styled), optional probabilities, confidence "
             "and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The "
             "raster is processed by strips with a fixed patch grid, so the result does not depend on the strip "
-            "size (no seams).</p><p>Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA "
-            "is available.</p>")
+            "size (no seams).\nNeeds PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA "
+            "is available.")
 
     def canExecute(self):  # noqa: N802
         from ...algorithms.device import torch_status

@@ -146,22 +146,22 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "<p>Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of "
+            "Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of "
             "the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own "
-            "epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).</p>"
-            "<p>For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query's "
+            "epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).\n"
+            "For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query's "
             "posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads "
             "its coarse class over the windows that look alike; an EM then finds per-pixel label distributions "
             "p(label | pixel) whose class statistics match the composition table p(label | class), weighted by "
-            "the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.</p>"
-            "<p><b>Inputs</b>: the class layer may have any CRS, resolution and alignment: it is resampled onto "
+            "the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.\n"
+            "Inputs: the class layer may have any CRS, resolution and alignment: it is resampled onto "
             "the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. "
             "Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is "
-            "scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.</p>"
-            "<p><b>Outputs</b>: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF "
+            "scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.\n"
+            "Outputs: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF "
             "with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence "
-            "(max_l p(label), 1/L..1).</p>"
-            "<p>Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is available.</p>")
+            "(max_l p(label), 1/L..1).\n"
+            "Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is available.")
 
     def canExecute(self):  # noqa: N802
         from ...algorithms.device import torch_status

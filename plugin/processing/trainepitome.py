@@ -155,23 +155,23 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "<p>Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large "
+            "Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large "
             "imagery, with a mean and a variance per pixel and a prior over positions - from random patches of "
-            "the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).</p>"
-            "<p>Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches "
-            "(K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with <b>location promotion</b> (windows that have "
+            "the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).\n"
+            "Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches "
+            "(K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with location promotion (windows that have "
             "already explained many patches are left out for a while, so no part of the epitome dies) and "
-            "<b>diversification</b> (only the worst-modelled share of each batch is optimised, so rare textures "
+            "diversification (only the worst-modelled share of each batch is optimised, so rare textures "
             "get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models "
-            "worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).</p>"
-            "<p><b>Inputs</b>: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, "
+            "worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).\n"
+            "Inputs: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, "
             "other types by per-band 0.5-99.5 percentiles of the first raster). Nodata pixels are never sampled. "
             "A GUIDE label raster (any CRS / grid, nearest neighbour) restricts sampling to patches that contain "
-            "at least one pixel of GUIDE_LABELS.</p>"
-            "<p><b>Outputs</b>: the model file (.epitome, used by the other Epitome algorithms and as INIT to "
+            "at least one pixel of GUIDE_LABELS.\n"
+            "Outputs: the model file (.epitome, used by the other Epitome algorithms and as INIT to "
             "continue training), an EPITOME_IMAGE GeoTIFF to look at, and a training report (CSV, PNG). Cancel "
-            "saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.</p>"
-            "<p>Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is available.</p>")
+            "saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.\n"
+            "Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is available.")
 
     def canExecute(self):  # noqa: N802
         from ...algorithms.device import torch_status

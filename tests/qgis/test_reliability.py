@@ -171,3 +171,166 @@ def test_sigterm_during_writing_leaves_no_partial_file(qp, tmp_path):
             p.kill()
             p.wait()
     assert os.listdir(out) == [], os.listdir(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Out-of-range numbers: the range and what the parameter does
+# --------------------------------------------------------------------------------------------
+
+NUMBERS = [
+    (LSR, "TILE_SIZE", 0, "between 32 and 8192", "Tile size"),
+    (LSR, "TILE_SIZE", 3, "between 32 and 8192", "Tile size"),
+    (LSR, "TILE_SIZE", 100000, "between 32 and 8192", "Tile size"),
+    (LSR, "PATCH_SIZE", 0, "odd whole number between 1 and 31", "Patch size"),
+    (LSR, "SAMPLES", 5, "greater than 0 and at most 1", "query patches"),
+    (LSR, "EM_ITERATIONS", 0, "between 1 and 1000", "EM iterations"),
+    (LSR, "DOWNSAMPLE", 0, "between 1 and 32", "Downsampling factor"),
+    (LSR, "SEED", -1, "at least 0", "Random seed"),
+    (LSR, "EM_ITERATIONS", "abc", "must be a number between 1 and 1000", "EM iterations"),
+    (EST, "MIN_PIXELS", 0, "at least 1", "Minimum pixels per class"),
+    (TRAIN, "SIZE", 2, "between 8 and 4096", "Epitome size"),
+    (TRAIN, "STEPS", 0, "at least 1", "Training steps"),
+    (PREDICT, "BATCH_SIZE", 0, "between 1 and 65536", "Patches per batch"),
+]
+
+
+@pytest.mark.parametrize("alg_id, name, value, range_text, meaning", NUMBERS,
+                         ids=[f"{a.split(':')[1]}-{n}={v}" for a, n, v, _, _ in NUMBERS])
+def test_out_of_range_number_gives_range_and_meaning(epitome_provider, inputs, tmp_path, alg_id, name, value,
+                                                     range_text, meaning):
+    """QGIS alone says 'Incorrect parameter value for X': the message gives the allowed range and says what X is."""
+    params = resolve({LSR: dict(IMAGERY="@img", CLASSES="@cls", OUTPUT="o.tif"),
+                      EST: dict(REFERENCE="@lab", CLASSES="@cls", OUTPUT="o.csv"),
+                      TRAIN: dict(IMAGERY=["@img"], MODEL="o.epitome"),
+                      PREDICT: dict(MODEL="@model", IMAGERY="@img", OUTPUT="o.tif")}[alg_id], inputs, tmp_path)
+    alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
+    ok, msg = alg.checkParameterValues(dict(params, **{name: value}), QgsProcessingContext())
+    assert not ok
+    assert msg.startswith(name + " must be") and range_text in msg and meaning in msg, msg
+    assert "Incorrect parameter value" not in msg
+
+
+# --------------------------------------------------------------------------------------------
+# Enums: the index or the name
+# --------------------------------------------------------------------------------------------
+
+def enum_declarations():
+    from epitome.plugin.processing.params import CoreChoice
+
+    out = []
+    for alg in QgsApplication.processingRegistry().providerById("epitome").algorithms():
+        for d in getattr(type(alg), "PARAMETERS", ()):
+            if isinstance(d, CoreChoice):
+                out.append((alg.id(), d))
+    return out
+
+
+def test_every_enum_accepts_its_index_and_its_name(epitome_provider):
+    """FUSION=smooth (as README lists the names) and FUSION=3 mean the same; an unknown name lists both forms."""
+    seen = set()
+    for alg_id, d in enum_declarations():
+        alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
+        p = alg.parameterDefinition(d.name)
+        for i, (value, _) in enumerate(d.options):
+            assert d.index_of(value) == i and d.index_of(value.upper()) == i and d.index_of(str(i)) == i
+            assert alg.normalised({d.name: value})[d.name] == i
+        assert ", ".join(v for v, _ in d.options) in p.help() or all(v in p.help() for v, _ in d.options)
+        with pytest.raises(ValueError) as e:
+            alg.normalised({d.name: "nonsense"})
+        assert all(v in str(e.value) for v, _ in d.options) and "index" in str(e.value)
+        seen.add((alg_id, d.name))
+    assert {(LSR, "FUSION"), (TRAIN, "BACKEND"), (PREDICT, "BACKEND"), (EMBED, "BACKEND"), (ELSR, "BACKEND")} <= seen
+
+
+def test_fusion_by_name_runs_as_by_index(processing_runner, tmp_path):
+    from qgis_scenes import FAST, read, small_pair
+
+    img, cls = small_pair(tmp_path)
+    run = processing_runner(LSR, dict(FAST, IMAGERY=img, CLASSES=cls))
+    a, fa = run(FUSION="product", OUTPUT=str(tmp_path / "a.tif"))
+    b, _ = run(FUSION=1, OUTPUT=str(tmp_path / "b.tif"))
+    assert "fusion product" in fa.text()
+    assert read(str(tmp_path / "a.tif")).tobytes() == read(str(tmp_path / "b.tif")).tobytes()
+
+
+# --------------------------------------------------------------------------------------------
+# Help that reads well in the dialog and in qgis_process
+# --------------------------------------------------------------------------------------------
+
+def epitome_algorithms():
+    return [a for a in QgsApplication.processingRegistry().providerById("epitome").algorithms()
+            if hasattr(type(a), "PARAMETERS")]
+
+
+def test_help_is_plain_text(epitome_provider):
+    """qgis_process prints the help as it is, the dialog renders it as HTML (one paragraph per line): no tags,
+    no entities, no '<', '>' or '&' anywhere."""
+    from qgis.PyQt.QtGui import QTextDocument
+
+    for alg in epitome_algorithms():
+        text = alg.shortHelpString()
+        assert not any(c in text for c in "<>&"), (alg.id(), text[:200])
+        doc = QTextDocument()  # what the Processing dialog shows: <p>line</p> per line
+        doc.setHtml("".join(f"<p>{line}</p>" for line in text.split("\n")))
+        assert doc.toPlainText().split() == text.split()
+        for p in alg.parameterDefinitions():
+            assert not any(c in p.help() + p.description() for c in "<>&"), (alg.id(), p.name())
+
+
+@pytest.mark.timeout(300)
+def test_qgis_process_help_reads_well_and_enum_names_work(qp, tmp_path):
+    from qgis_scenes import small_pair
+
+    for alg_id in (LSR, EST):
+        p = qp("help", alg_id)
+        assert p.returncode == 0, p.stderr
+        for junk in ("<p>", "</p>", "<b>", "&lt;", "&gt;", "&amp;"):
+            assert junk not in p.stdout, (alg_id, junk)
+    assert "0 or none, 1 or product, 2 or bayes, 3 or smooth" in qp("help", LSR).stdout
+    img, cls = small_pair(tmp_path)
+    p = qp("run", LSR, "--", f"IMAGERY={img}", f"CLASSES={cls}", "TILE_SIZE=64", "PATCH_SIZE=5", "SAMPLES=0.1",
+           "EM_ITERATIONS=5", "DEVICE=cpu", "FUSION=smooth", f"OUTPUT={tmp_path / 'l.tif'}")
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    p = qp("run", LSR, "--", f"IMAGERY={img}", f"CLASSES={cls}", "TILE_SIZE=100000", f"OUTPUT={tmp_path / 'm.tif'}")
+    assert p.returncode != 0
+    assert "TILE_SIZE must be between 32 and 8192 (got 100000)" in p.stderr and "Tile size" in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing written beside the inputs
+# --------------------------------------------------------------------------------------------
+
+def test_no_file_written_beside_the_inputs(processing_runner, tmp_path):
+    """QGIS computes statistics when it loads an input as a layer; GDAL would save them as .aux.xml beside the
+    user's file (a warning in read-only folders). uint16 imagery: histograms; a class layer: statistics."""
+    d = tmp_path / "in"
+    d.mkdir()
+    img = write_raster(d / "img16.tif", make_imagery(64, 64, dtype="uint16"), img_gt())
+    cls = write_raster(d / "cls.tif", halves(64, 64), img_gt())
+    lab = write_raster(d / "lab.tif", halves(64, 64, 2, 3), img_gt())
+    before = copy_tree_files(d)
+    out = tmp_path / "out"
+    out.mkdir()
+    processing_runner(BASE, {})(IMAGERY=img, CLASSES=cls, NAIVE=str(out / "n.tif"))
+    processing_runner(EVAL, {})(PREDICTION=lab, REFERENCE=lab, CLASSES=cls, REPORT=str(out / "r.html"))
+    processing_runner(EST, {})(REFERENCE=lab, CLASSES=cls, OUTPUT=str(out / "c.csv"))
+    processing_runner(LSR, {})(IMAGERY=img, CLASSES=cls, TILE_SIZE=64, PATCH_SIZE=5, SAMPLES=0.1, EM_ITERATIONS=5,
+                               DEVICE="cpu", OUTPUT=str(out / "l.tif"))
+    import gc
+
+    gc.collect()  # the runs' contexts (and the layers they loaded) are gone: GDAL has closed the inputs
+    assert copy_tree_files(d) == before, sorted(os.listdir(d))
+
+
+@pytest.mark.timeout(300)
+def test_no_file_written_beside_the_inputs_by_qgis_process(qp, tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    img = write_raster(d / "img16.tif", make_imagery(64, 64, dtype="uint16"), img_gt())
+    cls = write_raster(d / "cls.tif", halves(64, 64), img_gt())
+    before = copy_tree_files(d)
+    p = qp("run", LSR, "--", f"IMAGERY={img}", f"CLASSES={cls}", "TILE_SIZE=64", "PATCH_SIZE=5", "SAMPLES=0.1",
+           "EM_ITERATIONS=5", "DEVICE=cpu", f"OUTPUT={tmp_path / 'l.tif'}")
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert copy_tree_files(d) == before, sorted(os.listdir(d))
+    assert (tmp_path / "l.tif.aux.xml").is_file()  # the output keeps its category names
