@@ -1734,32 +1734,32 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EstimateCompositionAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="51"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
         <source>Estimate composition from a labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="75"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="79"/>
         <source>{}: band {} does not exist; &apos;{}&apos; has {} band(s). Choose a band from 1 to {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="93"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="97"/>
         <source>OUTPUT: no file given. Choose where to save the CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="105"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="109"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="107"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="111"/>
         <source>{} pixels counted: {} classes x {} labels (label codes {}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="111"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="115"/>
         <source>  class {}: {} px - {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1779,11 +1779,6 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="153"/>
-        <source>Band of REFERENCE holding the label codes (default 1).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="154"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
@@ -1796,11 +1791,6 @@ Needs PyTorch in QGIS&apos;s Python.</source>
     <message>
         <location filename="../build/i18n/declared_strings.py" line="156"/>
         <source>Classes band</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="157"/>
-        <source>Band of CLASSES holding the class codes (default 1).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1839,10 +1829,20 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="57"/>
         <source>Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.
 The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.
 Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apos; followed by the label names, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="153"/>
+        <source>Band of REFERENCE holding the label codes. Empty: REFERENCE must have a single band (a raster of several bands is refused: it is imagery, not labels, unless a band is chosen here).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="157"/>
+        <source>Band of CLASSES holding the class codes. Empty: CLASSES must have a single band.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1949,30 +1949,35 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="86"/>
-        <source>Naive baseline: overall accuracy (0-1; -1 without CLASSES)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="87"/>
-        <source>Naive baseline: mean IoU (0-1; -1 without CLASSES)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="88"/>
-        <source>Smooth baseline: overall accuracy (0-1; -1 without CLASSES)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="89"/>
-        <source>Smooth baseline: mean IoU (0-1; -1 without CLASSES)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../plugin/processing/evaluate.py" line="65"/>
         <source>Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).
 The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...
 The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/evaluate.py" line="116"/>
+        <source>No CLASSES given: the label-only baselines are not scored, so NAIVE_ACCURACY, NAIVE_MEAN_IOU, SMOOTH_ACCURACY and SMOOTH_MEAN_IOU are left out of the results. Give CLASSES (the coarse class layer the prediction was made from) to see what the prediction adds to them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="86"/>
+        <source>Naive baseline: overall accuracy (0-1; only with CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="87"/>
+        <source>Naive baseline: mean IoU (0-1; only with CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="88"/>
+        <source>Smooth baseline: overall accuracy (0-1; only with CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="89"/>
+        <source>Smooth baseline: mean IoU (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

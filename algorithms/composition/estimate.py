@@ -97,43 +97,40 @@ def label_names_and_colours(ds, band: int, codes: Sequence[int]) -> Tuple[List[s
     return names, default_colours(names, fixed=fixed)
 
 
-def _check_integer_classes(cls, band: int, fb, rows_per_block: int):
-    """A float class raster must hold whole numbers (the aligned grid is Int32: it would truncate)."""
-    b = cls.GetRasterBand(band)
-    if not _is_float(b.DataType):
-        return
-    nd = b.GetNoDataValue()
-    for y in range(0, cls.RasterYSize, rows_per_block):
-        if fb is not None and fb.is_canceled():
-            raise Cancelled()
-        a = b.ReadAsArray(0, y, cls.RasterXSize, min(rows_per_block, cls.RasterYSize - y))
-        ok = np.isfinite(a)
-        if nd is not None:
-            ok &= a != nd
-        v = a[ok]
-        bad = v[v != np.round(v)]
-        if bad.size:
-            raise EpitomeError(f"CLASSES holds non-integer values (e.g. {float(bad[0]):g}); a class layer must "
-                               "hold integer class codes. Choose the classified raster (or round it with the "
-                               "Raster calculator).")
+def _one_band(ds, band: Optional[int], what: str, param: str, kind: str) -> int:
+    """The band holding the codes: `band` when given; else the raster must have exactly one band (imagery given as
+    a label or class raster is refused here, before it is counted as hundreds of 'labels')."""
+    if band is not None:
+        return band
+    if ds.RasterCount != 1:
+        raise EpitomeError(f"{what} has {ds.RasterCount} bands: a {kind} raster has one band of integer codes. This "
+                           f"looks like imagery; give the {kind} raster, or choose the band that holds the codes with "
+                           f"{param}.")
+    return 1
 
 
-def count_pairs(reference_path: str, classes_path: str, reference_band: int = 1, classes_band: int = 1,
+MANY_LABELS = 32  # more label codes than this in a reference: probably not a label raster (a warning)
+
+
+def count_pairs(reference_path: str, classes_path: str, reference_band: Optional[int] = None,
+                classes_band: Optional[int] = None,
                 fb=None, rows_per_block: int = 512, class_nodata_codes: Sequence[int] = (),
                 warnings: Optional[List[str]] = None):
     """Pixel counts of (class code, label code) pairs on the reference grid.
 
-    Returns (counts: dict {(class, label): n}, reference dataset). Progress 0..100 through fb.
+    Returns (counts: dict {(class, label): n}, reference dataset, reference band). Progress 0..100 through fb.
+    A band left as None: the raster must have one band (_one_band).
     """
     warnings = [] if warnings is None else warnings
     ref = open_raster(reference_path, "REFERENCE")
     cls = open_raster(classes_path, "CLASSES")
+    reference_band = _one_band(ref, reference_band, "REFERENCE", "REFERENCE_BAND", "reference label")
+    classes_band = _one_band(cls, classes_band, "CLASSES", "CLASSES_BAND", "coarse class")
     _check_band(ref, reference_band, "REFERENCE", "REFERENCE_BAND")
     _check_band(cls, classes_band, "CLASSES", "CLASSES_BAND")
     rg = grid_of(ref)
     al_warn: List[str] = []
     aligned = align_classes(cls, rg, al_warn, class_band=classes_band, roles=("REFERENCE", "CLASSES"))
-    _check_integer_classes(cls, classes_band, fb, rows_per_block)
     if al_warn:
         warnings.append("REFERENCE or CLASSES has no CRS: they are matched pixel by pixel (same size).")
     rb = ref.GetRasterBand(reference_band)
@@ -181,10 +178,11 @@ def count_pairs(reference_path: str, classes_path: str, reference_band: int = 1,
         if fb is not None:
             fb.progress(100.0 * (y + h) / H)
     del aligned
-    return counts, ref
+    return counts, ref, reference_band
 
 
-def estimate_composition(reference_path: str, classes_path: str, reference_band: int = 1, classes_band: int = 1,
+def estimate_composition(reference_path: str, classes_path: str, reference_band: Optional[int] = None,
+                         classes_band: Optional[int] = None,
                          min_pixels: int = 1, fb=None, rows_per_block: int = 512,
                          class_nodata_codes: Sequence[int] = ()) -> CompositionEstimate:
     """p(label | class) counted on a labelled area (see the module docstring).
@@ -194,8 +192,8 @@ def estimate_composition(reference_path: str, classes_path: str, reference_band:
     """
     warnings: List[str] = []
     min_pixels = max(1, int(min_pixels))
-    counts, ref = count_pairs(reference_path, classes_path, reference_band, classes_band, fb, rows_per_block,
-                              class_nodata_codes, warnings)
+    counts, ref, reference_band = count_pairs(reference_path, classes_path, reference_band, classes_band, fb,
+                                              rows_per_block, class_nodata_codes, warnings)
     if not counts:
         raise EpitomeError(
             "REFERENCE and CLASSES share no pixel where both have data (label 0 and nodata values are ignored). "
@@ -203,6 +201,9 @@ def estimate_composition(reference_path: str, classes_path: str, reference_band:
             "0, and the bands chosen.")
     class_codes = sorted({c for c, _ in counts})
     label_seen = sorted({lab for _, lab in counts})
+    if len(label_seen) > MANY_LABELS:
+        warnings.append(f"REFERENCE holds {len(label_seen)} different label codes: a label raster usually has a few. "
+                        "If it is imagery or a continuous raster, choose the land-cover / label map instead.")
     if label_seen[0] >= 1 and label_seen[-1] <= MAX_LABELS:
         label_codes = list(range(1, label_seen[-1] + 1))
     else:

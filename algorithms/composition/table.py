@@ -80,6 +80,7 @@ class Composition:
     colours: List[Tuple[int, int, int]] = field(default_factory=list)
     source: str = ""
     nodata_codes: List[int] = field(default_factory=list)  # class codes that mean "no class" (a `nodata` row)
+    notes: List[str] = field(default_factory=list)  # warnings found while reading (rows far from summing to 1)
 
     def __post_init__(self):
         if not self.colours:
@@ -328,8 +329,29 @@ def parse_composition(text: str, source: str = "") -> Composition:
         raise CompositionError(f"{where}, line {seen['nodata']}: code(s) {', '.join(map(str, both))} are both a "
                                "class row and in the nodata row; keep each code in one place.")
     m = np.asarray(mat, dtype=np.float64)
+    notes = row_sum_notes(m.sum(1), codes, [line for line, r in numbered[1:]
+                                            if r[0].strip().lower() not in NODATA_ROW_NAMES + COLOUR_ROW_NAMES],
+                          where)
     m /= m.sum(1, keepdims=True)
-    return Composition(codes, labels, m.astype(np.float32), colours=colours, source=source, nodata_codes=nodata)
+    return Composition(codes, labels, m.astype(np.float32), colours=colours, source=source, nodata_codes=nodata,
+                       notes=notes)
+
+
+ROW_SUM_TOLERANCE = 0.1  # a row summing to more than 10% away from 1 (or from 100 in a table of percentages)
+
+
+def row_sum_notes(sums: Sequence[float], codes: Sequence[int], lines: Sequence[int], where: str) -> List[str]:
+    """Warnings for class rows whose shares sum far from 1: rows are renormalised, so a typing slip (20 for 0.20)
+    would otherwise change the table silently. A table whose rows all sum to about 100 is read as percentages."""
+    sums = [float(v) for v in sums]
+    unit = 100.0 if sums and all(abs(v / 100.0 - 1) <= ROW_SUM_TOLERANCE for v in sums) else 1.0
+    far = [(line, code, v) for line, code, v in zip(lines, codes, sums) if abs(v / unit - 1) > ROW_SUM_TOLERANCE]
+    if not far:
+        return []
+    listed = "; ".join(f"line {line} (class {code}) sums to {v:g}" for line, code, v in far[:10])
+    more = f" and {len(far) - 10} more" if len(far) > 10 else ""
+    return [f"{where}: the shares of a class row should sum to {unit:g}, but {listed}{more}. Each row is divided by its "
+            "sum, so such a row still counts as a distribution: check it for a typing slip (e.g. 20 for 0.20)."]
 
 
 @dataclass

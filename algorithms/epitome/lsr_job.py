@@ -119,6 +119,8 @@ def run_epitomic_lsr(job: EpitomicLsrJob, fb: Optional[Feedback] = None) -> Dict
     fb = fb or Feedback()
     model = check_lsr_job(job)
     comp = job.composition
+    for note in comp.notes:
+        fb.warn(note)
     nodata = class_nodata(job, fb)
     device, warns = resolve_device(job.device)
     for w in warns:

@@ -133,7 +133,21 @@ def open_sampler(job: TrainJob, p, init_model, scaling, device):
                                  job.guide, job.guide_labels, scaling, device, patch_max=p.patch_max)
     if init_model is not None and len(sampler.bands) != init_model.n_bands:
         raise EpitomeError(f"INIT was trained on {init_model.n_bands} band(s); the imagery gives {len(sampler.bands)}.")
+    check_size_fits(p.size, sampler.sources, bool(init_model))
     return sampler
+
+
+def check_size_fits(size: int, sources, from_init: bool = False):
+    """EpitomeError when one epitome of size x size pixels would hold more pixels than all the usable imagery: an
+    epitome summarises imagery larger than itself (its start is tiled from crops of it)."""
+    area = sum(s.w * s.h for s in sources)
+    if size * size > area:
+        sizes = ", ".join(f"{s.w} x {s.h}" for s in sources[:5]) + (" ..." if len(sources) > 5 else "")
+        what = "INIT's epitome size" if from_init else "SIZE"
+        raise EpitomeError(
+            f"{what} {size} makes an epitome of {size * size} pixels, more than the {area} usable pixels of the imagery "
+            f"({sizes} px inside EXTENT): an epitome summarises imagery larger than itself. Lower SIZE to at most "
+            f"{int(area ** 0.5)}, or give more imagery.")
 
 
 def describe_run(fb: Feedback, device, sampler, p):

@@ -28,9 +28,13 @@ def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequ
     user sees what the prediction added. The reference is resampled onto the prediction grid (nearest)."""
     pred = open_raster(prediction, "PREDICTION")
     ref = open_raster(reference, "REFERENCE")
+    for ds, what in ((pred, "PREDICTION"), (ref, "REFERENCE")):
+        if ds.RasterCount != 1:
+            raise EpitomeError(f"{what} has {ds.RasterCount} bands: a label raster has one band of integer codes (1..L, "
+                               f"0 = nodata). This looks like imagery; give the label raster as {what}.")
     grid = grid_of(pred)
-    warnings: List[str] = []
-    ref_al = align_classes(ref, grid, warnings, resampling="near")
+    warnings: List[str] = list(composition.notes) if classes and composition is not None else []
+    ref_al = align_classes(ref, grid, warnings, resampling="near", roles=("PREDICTION", "REFERENCE"))
     src = None
     if classes:
         from .baselines import open_baseline_source

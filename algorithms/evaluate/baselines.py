@@ -94,7 +94,7 @@ def run_baselines(job: BaselineJob, fb=None) -> Dict:
         raise EpitomeError("Give NAIVE or SMOOTH (or both): the baseline maps to write.")
     grid_ds = open_raster(job.grid_raster, "GRID")
     grid = grid_of(grid_ds)
-    warnings: List[str] = []
+    warnings: List[str] = list(job.composition.notes)
     src = open_baseline_source(job.classes, grid, job.composition, job.nodata_codes, job.unknown_as_nodata, warnings,
                                roles=("the grid raster", "CLASSES"))
     for w in warnings:

@@ -29,10 +29,45 @@ def _transform_bounds(bounds, src_wkt, dst_wkt):
     xs = np.linspace(xmin, xmax, 21)
     ys = np.linspace(ymin, ymax, 21)
     pts = [(x, ymin) for x in xs] + [(x, ymax) for x in xs] + [(xmin, y) for y in ys] + [(xmax, y) for y in ys]
-    out = [ct.TransformPoint(float(x), float(y))[:2] for x, y in pts]
-    ox = [p[0] for p in out if np.isfinite(p[0])]
-    oy = [p[1] for p in out if np.isfinite(p[1])]
+    out = []
+    for x, y in pts:
+        try:
+            p = ct.TransformPoint(float(x), float(y))
+        except Exception:  # noqa: BLE001 (PROJ refuses points outside its domain, e.g. latitudes beyond 90)
+            continue
+        if np.isfinite(p[0]) and np.isfinite(p[1]):
+            out.append(p[:2])
+    if not out:
+        raise NoTransform()
+    ox, oy = [p[0] for p in out], [p[1] for p in out]
     return min(ox), min(oy), max(ox), max(oy)
+
+
+class NoTransform(ValueError):
+    """No point of an extent can be expressed in the other CRS (a wrong CRS on one layer, typically)."""
+
+
+def check_integer_codes(ds: gdal.Dataset, band_index: int, what: str, window=None, rows_per_block: int = 512):
+    """EpitomeError when a floating-point class or label raster holds a value that is not a whole number (41.5):
+    the aligned grid is Int32 and would silently read it as 41. Integer rasters pass at once; float ones are read
+    by row blocks (only `window` (x0, y0, w, h) when given); nodata and non-finite values are skipped."""
+    band = ds.GetRasterBand(band_index)
+    if band.DataType not in (gdal.GDT_Float32, gdal.GDT_Float64):
+        return
+    nd = band.GetNoDataValue()
+    x0, y0, w, h = window if window is not None else (0, 0, ds.RasterXSize, ds.RasterYSize)
+    for y in range(y0, y0 + h, rows_per_block):
+        a = band.ReadAsArray(x0, y, w, min(rows_per_block, y0 + h - y))
+        ok = np.isfinite(a)
+        if nd is not None:
+            ok &= a != nd
+        v = a[ok]
+        bad = v[v != np.round(v)]
+        if bad.size:
+            raise EpitomeError(
+                f"{what[0].upper() + what[1:]} holds non-integer values (e.g. {float(bad[0]):g}, which would be read "
+                f"as {int(bad[0])}); a class or label raster must hold whole-number codes. Choose the classified "
+                "raster, or round it first (Raster calculator).")
 
 
 def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], class_band: int = 1,
@@ -52,12 +87,13 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
         if (src_grid.width, src_grid.height) != (target.width, target.height):
             which = "neither has" if not (src_has or tgt_has) else (cls_name if not src_has else tgt_name) + " has"
             raise EpitomeError(
-                "{} and {} cannot be aligned: {} no CRS/georeference and the sizes differ ({} x {} vs {} x {}). "
-                "Assign a CRS to both layers (Raster > Projections > Assign Projection) or give rasters of "
-                "identical size to work on the pixel grid.".format(
-                    tgt_name[0].upper() + tgt_name[1:], cls_name, which, src_grid.width, src_grid.height,
-                    target.width, target.height))
+                "{} and {} cannot be aligned: {} no CRS/georeference and the sizes differ ({} is {} x {} px, {} is "
+                "{} x {} px; width x height). Assign a CRS to both layers (Raster > Projections > Assign Projection) "
+                "or give rasters of identical size to work on the pixel grid.".format(
+                    tgt_name[0].upper() + tgt_name[1:], cls_name, which, tgt_name, target.width, target.height,
+                    cls_name, src_grid.width, src_grid.height))
         warnings.append("A layer has no CRS: imagery and classes are matched pixel by pixel (same size).")
+        check_integer_codes(classes, class_band, cls_name)
         band = classes.GetRasterBand(class_band)
         nd = band.GetNoDataValue()
         opts = gdal.TranslateOptions(format="VRT", bandList=[class_band], outputType=gdal.GDT_Int32)
@@ -70,9 +106,16 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
     tb = target.bounds
     try:
         cb = _transform_bounds(src_grid.bounds, src_grid.wkt, target.wkt)
+    except NoTransform:
+        raise EpitomeError(
+            "{} and {} do not overlap once transformed: no point of the extent of {} {} can be expressed in {}, the "
+            "CRS of {}. Extent of {} {}. The CRS of {} is probably wrong (e.g. degrees assigned to coordinates in "
+            "metres): assign the CRS its coordinates are in (Raster > Projections > Assign Projection).".format(
+                tgt_name[0].upper() + tgt_name[1:], cls_name, cls_name, src_grid.describe(), crs_name(target.wkt),
+                tgt_name, tgt_name, target.describe(), cls_name))
     except Exception as e:  # noqa: BLE001 (GDAL/PROJ errors have many types)
         raise EpitomeError(f"{cls_name} cannot be transformed from {crs_name(src_grid.wkt)} to the CRS of "
-                           f"{tgt_name}, {crs_name(target.wkt)} ({e}).")
+                           f"{tgt_name}, {crs_name(target.wkt)} ({e}). Check the CRS of both layers.")
     ix0, iy0, ix1, iy1 = max(tb[0], cb[0]), max(tb[1], cb[1]), min(tb[2], cb[2]), min(tb[3], cb[3])
     if ix0 >= ix1 or iy0 >= iy1:
         raise EpitomeError(
@@ -80,6 +123,7 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
             "cover the same area.".format(
                 tgt_name[0].upper() + tgt_name[1:], cls_name, tgt_name, target.describe(), cls_name,
                 src_grid.describe(), "[{:.2f}, {:.2f} : {:.2f}, {:.2f}]".format(*cb), tgt_name))
+    check_integer_codes(classes, class_band, cls_name, window=class_window(classes, target, margin=0))
     # Approximate class pixel size in imagery units, to choose nearest or mode.
     cw = (cb[2] - cb[0]) / max(src_grid.width, 1)
     if resampling == "auto":

@@ -28,7 +28,8 @@ from ..params import bounded, check_bounds
 from ..io.align import CLASS_NODATA, align_classes, class_window, unique_codes
 from ..io.label_style import set_label_style, write_qml
 from ..io.outputs import AtomicOutputs, check_writable, create_output
-from ..io.raster import compute_scaling, extent_window, grid_of, open_raster, pixel_size_metres, read_imagery, subgrid
+from ..io.raster import (compute_scaling, extent_window, grid_of, open_raster, pixel_size_metres, read_imagery,
+                         read_valid, subgrid)
 from . import tile as tile_math
 from .params import LsrParams, ground_settings
 from .priors import CoarsePrior
@@ -357,6 +358,8 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
     fb = fb or Feedback()
     params = check_job(job)
     comp = job.composition
+    for note in comp.notes:
+        fb.warn(note)
     sources = open_sources(job, fb)
     grid = sources.grid
     params, tile_size = settings_in_ground_units(job, params, grid, fb)
@@ -417,12 +420,33 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
     job.stats.update(appearance_weight=w, label_share_mismatch=None if tv is None else [float(v) for v in tv],
                      downsample=params.downsample, tile_size=tile_size)
     valid_px = int(writer.counts[1:].sum())
+    if valid_px == 0:
+        fb.warn(why_nothing_labelled(sources))
     fb.info(f"{writer.changed} of {valid_px} labelled pixels ({100.0 * writer.changed / max(1, valid_px):.1f}%) differ "
             "from the smooth label-only baseline (the coarse map's compositions interpolated between blocks): that is "
             "what appearance changed.")
     fb.info(f"Finished {n_tiles} tile(s) in {job.stats['seconds']:.1f} s on {memory.device}"
             + (f" ({job.stats['km2_per_minute']:.2f} km^2 per minute)." if grid.wkt else "."))
     return job.stats
+
+
+def why_nothing_labelled(sources: JobSources) -> str:
+    """The warning for a finished run whose label map is all nodata: what had no data (one read of the imagery's
+    validity by strips, only in this case)."""
+    grid = sources.grid
+    head = f"Nothing was labelled: all {grid.width * grid.height} pixels of the output are nodata (0), because "
+    if not sources.area_prior.any():
+        return head + ("the class layer has no class under the imagery (only nodata codes {}, or no cell there). "
+                       "Check CLASSES, its nodata value and NODATA_CODES.").format(sources.nodata_codes or "-")
+    for y in range(0, grid.height, 512):
+        h = min(512, grid.height - y)
+        if read_valid(sources.imagery, sources.bands, sources.x0, sources.y0 + y, grid.width, h).any():
+            return head + ("the imagery has data only where the class layer has none. Check that both layers cover "
+                           "the same area.")
+    nd = sorted({str(sources.imagery.GetRasterBand(b).GetNoDataValue()) for b in sources.bands})
+    return head + ("the imagery has no data in the processed area: every pixel is nodata (nodata value {} of bands "
+                   "{}, or its mask / alpha band). Check the imagery's nodata value (Layer Properties > Transparency) "
+                   "and EXTENT.").format(", ".join(nd), sources.bands)
 
 
 def summarise(grid, comp: Composition, writer: LabelOutputs, n_tiles: int, seconds: float, device, scaling) -> Dict:

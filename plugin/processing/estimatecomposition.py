@@ -23,14 +23,17 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
                  "High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m "
                  "land-cover map. Its grid is the one counted on.",
                  lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
-        Declared("REFERENCE_BAND", "Reference band", "Band of REFERENCE holding the label codes (default 1).",
-                 lambda n, t: QgsProcessingParameterBand(n, t, 1, "REFERENCE", optional=True), advanced=True),
+        Declared("REFERENCE_BAND", "Reference band",
+                 "Band of REFERENCE holding the label codes. Empty: REFERENCE must have a single band (a raster of "
+                 "several bands is refused: it is imagery, not labels, unless a band is chosen here).",
+                 lambda n, t: QgsProcessingParameterBand(n, t, None, "REFERENCE", optional=True), advanced=True),
         Declared("CLASSES", "Coarse classes",
                  "Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, "
                  "resolution and alignment; it must cover the labelled area.",
                  lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
-        Declared("CLASSES_BAND", "Classes band", "Band of CLASSES holding the class codes (default 1).",
-                 lambda n, t: QgsProcessingParameterBand(n, t, 1, "CLASSES", optional=True), advanced=True),
+        Declared("CLASSES_BAND", "Classes band",
+                 "Band of CLASSES holding the class codes. Empty: CLASSES must have a single band.",
+                 lambda n, t: QgsProcessingParameterBand(n, t, None, "CLASSES", optional=True), advanced=True),
         Declared("MIN_PIXELS", "Minimum pixels per class",
                  "Class codes covering fewer reference pixels than this are left out of the table (their estimate "
                  "would be noise); the log lists them.",
@@ -66,11 +69,12 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
             "reference's category names and colour table when it has them.")
 
     def _band(self, parameters, name, context, layer):
+        """The band given, or None: left empty, the raster must have a single band (the core refuses others)."""
         if parameters.get(name) in (None, ""):
-            return 1
+            return None
         b = self.parameterAsInt(parameters, name, context)
         if b < 1:
-            return 1
+            return None
         if layer is not None and b > layer.bandCount():
             raise QgsProcessingException(self.tr("{}: band {} does not exist; '{}' has {} band(s). Choose a band from "
                                                  "1 to {}.").format(name, b, layer.name(), layer.bandCount(),

@@ -50,10 +50,10 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
                ("PER_CLASS_IOU", "Per-class IoU (JSON)", QgsProcessingOutputString),
                ("CONFUSION_MATRIX", "Confusion matrix (JSON)", QgsProcessingOutputString),
                ("PIXELS", "Pixels compared", QgsProcessingOutputNumber),
-               ("NAIVE_ACCURACY", "Naive baseline: overall accuracy (0-1; -1 without CLASSES)", QgsProcessingOutputNumber),
-               ("NAIVE_MEAN_IOU", "Naive baseline: mean IoU (0-1; -1 without CLASSES)", QgsProcessingOutputNumber),
-               ("SMOOTH_ACCURACY", "Smooth baseline: overall accuracy (0-1; -1 without CLASSES)", QgsProcessingOutputNumber),
-               ("SMOOTH_MEAN_IOU", "Smooth baseline: mean IoU (0-1; -1 without CLASSES)", QgsProcessingOutputNumber))
+               ("NAIVE_ACCURACY", "Naive baseline: overall accuracy (0-1; only with CLASSES)", QgsProcessingOutputNumber),
+               ("NAIVE_MEAN_IOU", "Naive baseline: mean IoU (0-1; only with CLASSES)", QgsProcessingOutputNumber),
+               ("SMOOTH_ACCURACY", "Smooth baseline: overall accuracy (0-1; only with CLASSES)", QgsProcessingOutputNumber),
+               ("SMOOTH_MEAN_IOU", "Smooth baseline: mean IoU (0-1; only with CLASSES)", QgsProcessingOutputNumber))
 
     def name(self):
         return "evaluate"
@@ -107,11 +107,16 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
         extra = {"Prediction": pred, "Reference": ref}
         for key in ("naive", "smooth"):
             b = res.get("baselines", {}).get(key)
-            outputs[f"{key.upper()}_ACCURACY"] = float(b["scores"]["overall_accuracy"]) if b else -1.0
-            outputs[f"{key.upper()}_MEAN_IOU"] = float(b["scores"]["mean_iou"]) if b else -1.0
-            if b:
+            if b:  # without CLASSES these outputs are left out (not a -1 that reads like a score)
+                outputs[f"{key.upper()}_ACCURACY"] = float(b["scores"]["overall_accuracy"])
+                outputs[f"{key.upper()}_MEAN_IOU"] = float(b["scores"]["mean_iou"])
                 extra[f"{key.capitalize()} baseline"] = "accuracy {:.1%}, mean IoU {:.3f}".format(
                     b["scores"]["overall_accuracy"], b["scores"]["mean_iou"])
+        if "baselines" not in res:
+            feedback.pushInfo(self.tr("No CLASSES given: the label-only baselines are not scored, so NAIVE_ACCURACY, "
+                                      "NAIVE_MEAN_IOU, SMOOTH_ACCURACY and SMOOTH_MEAN_IOU are left out of the "
+                                      "results. Give CLASSES (the coarse class layer the prediction was made from) "
+                                      "to see what the prediction adds to them."))
         if "baselines" in res:
             best = max(outputs["NAIVE_ACCURACY"], outputs["SMOOTH_ACCURACY"])
             extra["Prediction against the better baseline"] = "{:+.2f} points".format(

@@ -334,3 +334,98 @@ def test_no_file_written_beside_the_inputs_by_qgis_process(qp, tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     assert copy_tree_files(d) == before, sorted(os.listdir(d))
     assert (tmp_path / "l.tif.aux.xml").is_file()  # the output keeps its category names
+
+
+# --------------------------------------------------------------------------------------------
+# Say what is wrong
+# --------------------------------------------------------------------------------------------
+
+def test_imagery_as_reference_is_refused(processing_runner, inputs, tmp_path):
+    """A reference label raster has one band of integer codes: 4-band imagery is refused (it gave a table of 234
+    'labels'); with the band chosen explicitly it is read, with a warning about its many codes."""
+    est = processing_runner(EST, {"CLASSES": inputs["cls"]})
+    with pytest.raises(QgsProcessingException) as e:
+        est(REFERENCE=inputs["img"], OUTPUT=str(tmp_path / "t.csv"))
+    msg = str(e.value)
+    assert "REFERENCE has 4 bands" in msg and "one band" in msg and "REFERENCE_BAND" in msg, msg
+    assert not (tmp_path / "t.csv").exists()
+    _, fb = est(REFERENCE=inputs["img"], REFERENCE_BAND=1, OUTPUT=str(tmp_path / "t.csv"))
+    assert any("different label codes" in w for w in fb.warnings), fb.warnings
+    with pytest.raises(QgsProcessingException) as e:
+        processing_runner(EVAL, {})(PREDICTION=inputs["lab"], REFERENCE=inputs["img"])
+    assert "REFERENCE has 4 bands" in str(e.value)
+
+
+def test_all_nodata_imagery_warns_that_nothing_was_labelled(run_lsr, tmp_path):
+    img = write_raster(tmp_path / "nd.tif", make_imagery(64, 64) * 0, img_gt(), nodata=0)
+    cls = write_raster(tmp_path / "cls.tif", halves(64, 64), img_gt())
+    res, fb = run_lsr(IMAGERY=img, CLASSES=cls)
+    warned = [w for w in fb.warnings if "Nothing was labelled" in w]
+    assert warned and "imagery has no data" in warned[0] and "nodata value 0" in warned[0], fb.warnings
+
+
+def test_classes_with_a_wrong_crs_say_the_extents_do_not_overlap(run_lsr, tmp_path):
+    """EPSG:4326 assigned to Albers coordinates: no point can be transformed (it said 'min() arg is an empty
+    sequence'); the message says the layers do not overlap once transformed, with both extents."""
+    cls = write_raster(tmp_path / "cls4326.tif", halves(32, 32), (1400000.0, 30.0, 0.0, 2000000.0, 0.0, -30.0),
+                       epsg=4326)
+    with pytest.raises(QgsProcessingException) as e:
+        run_lsr(CLASSES=cls)
+    msg = str(e.value)
+    assert "do not overlap once transformed" in msg and "empty sequence" not in msg, msg
+    assert "1400000.00" in msg and "EPSG:4326" in msg and "560000.00" in msg and "EPSG:26917" in msg, msg
+
+
+def test_composition_row_far_from_summing_to_one_warns(run_lsr, tmp_path):
+    csv = tmp_path / "comp.csv"
+    csv.write_text("class,forest,field\n41,18,2\n82,0.1,0.9\n")  # line 2 sums to 20
+    _, fb = run_lsr(COMPOSITION=str(csv))
+    warned = [w for w in fb.warnings if "sums to 20" in w]
+    assert warned and "line 2 (class 41)" in warned[0], fb.warnings
+    pct = tmp_path / "pct.csv"  # percentages throughout: no warning
+    pct.write_text("class,forest,field\n41,90,10\n82,10,90\n")
+    _, fb = run_lsr(COMPOSITION=str(pct))
+    assert not [w for w in fb.warnings if "should sum" in w], fb.warnings
+
+
+def test_train_size_larger_than_the_imagery_is_refused(processing_runner, inputs, tmp_path):
+    with pytest.raises(QgsProcessingException) as e:
+        processing_runner(TRAIN, {})(IMAGERY=[inputs["img"]], SIZE=64, PATCH_MIN=3, PATCH_MAX=5, STEPS=2,
+                                     DEVICE="cpu", MODEL=str(tmp_path / "m.epitome"), EPITOME_IMAGE=None)
+    msg = str(e.value)
+    assert "SIZE 64" in msg and "1024 usable pixels" in msg and "at most 32" in msg, msg
+    assert not (tmp_path / "m.epitome").exists()
+
+
+@pytest.mark.parametrize("alg_id", [LSR, BASE])
+def test_float_class_codes_are_refused(processing_runner, inputs, tmp_path, alg_id):
+    """Class code 41.5 in a float raster was read as 41 silently."""
+    import numpy as np
+
+    c = halves(32, 32).astype(np.float32)
+    c[3, 3] = 41.5
+    cls = write_raster(tmp_path / "float_cls.tif", c, img_gt())
+    params = dict(IMAGERY=inputs["img"], CLASSES=cls)
+    params.update({"OUTPUT": str(tmp_path / "o.tif"), "TILE_SIZE": 32, "DEVICE": "cpu"} if alg_id == LSR else
+                  {"NAIVE": str(tmp_path / "o.tif")})
+    with pytest.raises(QgsProcessingException) as e:
+        processing_runner(alg_id, {})(**params)
+    assert "non-integer values (e.g. 41.5" in str(e.value), str(e.value)
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_sizes_without_crs_are_named_in_order(run_lsr, tmp_path):
+    img = write_raster(tmp_path / "img.tif", make_imagery(20, 10), None, None)  # 10 wide, 20 high
+    cls = write_raster(tmp_path / "cls.tif", halves(128, 256), None, None)
+    with pytest.raises(QgsProcessingException) as e:
+        run_lsr(IMAGERY=img, CLASSES=cls)
+    msg = str(e.value)
+    assert "the imagery is 10 x 20 px" in msg and "the class layer is 256 x 128 px" in msg, msg
+
+
+def test_evaluate_without_classes_leaves_the_baselines_out(processing_runner, inputs):
+    res, fb = processing_runner(EVAL, {})(PREDICTION=inputs["lab"], REFERENCE=inputs["lab"])
+    assert res["OVERALL_ACCURACY"] == 1.0
+    for key in ("NAIVE_ACCURACY", "NAIVE_MEAN_IOU", "SMOOTH_ACCURACY", "SMOOTH_MEAN_IOU"):
+        assert res.get(key) is None, key  # no -1 that reads like a score
+    assert any("No CLASSES given" in m and "NAIVE_ACCURACY" in m for m in fb.infos), fb.infos
