@@ -17,6 +17,11 @@ except Exception:  # ImportError or a broken install (OSError): the plugin must 
 
 from ..errors import check_cancel
 
+# Work per uninterrupted step, so that cancel takes effect within a second or so at any setting (docs/RELIABILITY.md):
+BLOCK_FLOPS = 1 << 31  # multiply-adds x 2 of one block of attention logits (about 0.1-1 s on a CPU)
+GATHER_ELEMENTS = 1 << 24  # patch values gathered at once (bounds the int64 index of gather_windows)
+EXACT_PCA_DIMS = 1024  # patch dimensions up to which the PCA basis is an exact eigendecomposition (above: randomised)
+
 
 def key_positions(n: int, k: int, stride: int) -> torch.Tensor:
     """Top-left offsets of the key windows along an axis of n pixels: 0, stride, 2 stride, ... and always the
@@ -33,14 +38,24 @@ def window_matrix(x: torch.Tensor, k: int) -> torch.Tensor:
     return cols[0].t().contiguous()
 
 
-def gather_windows(x: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, k: int) -> torch.Tensor:
+def gather_windows(x: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, k: int, cancel=None) -> torch.Tensor:
     """The K x K windows of x [C, h, w] with top-left corners (ys[t], xs[t]) as rows [T, C*K*K], in
-    window_matrix's order (band, then row, then column), without building every window."""
+    window_matrix's order (band, then row, then column), without building every window. Gathered in chunks of
+    GATHER_ELEMENTS values (the index is int64: twice the result's size if built at once)."""
     C, h, w = x.shape
+    D = C * k * k
+    out = torch.empty(len(ys), D, dtype=x.dtype, device=x.device)
     d = torch.arange(k, device=x.device)
-    pix = (ys[:, None, None] + d[None, :, None]) * w + (xs[:, None, None] + d[None, None, :])  # [T, K, K]
-    idx = torch.arange(C, device=x.device)[None, :, None] * (h * w) + pix.reshape(len(ys), 1, k * k)
-    return x.reshape(-1)[idx.reshape(len(ys), -1)]
+    band = torch.arange(C, device=x.device)[None, :, None] * (h * w)
+    flat = x.reshape(-1)
+    step = max(1, GATHER_ELEMENTS // max(D, 1))
+    for a in range(0, len(ys), step):
+        check_cancel(cancel)
+        y, xx = ys[a:a + step], xs[a:a + step]
+        pix = (y[:, None, None] + d[None, :, None]) * w + (xx[:, None, None] + d[None, None, :])  # [t, K, K]
+        idx = band + pix.reshape(len(y), 1, k * k)
+        out[a:a + len(y)] = flat[idx.reshape(len(y), -1)]
+    return out
 
 
 def window_validity(valid: torch.Tensor, k: int) -> torch.Tensor:
@@ -79,28 +94,63 @@ def spread_over_keys(Z: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, k: int
     return out / cover.clamp_min(1) * (k * k / stride ** 2)
 
 
-def reduce_dimensions(keys: torch.Tensor, queries: torch.Tensor, dims: int, sample: int = 16384, seed: int = 0):
+def reduce_dimensions(keys: torch.Tensor, queries: torch.Tensor, dims: int, sample: int = 16384, seed: int = 0,
+                      cancel=None):
     """Patch vectors in a reduced basis (PCA of the tile's windows): keys [S, D], queries [T, D] ->
     (keys [S, d], queries [T, d], key_half_sqnorm [S]) with d = dims, centred on the windows' mean.
 
     Logits need x_t . mu_s - |mu_s|^2 / 2 up to a per-query constant; in the centred basis the second term is
     kept exact (the full norm) and only the first is approximated by the top-d principal components, so
     the logits lose just the cross term of the discarded components. The basis comes from at most `sample`
-    windows (seeded)."""
-    S, D = keys.shape
-    mean = keys.mean(0, keepdim=True)
-    kc = keys - mean
-    if S > sample:
-        g = torch.Generator(device="cpu").manual_seed(int(seed))
-        sub = kc[torch.randperm(S, generator=g)[:sample].to(keys.device)]
-    else:
-        sub = kc
-    cov = (sub.t() @ sub).double().cpu().numpy() / max(1, sub.shape[0] - 1)
+    windows (seeded): an exact eigendecomposition of their covariance up to EXACT_PCA_DIMS patch dimensions,
+    a seeded randomised subspace iteration above (the covariance would cost sample x D^2, minutes for 31 x 31
+    patches of 4 bands). Centring and projection run by row chunks (no centred copy of the keys), with cancel
+    checks between them."""
     import numpy as np
 
-    _, vecs = np.linalg.eigh(cov)  # ascending eigenvalues (LAPACK: a few ms for D ~ 200)
-    basis = torch.from_numpy(vecs[:, -dims:].copy()).to(device=keys.device, dtype=keys.dtype)  # [D, d]
-    return kc @ basis, (queries - mean) @ basis, 0.5 * (kc * kc).sum(1)
+    S, D = keys.shape
+    mean = keys.mean(0, keepdim=True)
+    if S > sample:
+        g = torch.Generator(device="cpu").manual_seed(int(seed))
+        sub = keys[torch.randperm(S, generator=g)[:sample].to(keys.device)] - mean
+    else:
+        sub = keys - mean
+    if D <= EXACT_PCA_DIMS:
+        cov = (sub.t() @ sub).double().cpu().numpy() / max(1, sub.shape[0] - 1)
+        _, vecs = np.linalg.eigh(cov)  # ascending eigenvalues (LAPACK: a few ms for D ~ 200)
+        basis = torch.from_numpy(vecs[:, -dims:].copy()).to(device=keys.device, dtype=keys.dtype)  # [D, d]
+    else:
+        basis = randomised_basis(sub, dims, seed, cancel)
+    del sub
+    step = max(1, BLOCK_FLOPS // (2 * D * max(dims, 1)))
+    kr = torch.empty(S, basis.shape[1], dtype=keys.dtype, device=keys.device)
+    half = torch.empty(S, dtype=keys.dtype, device=keys.device)
+    for a in range(0, S, step):
+        check_cancel(cancel)
+        kc = keys[a:a + step] - mean
+        kr[a:a + step] = kc @ basis
+        half[a:a + step] = 0.5 * (kc * kc).sum(1)
+    qr = torch.empty(queries.shape[0], basis.shape[1], dtype=queries.dtype, device=queries.device)
+    for a in range(0, queries.shape[0], step):
+        check_cancel(cancel)
+        qr[a:a + step] = (queries[a:a + step] - mean) @ basis
+    return kr, qr, half
+
+
+def randomised_basis(sub: torch.Tensor, dims: int, seed: int, cancel=None, oversample: int = 10, power: int = 3):
+    """The top-`dims` principal directions [D, dims] of the centred rows sub [n, D] by a seeded randomised subspace
+    iteration (Halko, Martinsson, Tropp 2011): a few products with sub, never its D x D covariance."""
+    D = sub.shape[1]
+    r = min(D, dims + oversample)
+    g = torch.Generator(device="cpu").manual_seed(int(seed) + 1)
+    x = sub.double()
+    q = torch.randn(D, r, generator=g, dtype=torch.float64).to(x.device)
+    for _ in range(power):
+        check_cancel(cancel)
+        q, _ = torch.linalg.qr(x.t() @ (x @ q))  # [D, r]: the range of sub^T sub, sharpened
+    check_cancel(cancel)
+    _, _, vh = torch.linalg.svd(x @ q, full_matrices=False)  # [n, r] = U S Vh: sub's top directions are q Vh^T
+    return (q @ vh.t())[:, :dims].to(sub.dtype)
 
 
 def posterior_logits(queries: torch.Tensor, keys: torch.Tensor, key_half_sqnorm: torch.Tensor,
@@ -166,7 +216,8 @@ def embed_classes(queries: torch.Tensor, query_class: torch.Tensor, keys: torch.
     half = torch.where(key_valid, half, torch.full_like(half, float("inf")))
     Zt = torch.zeros(n_classes, S, dtype=keys.dtype, device=keys.device)
     A = torch.empty(n_keep, S, dtype=keys.dtype, device=keys.device)
-    block = max(1, min(T, block_elements // max(S, 1)))
+    # a block holds at most block_elements logits (memory) and costs at most BLOCK_FLOPS (a cancel check each)
+    block = max(1, min(T, block_elements // max(S, 1), BLOCK_FLOPS // max(2 * S * keys.shape[1], 1)))
     for start in range(0, T, block):
         check_cancel(cancel)
         stop = min(T, start + block)

@@ -63,6 +63,7 @@ class LsrJob:
     extent: Optional[tuple] = None  # (xmin, ymin, xmax, ymax) in the imagery's CRS; None = the whole imagery
     params: object = None  # lsr.params.LsrParams
     stats: Dict = field(default_factory=dict)
+    memory_budget_mb: int = 0  # working memory allowed (Settings > Options > Epitome); 0 = automatic (lsr/memory.py)
 
 
 def check_tile_fits(tile_size: Optional[int], params) -> None:
@@ -185,6 +186,25 @@ def settings_in_ground_units(job: LsrJob, params: LsrParams, grid, fb: Feedback)
     tile_size = job.tile_size or tile
     check_tile_fits(tile_size, params)
     return params, tile_size
+
+
+def check_memory(job: LsrJob, params: LsrParams, tile_size: int, sources: JobSources, fb: Feedback) -> int:
+    """The working memory of a tile against the budget, before any tile is read (lsr/memory.py): EpitomeError with
+    the memory needed and what to lower when it does not fit."""
+    from .memory import budget_bytes, check_tile_memory, describe_bytes, run_peak_bytes
+
+    budget = budget_bytes(job.memory_budget_mb)
+    learn = params.fusion != "none" and params.appearance_weight is None
+    comp = job.composition
+    try:
+        need = check_tile_memory(tile_size, params, len(sources.bands), comp.n_labels, len(comp.class_codes),
+                                 sources.grid.height, sources.grid.width, budget)
+    except ValueError as e:
+        raise EpitomeError(str(e))
+    fb.info(f"Working memory: about {describe_bytes(need)} per tile (budget {describe_bytes(budget)}); the run should "
+            f"peak below {describe_bytes(run_peak_bytes(need, learn, gdal.GetCacheMax()))} with the libraries, the "
+            "sampled tiles kept and GDAL's cache.")
+    return need
 
 
 def read_tile(sources: JobSources, composition: Composition, tile: Tile, seed: int) -> TileInput:
@@ -363,6 +383,7 @@ def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
     sources = open_sources(job, fb)
     grid = sources.grid
     params, tile_size = settings_in_ground_units(job, params, grid, fb)
+    check_memory(job, params, tile_size, sources, fb)
     overlap = job.overlap if job.overlap is not None else default_overlap(tile_size, params)
     if overlap >= tile_size:
         raise EpitomeError("The tile overlap must be smaller than TILE_SIZE.")

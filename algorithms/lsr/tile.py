@@ -198,7 +198,7 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
         ex = excluded_window_index(wy, wx, *ep.key_grid, radius, ep.stride) if radius >= 0 else None
     keys, queries, half = ep.keys, ep.query_vectors(q_idx), None
     if params.patch_dims and params.patch_dims < keys.shape[1]:  # patch vectors in a reduced basis
-        keys, queries, half = reduce_dimensions(keys, queries, params.patch_dims, seed=seed)
+        keys, queries, half = reduce_dimensions(keys, queries, params.patch_dims, seed=seed, cancel=cancel)
     Z, A = embed_classes(queries, q_class, keys, ep.key_valid, Cc, params.variance,
                          params.effective_temperature, n_mix, ex, params.block_elements, cancel,
                          (lambda v: progress(0.8 * v)) if progress is not None else None, key_half_sqnorm=half)

@@ -2,13 +2,14 @@
 
 import os
 import re
+import time
 from typing import Sequence
 
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer)
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QThread
 from qgis.PyQt.QtGui import QIcon
 
 from ...algorithms.errors import EpitomeError
@@ -19,9 +20,26 @@ from .. import ICONS
 from .params import CoreChoice, CoreNumber, add_all, core_params, number_problem
 
 
+PUMP_INTERVAL_S = 0.2  # how often a command-line run lets qgis_process see Ctrl+C
+
+
+def command_line_main_thread() -> bool:
+    """True when this code runs on the main thread of qgis_process: the algorithm then blocks the event loop through
+    which qgis_process turns Ctrl+C (SIGINT) into feedback.cancel()."""
+    from qgis.core import QgsApplication
+
+    app = QCoreApplication.instance()
+    return QgsApplication.platform() == "qgis_process" and app is not None and QThread.currentThread() == app.thread()
+
+
 class QgsFeedbackAdapter(Feedback):
+    """The core's Feedback on a QgsProcessingFeedback. In qgis_process, asking whether the run is cancelled also lets
+    the event loop deliver Ctrl+C (at most every PUMP_INTERVAL_S): without it SIGINT waited for the run's end."""
+
     def __init__(self, feedback):
         self.fb = feedback
+        self._pump = command_line_main_thread()
+        self._pumped = 0.0
 
     def info(self, msg):
         self.fb.pushInfo(msg)
@@ -36,6 +54,11 @@ class QgsFeedbackAdapter(Feedback):
         self.fb.setProgress(percent)
 
     def is_canceled(self):
+        if self._pump:
+            now = time.monotonic()
+            if now - self._pumped >= PUMP_INTERVAL_S:
+                self._pumped = now
+                QCoreApplication.processEvents()  # qgis_process's SIGINT watcher calls feedback.cancel() from here
         return self.fb.isCanceled()
 
 
@@ -74,6 +97,13 @@ def quiet_inputs_of_a_command_line_run():
     args = [str(a) for a in QCoreApplication.arguments()[1:]]
     if "run" in args and any(a.startswith("epitome:") for a in args[args.index("run") + 1:args.index("run") + 3]):
         sidecars_off_until_run()
+
+
+def memory_budget():
+    """The memory budget of Settings > Options > Epitome in MiB (0 = automatic: half of the machine's memory)."""
+    from ..settings import memory_budget_mb
+
+    return memory_budget_mb()
 
 
 def raster_path(layer, name):

@@ -20,7 +20,7 @@ from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.lsr.job import LsrJob, check_tile_fits
 from ...algorithms.lsr.params import FUSION_MODES, LsrParams
 from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, check_device_name, device_setting,
-                   parse_int_list, raster_path, require_torch)
+                   memory_budget, parse_int_list, raster_path, require_torch)
 from .device_param import device_parameter
 from .params import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, composition_parameter
 from .styling import style_lsr_outputs
@@ -211,7 +211,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             bands=self.parameterAsInts(parameters, "BANDS", context) or [],
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context), params=params,
-            nodata_codes=nodata, extent=self._extent(parameters, context, imagery))
+            nodata_codes=nodata, extent=self._extent(parameters, context, imagery), memory_budget_mb=memory_budget())
         try:
             stats = run_self_epitomic_lsr(job, QgsFeedbackAdapter(feedback))
         except Cancelled:

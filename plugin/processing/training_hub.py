@@ -36,7 +36,7 @@ class RunFeedback(QgsFeedbackAdapter):
         return self.hub.stop_requested(self.run_id) and not self.fb.isCanceled()
 
     def is_canceled(self):
-        return self.fb.isCanceled() or self.hub.stop_requested(self.run_id)
+        return super().is_canceled() or self.hub.stop_requested(self.run_id)
 
     def warn(self, msg):
         if self.is_canceled():

@@ -429,3 +429,114 @@ def test_evaluate_without_classes_leaves_the_baselines_out(processing_runner, in
     for key in ("NAIVE_ACCURACY", "NAIVE_MEAN_IOU", "SMOOTH_ACCURACY", "SMOOTH_MEAN_IOU"):
         assert res.get(key) is None, key  # no -1 that reads like a score
     assert any("No CLASSES given" in m and "NAIVE_ACCURACY" in m for m in fb.infos), fb.infos
+
+
+# --------------------------------------------------------------------------------------------
+# Bounded memory and a prompt cancel at every setting
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def memory_setting():
+    """The memory budget of Settings > Options > Epitome, restored after the test."""
+    from qgis.core import QgsSettings
+
+    key = "epitome/memory_budget_mb"
+    old = QgsSettings().value(key, None)
+    yield
+    if old is None:
+        QgsSettings().remove(key)
+    else:
+        QgsSettings().setValue(key, old)
+
+
+def test_tile_over_the_memory_budget_is_refused_up_front(run_lsr, tmp_path, memory_setting):
+    """The largest TILE_SIZE (8192) on a raster it covers whole, with a memory budget of 256 MiB: refused before any
+    tile is computed, with the memory it needs and what to lower."""
+    from epitome.plugin import settings
+
+    img = write_raster(tmp_path / "img.tif", make_imagery(1024, 1024), img_gt())
+    cls = write_raster(tmp_path / "cls.tif", halves(1024, 1024), img_gt())
+    settings.set_memory_budget_mb(256)
+    with pytest.raises(QgsProcessingException) as e:
+        run_lsr(IMAGERY=img, CLASSES=cls, TILE_SIZE=8192, DOWNSAMPLE=None, OUTPUT=str(tmp_path / "o.tif"))
+    msg = str(e.value)
+    assert "TILE_SIZE 8192 (clipped to the raster) needs about" in msg and "256 MiB" in msg, msg
+    assert "Settings > Options > Epitome" in msg and "at most about" in msg, msg
+    assert not (tmp_path / "o.tif").exists() and not [n for n in os.listdir(tmp_path) if ".partial" in n]
+
+
+@pytest.mark.timeout(300)
+def test_cancel_takes_effect_within_seconds_at_a_heavy_setting(run_lsr, tmp_path, recording_feedback):
+    """31 x 31 patches of 4 bands (3844 values): the PCA basis of each tile used to be a 3844 x 3844 covariance and
+    eigendecomposition, tens of seconds with no cancel check (the issue: cancel ignored for minutes inside BLAS).
+    Cancelled a few seconds into the run, it stops within seconds and writes nothing."""
+    import threading
+    import time
+
+    img = write_raster(tmp_path / "img.tif", make_imagery(1024, 1024), img_gt())
+    cls = write_raster(tmp_path / "cls.tif", halves(1024, 1024), img_gt())
+    fb = recording_feedback()
+    cancelled_at = []
+
+    def cancel():
+        cancelled_at.append(time.time())
+        fb.cancel()
+
+    timer = threading.Timer(3.0, cancel)
+    timer.start()
+    t0 = time.time()
+    try:
+        with pytest.raises(QgsProcessingException) as e:
+            run_lsr(feedback=fb, IMAGERY=img, CLASSES=cls, TILE_SIZE=512, DOWNSAMPLE=2, PATCH_SIZE=31, PATCH_DIMS=16,
+                    SAMPLES=0.05, OUTPUT=str(tmp_path / "o.tif"))
+    finally:
+        timer.cancel()
+    assert cancelled_at, f"the run ended after {time.time() - t0:.1f} s, before the cancel"
+    assert "ancel" in str(e.value)
+    waited = time.time() - cancelled_at[0]
+    assert waited < 3.0, f"cancel took {waited:.1f} s"
+    assert not (tmp_path / "o.tif").exists() and not [n for n in os.listdir(tmp_path) if ".partial" in n]
+
+
+@pytest.mark.timeout(300)
+def test_ctrl_c_cancels_qgis_process_within_seconds(qp, tmp_path):
+    """qgis_process turns SIGINT (Ctrl+C) into a cancel through its event loop, which a running algorithm blocks:
+    SIGINT waited for the end of the tile (87 s here for one 2048 px tile; minutes at larger settings). It now stops
+    within seconds, writing nothing."""
+    import signal
+    import subprocess
+    import time
+
+    from qgis_scenes import QGIS_PROCESS, deps_dir
+
+    img = write_raster(tmp_path / "img.tif", make_imagery(2048, 2048), img_gt())
+    cls = write_raster(tmp_path / "cls.tif", halves(2048, 2048), img_gt())
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(os.environ, QGIS_PLUGINPATH=os.path.join(qp.base, "plugins"), HOME=os.path.join(qp.base, "home"),
+               QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(qp.base), EPITOME_DEPS=deps_dir())
+    for k in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
+        env.pop(k, None)
+    # one tile of 2048 px (about a minute and a half on 2 cores); stdout line-buffered to see where the run is
+    p = subprocess.Popen(["stdbuf", "-oL", QGIS_PROCESS, "run", LSR, "--", f"IMAGERY={img}", f"CLASSES={cls}",
+                          "TILE_SIZE=2048", "DEVICE=cpu", f"OUTPUT={out / 'labels.tif'}"],
+                         env=env, cwd=str(qp.base), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    try:
+        for line in p.stdout:  # the run has started computing its tile
+            seen.append(line)
+            if "tile(s) of 2048 px" in line:
+                break
+        time.sleep(1.5)
+        assert p.poll() is None, "".join(seen)
+        t0 = time.time()
+        p.send_signal(signal.SIGINT)
+        rest = p.communicate(timeout=120)[0]
+        waited = time.time() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert waited < 5.0, f"SIGINT took {waited:.1f} s"
+    assert p.returncode != 0 and "ancel" in rest, rest[-2000:]
+    assert os.listdir(out) == []
