@@ -909,77 +909,72 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="63"/>
-        <source>Working memory for the blocks of patch likelihoods that label super-resolution computes at once on the device (GPU memory with CUDA, RAM on the CPU); about a sixteenth of it is one block of fp32 logits. Smaller is slower but uses less memory. 0 = automatic (64 MiB blocks, 4x smaller after a GPU out-of-memory error).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/settings_page.py" line="68"/>
+        <location filename="../plugin/gui/settings_page.py" line="69"/>
         <source>Memory budget:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="71"/>
+        <location filename="../plugin/gui/settings_page.py" line="72"/>
         <source>PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="76"/>
+        <location filename="../plugin/gui/settings_page.py" line="77"/>
         <source>Folder Epitome loads PyTorch from first (appended to QGIS&apos;s Python path, so QGIS&apos;s own numpy and GDAL always win). Default: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="79"/>
+        <location filename="../plugin/gui/settings_page.py" line="80"/>
         <source>PyTorch folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="82"/>
+        <location filename="../plugin/gui/settings_page.py" line="83"/>
         <source>Test GPU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="83"/>
+        <location filename="../plugin/gui/settings_page.py" line="84"/>
         <source>Check PyTorch and run a tiny computation on the GPU, in a separate process (QGIS cannot crash).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="86"/>
+        <location filename="../plugin/gui/settings_page.py" line="87"/>
         <source>Install / update PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="87"/>
+        <location filename="../plugin/gui/settings_page.py" line="88"/>
         <source>Open the installer: PyTorch CPU or CUDA build, downloaded with pip into the PyTorch folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="94"/>
+        <location filename="../plugin/gui/settings_page.py" line="95"/>
         <source>Checking PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="97"/>
+        <location filename="../plugin/gui/settings_page.py" line="98"/>
         <source>The PyTorch Epitome loads, and the result of the last GPU test.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="98"/>
+        <location filename="../plugin/gui/settings_page.py" line="99"/>
         <source>Status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="103"/>
+        <location filename="../plugin/gui/settings_page.py" line="104"/>
         <source>Problems with the values entered above.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="140"/>
+        <location filename="../plugin/gui/settings_page.py" line="141"/>
         <source>Testing…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="173"/>
+        <location filename="../plugin/gui/settings_page.py" line="174"/>
         <source>Default device &apos;{}&apos; is not valid: use auto, cpu, cuda or cuda:N (N = GPU index). Kept &apos;{}&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1629,6 +1624,11 @@
         <source>With a confidence layer.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="63"/>
+        <source>Working memory of label super-resolution (GPU memory with CUDA, RAM on the CPU): a tile whose arrays would need more is refused before the run, with the memory it needs and a tile size that fits; about a sixteenth of it is one block of fp32 logits. Smaller is slower but uses less memory. 0 = automatic (half of this machine&apos;s memory; 64 MiB blocks, 4x smaller after a GPU out-of-memory error).</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>AlgorithmRun</name>
@@ -1695,12 +1695,12 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/base.py" line="200"/>
+        <location filename="../plugin/processing/base.py" line="230"/>
         <source>Label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/base.py" line="201"/>
+        <location filename="../plugin/processing/base.py" line="231"/>
         <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>

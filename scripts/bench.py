@@ -14,7 +14,7 @@ Sections (--sections, comma-separated; default all):
   speed   km^2 per minute at the defaults against the previous defaults, side by side (2048 px scene, 1 m)
   dense   a plain dense reference (scripts/dense_reference.py), the exact path, each saving alone and combined
   tiles   TILE_SIZE 256-2048: km^2 per minute, peak memory, accuracy
-  memory  peak memory, large raster against small
+  memory  peak memory, large rasters (up to 20480 x 20480) against small; the largest tile refused up front
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench.py
 """
 
@@ -505,15 +505,33 @@ MEM_CHILD = r"""
 import json, os, sys, time
 sys.path.insert(0, {root!r}); sys.path.append({deps!r})
 from algorithms.composition.table import load_composition
+from algorithms.errors import EpitomeError
+from algorithms.feedback import Feedback
 from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr
 from algorithms.lsr.params import LsrParams
+
+
+class Log(Feedback):
+    lines = []
+
+    def info(self, msg):
+        self.lines.append(msg)
+
+
 t = time.time()
-st = run_self_epitomic_lsr(LsrJob({img!r}, {cls!r}, load_composition(None), LsrOutputs({out!r}),
-                                  tile_size=512, params=LsrParams(samples={samples}), device="cpu"))
+refused = None
+try:
+    st = run_self_epitomic_lsr(LsrJob({img!r}, {cls!r}, load_composition(None), LsrOutputs({out!r}),
+                                      tile_size={tile}, params=LsrParams(samples={samples}), device="cpu",
+                                      memory_budget_mb={budget}), Log())
+except EpitomeError as e:
+    refused = str(e)
 # VmHWM (peak RSS of this process image). Not getrusage's ru_maxrss: on Linux that keeps the parent's
 # high-water mark across fork/exec, which made both rows report the benchmark parent's peak.
 hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
-print(json.dumps(dict(seconds=time.time() - t, maxrss_mb=hwm / 1024)))
+estimate = [m for m in Log.lines if m.startswith("Working memory")]
+print(json.dumps(dict(seconds=time.time() - t, maxrss_mb=hwm / 1024, estimate=estimate[0] if estimate else "",
+                      refused=refused)))
 """
 
 
@@ -539,29 +557,42 @@ def mosaic(src, reps, path):
     return path
 
 
-def section_memory(tmp, lines, big_reps=4, samples=0.01):
+def section_memory(tmp, lines, reps_list=(1, 4, 10), samples=0.01):
+    """Peak RSS of whole runs (fresh processes) on 2048 px to 20480 px rasters at TILE_SIZE 512, next to the
+    estimate the run makes before it starts (lsr/memory.py); and TILE_SIZE 8192 on 8192 px under an 8 GiB budget,
+    refused before any work."""
     from synthetic.scene import write_scene
 
     sc = write_scene(os.path.join(tmp, "mem"), size=2048, seed=4)
-    lines.append("| raster | pixels | seconds | peak RSS (MiB) |\n|---|---|---|---|")
-    for reps, label in ((1, "2048 x 2048"), (big_reps, f"{2048 * big_reps} x {2048 * big_reps}")):
+    lines.append("| raster | TILE_SIZE | pixels | seconds | peak RSS (MiB) | the run's estimate before it starts |\n"
+                 "|---|---|---|---|---|---|")
+    runs = [(reps, 512, 0) for reps in reps_list] + [(4, 8192, 8192)]
+    for reps, tile, budget in runs:
+        label = f"{2048 * reps} x {2048 * reps}"
         if reps == 1:
             img, cls = sc["imagery"], sc["classes_1m"]
         else:
-            img = mosaic(sc["imagery"], reps, os.path.join(tmp, "big_img.vrt"))
-            cls = mosaic(sc["classes_1m"], reps, os.path.join(tmp, "big_cls.vrt"))
+            img = mosaic(sc["imagery"], reps, os.path.join(tmp, f"big_img{reps}.vrt"))
+            cls = mosaic(sc["classes_1m"], reps, os.path.join(tmp, f"big_cls{reps}.vrt"))
         code = MEM_CHILD.format(root=ROOT, deps=DEPS, img=img, cls=cls, out=os.path.join(tmp, f"mem{reps}.tif"),
-                                samples=samples)
+                                samples=samples, tile=tile, budget=budget)
         p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # fresh process image
         if p.returncode != 0:
-            lines.append(f"| {label} | failed: {p.stderr[-300:]} | | |")
+            lines.append(f"| {label} | {tile} | failed: {p.stderr[-300:]} | | | |")
             continue
         r = json.loads(p.stdout.strip().splitlines()[-1])
-        lines.append(f"| {label}, 4 bands uint8 | {(2048 * reps) ** 2 / 1e6:.1f} M | {r['seconds']:.0f} | "
-                     f"{r['maxrss_mb']:.0f} |")
-    lines.append(f"\n(SAMPLES={samples} to keep the large run short; memory does not depend on SAMPLES beyond one "
-                 "block of logits. The large raster is a VRT mosaic of the small scene, read by windows; the class "
-                 "layer is its 1 m copy, so the smooth prior is warped from 1 m cells.)\n")
+        if r["refused"]:
+            lines.append(f"| {label}, 4 bands uint8 | {tile} (budget {budget} MiB) | {(2048 * reps) ** 2 / 1e6:.1f} M "
+                         f"| {r['seconds']:.1f} | {r['maxrss_mb']:.0f} | refused before any work: "
+                         f"{r['refused'].split(' of working memory')[0]} |")
+        else:
+            lines.append(f"| {label}, 4 bands uint8 | {tile} | {(2048 * reps) ** 2 / 1e6:.1f} M | {r['seconds']:.0f} | "
+                         f"{r['maxrss_mb']:.0f} | {r['estimate'].replace('Working memory: ', '')} |")
+        print(lines[-1], flush=True)
+    lines.append(f"\n(SAMPLES={samples} to keep the large runs short; memory does not depend on SAMPLES beyond one "
+                 "block of logits. The large rasters are VRT mosaics of the small scene, read by windows; the class "
+                 "layer is its 1 m copy, so the smooth prior is warped from 1 m cells. Peak RSS includes Python, "
+                 "torch and GDAL themselves (about 260 MiB) and GDAL's block cache.)\n")
 
 
 # ------------------------------------------------------------------------------------------------------------

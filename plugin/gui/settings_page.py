@@ -60,11 +60,12 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         self.memory_spin.setSuffix(tr(" MiB"))
         self.memory_spin.setSpecialValueText(tr("Automatic"))
         self.memory_spin.setValue(settings.memory_budget_mb())
-        self.memory_spin.setToolTip(tr("Working memory for the blocks of patch likelihoods that label "
-                                       "super-resolution computes at once on the device (GPU memory with CUDA, RAM "
-                                       "on the CPU); about a sixteenth of it is one block of fp32 logits. Smaller "
-                                       "is slower but uses less memory. 0 = automatic (64 MiB blocks, 4x smaller "
-                                       "after a GPU out-of-memory error)."))
+        self.memory_spin.setToolTip(tr("Working memory of label super-resolution (GPU memory with CUDA, RAM on the "
+                                       "CPU): a tile whose arrays would need more is refused before the run, with "
+                                       "the memory it needs and a tile size that fits; about a sixteenth of it is "
+                                       "one block of fp32 logits. Smaller is slower but uses less memory. 0 = "
+                                       "automatic (half of this machine's memory; 64 MiB blocks, 4x smaller after "
+                                       "a GPU out-of-memory error)."))
         form.addRow(tr("Memory budget:"), self.memory_spin)
         lay.addWidget(box)
 

@@ -1,5 +1,5 @@
 """epitome:baselines through QGIS Processing: the naive and smooth label-only maps, and the rows of
-docs/reliability.md that apply to an algorithm reading a class layer on a target grid (no PyTorch)."""
+docs/RELIABILITY.md that apply to an algorithm reading a class layer on a target grid (no PyTorch)."""
 
 import os
 import time

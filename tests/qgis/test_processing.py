@@ -1,4 +1,4 @@
-"""epitome:selfepitomiclsr and epitome:evaluate through QGIS Processing (docs/reliability.md rows)."""
+"""epitome:selfepitomiclsr and epitome:evaluate through QGIS Processing (docs/RELIABILITY.md rows)."""
 
 import json
 import os
