@@ -121,12 +121,12 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
 
 
 def check_device_name(value):
-    """ValueError for a DEVICE value that is not auto, cpu, cuda or cuda:N."""
+    """ValueError for a DEVICE value that is not auto, cpu, cuda, cuda:N or mps."""
     from ...algorithms.device import is_device_name
 
     dev = value or "auto"
     if not is_device_name(dev):
-        raise ValueError(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index).")
+        raise ValueError(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index) or mps.")
 
 
 def parse_int_list(text, name):

@@ -33,6 +33,18 @@ def example_models(folder=MODELS):
     return out
 
 
+def set_install_hint():
+    """Every algorithm's "PyTorch missing" message points to this plugin's installer (menu and message bar) and
+    gives the exact command for this platform (plugin/install/dependencies.install_hint_text)."""
+    from ...algorithms.device import set_install_hint as set_hint
+    from ..install.dependencies import install_hint_text
+
+    try:
+        set_hint(install_hint_text())
+    except Exception:  # noqa: BLE001 - the core's own words stay
+        pass
+
+
 class EpitomeProvider(QgsProcessingProvider):
     def id(self):
         return "epitome"
@@ -52,6 +64,7 @@ class EpitomeProvider(QgsProcessingProvider):
         return ICON
 
     def loadAlgorithms(self):  # noqa: N802
+        set_install_hint()
         for alg in (SelfEpitomicLsrAlgorithm(), BaselinesAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
                     EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm()):
             self.addAlgorithm(alg)
