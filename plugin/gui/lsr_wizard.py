@@ -666,7 +666,7 @@ class LsrWizard(QWizard):
         """The run's layers in one group at the top of the layer tree, named after the input and the method;
         the label map (styled with the table's names and colours) above its confidence layer, which is left
         unchecked so the label map shows."""
-        from ..processing.styling import label_renderer, probability_renderer
+        from ..processing.styling import label_renderer, new_layers_outside, probability_renderer
 
         out = results["OUTPUT"]
         stem = os.path.splitext(os.path.basename(out))[0]
@@ -696,6 +696,7 @@ class LsrWizard(QWizard):
         self.group = root.findGroup(group_name)
         self.group.setExpanded(False)  # the Layers panel does not always expand an inserted group: toggle it
         self.group.setExpanded(True)
+        new_layers_outside(self.project, self.group, self.layer_tree_view())
         self.run_page.zoom_button.setEnabled(bool(self.added_layers))
         text = tr("Label map written to <a href='file://{0}'>{0}</a> and added to the map (group “{1}”).").format(
             out, group_name)
@@ -762,6 +763,10 @@ class LsrWizard(QWizard):
         button.clicked.connect(lambda _=False: self.zoom_to_layer(self.project.mapLayer(layer_id)))
         item.layout().addWidget(button)
         bar.pushWidget(item, Qgis.Success, 15)
+
+    def layer_tree_view(self):
+        """The Layers panel of QGIS (None without an interface)."""
+        return self.iface.layerTreeView() if self.iface is not None and hasattr(self.iface, "layerTreeView") else None
 
     def zoom_to_result(self):
         return self.zoom_to_layer(self.added_layers[0] if self.added_layers else None)
