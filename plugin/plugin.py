@@ -108,10 +108,12 @@ class EpitomePlugin:
         if getattr(self, "toolbar", None) is not None:
             self.toolbar.deleteLater()
             self.toolbar = None
-        for dlg in ("dep_dialog", "wizard"):
-            if getattr(self, dlg, None) is not None:
-                getattr(self, dlg).close()
-                setattr(self, dlg, None)
+        if getattr(self, "wizard", None) is not None:
+            self.wizard.shutdown()  # a run still going is stopped without a question
+            self.wizard = None
+        if getattr(self, "dep_dialog", None) is not None:
+            self.dep_dialog.close()
+            self.dep_dialog = None
         from .gui.device_choice import stop_shared_probe
 
         stop_shared_probe()
@@ -132,7 +134,8 @@ class EpitomePlugin:
     def open_wizard(self):
         from .gui.lsr_wizard import LsrWizard
 
-        if self.wizard is None or not self.wizard.isVisible():  # one wizard at a time; else bring it up
+        # one wizard at a time: a visible one, or one whose run goes on in the background, comes up again
+        if self.wizard is None or not (self.wizard.isVisible() or self.wizard.running()):
             self.wizard = LsrWizard(self.iface, self.iface.mainWindow())
         self.wizard.show()
         self.wizard.raise_()

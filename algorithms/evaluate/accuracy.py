@@ -30,7 +30,7 @@ def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequ
     ref = open_raster(reference, "REFERENCE")
     grid = grid_of(pred)
     warnings: List[str] = []
-    ref_al = align_classes(ref, grid, warnings, resampling="near")
+    ref_al = align_classes(ref, grid, warnings, resampling="near", roles=("PREDICTION", "REFERENCE"))
     src = None
     if classes:
         from .baselines import open_baseline_source

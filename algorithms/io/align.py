@@ -57,7 +57,7 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
                 "identical size to work on the pixel grid.".format(
                     tgt_name[0].upper() + tgt_name[1:], cls_name, which, src_grid.width, src_grid.height,
                     target.width, target.height))
-        warnings.append("A layer has no CRS: imagery and classes are matched pixel by pixel (same size).")
+        warnings.append("A layer has no CRS: {} and {} are matched pixel by pixel (same size).".format(tgt_name, cls_name))
         band = classes.GetRasterBand(class_band)
         nd = band.GetNoDataValue()
         opts = gdal.TranslateOptions(format="VRT", bandList=[class_band], outputType=gdal.GDT_Int32)
