@@ -104,6 +104,12 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802
         return self.__class__()
 
+    def postProcessAlgorithm(self, context, feedback):  # noqa: N802
+        from .styling import drop_unset_outputs
+
+        drop_unset_outputs(context)  # batch mode: optional outputs left empty are no layers to load
+        return {}
+
     def icon(self):
         return QIcon(os.path.join(ICONS, self.icon_name))
 

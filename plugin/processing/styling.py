@@ -143,6 +143,14 @@ def probability_renderer(layer):
     return r
 
 
+def drop_unset_outputs(context):
+    """Batch mode passes '' for an optional output left empty, and QGIS then lists '' among the layers to load on
+    completion - which it reports in red as a layer 'not correctly generated'. Only real files are loaded."""
+    layers = context.layersToLoadOnCompletion()
+    if any(not str(k).strip() for k in layers):
+        context.setLayersToLoadOnCompletion({k: v for k, v in layers.items() if str(k).strip()})
+
+
 def _attach(context, path, styler):
     if context.willLoadLayerOnCompletion(path):
         _KEEP.append(styler)

@@ -568,3 +568,40 @@ def test_evaluate_no_overlap(epitome_provider, tmp_path):
     with pytest.raises(QgsProcessingException) as e:
         processing.run(EVAL, {"PREDICTION": pred, "REFERENCE": ref})
     assert "do not overlap" in str(e.value)
+
+
+def test_a_batch_run_with_empty_optional_outputs_reports_success(epitome_provider, scene, tmp_path):
+    """Batch mode gives every output as QgsProcessingOutputLayerDefinition(text, project), '' for the optional
+    ones left empty; QGIS's result handling (the batch dialog's) must then load the label map and report no
+    'layers not correctly generated'."""
+    from processing.gui.Postprocessing import handleAlgorithmResults
+    from qgis.core import (QgsApplication, QgsProcessingContext, QgsProcessingFeedback,
+                           QgsProcessingOutputLayerDefinition, QgsProject)
+
+    from qgis_scenes import FAST
+
+    prj = QgsProject.instance()
+    alg = QgsApplication.processingRegistry().createAlgorithmById("epitome:selfepitomiclsr")
+    params = dict(FAST, IMAGERY=scene.imagery, CLASSES=scene.classes,
+                  OUTPUT=QgsProcessingOutputLayerDefinition(str(tmp_path / "batch.tif"), prj),
+                  PROBABILITIES=QgsProcessingOutputLayerDefinition("", prj),
+                  CONFIDENCE=QgsProcessingOutputLayerDefinition("", prj))
+
+    class Feedback(QgsProcessingFeedback):
+        errors = []
+
+        def reportError(self, error, fatalError=False):  # noqa: N802,N803
+            self.errors.append(error)
+
+    fb = Feedback()
+    ctx = QgsProcessingContext()
+    ctx.setProject(prj)
+    try:
+        results, ok = alg.run(params, ctx, fb)
+        assert ok and results["OUTPUT"] == str(tmp_path / "batch.tif")
+        assert handleAlgorithmResults(alg, ctx, fb, False, params) is True
+        assert not fb.errors, fb.errors
+        assert [lyr.name() for lyr in prj.mapLayers().values()] == ["batch labels"]
+    finally:
+        prj.removeAllMapLayers()
+        prj.layerTreeRoot().removeAllChildren()
