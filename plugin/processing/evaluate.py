@@ -15,6 +15,7 @@ from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.io.outputs import write_text
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
+from .layer_checks import check_not_the_same_layer
 from .params import Declared, composition_parameter
 
 
@@ -70,6 +71,9 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
             "ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction's category "
             "names (as written by Epitome), else 'label 1'...</p><p>The numbers are algorithm outputs, so they "
             "chain in graphical models; an HTML report and a CSV are written too.</p>")
+
+    def check(self, parameters, context):
+        check_not_the_same_layer(self, parameters, context, "PREDICTION", "REFERENCE")
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         from ...algorithms.evaluate.accuracy import evaluate_rasters

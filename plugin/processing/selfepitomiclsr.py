@@ -22,6 +22,7 @@ from ...algorithms.lsr.params import FUSION_MODES, LsrParams
 from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, check_device_name, device_setting,
                    parse_int_list, raster_path, require_torch)
 from .device_param import device_parameter
+from .layer_checks import check_not_the_same_layer
 from .params import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, composition_parameter
 from .styling import style_lsr_outputs
 
@@ -169,6 +170,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
         return torch_status()
 
     def check(self, parameters, context):
+        check_not_the_same_layer(self, parameters, context, "IMAGERY", "CLASSES")
         path = self.parameterAsFile(parameters, "COMPOSITION", context)
         if path:
             load_composition(path)  # CompositionError: the line and what to change

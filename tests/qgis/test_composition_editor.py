@@ -481,3 +481,45 @@ def test_a_copy_saved_by_the_editor_keeps_the_nodata_codes(qgis_app, tmp_path):
     path = str(tmp_path / "copy.csv")
     ed.save_csv(path)
     assert load_composition(path).nodata_codes == [0, 255]
+
+
+# --------------------------------------------------------------------------------------------
+# The toolbox dialog with the active layer pre-selected everywhere (issue 20, item 8)
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def active_imagery(qgis_app, qgis_iface, scene):
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    img, cls = QgsRasterLayer(scene.imagery, "naip"), QgsRasterLayer(scene.classes, "nlcd")
+    prj.addMapLayers([cls, img])
+    qgis_iface.setActiveLayer(img)  # what QGIS pre-selects in every layer box of the dialog
+    yield img, cls
+    prj.removeAllMapLayers()
+
+
+def test_the_dialog_never_proposes_the_active_layer_twice(active_imagery, lsr_dialog):
+    img, cls = active_imagery
+    params = lsr_dialog.createProcessingParameters()
+    assert params["IMAGERY"] != params["CLASSES"]
+    assert params["CLASSES"] in (cls.id(), cls.source(), cls) or getattr(params["CLASSES"], "id", lambda: "")() == \
+        cls.id()
+    w = lsr_dialog.mainWidget().wrappers["COMPOSITION"]
+    assert "nlcd" in w.preselection_note
+
+
+@pytest.mark.parametrize("alg_id,first,second", [("epitome:selfepitomiclsr", "IMAGERY", "CLASSES"),
+                                                 ("epitome:baselines", "IMAGERY", "CLASSES"),
+                                                 ("epitome:evaluate", "PREDICTION", "REFERENCE")])
+def test_the_same_layer_twice_is_said_before_the_run(epitome_provider, scene, tmp_path, alg_id, first, second):
+    """Not 'codes 2, 3, 4 not in the composition table' after the run started: the parameter check says it."""
+    from qgis.core import QgsApplication, QgsProcessingContext
+
+    alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
+    params = {first: scene.imagery, second: scene.imagery, "OUTPUT": str(tmp_path / "o.tif"),
+              "NAIVE": str(tmp_path / "n.tif"), "REPORT": str(tmp_path / "r.html")}
+    params = {k: v for k, v in params.items() if alg.parameterDefinition(k) is not None}
+    ok, msg = alg.checkParameterValues(params, QgsProcessingContext())
+    assert not ok and "same layer" in msg and first in msg and second in msg, msg
