@@ -163,15 +163,15 @@ def main():
     acc, miou = ev["OVERALL_ACCURACY"], ev["MEAN_IOU"]
     figure({"imagery": scene["imagery"], "classes": scene["classes_30m"], "baseline": base_path, "result": result,
             "truth": scene["truth"]}, png,
-           f"Epitome: accuracy {acc:.1%}, mIoU {miou:.3f}  |  baselines: naive {ev['NAIVE_ACCURACY']:.1%}, "
+           f"Epitome: accuracy {acc:.1%}, mean IoU {miou:.3f}  |  baselines: naive {ev['NAIVE_ACCURACY']:.1%}, "
            f"smooth {ev['SMOOTH_ACCURACY']:.1%}")
     print()
     print("=" * 72)
     print(f"Scene: {a.size} x {a.size} px at 1 m (EPSG:26917); classes at 30 m in EPSG:5070")
-    print(f"Epitome self-epitomic LSR : accuracy {acc:.2%}  mean IoU {miou:.3f}")
+    print(f"Epitome self-epitomic LSR : accuracy {acc:.1%}  mean IoU {miou:.3f}")
     print(f"  per-class IoU           : {ev['PER_CLASS_IOU']}")
-    print(f"Naive baseline            : accuracy {ev['NAIVE_ACCURACY']:.2%}  mean IoU {ev['NAIVE_MEAN_IOU']:.3f}")
-    print(f"Smooth baseline           : accuracy {ev['SMOOTH_ACCURACY']:.2%}  mean IoU {ev['SMOOTH_MEAN_IOU']:.3f}")
+    print(f"Naive baseline            : accuracy {ev['NAIVE_ACCURACY']:.1%}  mean IoU {ev['NAIVE_MEAN_IOU']:.3f}")
+    print(f"Smooth baseline           : accuracy {ev['SMOOTH_ACCURACY']:.1%}  mean IoU {ev['SMOOTH_MEAN_IOU']:.3f}")
     print(f"Epitome - better baseline : {100 * (acc - best):+.2f} points; appearance weight chosen from the data: "
           f"w = {res['results']['APPEARANCE_WEIGHT_USED']:g}; {int(res['results']['CHANGED_FROM_SMOOTH'])} pixels "
           "changed against the smooth baseline")
