@@ -197,9 +197,12 @@ class CompositionWidgetWrapper(DialogOnlyWrapper):
         current = self.value()
         classes = self.classes_layer_path()
         note = self.classes_note()
+        imagery = self._wrapper_layer(self.imagery_wrapper)
         dlg = CompositionDialog(self.widget, path=current if current and os.path.isfile(current) else None,
                                 class_codes=self.class_codes(), classes_path=None if note else classes,
-                                class_names=legend_names(read_legend(classes)) if classes and not note else None)
+                                class_names=legend_names(read_legend(classes)) if classes and not note else None,
+                                imagery_path=imagery.source().split("|")[0] if isinstance(imagery, QgsRasterLayer)
+                                and imagery.providerType() == "gdal" else None)
         if note:
             dlg.editor.show_message(note)
         return dlg

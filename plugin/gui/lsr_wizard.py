@@ -369,7 +369,11 @@ class CompositionPage(QWizardPage):
         self._started = False
 
     def initializePage(self):  # noqa: N802
-        layer = self.wizard().layers.classes.currentLayer()
+        layers = self.wizard().layers
+        layer = layers.classes.currentLayer()
+        # Estimate from a labelled area starts from these; a table saved by hand is proposed beside the imagery
+        self.editor.set_layers(classes=layer, reference=layers.reference.currentLayer(),
+                               imagery=layers.imagery.currentLayer())
         if layer is None or layer.id() == self._codes_for:
             return
         from ...algorithms.composition.estimate import table_class_codes
