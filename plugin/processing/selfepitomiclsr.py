@@ -147,10 +147,14 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "<p>Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of "
-            "the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own "
-            "epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).</p>"
-            "<p>For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query's "
+            "<p>Turns a coarse class layer (e.g. NLCD at 30 m) into a detailed label map on the grid of the imagery "
+            "(e.g. aerial photos at 1 m), with no training data: within each tile of about 512 m, pixels whose "
+            "surroundings look alike get the same label, while each coarse class keeps the label shares of the "
+            "composition table (for each class, the share of each label it usually holds). Where the imagery says "
+            "little, the map follows the coarse layer itself. Compare the result with the label-only baselines "
+            "(Epitome > Baselines, Evaluate a label map).</p>"
+            "<p><b>Method</b> (for specialists; Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR - each tile is its "
+            "own epitome): for every tile the imagery is downsampled, K x K patches are sampled as queries, each query's "
             "posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads "
             "its coarse class over the windows that look alike; an EM then finds per-pixel label distributions "
             "p(label | pixel) whose class statistics match the composition table p(label | class), weighted by "
