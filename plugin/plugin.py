@@ -22,6 +22,7 @@ class EpitomePlugin:
         self.provider = None
         self.actions = []
         self.monitor = self.toolbar = self.options_factory = self.dep_dialog = self.wizard = None
+        self.model_actions = None
         self.translator = None
         add_dependency_folders()
 
@@ -93,6 +94,9 @@ class EpitomePlugin:
         from .gui.settings_page import register_options_page
 
         self.options_factory = register_options_page(self.iface)
+        from .gui import example_models
+
+        self.model_actions = example_models.register()  # toolbox: right-click > Open a copy in the Model Designer
         startup_check(self.iface, self.open_dependencies)
 
     def unload(self):
@@ -114,6 +118,11 @@ class EpitomePlugin:
         if getattr(self, "dep_dialog", None) is not None:
             self.dep_dialog.close()
             self.dep_dialog = None
+        if getattr(self, "model_actions", None):
+            from .gui import example_models
+
+            example_models.unregister(self.model_actions)
+            self.model_actions = None
         from .gui.device_choice import stop_shared_probe
 
         stop_shared_probe()

@@ -476,10 +476,10 @@ def test_torch_missing(tmp_path):
     r = json.loads(lines[-1][7:])
     assert r["torch"] is None, "torch importable: the simulation is not valid"
     # the plugin loads without torch
-    assert r["ids"] == ["epitome:LSR and evaluation", "epitome:LSR with a composition estimated from labelled areas",
-                        "epitome:Train, embed labels and predict", "epitome:baselines", "epitome:embedlabels",
-                        "epitome:epitomiclsr", "epitome:estimatecomposition", "epitome:evaluate", "epitome:predict",
-                        "epitome:selfepitomiclsr", "epitome:trainepitome"]  # the algorithms and the example models
+    assert r["ids"] == ["epitome:baselines", "epitome:embedlabels", "epitome:epitomiclsr",
+                        "epitome:estimatecomposition", "epitome:evaluate", "epitome:lsr_and_evaluate",
+                        "epitome:lsr_with_estimated_composition", "epitome:predict", "epitome:selfepitomiclsr",
+                        "epitome:train_embed_predict", "epitome:trainepitome"]  # the algorithms and example models
     assert r["estimate_can_execute"][0] is True  # no PyTorch needed to estimate a composition
     assert r["baselines_can_execute"][0] is True and r["baselines_written"] is True  # nor for the baselines
     for ok, msg in [r["can_execute"], r["train_can_execute"]] + r["apply_can_execute"]:
