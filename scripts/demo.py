@@ -38,8 +38,9 @@ def qgis_process(alg, params, env):
 
 
 def throwaway_profile(out, plugin_zip=None):
-    """The environment of qgis_process in a fresh profile under `out` (HOME = out/qgis-home) with the plugin in
-    out/plugins (unpacked from plugin_zip, else a link to this tree) enabled there; the user's profile is untouched."""
+    """The environment of qgis_process in a fresh profile under `out` (HOME = out/qgis-home, QGIS's settings in
+    out/qgis-home/qgis-settings/profiles/default) with the plugin in out/plugins (unpacked from plugin_zip, else a
+    link to this tree) enabled there; the user's profile is untouched."""
     from plugin.install.deps import default_folder
 
     deps = os.environ.get("EPITOME_DEPS") or default_folder()  # before HOME changes: the user's PyTorch folder
@@ -53,7 +54,7 @@ def throwaway_profile(out, plugin_zip=None):
     else:
         os.symlink(ROOT, os.path.join(plugins, "epitome"))
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=home, QGIS_PLUGINPATH=plugins, EPITOME_DEPS=deps,
-               XDG_RUNTIME_DIR=home)
+               XDG_RUNTIME_DIR=home, QGIS_CUSTOM_CONFIG_PATH=os.path.join(home, "qgis-settings"))
     for k in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
         env.pop(k, None)
     print(f"QGIS profile for the demo: {home} (throwaway; your own profile is not changed). Plugin: "
