@@ -912,7 +912,7 @@ class LsrWizard(QWizard):
                 return  # the window stays open, the run goes on
             if choice == "stop":
                 self.cancel()  # nothing half-written is left
-            else:
+            elif self.running():  # (it may have ended while the question was open: then nothing to say)
                 self.in_background = True
                 self.run_page.log.appendPlainText(tr("The window was closed: the run goes on in the background."))
                 if self.iface is not None:

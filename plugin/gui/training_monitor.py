@@ -135,8 +135,8 @@ class TrainingMonitorDock(QDockWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 1)
         # one line (the dock stays small); the whole explanation on hover
-        self.explain = QLabel(tr("ⓘ Loss: lower is better, below zero is normal. In use: the part of the epitome "
-                                 "that learns."))
+        self.explain = QLabel(tr("Loss: lower is better, below zero is normal. In use: the part of the epitome "
+                                 "that learns (hover for more)."))
         self.explain.setToolTip(explanation())
         self.explain.setStyleSheet("color: #205080;")
         self.explain.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
@@ -173,9 +173,15 @@ class TrainingMonitorDock(QDockWidget):
         usage = h.get("usage", [0.0])[-1]
         stage = (tr(", stage {} of {}").format(snap["stage"], snap["stages"]) if snap.get("stages", 1) > 1 else "")
         run["elapsed"] = self.clock() - run["started"]
-        run["text"] = tr("Step {} of {}{} - {}. Loss {:.3f} (lower is better), {:.0f}% of the epitome in use.").format(
+        info = run["info"]
+        positions = (info.get("count") or 1) * (info.get("size") or 0) ** 2
+        ceiling = min(1.0, (info.get("batch") or 0) / positions) if positions and info.get("batch") else None
+        in_use = tr("{:.1f}% of the epitome in use").format(100 * usage)
+        if ceiling is not None and ceiling < 1.0:
+            in_use += tr(" (at most {:.1f}% with {} patches per step)").format(100 * ceiling, info.get("batch"))
+        run["text"] = tr("Step {} of {}{} - {}. Loss {:.3f} (lower is better), {}.").format(
             snap["step"], snap["total_steps"], stage,
-            time_text(run["elapsed"], snap["step"], snap["total_steps"]), loss, 100 * usage)
+            time_text(run["elapsed"], snap["step"], snap["total_steps"]), loss, in_use)
         if run_id == self.current:
             self._show(run_id)
 

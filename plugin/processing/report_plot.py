@@ -43,8 +43,9 @@ def explanation():
     return tr("Loss: how badly the epitome explains the imagery's pixel values - lower is better. It is the average "
               "negative log-likelihood per pixel value (in nats); values below zero are normal, since a likelihood "
               "density can exceed 1. Hardest quarter: the same for the quarter of each batch explained worst. "
-              "Epitome in use: the share of the epitome's positions that best matched at least one patch of the step - a low "
-              "share means parts of the epitome are not learning.")
+              "Epitome in use: the share of the epitome's positions that best matched at least one patch of the "
+              "step - at most the patches per step divided by the positions; if it stays far below that, parts of "
+              "the epitome are not learning.")
 
 
 def panels(history):
@@ -145,11 +146,19 @@ def history_cells(width, height, head=0.0, foot=0.0):
     return [QRectF(0.0, head, float(width), h / 2.0), QRectF(0.0, head + h / 2.0, float(width), h / 2.0)]
 
 
+MIN_PANEL_HEIGHT = 110  # title, legend, a readable plot and the step axis
+
+
 def paint_history(p, width, height, history, title="", foot=0.0):
     """The two panels (loss and hardest-quarter loss; the share in use) at the painter's own pixel size, so the
     text is never squeezed. Shared by the report PNG and the live training monitor. foot: room left at the bottom
-    (the report's explanation)."""
+    (the report's explanation). A dock too short for two panels one above the other shows the loss alone (its
+    status line gives the share in use)."""
     steps = [int(s) for s in history.get("step", [])]
+    cells = history_cells(width, height, 30.0 if title else 0.0, foot)
+    shown = panels(history)
+    if cells[0].width() == width and cells[0].height() < MIN_PANEL_HEIGHT:
+        cells, shown = [QRectF(0.0, cells[0].top(), float(width), cells[0].height() * 2)], shown[:1]
     p.save()
     p.setRenderHint(QPainter.Antialiasing)
     head = 0.0
@@ -157,7 +166,7 @@ def paint_history(p, width, height, history, title="", foot=0.0):
         head = 30.0
         p.setFont(QFont("Sans", 11, QFont.Bold))
         p.drawText(QRectF(0, 4, width, 22), Qt.AlignCenter, title)
-    for cell, (series, ptitle, ylabel) in zip(history_cells(width, height, head, foot), panels(history)):
+    for cell, (series, ptitle, ylabel) in zip(cells, shown):
         _panel(p, cell, steps, series, ptitle, ylabel)
     p.restore()
 

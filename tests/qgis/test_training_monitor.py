@@ -162,13 +162,15 @@ def test_elapsed_time_and_time_left_are_shown(qgis_app, epitome_provider):
     d = TrainingMonitorDock(hub=hub, clock=lambda: now[0])
     try:
         assert not d.bar.isVisibleTo(d)  # no training: no empty bar that looks like a text box
-        rid = hub.begin(None, dict(model="/x/m.epitome", size=64, steps=400))
+        rid = hub.begin(None, dict(model="/x/m.epitome", size=64, count=1, batch=256, steps=400))
         now[0] = 160.0  # one minute, 100 of 400 steps: three more minutes at this pace
         hub.post(rid, dict(step=100, total_steps=400, stage=1, stages=1,
-                           history={"step": [100], "loss": [-0.42], "worst_loss": [0.3], "usage": [0.37]}))
+                           history={"step": [100], "loss": [-0.42], "worst_loss": [0.3], "usage": [0.037]}))
         text = d.status.text()
         assert "Step 100 of 400" in text and "1 min 00 s so far" in text and "about 3 min 00 s left" in text
-        assert "lower is better" in text and "37% of the epitome in use" in text and "nats" not in text
+        assert "lower is better" in text and "nats" not in text
+        # 256 patches per step on 64 x 64 positions: at most 6.25% can be in use at once
+        assert "3.7% of the epitome in use (at most 6.2% with 256 patches per step)" in text
         assert d.bar.isVisibleTo(d) and d.bar.text() == "25% of the steps"
         now[0] = 400.0
         hub.end(rid, True, "Finished: 400 steps in 300 s")
@@ -184,6 +186,22 @@ def test_the_curves_are_explained_in_plain_words(dock):
     for words in ("lower is better", "below zero", "nats", "Epitome in use"):
         assert words in tip
     assert "best window" not in tip and "below zero" in dock.explain.text()
+
+
+def test_a_short_dock_shows_the_loss_alone_not_panels_on_top_of_each_other(qgis_app):
+    from qgis.PyQt.QtGui import QColor, QImage, QPainter
+
+    from epitome.plugin.processing.report_plot import MIN_PANEL_HEIGHT, paint_history
+
+    hist = {"step": [1, 2, 3], "loss": [0.5, 0.2, -0.1], "worst_loss": [1.0, 0.8, 0.5], "usage": [0.01] * 3}
+    for h, green in ((2 * MIN_PANEL_HEIGHT - 10, False), (2 * MIN_PANEL_HEIGHT + 40, True)):
+        img = QImage(300, h, QImage.Format_ARGB32)
+        img.fill(QColor("white"))
+        p = QPainter(img)
+        paint_history(p, 300, h, hist)
+        p.end()
+        found = any(QColor(img.pixel(x, y)).name() == "#2ca02c" for x in range(0, 300, 2) for y in range(0, h, 2))
+        assert found is green, h  # the usage curve (green) only where its panel fits
 
 
 @pytest.mark.parametrize("size", [(300, 400), (440, 700), (1000, 440)], ids=["narrow-dock", "dock", "report"])
