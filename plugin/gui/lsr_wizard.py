@@ -33,20 +33,21 @@ KEY = "epitome/wizard/"  # QgsSettings: the last choices (layer files, table, pr
 INFO_STYLE = "color: #555;"
 
 
-# name, parameters, what it changes and costs. TILE_METRES: the tile side in ground metres (turned into imagery
-# pixels for the chosen imagery; none = the algorithm's default of about 512 m). Speeds and accuracies: the
-# 2048 x 2048 m generated scene on a 2-core CPU (docs/BENCHMARKS.md, section 10).
+# name, parameters, what it changes and what it costs, measured against Balanced (docs/BENCHMARKS_PRESETS.md,
+# scripts/bench_presets.py: two generated scenes and the eight real NAIP patches, computing time on one machine).
 def presets():
     return [
-        (tr("Fast"), {"TILE_METRES": 256, "SAMPLES": 0.02},
-         tr("Fast: tiles of 256 m and 2% of the pixels as examples. About 2.5 times as fast as Balanced, about "
-            "0.9 points of accuracy less on the benchmark scene. For a first look at a large area.")),
-        (tr("Balanced (recommended)"), {"SAMPLES": 0.05},
-         tr("Balanced: the algorithm's defaults - tiles of about 512 m, 5% of the pixels as examples. About 30 km² "
-            "per minute at 1 m on a 2-core laptop CPU.")),
-        (tr("Thorough"), {"TILE_METRES": 512, "SAMPLES": 0.1, "EM_ITERATIONS": 50},
-         tr("Thorough: twice the examples and more refinement steps. About half as fast as Balanced, for at most a "
-            "few tenths of a point more; worth it on very varied scenes.")),
+        (tr("Fast"), {"SAMPLES": 0.03, "KEY_STRIDE": 4, "EM_ITERATIONS": 10},
+         tr("Fast: fewer examples (3% of the pixels), every 4th window compared, 10 refinement steps instead of 30. "
+            "About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points "
+            "better). For large areas and first looks.")),
+        (tr("Balanced (recommended)"), {},
+         tr("Balanced: the algorithm's defaults - tiles of about 512 m, 5% of the pixels as examples, every 3rd "
+            "window compared, 30 refinement steps. The yardstick of the other two.")),
+        (tr("Thorough"), {"KEY_STRIDE": 1},
+         tr("Thorough: every window of a tile compared, not every 3rd. About 1.6 times the computing time of "
+            "Balanced, for at most a few hundredths of a point in the benchmarks: to check a result on a small "
+            "area, not for a better map.")),
     ]
 
 
