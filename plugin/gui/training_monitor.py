@@ -135,8 +135,7 @@ class TrainingMonitorDock(QDockWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 1)
         # one line (the dock stays small); the whole explanation on hover
-        self.explain = QLabel(tr("Loss: lower is better, below zero is normal. In use: the part of the epitome "
-                                 "that learns (hover for more)."))
+        self.explain = QLabel(tr("Loss: lower is better; below zero is normal (hover for more)."))
         self.explain.setToolTip(explanation())
         self.explain.setStyleSheet("color: #205080;")
         self.explain.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)

@@ -53,7 +53,7 @@ def panels(history):
     return [
         ([(tr("all patches"), _smooth(history.get("loss", [])), "#1f77b4"),
           (tr("hardest quarter"), _smooth(history.get("worst_loss", [])), "#d62728")],
-         tr("Loss - lower is better"), tr("loss per value")),
+         tr("Loss - lower is better"), tr("loss")),
         ([(tr("in use"), [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
          tr("Epitome in use (% of its positions)"), tr("% in use")),
     ]
