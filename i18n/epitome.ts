@@ -369,7 +369,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="387"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="388"/>
         <source>Could not read the class codes of {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -439,7 +439,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="41"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="40"/>
         <source>Fast</source>
         <translation type="unfinished"></translation>
     </message>
@@ -454,267 +454,267 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="89"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="90"/>
         <source>No layer chosen.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="91"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="92"/>
         <source>The layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="93"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="94"/>
         <source>no CRS</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="301"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="302"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="302"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="303"/>
         <source>Class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="133"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="134"/>
         <source>{}: choose a raster layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="135"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="136"/>
         <source>{}: the layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="137"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="138"/>
         <source>{}: &apos;{}&apos; is not a file raster; save it as a GeoTIFF first (Raster &gt; Conversion &gt; Translate).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="142"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="143"/>
         <source>Imagery and class layer are the same layer: choose the coarse classes (e.g. NLCD) as the class layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="147"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="148"/>
         <source>The reference must be another layer: high-resolution labels to compare the result with (or leave it empty).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="152"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="153"/>
         <source>Reference: &apos;{}&apos; is not a file raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="161"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="162"/>
         <source>The class layer has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="168"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="169"/>
         <source>The imagery is not finer than the class layer ({:.3g} against {:.3g} map units): label super-resolution expects fine imagery and coarse classes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="278"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="279"/>
         <source>Imagery and coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="278"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="279"/>
         <source>Pick fine imagery (e.g. NAIP, 1 m) and the coarse class layer (e.g. NLCD, 30 m) from the project. The class layer may have any CRS and grid: it is aligned on the fly.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="284"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="285"/>
         <source>High-resolution imagery: all its bands are used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="287"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="288"/>
         <source>Coarse classes (integer codes, band 1), e.g. NLCD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="292"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="293"/>
         <source>Optional: high-resolution reference labels (codes 1..L as in the composition) to evaluate the result (overall accuracy, IoU) against two label-only baselines.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="303"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="304"/>
         <source>Reference (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="342"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="343"/>
         <source>None: the result is not evaluated.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="348"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="349"/>
         <source>The layers fit together.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="362"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="363"/>
         <source>Composition of the coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="362"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="363"/>
         <source>p(label | class): what share of each coarse class is each high-resolution label. Start from the built-in NLCD table, a CSV (Load CSV…), or estimate it from a labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="440"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="441"/>
         <source>Quality, device and outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="440"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="441"/>
         <source>How thorough the run is, where it computes, and where the label map is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="457"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="458"/>
         <source>auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="462"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="463"/>
         <source>GeoTIFF (*.tif)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="464"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="465"/>
         <source>Where to write the label map (GeoTIFF). Beside it go the confidence layer, the table used (_composition.csv) and, with a reference, the evaluation report.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="466"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="467"/>
         <source>Choose a file for the label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="472"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="473"/>
         <source>Also add a confidence layer (max p per pixel)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="478"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="479"/>
         <source>Quality</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="479"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
         <source>Device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
         <source>Label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="520"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="521"/>
         <source>Empty: a new file beside the imagery (or in the last folder used).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="522"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="523"/>
         <source>{} exists and will be replaced.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="524"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="525"/>
         <source>A new file in {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="548"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="549"/>
         <source>Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="549"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="550"/>
         <source>Start label super-resolution in the background (QGIS stays usable).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="550"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="551"/>
         <source>Stop run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="551"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="552"/>
         <source>Stop the run; nothing half-written is left behind.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="839"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="840"/>
         <source>Zoom to result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="554"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="555"/>
         <source>Show the whole label map in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="580"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="581"/>
         <source>Epitome: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="611"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="612"/>
         <source>Choose a file for the label map (no writable folder was found for a default).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="614"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="615"/>
         <source>Cannot write into the output folder {}. Choose another place for the label map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="630"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="631"/>
         <source>&lt;b&gt;{}&lt;/b&gt; + &lt;b&gt;{}&lt;/b&gt; with {} labels ({}), quality {}, device {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="636"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="637"/>
         <source>Then evaluated against &lt;b&gt;{}&lt;/b&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="643"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="644"/>
         <source>Label map: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="682"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="683"/>
         <source>Writing the label map to {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="691"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="692"/>
         <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="699"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="700"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="715"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="716"/>
         <source>WARNING: the composition table could not be saved next to the result: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="720"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="721"/>
         <source>Evaluating against {}…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -734,77 +734,77 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="779"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="780"/>
         <source>Label map written to &lt;a href='file://{0}'&gt;{0}&lt;/a&gt; and added to the map (group “{1}”).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="782"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="783"/>
         <source>The table used: &lt;a href=&apos;file://{0}&apos;&gt;{1}&lt;/a&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="790"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="791"/>
         <source>Evaluation done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="793"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="794"/>
         <source>Evaluation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="793"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="794"/>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="802"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="803"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt;: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. Report: &lt;a href=&apos;file://{}&apos;&gt;HTML&lt;/a&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="805"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="806"/>
         <source>Epitome (this result)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="806"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="807"/>
         <source>Naive: each pixel's class → its most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="809"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="810"/>
         <source>Smooth: the classes&apos; compositions interpolated, then the most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="817"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="818"/>
         <source>{:+.1f} points of accuracy over the better baseline.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="817"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="818"/>
         <source>{:+.1f} points against the better baseline: the imagery did not help here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="819"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="820"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt; over {:,} pixels (&lt;a href=&apos;file://{}&apos;&gt;report&lt;/a&gt;):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="821"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="822"/>
         <source>accuracy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="821"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="822"/>
         <source>mean IoU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="837"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="838"/>
         <source>Label map added: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -814,7 +814,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="871"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="872"/>
         <source>Help: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -974,27 +974,27 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="158"/>
+        <location filename="../plugin/gui/training_monitor.py" line="157"/>
         <source>Training {} ({} x {} px, {} steps) started…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="174"/>
+        <location filename="../plugin/gui/training_monitor.py" line="173"/>
         <source>, stage {} of {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="194"/>
+        <location filename="../plugin/gui/training_monitor.py" line="193"/>
         <source>Finished.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="194"/>
+        <location filename="../plugin/gui/training_monitor.py" line="193"/>
         <source>Stopped.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="231"/>
+        <location filename="../plugin/gui/training_monitor.py" line="230"/>
         <source>Stopping after the current step… the model trained so far will be saved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1470,12 +1470,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="474"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="475"/>
         <source>Only the area shown in the map canvas</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="475"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="476"/>
         <source>Process only where the imagery meets the map canvas&apos;s current extent (zoom there first), without clipping files by hand.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1495,12 +1495,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="638"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="639"/>
         <source>Only the area shown in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="640"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="641"/>
         <source>With a confidence layer.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1570,133 +1570,118 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="41"/>
-        <source>Fast: tiles of 256 m and 2% of the pixels as examples. About 2.5 times as fast as Balanced, about 0.9 points of accuracy less on the benchmark scene. For a first look at a large area.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
-        <source>Balanced: the algorithm's defaults - tiles of about 512 m, 5% of the pixels as examples. About 30 km² per minute at 1 m on a 2-core laptop CPU.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
-        <source>Thorough: twice the examples and more refinement steps. About half as fast as Balanced, for at most a few tenths of a point more; worth it on very varied scenes.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="95"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="96"/>
         <source>pixel {:.4g} x {:.4g} {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="98"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="99"/>
         <source>pixel {:.3g} x {:.3g} degrees (about {:.3g} x {:.3g} m)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="100"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="101"/>
         <source>{} x {} px, {} band(s), {}, {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="109"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="110"/>
         <source>Only one of the imagery &apos;{}&apos; and the {} &apos;{}&apos; has a CRS. Set the missing CRS (layer Properties &gt; Source) so they can be aligned.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="117"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="118"/>
         <source>The {} &apos;{}&apos; does not overlap the imagery &apos;{}&apos;. Choose layers of the same area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="121"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="122"/>
         <source>Without a CRS the imagery &apos;{}&apos; and the {} &apos;{}&apos; must have the same size in pixels ({} x {} against {} x {}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="150"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="151"/>
         <source>Reference: the layer &apos;{}&apos; is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="154"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="155"/>
         <source>reference</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="156"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="157"/>
         <source>Or leave the reference empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="158"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="159"/>
         <source>The reference &apos;{}&apos; has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="162"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="163"/>
         <source>class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="449"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="450"/>
         <source>Speed against thoroughness: what each changes and costs is written under the list.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="530"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="531"/>
         <source>Runs in the background: QGIS stays usable, and you may close this window - you are asked whether the run goes on (its result is added to the map when it is done) or stops.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="704"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="705"/>
         <source>Label super-resolution failed: {} (open the wizard again for its log)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="883"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="884"/>
         <source>Label super-resolution is running</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="883"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="884"/>
         <source>The run is at {}%. Closing this window does not have to stop it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="886"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="887"/>
         <source>Keep running: it goes on as a QGIS task (see the task bar at the bottom of the QGIS window); the label map is added to the map and announced in the message bar when it is done.
 Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="889"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="890"/>
         <source>Keep running in the background</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="890"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="891"/>
         <source>Stop the run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="891"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="892"/>
         <source>Back to the wizard</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="917"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="918"/>
         <source>The window was closed: the run goes on in the background.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="921"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="922"/>
         <source>Label super-resolution goes on in the background; its result will be added to the map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="952"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="953"/>
         <source>&lt;h3&gt;What this does&lt;/h3&gt;&lt;p&gt;It turns a coarse land-cover map - for example NLCD at 30 m - into a detailed map on the grid of your imagery - for example 1 m aerial photographs. No training data is needed: it finds out from the imagery itself which places look alike.&lt;/p&gt;&lt;h3&gt;What you need&lt;/h3&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;Imagery&lt;/b&gt;: the detailed image of the area (any number of bands).&lt;/li&gt;&lt;li&gt;&lt;b&gt;Class layer&lt;/b&gt;: the coarse map of the same area, in any projection and resolution.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Composition table&lt;/b&gt; (page 2): for every coarse class, the share of each detailed label it usually holds - e.g. NLCD&apos;s deciduous forest is mostly forest with some field. Start from the built-in NLCD table, load your own, or count it from an area whose detailed labels you have (Estimate from a labelled area).&lt;/li&gt;&lt;li&gt;Optionally a &lt;b&gt;reference&lt;/b&gt;: detailed labels of the same area, to measure how good the result is.&lt;/li&gt;&lt;/ul&gt;&lt;h3&gt;How it works, in short&lt;/h3&gt;&lt;p&gt;The imagery is cut into tiles of about 512 m. Within a tile, pixels whose surroundings look alike get the same label, while each coarse class keeps the label shares of the table. Where the imagery says little, the result follows the coarse map itself.&lt;/p&gt;&lt;h3&gt;Quality&lt;/h3&gt;&lt;ul&gt;{}&lt;/ul&gt;&lt;h3&gt;Is the result good?&lt;/h3&gt;&lt;p&gt;Give a reference layer: the last page then shows the &lt;b&gt;accuracy&lt;/b&gt; (the share of pixels with the right label) and the &lt;b&gt;mean IoU&lt;/b&gt; (for each label, the area both maps give it divided by the area either gives it, averaged over the labels: from 0 to 1, higher is better) of the result, beside two maps made from the coarse layer alone: &lt;i&gt;naive&lt;/i&gt; (each pixel gets the most common label of its class) and &lt;i&gt;smooth&lt;/i&gt; (the classes&apos; label shares blended between neighbouring cells). Where the result does not beat them, the imagery did not help.&lt;/p&gt;&lt;h3&gt;What is written&lt;/h3&gt;&lt;p&gt;The label map (a GeoTIFF with the label names and colours), optionally a confidence layer (how sure each pixel is, from 1 / number of labels to 1), the table used (&lt;i&gt;_composition.csv&lt;/i&gt;) and, with a reference, an HTML report. The run goes on if you close the window, when you choose so.&lt;/p&gt;&lt;p&gt;The method in detail, for specialists: Processing Toolbox &gt; Epitome &gt; Label super-resolution &gt; Self-epitomic label super-resolution (its Help).&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1731,27 +1716,22 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="138"/>
-        <source>Loss: lower is better, below zero is normal. In use: the part of the epitome that learns (hover for more).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/training_monitor.py" line="179"/>
+        <location filename="../plugin/gui/training_monitor.py" line="178"/>
         <source>{:.1f}% of the epitome in use</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="181"/>
+        <location filename="../plugin/gui/training_monitor.py" line="180"/>
         <source> (at most {:.1f}% with {} patches per step)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="182"/>
+        <location filename="../plugin/gui/training_monitor.py" line="181"/>
         <source>Step {} of {}{} - {}. Loss {:.3f} (lower is better), {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="193"/>
+        <location filename="../plugin/gui/training_monitor.py" line="192"/>
         <source> ({} in all)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1876,11 +1856,6 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/report_plot.py" line="54"/>
-        <source>loss per value</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../plugin/processing/report_plot.py" line="57"/>
         <source>in use</source>
         <translation type="unfinished"></translation>
@@ -1898,6 +1873,31 @@ Stop the run: nothing is written.</source>
     <message>
         <location filename="../plugin/processing/report_plot.py" line="96"/>
         <source>training step ({}..{})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="40"/>
+        <source>Fast: fewer examples (3% of the pixels), every 4th window compared, 10 refinement steps instead of 30. About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points better). For large areas and first looks.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
+        <source>Balanced: the algorithm&apos;s defaults - tiles of about 512 m, 5% of the pixels as examples, every 3rd window compared, 30 refinement steps. The yardstick of the other two.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
+        <source>Thorough: every window of a tile compared, not every 3rd. About 1.6 times the computing time of Balanced, for at most a few hundredths of a point in the benchmarks: to check a result on a small area, not for a better map.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="138"/>
+        <source>Loss: lower is better; below zero is normal (hover for more).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="54"/>
+        <source>loss</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
