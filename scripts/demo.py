@@ -170,11 +170,13 @@ def main():
     print("=" * 72)
     print(f"Scene: {a.size} x {a.size} px at 1 m (EPSG:26917); classes at 30 m in EPSG:5070")
     print(f"Epitome self-epitomic LSR : accuracy {acc:.1%}  mean IoU {miou:.3f}")
-    print(f"  per-class IoU           : {ev['PER_CLASS_IOU']}")
+    per_class = json.loads(ev["PER_CLASS_IOU"])
+    print("  per-class IoU           : " + ", ".join(f"{k} {'-' if v is None else format(v, '.3f')}"
+                                                     for k, v in per_class.items()))
     print(f"Naive baseline            : accuracy {ev['NAIVE_ACCURACY']:.1%}  mean IoU {ev['NAIVE_MEAN_IOU']:.3f}")
     print(f"Smooth baseline           : accuracy {ev['SMOOTH_ACCURACY']:.1%}  mean IoU {ev['SMOOTH_MEAN_IOU']:.3f}")
-    print(f"Epitome - better baseline : {100 * (acc - best):+.2f} points; appearance weight chosen from the data: "
-          f"w = {res['results']['APPEARANCE_WEIGHT_USED']:g}; {int(res['results']['CHANGED_FROM_SMOOTH'])} pixels "
+    print(f"Epitome - better baseline : {100 * (acc - best):+.1f} points of accuracy; appearance weight chosen from "
+          f"the data: w = {res['results']['APPEARANCE_WEIGHT_USED']:g}; {int(res['results']['CHANGED_FROM_SMOOTH'])} pixels "
           "changed against the smooth baseline")
     print(f"qgis_process wall time    : {wall:.1f} s (includes QGIS start-up)")
     print(f"Outputs in {out}: epitome_labels.tif (+ .qml), epitome_confidence.tif, naive_baseline.tif, "
