@@ -1,12 +1,16 @@
 # Epitome - the commands a person runs. Debian bookworm, as root (or with sudo for apt).
-# `make demo` and `make test` install whatever is missing themselves.
+# `make demo` and `make test` install whatever is missing themselves. Only `make install` (and `make uninstall`)
+# change your QGIS profile; `make demo` runs in a throwaway profile under $(DEMO_DIR)/.
 
 SHELL        := /bin/bash
 PY           := /usr/bin/python3
 PROFILE_DIR  ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
 PLUGIN_DIR   ?= $(PROFILE_DIR)/python/plugins/epitome
 DEPS_DIR     ?= $(PROFILE_DIR)/python/epitome-deps
-TORCH_SPEC   ?= torch==2.13.0
+# Which PyTorch: plugin/install/torch_builds.py decides per Python and platform (the installer dialog reads the
+# same table); TORCH_VARIANT=cu128 etc. for a CUDA build.
+TORCH_VARIANT ?= cpu
+TORCH_BUILDS := $(PY) plugin/install/torch_builds.py
 VENV         := .venv
 QGIS_PROCESS := QT_QPA_PLATFORM=offscreen /usr/bin/qgis_process.bin
 DEMO_DIR     ?= demo-output
@@ -15,13 +19,13 @@ APT_PKGS     := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-v
                 python3-matplotlib xvfb zip unzip pyqt5-dev-tools
 TS           := i18n/epitome.ts
 
-.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-core bench bench-training bench-epitome \
-        package models ts clean
+.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-main test-py39 test-core bench \
+        bench-training bench-epitome package models ts clean
 
 help:
-	@echo "make demo     - install what is missing, run the plugin on a generated scene (qgis_process)"
-	@echo "make test     - install what is missing, run all tests"
-	@echo "make install  - plugin + PyTorch for the QGIS desktop and qgis_process (current user)"
+	@echo "make demo     - install what is missing, run the plugin on a generated scene (qgis_process, throwaway profile)"
+	@echo "make test     - install what is missing, run all tests (then the core tests under Python 3.9 and the oldest PyTorch)"
+	@echo "make install  - plugin + PyTorch for the QGIS desktop and qgis_process (current user's QGIS profile)"
 	@echo "make package  - plugin zip for the QGIS plugin repository (dist/)"
 	@echo "make bench    - benchmarks, results in docs/BENCHMARKS.md"
 	@echo "make bench-training - training benchmarks, results in docs/BENCHMARKS_TRAINING.md"
@@ -37,14 +41,17 @@ system-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-# PyTorch goes into a plugin-managed folder that the plugin puts on QGIS's sys.path at load.
-# numpy and GDAL stay QGIS's own: torch does not depend on numpy, and nothing here upgrades it.
+# PyTorch goes into a plugin-managed folder that the plugin puts on QGIS's sys.path at load: the build the
+# installer dialog would choose for this Python (the CPU build from download.pytorch.org/whl/cpu on Linux, never
+# PyPI's CUDA default). numpy and GDAL stay QGIS's own: torch does not depend on numpy, and nothing here upgrades it.
 torch-deps: system-deps
 	@if PYTHONPATH=$(DEPS_DIR) $(PY) -c "import torch" >/dev/null 2>&1; then \
 	  echo "PyTorch present in $(DEPS_DIR)"; \
 	else \
-	  echo "Installing $(TORCH_SPEC) into $(DEPS_DIR)"; mkdir -p $(DEPS_DIR); \
-	  $(PY) -m pip install --quiet --target $(DEPS_DIR) "$(TORCH_SPEC)" && \
+	  args="$$($(TORCH_BUILDS) pip-args --variant $(TORCH_VARIANT))" || exit 1; \
+	  echo "Installing $$($(TORCH_BUILDS) describe --variant $(TORCH_VARIANT)) into $(DEPS_DIR)"; \
+	  echo "  pip install --target $(DEPS_DIR) $$args"; mkdir -p $(DEPS_DIR); \
+	  $(PY) -m pip install --quiet --target $(DEPS_DIR) $$args && \
 	  rm -rf $(DEPS_DIR)/numpy $(DEPS_DIR)/numpy-*; \
 	fi
 
@@ -81,14 +88,26 @@ models: system-deps
 	QT_QPA_PLATFORM=offscreen $(PY) scripts/make_model.py
 
 # --- the two commands ---------------------------------------------------------------------------
-demo: install
-	$(PY) scripts/demo.py --out $(DEMO_DIR)
+# The demo never touches your QGIS profile: qgis_process runs with HOME=$(DEMO_DIR)/qgis-home and the plugin
+# unpacked from dist/epitome.zip into $(DEMO_DIR)/plugins (QGIS_PLUGINPATH). PyTorch is read from $(DEPS_DIR)
+# (installed there when missing: the folder `make install` and `make test` use too).
+demo: system-deps torch-deps package
+	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/demo.py --out $(DEMO_DIR) --plugin-zip dist/epitome.zip
 
+# Every test, each skip listed with its reason (-rs; EPITOME_STRICT=1, as .ci/run sets, fails on any skip), then
+# the core tests under Python 3.9 with the oldest PyTorch Epitome allows (tests/py39/run.sh says what runs).
 test: test-deps
-	QT_QPA_PLATFORM=offscreen EPITOME_DEPS=$(DEPS_DIR) $(VENV)/bin/python -m pytest -q tests
+	$(MAKE) --no-print-directory test-main
+	$(MAKE) --no-print-directory test-py39
+
+test-main: test-deps
+	QT_QPA_PLATFORM=offscreen EPITOME_DEPS=$(DEPS_DIR) $(VENV)/bin/python -m pytest -q -rs tests
+
+test-py39: system-deps
+	PY=$(PY) bash tests/py39/run.sh
 
 test-core: test-deps
-	EPITOME_DEPS=$(DEPS_DIR) $(VENV)/bin/python -m pytest -q tests/core
+	EPITOME_DEPS=$(DEPS_DIR) $(VENV)/bin/python -m pytest -q -rs tests/core
 
 bench: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench.py --out docs/BENCHMARKS.md
@@ -100,4 +119,4 @@ bench-epitome: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_epitome.py --out docs/BENCHMARKS_EPITOME.md
 
 clean:
-	rm -rf dist build $(DEMO_DIR) .pytest_cache .pkgroot
+	rm -rf dist build $(DEMO_DIR) .pytest_cache .pkgroot .venv-py39

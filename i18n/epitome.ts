@@ -4,377 +4,372 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="161"/>
+        <location filename="../plugin/gui/composition_editor.py" line="179"/>
         <source>Labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="163"/>
+        <location filename="../plugin/gui/composition_editor.py" line="181"/>
         <source>Label codes 1..L follow this order in the output raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="169"/>
+        <location filename="../plugin/gui/composition_editor.py" line="187"/>
         <source>Name of label {} (unique)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="174"/>
+        <location filename="../plugin/gui/composition_editor.py" line="192"/>
         <source>Colour of label {} in the output style</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="195"/>
+        <location filename="../plugin/gui/composition_editor.py" line="213"/>
         <source>Label {} has no name.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="197"/>
+        <location filename="../plugin/gui/composition_editor.py" line="215"/>
         <source>The name &apos;{}&apos; is used twice: label names must be unique.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="213"/>
+        <location filename="../plugin/gui/composition_editor.py" line="274"/>
         <source>Estimate from a labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="215"/>
+        <location filename="../plugin/gui/composition_editor.py" line="276"/>
         <source>Counts, for every coarse class, the share of each label in an area whose high-resolution labels are known.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="219"/>
+        <location filename="../plugin/gui/composition_editor.py" line="281"/>
         <source>High-resolution label raster (codes 1..L, 0 = nodata)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="222"/>
+        <location filename="../plugin/gui/composition_editor.py" line="285"/>
         <source>Coarse class layer (e.g. NLCD) covering the labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="227"/>
+        <location filename="../plugin/gui/composition_editor.py" line="291"/>
         <source>Classes with fewer labelled pixels are left out</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="228"/>
+        <location filename="../plugin/gui/composition_editor.py" line="292"/>
         <source>Reference labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="229"/>
+        <location filename="../plugin/gui/composition_editor.py" line="293"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="230"/>
+        <location filename="../plugin/gui/composition_editor.py" line="294"/>
         <source>Minimum pixels per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="235"/>
+        <location filename="../plugin/gui/composition_editor.py" line="299"/>
         <source>Choose both layers (load them into the project first).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="238"/>
+        <location filename="../plugin/gui/composition_editor.py" line="302"/>
         <source>Choose two different layers: the fine labels and the coarse classes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="288"/>
+        <location filename="../plugin/gui/composition_editor.py" line="353"/>
         <source>Presets…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="289"/>
+        <location filename="../plugin/gui/composition_editor.py" line="354"/>
         <source>NLCD → water, forest, field, built (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="290"/>
+        <location filename="../plugin/gui/composition_editor.py" line="355"/>
         <source>Empty table for the layer&apos;s classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="291"/>
+        <location filename="../plugin/gui/composition_editor.py" line="356"/>
         <source>Replace the table by a preset</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="294"/>
+        <location filename="../plugin/gui/composition_editor.py" line="359"/>
         <source>Load CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="294"/>
+        <location filename="../plugin/gui/composition_editor.py" line="359"/>
         <source>Load a composition table from a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="296"/>
+        <location filename="../plugin/gui/composition_editor.py" line="361"/>
         <source>Save CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="296"/>
+        <location filename="../plugin/gui/composition_editor.py" line="361"/>
         <source>Save the table as a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="297"/>
+        <location filename="../plugin/gui/composition_editor.py" line="362"/>
         <source>Estimate from a labelled area…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="297"/>
+        <location filename="../plugin/gui/composition_editor.py" line="362"/>
         <source>Count p(label | class) where high-resolution labels are known (runs in the background)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="310"/>
+        <location filename="../plugin/gui/composition_editor.py" line="375"/>
         <source>Hide the rows of codes the class layer does not contain. Hidden rows stay in the table and in the saved CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="328"/>
+        <location filename="../plugin/gui/composition_editor.py" line="393"/>
         <source>p(label | class): the share of each label inside each coarse class. Rows are renormalised when used; empty cells count as 0.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="339"/>
+        <location filename="../plugin/gui/composition_editor.py" line="404"/>
         <source>Add label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="339"/>
+        <location filename="../plugin/gui/composition_editor.py" line="404"/>
         <source>Add a label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="340"/>
+        <location filename="../plugin/gui/composition_editor.py" line="405"/>
         <source>Remove label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="340"/>
+        <location filename="../plugin/gui/composition_editor.py" line="405"/>
         <source>Remove the selected label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="342"/>
+        <location filename="../plugin/gui/composition_editor.py" line="407"/>
         <source>Labels…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="342"/>
+        <location filename="../plugin/gui/composition_editor.py" line="407"/>
         <source>Rename the labels and choose their colours</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="862"/>
+        <location filename="../plugin/gui/composition_editor.py" line="973"/>
         <source>Add class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="344"/>
+        <location filename="../plugin/gui/composition_editor.py" line="409"/>
         <source>Add a row for a coarse class code</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="346"/>
+        <location filename="../plugin/gui/composition_editor.py" line="411"/>
         <source>Remove class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="346"/>
+        <location filename="../plugin/gui/composition_editor.py" line="411"/>
         <source>Remove the selected class rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="348"/>
+        <location filename="../plugin/gui/composition_editor.py" line="413"/>
         <source>Normalise rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="348"/>
+        <location filename="../plugin/gui/composition_editor.py" line="413"/>
         <source>Divide every row by its sum so it sums to 1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="361"/>
+        <location filename="../plugin/gui/composition_editor.py" line="426"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="361"/>
+        <location filename="../plugin/gui/composition_editor.py" line="426"/>
         <source>Stop the estimate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="420"/>
+        <location filename="../plugin/gui/composition_editor.py" line="485"/>
         <source>p({} | class {})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="426"/>
+        <location filename="../plugin/gui/composition_editor.py" line="491"/>
         <source>Sum of the row (rows are renormalised to 1 when used)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="451"/>
+        <location filename="../plugin/gui/composition_editor.py" line="516"/>
         <source>Show only the {} code(s) of the class layer ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="453"/>
+        <location filename="../plugin/gui/composition_editor.py" line="518"/>
         <source>; {} other row(s) hidden</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="483"/>
+        <location filename="../plugin/gui/composition_editor.py" line="548"/>
         <source>Label {}: {} - double-click to rename it or change its colour</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="485"/>
+        <location filename="../plugin/gui/composition_editor.py" line="550"/>
         <source>sum</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="509"/>
+        <location filename="../plugin/gui/composition_editor.py" line="574"/>
         <source> ({} more problems)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="509"/>
+        <location filename="../plugin/gui/composition_editor.py" line="574"/>
         <source> (1 more problem)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="612"/>
+        <location filename="../plugin/gui/composition_editor.py" line="677"/>
         <source>Saved {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="686"/>
+        <location filename="../plugin/gui/composition_editor.py" line="751"/>
         <source>Class {} is already in the table.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="708"/>
+        <location filename="../plugin/gui/composition_editor.py" line="773"/>
         <source>No class codes known: choose a class layer first, or add class rows.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="735"/>
+        <location filename="../plugin/gui/composition_editor.py" line="816"/>
         <source>An estimate is already running.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="753"/>
+        <location filename="../plugin/gui/composition_editor.py" line="834"/>
         <source>Estimating p(label | class)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="774"/>
+        <location filename="../plugin/gui/composition_editor.py" line="855"/>
         <source>Estimate cancelled; the table is unchanged.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="776"/>
+        <location filename="../plugin/gui/composition_editor.py" line="857"/>
         <source>The estimate failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="776"/>
+        <location filename="../plugin/gui/composition_editor.py" line="857"/>
         <source>unknown error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="793"/>
-        <source>Estimated from {} pixels: {} classes x {} labels.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/composition_editor.py" line="807"/>
+        <location filename="../plugin/gui/composition_editor.py" line="918"/>
         <source>Load composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="47"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="50"/>
         <source>CSV files (*.csv);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="821"/>
+        <location filename="../plugin/gui/composition_editor.py" line="932"/>
         <source>Save composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="911"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1023"/>
         <source>CSV files (*.csv)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="852"/>
+        <location filename="../plugin/gui/composition_editor.py" line="963"/>
         <source>The table has no label: add one first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="862"/>
+        <location filename="../plugin/gui/composition_editor.py" line="973"/>
         <source>Coarse class code:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="884"/>
+        <location filename="../plugin/gui/composition_editor.py" line="995"/>
         <source>Composition table p(label | class)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="908"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1020"/>
         <source>Save to</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="913"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1025"/>
         <source>CSV file the table is saved to when you press OK</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="914"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1026"/>
         <source>Choose a file for the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="944"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1056"/>
         <source>Choose where to save the table (Save to).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="949"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1061"/>
         <source>The built-in table cannot be overwritten: choose another file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="48"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="51"/>
         <source>Built-in NLCD → water, forest, field, built table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="52"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="55"/>
         <source>Edit…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="53"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="56"/>
         <source>Edit the table p(label | class) (or start from the built-in one, or estimate it from a labelled area) and save it as CSV</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="329"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="388"/>
         <source>Could not read the class codes of {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -404,53 +399,43 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="49"/>
+        <location filename="../plugin/gui/device_choice.py" line="52"/>
         <source>CPU build of PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="49"/>
+        <location filename="../plugin/gui/device_choice.py" line="52"/>
         <source>no NVIDIA GPU or driver found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="50"/>
+        <location filename="../plugin/gui/device_choice.py" line="53"/>
         <source>This machine: CPU only ({}); auto and cuda run on the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="57"/>
-        <source>The first CUDA GPU when PyTorch sees one, else the CPU.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/device_choice.py" line="58"/>
+        <location filename="../plugin/gui/device_choice.py" line="65"/>
         <source>Always the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="60"/>
+        <location filename="../plugin/gui/device_choice.py" line="72"/>
         <source>The current CUDA GPU ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="63"/>
+        <location filename="../plugin/gui/device_choice.py" line="75"/>
         <source>cuda (not available here)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="63"/>
+        <location filename="../plugin/gui/device_choice.py" line="75"/>
         <source>No CUDA GPU is usable on this machine: a run asking for cuda falls back to the CPU with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/device_choice.py" line="63"/>
+        <location filename="../plugin/gui/device_choice.py" line="75"/>
         <source>An NVIDIA GPU through CUDA.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/device_choice.py" line="159"/>
-        <source>{} cuda was chosen: this run will use the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -459,428 +444,378 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="40"/>
-        <source>Tiles of 256 px, 2% of windows as the epitome: about 3x faster than Balanced on a CPU, a little less accurate (-0.6 points on the benchmark scene).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="43"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
         <source>Balanced (recommended)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="43"/>
-        <source>The algorithm&apos;s defaults: tiles of 512 px, 5% of windows (about 5.7 km2/min on a 2-core CPU).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="45"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
         <source>Thorough</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="45"/>
-        <source>Twice the windows and more EM iterations: about half the speed of Balanced; helps on very varied scenes.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="59"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="90"/>
         <source>No layer chosen.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="61"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="92"/>
         <source>The layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="63"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="94"/>
         <source>no CRS</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="65"/>
-        <source>{} x {} px, {} band(s), pixel {:.4g} x {:.4g} {}, {}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="247"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="302"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="248"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="303"/>
         <source>Class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="75"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="134"/>
         <source>{}: choose a raster layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="77"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="136"/>
         <source>{}: the layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="79"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="138"/>
         <source>{}: &apos;{}&apos; is not a file raster; save it as a GeoTIFF first (Raster &gt; Conversion &gt; Translate).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="84"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="143"/>
         <source>Imagery and class layer are the same layer: choose the coarse classes (e.g. NLCD) as the class layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="88"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="148"/>
         <source>The reference must be another layer: high-resolution labels to compare the result with (or leave it empty).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="91"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="153"/>
         <source>Reference: &apos;{}&apos; is not a file raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="93"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="162"/>
         <source>The class layer has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="96"/>
-        <source>Only one of the two layers has a CRS. Set the missing CRS (layer Properties &gt; Source) so they can be aligned.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="105"/>
-        <source>The class layer does not overlap the imagery. Choose layers of the same area.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="108"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="169"/>
         <source>The imagery is not finer than the class layer ({:.3g} against {:.3g} map units): label super-resolution expects fine imagery and coarse classes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="112"/>
-        <source>Without a CRS both layers must have the same size in pixels ({} x {} against {} x {}).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="224"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="279"/>
         <source>Imagery and coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="224"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="279"/>
         <source>Pick fine imagery (e.g. NAIP, 1 m) and the coarse class layer (e.g. NLCD, 30 m) from the project. The class layer may have any CRS and grid: it is aligned on the fly.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="230"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="285"/>
         <source>High-resolution imagery: all its bands are used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="233"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="288"/>
         <source>Coarse classes (integer codes, band 1), e.g. NLCD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="238"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="293"/>
         <source>Optional: high-resolution reference labels (codes 1..L as in the composition) to evaluate the result (overall accuracy, IoU) against two label-only baselines.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="249"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="304"/>
         <source>Reference (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="288"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="343"/>
         <source>None: the result is not evaluated.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="294"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="349"/>
         <source>The layers fit together.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="308"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="363"/>
         <source>Composition of the coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="308"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="363"/>
         <source>p(label | class): what share of each coarse class is each high-resolution label. Start from the built-in NLCD table, a CSV (Load CSV…), or estimate it from a labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="382"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="441"/>
         <source>Quality, device and outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="382"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="441"/>
         <source>How thorough the run is, where it computes, and where the label map is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="391"/>
-        <source>Speed against thoroughness; hover over an entry for details.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="393"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="458"/>
         <source>auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="398"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="463"/>
         <source>GeoTIFF (*.tif)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="400"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="465"/>
         <source>Where to write the label map (GeoTIFF). Beside it go the confidence layer, the table used (_composition.csv) and, with a reference, the evaluation report.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="402"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="467"/>
         <source>Choose a file for the label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="408"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="473"/>
         <source>Also add a confidence layer (max p per pixel)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="414"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="479"/>
         <source>Quality</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="415"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
         <source>Device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="416"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
         <source>Label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="452"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="521"/>
         <source>Empty: a new file beside the imagery (or in the last folder used).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="454"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="523"/>
         <source>{} exists and will be replaced.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="456"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="525"/>
         <source>A new file in {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="479"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="549"/>
         <source>Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="462"/>
-        <source>Runs in the background: QGIS stays usable. The result is added to the map in a group of its own.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="550"/>
         <source>Start label super-resolution in the background (QGIS stays usable).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="551"/>
         <source>Stop run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="482"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="552"/>
         <source>Stop the run; nothing half-written is left behind.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="761"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="840"/>
         <source>Zoom to result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="485"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="555"/>
         <source>Show the whole label map in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="511"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="581"/>
         <source>Epitome: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="541"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="612"/>
         <source>Choose a file for the label map (no writable folder was found for a default).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="544"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="615"/>
         <source>Cannot write into the output folder {}. Choose another place for the label map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="560"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="631"/>
         <source>&lt;b&gt;{}&lt;/b&gt; + &lt;b&gt;{}&lt;/b&gt; with {} labels ({}), quality {}, device {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="566"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="637"/>
         <source>Then evaluated against &lt;b&gt;{}&lt;/b&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="573"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="644"/>
         <source>Label map: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="611"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="683"/>
         <source>Writing the label map to {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="620"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="692"/>
         <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="628"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="700"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="638"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="716"/>
         <source>WARNING: the composition table could not be saved next to the result: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="643"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="721"/>
         <source>Evaluating against {}…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="138"/>
+        <location filename="../plugin/processing/styling.py" line="186"/>
         <source>{} – Epitome LSR</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="139"/>
+        <location filename="../plugin/processing/styling.py" line="187"/>
         <source>{} labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="144"/>
+        <location filename="../plugin/processing/styling.py" line="192"/>
         <source>{} confidence</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="701"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="780"/>
         <source>Label map written to &lt;a href='file://{0}'&gt;{0}&lt;/a&gt; and added to the map (group “{1}”).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="704"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="783"/>
         <source>The table used: &lt;a href=&apos;file://{0}&apos;&gt;{1}&lt;/a&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="712"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="791"/>
         <source>Evaluation done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="715"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="794"/>
         <source>Evaluation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="715"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="794"/>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="724"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="803"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt;: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. Report: &lt;a href=&apos;file://{}&apos;&gt;HTML&lt;/a&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="727"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="806"/>
         <source>Epitome (this result)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="728"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="807"/>
         <source>Naive: each pixel's class → its most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="731"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="810"/>
         <source>Smooth: the classes&apos; compositions interpolated, then the most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="739"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="818"/>
         <source>{:+.1f} points of accuracy over the better baseline.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="739"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="818"/>
         <source>{:+.1f} points against the better baseline: the imagery did not help here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="741"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="820"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt; over {:,} pixels (&lt;a href=&apos;file://{}&apos;&gt;report&lt;/a&gt;):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="743"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="822"/>
         <source>accuracy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="743"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="822"/>
         <source>mean IoU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="759"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="838"/>
         <source>Label map added: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="50"/>
+        <location filename="../plugin/plugin.py" line="51"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="792"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="872"/>
         <source>Help: label super-resolution</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="795"/>
-        <source>The Epitome provider is not loaded.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -909,698 +844,643 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="69"/>
+        <location filename="../plugin/gui/settings_page.py" line="63"/>
+        <source>Working memory for the blocks of patch likelihoods that label super-resolution computes at once on the device (GPU memory with CUDA, RAM on the CPU); about a sixteenth of it is one block of fp32 logits. Smaller is slower but uses less memory. 0 = automatic (64 MiB blocks, 4x smaller after a GPU out-of-memory error).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="68"/>
         <source>Memory budget:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="72"/>
+        <location filename="../plugin/gui/settings_page.py" line="71"/>
         <source>PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="77"/>
+        <location filename="../plugin/gui/settings_page.py" line="76"/>
         <source>Folder Epitome loads PyTorch from first (appended to QGIS&apos;s Python path, so QGIS&apos;s own numpy and GDAL always win). Default: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="80"/>
+        <location filename="../plugin/gui/settings_page.py" line="79"/>
         <source>PyTorch folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="83"/>
+        <location filename="../plugin/gui/settings_page.py" line="82"/>
         <source>Test GPU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="84"/>
+        <location filename="../plugin/gui/settings_page.py" line="83"/>
         <source>Check PyTorch and run a tiny computation on the GPU, in a separate process (QGIS cannot crash).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="87"/>
+        <location filename="../plugin/gui/settings_page.py" line="86"/>
         <source>Install / update PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="88"/>
+        <location filename="../plugin/gui/settings_page.py" line="87"/>
         <source>Open the installer: PyTorch CPU or CUDA build, downloaded with pip into the PyTorch folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="95"/>
+        <location filename="../plugin/gui/settings_page.py" line="94"/>
         <source>Checking PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="98"/>
+        <location filename="../plugin/gui/settings_page.py" line="97"/>
         <source>The PyTorch Epitome loads, and the result of the last GPU test.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="99"/>
+        <location filename="../plugin/gui/settings_page.py" line="98"/>
         <source>Status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="104"/>
+        <location filename="../plugin/gui/settings_page.py" line="103"/>
         <source>Problems with the values entered above.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="141"/>
+        <location filename="../plugin/gui/settings_page.py" line="140"/>
         <source>Testing…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="174"/>
+        <location filename="../plugin/gui/settings_page.py" line="173"/>
         <source>Default device &apos;{}&apos; is not valid: use auto, cpu, cuda or cuda:N (N = GPU index). Kept &apos;{}&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="47"/>
+        <location filename="../plugin/gui/training_monitor.py" line="66"/>
         <source>The curves appear when a training starts.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="61"/>
+        <location filename="../plugin/gui/training_monitor.py" line="80"/>
         <source>Epitome training monitor</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="72"/>
+        <location filename="../plugin/gui/training_monitor.py" line="92"/>
         <source>Trainings started in this QGIS session; the newest is followed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="75"/>
+        <location filename="../plugin/gui/training_monitor.py" line="95"/>
         <source>Stop training</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="76"/>
+        <location filename="../plugin/gui/training_monitor.py" line="96"/>
         <source>Stop the training shown after its current step. The model trained so far is saved to its MODEL file and the run ends normally; give the model as INIT to continue later.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="75"/>
+        <location filename="../plugin/plugin.py" line="76"/>
         <source>Train epitomes…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="93"/>
+        <location filename="../plugin/gui/training_monitor.py" line="116"/>
         <source>Open Train epitomes (Processing toolbox: Epitome &gt; Epitomes &gt; Train epitomes).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="84"/>
+        <location filename="../plugin/gui/training_monitor.py" line="104"/>
         <source>No training running. Start one with Train epitomes…; it shows here live.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="85"/>
+        <location filename="../plugin/gui/training_monitor.py" line="105"/>
         <source>Trainings started anywhere show here: this button, the Processing toolbox (Epitome &gt; Epitomes &gt; Train epitomes), a model or a script.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="105"/>
+        <location filename="../plugin/gui/training_monitor.py" line="128"/>
         <source>Epitome preview</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="109"/>
+        <location filename="../plugin/gui/training_monitor.py" line="132"/>
         <source>Means of the first epitome (bands 1-3 as RGB, 2-98% stretch), refreshed every few steps. It should come to look like pieces of the imagery.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="128"/>
+        <location filename="../plugin/gui/training_monitor.py" line="157"/>
         <source>Training {} ({} x {} px, {} steps) started…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="144"/>
+        <location filename="../plugin/gui/training_monitor.py" line="173"/>
         <source>, stage {} of {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="145"/>
-        <source>Step {} of {}{}: loss {:.4f} nats/value, windows used {:.1f}%</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/training_monitor.py" line="155"/>
+        <location filename="../plugin/gui/training_monitor.py" line="193"/>
         <source>Finished.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="155"/>
+        <location filename="../plugin/gui/training_monitor.py" line="193"/>
         <source>Stopped.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="191"/>
+        <location filename="../plugin/gui/training_monitor.py" line="230"/>
         <source>Stopping after the current step… the model trained so far will be saved.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="200"/>
+        <location filename="../plugin/install/dependencies.py" line="231"/>
         <source>Unreadable answer from the PyTorch check: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="202"/>
+        <location filename="../plugin/install/dependencies.py" line="233"/>
         <source>The PyTorch check stopped (exit code {}): {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="339"/>
+        <location filename="../plugin/install/installer_dialog.py" line="380"/>
         <source>no output</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="281"/>
+        <location filename="../plugin/install/dependencies.py" line="312"/>
         <source>The PyTorch check did not finish within {} s.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="218"/>
+        <location filename="../plugin/install/dependencies.py" line="249"/>
         <source>The PyTorch check could not run {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="274"/>
+        <location filename="../plugin/install/dependencies.py" line="305"/>
         <source>The PyTorch check could not start {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="299"/>
+        <location filename="../plugin/install/dependencies.py" line="330"/>
         <source>PyTorch not found ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="299"/>
+        <location filename="../plugin/install/dependencies.py" line="330"/>
         <source>no torch package</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="221"/>
+        <location filename="../plugin/install/installer_dialog.py" line="256"/>
         <source>CPU build (no CUDA)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="358"/>
+        <location filename="../plugin/install/installer_dialog.py" line="399"/>
         <source>CUDA {}, GPU: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="305"/>
+        <location filename="../plugin/install/dependencies.py" line="338"/>
         <source>CUDA {} build, but no usable NVIDIA GPU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="306"/>
+        <location filename="../plugin/install/dependencies.py" line="339"/>
         <source>PyTorch {} - {} - in {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="217"/>
+        <location filename="../plugin/install/installer_dialog.py" line="252"/>
         <source>(too old: Epitome needs {} or newer)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="310"/>
+        <location filename="../plugin/install/dependencies.py" line="343"/>
         <source>(error: {})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="317"/>
+        <location filename="../plugin/install/dependencies.py" line="350"/>
         <source>No GPU: PyTorch is not found or cannot be imported ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="319"/>
+        <location filename="../plugin/install/dependencies.py" line="354"/>
         <source>No CUDA: PyTorch {} is the CPU build. Install a CUDA build with 'Install / update PyTorch…' to use an NVIDIA GPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="322"/>
+        <location filename="../plugin/install/dependencies.py" line="357"/>
         <source>no NVIDIA driver or no NVIDIA GPU found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="323"/>
+        <location filename="../plugin/install/dependencies.py" line="358"/>
         <source>No CUDA: PyTorch {} (CUDA {}) cannot use a GPU: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="326"/>
+        <location filename="../plugin/install/dependencies.py" line="361"/>
         <source>GPU {} found, but a test computation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="329"/>
+        <location filename="../plugin/install/dependencies.py" line="364"/>
         <source>GPU ready: {} (PyTorch {}, CUDA {}){}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="430"/>
+        <location filename="../plugin/install/dependencies.py" line="513"/>
         <source>QGIS&apos;s Python has no pip. On Debian/Ubuntu install the package python3-pip; on Windows use the OSGeo4W installer (python3-pip).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="433"/>
+        <location filename="../plugin/install/dependencies.py" line="516"/>
         <source>No PyTorch build matches this Python version, platform and build choice. Try another build (CPU works everywhere), or a newer PyTorch.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="436"/>
+        <location filename="../plugin/install/dependencies.py" line="519"/>
         <source>The folder is not writable, or PyTorch files are in use (QGIS has loaded them). Choose another folder, or restart QGIS and install before running Epitome.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="439"/>
+        <location filename="../plugin/install/dependencies.py" line="522"/>
         <source>The disk is full: the CPU build needs about 1 GB, a CUDA build about 5 GB.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="441"/>
+        <location filename="../plugin/install/dependencies.py" line="524"/>
         <source>The download failed: check the internet connection or the proxy (pip honours HTTPS_PROXY), then try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="443"/>
+        <location filename="../plugin/install/dependencies.py" line="526"/>
         <source>Check the output above, the internet connection and the free disk space (about 1 GB for the CPU build, 5 GB for CUDA), then try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="465"/>
+        <location filename="../plugin/install/dependencies.py" line="548"/>
         <source>Epitome needs PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="466"/>
+        <location filename="../plugin/install/dependencies.py" line="549"/>
         <source>PyTorch was not found, so the Epitome algorithms cannot run yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="474"/>
+        <location filename="../plugin/install/dependencies.py" line="557"/>
         <source>Install…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="475"/>
+        <location filename="../plugin/install/dependencies.py" line="558"/>
         <source>Open the Epitome installer: downloads PyTorch into a folder of your QGIS profile (QGIS&apos;s own numpy and GDAL stay untouched).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="490"/>
+        <location filename="../plugin/install/dependencies.py" line="573"/>
         <source>Could not open the PyTorch installer: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="496"/>
+        <location filename="../plugin/install/dependencies.py" line="579"/>
         <source>PyTorch start-up check failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="30"/>
-        <source>CPU only (works everywhere; about 200 MB download)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/install/installer_dialog.py" line="31"/>
+        <location filename="../plugin/install/installer_dialog.py" line="33"/>
         <source>NVIDIA GPU, CUDA {} (about 3 GB download)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="36"/>
-        <source>The CPU build runs on any computer and is the smallest download (about 1 GB once installed).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/install/installer_dialog.py" line="39"/>
+        <location filename="../plugin/install/installer_dialog.py" line="43"/>
         <source>580 or newer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="39"/>
+        <location filename="../plugin/install/installer_dialog.py" line="43"/>
         <source>525 or newer (528 on Windows)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="40"/>
+        <location filename="../plugin/install/installer_dialog.py" line="44"/>
         <source>CUDA builds need an NVIDIA GPU and an NVIDIA driver {} (no CUDA toolkit needed: the wheels bring the CUDA libraries). Download about 3 GB, about 5 GB once installed. Without such a GPU, Epitome falls back to the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="66"/>
+        <location filename="../plugin/install/installer_dialog.py" line="70"/>
         <source>Epitome - install PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="94"/>
+        <location filename="../plugin/install/installer_dialog.py" line="98"/>
         <source>Current PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="96"/>
+        <location filename="../plugin/install/installer_dialog.py" line="100"/>
         <source>Not checked yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="98"/>
+        <location filename="../plugin/install/installer_dialog.py" line="102"/>
         <source>The PyTorch Epitome would load, checked in a separate process.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="101"/>
+        <location filename="../plugin/install/installer_dialog.py" line="105"/>
         <source>Whether this PyTorch can use an NVIDIA GPU, and which.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="105"/>
+        <location filename="../plugin/install/installer_dialog.py" line="109"/>
         <source>The folder PyTorch was loaded from.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="106"/>
+        <location filename="../plugin/install/installer_dialog.py" line="110"/>
         <source>Check again</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="107"/>
+        <location filename="../plugin/install/installer_dialog.py" line="111"/>
         <source>Check the installed PyTorch again (in a separate process).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="109"/>
+        <location filename="../plugin/install/installer_dialog.py" line="113"/>
         <source>PyTorch:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="110"/>
+        <location filename="../plugin/install/installer_dialog.py" line="114"/>
         <source>CUDA / GPU:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="139"/>
+        <location filename="../plugin/install/installer_dialog.py" line="153"/>
         <source>Folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="120"/>
+        <location filename="../plugin/install/installer_dialog.py" line="124"/>
         <source>Install or update</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="125"/>
+        <location filename="../plugin/install/installer_dialog.py" line="129"/>
         <source>Which PyTorch build to install: CPU only, or a CUDA build for NVIDIA GPUs (needs an NVIDIA driver).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="134"/>
+        <location filename="../plugin/install/installer_dialog.py" line="148"/>
         <source>Folder PyTorch is installed into; Epitome adds it to QGIS&apos;s Python path (after QGIS&apos;s own packages). Default: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="137"/>
+        <location filename="../plugin/install/installer_dialog.py" line="151"/>
         <source>Build:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="145"/>
+        <location filename="../plugin/install/installer_dialog.py" line="162"/>
         <source>Install</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="146"/>
-        <source>Download and install PyTorch {} with pip into the folder (QGIS&apos;s numpy and GDAL are pinned and left untouched).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/install/installer_dialog.py" line="149"/>
+        <location filename="../plugin/install/installer_dialog.py" line="166"/>
         <source>Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="150"/>
+        <location filename="../plugin/install/installer_dialog.py" line="167"/>
         <source>Stop the running installation.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="162"/>
+        <location filename="../plugin/install/installer_dialog.py" line="179"/>
         <source>Output of pip, live.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="163"/>
+        <location filename="../plugin/install/installer_dialog.py" line="180"/>
         <source>pip&apos;s output appears here while PyTorch is installed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="170"/>
+        <location filename="../plugin/install/installer_dialog.py" line="187"/>
         <source>The result of the last installation.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="175"/>
+        <location filename="../plugin/install/installer_dialog.py" line="192"/>
         <source>Close this window (stops a running installation).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="203"/>
+        <location filename="../plugin/install/installer_dialog.py" line="238"/>
         <source>Checking…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="213"/>
+        <location filename="../plugin/install/installer_dialog.py" line="248"/>
         <source>Not found ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="223"/>
+        <location filename="../plugin/install/installer_dialog.py" line="258"/>
         <source>CUDA {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="225"/>
+        <location filename="../plugin/install/installer_dialog.py" line="260"/>
         <source>CUDA {} build, but no usable NVIDIA GPU ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="225"/>
+        <location filename="../plugin/install/installer_dialog.py" line="260"/>
         <source>no NVIDIA driver or GPU found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="236"/>
+        <location filename="../plugin/install/installer_dialog.py" line="271"/>
         <source>Another PyTorch installation is running in another window; wait for it or stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="247"/>
+        <location filename="../plugin/install/installer_dialog.py" line="282"/>
         <source>Cannot start the installation: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="264"/>
+        <location filename="../plugin/install/installer_dialog.py" line="299"/>
         <source>Installing… (this can take several minutes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="272"/>
+        <location filename="../plugin/install/installer_dialog.py" line="307"/>
         <source>Stopping…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="315"/>
+        <location filename="../plugin/install/installer_dialog.py" line="356"/>
         <source>Could not start {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="330"/>
+        <location filename="../plugin/install/installer_dialog.py" line="371"/>
         <source>Removed from the folder (QGIS&apos;s own numpy is used): {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="333"/>
+        <location filename="../plugin/install/installer_dialog.py" line="374"/>
         <source>Installation stopped. The folder may hold a partial installation: run Install again before using Epitome.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="337"/>
+        <location filename="../plugin/install/installer_dialog.py" line="378"/>
         <source>crashed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="339"/>
+        <location filename="../plugin/install/installer_dialog.py" line="380"/>
         <source>Installation failed (exit code {}): {}
 {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="347"/>
+        <location filename="../plugin/install/installer_dialog.py" line="388"/>
         <source>pip finished; checking the installed PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="355"/>
+        <location filename="../plugin/install/installer_dialog.py" line="396"/>
         <source>pip finished, but PyTorch cannot be imported from {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="358"/>
+        <location filename="../plugin/install/installer_dialog.py" line="399"/>
         <source>CPU build</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="358"/>
+        <location filename="../plugin/install/installer_dialog.py" line="399"/>
         <source>CUDA {} build, but no usable GPU (NVIDIA driver?)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="361"/>
+        <location filename="../plugin/install/installer_dialog.py" line="402"/>
         <source>PyTorch {} installed in {} ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="367"/>
+        <location filename="../plugin/install/installer_dialog.py" line="408"/>
         <source>Restart QGIS to use it: QGIS has already loaded PyTorch {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="369"/>
+        <location filename="../plugin/install/installer_dialog.py" line="410"/>
         <source>No restart needed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="371"/>
+        <location filename="../plugin/install/installer_dialog.py" line="412"/>
         <source>Epitome can use it now; no restart needed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="53"/>
+        <location filename="../plugin/plugin.py" line="54"/>
         <source>Label super-resolution wizard…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="54"/>
+        <location filename="../plugin/plugin.py" line="55"/>
         <source>Imagery + coarse classes -&gt; a high-resolution label map, step by step</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="65"/>
+        <location filename="../plugin/plugin.py" line="66"/>
         <source>Training monitor</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="66"/>
+        <location filename="../plugin/plugin.py" line="67"/>
         <source>Show the live curves and epitome of running trainings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="72"/>
+        <location filename="../plugin/plugin.py" line="73"/>
         <source>Self-epitomic label super-resolution (algorithm)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="73"/>
+        <location filename="../plugin/plugin.py" line="74"/>
         <source>Estimate composition from a labelled area…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="74"/>
+        <location filename="../plugin/plugin.py" line="75"/>
         <source>Evaluate a label map…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="83"/>
+        <location filename="../plugin/plugin.py" line="84"/>
         <source>Install or update PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="160"/>
+        <location filename="../plugin/plugin.py" line="172"/>
         <source>About Epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="160"/>
+        <location filename="../plugin/plugin.py" line="172"/>
         <source>&lt;h3&gt;Epitome {}&lt;/h3&gt;&lt;p&gt;Label super-resolution with epitomic representations: high-resolution land cover from imagery and coarse classes (Malkin, Ortiz, Jojic, ECCV 2020).&lt;/p&gt;&lt;p&gt;Algorithms are in the Processing toolbox under &lt;b&gt;Epitome&lt;/b&gt;.&lt;/p&gt;&lt;p&gt;{}&lt;/p&gt;&lt;p&gt;License: GPL-2.0-or-later.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/report_plot.py" line="62"/>
-        <source>step ({}..{})</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/report_plot.py" line="99"/>
-        <source>mean loss</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/report_plot.py" line="99"/>
-        <source>worst quarter</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/report_plot.py" line="99"/>
-        <source>Loss (nats per value, lower is better)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/report_plot.py" line="99"/>
-        <source>nats per value</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/report_plot.py" line="102"/>
-        <source>usage</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/report_plot.py" line="102"/>
-        <source>Windows that are a best window in the batch</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/report_plot.py" line="102"/>
-        <source>% of windows</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/styling.py" line="141"/>
+        <location filename="../plugin/processing/styling.py" line="189"/>
         <source>{} probabilities</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="595"/>
+        <location filename="../plugin/gui/composition_editor.py" line="660"/>
         <source>{} The file&apos;s cells are shown below as they are: fix the ones in red.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="902"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1014"/>
         <source>{} A new table is shown instead; your file is left as it is. Fix the file and load it again (Load CSV…), or build the table here and save it under a new name.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="118"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="176"/>
         <source>No rows were added for the Coarse classes layer: {} has {} bands - is it the imagery? Choose the class layer (e.g. NLCD) in the dialog first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="410"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="475"/>
         <source>Only the area shown in the map canvas</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="411"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="476"/>
         <source>Process only where the imagery meets the map canvas&apos;s current extent (zoom there first), without clipping files by hand.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="189"/>
+        <location filename="../plugin/processing/styling.py" line="237"/>
         <source>{} epitome</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1615,18 +1495,409 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="568"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="639"/>
         <source>Only the area shown in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="570"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="641"/>
         <source>With a confidence layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="63"/>
-        <source>Working memory of label super-resolution (GPU memory with CUDA, RAM on the CPU): a tile whose arrays would need more is refused before the run, with the memory it needs and a tile size that fits; about a sixteenth of it is one block of fp32 logits. Smaller is slower but uses less memory. 0 = automatic (half of this machine&apos;s memory; 64 MiB blocks, 4x smaller after a GPU out-of-memory error).</source>
+        <location filename="../plugin/gui/composition_editor.py" line="890"/>
+        <source>Estimated from {} pixels: rows of classes {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="892"/>
+        <source>The other {} rows are unchanged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="895"/>
+        <source>The reference names other labels than the table&apos;s: its labels ({}) are used.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="898"/>
+        <source>The reference has no label names: its codes are the table&apos;s label numbers ({}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="901"/>
+        <source>Reference codes by name: {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_editor.py" line="903"/>
+        <source>New labels: {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/composition_wrapper.py" line="129"/>
+        <source>Proposed: {} as imagery and {} as coarse classes (not the active layer twice).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="50"/>
+        <source>This machine: the Apple GPU (mps); auto runs on it, in full 32-bit precision, and on the CPU for any step it cannot do.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="63"/>
+        <source>The first CUDA GPU when PyTorch sees one, else the Apple GPU (mps), else the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="67"/>
+        <source>mps (Apple GPU)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="67"/>
+        <source>The GPU of this Apple-silicon Mac, through PyTorch&apos;s MPS; steps it cannot do run on the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/device_choice.py" line="175"/>
+        <source>{} {} was chosen: this run will use the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/example_models.py" line="41"/>
+        <source>Open a copy in the Model Designer…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="96"/>
+        <source>pixel {:.4g} x {:.4g} {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="99"/>
+        <source>pixel {:.3g} x {:.3g} degrees (about {:.3g} x {:.3g} m)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="101"/>
+        <source>{} x {} px, {} band(s), {}, {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="110"/>
+        <source>Only one of the imagery &apos;{}&apos; and the {} &apos;{}&apos; has a CRS. Set the missing CRS (layer Properties &gt; Source) so they can be aligned.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="118"/>
+        <source>The {} &apos;{}&apos; does not overlap the imagery &apos;{}&apos;. Choose layers of the same area.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="122"/>
+        <source>Without a CRS the imagery &apos;{}&apos; and the {} &apos;{}&apos; must have the same size in pixels ({} x {} against {} x {}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="151"/>
+        <source>Reference: the layer &apos;{}&apos; is not valid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="155"/>
+        <source>reference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="157"/>
+        <source>Or leave the reference empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="159"/>
+        <source>The reference &apos;{}&apos; has {} bands; band 1 is used.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="163"/>
+        <source>class layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="450"/>
+        <source>Speed against thoroughness: what each changes and costs is written under the list.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="531"/>
+        <source>Runs in the background: QGIS stays usable, and you may close this window - you are asked whether the run goes on (its result is added to the map when it is done) or stops.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="705"/>
+        <source>Label super-resolution failed: {} (open the wizard again for its log)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="884"/>
+        <source>Label super-resolution is running</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="884"/>
+        <source>The run is at {}%. Closing this window does not have to stop it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="887"/>
+        <source>Keep running: it goes on as a QGIS task (see the task bar at the bottom of the QGIS window); the label map is added to the map and announced in the message bar when it is done.
+Stop the run: nothing is written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="890"/>
+        <source>Keep running in the background</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="891"/>
+        <source>Stop the run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="892"/>
+        <source>Back to the wizard</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="918"/>
+        <source>The window was closed: the run goes on in the background.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="922"/>
+        <source>Label super-resolution goes on in the background; its result will be added to the map.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="953"/>
+        <source>&lt;h3&gt;What this does&lt;/h3&gt;&lt;p&gt;It turns a coarse land-cover map - for example NLCD at 30 m - into a detailed map on the grid of your imagery - for example 1 m aerial photographs. No training data is needed: it finds out from the imagery itself which places look alike.&lt;/p&gt;&lt;h3&gt;What you need&lt;/h3&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;Imagery&lt;/b&gt;: the detailed image of the area (any number of bands).&lt;/li&gt;&lt;li&gt;&lt;b&gt;Class layer&lt;/b&gt;: the coarse map of the same area, in any projection and resolution.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Composition table&lt;/b&gt; (page 2): for every coarse class, the share of each detailed label it usually holds - e.g. NLCD&apos;s deciduous forest is mostly forest with some field. Start from the built-in NLCD table, load your own, or count it from an area whose detailed labels you have (Estimate from a labelled area).&lt;/li&gt;&lt;li&gt;Optionally a &lt;b&gt;reference&lt;/b&gt;: detailed labels of the same area, to measure how good the result is.&lt;/li&gt;&lt;/ul&gt;&lt;h3&gt;How it works, in short&lt;/h3&gt;&lt;p&gt;The imagery is cut into tiles of about 512 m. Within a tile, pixels whose surroundings look alike get the same label, while each coarse class keeps the label shares of the table. Where the imagery says little, the result follows the coarse map itself.&lt;/p&gt;&lt;h3&gt;Quality&lt;/h3&gt;&lt;ul&gt;{}&lt;/ul&gt;&lt;h3&gt;Is the result good?&lt;/h3&gt;&lt;p&gt;Give a reference layer: the last page then shows the &lt;b&gt;accuracy&lt;/b&gt; (the share of pixels with the right label) and the &lt;b&gt;mean IoU&lt;/b&gt; (for each label, the area both maps give it divided by the area either gives it, averaged over the labels: from 0 to 1, higher is better) of the result, beside two maps made from the coarse layer alone: &lt;i&gt;naive&lt;/i&gt; (each pixel gets the most common label of its class) and &lt;i&gt;smooth&lt;/i&gt; (the classes&apos; label shares blended between neighbouring cells). Where the result does not beat them, the imagery did not help.&lt;/p&gt;&lt;h3&gt;What is written&lt;/h3&gt;&lt;p&gt;The label map (a GeoTIFF with the label names and colours), optionally a confidence layer (how sure each pixel is, from 1 / number of labels to 1), the table used (&lt;i&gt;_composition.csv&lt;/i&gt;) and, with a reference, an HTML report. The run goes on if you close the window, when you choose so.&lt;/p&gt;&lt;p&gt;The method in detail, for specialists: Processing Toolbox &gt; Epitome &gt; Label super-resolution &gt; Self-epitomic label super-resolution (its Help).&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="32"/>
+        <source>{} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="34"/>
+        <source>{} min {:02d} s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="35"/>
+        <source>{} h {:02d} min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="40"/>
+        <source>{} so far</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="42"/>
+        <source>, about {} left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="113"/>
+        <source>%p% of the steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="178"/>
+        <source>{:.1f}% of the epitome in use</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="180"/>
+        <source> (at most {:.1f}% with {} patches per step)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="181"/>
+        <source>Step {} of {}{} - {}. Loss {:.3f} (lower is better), {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="192"/>
+        <source> ({} in all)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="58"/>
+        <source>none</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="332"/>
+        <source>Apple GPU (MPS) and CPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="352"/>
+        <source>Apple GPU ready: PyTorch {} uses it through MPS (DEVICE mps, or auto).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="461"/>
+        <source>Install it from QGIS: menu Raster &gt; Epitome &gt; Install or update PyTorch… (also offered in the message bar when QGIS starts), then restart QGIS.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="210"/>
+        <source>No PyTorch build exists for this QGIS: {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="467"/>
+        <source>in the OSGeo4W Shell (Start menu &gt; QGIS)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="468"/>
+        <source>in the Terminal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="468"/>
+        <source>in a terminal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/dependencies.py" line="469"/>
+        <source>Or, with QGIS closed, run {}: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="30"/>
+        <source>CPU and Apple GPU (the macOS build)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="32"/>
+        <source>CPU only (works everywhere; the smallest download)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="38"/>
+        <source>The macOS build of PyTorch runs on the CPU, and on the Apple GPU (DEVICE mps) of Apple-silicon Macs. There are no CUDA builds for macOS.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="41"/>
+        <source>The CPU build runs on any computer and is the smallest download.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="136"/>
+        <source>The PyTorch release chosen for this QGIS&apos;s Python and operating system, and its size.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="142"/>
+        <source>The same installation from a terminal (QGIS closed), if the button cannot do it here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="154"/>
+        <source>Installs:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="155"/>
+        <source>Or by hand:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="163"/>
+        <source>Download and install PyTorch with pip into the folder (QGIS&apos;s numpy and GDAL are pinned and left untouched).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="213"/>
+        <source>{}: {}. pip downloads it from {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/provider.py" line="52"/>
+        <source>&lt;p&gt;&lt;b&gt;To change it&lt;/b&gt;: right-click this model in the Processing Toolbox &gt; Open a copy in the Model Designer, then save the copy under your own name (it is listed under Models). The file shipped with the plugin: {}&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="43"/>
+        <source>Loss: how badly the epitome explains the imagery&apos;s pixel values - lower is better. It is the average negative log-likelihood per pixel value (in nats); values below zero are normal, since a likelihood density can exceed 1. Hardest quarter: the same for the quarter of each batch explained worst. Epitome in use: the share of the epitome&apos;s positions that best matched at least one patch of the step - at most the patches per step divided by the positions; if it stays far below that, parts of the epitome are not learning.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="54"/>
+        <source>all patches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="54"/>
+        <source>hardest quarter</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="54"/>
+        <source>Loss - lower is better</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="57"/>
+        <source>in use</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="57"/>
+        <source>Epitome in use (% of its positions)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="57"/>
+        <source>% in use</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="96"/>
+        <source>training step ({}..{})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="40"/>
+        <source>Fast: fewer examples (3% of the pixels), every 4th window compared, 10 refinement steps instead of 30. About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points better). For large areas and first looks.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
+        <source>Balanced: the algorithm&apos;s defaults - tiles of about 512 m, 5% of the pixels as examples, every 3rd window compared, 30 refinement steps. The yardstick of the other two.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
+        <source>Thorough: every window of a tile compared, not every 3rd. About 1.6 times the computing time of Balanced, for at most a few hundredths of a point in the benchmarks: to check a result on a small area, not for a better map.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/training_monitor.py" line="138"/>
+        <source>Loss: lower is better; below zero is normal (hover for more).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/report_plot.py" line="54"/>
+        <source>loss</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1641,33 +1912,33 @@
 <context>
     <name>BaselinesAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="51"/>
+        <location filename="../plugin/processing/baselines.py" line="52"/>
         <source>Label-only baselines (naive and smooth)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="68"/>
+        <location filename="../plugin/processing/baselines.py" line="70"/>
         <source>Give NAIVE or SMOOTH (or both): the baseline maps to write.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="85"/>
+        <location filename="../plugin/processing/baselines.py" line="87"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="88"/>
+        <location filename="../plugin/processing/baselines.py" line="90"/>
         <source>Naive baseline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="88"/>
+        <location filename="../plugin/processing/baselines.py" line="90"/>
         <source>Smooth baseline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="54"/>
-        <source>The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): naive, the most likely label of each pixel&apos;s coarse class, and smooth, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; Evaluate a label map scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.</source>
+        <location filename="../plugin/processing/baselines.py" line="55"/>
+        <source>&lt;p&gt;The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): &lt;b&gt;naive&lt;/b&gt;, the most likely label of each pixel&apos;s coarse class, and &lt;b&gt;smooth&lt;/b&gt;, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; &lt;i&gt;Evaluate a label map&lt;/i&gt; scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1679,28 +1950,25 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="131"/>
-        <source>Label embedding</source>
+        <location filename="../plugin/processing/embedlabels.py" line="84"/>
+        <source>&lt;p&gt;Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="84"/>
-        <source>Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).
-Inputs: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.
-Outputs: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.
-Needs PyTorch in QGIS&apos;s Python.</source>
+        <location filename="../plugin/processing/embedlabels.py" line="131"/>
+        <source>Label embedding</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>EpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/base.py" line="230"/>
+        <location filename="../plugin/processing/base.py" line="118"/>
         <source>Label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/base.py" line="231"/>
+        <location filename="../plugin/processing/base.py" line="119"/>
         <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1713,6 +1981,11 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="79"/>
+        <source>&lt;p&gt;All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../plugin/processing/epitomiclsr.py" line="125"/>
         <source>Label embedding (LSR)</source>
         <translation type="unfinished"></translation>
@@ -1722,44 +1995,41 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
-    <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="79"/>
-        <source>All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.
-Inputs: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).
-Outputs: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.
-Needs PyTorch in QGIS&apos;s Python.</source>
-        <translation type="unfinished"></translation>
-    </message>
 </context>
 <context>
     <name>EstimateCompositionAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="51"/>
         <source>Estimate composition from a labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="79"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
+        <source>&lt;p&gt;Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.&lt;/p&gt;&lt;p&gt;The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Output&lt;/b&gt;: a CSV in the format of the COMPOSITION parameter: header &apos;class,&amp;lt;label 1&amp;gt;,...&apos;, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="75"/>
         <source>{}: band {} does not exist; &apos;{}&apos; has {} band(s). Choose a band from 1 to {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="97"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="93"/>
         <source>OUTPUT: no file given. Choose where to save the CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="109"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="105"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="111"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="107"/>
         <source>{} pixels counted: {} classes x {} labels (label codes {}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="115"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="111"/>
         <source>  class {}: {} px - {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1779,6 +2049,11 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../build/i18n/declared_strings.py" line="153"/>
+        <source>Band of REFERENCE holding the label codes (default 1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../build/i18n/declared_strings.py" line="154"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
@@ -1791,6 +2066,11 @@ Needs PyTorch in QGIS&apos;s Python.</source>
     <message>
         <location filename="../build/i18n/declared_strings.py" line="156"/>
         <source>Classes band</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="157"/>
+        <source>Band of CLASSES holding the class codes (default 1).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1828,29 +2108,17 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <source>Pixels counted</source>
         <translation type="unfinished"></translation>
     </message>
-    <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="57"/>
-        <source>Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.
-The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.
-Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apos; followed by the label names, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="153"/>
-        <source>Band of REFERENCE holding the label codes. Empty: REFERENCE must have a single band (a raster of several bands is refused: it is imagery, not labels, unless a band is chosen here).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="157"/>
-        <source>Band of CLASSES holding the class codes. Empty: CLASSES must have a single band.</source>
-        <translation type="unfinished"></translation>
-    </message>
 </context>
 <context>
     <name>EvaluateAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/evaluate.py" line="62"/>
+        <location filename="../plugin/processing/evaluate.py" line="63"/>
         <source>Evaluate a label map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/evaluate.py" line="66"/>
+        <source>&lt;p&gt;Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).&lt;/p&gt;&lt;p&gt;The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...&lt;/p&gt;&lt;p&gt;The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1949,35 +2217,23 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/evaluate.py" line="65"/>
-        <source>Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).
-The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...
-The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/evaluate.py" line="116"/>
-        <source>No CLASSES given: the label-only baselines are not scored, so NAIVE_ACCURACY, NAIVE_MEAN_IOU, SMOOTH_ACCURACY and SMOOTH_MEAN_IOU are left out of the results. Give CLASSES (the coarse class layer the prediction was made from) to see what the prediction adds to them.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="86"/>
-        <source>Naive baseline: overall accuracy (0-1; only with CLASSES)</source>
+        <source>Naive baseline: overall accuracy (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../build/i18n/declared_strings.py" line="87"/>
-        <source>Naive baseline: mean IoU (0-1; only with CLASSES)</source>
+        <source>Naive baseline: mean IoU (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../build/i18n/declared_strings.py" line="88"/>
-        <source>Smooth baseline: overall accuracy (0-1; only with CLASSES)</source>
+        <source>Smooth baseline: overall accuracy (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../build/i18n/declared_strings.py" line="89"/>
-        <source>Smooth baseline: mean IoU (0-1; only with CLASSES)</source>
+        <source>Smooth baseline: mean IoU (0-1; -1 without CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1989,23 +2245,20 @@ The numbers are algorithm outputs, so they chain in graphical models; an HTML re
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="178"/>
-        <source>Epitome prediction</source>
+        <location filename="../plugin/processing/predict.py" line="140"/>
+        <source>&lt;p&gt;Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="140"/>
-        <source>Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.
-Inputs: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.
-Outputs: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).
-Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.</source>
+        <location filename="../plugin/processing/predict.py" line="178"/>
+        <source>Epitome prediction</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>SelfEpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="145"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="146"/>
         <source>Self-epitomic label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2097,16 +2350,6 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
     <message>
         <location filename="../build/i18n/declared_strings.py" line="50"/>
         <source>Off: codes absent from the composition table stop the run with a list of them. On: such pixels become nodata (0) in the output.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="51"/>
-        <source>Device (auto, cpu, cuda, cuda:N)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="52"/>
-        <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the CPU). The dialog lists the devices found on this machine; cuda without a usable GPU falls back to the CPU with a warning. A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2202,6 +2445,11 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
     <message>
         <location filename="../build/i18n/declared_strings.py" line="37"/>
         <source>Label prior that appearance is fused with</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="38"/>
+        <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2305,17 +2553,18 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="148"/>
-        <source>Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).
-For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.
-Inputs: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.
-Outputs: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).
-Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.</source>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="149"/>
+        <source>&lt;p&gt;Turns a coarse class layer (e.g. NLCD at 30 m) into a detailed label map on the grid of the imagery (e.g. aerial photos at 1 m), with no training data: within each tile of about 512 m, pixels whose surroundings look alike get the same label, while each coarse class keeps the label shares of the composition table (for each class, the share of each label it usually holds). Where the imagery says little, the map follows the coarse layer itself. Compare the result with the label-only baselines (Epitome &gt; Baselines, Evaluate a label map).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Method&lt;/b&gt; (for specialists; Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR - each tile is its own epitome): for every tile the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="38"/>
-        <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides. On the command line and in scripts give the index or the name: 0 or none, 1 or product, 2 or bayes, 3 or smooth.</source>
+        <location filename="../build/i18n/declared_strings.py" line="51"/>
+        <source>Device (auto, cpu, cuda, cuda:N, mps)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="52"/>
+        <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the Apple GPU (mps) of an Apple-silicon Mac, else the CPU). The dialog lists the devices found on this machine; cuda or mps without such a GPU falls back to the CPU with a warning. Every device computes in full 32-bit precision. A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2327,47 +2576,47 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="198"/>
+        <location filename="../plugin/processing/trainepitome.py" line="203"/>
         <source>GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave GUIDE empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="201"/>
+        <location filename="../plugin/processing/trainepitome.py" line="206"/>
         <source>GUIDE_LABELS needs a GUIDE label raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="212"/>
+        <location filename="../plugin/processing/trainepitome.py" line="217"/>
         <source>INIT (continue training) works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="260"/>
+        <location filename="../plugin/processing/trainepitome.py" line="265"/>
         <source>Failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="264"/>
+        <location filename="../plugin/processing/trainepitome.py" line="269"/>
         <source>Finished: {} steps in {:.0f} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="267"/>
+        <location filename="../plugin/processing/trainepitome.py" line="272"/>
         <source>Cancelled: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="270"/>
+        <location filename="../plugin/processing/trainepitome.py" line="275"/>
         <source>Cancelled by the user: the model trained so far is saved to MODEL ({}); give it as INIT to continue. No other output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="274"/>
+        <location filename="../plugin/processing/trainepitome.py" line="283"/>
         <source>Stopped after {} steps: the model so far is saved to MODEL ({}); give it as INIT to continue.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="287"/>
+        <location filename="../plugin/processing/trainepitome.py" line="298"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2532,16 +2781,6 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="124"/>
-        <source>Device (auto, cpu, cuda, cuda:N)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="125"/>
-        <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the CPU). The dialog lists the devices found on this machine; cuda without a usable GPU falls back to the CPU with a warning.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="126"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
@@ -2564,6 +2803,11 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
     <message>
         <location filename="../build/i18n/declared_strings.py" line="130"/>
         <source>Likelihood backend</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="131"/>
+        <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2668,16 +2912,22 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
     </message>
     <message>
         <location filename="../plugin/processing/trainepitome.py" line="157"/>
-        <source>Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large imagery, with a mean and a variance per pixel and a prior over positions - from random patches of the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).
-Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with location promotion (windows that have already explained many patches are left out for a while, so no part of the epitome dies) and diversification (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).
-Inputs: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster). Nodata pixels are never sampled. A GUIDE label raster (any CRS / grid, nearest neighbour) restricts sampling to patches that contain at least one pixel of GUIDE_LABELS.
-Outputs: the model file (.epitome, used by the other Epitome algorithms and as INIT to continue training), an EPITOME_IMAGE GeoTIFF to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.
-Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.</source>
+        <source>&lt;p&gt;Learns an &lt;b&gt;epitome&lt;/b&gt; from imagery: a small picture (SIZE x SIZE pixels) that holds the textures of a large area - tree crowns, fields, roofs, water - so that any small patch of the imagery looks like some part of it. Once labels are put into it (Embed labels), it labels new imagery quickly (Predict labels).&lt;/p&gt;&lt;p&gt;&lt;b&gt;What to give&lt;/b&gt;: one or more imagery rasters with the same bands; optionally an EXTENT, or a GUIDE label raster with GUIDE_LABELS to learn only the textures around those labels (e.g. buildings). STEPS sets how long it learns: a few hundred give a usable model, and a model can be trained further later (INIT). Follow it live in Raster &gt; Epitome &gt; Training monitor.&lt;/p&gt;&lt;p&gt;&lt;b&gt;What you get&lt;/b&gt;: the model file (.epitome, for the other Epitome algorithms and as INIT to continue), an EPITOME_IMAGE to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else; Stop in the training monitor ends the run normally and also writes EPITOME_IMAGE and the reports of that model.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Method&lt;/b&gt; (for specialists; Malkin, Ortiz, Jojic, ECCV 2020, section 3): each epitome pixel has a mean, a variance and a prior; training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with location promotion (windows that explained many patches rest for a while, so no part of the epitome dies) and diversification (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all). Data: uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster; nodata pixels are never sampled; GUIDE any CRS / grid, nearest neighbour.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and one is available.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="131"/>
-        <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision. On the command line and in scripts give the index or the name: 0 or auto, 1 or conv, 2 or fft, 3 or unfold.</source>
+        <location filename="../plugin/processing/trainepitome.py" line="283"/>
+        <source>Written for that model too: {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="124"/>
+        <source>Device (auto, cpu, cuda, cuda:N, mps)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="125"/>
+        <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the Apple GPU (mps) of an Apple-silicon Mac, else the CPU). The dialog lists the devices found on this machine; cuda or mps without such a GPU falls back to the CPU with a warning. Every device computes in full 32-bit precision.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -22,6 +22,7 @@ class EpitomePlugin:
         self.provider = None
         self.actions = []
         self.monitor = self.toolbar = self.options_factory = self.dep_dialog = self.wizard = None
+        self.model_actions = None
         self.translator = None
         add_dependency_folders()
 
@@ -93,6 +94,9 @@ class EpitomePlugin:
         from .gui.settings_page import register_options_page
 
         self.options_factory = register_options_page(self.iface)
+        from .gui import example_models
+
+        self.model_actions = example_models.register()  # toolbox: right-click > Open a copy in the Model Designer
         startup_check(self.iface, self.open_dependencies)
 
     def unload(self):
@@ -108,10 +112,17 @@ class EpitomePlugin:
         if getattr(self, "toolbar", None) is not None:
             self.toolbar.deleteLater()
             self.toolbar = None
-        for dlg in ("dep_dialog", "wizard"):
-            if getattr(self, dlg, None) is not None:
-                getattr(self, dlg).close()
-                setattr(self, dlg, None)
+        if getattr(self, "wizard", None) is not None:
+            self.wizard.shutdown()  # a run still going is stopped without a question
+            self.wizard = None
+        if getattr(self, "dep_dialog", None) is not None:
+            self.dep_dialog.close()
+            self.dep_dialog = None
+        if getattr(self, "model_actions", None):
+            from .gui import example_models
+
+            example_models.unregister(self.model_actions)
+            self.model_actions = None
         from .gui.device_choice import stop_shared_probe
 
         stop_shared_probe()
@@ -132,7 +143,8 @@ class EpitomePlugin:
     def open_wizard(self):
         from .gui.lsr_wizard import LsrWizard
 
-        if self.wizard is None or not self.wizard.isVisible():  # one wizard at a time; else bring it up
+        # one wizard at a time: a visible one, or one whose run goes on in the background, comes up again
+        if self.wizard is None or not (self.wizard.isVisible() or self.wizard.running()):
             self.wizard = LsrWizard(self.iface, self.iface.mainWindow())
         self.wizard.show()
         self.wizard.raise_()

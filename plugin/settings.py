@@ -19,7 +19,7 @@ def normalize_device(value):
     """'auto', 'cpu', 'cuda' or 'cuda:N' (lower case, no spaces); ValueError for anything else."""
     v = str(value or "").strip().lower().replace(" ", "") or "auto"
     if not is_device_name(v):
-        raise ValueError(f"Device {value!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index).")
+        raise ValueError(f"Device {value!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index) or mps (Apple GPU).")
     return v
 
 

@@ -3,15 +3,22 @@
 epitome:evaluate through qgis_process (as a user would), compare with the naive and smooth label-only
 baselines, save a PNG.
 
-Run with QGIS's interpreter (/usr/bin/python3) after `make install`.
+It never touches your QGIS profile: qgis_process runs in a throwaway profile, <out>/qgis-home (HOME), with the
+plugin from <out>/plugins (QGIS_PLUGINPATH: the zip of `make package` unpacked there, or a link to this source
+tree without --plugin-zip), enabled in that profile only. PyTorch is read from $EPITOME_DEPS, else from the
+folder the plugin itself would use.
+
+Run with QGIS's interpreter (/usr/bin/python3); `make demo` does.
 """
 
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -28,6 +35,35 @@ def qgis_process(alg, params, env):
         sys.exit(f"qgis_process failed for {alg} (exit {p.returncode})")
     out = p.stdout[p.stdout.index("{"):]
     return json.loads(out)
+
+
+def throwaway_profile(out, plugin_zip=None):
+    """The environment of qgis_process in a fresh profile under `out` (HOME = out/qgis-home, QGIS's settings in
+    out/qgis-home/qgis-settings/profiles/default) with the plugin in out/plugins (unpacked from plugin_zip, else a
+    link to this tree) enabled there; the user's profile is untouched."""
+    from plugin.install.deps import default_folder
+
+    deps = os.environ.get("EPITOME_DEPS") or default_folder()  # before HOME changes: the user's PyTorch folder
+    home, plugins = os.path.join(out, "qgis-home"), os.path.join(out, "plugins")
+    for d in (home, plugins):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+    if plugin_zip:
+        with zipfile.ZipFile(plugin_zip) as z:
+            z.extractall(plugins)
+    else:
+        os.symlink(ROOT, os.path.join(plugins, "epitome"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=home, QGIS_PLUGINPATH=plugins, EPITOME_DEPS=deps,
+               XDG_RUNTIME_DIR=home, QGIS_CUSTOM_CONFIG_PATH=os.path.join(home, "qgis-settings"))
+    for k in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
+        env.pop(k, None)
+    print(f"QGIS profile for the demo: {home} (throwaway; your own profile is not changed). Plugin: "
+          f"{os.path.join(plugins, 'epitome')}{' from ' + plugin_zip if plugin_zip else ''}. PyTorch from {deps}.",
+          flush=True)
+    p = subprocess.run([QGIS_PROCESS, "plugins", "enable", "epitome"], env=env, capture_output=True, text=True)
+    if p.returncode != 0 and "already" not in (p.stdout + p.stderr).lower():
+        sys.exit(f"qgis_process could not enable the plugin in the demo profile:\n{p.stdout}{p.stderr}")
+    return env
 
 
 def figure(paths, png, title, classes_title="Coarse classes (NLCD-like, 30 m, EPSG:5070)"):
@@ -91,6 +127,7 @@ def main():
     ap.add_argument("--out", default="demo-output")
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--plugin-zip", default=None, help="the plugin package to run (default: this source tree)")
     a = ap.parse_args()
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
@@ -99,7 +136,7 @@ def main():
 
     print(f"1. Generating a {a.size} x {a.size} m scene (seed {a.seed}) in {out}", flush=True)
     scene = write_scene(out, size=a.size, seed=a.seed)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env = throwaway_profile(out, os.path.abspath(a.plugin_zip) if a.plugin_zip else None)
 
     print("2. Self-epitomic label super-resolution through qgis_process", flush=True)
     t0 = time.time()
@@ -127,17 +164,19 @@ def main():
     acc, miou = ev["OVERALL_ACCURACY"], ev["MEAN_IOU"]
     figure({"imagery": scene["imagery"], "classes": scene["classes_30m"], "baseline": base_path, "result": result,
             "truth": scene["truth"]}, png,
-           f"Epitome: accuracy {acc:.1%}, mIoU {miou:.3f}  |  baselines: naive {ev['NAIVE_ACCURACY']:.1%}, "
+           f"Epitome: accuracy {acc:.1%}, mean IoU {miou:.3f}  |  baselines: naive {ev['NAIVE_ACCURACY']:.1%}, "
            f"smooth {ev['SMOOTH_ACCURACY']:.1%}")
     print()
     print("=" * 72)
     print(f"Scene: {a.size} x {a.size} px at 1 m (EPSG:26917); classes at 30 m in EPSG:5070")
-    print(f"Epitome self-epitomic LSR : accuracy {acc:.2%}  mean IoU {miou:.3f}")
-    print(f"  per-class IoU           : {ev['PER_CLASS_IOU']}")
-    print(f"Naive baseline            : accuracy {ev['NAIVE_ACCURACY']:.2%}  mean IoU {ev['NAIVE_MEAN_IOU']:.3f}")
-    print(f"Smooth baseline           : accuracy {ev['SMOOTH_ACCURACY']:.2%}  mean IoU {ev['SMOOTH_MEAN_IOU']:.3f}")
-    print(f"Epitome - better baseline : {100 * (acc - best):+.2f} points; appearance weight chosen from the data: "
-          f"w = {res['results']['APPEARANCE_WEIGHT_USED']:g}; {int(res['results']['CHANGED_FROM_SMOOTH'])} pixels "
+    print(f"Epitome self-epitomic LSR : accuracy {acc:.1%}  mean IoU {miou:.3f}")
+    per_class = json.loads(ev["PER_CLASS_IOU"])
+    print("  per-class IoU           : " + ", ".join(f"{k} {'-' if v is None else format(v, '.3f')}"
+                                                     for k, v in per_class.items()))
+    print(f"Naive baseline            : accuracy {ev['NAIVE_ACCURACY']:.1%}  mean IoU {ev['NAIVE_MEAN_IOU']:.3f}")
+    print(f"Smooth baseline           : accuracy {ev['SMOOTH_ACCURACY']:.1%}  mean IoU {ev['SMOOTH_MEAN_IOU']:.3f}")
+    print(f"Epitome - better baseline : {100 * (acc - best):+.1f} points of accuracy; appearance weight chosen from "
+          f"the data: w = {res['results']['APPEARANCE_WEIGHT_USED']:g}; {int(res['results']['CHANGED_FROM_SMOOTH'])} pixels "
           "changed against the smooth baseline")
     print(f"qgis_process wall time    : {wall:.1f} s (includes QGIS start-up)")
     print(f"Outputs in {out}: epitome_labels.tif (+ .qml), epitome_confidence.tif, naive_baseline.tif, "

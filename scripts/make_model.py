@@ -88,7 +88,7 @@ def lsr_and_evaluate():
     m.setHelpContent({"ALG_CREATOR": "Epitome", "ALG_DESC": "Self-epitomic label super-resolution of the imagery with the coarse classes, "
                                   "then the evaluation of the label map against reference labels (overall "
                                   "accuracy, IoU, confusion matrix). Every other setting is the algorithms' "
-                                  "default; edit the model (Model Designer) to change them."})
+                                  "default."})
     model_input(m, "imagery", QgsProcessingParameterRasterLayer("imagery", "Imagery"), (120, 60),
                 "High-resolution imagery (e.g. NAIP 1 m).")
     model_input(m, "classes", QgsProcessingParameterRasterLayer("classes", "Coarse classes"), (120, 140),

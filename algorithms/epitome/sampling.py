@@ -131,7 +131,7 @@ class RasterPatchSampler:
                 continue
             src = _Source(ds, x0, y0, w, h)
             if guide_ds is not None:
-                src.guide = align_classes(guide_ds, grid_of(ds), [], resampling="near")
+                src.guide = align_classes(guide_ds, grid_of(ds), [], resampling="near", roles=("IMAGERY", "GUIDE"))
             sources.append(src)
         if not sources:
             raise EpitomeError(f"IMAGERY: no raster has a usable area of at least PATCH_MAX = {patch_max} pixels "

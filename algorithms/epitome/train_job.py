@@ -210,6 +210,23 @@ def write_training_outputs(job: TrainJob, model: EpitomeModel, history, fb: Feed
             write_report_png(history, job.report_png, job.png_writer)
 
 
+def write_stopped_outputs(job: TrainJob) -> Dict[str, str]:
+    """After a training was stopped early on purpose (the monitor's Stop: the model so far is in MODEL): the
+    EPITOME_IMAGE and the reports of that model, as a finished run writes them. {output name: path} written."""
+    model = load_model(job.model_path)
+    written = {}
+    if job.epitome_image:
+        write_epitome_image(model, job.epitome_image)
+        written["EPITOME_IMAGE"] = job.epitome_image
+    if job.report_csv and model.history.get("step"):
+        write_report_csv(model.history, job.report_csv)
+        written["REPORT_CSV"] = job.report_csv
+    if job.report_png and job.png_writer is not None and model.history.get("step"):
+        write_report_png(model.history, job.report_png, job.png_writer)
+        written["REPORT_PNG"] = job.report_png
+    return written
+
+
 def training_stats(history, n: int, seconds: float, device, batch_size: int) -> Dict:
     """Time, speed and the final losses (means over the last tenth of the steps)."""
     return dict(seconds=seconds, steps=n, device=str(device),

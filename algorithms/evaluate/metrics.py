@@ -166,7 +166,25 @@ def _fmt(v, digits=4):
 def _pct(v):
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "&ndash;"
+    return format_accuracy(v)
+
+
+# One number format wherever scores are shown (report, log, wizard, demo): accuracies (and precision, recall) as a
+# percentage with one decimal, IoU and mean IoU as a fraction from 0 to 1 with three decimals.
+def format_accuracy(v) -> str:
+    """0.4971 -> '49.7%'."""
     return "%.1f%%" % (100.0 * v)
+
+
+def format_iou(v) -> str:
+    """0.4971 -> '0.497'; '-' when undefined (a label in neither map)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return "%.3f" % v
+
+
+def _iou(v):
+    return "&ndash;" if v is None or (isinstance(v, float) and math.isnan(v)) else format_iou(v)
 
 
 _CSS = """
@@ -184,12 +202,13 @@ td.name, th.name { text-align: left; }
 """
 
 
-def report_html(cm, label_names, title, extra=None):
+def report_html(cm, label_names, title, extra=None, comparison=None):
     """A self-contained HTML accuracy report.
 
     cm: confusion matrix (rows = reference, columns = prediction); label_names: names of codes 1..L;
     title: page title; extra: optional dict of further items (e.g. inputs, settings, timings) shown
-    in a table under the summary.
+    in a table under the summary; comparison: optional [(name, accuracy, mean IoU)] of other maps on the same
+    pixels (the label-only baselines), shown as rows of the summary in the same formats.
     """
     cm = np.asarray(cm, dtype=np.int64)
     names = _label_names(cm, label_names)
@@ -201,12 +220,17 @@ def report_html(cm, label_names, title, extra=None):
     out.append("<h1>%s</h1>" % esc(str(title)))
 
     out.append("<h2>Summary</h2><table class=\"summary\">")
-    out.append("<tr><th class=\"name\">Overall accuracy</th><td>%s</td></tr>" % _pct(s["overall_accuracy"]))
-    out.append("<tr><th class=\"name\">Mean IoU</th><td>%s</td></tr>" % _pct(s["mean_iou"]))
-    out.append("<tr><th class=\"name\">Pixels evaluated</th><td>%s</td></tr>" % format(s["n_pixels"], ","))
+    out.append("<tr><th class=\"name\"></th><th>Overall accuracy</th><th>Mean IoU</th></tr>")
+    out.append("<tr><th class=\"name\">This map</th><td>%s</td><td>%s</td></tr>"
+               % (_pct(s["overall_accuracy"]), _iou(s["mean_iou"])))
+    for name, acc, miou in comparison or ():
+        out.append("<tr><th class=\"name\">%s</th><td>%s</td><td>%s</td></tr>" % (esc(str(name)), _pct(acc), _iou(miou)))
     out.append("</table>")
-    out.append("<p class=\"note\">Pixels where the prediction or the reference is nodata are not "
-               "counted. Mean IoU is averaged over the labels that occur in the reference.</p>")
+    out.append("<p>Pixels evaluated: %s</p>" % format(s["n_pixels"], ","))
+    out.append("<p class=\"note\">Overall accuracy: the share of pixels with the right label. IoU of a label: the "
+               "pixels both maps give it divided by the pixels either map gives it, from 0 to 1 (higher is better); "
+               "the mean IoU averages it over the labels that occur in the reference. Pixels where the prediction or "
+               "the reference is nodata are not counted.</p>")
 
     if extra:
         out.append("<h2>Details</h2><table>")
@@ -223,7 +247,7 @@ def report_html(cm, label_names, title, extra=None):
                    "<td>%s</td><td>%s</td><td>%s</td></tr>"
                    % (i + 1, esc(name), format(s["per_class_reference"][i], ","),
                       format(s["per_class_predicted"][i], ","), _pct(s["per_class_precision"][i]),
-                      _pct(s["per_class_recall"][i]), _pct(s["per_class_iou"][i])))
+                      _pct(s["per_class_recall"][i]), _iou(s["per_class_iou"][i])))
     out.append("</table>")
 
     out.append("<h2>Confusion matrix</h2><p class=\"note\">Rows: reference; columns: prediction "

@@ -92,7 +92,7 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
                 "or give rasters of identical size to work on the pixel grid.".format(
                     tgt_name[0].upper() + tgt_name[1:], cls_name, which, tgt_name, target.width, target.height,
                     cls_name, src_grid.width, src_grid.height))
-        warnings.append("A layer has no CRS: imagery and classes are matched pixel by pixel (same size).")
+        warnings.append("A layer has no CRS: {} and {} are matched pixel by pixel (same size).".format(tgt_name, cls_name))
         check_integer_codes(classes, class_band, cls_name)
         band = classes.GetRasterBand(class_band)
         nd = band.GetNoDataValue()

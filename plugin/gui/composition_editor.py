@@ -14,6 +14,7 @@ nothing is ever written except where the user saves.
 """
 
 import os
+import tempfile
 
 from qgis.core import QgsMapLayerProxyModel, QgsProcessingUtils, QgsProject, QgsRasterLayer
 from qgis.gui import QgsColorButton, QgsFileWidget, QgsMapLayerComboBox
@@ -94,19 +95,36 @@ def layer_source(layer_or_path):
     return layer_or_path
 
 
-def default_composition_path(near=None):
-    """A suggested file for a new table, shown in "Save to" (the user confirms it with OK): an unused name
-    in the project's folder, else beside `near` (e.g. the class layer's file), else in the folder last saved
-    into; '' when none of them is writable (the user then chooses). Never a temporary folder: the file
-    would vanish with QGIS."""
+def is_temporary_folder(folder):
+    """A folder of Processing's temporary outputs (this session's QgsProcessingUtils.tempFolder(), or any
+    processing_* folder in the system's temporary folder): a file saved there vanishes with the session."""
+    folder = os.path.normcase(os.path.abspath(folder))
+    try:
+        own = os.path.normcase(os.path.abspath(QgsProcessingUtils.tempFolder()))
+        if folder == own or folder.startswith(own + os.sep):
+            return True
+    except Exception:  # noqa: BLE001
+        pass
+    tmp = os.path.normcase(os.path.abspath(tempfile.gettempdir()))
+    if folder.startswith(tmp + os.sep):
+        return any(part.startswith("processing") for part in folder[len(tmp) + 1:].split(os.sep))
+    return False
+
+
+def default_composition_path(near=None, imagery=None):
+    """A suggested file for a new table, shown in "Save to" (the user confirms it with OK): an unused name in the
+    imagery's folder, else the class layer's (`near`) folder, the folder last saved into, the project's folder or
+    the home folder - the first writable one that is not a temporary folder of Processing (a class layer made by
+    an algorithm lives in /tmp/processing_...: the file would vanish with QGIS); '' when none is (the user then
+    chooses)."""
     stem = "composition"
-    folders = [QgsProject.instance().absolutePath() or ""]
     if near:
-        folders.append(os.path.dirname(os.path.abspath(near)))
         stem = os.path.splitext(os.path.basename(near))[0] + "_composition"
-    folders.append(settings.last_folder())
+    folders = [os.path.dirname(os.path.abspath(imagery)) if imagery else "",
+               os.path.dirname(os.path.abspath(near)) if near else "", settings.last_folder(),
+               QgsProject.instance().absolutePath() or "", os.path.expanduser("~")]
     for folder in folders:
-        if settings.writable_folder(folder):
+        if folder and settings.writable_folder(folder) and not is_temporary_folder(folder):
             return settings.unused_path(folder, stem, ".csv")
     return ""
 
@@ -205,10 +223,53 @@ class LabelsDialog(QDialog):
         super().accept()
 
 
+def estimate_label_codes(path, est):
+    """The reference code of each column of an estimated table (its CSV says them in a comment; else 1..L)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("# label codes of the columns:"):
+                    codes = [int(v) for v in line.split(":", 1)[1].replace(",", " ").split()]
+                    if len(codes) == est.n_labels:
+                        return codes
+    except (OSError, ValueError):
+        pass
+    return list(range(1, est.n_labels + 1))
+
+
+def guess_reference(classes_layer, imagery_layer=None):
+    """A label layer to count on: the finest single-band integer raster of the project that is neither the class
+    layer nor the imagery; None when there is none (the user chooses)."""
+    from .lsr_wizard import is_categorical, pixel_metres
+
+    skip = {lyr.id() for lyr in (classes_layer, imagery_layer) if isinstance(lyr, QgsRasterLayer)}
+    cands = [lyr for lyr in QgsProject.instance().mapLayers().values() if isinstance(lyr, QgsRasterLayer)
+             and lyr.isValid() and lyr.id() not in skip and is_categorical(lyr)]
+    return min(cands, key=pixel_metres) if cands else None
+
+
+def project_layer(layer_or_path):
+    """The project's raster layer for a layer or a file path (None when the project has none)."""
+    if isinstance(layer_or_path, QgsRasterLayer) or layer_or_path is None:
+        return layer_or_path
+    want = os.path.normcase(os.path.abspath(str(layer_or_path)))
+    for lyr in QgsProject.instance().mapLayers().values():
+        if isinstance(lyr, QgsRasterLayer) and lyr.providerType() == "gdal" and \
+                os.path.normcase(os.path.abspath(lyr.source().split("|")[0])) == want:
+            return lyr
+    return None
+
+
+def layer_file(layer_or_path):
+    if isinstance(layer_or_path, QgsRasterLayer):
+        return layer_or_path.source().split("|")[0] if layer_or_path.providerType() == "gdal" else ""
+    return str(layer_or_path or "")
+
+
 class EstimateDialog(QDialog):
     """Asks for the layers of epitome:estimatecomposition: reference labels and coarse classes."""
 
-    def __init__(self, parent=None, classes_layer=None):
+    def __init__(self, parent=None, classes_layer=None, reference_layer=None, imagery_layer=None):
         super().__init__(parent)
         self.setWindowTitle(tr("Estimate from a labelled area"))
         form = QFormLayout(self)
@@ -216,12 +277,15 @@ class EstimateDialog(QDialog):
                               "high-resolution labels are known.")))
         self.reference = QgsMapLayerComboBox()
         self.reference.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.reference.setAllowEmptyLayer(True)
         self.reference.setToolTip(tr("High-resolution label raster (codes 1..L, 0 = nodata)"))
         self.classes = QgsMapLayerComboBox()
         self.classes.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.classes.setAllowEmptyLayer(True)
         self.classes.setToolTip(tr("Coarse class layer (e.g. NLCD) covering the labelled area"))
-        if classes_layer is not None:
-            self.classes.setLayer(classes_layer)
+        self.classes.setLayer(classes_layer)  # the class layer already chosen (the wizard's, the dialog's CLASSES)
+        self.reference.setLayer(reference_layer if reference_layer is not None else
+                                guess_reference(classes_layer, imagery_layer))
         self.min_pixels = QSpinBox()
         self.min_pixels.setRange(1, 10 ** 9)
         self.min_pixels.setToolTip(tr("Classes with fewer labelled pixels are left out"))
@@ -259,6 +323,7 @@ class CompositionEditor(QWidget):
         self._updating = False
         self.run = None
         self._estimate_out = None
+        self.classes_layer = self.reference_layer = self.imagery_layer = None  # set_layers(): what the user chose
         self._build()
         self.set_composition(composition if composition is not None else load_composition(None))
 
@@ -717,9 +782,25 @@ class CompositionEditor(QWidget):
     # Estimate from a labelled area (epitome:estimatecomposition through AlgorithmRun)
     # ------------------------------------------------------------------------------------------
 
+    def set_layers(self, classes=None, reference=None, imagery=None):
+        """The layers chosen where the editor is shown (the wizard's page 1, the algorithm dialog): layers or file
+        paths. The estimate starts from them, and a new table is proposed beside the imagery."""
+        self.classes_layer, self.reference_layer, self.imagery_layer = classes, reference, imagery
+
+    def default_save_path(self):
+        return default_composition_path(near=layer_file(self.classes_layer) or None,
+                                        imagery=layer_file(self.imagery_layer) or None)
+
+    def estimate_dialog(self):
+        """The dialog of Estimate from a labelled area, pre-filled with the class layer already chosen and a
+        reference that is another layer."""
+        return EstimateDialog(self, classes_layer=project_layer(self.classes_layer),
+                              reference_layer=project_layer(self.reference_layer),
+                              imagery_layer=project_layer(self.imagery_layer))
+
     def estimate_from_area(self):
         """Ask for the reference and class layers, then start the estimate in the background."""
-        dlg = EstimateDialog(self)
+        dlg = self.estimate_dialog()
         if dlg.exec_() != QDialog.Accepted:
             return None
         return self.start_estimate(dlg.reference.currentLayer(), dlg.classes.currentLayer(),
@@ -775,23 +856,53 @@ class CompositionEditor(QWidget):
             else:
                 self.show_message(tr("The estimate failed: {}").format(errs[-1] if errs else tr("unknown error")))
             return
+        path = results.get("OUTPUT", self._estimate_out)
         try:
-            comp = load_composition(results.get("OUTPUT", self._estimate_out))
+            est = load_composition(path)
         except CompositionError as e:
             self.show_message(str(e))
             return
+        self.put_estimate(est, estimate_label_codes(path, est), layer_legend(getattr(self, "_estimate_reference",
+                                                                                      None)),
+                          int(results.get("PIXELS", 0)))
+
+    def put_estimate(self, est, label_codes, legend, pixels=0):
+        """The estimated rows into the table, in its own labels (algorithms/composition/merge.py): names, colours
+        and columns stay, the reference's codes are mapped onto them; the message says how."""
+        from ...algorithms.composition.merge import merge_estimate
+        from ...algorithms.composition.table import Composition
+
+        try:
+            current = self.composition()
+        except CompositionError:  # a table being fixed: its labels still count, its rows do not
+            import numpy as np
+
+            current = Composition([], list(self._labels), np.zeros((0, len(self._labels))), list(self._colours),
+                                  nodata_codes=list(self._nodata_codes))
+        merged = merge_estimate(current, est, label_codes, legend)
+        comp = merged.composition
         comp.source = ""
-        legend = layer_legend(getattr(self, "_estimate_reference", None))
-        for j, name in enumerate(list(comp.labels)):  # 'label 3' -> the reference layer's own name and colour
-            code = int(name[6:]) if name.startswith("label ") and name[6:].isdigit() else None
-            entry = legend.get(code) if code is not None else None
-            if entry and entry[0] and entry[0].lower() not in [n.lower() for n in comp.labels]:
-                comp.labels[j] = entry[0]
-            if entry and entry[1] is not None and code is not None:
-                comp.colours[j] = tuple(entry[1])
+        layer_codes = list(self._layer_codes)
         self.set_composition(comp)
-        self.show_message(tr("Estimated from {} pixels: {} classes x {} labels.").format(
-            int(results.get("PIXELS", 0)), len(comp.class_codes), comp.n_labels), error=False)
+        if layer_codes:
+            self.set_class_codes(layer_codes)
+        rows = ", ".join(str(c) for c in est.class_codes if c not in comp.nodata_codes)
+        text = tr("Estimated from {} pixels: rows of classes {}.").format(pixels, rows)
+        if merged.kept_rows:
+            text += " " + tr("The other {} rows are unchanged.").format(len(merged.kept_rows))
+        pairs = ", ".join("{} → {}".format(c, comp.labels[j]) for c, j in sorted(merged.mapping.items()))
+        if merged.how == "reference":
+            text += " " + tr("The reference names other labels than the table's: its labels ({}) are used.").format(
+                ", ".join(comp.labels))
+        elif merged.how == "codes":
+            text += " " + tr("The reference has no label names: its codes are the table's label numbers ({}).").format(
+                pairs)
+        else:
+            text += " " + tr("Reference codes by name: {}.").format(pairs)
+        if merged.added:
+            text += " " + tr("New labels: {}.").format(", ".join(merged.added))
+        self.show_message(text, error=False)
+        return merged
 
     # ------------------------------------------------------------------------------------------
     # Slots of the buttons (every problem becomes a message, never an exception)
@@ -817,7 +928,7 @@ class CompositionEditor(QWidget):
             self._refresh(emit=False)
             return
         start = self._source if self._source and self._source != DEFAULT_COMPOSITION_CSV and os.path.isfile(
-            self._source) else default_composition_path()
+            self._source) else self.default_save_path()
         path, _ = QFileDialog.getSaveFileName(self, tr("Save composition table"), start,
                                               tr("CSV files (*.csv)"))
         if path:
@@ -879,7 +990,7 @@ class CompositionDialog(QDialog):
     be read is never in it: its problems are shown, and the table starts anew."""
 
     def __init__(self, parent=None, path=None, composition=None, class_codes=None, save_path=None,
-                 classes_path=None, class_names=None):
+                 classes_path=None, class_names=None, imagery_path=None):
         super().__init__(parent)
         self.setWindowTitle(tr("Composition table p(label | class)"))
         self.resize(760, 560)
@@ -887,6 +998,7 @@ class CompositionDialog(QDialog):
         self.unreadable = None  # the given file, when it could not be shown at all
         lay = QVBoxLayout(self)
         self.editor = CompositionEditor(self)
+        self.editor.set_layers(classes=classes_path, imagery=imagery_path)
         lay.addWidget(self.editor)
         if class_names:
             self.editor.set_class_names(class_names)
@@ -916,7 +1028,7 @@ class CompositionDialog(QDialog):
             if editing and editable_file(editing):
                 save_path = editing
             elif self.unreadable is None:
-                save_path = default_composition_path(near=classes_path)
+                save_path = self.editor.default_save_path()
         self.save_widget.setFilePath(save_path or "")
         self.editor.loaded.connect(self._on_loaded)
         save_row.addWidget(self.save_widget)

@@ -18,6 +18,7 @@ from ..i18n import tr
 from .dialog_only_wrapper import DialogOnlyWrapper
 
 CLASSES_PARAMETER = "CLASSES"
+IMAGERY_PARAMETER = "IMAGERY"
 
 
 def class_codes_for_table(path, band=1):
@@ -34,6 +35,8 @@ class CompositionWidgetWrapper(DialogOnlyWrapper):
         self.file_widget = None
         self.edit_button = None
         self.classes_wrapper = None
+        self.imagery_wrapper = None
+        self.preselection_note = ""
         super().__init__(param, dialog, row, col, **kwargs)
 
     # ---- WidgetWrapper API ------------------------------------------------------------------
@@ -73,10 +76,65 @@ class CompositionWidgetWrapper(DialogOnlyWrapper):
     def postInitialize(self, wrappers):  # noqa: N802
         for w in wrappers:
             try:
-                if w.parameterDefinition().name() == CLASSES_PARAMETER:
-                    self.classes_wrapper = w
+                name = w.parameterDefinition().name()
             except (AttributeError, RuntimeError):
                 continue
+            if name == CLASSES_PARAMETER:
+                self.classes_wrapper = w
+            elif name == IMAGERY_PARAMETER:
+                self.imagery_wrapper = w
+        self.preselect_layers()
+
+    # ---- IMAGERY and CLASSES: never the active layer twice ------------------------------------
+
+    def _wrapper_layer(self, w):
+        if w is None:
+            return None
+        try:
+            v = w.parameterValue()
+        except (AttributeError, RuntimeError):
+            return None
+        if isinstance(v, QgsMapLayer):
+            return v
+        if isinstance(v, str) and v:
+            return QgsProject.instance().mapLayer(v) or next(
+                (lyr for lyr in QgsProject.instance().mapLayers().values()
+                 if lyr.source().split("|")[0] == v), None)
+        return None
+
+    def preselect_layers(self):
+        """QGIS fills every layer of the algorithm dialog with the active layer: IMAGERY and CLASSES then hold the
+        same raster. When they do, the dialog proposes what the wizard would: the finest image as IMAGERY and the
+        coarsest class layer as CLASSES (the active layer keeps the role it fits). Returns the note shown."""
+        from .lsr_wizard import guess_classes, guess_layers, is_categorical
+
+        img, cls = self._wrapper_layer(self.imagery_wrapper), self._wrapper_layer(self.classes_wrapper)
+        if img is None or cls is None or img.id() != cls.id():
+            return ""
+        layers = list(QgsProject.instance().mapLayers().values())
+        if isinstance(img, QgsRasterLayer) and img.isValid() and is_categorical(img):
+            guessed_img, _ = guess_layers([lyr for lyr in layers if lyr.id() != cls.id()])
+            new_img, new_cls = guessed_img, cls
+        else:
+            new_img, new_cls = img, guess_classes(layers, img)
+        ctx = QgsProcessingContext()
+        ctx.setProject(QgsProject.instance())
+        changed = []
+        if new_img is not None and new_img.id() != img.id():
+            self.imagery_wrapper.setParameterValue(new_img, ctx)
+            changed.append(new_img.name())
+        if new_cls is not None and new_cls.id() != cls.id():
+            self.classes_wrapper.setParameterValue(new_cls, ctx)
+            changed.append(new_cls.name())
+        self.preselection_note = tr("Proposed: {} as imagery and {} as coarse classes (not the active layer twice)."
+                                    ).format((new_img or img).name(), (new_cls or cls).name()) if changed else ""
+        bar = getattr(getattr(self, "dialog", None), "messageBar", None)
+        if self.preselection_note and callable(bar):
+            try:
+                bar().pushInfo("", self.preselection_note)
+            except (AttributeError, RuntimeError, TypeError):
+                pass
+        return self.preselection_note
 
     # ---- the editor ---------------------------------------------------------------------------
 
@@ -139,9 +197,12 @@ class CompositionWidgetWrapper(DialogOnlyWrapper):
         current = self.value()
         classes = self.classes_layer_path()
         note = self.classes_note()
+        imagery = self._wrapper_layer(self.imagery_wrapper)
         dlg = CompositionDialog(self.widget, path=current if current and os.path.isfile(current) else None,
                                 class_codes=self.class_codes(), classes_path=None if note else classes,
-                                class_names=legend_names(read_legend(classes)) if classes and not note else None)
+                                class_names=legend_names(read_legend(classes)) if classes and not note else None,
+                                imagery_path=imagery.source().split("|")[0] if isinstance(imagery, QgsRasterLayer)
+                                and imagery.providerType() == "gdal" else None)
         if note:
             dlg.editor.show_message(note)
         return dlg

@@ -1,4 +1,4 @@
-"""Choosing a device (auto, cpu, cuda, cuda:N) with what this machine actually has in view.
+"""Choosing a device (auto, cpu, cuda, cuda:N, mps) with what this machine actually has in view.
 
 The devices come from the PyTorch check the plugin runs in a separate process (install.dependencies:
 cached, else a TorchProbe in the background), never from importing torch into QGIS. A CUDA choice on a
@@ -46,16 +46,28 @@ def device_summary(info):
     if info.cuda_available and info.devices:
         gpus = ", ".join("cuda:{} {}".format(i, n) for i, n in enumerate(info.devices))
         return tr("This machine: {}; auto runs on cuda:0.").format(gpus)
+    if getattr(info, "mps_available", False):
+        return tr("This machine: the Apple GPU (mps); auto runs on it, in full 32-bit precision, and on the CPU for "
+                  "any step it cannot do.")
     why = tr("CPU build of PyTorch") if info.cpu_build else tr("no NVIDIA GPU or driver found")
     return tr("This machine: CPU only ({}); auto and cuda run on the CPU.").format(why)
 
 
-def device_entries(info):
-    """[(value, text, enabled-looking, tooltip)] for a device list: auto, cpu, then CUDA devices."""
+def device_entries(info, system=None):
+    """[(value, text, enabled-looking, tooltip)] for a device list: auto, cpu, then the Apple GPU (mps) where
+    PyTorch has it, then CUDA devices (none on macOS, where CUDA never exists)."""
+    import platform
+
     gpus = list(info.devices) if info is not None and info.cuda_available else []
     known = info is not None
-    out = [("auto", "auto", True, tr("The first CUDA GPU when PyTorch sees one, else the CPU.")),
+    out = [("auto", "auto", True, tr("The first CUDA GPU when PyTorch sees one, else the Apple GPU (mps), else the "
+                                     "CPU.")),
            ("cpu", "cpu", True, tr("Always the CPU."))]
+    if known and getattr(info, "mps_available", False):
+        out.append(("mps", tr("mps (Apple GPU)"), True, tr("The GPU of this Apple-silicon Mac, through PyTorch's MPS; "
+                                                         "steps it cannot do run on the CPU.")))
+    if (system or platform.system()) == "Darwin" and not gpus:
+        return out
     if gpus:
         out.append(("cuda", "cuda", True, tr("The current CUDA GPU ({}).").format(gpus[0])))
         out += [("cuda:{}".format(i), "cuda:{} ({})".format(i, n), True, n) for i, n in enumerate(gpus)]
@@ -141,9 +153,13 @@ class DeviceCombo(QComboBox):
             self.setEditText(value)
 
     def unavailable(self):
-        """True when the chosen value asks for CUDA and the check found no usable GPU."""
+        """True when the chosen value asks for a GPU (CUDA or mps) the check did not find."""
         v = self.value()
-        return self.info is not None and v.startswith("cuda") and not (self.info.cuda_available and self.info.devices)
+        if self.info is None:
+            return False
+        if v == "mps":
+            return not getattr(self.info, "mps_available", False)
+        return v.startswith("cuda") and not (self.info.cuda_available and self.info.devices)
 
     # ---- the line under the combo ----------------------------------------------------------------
     def describe_into(self, label):
@@ -156,7 +172,7 @@ class DeviceCombo(QComboBox):
     def _describe(self, label):
         text = device_summary(self.info)
         if self.unavailable():
-            text = tr("{} cuda was chosen: this run will use the CPU.").format(text)
+            text = tr("{} {} was chosen: this run will use the CPU.").format(text, self.value())
             label.setStyleSheet("color: #8a6d00;")
         else:
             label.setStyleSheet("color: #555;")

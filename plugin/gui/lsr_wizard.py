@@ -19,9 +19,9 @@ from qgis.core import (QgsCoordinateTransform, QgsLayerTreeGroup, QgsMapLayerPro
 from qgis.gui import QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
-                                 QPlainTextEdit, QProgressBar, QPushButton, QTextBrowser, QVBoxLayout, QWidget,
-                                 QWizard, QWizardPage)
+from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
+                                 QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QTextBrowser, QVBoxLayout,
+                                 QWidget, QWizard, QWizardPage)
 
 from ...algorithms.composition.table import CompositionError
 from .. import ICONS, settings
@@ -34,18 +34,33 @@ KEY = "epitome/wizard/"  # QgsSettings: the last choices (layer files, table, pr
 INFO_STYLE = "color: #555;"
 
 
-# name, parameters, tooltip (speeds: docs/BENCHMARKS.md, 2-core CPU)
+# name, parameters, what it changes and what it costs, measured against Balanced (docs/BENCHMARKS_PRESETS.md,
+# scripts/bench_presets.py: two generated scenes and the eight real NAIP patches, computing time on one machine).
 def presets():
     return [
-        (tr("Fast"), {"TILE_SIZE": 256, "SAMPLES": 0.02},
-         tr("Tiles of 256 px, 2% of windows as the epitome: about 3x faster than Balanced on a CPU, a little less "
-            "accurate (-0.6 points on the benchmark scene).")),
-        (tr("Balanced (recommended)"), {"TILE_SIZE": 512, "SAMPLES": 0.05},
-         tr("The algorithm's defaults: tiles of 512 px, 5% of windows (about 5.7 km2/min on a 2-core CPU).")),
-        (tr("Thorough"), {"TILE_SIZE": 512, "SAMPLES": 0.1, "EM_ITERATIONS": 50},
-         tr("Twice the windows and more EM iterations: about half the speed of Balanced; helps on very varied "
-            "scenes.")),
+        (tr("Fast"), {"SAMPLES": 0.03, "KEY_STRIDE": 4, "EM_ITERATIONS": 10},
+         tr("Fast: fewer examples (3% of the pixels), every 4th window compared, 10 refinement steps instead of 30. "
+            "About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points "
+            "better). For large areas and first looks.")),
+        (tr("Balanced (recommended)"), {},
+         tr("Balanced: the algorithm's defaults - tiles of about 512 m, 5% of the pixels as examples, every 3rd "
+            "window compared, 30 refinement steps. The yardstick of the other two.")),
+        (tr("Thorough"), {"KEY_STRIDE": 1},
+         tr("Thorough: every window of a tile compared, not every 3rd. About 1.6 times the computing time of "
+            "Balanced, for at most a few hundredths of a point in the benchmarks: to check a result on a small "
+            "area, not for a better map.")),
     ]
+
+
+def preset_parameters(preset, imagery):
+    """The algorithm's parameters of a preset: TILE_METRES becomes TILE_SIZE in the imagery's pixels."""
+    params = dict(preset or {})
+    metres = params.pop("TILE_METRES", None)
+    if metres and imagery is not None:
+        px = pixel_metres(imagery)
+        if px > 0:
+            params["TILE_SIZE"] = int(max(32, min(8192, round(metres / px))))
+    return params
 
 
 def layer_path(layer):
@@ -53,8 +68,25 @@ def layer_path(layer):
     return layer.source().split("|")[0]
 
 
+def pixel_size_metres(layer):
+    """(x, y) pixel size in metres: map units converted; degrees at the latitude of the layer's centre
+    (a degree of longitude is cos(latitude) times a degree of latitude). None without a CRS."""
+    import math
+
+    crs = layer.crs()
+    if not crs.isValid():
+        return None
+    dx, dy = abs(layer.rasterUnitsPerPixelX()), abs(layer.rasterUnitsPerPixelY())
+    if crs.isGeographic():
+        lat = max(-89.9, min(89.9, layer.extent().center().y()))
+        return dx * 111320.0 * math.cos(math.radians(lat)), dy * 110574.0
+    f = QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), QgsUnitTypes.DistanceMeters)
+    return dx * f, dy * f
+
+
 def layer_summary(layer):
-    """One line about a raster layer: size, bands, pixel size and CRS (or why it cannot be used)."""
+    """One line about a raster layer: size, bands, pixel size and CRS (or why it cannot be used). A pixel size
+    in degrees also in metres."""
     if layer is None:
         return tr("No layer chosen.")
     if not layer.isValid():
@@ -62,13 +94,41 @@ def layer_summary(layer):
     crs = layer.crs()
     crs_txt = crs.authid() or crs.description() if crs.isValid() else tr("no CRS")
     unit_txt = QgsUnitTypes.toAbbreviatedString(crs.mapUnits()) if crs.isValid() else "px"
-    return tr("{} x {} px, {} band(s), pixel {:.4g} x {:.4g} {}, {}").format(
-        layer.width(), layer.height(), layer.bandCount(), layer.rasterUnitsPerPixelX(),
-        layer.rasterUnitsPerPixelY(), unit_txt, crs_txt)
+    size = tr("pixel {:.4g} x {:.4g} {}").format(layer.rasterUnitsPerPixelX(), layer.rasterUnitsPerPixelY(), unit_txt)
+    if crs.isValid() and crs.isGeographic():
+        mx, my = pixel_size_metres(layer)
+        size = tr("pixel {:.3g} x {:.3g} degrees (about {:.3g} x {:.3g} m)").format(
+            layer.rasterUnitsPerPixelX(), layer.rasterUnitsPerPixelY(), mx, my)
+    return tr("{} x {} px, {} band(s), {}, {}").format(layer.width(), layer.height(), layer.bandCount(), size,
+                                                       crs_txt)
+
+
+def alignment_problem(imagery, other, what):
+    """Why `other` (the class layer or the reference) cannot be put on the imagery's grid, naming both layers;
+    '' when it can."""
+    ci, co = imagery.crs(), other.crs()
+    if ci.isValid() != co.isValid():
+        return tr("Only one of the imagery '{}' and the {} '{}' has a CRS. Set the missing CRS (layer Properties > "
+                  "Source) so they can be aligned.").format(imagery.name(), what, other.name())
+    if ci.isValid():
+        try:
+            ext = QgsCoordinateTransform(co, ci, QgsProject.instance()).transformBoundingBox(other.extent())
+        except Exception:  # noqa: BLE001 - a failed transform means they cannot be checked: say so below
+            ext = None
+        if ext is None or not ext.intersects(imagery.extent()):
+            return tr("The {} '{}' does not overlap the imagery '{}'. Choose layers of the same area.").format(
+                what, other.name(), imagery.name())
+        return ""
+    if (imagery.width(), imagery.height()) != (other.width(), other.height()):
+        return tr("Without a CRS the imagery '{}' and the {} '{}' must have the same size in pixels ({} x {} against "
+                  "{} x {}).").format(imagery.name(), what, other.name(), imagery.width(), imagery.height(),
+                                      other.width(), other.height())
+    return ""
 
 
 def check_layers(imagery, classes, reference=None):
-    """(errors, warnings) about the chosen imagery, class and reference layers, with what to change."""
+    """(errors, warnings) about the chosen imagery, class and reference layers, with what to change; every
+    message names the layers it is about."""
     errors, warnings = [], []
     for lyr, what in ((imagery, tr("Imagery")), (classes, tr("Class layer"))):
         if lyr is None:
@@ -84,33 +144,32 @@ def check_layers(imagery, classes, reference=None):
         errors.append(tr("Imagery and class layer are the same layer: choose the coarse classes (e.g. NLCD) as the "
                          "class layer."))
         return errors, warnings
-    if reference is not None and reference.id() in (imagery.id(), classes.id()):
-        errors.append(tr("The reference must be another layer: high-resolution labels to compare the result with "
-                         "(or leave it empty)."))
-    elif reference is not None and reference.providerType() != "gdal":
-        errors.append(tr("Reference: '{}' is not a file raster.").format(reference.name()))
+    if reference is not None:
+        if reference.id() in (imagery.id(), classes.id()):
+            errors.append(tr("The reference must be another layer: high-resolution labels to compare the result "
+                             "with (or leave it empty)."))
+        elif not reference.isValid():
+            errors.append(tr("Reference: the layer '{}' is not valid.").format(reference.name()))
+        elif reference.providerType() != "gdal":
+            errors.append(tr("Reference: '{}' is not a file raster.").format(reference.name()))
+        else:
+            problem = alignment_problem(imagery, reference, tr("reference"))
+            if problem:
+                errors.append(problem + " " + tr("Or leave the reference empty."))
+            elif reference.bandCount() > 1:
+                warnings.append(tr("The reference '{}' has {} bands; band 1 is used.").format(
+                    reference.name(), reference.bandCount()))
     if classes.bandCount() > 1:
         warnings.append(tr("The class layer has {} bands; band 1 is used.").format(classes.bandCount()))
-    ci, cc = imagery.crs(), classes.crs()
-    if ci.isValid() != cc.isValid():
-        errors.append(tr("Only one of the two layers has a CRS. Set the missing CRS (layer Properties > Source) "
-                         "so they can be aligned."))
+    problem = alignment_problem(imagery, classes, tr("class layer"))
+    if problem:
+        errors.append(problem)
         return errors, warnings
-    if ci.isValid():
-        try:
-            ext = QgsCoordinateTransform(cc, ci, QgsProject.instance()).transformBoundingBox(classes.extent())
-        except Exception:  # noqa: BLE001 - a failed transform means they cannot be checked: say so below
-            ext = None
-        if ext is None or not ext.intersects(imagery.extent()):
-            errors.append(tr("The class layer does not overlap the imagery. Choose layers of the same area."))
-            return errors, warnings
-        if ci == cc and imagery.rasterUnitsPerPixelX() >= classes.rasterUnitsPerPixelX():
-            warnings.append(tr("The imagery is not finer than the class layer ({:.3g} against {:.3g} map units): "
-                               "label super-resolution expects fine imagery and coarse classes.").format(
-                imagery.rasterUnitsPerPixelX(), classes.rasterUnitsPerPixelX()))
-    elif (imagery.width(), imagery.height()) != (classes.width(), classes.height()):
-        errors.append(tr("Without a CRS both layers must have the same size in pixels ({} x {} against {} x {})."
-                         ).format(imagery.width(), imagery.height(), classes.width(), classes.height()))
+    ci, cc = imagery.crs(), classes.crs()
+    if ci.isValid() and ci == cc and imagery.rasterUnitsPerPixelX() >= classes.rasterUnitsPerPixelX():
+        warnings.append(tr("The imagery is not finer than the class layer ({:.3g} against {:.3g} map units): "
+                           "label super-resolution expects fine imagery and coarse classes.").format(
+            imagery.rasterUnitsPerPixelX(), classes.rasterUnitsPerPixelX()))
     return errors, warnings
 
 
@@ -120,12 +179,9 @@ INTEGER_TYPES = (1, 2, 3, 4, 5)  # Qgis.Byte, UInt16, Int16, UInt32, Int32
 
 
 def pixel_metres(layer):
-    """Pixel size in metres (degrees converted at the equator); the pixel size itself without a CRS."""
-    size = layer.rasterUnitsPerPixelX()
-    crs = layer.crs()
-    if crs.isValid():
-        size *= QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), QgsUnitTypes.DistanceMeters)
-    return abs(size)
+    """Pixel width in metres (degrees at the layer's latitude); the pixel size itself without a CRS."""
+    size = pixel_size_metres(layer)
+    return size[0] if size is not None else abs(layer.rasterUnitsPerPixelX())
 
 
 def is_categorical(layer):
@@ -315,7 +371,11 @@ class CompositionPage(QWizardPage):
         self._started = False
 
     def initializePage(self):  # noqa: N802
-        layer = self.wizard().layers.classes.currentLayer()
+        layers = self.wizard().layers
+        layer = layers.classes.currentLayer()
+        # Estimate from a labelled area starts from these; a table saved by hand is proposed beside the imagery
+        self.editor.set_layers(classes=layer, reference=layers.reference.currentLayer(),
+                               imagery=layers.imagery.currentLayer())
         if layer is None or layer.id() == self._codes_for:
             return
         from ...algorithms.composition.estimate import table_class_codes
@@ -388,7 +448,13 @@ class SettingsPage(QWizardPage):
             self.preset.setItemData(i, tip, Qt.ToolTipRole)
         last = QgsSettings().value(KEY + "preset", 1, type=int)
         self.preset.setCurrentIndex(last if 0 <= last < self.preset.count() else 1)
-        self.preset.setToolTip(tr("Speed against thoroughness; hover over an entry for details."))
+        self.preset.setToolTip(tr("Speed against thoroughness: what each changes and costs is written under the "
+                                  "list."))
+        self.preset_info = QLabel()
+        self.preset_info.setWordWrap(True)
+        self.preset_info.setStyleSheet(INFO_STYLE)
+        self.preset.currentIndexChanged.connect(lambda _: self._describe_preset())
+        self._describe_preset()
         self.device = DeviceCombo(self, value=remembered("device") or settings.default_device())
         self.device.setToolTip(tr("auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU."))
         self.device_info = QLabel()
@@ -411,11 +477,15 @@ class SettingsPage(QWizardPage):
         self.canvas_extent.setToolTip(tr("Process only where the imagery meets the map canvas's current extent "
                                          "(zoom there first), without clipping files by hand."))
         self.canvas_extent.setVisible(lsr_takes_extent() and wizard.iface is not None)
-        form.addRow(tr("Quality"), self.preset)
+        form.addRow(tr("Quality"), self._stack(self.preset, self.preset_info))
         form.addRow(tr("Device"), self._stack(self.device, self.device_info))
         form.addRow(tr("Label map"), self._stack(self.output, self.output_info))
         form.addRow("", self.confidence)
         form.addRow("", self.canvas_extent)
+
+    def _describe_preset(self):
+        tip = self.preset.itemData(self.preset.currentIndex(), Qt.ToolTipRole)
+        self.preset_info.setText(tip or "")
 
     @staticmethod
     def _stack(widget, info):
@@ -459,8 +529,9 @@ class SettingsPage(QWizardPage):
 class RunPage(QWizardPage):
     def __init__(self, wizard):
         super().__init__(wizard)
-        header(self, tr("Run"), tr("Runs in the background: QGIS stays usable. The result is added to the map in a "
-                                   "group of its own."))
+        header(self, tr("Run"), tr("Runs in the background: QGIS stays usable, and you may close this window - you are "
+                                   "asked whether the run goes on (its result is added to the map when it is done) "
+                                   "or stops."))
         lay = QVBoxLayout(self)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -514,6 +585,7 @@ class LsrWizard(QWizard):
         self.setOption(QWizard.HaveHelpButton, True)
         self.helpRequested.connect(self.show_help)
         self.composition = None
+        self.in_background = False  # closed during a run that goes on
         self.run = None
         self.eval_run = None
         self.done_ok = False
@@ -547,7 +619,7 @@ class LsrWizard(QWizard):
         params = {"IMAGERY": layer_path(self.layers.imagery.currentLayer()),
                   "CLASSES": layer_path(self.layers.classes.currentLayer()),
                   "COMPOSITION": comp_csv, "DEVICE": self.settings.device.value(), "OUTPUT": out}
-        params.update(self.settings.preset.currentData())
+        params.update(preset_parameters(self.settings.preset.currentData(), self.layers.imagery.currentLayer()))
         if self.settings.canvas_extent.isVisibleTo(self.settings) and self.settings.canvas_extent.isChecked():
             canvas = self.iface.mapCanvas()
             params["EXTENT"] = extent_value(canvas.extent(), canvas.mapSettings().destinationCrs())
@@ -596,6 +668,7 @@ class LsrWizard(QWizard):
             return False
         self.remember_choices()
         self.done_ok = False
+        self.in_background = False
         self.evaluation = {}
         page.log.clear()
         page.result.clear()
@@ -627,6 +700,12 @@ class LsrWizard(QWizard):
         if not ok:
             why = "<br>".join(self.run.errors) or tr("Cancelled.")
             page.result.setHtml("<span style='color:#b00020'>{}</span>".format(why))
+            if self.in_background and self.iface is not None:  # the window is closed: say it where it is seen
+                from qgis.core import Qgis
+
+                self.iface.messageBar().pushMessage(
+                    tr("Epitome"), tr("Label super-resolution failed: {} (open the wizard again for its log)").format(
+                        "; ".join(self.run.errors) or tr("cancelled")), Qgis.Warning, 0)
             return
         settings.set_last_folder(results["OUTPUT"])
         base = os.path.splitext(results["OUTPUT"])[0]
@@ -667,7 +746,7 @@ class LsrWizard(QWizard):
         """The run's layers in one group at the top of the layer tree, named after the input and the method;
         the label map (styled with the table's names and colours) above its confidence layer, which is left
         unchecked so the label map shows."""
-        from ..processing.styling import label_renderer, probability_renderer
+        from ..processing.styling import label_renderer, new_layers_outside, probability_renderer
 
         out = results["OUTPUT"]
         stem = os.path.splitext(os.path.basename(out))[0]
@@ -697,6 +776,7 @@ class LsrWizard(QWizard):
         self.group = root.findGroup(group_name)
         self.group.setExpanded(False)  # the Layers panel does not always expand an inserted group: toggle it
         self.group.setExpanded(True)
+        new_layers_outside(self.project, self.group, self.layer_tree_view())
         self.run_page.zoom_button.setEnabled(bool(self.added_layers))
         text = tr("Label map written to <a href='file://{0}'>{0}</a> and added to the map (group “{1}”).").format(
             out, group_name)
@@ -764,6 +844,10 @@ class LsrWizard(QWizard):
         item.layout().addWidget(button)
         bar.pushWidget(item, Qgis.Success, 15)
 
+    def layer_tree_view(self):
+        """The Layers panel of QGIS (None without an interface)."""
+        return self.iface.layerTreeView() if self.iface is not None and hasattr(self.iface, "layerTreeView") else None
+
     def zoom_to_result(self):
         return self.zoom_to_layer(self.added_layers[0] if self.added_layers else None)
 
@@ -785,21 +869,117 @@ class LsrWizard(QWizard):
         return True
 
     def show_help(self):
-        from qgis.core import QgsApplication
-
-        alg = QgsApplication.processingRegistry().algorithmById(LSR)
-        box = QMessageBox(self)
-        box.setWindowTitle(tr("Help: label super-resolution"))
-        box.setTextFormat(Qt.RichText)
-        # the algorithm's help is plain text, one paragraph per line (as the Processing dialog shows it)
-        box.setText("".join("<p>{}</p>".format(html.escape(p)) for p in alg.shortHelpString().split("\n"))
-                    if alg is not None else tr("The Epitome provider is not loaded."))
-        box.setStandardButtons(QMessageBox.Close)
+        """The wizard's help, in an analyst's words (the algorithm's own help is for specialists)."""
+        box = HelpDialog(tr("Help: label super-resolution"), wizard_help_html(), self)
         box.open()
         self._help_box = box
         return box
 
+    # ---- closing while a run goes on ------------------------------------------------------------
+    def running(self):
+        return any(r is not None and r.is_running() for r in (self.run, self.eval_run))
+
+    def close_question(self):
+        """The question asked when the window is closed during a run: keep it running (the result arrives as
+        usual), stop it, or stay."""
+        box = QMessageBox(QMessageBox.Question, tr("Label super-resolution is running"),
+                          tr("The run is at {}%. Closing this window does not have to stop it.").format(
+                              self.run_page.bar.value()), QMessageBox.NoButton, self)
+        box.setInformativeText(tr("Keep running: it goes on as a QGIS task (see the task bar at the bottom of the "
+                                  "QGIS window); the label map is added to the map and announced in the message "
+                                  "bar when it is done.\nStop the run: nothing is written."))
+        box.keep = box.addButton(tr("Keep running in the background"), QMessageBox.AcceptRole)
+        box.stop = box.addButton(tr("Stop the run"), QMessageBox.DestructiveRole)
+        box.stay = box.addButton(tr("Back to the wizard"), QMessageBox.RejectRole)
+        box.setDefaultButton(box.keep)
+        box.setEscapeButton(box.stay)
+        return box
+
+    def ask_about_running_run(self):
+        """'background', 'stop' or None (stay), from close_question()."""
+        box = self.close_question()
+        box.exec_()
+        clicked = box.clickedButton()
+        return "background" if clicked is box.keep else "stop" if clicked is box.stop else None
+
+    def shutdown(self):
+        """The plugin is unloaded: stop a run without asking, and close."""
+        self.cancel() if self.running() else None
+        QWizard.reject(self)
+
     def reject(self):
-        if any(r is not None and r.is_running() for r in (self.run, self.eval_run)):
-            self.cancel()  # closing the wizard stops its run; nothing half-written is left
+        if self.running():
+            choice = self.ask_about_running_run()
+            if choice is None:
+                return  # the window stays open, the run goes on
+            if choice == "stop":
+                self.cancel()  # nothing half-written is left
+            elif self.running():  # (it may have ended while the question was open: then nothing to say)
+                self.in_background = True
+                self.run_page.log.appendPlainText(tr("The window was closed: the run goes on in the background."))
+                if self.iface is not None:
+                    from qgis.core import Qgis
+
+                    self.iface.messageBar().pushMessage(
+                        tr("Epitome"), tr("Label super-resolution goes on in the background; its result will be "
+                                          "added to the map."), Qgis.Info, 8)
         super().reject()
+
+
+class HelpDialog(QDialog):
+    """A help page that scrolls (links open in the browser); text() gives its HTML."""
+
+    def __init__(self, title, html, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self._html = html
+        lay = QVBoxLayout(self)
+        view = QTextBrowser()
+        view.setOpenExternalLinks(True)
+        view.setHtml(html)
+        lay.addWidget(view)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.resize(640, 600)
+
+    def text(self):
+        return self._html
+
+
+def wizard_help_html():
+    """The wizard's help page: what it does, what it needs, the presets and how to judge the result, in plain
+    words; the method's details stay in the algorithm's help."""
+    items = "".join("<li>{}</li>".format(tip) for _, _, tip in presets())
+    return tr(
+        "<h3>What this does</h3>"
+        "<p>It turns a coarse land-cover map - for example NLCD at 30 m - into a detailed map on the grid of your "
+        "imagery - for example 1 m aerial photographs. No training data is needed: it finds out from the imagery "
+        "itself which places look alike.</p>"
+        "<h3>What you need</h3><ul>"
+        "<li><b>Imagery</b>: the detailed image of the area (any number of bands).</li>"
+        "<li><b>Class layer</b>: the coarse map of the same area, in any projection and resolution.</li>"
+        "<li><b>Composition table</b> (page 2): for every coarse class, the share of each detailed label it usually "
+        "holds - e.g. NLCD's deciduous forest is mostly forest with some field. Start from the built-in NLCD table, "
+        "load your own, or count it from an area whose detailed labels you have (Estimate from a labelled "
+        "area).</li>"
+        "<li>Optionally a <b>reference</b>: detailed labels of the same area, to measure how good the result "
+        "is.</li></ul>"
+        "<h3>How it works, in short</h3>"
+        "<p>The imagery is cut into tiles of about 512 m. Within a tile, pixels whose surroundings look alike get "
+        "the same label, while each coarse class keeps the label shares of the table. Where the imagery says "
+        "little, the result follows the coarse map itself.</p>"
+        "<h3>Quality</h3><ul>{}</ul>"
+        "<h3>Is the result good?</h3>"
+        "<p>Give a reference layer: the last page then shows the <b>accuracy</b> (the share of pixels with the "
+        "right label) and the <b>mean IoU</b> (for each label, the area both maps give it divided by the area "
+        "either gives it, averaged over the labels: from 0 to 1, higher is better) of the result, beside two maps "
+        "made from the coarse layer alone: <i>naive</i> (each pixel gets the most common label of its class) and "
+        "<i>smooth</i> (the classes' label shares blended between neighbouring cells). Where the result does not "
+        "beat them, the imagery did not help.</p>"
+        "<h3>What is written</h3>"
+        "<p>The label map (a GeoTIFF with the label names and colours), optionally a confidence layer (how sure each "
+        "pixel is, from 1 / number of labels to 1), the table used (<i>_composition.csv</i>) and, with a reference, "
+        "an HTML report. The run goes on if you close the window, when you choose so.</p>"
+        "<p>The method in detail, for specialists: Processing Toolbox > Epitome > Label super-resolution > "
+        "Self-epitomic label super-resolution (its Help).</p>").format(items)

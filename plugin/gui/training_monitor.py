@@ -9,19 +9,38 @@ toolbox on a 1000 px tall screen): Stop sits in the top row, the plot and the ep
 """
 
 import os
+import time
 
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
                                  QSplitter, QVBoxLayout, QWidget)
 
-from ..processing.report_plot import paint_history
+from ..processing.report_plot import explanation, paint_history
 from ..processing.training_hub import hub as default_hub
 
 from .. import ICONS
 
 
 from ..i18n import tr
+
+
+def duration(seconds):
+    """'45 s', '3 min 05 s', '1 h 02 min' - for people."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return tr("{} s").format(seconds)
+    if seconds < 3600:
+        return tr("{} min {:02d} s").format(seconds // 60, seconds % 60)
+    return tr("{} h {:02d} min").format(seconds // 3600, (seconds % 3600) // 60)
+
+
+def time_text(elapsed, step, total):
+    """'2 min 10 s so far, about 5 min 40 s left': the time left at the pace of the steps so far."""
+    text = tr("{} so far").format(duration(elapsed))
+    if 0 < step < total:
+        text += tr(", about {} left").format(duration(elapsed / step * (total - step)))
+    return text
 
 
 class HistoryPlot(QWidget):
@@ -57,9 +76,10 @@ def preview_pixmap(rgb):
 
 
 class TrainingMonitorDock(QDockWidget):
-    def __init__(self, parent=None, hub=None, open_training_dialog=None):
+    def __init__(self, parent=None, hub=None, open_training_dialog=None, clock=time.monotonic):
         super().__init__(tr("Epitome training monitor"), parent)
         self.setObjectName("EpitomeTrainingMonitor")
+        self.clock = clock  # seconds; a test gives its own
         self.hub = hub or default_hub()
         self.open_training_dialog = open_training_dialog
         self.runs = {}  # run id -> dict(info, snapshot, state, text)
@@ -89,6 +109,9 @@ class TrainingMonitorDock(QDockWidget):
         lay.addWidget(self.status)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(True)
+        self.bar.setFormat(tr("%p% of the steps"))
+        self.bar.setVisible(False)  # shown with a training: empty, it looks like a text box
         self.train_button = QPushButton(QIcon(os.path.join(ICONS, "train.svg")), tr("Train epitomes…"))
         self.train_button.setToolTip(tr("Open Train epitomes (Processing toolbox: Epitome > Epitomes > Train "
                                         "epitomes)."))
@@ -104,17 +127,23 @@ class TrainingMonitorDock(QDockWidget):
         split.addWidget(self.plot)
         self.preview = QLabel(tr("Epitome preview"))
         self.preview.setAlignment(Qt.AlignCenter)
-        self.preview.setMinimumSize(64, 64)
+        self.preview.setMinimumSize(48, 48)
         self.preview.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)  # the pixmap follows the pane
         self.preview.setToolTip(tr("Means of the first epitome (bands 1-3 as RGB, 2-98% stretch), refreshed every "
                                    "few steps. It should come to look like pieces of the imagery."))
         split.addWidget(self.preview)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 1)
+        # one line (the dock stays small); the whole explanation on hover
+        self.explain = QLabel(tr("Loss: lower is better; below zero is normal (hover for more)."))
+        self.explain.setToolTip(explanation())
+        self.explain.setStyleSheet("color: #205080;")
+        self.explain.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         split.setChildrenCollapsible(False)
         split.setSizes([400, 200])  # curves 2/3, epitome 1/3 (scaled to the dock's height)
         split.splitterMoved.connect(lambda *_: self._fit_preview())
         lay.addWidget(split, 1)
+        lay.addWidget(self.explain)
         self.setWidget(body)
         self._pixmap = None
 
@@ -125,7 +154,7 @@ class TrainingMonitorDock(QDockWidget):
     # hub events -----------------------------------------------------------------------------------
     def _on_started(self, run_id, info):
         model = os.path.basename(info.get("model") or "") or run_id
-        self.runs[run_id] = dict(info=info, snapshot=None, state="running",
+        self.runs[run_id] = dict(info=info, snapshot=None, state="running", started=self.clock(),
                                  text=tr("Training {} ({} x {} px, {} steps) started…").format(
                                      model, info.get("size"), info.get("size"), info.get("steps")))
         self.run_combo.addItem(model, run_id)
@@ -142,8 +171,16 @@ class TrainingMonitorDock(QDockWidget):
         loss = h.get("loss", [float("nan")])[-1]
         usage = h.get("usage", [0.0])[-1]
         stage = (tr(", stage {} of {}").format(snap["stage"], snap["stages"]) if snap.get("stages", 1) > 1 else "")
-        run["text"] = tr("Step {} of {}{}: loss {:.4f} nats/value, windows used {:.1f}%").format(
-            snap["step"], snap["total_steps"], stage, loss, 100 * usage)
+        run["elapsed"] = self.clock() - run["started"]
+        info = run["info"]
+        positions = (info.get("count") or 1) * (info.get("size") or 0) ** 2
+        ceiling = min(1.0, (info.get("batch") or 0) / positions) if positions and info.get("batch") else None
+        in_use = tr("{:.1f}% of the epitome in use").format(100 * usage)
+        if ceiling is not None and ceiling < 1.0:
+            in_use += tr(" (at most {:.1f}% with {} patches per step)").format(100 * ceiling, info.get("batch"))
+        run["text"] = tr("Step {} of {}{} - {}. Loss {:.3f} (lower is better), {}.").format(
+            snap["step"], snap["total_steps"], stage,
+            time_text(run["elapsed"], snap["step"], snap["total_steps"]), loss, in_use)
         if run_id == self.current:
             self._show(run_id)
 
@@ -152,7 +189,8 @@ class TrainingMonitorDock(QDockWidget):
         if run is None:
             return
         run["state"] = "finished" if ok and not run.get("stopping") else "stopped"
-        run["text"] = text or (tr("Finished.") if ok else tr("Stopped."))
+        took = tr(" ({} in all)").format(duration(self.clock() - run["started"])) if "started" in run else ""
+        run["text"] = (text or (tr("Finished.") if ok else tr("Stopped."))) + took
         if run_id == self.current:
             self._show(run_id)
 
@@ -167,6 +205,7 @@ class TrainingMonitorDock(QDockWidget):
         snap = run["snapshot"] or {}
         self.status.setText(run["text"])
         total = max(1, snap.get("total_steps", run["info"].get("steps") or 1))
+        self.bar.setVisible(True)
         self.bar.setValue(int(1000 * snap.get("step", 0) / total) if run["state"] != "finished" else 1000)
         self.plot.set_history(snap.get("history", {}))
         if snap.get("preview") is not None:

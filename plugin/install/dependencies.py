@@ -29,27 +29,40 @@ from typing import List
 from qgis.PyQt.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, pyqtSignal
 
 from ...algorithms.device import MIN_TORCH, version_tuple
-from . import deps
+from . import deps, torch_builds
 
 TAG = "Epitome"
-TORCH_VERSION = "2.13.0"
-INDEX_BASE = "https://download.pytorch.org/whl/"
+INDEX_BASE = torch_builds.INDEX_BASE
 CPU_VARIANT = "cpu"
-# CUDA builds offered (newest last); each is an index on download.pytorch.org. CUDA 12.x wheels need
-# an NVIDIA driver >= 525 (Linux) / 528 (Windows), CUDA 13.0 wheels a driver >= 580.
-CUDA_VARIANTS = ["cu126", "cu128", "cu130"]
-VARIANTS = [CPU_VARIANT] + CUDA_VARIANTS
+TORCH_VERSION = torch_builds.TESTED  # the release this plugin is tested with (torch_builds chooses per platform)
 MARKER = "EPITOME_TORCH_INFO "
 
 
 from ..i18n import tr  # noqa: E402 (re-exported: the installer dialog and the options page use it)
 
 
+def offered_builds():
+    """The PyTorch builds offered for this QGIS's Python and platform (torch_builds.builds): the CPU build (on
+    macOS the one build, CPU and Apple GPU), then CUDA builds on Linux and Windows; [] when none exists."""
+    return torch_builds.builds()
+
+
+def variants():
+    return [b.variant for b in offered_builds()]
+
+
+def build_for(variant):
+    """The build of `variant` here (ValueError naming the builds offered when it is not one of them)."""
+    b = torch_builds.build_for(variant)
+    if b is None:
+        offered = ", ".join(variants()) or tr("none")
+        raise ValueError(f"Unknown PyTorch variant {variant!r} here; choose one of {offered}.")
+    return b
+
+
 def index_url(variant):
-    """The PyTorch wheel index for 'cpu' or one of CUDA_VARIANTS."""
-    if variant not in VARIANTS:
-        raise ValueError(f"Unknown PyTorch variant {variant!r}; choose one of {', '.join(VARIANTS)}.")
-    return INDEX_BASE + variant
+    """The wheel index of a build ('' for PyPI: macOS and Windows CPU builds)."""
+    return build_for(variant).index_url or ""
 
 
 def cuda_label(variant):
@@ -59,40 +72,53 @@ def cuda_label(variant):
 
 
 # --- QGIS's Python interpreter ------------------------------------------------------------------
-def python_executable():
-    """QGIS's own Python interpreter (inside QGIS sys.executable is the qgis binary, not python).
+def find_python(system, executable, base_prefix, exec_prefix, version, exists, which=lambda name: None):
+    """QGIS's own Python interpreter for a given layout (pure: `exists(path)` and `which(name)` stand in for the
+    file system and PATH, so tests can simulate Windows and macOS installations).
 
-    Linux: <prefix>/bin/python3.X, python3 on PATH; macOS bundle: QGIS.app/Contents/MacOS/bin/python3;
-    Windows (OSGeo4W / standalone): <python home>/python.exe, or python3.exe / python-qgis.bat next to
-    qgis-bin.exe (the subprocess inherits QGIS's PATH and PYTHONHOME, so python.exe finds its DLLs).
-    """
-    exe = sys.executable or ""
-    here = os.path.dirname(exe)
-    ver = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    if os.name != "nt":
-        # The interpreter of this very Python installation first: inside QGIS sys.executable can be a
-        # PATH lookup (e.g. a pyenv shim) that runs another Python, with other packages and version.
-        own = os.path.join(sys.base_prefix, "bin", ver)
-        if os.path.isfile(own) and os.access(own, os.X_OK):
+    Inside QGIS sys.executable is the QGIS program, not python. Windows, OSGeo4W (C:\\OSGeo4W) and the standalone
+    installer (C:\\Program Files\\QGIS 3.x): <base_prefix>\\python.exe (apps\\Python3x), else python3.exe /
+    python.exe / python-qgis.bat next to qgis-bin.exe; the child inherits QGIS's PATH and PYTHONHOME, so
+    python.exe finds its DLLs. macOS bundle: <base_prefix>/bin/python3.x (QGIS.app/Contents/MacOS/bin or the
+    bundled Python.framework). Linux: <prefix>/bin/python3.x, python3 on PATH."""
+    import ntpath
+    import posixpath
+
+    win = system.lower().startswith("win")
+    path = ntpath if win else posixpath
+    here = path.dirname(executable or "")
+    ver = "python{}.{}".format(*version[:2])
+    name = path.basename(executable or "").lower()
+    if not win:
+        # The interpreter of this very Python installation first: inside QGIS sys.executable can be a PATH
+        # lookup (e.g. a pyenv shim) that runs another Python, with other packages and version.
+        own = path.join(base_prefix, "bin", ver)
+        if exists(own):
             return own
-    name = os.path.basename(exe).lower()
-    if name.startswith("python") and not name.endswith(".bat") and os.path.isfile(exe):
-        return exe
-    if os.name == "nt":
-        cands = [os.path.join(sys.base_prefix, "python.exe"), os.path.join(sys.exec_prefix, "python.exe"),
-                 os.path.join(here, "python3.exe"), os.path.join(here, "python.exe"),
-                 os.path.join(here, "python-qgis.bat"), os.path.join(here, "python-qgis-ltr.bat"),
-                 shutil.which("python3.exe"), shutil.which("python.exe")]
+    if name.startswith("python") and not name.endswith(".bat") and exists(executable):
+        return executable
+    if win:
+        cands = [path.join(base_prefix, "python.exe"), path.join(exec_prefix, "python.exe"),
+                 path.join(here, "python3.exe"), path.join(here, "python.exe"),
+                 path.join(here, "python-qgis.bat"), path.join(here, "python-qgis-ltr.bat"),
+                 which("python3.exe"), which("python.exe")]
     else:
-        cands = [os.path.join(sys.base_prefix, "bin", ver), os.path.join(sys.base_prefix, "bin", "python3"),
-                 os.path.join(sys.exec_prefix, "bin", ver), os.path.join(sys.exec_prefix, "bin", "python3"),
-                 os.path.join(here, "bin", ver), os.path.join(here, "bin", "python3"),
-                 os.path.join(here, ver), os.path.join(here, "python3"),
-                 shutil.which(ver), shutil.which("python3")]
+        cands = [path.join(base_prefix, "bin", ver), path.join(base_prefix, "bin", "python3"),
+                 path.join(exec_prefix, "bin", ver), path.join(exec_prefix, "bin", "python3"),
+                 path.join(here, "bin", ver), path.join(here, "bin", "python3"),
+                 path.join(here, ver), path.join(here, "python3"), which(ver), which("python3")]
     for c in cands:
-        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+        if c and exists(c):
             return c
-    return shutil.which("python3") or shutil.which("python") or "python3"
+    return which("python3") or which("python") or ("python.exe" if win else "python3")
+
+
+def python_executable():
+    """QGIS's own Python interpreter on this machine (find_python with the real file system)."""
+    import platform
+
+    return find_python(platform.system(), sys.executable or "", sys.base_prefix, sys.exec_prefix,
+                       sys.version_info, lambda p: os.path.isfile(p) and os.access(p, os.X_OK), shutil.which)
 
 
 def child_environment():
@@ -116,10 +142,11 @@ class TorchInfo:
     warnings: List[str] = field(default_factory=list)
     gpu_test: str = ""  # the tiny CUDA matmul: '' (not run), 'ok ...'
     gpu_error: str = ""
+    mps_available: bool = False  # the Apple GPU (Apple-silicon Mac, PyTorch with MPS)
 
     @property
     def cpu_build(self):
-        return self.found and not self.cuda_version
+        return self.found and not self.cuda_version and not self.mps_available
 
     @property
     def too_old(self):
@@ -137,7 +164,7 @@ class TorchInfo:
 PROBE = r'''
 import json, os, sys, time, warnings
 out = {"found": False, "version": "", "cuda_available": False, "cuda_version": "", "devices": [],
-       "folder": "", "error": "", "warnings": [], "gpu_test": "", "gpu_error": ""}
+       "folder": "", "error": "", "warnings": [], "gpu_test": "", "gpu_error": "", "mps_available": False}
 for p in json.loads(sys.argv[1]):
     if p not in sys.path:
         sys.path.append(p)
@@ -152,6 +179,10 @@ try:
         out["cuda_available"] = bool(torch.cuda.is_available())
         if out["cuda_available"]:
             out["devices"] = [str(torch.cuda.get_device_name(i)) for i in range(torch.cuda.device_count())]
+        try:
+            out["mps_available"] = bool(torch.backends.mps.is_available())
+        except Exception:
+            pass
         if sys.argv[2] == "1" and out["cuda_available"]:
             try:
                 g = torch.Generator().manual_seed(0)
@@ -297,7 +328,9 @@ def describe(info):
     """One or two lines for people: version, CUDA, devices, folder."""
     if not info.found:
         return tr("PyTorch not found ({}).").format(info.error or tr("no torch package"))
-    if info.cpu_build:
+    if info.mps_available:
+        cuda = tr("Apple GPU (MPS) and CPU")
+    elif info.cpu_build:
         cuda = tr("CPU build (no CUDA)")
     elif info.cuda_available:
         cuda = tr("CUDA {}, GPU: {}").format(info.cuda_version, ", ".join(info.devices) or "?")
@@ -315,6 +348,8 @@ def gpu_report(info):
     """(gpu usable, sentence) for the 'Test GPU' button."""
     if not info.found:
         return False, tr("No GPU: PyTorch is not found or cannot be imported ({}).").format(info.error or "?")
+    if info.mps_available:
+        return True, tr("Apple GPU ready: PyTorch {} uses it through MPS (DEVICE mps, or auto).").format(info.version)
     if info.cpu_build:
         return False, tr("No CUDA: PyTorch {} is the CPU build. Install a CUDA build with "
                          "'Install / update PyTorch…' to use an NVIDIA GPU.").format(info.version)
@@ -373,17 +408,65 @@ def write_constraints(path=None):
     return path
 
 
-def pip_command(folder, variant=CPU_VARIANT, version=TORCH_VERSION, constraints=None, python=None):
-    """The command list installing torch==version ('cpu' or a CUDA_VARIANTS build) into `folder`.
+def pip_command(folder, variant=CPU_VARIANT, version=None, constraints=None, python=None):
+    """The command list installing the PyTorch build `variant` of this platform (torch_builds: the release
+    for this Python, its index) into `folder`; `version` overrides the release.
 
     Only torch is a requirement; numpy and GDAL are constraints (pinned to QGIS's versions). Run
     clean_target(folder) afterwards."""
+    build = build_for(variant)
+    if version:
+        build = build._replace(version=version)
     constraints = constraints or write_constraints()
-    spec = f"torch=={version}" if version else "torch"
+    args = torch_builds.pip_args(build)
     return [python or python_executable(), "-m", "pip", "install",
             "--target", os.path.normpath(os.path.expanduser(str(folder))), "--upgrade",
-            "--constraint", constraints, "--index-url", index_url(variant),
-            "--disable-pip-version-check", "--no-input", "--progress-bar", "off", spec]
+            "--constraint", constraints] + args[1:] + \
+        ["--disable-pip-version-check", "--no-input", "--progress-bar", "off", args[0]]
+
+
+def quote_command(cmd, system=None):
+    """A command list as one line to paste into this system's shell (cmd.exe on Windows, a POSIX shell else)."""
+    import platform
+    import shlex
+    import subprocess as sp
+
+    if (system or platform.system()).lower().startswith("win"):
+        return sp.list2cmdline([str(c) for c in cmd])
+    return " ".join(shlex.quote(str(c)) for c in cmd)
+
+
+def manual_command(folder=None, variant=CPU_VARIANT, python=None, system=None, machine=None, python_version=None):
+    """The installer's pip command without its temporary constraints file, as one line for a terminal (the
+    fallback every 'PyTorch missing' message shows); '' when no build exists for this Python and platform.
+    system, machine, python_version: another platform than this one (tests simulate Windows and macOS)."""
+    build = torch_builds.build_for(variant, python_version, system, machine)
+    if build is None:
+        return ""
+    if not folder:
+        from .. import settings
+
+        folder = settings.dependency_folder()
+    cmd = [python or python_executable(), "-m", "pip", "install", "--target", folder, "--upgrade"]
+    args = torch_builds.pip_args(build)
+    return quote_command(cmd + args[1:] + [args[0]], system)
+
+
+def install_hint_text(folder=None, system=None, python=None, machine=None, python_version=None):
+    """What every algorithm says when PyTorch is missing: the plugin's installer (menu and message bar) on every
+    platform, and the exact command for this platform as the fallback."""
+    import platform
+
+    system = system or platform.system()
+    text = tr("Install it from QGIS: menu Raster > Epitome > Install or update PyTorch… (also offered in the "
+              "message bar when QGIS starts), then restart QGIS.")
+    cmd = manual_command(folder, python=python, system=system, machine=machine, python_version=python_version)
+    if not cmd:
+        why = torch_builds.release_for(python_version, system, machine)[1]
+        return text + " " + tr("No PyTorch build exists for this QGIS: {}.").format(why)
+    where = tr("in the OSGeo4W Shell (Start menu > QGIS)") if system.lower().startswith("win") else \
+        tr("in the Terminal") if system == "Darwin" else tr("in a terminal")
+    return text + " " + tr("Or, with QGIS closed, run {}: {}").format(where, cmd)
 
 
 def clean_target(folder):

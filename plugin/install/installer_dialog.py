@@ -26,15 +26,19 @@ MAX_LINES = 5000
 
 
 def variant_label(variant):
+    if variant == "default":
+        return tr("CPU and Apple GPU (the macOS build)")
     if variant == dependencies.CPU_VARIANT:
-        return tr("CPU only (works everywhere; about 200 MB download)")
+        return tr("CPU only (works everywhere; the smallest download)")
     return tr("NVIDIA GPU, CUDA {} (about 3 GB download)").format(dependencies.cuda_label(variant))
 
 
 def variant_hint(variant):
+    if variant == "default":
+        return tr("The macOS build of PyTorch runs on the CPU, and on the Apple GPU (DEVICE mps) of Apple-silicon "
+                  "Macs. There are no CUDA builds for macOS.")
     if variant == dependencies.CPU_VARIANT:
-        return tr("The CPU build runs on any computer and is the smallest download (about 1 GB once "
-                  "installed).")
+        return tr("The CPU build runs on any computer and is the smallest download.")
     major = dependencies.cuda_label(variant).split(".")[0]
     driver = tr("580 or newer") if major == "13" else tr("525 or newer (528 on Windows)")
     return tr("CUDA builds need an NVIDIA GPU and an NVIDIA driver {} (no CUDA toolkit needed: the wheels "
@@ -60,12 +64,12 @@ class DependencyDialog(QDialog):
 
     installFinished = pyqtSignal(bool, str)
 
-    def __init__(self, parent=None, folder=None, command_factory=None, torch_version=dependencies.TORCH_VERSION,
+    def __init__(self, parent=None, folder=None, command_factory=None, torch_version=None,
                  check_on_open=True):
         super().__init__(parent)
         self.setWindowTitle(tr("Epitome - install PyTorch"))
         self.setWindowIcon(QIcon(ICON))
-        self.torch_version = torch_version
+        self.torch_version = torch_version  # None: the release torch_builds chooses for this Python and platform
         self.command_factory = command_factory or (
             lambda folder, variant: dependencies.pip_command(folder, variant, version=self.torch_version))
         self.process = None
@@ -120,13 +124,23 @@ class DependencyDialog(QDialog):
         inst_box = QGroupBox(tr("Install or update"))
         form2 = QFormLayout(inst_box)
         self.variant_combo = QComboBox()
-        for v in dependencies.VARIANTS:
-            self.variant_combo.addItem(variant_label(v), v)
+        for b in dependencies.offered_builds():  # never a CUDA build on macOS
+            self.variant_combo.addItem(variant_label(b.variant), b.variant)
         self.variant_combo.setToolTip(tr("Which PyTorch build to install: CPU only, or a CUDA build for NVIDIA "
                                          "GPUs (needs an NVIDIA driver)."))
         self.variant_hint = QLabel("")
         self.variant_hint.setWordWrap(True)
         self.variant_hint.setStyleSheet("color: #555;")
+        self.what_label = QLabel("")
+        self.what_label.setWordWrap(True)
+        self.what_label.setToolTip(tr("The PyTorch release chosen for this QGIS's Python and operating system, and "
+                                      "its size."))
+        self.command_label = QLabel("")
+        self.command_label.setWordWrap(True)
+        self.command_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.command_label.setStyleSheet("color: #555;")
+        self.command_label.setToolTip(tr("The same installation from a terminal (QGIS closed), if the button cannot "
+                                         "do it here."))
         self.variant_combo.currentIndexChanged.connect(self._update_hint)
         self.folder_widget = QgsFileWidget()
         self.folder_widget.setStorageMode(QgsFileWidget.GetDirectory)
@@ -137,14 +151,17 @@ class DependencyDialog(QDialog):
         form2.addRow(tr("Build:"), self.variant_combo)
         form2.addRow("", self.variant_hint)
         form2.addRow(tr("Folder:"), self.folder_widget)
+        form2.addRow(tr("Installs:"), self.what_label)
+        form2.addRow(tr("Or by hand:"), self.command_label)
+        self.folder_widget.fileChanged.connect(self._update_hint)
         return inst_box
 
     def _build_run_area(self, lay):
         """Install / Stop, pip's live output, the result and Close."""
         row = QHBoxLayout()
         self.install_button = QPushButton(tr("Install"))
-        self.install_button.setToolTip(tr("Download and install PyTorch {} with pip into the folder (QGIS's "
-                                          "numpy and GDAL are pinned and left untouched).").format(self.torch_version))
+        self.install_button.setToolTip(tr("Download and install PyTorch with pip into the folder (QGIS's numpy and "
+                                          "GDAL are pinned and left untouched)."))
         self.install_button.clicked.connect(self.start_install)
         self.stop_button = QPushButton(tr("Stop"))
         self.stop_button.setToolTip(tr("Stop the running installation."))
@@ -177,6 +194,24 @@ class DependencyDialog(QDialog):
 
     def _update_hint(self, *_):
         self.variant_hint.setText(variant_hint(self.variant()))
+        self.what_label.setText(self.what_text())
+        cmd = dependencies.manual_command(self.folder(), self.variant())
+        self.command_label.setText(cmd or "-")
+        self.install_button.setEnabled(bool(self.variant_combo.count()) and not self.is_running())
+
+    def what_text(self):
+        """'PyTorch 2.13.0 (CPU) for Python 3.11 on Linux (x86_64): about 192 MB to download, about 880 MB once
+        installed' - or why there is nothing to install here."""
+        from . import torch_builds
+
+        try:
+            build = dependencies.build_for(self.variant())
+        except ValueError:
+            return tr("No PyTorch build exists for this QGIS: {}.").format(torch_builds.release_for()[1])
+        if self.torch_version and self.torch_version != build.version:
+            build = build._replace(version=self.torch_version)
+        return tr("{}: {}. pip downloads it from {}.").format(
+            build.description, torch_builds.size_text(build), build.index_url or "pypi.org")
 
     # --- accessors ------------------------------------------------------------------------------
     def variant(self):
@@ -293,7 +328,13 @@ class DependencyDialog(QDialog):
         if len(self.output_lines) > MAX_LINES:
             del self.output_lines[:len(self.output_lines) - MAX_LINES]
         self.output.appendPlainText(line)
+        self.follow_output()
 
+    def follow_output(self):
+        """Keep the newest line in view while pip writes (its retries and downloads are what to watch): Qt's
+        own follow stops for good once the view is off the last line (the user scrolled up to read a retry)."""
+        bar = self.output.verticalScrollBar()
+        bar.setValue(bar.maximum())
     def _read_output(self):
         if self.process is None:
             return

@@ -222,6 +222,12 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802
         return self.__class__()
 
+    def postProcessAlgorithm(self, context, feedback):  # noqa: N802
+        from .styling import drop_unset_outputs
+
+        drop_unset_outputs(context)  # batch mode: optional outputs left empty are no layers to load
+        return {}
+
     def icon(self):
         return QIcon(os.path.join(ICONS, self.icon_name))
 
@@ -239,12 +245,12 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
 
 
 def check_device_name(value):
-    """ValueError for a DEVICE value that is not auto, cpu, cuda or cuda:N."""
+    """ValueError for a DEVICE value that is not auto, cpu, cuda, cuda:N or mps."""
     from ...algorithms.device import is_device_name
 
     dev = value or "auto"
     if not is_device_name(dev):
-        raise ValueError(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index).")
+        raise ValueError(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index) or mps.")
 
 
 def parse_int_list(text, name):

@@ -11,6 +11,7 @@ from qgis.core import (
 from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, parse_int_list, raster_path
+from .layer_checks import check_not_the_same_layer
 from .params import Declared, composition_parameter
 from .styling import style_label_output
 
@@ -60,6 +61,7 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
             "the coarse classes (CLASSES). No PyTorch needed.")
 
     def check(self, parameters, context):
+        check_not_the_same_layer(self, parameters, context, "IMAGERY", "CLASSES")
         path = self.parameterAsFile(parameters, "COMPOSITION", context)
         if path:
             load_composition(path)

@@ -1,6 +1,6 @@
 """The DEVICE parameter, declared once for every algorithm that computes with PyTorch.
 
-It stays a plain string (auto, cpu, cuda, cuda:N): qgis_process, models and batch runs pass it as text.
+It stays a plain string (auto, cpu, cuda, cuda:N, mps): qgis_process, models and batch runs pass it as text.
 In the algorithm dialog it is shown as a list of the devices this machine has, with a line saying what
 auto means here and a warning when CUDA is chosen without a usable GPU (plugin/gui/device_wrapper.py,
 named by a string so that qgis_process never imports the GUI).
@@ -11,10 +11,11 @@ from qgis.core import QgsProcessingParameterString
 from .params import Declared
 
 WRAPPER = __package__.rsplit(".", 1)[0] + ".gui.device_wrapper.DeviceWidgetWrapper"
-TITLE = "Device (auto, cpu, cuda, cuda:N)"
+TITLE = "Device (auto, cpu, cuda, cuda:N, mps)"
 COMMON_HELP = ("auto follows the default device of Settings › Options › Epitome (itself auto by default: the first "
-               "CUDA GPU when PyTorch sees one, else the CPU). The dialog lists the devices found on this machine; "
-               "cuda without a usable GPU falls back to the CPU with a warning.")
+               "CUDA GPU when PyTorch sees one, else the Apple GPU (mps) of an Apple-silicon Mac, else the CPU). The "
+               "dialog lists the devices found on this machine; cuda or mps without such a GPU falls back to the CPU "
+               "with a warning. Every device computes in full 32-bit precision.")
 
 
 def make_device_parameter(name, title):

@@ -15,6 +15,7 @@ from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.io.outputs import write_text
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
+from .layer_checks import check_not_the_same_layer
 from .params import Declared, composition_parameter
 
 
@@ -71,9 +72,12 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
             "names (as written by Epitome), else 'label 1'...\nThe numbers are algorithm outputs, so they "
             "chain in graphical models; an HTML report and a CSV are written too.")
 
+    def check(self, parameters, context):
+        check_not_the_same_layer(self, parameters, context, "PREDICTION", "REFERENCE")
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         from ...algorithms.evaluate.accuracy import evaluate_rasters
-        from ...algorithms.evaluate.metrics import report_csv, report_html
+        from ...algorithms.evaluate.metrics import format_accuracy as pct, format_iou as iou, report_csv, report_html
 
         pred = raster_path(self.parameterAsRasterLayer(parameters, "PREDICTION", context), "PREDICTION")
         ref = raster_path(self.parameterAsRasterLayer(parameters, "REFERENCE", context), "REFERENCE")
@@ -96,22 +100,23 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException("PREDICTION and REFERENCE share no labelled pixel: check that they "
                                          "overlap and use the same label codes.")
         per_iou = {n: (None if v != v else round(float(v), 6)) for n, v in zip(names, sc["per_class_iou"])}
-        feedback.pushInfo(f"Overall accuracy {sc['overall_accuracy']:.4f}, mean IoU {sc['mean_iou']:.4f} "
+        feedback.pushInfo(f"Overall accuracy {pct(sc['overall_accuracy'])}, mean IoU {iou(sc['mean_iou'])} "
                           f"over {sc['n_pixels']} pixels")
         for n, v in per_iou.items():
-            feedback.pushInfo(f"  IoU {n}: {v}" if v is not None else f"  IoU {n}: - (in neither map)")
+            feedback.pushInfo(f"  IoU {n}: {iou(v)}" if v is not None else f"  IoU {n}: - (in neither map)")
         outputs = {"OVERALL_ACCURACY": float(sc["overall_accuracy"]), "MEAN_IOU": float(sc["mean_iou"]),
                    "PER_CLASS_IOU": json.dumps(per_iou),
                    "CONFUSION_MATRIX": json.dumps({"labels": names, "rows_reference": cm.tolist()}),
                    "PIXELS": int(sc["n_pixels"])}
         extra = {"Prediction": pred, "Reference": ref}
-        for key in ("naive", "smooth"):
+        comparison = []
+        for key, title in (("naive", "Naive baseline (each pixel's class -> its most likely label)"),
+                           ("smooth", "Smooth baseline (the classes' compositions interpolated)")):
             b = res.get("baselines", {}).get(key)
             if b:  # without CLASSES these outputs are left out (not a -1 that reads like a score)
                 outputs[f"{key.upper()}_ACCURACY"] = float(b["scores"]["overall_accuracy"])
                 outputs[f"{key.upper()}_MEAN_IOU"] = float(b["scores"]["mean_iou"])
-                extra[f"{key.capitalize()} baseline"] = "accuracy {:.1%}, mean IoU {:.3f}".format(
-                    b["scores"]["overall_accuracy"], b["scores"]["mean_iou"])
+                comparison.append((title, b["scores"]["overall_accuracy"], b["scores"]["mean_iou"]))
         if "baselines" not in res:
             feedback.pushInfo(self.tr("No CLASSES given: the label-only baselines are not scored, so NAIVE_ACCURACY, "
                                       "NAIVE_MEAN_IOU, SMOOTH_ACCURACY and SMOOTH_MEAN_IOU are left out of the "
@@ -119,17 +124,18 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
                                       "to see what the prediction adds to them."))
         if "baselines" in res:
             best = max(outputs["NAIVE_ACCURACY"], outputs["SMOOTH_ACCURACY"])
-            extra["Prediction against the better baseline"] = "{:+.2f} points".format(
+            extra["Prediction against the better baseline"] = "{:+.1f} points of accuracy".format(
                 100 * (sc["overall_accuracy"] - best))
-            feedback.pushInfo("Baselines on the same pixels: naive {:.4f} (mIoU {:.4f}), smooth {:.4f} (mIoU {:.4f}); "
-                              "prediction {:+.2f} points against the better one.".format(
-                                  outputs["NAIVE_ACCURACY"], outputs["NAIVE_MEAN_IOU"], outputs["SMOOTH_ACCURACY"],
-                                  outputs["SMOOTH_MEAN_IOU"], 100 * (sc["overall_accuracy"] - best)))
+            feedback.pushInfo("Baselines on the same pixels: naive {} (mean IoU {}), smooth {} (mean IoU {}); "
+                              "prediction {:+.1f} points of accuracy against the better one.".format(
+                                  pct(outputs["NAIVE_ACCURACY"]), iou(outputs["NAIVE_MEAN_IOU"]),
+                                  pct(outputs["SMOOTH_ACCURACY"]), iou(outputs["SMOOTH_MEAN_IOU"]),
+                                  100 * (sc["overall_accuracy"] - best)))
         report = self.parameterAsFileOutput(parameters, "REPORT", context)
         csv_path = self.parameterAsFileOutput(parameters, "CSV", context)
         try:
             if report:
-                write_text(report, report_html(cm, names, "Label map evaluation", extra),
+                write_text(report, report_html(cm, names, "Label map evaluation", extra, comparison),
                            "REPORT")
                 outputs["REPORT"] = report
             if csv_path:

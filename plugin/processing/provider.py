@@ -1,6 +1,7 @@
 """Processing provider `epitome`: the algorithms, and the example graphical models shipped in
-resources/models/ (listed in the toolbox under Epitome > Example models, runnable like any algorithm;
-open one in the Model Designer to change it)."""
+resources/models/ (listed in the toolbox under Epitome > Example models, runnable like any algorithm, with
+stable ids named after their files - epitome:lsr_and_evaluate, ...; right-click > Open a copy in the Model
+Designer to change one: plugin/gui/example_models.py)."""
 
 import os
 
@@ -22,15 +23,59 @@ ICON = os.path.join(ICONS, "epitome.svg")
 MODELS = os.path.join(os.path.dirname(ICONS), "models")
 
 
+class ExampleModel(QgsProcessingModelAlgorithm):
+    """A shipped example model: its id is its file's name (epitome:lsr_and_evaluate), stable and without spaces,
+    whatever its title; its help says where the file is and how to change a copy."""
+
+    def __init__(self, path=""):
+        super().__init__()
+        self.path = path
+        self.model_id = os.path.splitext(os.path.basename(path))[0] if path else ""
+
+    def load(self):
+        ok = self.fromFile(self.path)
+        self.setSourceFilePath(self.path)
+        return ok
+
+    def name(self):
+        return self.model_id  # the title stays the display name (QgsProcessingModelAlgorithm.displayName)
+
+    def createInstance(self):  # noqa: N802
+        m = ExampleModel(self.path)
+        m.loadVariant(self.toVariant())
+        m.setSourceFilePath(self.path)
+        return m
+
+    def shortHelpString(self):  # noqa: N802
+        from ..i18n import tr
+
+        return (super().shortHelpString() or "") + tr(
+            "<p><b>To change it</b>: right-click this model in the Processing Toolbox > Open a copy in the Model "
+            "Designer, then save the copy under your own name (it is listed under Models). The file shipped with "
+            "the plugin: {}</p>").format(self.path)
+
+
 def example_models(folder=MODELS):
     """The shipped .model3 files as model algorithms (a file that does not load is left out)."""
     out = []
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
         if name.endswith(".model3"):
-            m = QgsProcessingModelAlgorithm()
-            if m.fromFile(os.path.join(folder, name)):
+            m = ExampleModel(os.path.join(folder, name))
+            if m.load():
                 out.append(m)
     return out
+
+
+def set_install_hint():
+    """Every algorithm's "PyTorch missing" message points to this plugin's installer (menu and message bar) and
+    gives the exact command for this platform (plugin/install/dependencies.install_hint_text)."""
+    from ...algorithms.device import set_install_hint as set_hint
+    from ..install.dependencies import install_hint_text
+
+    try:
+        set_hint(install_hint_text())
+    except Exception:  # noqa: BLE001 - the core's own words stay
+        pass
 
 
 class EpitomeProvider(QgsProcessingProvider):
@@ -55,6 +100,7 @@ class EpitomeProvider(QgsProcessingProvider):
         from .base import quiet_inputs_of_a_command_line_run
 
         quiet_inputs_of_a_command_line_run()
+        set_install_hint()
         for alg in (SelfEpitomicLsrAlgorithm(), BaselinesAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
                     EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm()):
             self.addAlgorithm(alg)

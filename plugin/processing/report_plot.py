@@ -38,13 +38,79 @@ def fitted_text(p, rect, text, size, bold=False, flags=Qt.AlignCenter):
     p.drawText(rect, flags, shown)
 
 
-def _panel(p, rect, cell, steps, series, title, ylabel):
-    """One framed plot in `rect`; its title over the whole `cell` width (so a narrow dock does not cut it)."""
+# What the curves mean, in plain words (the dock shows it under the curves, the report PNG at its foot).
+def explanation():
+    return tr("Loss: how badly the epitome explains the imagery's pixel values - lower is better. It is the average "
+              "negative log-likelihood per pixel value (in nats); values below zero are normal, since a likelihood "
+              "density can exceed 1. Hardest quarter: the same for the quarter of each batch explained worst. "
+              "Epitome in use: the share of the epitome's positions that best matched at least one patch of the "
+              "step - at most the patches per step divided by the positions; if it stays far below that, parts of "
+              "the epitome are not learning.")
+
+
+def panels(history):
+    """[(series, title, y-axis title)] of the two panels: the loss curves, the share in use."""
+    return [
+        ([(tr("all patches"), _smooth(history.get("loss", [])), "#1f77b4"),
+          (tr("hardest quarter"), _smooth(history.get("worst_loss", [])), "#d62728")],
+         tr("Loss - lower is better"), tr("loss")),
+        ([(tr("in use"), [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
+         tr("Epitome in use (% of its positions)"), tr("% in use")),
+    ]
+
+
+TICK_FONT, AXIS_FONT = 8, 8
+
+
+def panel_layout(cell, n_series, tick_width=None):
+    """The rectangles of one panel inside `cell` (a QRectF), none outside it and none over another: the title on
+    top, the legend under it (never over the curves), the y-axis title and the tick labels at the left, the
+    x-axis label at the bottom, the plot in the rest. Returns a dict of QRectF."""
+    if tick_width is None:
+        tick_width = QFontMetricsF(QFont("Sans", TICK_FONT)).horizontalAdvance("-0.000e-00")
+    title_h, legend_h, xlabel_h, ylabel_w, gap = 20.0, 16.0, 18.0, 16.0, 4.0
+    left = cell.left() + 2 + ylabel_w + gap + tick_width + gap
+    top = cell.top() + title_h + (legend_h if n_series else 0.0) + gap
+    right = cell.right() - 10
+    bottom = cell.bottom() - xlabel_h - gap
+    plot = QRectF(left, top, max(20.0, right - left), max(20.0, bottom - top))
+    return {"title": QRectF(cell.left() + 4, cell.top() + 2, cell.width() - 8, title_h - 2),
+            "legend": QRectF(plot.left(), cell.top() + title_h, plot.width(), legend_h if n_series else 0.0),
+            "ylabel": QRectF(cell.left() + 2, plot.top(), ylabel_w, plot.height()),
+            "ticks": QRectF(cell.left() + 2 + ylabel_w + gap, plot.top() - 8, tick_width, plot.height() + 16),
+            "xlabel": QRectF(plot.left(), plot.bottom() + gap, plot.width(), xlabel_h),
+            "plot": plot}
+
+
+def _tick(v):
+    return "{:.3g}".format(v)
+
+
+def _panel(p, cell, steps, series, title, ylabel):
+    """One framed plot in `cell`, laid out by panel_layout."""
+    box = panel_layout(cell, len(series))
+    rect = box["plot"]
     p.setPen(QPen(QColor("#333333"), 1))
     p.drawRect(rect)
-    over_plot = QFontMetricsF(QFont("Sans", 9, QFont.Bold)).horizontalAdvance(title) <= rect.width()
-    span = (rect.left(), rect.width()) if over_plot else (cell.left() + 4, cell.width() - 8)
-    fitted_text(p, QRectF(span[0], rect.top() - 22, span[1], 18), title, 9, bold=True)
+    fitted_text(p, box["title"], title, 9, bold=True)
+    fitted_text(p, box["xlabel"], tr("training step ({}..{})").format(steps[0] if steps else 0,
+                                                                      steps[-1] if steps else 0), AXIS_FONT)
+    p.save()  # the y-axis title, turned, inside its own column
+    p.translate(box["ylabel"].center())
+    p.rotate(-90)
+    fitted_text(p, QRectF(-box["ylabel"].height() / 2, -box["ylabel"].width() / 2, box["ylabel"].height(),
+                          box["ylabel"].width()), ylabel, AXIS_FONT)
+    p.restore()
+    x = box["legend"].left()
+    for name, vals, colour in series:  # the legend: one row above the plot
+        p.setPen(QPen(QColor(colour), 2))
+        p.drawLine(QPointF(x, box["legend"].center().y()), QPointF(x + 16, box["legend"].center().y()))
+        p.setPen(QPen(QColor("#222222"), 1))
+        p.setFont(QFont("Sans", AXIS_FONT))
+        w = QFontMetricsF(p.font()).horizontalAdvance(name) + 4
+        p.drawText(QRectF(x + 20, box["legend"].top(), w, box["legend"].height()), Qt.AlignLeft | Qt.AlignVCenter,
+                   name)
+        x += 20 + w + 12
     ys = _finite([v for _, vals, _ in series for v in vals])
     if not ys or not steps:
         return
@@ -54,18 +120,12 @@ def _panel(p, rect, cell, steps, series, title, ylabel):
     pad = 0.04 * (hi - lo)  # a little room: no curve runs along (or past) the frame
     lo, hi = lo - pad, hi + pad
     x0, x1 = steps[0], max(steps[-1], steps[0] + 1)
-    p.setFont(QFont("Sans", 8))
+    p.setFont(QFont("Sans", TICK_FONT))
+    p.setPen(QPen(QColor("#333333"), 1))
     for frac in (0.0, 0.5, 1.0):
         y = rect.bottom() - frac * rect.height()
-        p.drawText(QRectF(rect.left() - 62, y - 8, 58, 16), Qt.AlignRight | Qt.AlignVCenter,
-                   "{:.3g}".format(lo + frac * (hi - lo)))
-    fitted_text(p, QRectF(rect.left(), rect.bottom() + 4, rect.width(), 16), tr("step ({}..{})").format(x0, x1), 8)
-    if rect.height() >= 70:  # the axis title, where it fits (the panel title gives the unit too)
-        p.save()
-        p.translate(rect.left() - 70, rect.center().y())
-        p.rotate(-90)
-        fitted_text(p, QRectF(-rect.height() / 2, -14, rect.height(), 14), ylabel, 8)
-        p.restore()
+        p.drawText(QRectF(box["ticks"].left(), y - 8, box["ticks"].width(), 16), Qt.AlignRight | Qt.AlignVCenter,
+                   _tick(lo + frac * (hi - lo)))
     p.save()
     p.setClipRect(rect)
     for name, vals, colour in series:
@@ -76,32 +136,29 @@ def _panel(p, rect, cell, steps, series, title, ylabel):
         p.setPen(QPen(QColor(colour), 1.6))
         p.drawPolyline(QPolygonF(pts))
     p.restore()
-    if rect.height() < 70 or rect.width() < 180:
-        return  # too small for a legend: the title names the curves
-    ly = rect.top() + 6
-    for name, vals, colour in series:
-        p.setPen(QPen(QColor(colour), 1.6))
-        p.drawLine(QPointF(rect.right() - 120, ly + 6), QPointF(rect.right() - 100, ly + 6))
-        p.setPen(QPen(QColor("#222222"), 1))
-        p.setFont(QFont("Sans", 8))
-        p.drawText(QRectF(rect.right() - 96, ly - 2, 94, 16), Qt.AlignLeft | Qt.AlignVCenter, name)
-        ly += 16
 
 
+def history_cells(width, height, head=0.0, foot=0.0):
+    """The panels' cells: side by side when the area is wide, one above the other when it is narrow (a dock)."""
+    h = height - head - foot
+    if width >= 1.6 * h and width >= 640:
+        return [QRectF(0.0, head, width / 2.0, h), QRectF(width / 2.0, head, width / 2.0, h)]
+    return [QRectF(0.0, head, float(width), h / 2.0), QRectF(0.0, head + h / 2.0, float(width), h / 2.0)]
 
 
-def paint_history(p, width, height, history, title=""):
-    """The two panels (loss and worst-quarter loss; usage) at the painter's own pixel size, so the text
-    is never squeezed: side by side when the area is wide, one above the other when it is narrow (a
-    dock). Shared by the report PNG and the live training monitor."""
+MIN_PANEL_HEIGHT = 110  # title, legend, a readable plot and the step axis
+
+
+def paint_history(p, width, height, history, title="", foot=0.0):
+    """The two panels (loss and hardest-quarter loss; the share in use) at the painter's own pixel size, so the
+    text is never squeezed. Shared by the report PNG and the live training monitor. foot: room left at the bottom
+    (the report's explanation). A dock too short for two panels one above the other shows the loss alone (its
+    status line gives the share in use)."""
     steps = [int(s) for s in history.get("step", [])]
-    panels = [
-        ([(tr("mean loss"), _smooth(history.get("loss", [])), "#1f77b4"),
-          (tr("worst quarter"), _smooth(history.get("worst_loss", [])), "#d62728")],
-         tr("Loss (nats per value, lower is better)"), tr("nats per value")),
-        ([(tr("usage"), [100 * v for v in _smooth(history.get("usage", []))], "#2ca02c")],
-         tr("Windows that are a best window in the batch"), tr("% of windows")),
-    ]
+    cells = history_cells(width, height, 30.0 if title else 0.0, foot)
+    shown = panels(history)
+    if cells[0].width() == width and cells[0].height() < MIN_PANEL_HEIGHT:
+        cells, shown = [QRectF(0.0, cells[0].top(), float(width), cells[0].height() * 2)], shown[:1]
     p.save()
     p.setRenderHint(QPainter.Antialiasing)
     head = 0.0
@@ -109,23 +166,19 @@ def paint_history(p, width, height, history, title=""):
         head = 30.0
         p.setFont(QFont("Sans", 11, QFont.Bold))
         p.drawText(QRectF(0, 4, width, 22), Qt.AlignCenter, title)
-    right, top, bottom = 12, 28, 24  # panel title; step label
-    h = height - head
-    if width >= 1.6 * h and width >= 640:
-        cw, ch, cells = width / 2.0, float(h), [(0.0, head), (width / 2.0, head)]
-    else:  # a dock: one above the other, so each panel keeps a readable width
-        cw, ch, cells = float(width), h / 2.0, [(0.0, head), (0.0, head + h / 2.0)]
-    left = 90 if cw >= 400 else 76  # tick labels and the axis title
-    for (x, y), (series, ptitle, ylabel) in zip(cells, panels):
-        rect = QRectF(x + left, y + top, max(40.0, cw - left - right), max(30.0, ch - top - bottom))
-        _panel(p, rect, QRectF(x, y, cw, ch), steps, series, ptitle, ylabel)
+    for cell, (series, ptitle, ylabel) in zip(cells, shown):
+        _panel(p, cell, steps, series, ptitle, ylabel)
     p.restore()
 
 
 def render_history_png(history, path, title="Epitome training"):
-    img = QImage(1000, 380, QImage.Format_ARGB32)
+    w, h, foot = 1000, 440, 60.0
+    img = QImage(w, h, QImage.Format_ARGB32)
     img.fill(QColor("white"))
     p = QPainter(img)
-    paint_history(p, 1000, 380, history, title)
+    paint_history(p, w, h, history, title, foot=foot)
+    p.setPen(QColor("#444444"))
+    p.setFont(QFont("Sans", 8))
+    p.drawText(QRectF(12, h - foot + 4, w - 24, foot - 8), Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop, explanation())
     p.end()
     return bool(img.save(path, "PNG"))

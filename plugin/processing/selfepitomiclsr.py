@@ -22,6 +22,7 @@ from ...algorithms.lsr.params import FUSION_MODES, LsrParams
 from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, check_device_name, device_setting,
                    memory_budget, parse_int_list, raster_path, require_torch)
 from .device_param import device_parameter
+from .layer_checks import check_not_the_same_layer
 from .params import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, composition_parameter
 from .styling import style_lsr_outputs
 
@@ -146,21 +147,35 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "Turns a coarse class layer (e.g. NLCD at 30 m) into a high-resolution label map on the grid of "
-            "the imagery (e.g. NAIP at 1 m), with no training data: each tile of imagery is used as its own "
-            "epitome (Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR).\n"
-            "For every tile: the imagery is downsampled, K x K patches are sampled as queries, each query's "
-            "posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads "
-            "its coarse class over the windows that look alike; an EM then finds per-pixel label distributions "
-            "p(label | pixel) whose class statistics match the composition table p(label | class), weighted by "
-            "the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.\n"
-            "Inputs: the class layer may have any CRS, resolution and alignment: it is resampled onto "
-            "the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. "
-            "Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is "
-            "scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.\n"
-            "Outputs: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF "
-            "with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence "
-            "(max_l p(label), 1/L..1).\n"
+            "Turns a coarse class layer (e.g. NLCD at 30 m) into a detailed label map on the grid of the imagery "
+            "(e.g. aerial photos at 1 m), with no training data. Every pixel starts from what its coarse class "
+            "usually holds (the composition table: for each class, the share of each label) and takes another label "
+            "only where the imagery clearly says so: where windows that look like it carry that label elsewhere in "
+            "its tile of about 512 m. The table is treated as a regional average, right on average and wrong in any "
+            "one place, never as a quota each area must meet.\n"
+            "What it adds is shown, not hidden: the log says which share of pixels appearance changed and for which "
+            "coarse classes the map departs far from the table (where the table looks locally wrong - look there); "
+            "TRUST maps the influence of appearance per pixel. Compare with the label-only baselines (Epitome > "
+            "Baselines, Evaluate a label map).\n"
+            "With reference samples (REFERENCE: about 100 labelled points, or polygons, or a label raster) the "
+            "fusion is chosen by cross-validated accuracy on them, and the accuracy of the result with a 95% "
+            "interval, and of both baselines, is estimated on the same samples (ESTIMATED_ACCURACY, _LOW, _HIGH); "
+            "the confidence is calibrated on them too.\n"
+            "Inputs: the class layer may have any CRS, resolution and alignment (resampled onto the imagery grid by "
+            "nearest neighbour, or mode when finer, never interpolated). Imagery nodata (nodata value, alpha or "
+            "mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255, other types by per-band "
+            "0.5-99.5 percentiles.\n"
+            "Outputs: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour "
+            "table and a .qml style; optional probabilities (L bands), confidence (the largest probability) and "
+            "TRUST.\n"
+            "Method (for specialists; docs/METHOD.md; Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR - each tile "
+            "is its own epitome): the tile is downsampled to working pixels of about 2 m; K x K query patches are "
+            "compared with the tile's windows (a tempered Gaussian likelihood: attention, leave-one-out); a "
+            "noisy-label mixture EM started from the coarse map's compositions lets a query's label follow the labels "
+            "of the windows that look like it, with each class's composition re-estimated under a Dirichlet prior "
+            "centred on the table (TABLE_MODE constraint: the paper's EM, Eqs. 7-9, first makes each class reproduce "
+            "the table). The result is fused with the smooth label-only prior as p ∝ p_appearance^w x prior. Tiles "
+            "overlap and are blended, so no seams show.\n"
             "Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is available.")
 
     def canExecute(self):  # noqa: N802
@@ -169,6 +184,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
         return torch_status()
 
     def check(self, parameters, context):
+        check_not_the_same_layer(self, parameters, context, "IMAGERY", "CLASSES")
         path = self.parameterAsFile(parameters, "COMPOSITION", context)
         if path:
             load_composition(path)  # CompositionError: the line and what to change

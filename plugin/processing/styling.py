@@ -55,6 +55,45 @@ class RunGroup:
         return root.findGroup(self.name) or root.insertGroup(0, self.name)
 
 
+def layer_tree_view():
+    """The desktop's Layers panel (None in qgis_process and tests without an interface)."""
+    try:
+        from qgis.utils import iface
+
+        return iface.layerTreeView() if iface is not None and hasattr(iface, "layerTreeView") else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def is_inside(node, group):
+    while node is not None:
+        if node is group:
+            return True
+        node = node.parent()
+    return False
+
+
+def new_layers_outside(project, group, view=None):
+    """Layers added later go where QGIS would put them, never into the run's group: QGIS selects each result it
+    loads and adds new layers above the selected one - inside `group` once the result is moved there. When the
+    current node of the Layers panel is in `group`, the insertion point becomes the group's own place (above
+    it, in its parent), as for a layer QGIS added there, and the run's first layer (the label map) stays the
+    selected one; a click on another layer gives QGIS's rule back. Returns True when the insertion point was set."""
+    view = view if view is not None else layer_tree_view()
+    current = view.currentNode() if view is not None else None
+    if current is None or group is None or not is_inside(current, group):
+        return False
+    from qgis.core import QgsLayerTreeRegistryBridge
+
+    layers = group.findLayers()
+    if layers and layers[0].layer() is not None and view.currentLayer() is not layers[0].layer():
+        view.setCurrentLayer(layers[0].layer())  # QGIS updates its insertion point here: it is set after
+    parent = group.parent()
+    project.layerTreeRegistryBridge().setLayerInsertionPoint(
+        QgsLayerTreeRegistryBridge.InsertionPoint(parent, parent.children().index(group)))
+    return True
+
+
 class NamedStyler(QgsProcessingLayerPostProcessorInterface):
     """Sets a renderer (made by make_renderer(layer)) and a name on an output when QGIS loads it; the name is
     made unique in the project; with a RunGroup the layer moves into the run's group at `rank` (0 = top);
@@ -84,6 +123,7 @@ class NamedStyler(QgsProcessingLayerPostProcessorInterface):
             node = moved
             group.setExpanded(False)  # a view does not expand a group that was empty when inserted: toggle it
             group.setExpanded(True)
+            new_layers_outside(project, group)
         if node is not None and not self.visible:
             node.setItemVisibilityChecked(False)
             node.setExpanded(False)
@@ -101,6 +141,14 @@ def probability_renderer(layer):
     r.setClassificationMin(0.0)
     r.setClassificationMax(1.0)
     return r
+
+
+def drop_unset_outputs(context):
+    """Batch mode passes '' for an optional output left empty, and QGIS then lists '' among the layers to load on
+    completion - which it reports in red as a layer 'not correctly generated'. Only real files are loaded."""
+    layers = context.layersToLoadOnCompletion()
+    if any(not str(k).strip() for k in layers):
+        context.setLayersToLoadOnCompletion({k: v for k, v in layers.items() if str(k).strip()})
 
 
 def _attach(context, path, styler):

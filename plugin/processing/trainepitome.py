@@ -155,23 +155,27 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "Learns one or more epitomes - small images (SIZE x SIZE) that summarise the texture of large "
-            "imagery, with a mean and a variance per pixel and a prior over positions - from random patches of "
-            "the imagery (Malkin, Ortiz, Jojic, ECCV 2020, section 3).\n"
-            "Training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches "
-            "(K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with location promotion (windows that have "
-            "already explained many patches are left out for a while, so no part of the epitome dies) and "
-            "diversification (only the worst-modelled share of each batch is optimised, so rare textures "
-            "get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models "
-            "worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all).\n"
-            "Inputs: one or more rasters with the same bands (any data type; uint8 is scaled by 1/255, "
-            "other types by per-band 0.5-99.5 percentiles of the first raster). Nodata pixels are never sampled. "
-            "A GUIDE label raster (any CRS / grid, nearest neighbour) restricts sampling to patches that contain "
-            "at least one pixel of GUIDE_LABELS.\n"
-            "Outputs: the model file (.epitome, used by the other Epitome algorithms and as INIT to "
-            "continue training), an EPITOME_IMAGE GeoTIFF to look at, and a training report (CSV, PNG). Cancel "
-            "saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else.\n"
-            "Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is available.")
+            "Learns an epitome from imagery: a small picture (SIZE x SIZE pixels) that holds the textures of a large "
+            "area - tree crowns, fields, roofs, water - so that any small patch of the imagery looks like some part "
+            "of it. Once labels are put into it (Embed labels), it labels new imagery quickly (Predict labels).\n"
+            "What to give: one or more imagery rasters with the same bands; optionally an EXTENT, or a GUIDE label "
+            "raster with GUIDE_LABELS to learn only the textures around those labels (e.g. buildings). STEPS sets "
+            "how long it learns: a few hundred give a usable model, and a model can be trained further later (INIT). "
+            "Follow it live in Raster > Epitome > Training monitor.\n"
+            "What you get: the model file (.epitome, for the other Epitome algorithms and as INIT to continue), an "
+            "EPITOME_IMAGE to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to "
+            "MODEL (give it as INIT to go on) and writes nothing else; Stop in the training monitor ends the run "
+            "normally and also writes EPITOME_IMAGE and the reports of that model.\n"
+            "Method (for specialists; Malkin, Ortiz, Jojic, ECCV 2020, section 3): each epitome pixel has a mean, a "
+            "variance and a prior; training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE "
+            "random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with location promotion (windows "
+            "that explained many patches rest for a while, so no part of the epitome dies) and diversification (only "
+            "the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, "
+            "then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a "
+            "uniform mixture (3 x STEPS steps in all). Data: uint8 is scaled by 1/255, other types by per-band "
+            "0.5-99.5 percentiles of the first raster; nodata pixels are never sampled; GUIDE any CRS / grid, nearest "
+            "neighbour.\n"
+            "Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and one is available.")
 
     def canExecute(self):  # noqa: N802
         from ...algorithms.device import torch_status
@@ -271,18 +275,24 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
                                         "it as INIT to continue. No other output was written.").format(model))
                 raise QgsProcessingException(ended[1])
             stopped = stopped_results(model, job.init, time.time() - t0, job.device, params.batch_size)  # normal end
+            from ...algorithms.epitome.train_job import write_stopped_outputs
+
+            written = write_stopped_outputs(job)  # what the user asked for, of the model so far
+            stopped.update({k: written.get(k) for k in ("EPITOME_IMAGE", "REPORT_CSV", "REPORT_PNG")})
             ended = (True, self.tr("Stopped after {} steps: the model so far is saved to MODEL ({}); give it as "
-                                   "INIT to continue.").format(stopped["STEPS_DONE"], model))
+                                   "INIT to continue.").format(stopped["STEPS_DONE"], model) +
+                     (" " + self.tr("Written for that model too: {}.").format(", ".join(sorted(written)))
+                      if written else ""))
             feedback.pushInfo(ended[1])
-            context.setLayersToLoadOnCompletion({k: v for k, v in context.layersToLoadOnCompletion().items()
-                                                 if k != image})
         except (EpitomeError, ValueError) as e:
             ended = (False, str(e))
             raise QgsProcessingException(str(e))
         finally:
             monitor.end(run_id, *ended)
         if stopped is not None:
-            return dict(stopped, MODEL=model, EPITOME_IMAGE=None, REPORT_CSV=None, REPORT_PNG=None)
+            if stopped.get("EPITOME_IMAGE"):
+                style_epitome_image(context, image, self.tr("Epitome"))
+            return dict(stopped, MODEL=model)
         if image:
             style_epitome_image(context, image, self.tr("Epitome"))
         return {"MODEL": model, "EPITOME_IMAGE": image, "REPORT_CSV": csv,

@@ -3,6 +3,8 @@
 import ast
 import os
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -40,6 +42,7 @@ def test_plugin_does_no_tensor_math():
     assert not bad, bad
 
 
+@pytest.mark.gdal  # imports every module, GDAL's too
 def test_algorithms_import_without_torch():
     """The plugin loads without torch (canExecute then explains): no module may touch torch at import."""
     import subprocess

@@ -135,3 +135,20 @@ def test_reports():
     assert len(rows) == mat + 4
     # fewer names than labels: filled in
     assert "label 3" in report_csv(cm, ["a", "b"])
+
+
+def test_one_number_format_in_the_report():
+    """Accuracy as a percentage, IoU and mean IoU as 0..1 with three decimals - in the summary, the baselines'
+    rows and the per-label table - as the wizard and the log show them."""
+    from algorithms.evaluate.metrics import format_accuracy, format_iou, scores
+
+    cm = np.array([[5, 1, 0], [1, 3, 0], [0, 0, 0]])
+    s = scores(cm)
+    page = report_html(cm, ["water", "forest", "field"], "r", comparison=[("Naive baseline", 0.85, 0.449)])
+    summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Per label</h2>")]
+    assert format_accuracy(s["overall_accuracy"]) == "80.0%" and "80.0%" in summary
+    assert format_iou(s["mean_iou"]) in summary and "%.1f%%" % (100 * s["mean_iou"]) not in page
+    assert "<th class=\"name\">Naive baseline</th><td>85.0%</td><td>0.449</td>" in summary
+    per_label = page[page.index("<h2>Per label</h2>"):]
+    assert "0.714" in per_label and "71.4%" not in per_label  # water's IoU 5/7
+    assert format_iou(float("nan")) == "-"

@@ -160,6 +160,7 @@ def test_trained_start_is_the_data():
     assert hist["loss"][0] < -0.5  # nats per value: the first batch is already well explained
 
 
+@pytest.mark.gdal  # train_job writes GeoTIFFs
 def test_cascade_usage_maps_per_kept_model():
     p = TrainParams(size=12, count=1, patch_min=3, patch_max=3, steps=6, batch_size=16, cascade=2)
     models, states, _ = train_epitome(stripes_sampler(), p, torch.device("cpu"))

@@ -210,15 +210,20 @@ def test_presets(editor, csv_path):
 
 
 def test_estimate_fills_the_table(editor, scene):
+    """The truth raster has no colour table (codes 2 and 3 only): the table keeps its labels - names, colours,
+    all four columns, built too - and the reference's codes fill the table's label numbers."""
+    labels, colours = editor.labels(), editor.colours()
+    assert labels == ["water", "forest", "field", "built"]
     run = editor.start_estimate(scene.truth, scene.classes)
     assert run is not None and editor.progress_widget.isVisibleTo(editor)
     assert wait_for(lambda: run.ok is not None, 120) and run.ok
     QCoreApplication.processEvents()
-    assert editor.class_codes() == [FOREST, FIELD]
-    assert editor.labels() == ["label 1", "label 2", "label 3"]
+    assert editor.labels() == labels and editor.colours() == colours
+    assert {FOREST, FIELD, 11} <= set(editor.class_codes())  # the area's rows estimated, the others kept
     comp = editor.composition()
-    assert comp.matrix[0, 1] > 0.8 and comp.matrix[1, 2] > 0.8
-    assert "Estimated from 9216 pixels" in editor.message()
+    forest, field = comp.class_codes.index(FOREST), comp.class_codes.index(FIELD)
+    assert comp.matrix[forest, 1] > 0.8 and comp.matrix[field, 2] > 0.8 and comp.matrix[forest, 3] == 0
+    assert "Estimated from 9216 pixels" in editor.message() and "no label names" in editor.message()
     assert not editor.progress_widget.isVisibleTo(editor) and editor.table.isEnabled()
 
 
@@ -481,3 +486,90 @@ def test_a_copy_saved_by_the_editor_keeps_the_nodata_codes(qgis_app, tmp_path):
     path = str(tmp_path / "copy.csv")
     ed.save_csv(path)
     assert load_composition(path).nodata_codes == [0, 255]
+
+
+# --------------------------------------------------------------------------------------------
+# The toolbox dialog with the active layer pre-selected everywhere (issue 20, item 8)
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def active_imagery(qgis_app, qgis_iface, scene):
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    img, cls = QgsRasterLayer(scene.imagery, "naip"), QgsRasterLayer(scene.classes, "nlcd")
+    prj.addMapLayers([cls, img])
+    qgis_iface.setActiveLayer(img)  # what QGIS pre-selects in every layer box of the dialog
+    yield img, cls
+    prj.removeAllMapLayers()
+
+
+def test_the_dialog_never_proposes_the_active_layer_twice(active_imagery, lsr_dialog):
+    img, cls = active_imagery
+    params = lsr_dialog.createProcessingParameters()
+    assert params["IMAGERY"] != params["CLASSES"]
+    assert params["CLASSES"] in (cls.id(), cls.source(), cls) or getattr(params["CLASSES"], "id", lambda: "")() == \
+        cls.id()
+    w = lsr_dialog.mainWidget().wrappers["COMPOSITION"]
+    assert "nlcd" in w.preselection_note
+
+
+def test_estimate_dialog_starts_from_the_class_layer_chosen(editor, scene, qgis_app):
+    """Not the same layer twice: the class layer already chosen (wizard page 1, CLASSES of the dialog), and as
+    reference another label layer of the project."""
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    img, cls, truth = (QgsRasterLayer(scene.imagery, "naip"), QgsRasterLayer(scene.classes, "nlcd"),
+                       QgsRasterLayer(scene.truth, "truth"))
+    prj.addMapLayers([truth, cls, img])
+    try:
+        editor.set_layers(classes=cls, imagery=img)
+        dlg = editor.estimate_dialog()
+        assert dlg.classes.currentLayer() is cls and dlg.reference.currentLayer() is truth
+        dlg.deleteLater()
+        editor.set_layers(classes=scene.classes, reference=truth, imagery=scene.imagery)  # paths work too
+        dlg = editor.estimate_dialog()
+        assert dlg.classes.currentLayer() is cls and dlg.reference.currentLayer() is truth
+        dlg.deleteLater()
+    finally:
+        prj.removeAllMapLayers()
+
+
+def test_a_temporary_class_layer_is_never_the_place_to_save(qgis_app, epitome_provider, tmp_path, monkeypatch):
+    """A class layer made by an algorithm lives in Processing's temporary folder: the table is proposed beside
+    the imagery, else in the folder last used - never in /tmp/processing_..."""
+    from qgis.core import QgsProcessingUtils
+
+    from epitome.plugin import settings
+    from epitome.plugin.gui.composition_editor import CompositionDialog, default_composition_path
+
+    temp_cls = os.path.join(QgsProcessingUtils.tempFolder(), "OUTPUT.tif")
+    data = tmp_path / "data"
+    data.mkdir()
+    assert default_composition_path(near=temp_cls, imagery=str(data / "naip.tif")) == \
+        str(data / "OUTPUT_composition.csv")
+    last = tmp_path / "last"
+    last.mkdir()
+    monkeypatch.setattr(settings, "last_folder", lambda: str(last))
+    assert default_composition_path(near=temp_cls) == str(last / "OUTPUT_composition.csv")
+    dlg = CompositionDialog(classes_path=temp_cls, imagery_path=str(data / "naip.tif"))
+    assert dlg.save_path() == str(data / "OUTPUT_composition.csv")
+    dlg.deleteLater()
+
+
+@pytest.mark.parametrize("alg_id,first,second", [("epitome:selfepitomiclsr", "IMAGERY", "CLASSES"),
+                                                 ("epitome:baselines", "IMAGERY", "CLASSES"),
+                                                 ("epitome:evaluate", "PREDICTION", "REFERENCE")])
+def test_the_same_layer_twice_is_said_before_the_run(epitome_provider, scene, tmp_path, alg_id, first, second):
+    """Not 'codes 2, 3, 4 not in the composition table' after the run started: the parameter check says it."""
+    from qgis.core import QgsApplication, QgsProcessingContext
+
+    alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
+    params = {first: scene.imagery, second: scene.imagery, "OUTPUT": str(tmp_path / "o.tif"),
+              "NAIVE": str(tmp_path / "n.tif"), "REPORT": str(tmp_path / "r.html")}
+    params = {k: v for k, v in params.items() if alg.parameterDefinition(k) is not None}
+    ok, msg = alg.checkParameterValues(params, QgsProcessingContext())
+    assert not ok and "same layer" in msg and first in msg and second in msg, msg

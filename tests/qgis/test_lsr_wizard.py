@@ -458,3 +458,164 @@ def test_a_run_limited_to_the_canvas_extent_covers_only_that_area(project_layers
         assert (lab[:, :10] == LBL_FOREST).mean() > 0.9  # the forest is labelled
     finally:
         w.deleteLater()
+
+
+# ---- what an analyst hit in the real window (issue 20) ------------------------------------------------
+
+def answer_close_question(button_text, seen):
+    """Click `button_text` in the question the wizard asks when it is closed during a run (a real modal box)."""
+    from qgis.PyQt.QtCore import QTimer
+    from qgis.PyQt.QtWidgets import QApplication, QMessageBox
+
+    def click():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, click)
+            return
+        seen.append((box.text(), [b.text() for b in box.buttons()]))
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(50, click)
+
+
+def slow_preset(w):
+    w.settings.preset.setItemData(0, {"TILE_SIZE": 32, "SAMPLES": 0.1, "PATCH_SIZE": 5, "EM_ITERATIONS": 15,
+                                      "SEED": 0})
+
+
+def test_closing_during_a_run_asks_and_the_run_goes_on(wizard, project_layers, tmp_path, iface_with_messages):
+    """Closed at 19%, the run is not thrown away: asked, the user keeps it running; the label map arrives in its
+    group and the message bar says so, with the window closed."""
+    prj, img, cls, ref = project_layers
+    w = wizard
+    w.iface = iface_with_messages
+    prepare(w, img, cls)
+    slow_preset(w)
+    out = str(tmp_path / "bg.tif")
+    w.settings.output.setFilePath(out)
+    w.show()
+    assert w.start()
+    seen = []
+    answer_close_question("Keep running in the background", seen)
+    w.close()  # the window's close button
+    assert seen and "Keep running in the background" in seen[0][1] and "Stop the run" in seen[0][1]
+    assert "%" in seen[0][0]
+    assert not w.isVisible() and w.running() and w.in_background
+    assert wait_for(lambda: w.done_ok, 300), w.run_page.log.toPlainText() + w.run_page.result.toPlainText()
+    assert os.path.isfile(out)
+    group = prj.layerTreeRoot().findGroup("naip – Epitome LSR")
+    assert group is not None and [n.name() for n in group.children()][0] == "bg labels"
+    assert "bg labels" in w.iface.bar.currentItem().text()
+
+
+def test_closing_during_a_run_can_stop_it_or_go_back(wizard, project_layers, tmp_path):
+    prj, img, cls, ref = project_layers
+    w = wizard
+    prepare(w, img, cls)
+    slow_preset(w)
+    out = str(tmp_path / "st.tif")
+    w.settings.output.setFilePath(out)
+    w.show()
+    assert w.start()
+    seen = []
+    answer_close_question("Back to the wizard", seen)
+    w.reject()  # Esc / Cancel
+    assert seen and w.isVisible() and w.running()  # nothing changed
+    answer_close_question("Stop the run", seen)
+    w.reject()
+    assert len(seen) == 2 and not w.isVisible()
+    assert wait_for(lambda: w.run.ok is not None, 300)
+    assert w.run.ok is False and not os.path.exists(out) and not w.done_ok
+
+
+def test_closing_without_a_run_asks_nothing(wizard):
+    wizard.show()
+    wizard.reject()
+    assert not wizard.isVisible()
+
+
+def test_the_reference_is_checked_like_the_other_layers(wizard, project_layers, tmp_path):
+    """A reference of another area is an error on page 1 that names it and the imagery (not a failure of the
+    evaluation after the run)."""
+    from qgis.core import QgsRasterLayer
+
+    from qgis_scenes import halves, img_gt, write_raster
+
+    prj, img, cls, ref = project_layers
+    far = QgsRasterLayer(write_raster(tmp_path / "far.tif", halves(), img_gt(x0=700000.0)), "far truth")
+    nocrs = QgsRasterLayer(write_raster(tmp_path / "nocrs.tif", halves(), None, None), "no crs truth")
+    prj.addMapLayers([far, nocrs])
+    page = wizard.layers
+    page.imagery.setLayer(img)
+    page.classes.setLayer(cls)
+    page.reference.setLayer(ref)
+    assert page.isComplete() and "fit together" in page.checks.text()
+    page.reference.setLayer(far)
+    assert not page.isComplete()
+    text = page.checks.text()
+    assert "reference 'far truth' does not overlap the imagery 'naip'" in text and "class layer" not in text
+    page.reference.setLayer(nocrs)
+    assert not page.isComplete() and "no crs truth" in page.checks.text() and "CRS" in page.checks.text()
+
+
+def test_a_class_layer_elsewhere_is_named(wizard, project_layers, tmp_path):
+    from qgis.core import QgsRasterLayer
+
+    from qgis_scenes import halves, img_gt, write_raster
+
+    prj, img, cls, ref = project_layers
+    far = QgsRasterLayer(write_raster(tmp_path / "farc.tif", halves(), img_gt(x0=700000.0, res=30.0)), "far nlcd")
+    prj.addMapLayer(far)
+    wizard.layers.imagery.setLayer(img)
+    wizard.layers.classes.setLayer(far)
+    assert "class layer 'far nlcd' does not overlap the imagery 'naip'" in wizard.layers.checks.text()
+
+
+def test_a_wgs84_pixel_size_is_also_given_in_metres(qgis_app, tmp_path):
+    from qgis.core import QgsRasterLayer
+
+    from epitome.plugin.gui.lsr_wizard import layer_summary, pixel_metres
+    from qgis_scenes import halves, write_raster
+
+    # 1e-4 degrees at 39.4 N (West Virginia): about 8.6 m east-west, 11.1 m north-south
+    lyr = QgsRasterLayer(write_raster(tmp_path / "wgs84.tif", halves(), (-80.0, 1e-4, 0, 39.4, 0, -1e-4), 4326), "g")
+    text = layer_summary(lyr)
+    assert "degrees (about 8.6 x 11.1 m)" in text and "EPSG:4326" in text
+    assert pixel_metres(lyr) == pytest.approx(8.6, abs=0.05)
+
+
+def test_help_is_in_an_analysts_words_and_explains_the_presets(wizard):
+    box = wizard.show_help()
+    text = box.text()
+    for jargon in ("Gaussian", "likelihood", "posterior", " EM", "Adam", "attention", "epitome"):
+        assert jargon not in text, jargon
+    for words in ("Fast", "Balanced", "Thorough", "accuracy", "mean IoU", "naive", "smooth", "Composition table"):
+        assert words in text, words
+    box.close()
+
+
+def test_each_quality_preset_says_what_it_changes_and_costs(wizard, project_layers, tmp_path):
+    from qgis.core import QgsRasterLayer
+
+    from epitome.plugin.gui.lsr_wizard import preset_parameters, presets
+    from qgis_scenes import make_imagery, write_raster
+
+    page = wizard.settings
+    for i, (name, params, tip) in enumerate(presets()):
+        page.preset.setCurrentIndex(i)
+        shown = page.preset_info.text()
+        assert shown == tip and shown.startswith(name.split(" ")[0])
+        assert "computing time" in shown or "yardstick" in shown  # what it costs, against Balanced
+    fast, balanced, thorough = (p for _, p, _ in presets())
+    assert balanced == {} and set(fast) == {"SAMPLES", "KEY_STRIDE", "EM_ITERATIONS"} and thorough == {"KEY_STRIDE": 1}
+    for params in (fast, thorough):  # every preset is a set of the algorithm's own parameters, in range
+        from qgis.core import QgsApplication, QgsProcessingContext
+
+        alg = QgsApplication.processingRegistry().algorithmById("epitome:selfepitomiclsr")
+        for k, v in params.items():
+            assert alg.parameterDefinition(k).checkValueIsAcceptable(v), k
+    half_metre = QgsRasterLayer(write_raster(tmp_path / "half.tif", make_imagery(64, 64),
+                                             (560000.0, 0.5, 0, 4390000.0, 0, -0.5)), "half")
+    # tiles given in ground metres become imagery pixels (256 m at 0.5 m: 512 px); pixel sizes never leak in
+    assert preset_parameters({"TILE_METRES": 256}, half_metre)["TILE_SIZE"] == 512
+    assert "TILE_SIZE" not in preset_parameters(balanced, half_metre)

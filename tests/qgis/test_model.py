@@ -34,11 +34,54 @@ def test_every_shipped_model_is_tested():
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_models_are_in_the_toolbox(epitome_provider, name):
+def test_models_are_in_the_toolbox_with_stable_ids(epitome_provider, name):
     title, _ = MODELS[name]
-    alg = QgsApplication.processingRegistry().algorithmById("epitome:" + title)
+    model_id = "epitome:" + name[:-len(".model3")]  # the file's name: no spaces, whatever the title
+    alg = QgsApplication.processingRegistry().algorithmById(model_id)
     assert alg is not None and alg.group() == "Example models" and alg.provider().id() == "epitome"
+    assert alg.id() == model_id and " " not in alg.id() and alg.displayName() == title
+    assert QgsApplication.processingRegistry().algorithmById("epitome:" + title) is None
     assert "default" in alg.shortHelpString()  # says where the other settings come from
+    helped = alg.shortHelpString()
+    shown = helped.split("The file shipped with the plugin: ")[1].split("<")[0]
+    assert os.path.realpath(shown) == os.path.realpath(os.path.join(FOLDER, name))
+    assert "Open a copy in the Model Designer" in helped
+    copy = alg.create()  # as Processing runs it: the same id and file
+    assert copy.id() == model_id and os.path.realpath(copy.sourceFilePath()) == os.path.realpath(shown)
+
+
+def test_a_copy_of_an_example_opens_in_the_model_designer(epitome_provider, qgis_iface, monkeypatch):
+    """Right-click an example in the toolbox: a Model Designer with a copy that has no file (Save asks where, the
+    plugin's file stays as shipped)."""
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtWidgets import QMainWindow
+
+    from epitome.plugin.gui.example_models import OpenExampleModelAction, register, unregister
+    from processing.gui.ProviderActions import ProviderContextMenuActions
+
+    monkeypatch.setattr(qgis_iface, "iconSize", lambda dockedToolbar=False: QSize(24, 24), raising=False)
+    if not hasattr(qgis_iface, "mainWindow") or qgis_iface.mainWindow() is None:
+        monkeypatch.setattr(qgis_iface, "mainWindow", lambda: QMainWindow(), raising=False)
+    actions = register()
+    try:
+        assert actions[0] in ProviderContextMenuActions.actions
+        reg = QgsApplication.processingRegistry()
+        action = OpenExampleModelAction()
+        action.setData(reg.algorithmById("epitome:selfepitomiclsr"), None)
+        assert not action.isEnabled()  # only on the example models
+        example = reg.algorithmById("epitome:lsr_and_evaluate")
+        action.setData(example, None)
+        assert action.isEnabled() and action.name == "Open a copy in the Model Designer…"
+        action.execute()
+        dlg = action.dialog
+        model = dlg.model()
+        assert model.name() == "LSR and evaluation" and model.sourceFilePath() == ""
+        assert sorted(model.childAlgorithms()) == ["evaluate", "lsr"]
+        dlg.setDirty(False)  # nothing to save: close without the question
+        dlg.close()
+    finally:
+        unregister(actions)
+    assert actions[0] not in ProviderContextMenuActions.actions
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -102,6 +145,15 @@ def test_lsr_and_evaluate_runs_with_and_without_a_table(epitome_provider, scene,
     run(m, {"imagery": scene.imagery, "classes": scene.classes, "composition": str(table),
             "reference": scene.truth, "lsr:labels": labels2, "evaluate:report": str(tmp_path / "r2.html")})
     assert os.path.isfile(labels2)
+
+
+def test_an_example_model_runs_by_its_stable_id(epitome_provider, scene, tmp_path):
+    import processing
+
+    results = processing.run("epitome:lsr_with_estimated_composition", {
+        "imagery": scene.imagery, "classes": scene.classes, "labelled": scene.truth,
+        "lsr:labels": str(tmp_path / "l.tif"), "estimate:composition": str(tmp_path / "t.csv")})
+    assert os.path.isfile(results["lsr:labels"])
 
 
 def test_lsr_with_estimated_composition_runs(epitome_provider, scene, tmp_path):

@@ -83,3 +83,30 @@ def test_run_error_is_clear(qp, tmp_path):
     assert not [n for n in os.listdir(tmp_path) if ".partial" in n]
 
 
+
+
+def test_make_demo_leaves_the_users_qgis_profile_alone(tmp_path):
+    """`make demo` runs qgis_process in a throwaway profile under its output folder: it neither reinstalls the
+    plugin in the user's profile nor edits the user's QGIS3.ini."""
+    import importlib.util
+    import subprocess as sp
+
+    from qgis_scenes import ROOT
+
+    dry = sp.run(["make", "-n", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+    assert "scripts/demo.py" in dry and "enable_plugin.py" not in dry and "unzip -q" not in dry
+    assert "python/plugins/epitome" not in dry  # no plugin folder of the user's profile
+
+    real_ini = os.path.join(os.path.expanduser("~"), ".local", "share", "QGIS", "QGIS3", "profiles", "default", "QGIS",
+                            "QGIS3.ini")
+    before = open(real_ini, "rb").read() if os.path.isfile(real_ini) else None
+    spec = importlib.util.spec_from_file_location("demo_script", os.path.join(ROOT, "scripts", "demo.py"))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    env = demo.throwaway_profile(str(tmp_path))
+    assert env["HOME"] == str(tmp_path / "qgis-home") and env["QGIS_PLUGINPATH"] == str(tmp_path / "plugins")
+    assert os.path.realpath(str(tmp_path / "plugins" / "epitome")) == os.path.realpath(ROOT)
+    ini = tmp_path / "qgis-home" / "qgis-settings" / "profiles" / "default" / "QGIS" / "QGIS3.ini"
+    assert "epitome=true" in ini.read_text()  # enabled in the throwaway profile
+    after = open(real_ini, "rb").read() if os.path.isfile(real_ini) else None
+    assert after == before  # the user's own profile: untouched

@@ -104,3 +104,66 @@ def test_epitome_image_gets_a_name_and_never_an_unknown_crs(tmp_path):
         assert layer.renderer().type() == "multibandcolor"
     finally:
         prj.setCrs(old)
+
+
+def qgis_app_rules(prj, view):
+    """What the QGIS desktop (QgisApp) does around the Layers panel, which pytest-qgis has not: it selects a layer
+    it adds (autoSelectAddedLayer), and adds the next layers above the selected node - into it when it is a
+    group, else into the selected layer's group (layerTreeInsertionPoint, recomputed when the selection moves)."""
+    from qgis.core import QgsLayerTree, QgsLayerTreeRegistryBridge
+
+    bridge = prj.layerTreeRegistryBridge()
+
+    def update(*_):
+        node = view.currentNode()
+        if node is None:
+            point = QgsLayerTreeRegistryBridge.InsertionPoint(prj.layerTreeRoot(), 0)
+        elif QgsLayerTree.isGroup(node):
+            point = QgsLayerTreeRegistryBridge.InsertionPoint(node, 0)
+        else:
+            point = QgsLayerTreeRegistryBridge.InsertionPoint(node.parent(), node.parent().children().index(node))
+        bridge.setLayerInsertionPoint(point)
+
+    def select(layers):
+        if layers:
+            view.setCurrentLayer(layers[0])
+
+    view.selectionModel().currentChanged.connect(update)
+    bridge.addedLayersToLayerTree.connect(select)
+    return lambda: bridge.addedLayersToLayerTree.disconnect(select)
+
+
+def test_layers_added_after_a_toolbox_run_go_above_its_group(epitome_provider, scene, monkeypatch):
+    """QGIS selects the result it loads; once the result is moved into the run's group, new layers would land in
+    that group. They go above it, where QGIS put the result; the label map stays selected."""
+    import processing
+
+    from qgis.core import QgsLayerTreeModel
+    from qgis.gui import QgsLayerTreeView
+
+    from epitome.plugin.processing import styling
+    from qgis_scenes import FAST
+
+    prj = QgsProject.instance()
+    prj.removeAllMapLayers()
+    prj.layerTreeRoot().removeAllChildren()
+    view = QgsLayerTreeView()
+    view.setModel(QgsLayerTreeModel(prj.layerTreeRoot(), view))
+    monkeypatch.setattr(styling, "layer_tree_view", lambda: view, raising=False)
+    undo = qgis_app_rules(prj, view)
+    try:
+        prj.addMapLayer(QgsRasterLayer(scene.imagery, "naip"))
+        processing.runAndLoadResults("epitome:selfepitomiclsr", dict(
+            FAST, IMAGERY=scene.imagery, CLASSES=scene.classes, OUTPUT="TEMPORARY_OUTPUT",
+            CONFIDENCE="TEMPORARY_OUTPUT"))
+        group = prj.layerTreeRoot().children()[0]
+        assert group.name() == "naip – Epitome LSR" and view.currentLayer().name() == "naip labels"
+        later = QgsRasterLayer(scene.truth, "added later")
+        prj.addMapLayer(later)
+        node = prj.layerTreeRoot().findLayer(later.id())
+        assert node.parent() is prj.layerTreeRoot(), node.parent().name()
+        assert [n.name() for n in prj.layerTreeRoot().children()] == ["added later", group.name(), "naip"]
+    finally:
+        undo()
+        prj.removeAllMapLayers()
+        prj.layerTreeRoot().removeAllChildren()

@@ -69,7 +69,9 @@ def test_stop_button_ends_the_training_normally_with_a_resumable_model(dock, sce
     assert 0 < m.steps_done < 100000 and m.settings.get("complete") is False
     assert run.results["MODEL"] == model and 0 < run.results["STEPS_DONE"] < 100000
     assert run.results["DEVICE_USED"] == "cpu" and run.results["PATCHES_PER_SECOND"] > 0
-    assert not os.path.exists(tmp_path / "e.tif")
+    # the EPITOME_IMAGE asked for is written for the model so far, and the end says so
+    assert os.path.isfile(tmp_path / "e.tif") and run.results["EPITOME_IMAGE"] == str(tmp_path / "e.tif")
+    assert "EPITOME_IMAGE" in ends[0]
 
 
 def test_processing_cancel_is_reported_once(dock, scene, tmp_path):
@@ -147,3 +149,72 @@ def test_idle_dock_explains_itself(dock):
     dock.cancel_current()  # nothing to cancel: no error
     img = dock.plot.grab()
     assert not img.isNull()
+
+
+# ---- what an analyst needs to read the monitor (issue 20, item 6) -------------------------------------
+
+def test_elapsed_time_and_time_left_are_shown(qgis_app, epitome_provider):
+    from epitome.plugin.gui.training_monitor import TrainingMonitorDock, duration
+    from epitome.plugin.processing.training_hub import TrainingHub
+
+    now = [100.0]
+    hub = TrainingHub()
+    d = TrainingMonitorDock(hub=hub, clock=lambda: now[0])
+    try:
+        assert not d.bar.isVisibleTo(d)  # no training: no empty bar that looks like a text box
+        rid = hub.begin(None, dict(model="/x/m.epitome", size=64, count=1, batch=256, steps=400))
+        now[0] = 160.0  # one minute, 100 of 400 steps: three more minutes at this pace
+        hub.post(rid, dict(step=100, total_steps=400, stage=1, stages=1,
+                           history={"step": [100], "loss": [-0.42], "worst_loss": [0.3], "usage": [0.037]}))
+        text = d.status.text()
+        assert "Step 100 of 400" in text and "1 min 00 s so far" in text and "about 3 min 00 s left" in text
+        assert "lower is better" in text and "nats" not in text
+        # 256 patches per step on 64 x 64 positions: at most 6.25% can be in use at once
+        assert "3.7% of the epitome in use (at most 6.2% with 256 patches per step)" in text
+        assert d.bar.isVisibleTo(d) and d.bar.text() == "25% of the steps"
+        now[0] = 400.0
+        hub.end(rid, True, "Finished: 400 steps in 300 s")
+        assert "5 min 00 s in all" in d.status.text()
+        assert duration(3725) == "1 h 02 min" and duration(42) == "42 s"
+    finally:
+        d.shutdown()
+        d.deleteLater()
+
+
+def test_the_curves_are_explained_in_plain_words(dock):
+    tip = dock.explain.toolTip()
+    for words in ("lower is better", "below zero", "nats", "Epitome in use"):
+        assert words in tip
+    assert "best window" not in tip and "below zero" in dock.explain.text()
+
+
+def test_a_short_dock_shows_the_loss_alone_not_panels_on_top_of_each_other(qgis_app):
+    from qgis.PyQt.QtGui import QColor, QImage, QPainter
+
+    from epitome.plugin.processing.report_plot import MIN_PANEL_HEIGHT, paint_history
+
+    hist = {"step": [1, 2, 3], "loss": [0.5, 0.2, -0.1], "worst_loss": [1.0, 0.8, 0.5], "usage": [0.01] * 3}
+    for h, green in ((2 * MIN_PANEL_HEIGHT - 10, False), (2 * MIN_PANEL_HEIGHT + 40, True)):
+        img = QImage(300, h, QImage.Format_ARGB32)
+        img.fill(QColor("white"))
+        p = QPainter(img)
+        paint_history(p, 300, h, hist)
+        p.end()
+        found = any(QColor(img.pixel(x, y)).name() == "#2ca02c" for x in range(0, 300, 2) for y in range(0, h, 2))
+        assert found is green, h  # the usage curve (green) only where its panel fits
+
+
+@pytest.mark.parametrize("size", [(300, 400), (440, 700), (1000, 440)], ids=["narrow-dock", "dock", "report"])
+def test_axis_titles_and_legends_never_cover_or_leave_the_panel(qgis_app, size):
+    """y-axis titles inside the panel (not clipped at its left edge), legends above the curves (not over them)."""
+    from epitome.plugin.processing.report_plot import history_cells, panel_layout, panels
+
+    w, h = size
+    for cell, (series, _, _) in zip(history_cells(w, h), panels({})):
+        box = panel_layout(cell, len(series))
+        for name in ("title", "legend", "ylabel", "ticks", "xlabel", "plot"):
+            r = box[name]
+            assert cell.contains(r.adjusted(0, 8 if name == "ticks" else 0, 0, -8 if name == "ticks" else 0)), name
+        assert not box["legend"].intersects(box["plot"]) and not box["ylabel"].intersects(box["plot"])
+        assert not box["ticks"].intersects(box["plot"]) and not box["xlabel"].intersects(box["plot"])
+        assert box["ylabel"].left() >= cell.left() and box["plot"].width() > 60
