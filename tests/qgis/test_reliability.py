@@ -22,6 +22,7 @@ def inputs(tmp_path):
         img=write_raster(d / "imagery.tif", make_imagery(32, 32), img_gt()),
         cls=write_raster(d / "classes.tif", halves(32, 32), img_gt()),
         lab=write_raster(d / "labels.tif", halves(32, 32, 2, 3), img_gt()),
+        truth=write_raster(d / "truth.tif", halves(32, 32, 2, 3), img_gt()),  # other labels, the same values
         csv=str(d / "comp.csv"), model=str(d / "m.epitome"))
     (d / "comp.csv").write_text("class,forest,field\n41,0.9,0.1\n82,0.1,0.9\n")
     (d / "m.epitome").write_bytes(b"not read: the run is refused before")
@@ -308,11 +309,12 @@ def test_no_file_written_beside_the_inputs(processing_runner, tmp_path):
     img = write_raster(d / "img16.tif", make_imagery(64, 64, dtype="uint16"), img_gt())
     cls = write_raster(d / "cls.tif", halves(64, 64), img_gt())
     lab = write_raster(d / "lab.tif", halves(64, 64, 2, 3), img_gt())
+    ref = write_raster(d / "ref.tif", halves(64, 64, 2, 3), img_gt())
     before = copy_tree_files(d)
     out = tmp_path / "out"
     out.mkdir()
     processing_runner(BASE, {})(IMAGERY=img, CLASSES=cls, NAIVE=str(out / "n.tif"))
-    processing_runner(EVAL, {})(PREDICTION=lab, REFERENCE=lab, CLASSES=cls, REPORT=str(out / "r.html"))
+    processing_runner(EVAL, {})(PREDICTION=lab, REFERENCE=ref, CLASSES=cls, REPORT=str(out / "r.html"))
     processing_runner(EST, {})(REFERENCE=lab, CLASSES=cls, OUTPUT=str(out / "c.csv"))
     processing_runner(LSR, {})(IMAGERY=img, CLASSES=cls, TILE_SIZE=64, PATCH_SIZE=5, SAMPLES=0.1, EM_ITERATIONS=5,
                                DEVICE="cpu", OUTPUT=str(out / "l.tif"))
@@ -424,7 +426,7 @@ def test_sizes_without_crs_are_named_in_order(run_lsr, tmp_path):
 
 
 def test_evaluate_without_classes_leaves_the_baselines_out(processing_runner, inputs):
-    res, fb = processing_runner(EVAL, {})(PREDICTION=inputs["lab"], REFERENCE=inputs["lab"])
+    res, fb = processing_runner(EVAL, {})(PREDICTION=inputs["lab"], REFERENCE=inputs["truth"])
     assert res["OVERALL_ACCURACY"] == 1.0
     for key in ("NAIVE_ACCURACY", "NAIVE_MEAN_IOU", "SMOOTH_ACCURACY", "SMOOTH_MEAN_IOU"):
         assert res.get(key) is None, key  # no -1 that reads like a score
