@@ -161,7 +161,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             "What to give: one or more imagery rasters with the same bands; optionally an EXTENT, or a GUIDE label "
             "raster with GUIDE_LABELS to learn only the textures around those labels (e.g. buildings). STEPS sets "
             "how long it learns: a few hundred give a usable model, and a model can be trained further later (INIT). "
-            "Follow it live in Raster > Epitome > Training monitor.\n"
+            "Follow it live in the training monitor (menu Raster, Epitome, Training monitor).\n"
             "What you get: the model file (.epitome, for the other Epitome algorithms and as INIT to continue), an "
             "EPITOME_IMAGE to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to "
             "MODEL (give it as INIT to go on) and writes nothing else; Stop in the training monitor ends the run "
