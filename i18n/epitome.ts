@@ -369,7 +369,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="388"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="389"/>
         <source>Could not read the class codes of {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -439,282 +439,282 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="40"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="41"/>
         <source>Fast</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="45"/>
         <source>Balanced (recommended)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="48"/>
         <source>Thorough</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="90"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="91"/>
         <source>No layer chosen.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="92"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="93"/>
         <source>The layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="94"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="95"/>
         <source>no CRS</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="302"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="303"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="303"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="304"/>
         <source>Class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="134"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="135"/>
         <source>{}: choose a raster layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="136"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="137"/>
         <source>{}: the layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="138"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="139"/>
         <source>{}: &apos;{}&apos; is not a file raster; save it as a GeoTIFF first (Raster &gt; Conversion &gt; Translate).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="143"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="144"/>
         <source>Imagery and class layer are the same layer: choose the coarse classes (e.g. NLCD) as the class layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="148"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="149"/>
         <source>The reference must be another layer: high-resolution labels to compare the result with (or leave it empty).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="153"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="154"/>
         <source>Reference: &apos;{}&apos; is not a file raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="162"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="163"/>
         <source>The class layer has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="169"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="170"/>
         <source>The imagery is not finer than the class layer ({:.3g} against {:.3g} map units): label super-resolution expects fine imagery and coarse classes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="279"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="280"/>
         <source>Imagery and coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="279"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="280"/>
         <source>Pick fine imagery (e.g. NAIP, 1 m) and the coarse class layer (e.g. NLCD, 30 m) from the project. The class layer may have any CRS and grid: it is aligned on the fly.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="285"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="286"/>
         <source>High-resolution imagery: all its bands are used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="288"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="289"/>
         <source>Coarse classes (integer codes, band 1), e.g. NLCD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="293"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="294"/>
         <source>Optional: high-resolution reference labels (codes 1..L as in the composition) to evaluate the result (overall accuracy, IoU) against two label-only baselines.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="304"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="305"/>
         <source>Reference (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="343"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="344"/>
         <source>None: the result is not evaluated.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="349"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="350"/>
         <source>The layers fit together.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="363"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="364"/>
         <source>Composition of the coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="363"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="364"/>
         <source>p(label | class): what share of each coarse class is each high-resolution label. Start from the built-in NLCD table, a CSV (Load CSV…), or estimate it from a labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="441"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="442"/>
         <source>Quality, device and outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="441"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="442"/>
         <source>How thorough the run is, where it computes, and where the label map is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="458"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="459"/>
         <source>auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="463"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="464"/>
         <source>GeoTIFF (*.tif)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="465"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="466"/>
         <source>Where to write the label map (GeoTIFF). Beside it go the confidence layer, the table used (_composition.csv) and, with a reference, the evaluation report.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="467"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="468"/>
         <source>Choose a file for the label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="473"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="474"/>
         <source>Also add a confidence layer (max p per pixel)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="479"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
         <source>Quality</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
         <source>Device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="482"/>
         <source>Label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="521"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="522"/>
         <source>Empty: a new file beside the imagery (or in the last folder used).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="523"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="524"/>
         <source>{} exists and will be replaced.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="525"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="526"/>
         <source>A new file in {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="549"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="550"/>
         <source>Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="550"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="551"/>
         <source>Start label super-resolution in the background (QGIS stays usable).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="551"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="552"/>
         <source>Stop run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="552"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="553"/>
         <source>Stop the run; nothing half-written is left behind.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="840"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="841"/>
         <source>Zoom to result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="555"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="556"/>
         <source>Show the whole label map in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="581"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="582"/>
         <source>Epitome: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="612"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="613"/>
         <source>Choose a file for the label map (no writable folder was found for a default).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="615"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="616"/>
         <source>Cannot write into the output folder {}. Choose another place for the label map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="631"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="632"/>
         <source>&lt;b&gt;{}&lt;/b&gt; + &lt;b&gt;{}&lt;/b&gt; with {} labels ({}), quality {}, device {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="637"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="638"/>
         <source>Then evaluated against &lt;b&gt;{}&lt;/b&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="644"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="645"/>
         <source>Label map: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="683"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="684"/>
         <source>Writing the label map to {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="692"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="693"/>
         <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="700"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="701"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="716"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="717"/>
         <source>WARNING: the composition table could not be saved next to the result: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="721"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="722"/>
         <source>Evaluating against {}…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -734,77 +734,77 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="780"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="781"/>
         <source>Label map written to &lt;a href='file://{0}'&gt;{0}&lt;/a&gt; and added to the map (group “{1}”).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="783"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="784"/>
         <source>The table used: &lt;a href=&apos;file://{0}&apos;&gt;{1}&lt;/a&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="791"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="792"/>
         <source>Evaluation done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="794"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="795"/>
         <source>Evaluation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="794"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="795"/>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="803"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="804"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt;: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. Report: &lt;a href=&apos;file://{}&apos;&gt;HTML&lt;/a&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="806"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="807"/>
         <source>Epitome (this result)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="807"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="808"/>
         <source>Naive: each pixel's class → its most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="810"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="811"/>
         <source>Smooth: the classes&apos; compositions interpolated, then the most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="818"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="819"/>
         <source>{:+.1f} points of accuracy over the better baseline.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="818"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="819"/>
         <source>{:+.1f} points against the better baseline: the imagery did not help here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="820"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="821"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt; over {:,} pixels (&lt;a href=&apos;file://{}&apos;&gt;report&lt;/a&gt;):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="822"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="823"/>
         <source>accuracy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="822"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="823"/>
         <source>mean IoU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="838"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="839"/>
         <source>Label map added: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -814,7 +814,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="872"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="873"/>
         <source>Help: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -844,77 +844,72 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="63"/>
-        <source>Working memory for the blocks of patch likelihoods that label super-resolution computes at once on the device (GPU memory with CUDA, RAM on the CPU); about a sixteenth of it is one block of fp32 logits. Smaller is slower but uses less memory. 0 = automatic (64 MiB blocks, 4x smaller after a GPU out-of-memory error).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/settings_page.py" line="68"/>
+        <location filename="../plugin/gui/settings_page.py" line="69"/>
         <source>Memory budget:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="71"/>
+        <location filename="../plugin/gui/settings_page.py" line="72"/>
         <source>PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="76"/>
+        <location filename="../plugin/gui/settings_page.py" line="77"/>
         <source>Folder Epitome loads PyTorch from first (appended to QGIS&apos;s Python path, so QGIS&apos;s own numpy and GDAL always win). Default: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="79"/>
+        <location filename="../plugin/gui/settings_page.py" line="80"/>
         <source>PyTorch folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="82"/>
+        <location filename="../plugin/gui/settings_page.py" line="83"/>
         <source>Test GPU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="83"/>
+        <location filename="../plugin/gui/settings_page.py" line="84"/>
         <source>Check PyTorch and run a tiny computation on the GPU, in a separate process (QGIS cannot crash).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="86"/>
+        <location filename="../plugin/gui/settings_page.py" line="87"/>
         <source>Install / update PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="87"/>
+        <location filename="../plugin/gui/settings_page.py" line="88"/>
         <source>Open the installer: PyTorch CPU or CUDA build, downloaded with pip into the PyTorch folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="94"/>
+        <location filename="../plugin/gui/settings_page.py" line="95"/>
         <source>Checking PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="97"/>
+        <location filename="../plugin/gui/settings_page.py" line="98"/>
         <source>The PyTorch Epitome loads, and the result of the last GPU test.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="98"/>
+        <location filename="../plugin/gui/settings_page.py" line="99"/>
         <source>Status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="103"/>
+        <location filename="../plugin/gui/settings_page.py" line="104"/>
         <source>Problems with the values entered above.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="140"/>
+        <location filename="../plugin/gui/settings_page.py" line="141"/>
         <source>Testing…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="173"/>
+        <location filename="../plugin/gui/settings_page.py" line="174"/>
         <source>Default device &apos;{}&apos; is not valid: use auto, cpu, cuda or cuda:N (N = GPU index). Kept &apos;{}&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1470,17 +1465,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="475"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="476"/>
         <source>Only the area shown in the map canvas</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="476"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="477"/>
         <source>Process only where the imagery meets the map canvas&apos;s current extent (zoom there first), without clipping files by hand.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="237"/>
+        <location filename="../plugin/processing/styling.py" line="240"/>
         <source>{} epitome</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1495,12 +1490,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="639"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="640"/>
         <source>Only the area shown in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="641"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="642"/>
         <source>With a confidence layer.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1570,118 +1565,118 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="96"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="97"/>
         <source>pixel {:.4g} x {:.4g} {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="99"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="100"/>
         <source>pixel {:.3g} x {:.3g} degrees (about {:.3g} x {:.3g} m)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="101"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="102"/>
         <source>{} x {} px, {} band(s), {}, {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="110"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="111"/>
         <source>Only one of the imagery &apos;{}&apos; and the {} &apos;{}&apos; has a CRS. Set the missing CRS (layer Properties &gt; Source) so they can be aligned.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="118"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="119"/>
         <source>The {} &apos;{}&apos; does not overlap the imagery &apos;{}&apos;. Choose layers of the same area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="122"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="123"/>
         <source>Without a CRS the imagery &apos;{}&apos; and the {} &apos;{}&apos; must have the same size in pixels ({} x {} against {} x {}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="151"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="152"/>
         <source>Reference: the layer &apos;{}&apos; is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="155"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="156"/>
         <source>reference</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="157"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="158"/>
         <source>Or leave the reference empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="159"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="160"/>
         <source>The reference &apos;{}&apos; has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="163"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="164"/>
         <source>class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="450"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="451"/>
         <source>Speed against thoroughness: what each changes and costs is written under the list.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="531"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="532"/>
         <source>Runs in the background: QGIS stays usable, and you may close this window - you are asked whether the run goes on (its result is added to the map when it is done) or stops.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="705"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="706"/>
         <source>Label super-resolution failed: {} (open the wizard again for its log)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="884"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="885"/>
         <source>Label super-resolution is running</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="884"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="885"/>
         <source>The run is at {}%. Closing this window does not have to stop it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="887"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="888"/>
         <source>Keep running: it goes on as a QGIS task (see the task bar at the bottom of the QGIS window); the label map is added to the map and announced in the message bar when it is done.
 Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="890"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="891"/>
         <source>Keep running in the background</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="891"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="892"/>
         <source>Stop the run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="892"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="893"/>
         <source>Back to the wizard</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="918"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="919"/>
         <source>The window was closed: the run goes on in the background.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="922"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="923"/>
         <source>Label super-resolution goes on in the background; its result will be added to the map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="953"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="954"/>
         <source>&lt;h3&gt;What this does&lt;/h3&gt;&lt;p&gt;It turns a coarse land-cover map - for example NLCD at 30 m - into a detailed map on the grid of your imagery - for example 1 m aerial photographs. No training data is needed: it finds out from the imagery itself which places look alike.&lt;/p&gt;&lt;h3&gt;What you need&lt;/h3&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;Imagery&lt;/b&gt;: the detailed image of the area (any number of bands).&lt;/li&gt;&lt;li&gt;&lt;b&gt;Class layer&lt;/b&gt;: the coarse map of the same area, in any projection and resolution.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Composition table&lt;/b&gt; (page 2): for every coarse class, the share of each detailed label it usually holds - e.g. NLCD&apos;s deciduous forest is mostly forest with some field. Start from the built-in NLCD table, load your own, or count it from an area whose detailed labels you have (Estimate from a labelled area).&lt;/li&gt;&lt;li&gt;Optionally a &lt;b&gt;reference&lt;/b&gt;: detailed labels of the same area, to measure how good the result is.&lt;/li&gt;&lt;/ul&gt;&lt;h3&gt;How it works, in short&lt;/h3&gt;&lt;p&gt;The imagery is cut into tiles of about 512 m. Within a tile, pixels whose surroundings look alike get the same label, while each coarse class keeps the label shares of the table. Where the imagery says little, the result follows the coarse map itself.&lt;/p&gt;&lt;h3&gt;Quality&lt;/h3&gt;&lt;ul&gt;{}&lt;/ul&gt;&lt;h3&gt;Is the result good?&lt;/h3&gt;&lt;p&gt;Give a reference layer: the last page then shows the &lt;b&gt;accuracy&lt;/b&gt; (the share of pixels with the right label) and the &lt;b&gt;mean IoU&lt;/b&gt; (for each label, the area both maps give it divided by the area either gives it, averaged over the labels: from 0 to 1, higher is better) of the result, beside two maps made from the coarse layer alone: &lt;i&gt;naive&lt;/i&gt; (each pixel gets the most common label of its class) and &lt;i&gt;smooth&lt;/i&gt; (the classes&apos; label shares blended between neighbouring cells). Where the result does not beat them, the imagery did not help.&lt;/p&gt;&lt;h3&gt;What is written&lt;/h3&gt;&lt;p&gt;The label map (a GeoTIFF with the label names and colours), optionally a confidence layer (how sure each pixel is, from 1 / number of labels to 1), the table used (&lt;i&gt;_composition.csv&lt;/i&gt;) and, with a reference, an HTML report. The run goes on if you close the window, when you choose so.&lt;/p&gt;&lt;p&gt;The method in detail, for specialists: Processing Toolbox &gt; Epitome &gt; Label super-resolution &gt; Self-epitomic label super-resolution (its Help).&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1876,17 +1871,17 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="40"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="41"/>
         <source>Fast: fewer examples (3% of the pixels), every 4th window compared, 10 refinement steps instead of 30. About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points better). For large areas and first looks.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="44"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="45"/>
         <source>Balanced: the algorithm&apos;s defaults - tiles of about 512 m, 5% of the pixels as examples, every 3rd window compared, 30 refinement steps. The yardstick of the other two.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="48"/>
         <source>Thorough: every window of a tile compared, not every 3rd. About 1.6 times the computing time of Balanced, for at most a few hundredths of a point in the benchmarks: to check a result on a small area, not for a better map.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1898,6 +1893,16 @@ Stop the run: nothing is written.</source>
     <message>
         <location filename="../plugin/processing/report_plot.py" line="54"/>
         <source>loss</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/settings_page.py" line="63"/>
+        <source>Working memory of label super-resolution (GPU memory with CUDA, RAM on the CPU): a tile whose arrays would need more is refused before the run, with the memory it needs and a tile size that fits; about a sixteenth of it is one block of fp32 logits. Smaller is slower but uses less memory. 0 = automatic (half of this machine&apos;s memory; 64 MiB blocks, 4x smaller after a GPU out-of-memory error).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/styling.py" line="195"/>
+        <source>{} influence of appearance</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1938,7 +1943,7 @@ Stop the run: nothing is written.</source>
     </message>
     <message>
         <location filename="../plugin/processing/baselines.py" line="55"/>
-        <source>&lt;p&gt;The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): &lt;b&gt;naive&lt;/b&gt;, the most likely label of each pixel&apos;s coarse class, and &lt;b&gt;smooth&lt;/b&gt;, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; &lt;i&gt;Evaluate a label map&lt;/i&gt; scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.&lt;/p&gt;</source>
+        <source>The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): naive, the most likely label of each pixel&apos;s coarse class, and smooth, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; Evaluate a label map scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1950,25 +1955,28 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="84"/>
-        <source>&lt;p&gt;Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
+        <location filename="../plugin/processing/embedlabels.py" line="131"/>
+        <source>Label embedding</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="131"/>
-        <source>Label embedding</source>
+        <location filename="../plugin/processing/embedlabels.py" line="84"/>
+        <source>Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).
+Inputs: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.
+Outputs: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.
+Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>EpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/base.py" line="118"/>
+        <location filename="../plugin/processing/base.py" line="241"/>
         <source>Label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/base.py" line="119"/>
+        <location filename="../plugin/processing/base.py" line="242"/>
         <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1981,11 +1989,6 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="79"/>
-        <source>&lt;p&gt;All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../plugin/processing/epitomiclsr.py" line="125"/>
         <source>Label embedding (LSR)</source>
         <translation type="unfinished"></translation>
@@ -1995,117 +1998,127 @@ Stop the run: nothing is written.</source>
         <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../plugin/processing/epitomiclsr.py" line="79"/>
+        <source>All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.
+Inputs: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).
+Outputs: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.
+Needs PyTorch in QGIS&apos;s Python.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>EstimateCompositionAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="51"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
         <source>Estimate composition from a labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
-        <source>&lt;p&gt;Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.&lt;/p&gt;&lt;p&gt;The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Output&lt;/b&gt;: a CSV in the format of the COMPOSITION parameter: header &apos;class,&amp;lt;label 1&amp;gt;,...&apos;, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="75"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="79"/>
         <source>{}: band {} does not exist; &apos;{}&apos; has {} band(s). Choose a band from 1 to {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="93"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="97"/>
         <source>OUTPUT: no file given. Choose where to save the CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="105"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="109"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="107"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="111"/>
         <source>{} pixels counted: {} classes x {} labels (label codes {}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="111"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="115"/>
         <source>  class {}: {} px - {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="150"/>
+        <location filename="../build/i18n/declared_strings.py" line="168"/>
         <source>Reference labels (fine)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="151"/>
+        <location filename="../build/i18n/declared_strings.py" line="169"/>
         <source>High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m land-cover map. Its grid is the one counted on.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="152"/>
+        <location filename="../build/i18n/declared_strings.py" line="170"/>
         <source>Reference band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="153"/>
-        <source>Band of REFERENCE holding the label codes (default 1).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="154"/>
+        <location filename="../build/i18n/declared_strings.py" line="172"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="155"/>
+        <location filename="../build/i18n/declared_strings.py" line="173"/>
         <source>Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, resolution and alignment; it must cover the labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="156"/>
+        <location filename="../build/i18n/declared_strings.py" line="174"/>
         <source>Classes band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="157"/>
-        <source>Band of CLASSES holding the class codes (default 1).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="158"/>
+        <location filename="../build/i18n/declared_strings.py" line="176"/>
         <source>Minimum pixels per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="159"/>
+        <location filename="../build/i18n/declared_strings.py" line="177"/>
         <source>Class codes covering fewer reference pixels than this are left out of the table (their estimate would be noise); the log lists them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="160"/>
+        <location filename="../build/i18n/declared_strings.py" line="178"/>
         <source>Composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="161"/>
+        <location filename="../build/i18n/declared_strings.py" line="179"/>
         <source>CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="162"/>
+        <location filename="../build/i18n/declared_strings.py" line="180"/>
         <source>Class codes in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="163"/>
+        <location filename="../build/i18n/declared_strings.py" line="181"/>
         <source>Labels (columns) in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="164"/>
+        <location filename="../build/i18n/declared_strings.py" line="182"/>
         <source>Pixels counted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/estimatecomposition.py" line="57"/>
+        <source>Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.
+The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.
+Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apos; followed by the label names, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="171"/>
+        <source>Band of REFERENCE holding the label codes. Empty: REFERENCE must have a single band (a raster of several bands is refused: it is imagery, not labels, unless a band is chosen here).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="175"/>
+        <source>Band of CLASSES holding the class codes. Empty: CLASSES must have a single band.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2117,123 +2130,130 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/evaluate.py" line="66"/>
-        <source>&lt;p&gt;Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).&lt;/p&gt;&lt;p&gt;The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...&lt;/p&gt;&lt;p&gt;The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="67"/>
+        <location filename="../build/i18n/declared_strings.py" line="85"/>
         <source>Predicted labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="68"/>
+        <location filename="../build/i18n/declared_strings.py" line="86"/>
         <source>Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="69"/>
+        <location filename="../build/i18n/declared_strings.py" line="87"/>
         <source>Reference labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="70"/>
+        <location filename="../build/i18n/declared_strings.py" line="88"/>
         <source>Ground-truth label raster with the same codes; any CRS and resolution.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="71"/>
+        <location filename="../build/i18n/declared_strings.py" line="89"/>
         <source>Label names (comma separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="72"/>
+        <location filename="../build/i18n/declared_strings.py" line="90"/>
         <source>Names of labels 1..L, e.g. &apos;water,forest,field,built&apos;. Empty: taken from the prediction raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="77"/>
+        <location filename="../build/i18n/declared_strings.py" line="95"/>
         <source>HTML report</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="78"/>
+        <location filename="../build/i18n/declared_strings.py" line="96"/>
         <source>Report with the summary numbers, per-class table and confusion matrix.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="79"/>
+        <location filename="../build/i18n/declared_strings.py" line="97"/>
         <source>CSV table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="80"/>
+        <location filename="../build/i18n/declared_strings.py" line="98"/>
         <source>Per-class metrics and the confusion matrix as CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="81"/>
+        <location filename="../build/i18n/declared_strings.py" line="99"/>
         <source>Overall accuracy (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="82"/>
+        <location filename="../build/i18n/declared_strings.py" line="100"/>
         <source>Mean IoU (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="83"/>
+        <location filename="../build/i18n/declared_strings.py" line="101"/>
         <source>Per-class IoU (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="84"/>
+        <location filename="../build/i18n/declared_strings.py" line="102"/>
         <source>Confusion matrix (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="85"/>
+        <location filename="../build/i18n/declared_strings.py" line="103"/>
         <source>Pixels compared</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="73"/>
+        <location filename="../build/i18n/declared_strings.py" line="91"/>
         <source>Coarse classes (optional, for the baselines)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="74"/>
+        <location filename="../build/i18n/declared_strings.py" line="92"/>
         <source>The coarse class layer the prediction was made from (any CRS and grid). With it, the two label-only baselines are scored too, on the same pixels: naive (argmax p(label | class) of each pixel&apos;s class) and smooth (the blocks&apos; p(label | class) interpolated bilinearly, then argmax), so the report shows what the prediction added.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="75"/>
+        <location filename="../build/i18n/declared_strings.py" line="93"/>
         <source>Composition table p(label | class) (CSV, for the baselines)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="76"/>
+        <location filename="../build/i18n/declared_strings.py" line="94"/>
         <source>The composition table the prediction was made with (same CSV rules as self-epitomic LSR; empty: the built-in NLCD table). Used only with CLASSES.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="86"/>
-        <source>Naive baseline: overall accuracy (0-1; -1 without CLASSES)</source>
+        <location filename="../plugin/processing/evaluate.py" line="66"/>
+        <source>Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).
+The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...
+The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="87"/>
-        <source>Naive baseline: mean IoU (0-1; -1 without CLASSES)</source>
+        <location filename="../plugin/processing/evaluate.py" line="121"/>
+        <source>No CLASSES given: the label-only baselines are not scored, so NAIVE_ACCURACY, NAIVE_MEAN_IOU, SMOOTH_ACCURACY and SMOOTH_MEAN_IOU are left out of the results. Give CLASSES (the coarse class layer the prediction was made from) to see what the prediction adds to them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="88"/>
-        <source>Smooth baseline: overall accuracy (0-1; -1 without CLASSES)</source>
+        <location filename="../build/i18n/declared_strings.py" line="104"/>
+        <source>Naive baseline: overall accuracy (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="89"/>
-        <source>Smooth baseline: mean IoU (0-1; -1 without CLASSES)</source>
+        <location filename="../build/i18n/declared_strings.py" line="105"/>
+        <source>Naive baseline: mean IoU (0-1; only with CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="106"/>
+        <source>Smooth baseline: overall accuracy (0-1; only with CLASSES)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="107"/>
+        <source>Smooth baseline: mean IoU (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2245,20 +2265,23 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="140"/>
-        <source>&lt;p&gt;Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
+        <location filename="../plugin/processing/predict.py" line="178"/>
+        <source>Epitome prediction</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="178"/>
-        <source>Epitome prediction</source>
+        <location filename="../plugin/processing/predict.py" line="140"/>
+        <source>Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.
+Inputs: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.
+Outputs: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).
+Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>SelfEpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="146"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="178"/>
         <source>Self-epitomic label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2333,82 +2356,72 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="35"/>
-        <source>Appearance refinement iterations</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="36"/>
-        <source>Iterations of a noisy-label mixture EM run after the LSR EM, in which a patch&apos;s label may depart from its class&apos;s composition where its appearance (a leave-one-out density over the tile&apos;s windows) is decisive. 0 = the paper&apos;s output. Helps where the coarse map is outdated; costs about 30% more time.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="49"/>
+        <location filename="../build/i18n/declared_strings.py" line="53"/>
         <source>Treat class codes missing from the table as nodata</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="50"/>
+        <location filename="../build/i18n/declared_strings.py" line="54"/>
         <source>Off: codes absent from the composition table stop the run with a list of them. On: such pixels become nodata (0) in the output.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="53"/>
+        <location filename="../build/i18n/declared_strings.py" line="57"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="54"/>
+        <location filename="../build/i18n/declared_strings.py" line="58"/>
         <source>Seed of the query sampling: the same inputs and seed give identical outputs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="55"/>
+        <location filename="../build/i18n/declared_strings.py" line="63"/>
         <source>High-resolution labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="56"/>
+        <location filename="../build/i18n/declared_strings.py" line="64"/>
         <source>Label raster on the imagery grid: codes 1..L in the composition&apos;s column order, 0 = nodata; GeoTIFF with a colour table and a .qml style.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="57"/>
+        <location filename="../build/i18n/declared_strings.py" line="65"/>
         <source>Label probabilities</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="58"/>
+        <location filename="../build/i18n/declared_strings.py" line="66"/>
         <source>Optional: L float32 bands, p(label) per pixel (-1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="59"/>
+        <location filename="../build/i18n/declared_strings.py" line="67"/>
         <source>Confidence</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="60"/>
+        <location filename="../build/i18n/declared_strings.py" line="68"/>
         <source>Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, 1 = sure; -1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="61"/>
+        <location filename="../build/i18n/declared_strings.py" line="71"/>
         <source>Tiles processed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="62"/>
+        <location filename="../build/i18n/declared_strings.py" line="72"/>
         <source>Processing time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="63"/>
+        <location filename="../build/i18n/declared_strings.py" line="73"/>
         <source>Pixels per label (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="64"/>
+        <location filename="../build/i18n/declared_strings.py" line="74"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2443,67 +2456,57 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="37"/>
+        <location filename="../build/i18n/declared_strings.py" line="41"/>
         <source>Label prior that appearance is fused with</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="38"/>
-        <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="39"/>
+        <location filename="../build/i18n/declared_strings.py" line="43"/>
         <source>None: appearance alone (self-epitomic p(label | pixel))</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="40"/>
+        <location filename="../build/i18n/declared_strings.py" line="44"/>
         <source>Naive prior: the pixel&apos;s own class composition p(label | class)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="41"/>
+        <location filename="../build/i18n/declared_strings.py" line="45"/>
         <source>Bayes: the pixel&apos;s class composition over the area&apos;s label prior</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="42"/>
+        <location filename="../build/i18n/declared_strings.py" line="46"/>
         <source>Smooth prior: the blocks&apos; compositions interpolated between block centres (default)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="43"/>
-        <source>Appearance weight w (empty = chosen from the data)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="45"/>
+        <location filename="../build/i18n/declared_strings.py" line="49"/>
         <source>Prior weight v</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="46"/>
+        <location filename="../build/i18n/declared_strings.py" line="50"/>
         <source>Exponent v of the label prior in the fusion (1 by default; 0 = appearance alone).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="47"/>
+        <location filename="../build/i18n/declared_strings.py" line="51"/>
         <source>No-data class codes (comma-separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="48"/>
+        <location filename="../build/i18n/declared_strings.py" line="52"/>
         <source>Class codes that mean &apos;no data&apos; besides those in the composition table&apos;s &apos;nodata&apos; row and the class layer&apos;s own nodata value (e.g. 0,255 for NLCD); such pixels are 0 in the output.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="65"/>
+        <location filename="../build/i18n/declared_strings.py" line="75"/>
         <source>Appearance weight w used (-1 = appearance alone)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="66"/>
+        <location filename="../build/i18n/declared_strings.py" line="77"/>
         <source>Pixels whose label differs from the smooth baseline</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2548,23 +2551,139 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="44"/>
-        <source>Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per coarse class, two thirds of the attainable improvement of the label shares of the composition table - only one third when more trust makes the shares worse again (appearance overshoots) - measured on up to 16 tiles spread over the imagery; the log lists the mismatch per candidate w. Small where the table&apos;s rows are nearly pure (hand-drawn maps generalised into blocks), large where classes mix labels (NLCD on NAIP). Give a number to override.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="149"/>
-        <source>&lt;p&gt;Turns a coarse class layer (e.g. NLCD at 30 m) into a detailed label map on the grid of the imagery (e.g. aerial photos at 1 m), with no training data: within each tile of about 512 m, pixels whose surroundings look alike get the same label, while each coarse class keeps the label shares of the composition table (for each class, the share of each label it usually holds). Where the imagery says little, the map follows the coarse layer itself. Compare the result with the label-only baselines (Epitome &gt; Baselines, Evaluate a label map).&lt;/p&gt;&lt;p&gt;&lt;b&gt;Method&lt;/b&gt; (for specialists; Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR - each tile is its own epitome): for every tile the imagery is downsampled, K x K patches are sampled as queries, each query&apos;s posterior over all windows of the tile (Gaussian likelihood, fixed variance, uniform prior) spreads its coarse class over the windows that look alike; an EM then finds per-pixel label distributions p(label | pixel) whose class statistics match the composition table p(label | class), weighted by the observed share of each class in the tile. Tiles overlap and are blended, so no seams show.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Inputs&lt;/b&gt;: the class layer may have any CRS, resolution and alignment: it is resampled onto the imagery grid by nearest neighbour (mode when it is finer than the imagery), never interpolated. Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255; other types by per-band 0.5-99.5 percentiles of the whole raster.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Outputs&lt;/b&gt;: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L float32 bands) and confidence (max_l p(label), 1/L..1).&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUDA is available.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="51"/>
+        <location filename="../build/i18n/declared_strings.py" line="55"/>
         <source>Device (auto, cpu, cuda, cuda:N, mps)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="52"/>
+        <location filename="../build/i18n/declared_strings.py" line="56"/>
         <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the Apple GPU (mps) of an Apple-silicon Mac, else the CPU). The dialog lists the devices found on this machine; cuda or mps without such a GPU falls back to the CPU with a warning. Every device computes in full 32-bit precision. A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="181"/>
+        <source>Turns a coarse class layer (e.g. NLCD at 30 m) into a detailed label map on the grid of the imagery (e.g. aerial photos at 1 m), with no training data. Every pixel starts from what its coarse class usually holds (the composition table: for each class, the share of each label) and takes another label only where the imagery clearly says so: where windows that look like it carry that label elsewhere in its tile of about 512 m. The table is treated as a regional average, right on average and wrong in any one place, never as a quota each area must meet.
+What it adds is shown, not hidden: the log says which share of pixels appearance changed and for which coarse classes the map departs far from the table (where the table looks locally wrong - look there); TRUST maps the influence of appearance per pixel. Compare with the label-only baselines (the Baselines and Evaluate algorithms of Epitome).
+With reference samples (REFERENCE: about 100 labelled points, or polygons, or a label raster) the fusion is chosen by cross-validated accuracy on them, and the accuracy of the result with a 95% interval, and of both baselines, is estimated on the same samples (ESTIMATED_ACCURACY, _LOW, _HIGH); the confidence is calibrated on them too.
+Inputs: the class layer may have any CRS, resolution and alignment (resampled onto the imagery grid by nearest neighbour, or mode when finer, never interpolated). Imagery nodata (nodata value, alpha or mask) and class nodata give 0 in the output. uint8 imagery is scaled by 1/255, other types by per-band 0.5-99.5 percentiles.
+Outputs: labels 1..L in the column order of the composition table (0 = nodata), a GeoTIFF with a colour table and a .qml style; optional probabilities (L bands), confidence (the largest probability) and TRUST.
+Method (for specialists; docs/METHOD.md; Malkin, Ortiz, Jojic, ECCV 2020, self-epitomic LSR - each tile is its own epitome): the tile is downsampled to working pixels of about 2 m; K x K query patches are compared with the tile's windows (a tempered Gaussian likelihood: attention, leave-one-out); a noisy-label mixture EM started from the coarse map's compositions lets a query's label follow the labels of the windows that look like it, with each class's composition re-estimated under a Dirichlet prior centred on the table (TABLE_MODE constraint: the paper's EM, Eqs. 7-9, first makes each class reproduce the table). The result is fused with the smooth label-only prior as p ∝ p_appearance^w x prior. Tiles overlap and are blended, so no seams show.
+Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is available.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="35"/>
+        <source>How the composition table is used</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="36"/>
+        <source>The composition table p(label | class) is an average over a region (NLCD&apos;s is national): right on average, wrong in any one place. Prior (default): every pixel starts from its coarse class&apos;s composition and takes another label only where windows that look like it clearly carry that label elsewhere in the tile. Constraint: the paper&apos;s EM first makes every class of the tile reproduce the table&apos;s label shares, then appearance refines - strong where the table holds locally, harmful where it does not (appearance invents labels to match it). On the command line and in scripts give the index or the name: 0 or prior, 1 or constraint.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="37"/>
+        <source>A prior: each pixel starts from its class&apos;s composition and follows clear appearance (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="38"/>
+        <source>A constraint: each class reproduces the table&apos;s shares (the paper&apos;s EM, Eqs. 7-9)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="39"/>
+        <source>Appearance iterations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="40"/>
+        <source>Iterations of the appearance mixture: a pixel&apos;s label moves away from its class&apos;s composition where the windows that look like it (a leave-one-out density over the tile&apos;s windows) carry another label. More iterations let labels spread further through look-alike windows (and errors too). 0 = no appearance (with TABLE_MODE prior: the label-only map; with constraint: the paper&apos;s EM output).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="42"/>
+        <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides. On the command line and in scripts give the index or the name: 0 or none, 1 or product, 2 or bayes, 3 or smooth.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="47"/>
+        <source>Appearance weight w (empty = automatic)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="48"/>
+        <source>Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the imagery. Empty (default): with REFERENCE samples, chosen by cross-validated accuracy on them among 0, 0.3, 1, 3 and appearance alone, with the smooth or the naive prior; without samples 1, the weight chosen on one group of real cases and checked on the others (docs/BENCHMARKS.md). Give a number to fix it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="59"/>
+        <source>Reference samples (optional: points, polygons or a label raster)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="60"/>
+        <source>Labelled samples of the area, as analysts collect them: a point or polygon layer with a label field (REFERENCE_FIELD), or a label raster. Labels are the composition&apos;s label codes 1..L or its label names. When given, the fusion (the label prior and the appearance weight) is chosen by cross-validated accuracy on the samples - a setting replaces the default only where the samples clearly prefer it - and the accuracy of the result, with a 95% interval, and of both label-only baselines is estimated on them (ESTIMATED_ACCURACY). About 100 points spread over the area are enough; more give narrower intervals. Never required.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="61"/>
+        <source>Label field of the reference samples</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="62"/>
+        <source>The field of REFERENCE that holds each sample&apos;s label (a code 1..L or a label name). Not used for a raster.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="69"/>
+        <source>Influence of appearance</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="70"/>
+        <source>Optional: one float32 band, how far appearance moved each pixel&apos;s label distribution away from the coarse map&apos;s (0 = the coarse map alone decided, 1 = appearance overturned it; -1 = nodata). Shows where the imagery was believed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="76"/>
+        <source>Label prior used in the fusion (smooth, naive, ...)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="78"/>
+        <source>Share of labelled pixels appearance changed (0..1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="79"/>
+        <source>Per coarse class: label shares of the result, departure from the table, pixels changed (JSON)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="80"/>
+        <source>Estimated accuracy of the result (0..1; with REFERENCE)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="81"/>
+        <source>Estimated accuracy: lower end of the 95% interval</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="82"/>
+        <source>Estimated accuracy: upper end of the 95% interval</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="83"/>
+        <source>Accuracy of the naive baseline on the same samples</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="84"/>
+        <source>Accuracy of the smooth baseline on the same samples</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2576,358 +2695,362 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="203"/>
+        <location filename="../plugin/processing/trainepitome.py" line="202"/>
         <source>GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave GUIDE empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="206"/>
+        <location filename="../plugin/processing/trainepitome.py" line="205"/>
         <source>GUIDE_LABELS needs a GUIDE label raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="217"/>
+        <location filename="../plugin/processing/trainepitome.py" line="216"/>
         <source>INIT (continue training) works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="265"/>
+        <location filename="../plugin/processing/trainepitome.py" line="264"/>
         <source>Failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="269"/>
+        <location filename="../plugin/processing/trainepitome.py" line="268"/>
         <source>Finished: {} steps in {:.0f} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="272"/>
+        <location filename="../plugin/processing/trainepitome.py" line="271"/>
         <source>Cancelled: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="275"/>
+        <location filename="../plugin/processing/trainepitome.py" line="274"/>
         <source>Cancelled by the user: the model trained so far is saved to MODEL ({}); give it as INIT to continue. No other output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="283"/>
+        <location filename="../plugin/processing/trainepitome.py" line="282"/>
         <source>Stopped after {} steps: the model so far is saved to MODEL ({}); give it as INIT to continue.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="298"/>
+        <location filename="../plugin/processing/trainepitome.py" line="297"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="90"/>
+        <location filename="../build/i18n/declared_strings.py" line="108"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="91"/>
+        <location filename="../build/i18n/declared_strings.py" line="109"/>
         <source>One or more imagery rasters (e.g. NAIP tiles) with the same number of bands; patches are drawn from each in proportion to its usable area. Any data type (uint8, uint16, float).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="92"/>
+        <location filename="../build/i18n/declared_strings.py" line="110"/>
         <source>Bands (comma-separated, default: all)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="93"/>
+        <location filename="../build/i18n/declared_strings.py" line="111"/>
         <source>Band numbers to train on, comma-separated (e.g. 1,2,3,4); empty uses every band. The same bands are taken from every imagery raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="94"/>
+        <location filename="../build/i18n/declared_strings.py" line="112"/>
         <source>Extent (default: whole rasters)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="95"/>
+        <location filename="../build/i18n/declared_strings.py" line="113"/>
         <source>Sample only inside this extent (any CRS: it is transformed into the CRS of the first imagery raster). Rasters outside it are skipped.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="96"/>
+        <location filename="../build/i18n/declared_strings.py" line="114"/>
         <source>Guide labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="97"/>
+        <location filename="../build/i18n/declared_strings.py" line="115"/>
         <source>Optional label raster (any CRS, resolution and alignment; resampled by nearest neighbour onto each imagery grid). With GUIDE_LABELS, only patches containing at least one pixel of those labels are sampled - e.g. an epitome of built-up texture.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="98"/>
+        <location filename="../build/i18n/declared_strings.py" line="116"/>
         <source>Guide label codes (comma-separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="99"/>
+        <location filename="../build/i18n/declared_strings.py" line="117"/>
         <source>Codes of the GUIDE raster to sample around, comma-separated (e.g. 4 or 21,22,23,24). Required when GUIDE is given.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="100"/>
+        <location filename="../build/i18n/declared_strings.py" line="118"/>
         <source>Epitome size N (pixels)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="101"/>
+        <location filename="../build/i18n/declared_strings.py" line="119"/>
         <source>Side N of each square epitome. Prefer FFT-friendly sizes: 256, 300, 384, 400, 480, 500, 512 (the paper uses 499). Time and memory grow with N^2.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="102"/>
+        <location filename="../build/i18n/declared_strings.py" line="120"/>
         <source>Epitomes in the mixture</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="103"/>
+        <location filename="../build/i18n/declared_strings.py" line="121"/>
         <source>Number E of epitomes trained jointly as one mixture (the prior is normalised over all of them). With CASCADE 2 the model keeps 2 x COUNT epitomes (E1 and E2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="104"/>
+        <location filename="../build/i18n/declared_strings.py" line="122"/>
         <source>Smallest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="105"/>
+        <location filename="../build/i18n/declared_strings.py" line="123"/>
         <source>Smallest side K of the random training patches, in imagery pixels; must be odd (paper: 11).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="106"/>
+        <location filename="../build/i18n/declared_strings.py" line="124"/>
         <source>Largest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="107"/>
+        <location filename="../build/i18n/declared_strings.py" line="125"/>
         <source>Largest side K of the random training patches; odd, at least PATCH_MIN and at most SIZE (paper: 31). K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="108"/>
+        <location filename="../build/i18n/declared_strings.py" line="126"/>
         <source>Training steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="110"/>
+        <location filename="../build/i18n/declared_strings.py" line="128"/>
         <source>Patches per step</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="111"/>
+        <location filename="../build/i18n/declared_strings.py" line="129"/>
         <source>Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more memory (batch x epitome pixels x COUNT values per step).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="112"/>
+        <location filename="../build/i18n/declared_strings.py" line="130"/>
         <source>Learning rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="113"/>
+        <location filename="../build/i18n/declared_strings.py" line="131"/>
         <source>Adam step size for means, log-variances and prior logits (data scaled to [0, 1]).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="114"/>
+        <location filename="../build/i18n/declared_strings.py" line="132"/>
         <source>Temperature (empty or 0: (K/11)^2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="115"/>
+        <location filename="../build/i18n/declared_strings.py" line="133"/>
         <source>Patch log-likelihoods are divided by this temperature before the posterior over windows is taken; higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, the reference implementation&apos;s choice.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="116"/>
+        <location filename="../build/i18n/declared_strings.py" line="134"/>
         <source>Location promotion c (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="118"/>
+        <location filename="../build/i18n/declared_strings.py" line="136"/>
         <source>Promotion reset share delta</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="119"/>
+        <location filename="../build/i18n/declared_strings.py" line="137"/>
         <source>The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="120"/>
+        <location filename="../build/i18n/declared_strings.py" line="138"/>
         <source>Diversify: worst-modelled share (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="121"/>
+        <location filename="../build/i18n/declared_strings.py" line="139"/>
         <source>Only this share of each batch - the patches the model explains worst - is optimised (paper: 0.25, the worst quarter). 0 optimises every patch.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="122"/>
+        <location filename="../build/i18n/declared_strings.py" line="140"/>
         <source>Cascade (0 or 2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="123"/>
+        <location filename="../build/i18n/declared_strings.py" line="141"/>
         <source>0: one self-diversifying model. 2: the paper's cascade E0 → E1 → E2 (E1 trained on the patches E0 models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. 1 is not a valid value.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="126"/>
+        <location filename="../build/i18n/declared_strings.py" line="144"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="127"/>
+        <location filename="../build/i18n/declared_strings.py" line="145"/>
         <source>Seed of initialisation and patch sampling: the same inputs and seed give identical models on the CPU (GPU results may differ in the last bits).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="128"/>
+        <location filename="../build/i18n/declared_strings.py" line="146"/>
         <source>Continue from model (.epitome)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="129"/>
+        <location filename="../build/i18n/declared_strings.py" line="147"/>
         <source>A model file from an earlier run (e.g. a cancelled one) to continue training from; its SIZE, COUNT, bands and scaling are kept. Works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="130"/>
+        <location filename="../build/i18n/declared_strings.py" line="148"/>
         <source>Likelihood backend</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="131"/>
-        <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="132"/>
+        <location filename="../build/i18n/declared_strings.py" line="150"/>
         <source>auto (FFT on the CPU for patches of 9 px or more, else convolution)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="133"/>
+        <location filename="../build/i18n/declared_strings.py" line="151"/>
         <source>conv: direct convolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="134"/>
+        <location filename="../build/i18n/declared_strings.py" line="152"/>
         <source>fft: FFT correlation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="135"/>
+        <location filename="../build/i18n/declared_strings.py" line="153"/>
         <source>unfold: explicit windows (small epitomes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="136"/>
+        <location filename="../build/i18n/declared_strings.py" line="154"/>
         <source>Epitome model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="137"/>
+        <location filename="../build/i18n/declared_strings.py" line="155"/>
         <source>The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). Written atomically; on cancel it holds the model trained so far (settings &apos;complete&apos;: false).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="138"/>
+        <location filename="../build/i18n/declared_strings.py" line="156"/>
         <source>Epitome image</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="140"/>
+        <location filename="../build/i18n/declared_strings.py" line="158"/>
         <source>Training report (CSV)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="142"/>
+        <location filename="../build/i18n/declared_strings.py" line="160"/>
         <source>Training report (PNG)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="144"/>
+        <location filename="../build/i18n/declared_strings.py" line="162"/>
         <source>Steps trained by this run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="145"/>
+        <location filename="../build/i18n/declared_strings.py" line="163"/>
         <source>Training time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="146"/>
+        <location filename="../build/i18n/declared_strings.py" line="164"/>
         <source>Patches per second</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="147"/>
+        <location filename="../build/i18n/declared_strings.py" line="165"/>
         <source>Final loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="148"/>
+        <location filename="../build/i18n/declared_strings.py" line="166"/>
         <source>Final worst-quartile loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="149"/>
+        <location filename="../build/i18n/declared_strings.py" line="167"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="109"/>
+        <location filename="../build/i18n/declared_strings.py" line="127"/>
         <source>Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default 1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256. The epitome starts as random crops of the imagery, so a few hundred steps already give a usable model (docs/BENCHMARKS_EPITOME.md: SIZE 128, 400 steps); continue a model with INIT to train it further.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="117"/>
+        <location filename="../build/i18n/declared_strings.py" line="135"/>
         <source>Location promotion constant c in [0, 1): a window takes part in the likelihood only while its share of the training patches counted since the last reset is below c times the uniform share (1 / number of windows), so over-used windows rest and unused parts of the epitome get patches (paper, section 3). Smaller c promotes more strongly (only the least-used windows stay open); 0 turns promotion off. Counters count each patch&apos;s most likely window (a hard posterior: with soft posteriors, the flat posteriors of early training give every window the uniform share and mask them all at once). All counters reset when more than (1 - PROMOTION_RESET) of the windows are masked.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="139"/>
+        <location filename="../build/i18n/declared_strings.py" line="157"/>
         <source>GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means and C+1..2C the variances, both in the imagery&apos;s own units (the units of its pixel values: a uint8 band&apos;s means are 0..255 and its variances in squared 0..255 units), so that a pixel value x has the Gaussian likelihood N(x; mean, variance) as in the model; 2C+1 the log prior (log p(window), normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the pixel). Several epitomes are stacked vertically (N rows each).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="141"/>
+        <location filename="../build/i18n/declared_strings.py" line="159"/>
         <source>Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled quarter of the batch), both in nats per value (lower is better), share of windows used as a best window in the batch, seconds.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="143"/>
+        <location filename="../build/i18n/declared_strings.py" line="161"/>
         <source>Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="157"/>
-        <source>&lt;p&gt;Learns an &lt;b&gt;epitome&lt;/b&gt; from imagery: a small picture (SIZE x SIZE pixels) that holds the textures of a large area - tree crowns, fields, roofs, water - so that any small patch of the imagery looks like some part of it. Once labels are put into it (Embed labels), it labels new imagery quickly (Predict labels).&lt;/p&gt;&lt;p&gt;&lt;b&gt;What to give&lt;/b&gt;: one or more imagery rasters with the same bands; optionally an EXTENT, or a GUIDE label raster with GUIDE_LABELS to learn only the textures around those labels (e.g. buildings). STEPS sets how long it learns: a few hundred give a usable model, and a model can be trained further later (INIT). Follow it live in Raster &gt; Epitome &gt; Training monitor.&lt;/p&gt;&lt;p&gt;&lt;b&gt;What you get&lt;/b&gt;: the model file (.epitome, for the other Epitome algorithms and as INIT to continue), an EPITOME_IMAGE to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else; Stop in the training monitor ends the run normally and also writes EPITOME_IMAGE and the reports of that model.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Method&lt;/b&gt; (for specialists; Malkin, Ortiz, Jojic, ECCV 2020, section 3): each epitome pixel has a mean, a variance and a prior; training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with location promotion (windows that explained many patches rest for a while, so no part of the epitome dies) and diversification (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all). Data: uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster; nodata pixels are never sampled; GUIDE any CRS / grid, nearest neighbour.&lt;/p&gt;&lt;p&gt;Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and one is available.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/trainepitome.py" line="283"/>
+        <location filename="../plugin/processing/trainepitome.py" line="282"/>
         <source>Written for that model too: {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="124"/>
+        <location filename="../build/i18n/declared_strings.py" line="142"/>
         <source>Device (auto, cpu, cuda, cuda:N, mps)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="125"/>
+        <location filename="../build/i18n/declared_strings.py" line="143"/>
         <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the Apple GPU (mps) of an Apple-silicon Mac, else the CPU). The dialog lists the devices found on this machine; cuda or mps without such a GPU falls back to the CPU with a warning. Every device computes in full 32-bit precision.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/trainepitome.py" line="157"/>
+        <source>Learns an epitome from imagery: a small picture (SIZE x SIZE pixels) that holds the textures of a large area - tree crowns, fields, roofs, water - so that any small patch of the imagery looks like some part of it. Once labels are put into it (Embed labels), it labels new imagery quickly (Predict labels).
+What to give: one or more imagery rasters with the same bands; optionally an EXTENT, or a GUIDE label raster with GUIDE_LABELS to learn only the textures around those labels (e.g. buildings). STEPS sets how long it learns: a few hundred give a usable model, and a model can be trained further later (INIT). Follow it live in the training monitor (menu Raster, Epitome, Training monitor).
+What you get: the model file (.epitome, for the other Epitome algorithms and as INIT to continue), an EPITOME_IMAGE to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else; Stop in the training monitor ends the run normally and also writes EPITOME_IMAGE and the reports of that model.
+Method (for specialists; Malkin, Ortiz, Jojic, ECCV 2020, section 3): each epitome pixel has a mean, a variance and a prior; training is stochastic gradient descent (Adam) on mini-batches of BATCH_SIZE random K x K patches (K odd, drawn per batch in PATCH_MIN..PATCH_MAX), with location promotion (windows that explained many patches rest for a while, so no part of the epitome dies) and diversification (only the worst-modelled share of each batch is optimised, so rare textures get room). CASCADE 2 trains E0, then E1 on the patches E0 models worst, then E2 on those E1 models worst, and keeps E1 and E2 as a uniform mixture (3 x STEPS steps in all). Data: uint8 is scaled by 1/255, other types by per-band 0.5-99.5 percentiles of the first raster; nodata pixels are never sampled; GUIDE any CRS / grid, nearest neighbour.
+Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and one is available.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="149"/>
+        <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision. On the command line and in scripts give the index or the name: 0 or auto, 1 or conv, 2 or fft, 3 or unfold.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -5,8 +5,9 @@ Skips and strict mode (README, "Tests"): `make test` lists every skipped test wi
 With EPITOME_STRICT=1 (set by .ci/run) a skipped test fails the run: in CI PyTorch, QGIS, qgis_process, the Qt
 tools and the real data must all be there. The real data are read from $EPITOME_DATA, else
 <checkout>/../shared/data; they are expected (a missing folder fails, it is not skipped) when EPITOME_DATA is
-set or in strict mode, and EPITOME_DATA=none states that a machine has none (those tests are then reported as
-not run, and strict mode accepts it).
+set, or in strict mode on a machine that has the data folder. EPITOME_DATA=none states that a machine has none,
+and so does the absence of the whole data folder in strict mode (a clean clone on a machine without the data):
+those tests are then reported as not run, with the reason, and strict mode accepts it.
 """
 
 import os
@@ -51,6 +52,8 @@ def real_data(name):
     if os.path.isdir(folder):
         return folder
     why = f"the real data {name} are not at {folder}"
+    if STRICT and not os.environ.get("EPITOME_DATA") and not os.path.isdir(data_folder()):
+        pytest.skip(f"{NO_DATA}: this machine has no data folder {data_folder()} ({name})")
     if os.environ.get("EPITOME_DATA") or STRICT:
         pytest.fail(f"{why}; EPITOME_DATA={os.environ.get('EPITOME_DATA', '')!r}, strict={STRICT}: set EPITOME_DATA to "
                     f"the folder holding {name}, or EPITOME_DATA=none on a machine without data", pytrace=False)

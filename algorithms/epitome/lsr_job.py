@@ -42,27 +42,18 @@ class EpitomicLsrJob:
     stats: Dict = field(default_factory=dict)
 
 
-@dataclass
-class _ClassCheck:
-    """The fields lsr.job.class_footprint reads (the same rules as self-epitomic LSR)."""
-
-    composition: Composition
-    unknown_as_nodata: bool
-    nodata_codes: Sequence[int] = ()
-
-
 def class_nodata(job: EpitomicLsrJob, fb: Feedback) -> List[int]:
     """Class codes meaning 'no class' over all CLASSES rasters (the table's nodata row); codes under the imagery
     missing from the table are an error that names them (or nodata with unknown_as_nodata) - the rules of
-    epitome:selfepitomiclsr (lsr.job.class_footprint)."""
+    epitome:selfepitomiclsr (lsr.sources.class_footprint)."""
     from ..io.raster import grid_of
-    from ..lsr.job import class_footprint
+    from ..lsr.sources import class_footprint
 
     codes = set()
     for img_path, cls_path in zip(job.imagery, job.classes):
         grid = grid_of(open_raster(img_path, "IMAGERY"))
-        nodata, _ = class_footprint(_ClassCheck(job.composition, job.unknown_as_nodata), open_raster(cls_path, "CLASSES"),
-                                    grid, fb)
+        nodata, _ = class_footprint(job.composition, open_raster(cls_path, "CLASSES"), grid, fb,
+                                    unknown_as_nodata=job.unknown_as_nodata)
         codes |= set(nodata)
     return sorted(codes)
 

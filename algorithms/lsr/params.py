@@ -9,6 +9,7 @@ from ..params import bounded, check_bounds
 
 
 FUSION_MODES = ("none", "product", "bayes", "smooth")  # enum order is stable: saved models store the index
+TABLE_MODES = ("prior", "constraint")  # the composition table as each pixel's prior, or as the paper's constraint
 
 
 def block_elements_for_budget(budget_mib: int, default: int = 1 << 24) -> int:
@@ -38,11 +39,13 @@ def ground_settings(pixel_m: float):
 class LsrParams:
     """Parameters of self-epitomic LSR (the Processing parameters of the same names).
 
-    The pipeline: per tile, appearance alone (the self-epitome's EM and appearance refinement) gives
-    p_app(l | pixel); the job then fuses it with a label prior from the coarse map alone,
-    p ∝ p_app^w prior^v (lsr/trust.py), w = APPEARANCE_WEIGHT (empty: chosen from the data), v =
-    FUSION_WEIGHT, the prior per FUSION (smooth: the blocks' compositions interpolated bilinearly).
-    Defaults and the rule for w: docs/BENCHMARKS.md (`make bench`).
+    The pipeline: per tile, appearance gives p_app(l | pixel): with TABLE_MODE prior (the default) every pixel
+    starts from its coarse class's composition and moves where look-alike windows are decisive (the appearance
+    mixture, lsr/appearance.py); with TABLE_MODE constraint the paper's EM first makes each class reproduce the
+    table's shares. The job then fuses it with a label prior from the coarse map alone, p ∝ p_app^w prior^v
+    (lsr/trust.py), w = APPEARANCE_WEIGHT (empty: chosen from REFERENCE samples when given, else the default),
+    v = FUSION_WEIGHT, the prior per FUSION (smooth: the blocks' compositions interpolated bilinearly).
+    Defaults: chosen on one group of real cases and reported on the others (docs/BENCHMARKS.md, `make bench`).
     """
 
     downsample: Optional[int] = bounded(None, 1, 32, allow_none=True,
@@ -54,6 +57,7 @@ class LsrParams:
     temperature: Optional[float] = bounded(None, 0.0, low_open=True, allow_none=True)  # None = K*K
     em_iterations: int = bounded(30, 1, 1000)  # at most; see em_tolerance
     em_tolerance: float = bounded(0.0, 0.0, 1.0, hint="0 = always EM_ITERATIONS")  # stop when p moves less
+    table_mode: str = "prior"  # one of TABLE_MODES (docs/METHOD.md, "The table is a prior")
     fusion: str = "smooth"  # one of FUSION_MODES: the label prior appearance is fused with
     fusion_weight: float = bounded(1.0, 0.0, 10.0, hint="the exponent v of the prior; 0 = appearance alone")
     appearance_weight: Optional[float] = bounded(None, 0.0, 100.0, allow_none=True,
@@ -65,7 +69,7 @@ class LsrParams:
     patch_dims: Optional[int] = bounded(16, 1, 4096, allow_none=True,
                                         hint="empty = the full patch vectors (exact)")  # PCA dimensions
     # Appearance refinement (noisy-label mixture EM, see lsr.appearance). 0 iterations = off.
-    appearance_iterations: int = bounded(1, 0, 100, hint="0 turns the refinement off")
+    appearance_iterations: int = bounded(2, 0, 100, hint="0 turns appearance off")
     appearance_power: float = bounded(3.0, 0.0, low_open=True, hint="3 by default")  # beta: exponent of p(x_t | l)
     appearance_exclude: Optional[int] = None  # leave-out radius in windows; None = K - 1; < 0 = off
     table_prior: Optional[float] = bounded(0.1, 0.0, allow_none=True)  # Dirichlet strength (x class count); None = fixed
@@ -77,6 +81,8 @@ class LsrParams:
         check_bounds(self)
         if self.fusion not in FUSION_MODES:
             raise ValueError(f"FUSION must be one of {', '.join(FUSION_MODES)}.")
+        if self.table_mode not in TABLE_MODES:
+            raise ValueError(f"TABLE_MODE must be one of {', '.join(TABLE_MODES)}.")
 
     @property
     def effective_downsample(self) -> int:

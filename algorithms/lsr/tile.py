@@ -143,28 +143,41 @@ def position_posteriors_of_classes(Z: torch.Tensor, ep: SelfEpitome, p_class: to
     return p_pos, pc / pc.sum().clamp_min(1e-30), present
 
 
-def refine_by_appearance(p_em_w: torch.Tensor, A: torch.Tensor, q_class: torch.Tensor, ep: SelfEpitome,
-                         composition: torch.Tensor, params: LsrParams, cancel=None) -> torch.Tensor:
+def start_from_coarse_map(prior: torch.Tensor, ep: SelfEpitome, f: int) -> torch.Tensor:
+    """The table as a prior (docs/METHOD.md, "The table is a prior"): every working pixel starts from the coarse
+    map's label distribution under it - prior [L, H, W] (the smooth prior: the blocks' compositions interpolated
+    between block centres) averaged over the working pixel's f x f block -> [L, h, w], rows summing to 1."""
+    L, H, W = prior.shape
+    p, _ = downsample_mean(prior, torch.ones(H, W, dtype=torch.bool, device=prior.device), f)
+    p = p[:, :ep.valid.shape[0], :ep.valid.shape[1]]
+    return p / p.sum(0, keepdim=True).clamp_min(1e-30)
+
+
+def refine_by_appearance(p_start_w: torch.Tensor, A: torch.Tensor, q_class: torch.Tensor, ep: SelfEpitome,
+                         composition: torch.Tensor, params: LsrParams, cancel=None):
     """Appearance refinement of p(l | m, n) [L, h, w]: p(l | m, n) ∝ sum over the windows s covering
-    (m, n) of p(s | l) rho(l), from the noisy-label mixture EM; pixels no window reaches keep p_em_w."""
-    P0 = window_label_init(p_em_w * ep.valid, ep.key_valid, ep.k, ep.key_ys, ep.key_xs)
+    (m, n) of p(s | l) rho(l), from the noisy-label mixture EM started at p_start_w (lsr.appearance).
+    Returns (p [L, h, w], reached [h, w] bool: pixels some window with mass covers; the others keep p_start_w)."""
+    P0 = window_label_init(p_start_w * ep.valid, ep.key_valid, ep.k, ep.key_ys, ep.key_xs)
     P, _, rho = appearance_mixture(A, q_class[:A.shape[0]], P0, composition, params.appearance_iterations,
                                    params.appearance_power, params.table_prior, cancel)
     joint = ep.spread(P * rho[None])  # [L, h, w]
     tot = joint.sum(0, keepdim=True)
     reached = tot[0] > 1e-20
-    return torch.where(reached[None], joint / tot.clamp_min(1e-30), p_em_w)
+    return torch.where(reached[None], joint / tot.clamp_min(1e-30), p_start_w), reached
 
 
 def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class_index: torch.Tensor,
                            composition: torch.Tensor, params: LsrParams, seed: int = 0,
-                           cancel=None, progress=None) -> TileResult:
+                           cancel=None, progress=None, prior: Optional[torch.Tensor] = None) -> TileResult:
     """Self-epitomic LSR of one tile, appearance only (fusion with the coarse map is lsr.trust's step): a pure
     function of its arrays.
 
     image [C, H, W] float32 scaled to about [0, 1]; image_valid [H, W] bool;
     class_index [H, W] long: row of `composition` for each pixel, -1 where no class (nodata);
-    composition [Cc, L] p(l | c) with rows summing to 1. All tensors on the same device.
+    composition [Cc, L] p(l | c) with rows summing to 1; prior [L, H, W]: the coarse map's label distribution per
+    pixel where appearance starts (TABLE_MODE prior; default: each pixel's class row). All tensors on the same
+    device.
     Pixels the attention cannot reach (tile smaller than a patch, windows cut by nodata) are valid but not
     `reached`: the fusion gives them the coarse prior.
     """
@@ -202,18 +215,25 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
     Z, A = embed_classes(queries, q_class, keys, ep.key_valid, Cc, params.variance,
                          params.effective_temperature, n_mix, ex, params.block_elements, cancel,
                          (lambda v: progress(0.8 * v)) if progress is not None else None, key_half_sqnorm=half)
-    # (3) EM for p(l | m, n) at working resolution
-    p_pos, pc, present = position_posteriors_of_classes(Z, ep, p_class)
-    p_em_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel,
-                    tolerance=params.em_tolerance).t().reshape(L, h, w)
+    f = params.effective_downsample
+    if params.table_mode == "constraint":  # (3) the paper's EM: each class reproduces the table (Eqs. 7-9)
+        p_pos, pc, present = position_posteriors_of_classes(Z, ep, p_class)
+        p_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel,
+                     tolerance=params.em_tolerance).t().reshape(L, h, w)
+        reached_w = ep.valid & (p_w.sum(0) > 0.5)
+    else:  # (3') the table as a prior: start from the coarse map's compositions
+        if prior is None:
+            prior = composition[class_index.clamp_min(0)].permute(2, 0, 1) * (class_index >= 0)
+        p_w = start_from_coarse_map(prior, ep, f)
+        reached_w = torch.zeros_like(ep.valid)
     # (4) appearance refinement
     if n_mix > 0:
-        p_em_w = refine_by_appearance(p_em_w, A, q_class, ep, composition, params, cancel)
+        p_w, by_windows = refine_by_appearance(p_w, A, q_class, ep, composition, params, cancel)
+        reached_w = reached_w | by_windows
         del A
     # Working pixels no posterior mass reached (or without data) carry no evidence: all-zero rows.
-    reached_w = ep.valid & (p_em_w.sum(0) > 0.5)
-    p_em_w = p_em_w * reached_w
-    f = params.effective_downsample
+    reached_w = reached_w & ep.valid & (p_w.sum(0) > 0.5)
+    p_em_w = p_w * reached_w
     p_em = upsample_probs(p_em_w, f, (H, W))
     reached = valid_full & (p_em.sum(0) > 0.5) & upsample_mask(reached_w, f, (H, W))
     if progress is not None:

@@ -6,7 +6,8 @@ import time
 from typing import Sequence
 
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterFile,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterMapLayer,
+                       QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication, QThread
@@ -196,6 +197,10 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
                     outputs.append((name, self.parameterAsFileOutput(parameters, name, context)))
                 elif isinstance(p, QgsProcessingParameterRasterLayer):
                     layer = self.parameterAsRasterLayer(parameters, name, context)
+                    if layer is not None:
+                        inputs.append((name, layer.source().split("|")[0]))
+                elif isinstance(p, QgsProcessingParameterMapLayer):
+                    layer = self.parameterAsLayer(parameters, name, context)
                     if layer is not None:
                         inputs.append((name, layer.source().split("|")[0]))
                 elif isinstance(p, QgsProcessingParameterMultipleLayers):

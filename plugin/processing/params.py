@@ -188,6 +188,7 @@ class CoreChoice:
     options: Sequence[Tuple[str, str]] = ()
     advanced: bool = False
     name: str = ""
+    optional: bool = False  # may be left out (models saved before it existed): the field's default is used
 
     def __post_init__(self):
         self.name = self.name or self.field.upper()
@@ -197,7 +198,7 @@ class CoreChoice:
     def definition(self, tr):
         values = [v for v, _ in self.options]
         p = QgsProcessingParameterEnum(self.name, tr(self.title), options=[tr(t) for _, t in self.options],
-                                       defaultValue=values.index(self.default))
+                                       defaultValue=values.index(self.default), optional=self.optional)
         return _finish(p, tr(self.help), self.advanced)
 
     def accepted(self) -> str:

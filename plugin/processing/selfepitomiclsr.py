@@ -17,14 +17,22 @@ from qgis.core import (
 
 from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
-from ...algorithms.lsr.job import LsrJob, check_tile_fits
-from ...algorithms.lsr.params import FUSION_MODES, LsrParams
+from ...algorithms.lsr.job import LsrJob, ReferenceInput, check_tile_fits
+from ...algorithms.lsr.params import FUSION_MODES, TABLE_MODES, LsrParams
+from ...algorithms.lsr.trust import DEFAULT_WEIGHT
 from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, check_device_name, device_setting,
                    memory_budget, parse_int_list, raster_path, require_torch)
 from .device_param import device_parameter
 from .layer_checks import check_not_the_same_layer
-from .params import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, composition_parameter
+from .params import (CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, composition_parameter,
+                     optional_raster_output)
+from .reference import REFERENCE, REFERENCE_FIELD, reference_source
 from .styling import style_lsr_outputs
+
+TABLE_TITLES = {
+    "prior": "A prior: each pixel starts from its class's composition and follows clear appearance (default)",
+    "constraint": "A constraint: each class reproduces the table's shares (the paper's EM, Eqs. 7-9)",
+}
 
 FUSION_TITLES = {
     "none": "None: appearance alone (self-epitomic p(label | pixel))",
@@ -87,11 +95,20 @@ PARAMETERS = (
                "window norms stay exact). Empty = the full patch vectors (bands x K x K), exact. 16 keeps the "
                "accuracy within a few tenths of a point at a fraction of the cost (docs/BENCHMARKS.md).",
                advanced=True, optional=True),
-    CoreNumber(LsrParams, "appearance_iterations", "Appearance refinement iterations",
-               "Iterations of a noisy-label mixture EM run after the LSR EM, in which a patch's label may depart "
-               "from its class's composition where its appearance (a leave-one-out density over the tile's windows) "
-               "is decisive. 0 = the paper's output. Helps where the coarse map is outdated; costs about 30% more "
-               "time.", advanced=True, optional=True),
+    CoreChoice(LsrParams, "table_mode", "How the composition table is used",
+               "The composition table p(label | class) is an average over a region (NLCD's is national): right on "
+               "average, wrong in any one place. Prior (default): every pixel starts from its coarse class's "
+               "composition and takes another label only where windows that look like it clearly carry that label "
+               "elsewhere in the tile. Constraint: the paper's EM first makes every class of the tile reproduce the "
+               "table's label shares, then appearance refines - strong where the table holds locally, harmful where "
+               "it does not (appearance invents labels to match it).",
+               options=tuple((m, TABLE_TITLES[m]) for m in TABLE_MODES), advanced=True, optional=True),
+    CoreNumber(LsrParams, "appearance_iterations", "Appearance iterations",
+               "Iterations of the appearance mixture: a pixel's label moves away from its class's composition where "
+               "the windows that look like it (a leave-one-out density over the tile's windows) carry another label. "
+               "More iterations let labels spread further through look-alike windows (and errors too). 0 = no "
+               "appearance (with TABLE_MODE prior: the label-only map; with constraint: the paper's EM output).",
+               advanced=True, optional=True),
     CoreChoice(LsrParams, "fusion", "Label prior that appearance is fused with",
                "The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic "
                "LSR of the pixel's tile, the prior comes from the coarse map alone. Smooth (default): each block's "
@@ -100,14 +117,12 @@ PARAMETERS = (
                "pixel's composition divided by the area's label prior. None: appearance alone. Where appearance has "
                "no evidence (windows cut by nodata) the prior decides.",
                options=tuple((m, FUSION_TITLES[m]) for m in FUSION_MODES)),
-    CoreNumber(LsrParams, "appearance_weight", "Appearance weight w (empty = chosen from the data)",
-               "Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the "
-               "imagery. Empty (default): chosen from the data - the smallest w whose label map reproduces, per "
-               "coarse class, two thirds of the attainable improvement of the label shares of the composition "
-               "table - only one third when more trust makes the shares worse again (appearance overshoots) - "
-               "measured on up to 16 tiles spread over the imagery; the log lists the mismatch per candidate w. "
-               "Small where the table's rows are nearly pure (hand-drawn maps generalised into "
-               "blocks), large where classes mix labels (NLCD on NAIP). Give a number to override."),
+    CoreNumber(LsrParams, "appearance_weight", "Appearance weight w (empty = automatic)",
+               f"Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the "
+               f"imagery. Empty (default): with REFERENCE samples, chosen by cross-validated accuracy on them among "
+               f"0, 0.3, 1, 3 and appearance alone, with the smooth or the naive prior; without samples "
+               f"{DEFAULT_WEIGHT:g}, the weight chosen on one group of real cases and checked on the others "
+               f"(docs/BENCHMARKS.md). Give a number to fix it."),
     CoreNumber(LsrParams, "fusion_weight", "Prior weight v",
                "Exponent v of the label prior in the fusion (1 by default; 0 = appearance alone).", advanced=True),
     Declared("NODATA_CODES", "No-data class codes (comma-separated)",
@@ -121,11 +136,16 @@ PARAMETERS = (
     device_parameter("A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning."),
     CoreNumber(LsrParams, "seed", "Random seed",
                "Seed of the query sampling: the same inputs and seed give identical outputs.", advanced=True),
+    REFERENCE, REFERENCE_FIELD,
     Declared("OUTPUT", "High-resolution labels",
              "Label raster on the imagery grid: codes 1..L in the composition's column order, 0 = nodata; "
              "GeoTIFF with a colour table and a .qml style.",
              lambda n, t: QgsProcessingParameterRasterDestination(n, t)),
     PROBABILITIES, CONFIDENCE,
+    Declared("TRUST", "Influence of appearance",
+             "Optional: one float32 band, how far appearance moved each pixel's label distribution away from the "
+             "coarse map's (0 = the coarse map alone decided, 1 = appearance overturned it; -1 = nodata). Shows "
+             "where the imagery was believed.", optional_raster_output),
 )
 
 
@@ -137,7 +157,19 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
                ("LABEL_COUNTS", "Pixels per label (JSON)", QgsProcessingOutputString),
                ("DEVICE_USED", "Device used", QgsProcessingOutputString),
                ("APPEARANCE_WEIGHT_USED", "Appearance weight w used (-1 = appearance alone)", QgsProcessingOutputNumber),
-               ("CHANGED_FROM_SMOOTH", "Pixels whose label differs from the smooth baseline", QgsProcessingOutputNumber))
+               ("FUSION_USED", "Label prior used in the fusion (smooth, naive, ...)", QgsProcessingOutputString),
+               ("CHANGED_FROM_SMOOTH", "Pixels whose label differs from the smooth baseline", QgsProcessingOutputNumber),
+               ("CHANGED_SHARE", "Share of labelled pixels appearance changed (0..1)", QgsProcessingOutputNumber),
+               ("EVIDENCE", "Per coarse class: label shares of the result, departure from the table, pixels changed "
+                            "(JSON)", QgsProcessingOutputString),
+               ("ESTIMATED_ACCURACY", "Estimated accuracy of the result (0..1; with REFERENCE)",
+                QgsProcessingOutputNumber),
+               ("ESTIMATED_ACCURACY_LOW", "Estimated accuracy: lower end of the 95% interval", QgsProcessingOutputNumber),
+               ("ESTIMATED_ACCURACY_HIGH", "Estimated accuracy: upper end of the 95% interval",
+                QgsProcessingOutputNumber),
+               ("NAIVE_ACCURACY_ESTIMATE", "Accuracy of the naive baseline on the same samples", QgsProcessingOutputNumber),
+               ("SMOOTH_ACCURACY_ESTIMATE", "Accuracy of the smooth baseline on the same samples",
+                QgsProcessingOutputNumber))
 
     def name(self):
         return "selfepitomiclsr"
@@ -155,8 +187,8 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             "one place, never as a quota each area must meet.\n"
             "What it adds is shown, not hidden: the log says which share of pixels appearance changed and for which "
             "coarse classes the map departs far from the table (where the table looks locally wrong - look there); "
-            "TRUST maps the influence of appearance per pixel. Compare with the label-only baselines (Epitome > "
-            "Baselines, Evaluate a label map).\n"
+            "TRUST maps the influence of appearance per pixel. Compare with the label-only baselines (the Baselines "
+            "and Evaluate algorithms of Epitome).\n"
             "With reference samples (REFERENCE: about 100 labelled points, or polygons, or a label raster) the "
             "fusion is chosen by cross-validated accuracy on them, and the accuracy of the result with a 95% "
             "interval, and of both baselines, is estimated on the same samples (ESTIMATED_ACCURACY, _LOW, _HIGH); "
@@ -212,7 +244,8 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         prob = self.parameterAsOutputLayer(parameters, "PROBABILITIES", context) or None
         conf = self.parameterAsOutputLayer(parameters, "CONFIDENCE", context) or None
-        for path, name in ((out, "OUTPUT"), (prob, "PROBABILITIES"), (conf, "CONFIDENCE")):
+        trust = self.parameterAsOutputLayer(parameters, "TRUST", context) or None
+        for path, name in ((out, "OUTPUT"), (prob, "PROBABILITIES"), (conf, "CONFIDENCE"), (trust, "TRUST")):
             if path and os.path.splitext(path)[1].lower() not in (".tif", ".tiff"):
                 raise QgsProcessingException(f"{name} must be a GeoTIFF (.tif) file; got {path!r}.")
         if not imagery.crs().isValid() or not classes.crs().isValid():
@@ -223,7 +256,8 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException(str(e))
         job = self.core_params(
             parameters, context, LsrJob, imagery=img_path, classes=cls_path, composition=comp,
-            outputs=LsrOutputs(labels=out, probabilities=prob, confidence=conf),
+            outputs=LsrOutputs(labels=out, probabilities=prob, confidence=conf, trust=trust),
+            reference=self._reference(parameters, context, feedback),
             bands=self.parameterAsInts(parameters, "BANDS", context) or [],
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context), params=params,
@@ -234,12 +268,28 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException("Cancelled by the user: no output was written.")
         except (EpitomeError, ValueError) as e:
             raise QgsProcessingException(str(e))
-        style_lsr_outputs(context, imagery.name(), out, prob, conf, comp)
-        w = stats.get("appearance_weight")
-        return {"OUTPUT": out, "PROBABILITIES": prob, "CONFIDENCE": conf, "TILES": stats["tiles"],
-                "SECONDS": stats["seconds"], "LABEL_COUNTS": json.dumps(stats["label_counts"]),
-                "DEVICE_USED": stats["device"], "APPEARANCE_WEIGHT_USED": -1.0 if w is None else float(w),
-                "CHANGED_FROM_SMOOTH": stats["changed_from_smooth"]}
+        style_lsr_outputs(context, imagery.name(), out, prob, conf, comp, trust)
+        return self._outputs(stats, out, prob, conf, trust)
+
+    @staticmethod
+    def _outputs(stats, out, prob, conf, trust):
+        """The algorithm's results from the job's statistics (estimates only with REFERENCE; absent otherwise)."""
+        w = stats["appearance_weight"]
+        res = {"OUTPUT": out, "PROBABILITIES": prob, "CONFIDENCE": conf, "TRUST": trust, "TILES": stats["tiles"],
+               "SECONDS": stats["seconds"], "LABEL_COUNTS": json.dumps(stats["label_counts"]),
+               "DEVICE_USED": stats["device"], "APPEARANCE_WEIGHT_USED": -1.0 if w == float("inf") else float(w),
+               "FUSION_USED": stats["fusion_prior"], "CHANGED_FROM_SMOOTH": stats["changed_from_smooth"],
+               "CHANGED_SHARE": stats["changed_share"], "EVIDENCE": json.dumps(stats["evidence"])}
+        for key, name in (("estimated_accuracy", "ESTIMATED_ACCURACY"), ("estimated_accuracy_low", "ESTIMATED_ACCURACY_LOW"),
+                          ("estimated_accuracy_high", "ESTIMATED_ACCURACY_HIGH"), ("naive_estimate", "NAIVE_ACCURACY_ESTIMATE"),
+                          ("smooth_estimate", "SMOOTH_ACCURACY_ESTIMATE")):
+            if key in stats:
+                res[name] = stats[key]
+        return res
+
+    def _reference(self, parameters, context, feedback):
+        src = reference_source(self, parameters, context, feedback)
+        return None if src is None else ReferenceInput(src[0], src[2], src[1])
 
     def _extent(self, parameters, context, imagery):
         """EXTENT in the imagery's CRS as (xmin, ymin, xmax, ymax), or None for the whole imagery."""

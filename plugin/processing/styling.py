@@ -172,7 +172,7 @@ def is_temporary(path):
     return os.path.abspath(path).startswith(os.path.abspath(QgsProcessingUtils.tempFolder()) + os.sep)
 
 
-def style_lsr_outputs(context, imagery_name, labels, probabilities, confidence, composition):
+def style_lsr_outputs(context, imagery_name, labels, probabilities, confidence, composition, trust=None):
     """The outputs of one label super-resolution run as QGIS loads them: named after the output file (or, for
     temporary outputs, the imagery) and the method - 'naip labels', 'naip confidence', never twice the same
     name - in one group '<imagery> – Epitome LSR' when more than one is loaded; the label map on top, the
@@ -182,7 +182,7 @@ def style_lsr_outputs(context, imagery_name, labels, probabilities, confidence, 
     def base(path):
         return imagery_name if is_temporary(path) else os.path.splitext(os.path.basename(path))[0]
 
-    loaded = [p for p in (labels, probabilities, confidence) if p and context.willLoadLayerOnCompletion(p)]
+    loaded = [p for p in (labels, probabilities, confidence, trust) if p and context.willLoadLayerOnCompletion(p)]
     group = RunGroup(tr("{} – Epitome LSR").format(imagery_name)) if len(loaded) > 1 else None
     style_label_output(context, labels, composition, tr("{} labels").format(base(labels)), group)
     if probabilities:
@@ -190,6 +190,9 @@ def style_lsr_outputs(context, imagery_name, labels, probabilities, confidence, 
                                  tr("{} probabilities").format(base(probabilities)), group, 1, False)
     if confidence:
         style_probability_output(context, confidence, None, tr("{} confidence").format(base(confidence)), group, 2,
+                                 False)
+    if trust:
+        style_probability_output(context, trust, None, tr("{} influence of appearance").format(base(trust)), group, 3,
                                  False)
 
 

@@ -12,7 +12,8 @@ from algorithms.errors import EpitomeError  # noqa: E402
 from algorithms.evaluate.accuracy import evaluate_rasters  # noqa: E402
 from algorithms.evaluate.baselines import BaselineJob, run_baselines  # noqa: E402
 from algorithms.evaluate.metrics import confusion_matrix, scores  # noqa: E402
-from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
+from algorithms.lsr.job import LsrJob, LsrOutputs, ReferenceInput, run_self_epitomic_lsr  # noqa: E402
+from algorithms.lsr.trust import DEFAULT_WEIGHT  # noqa: E402
 from algorithms.lsr.params import LsrParams, ground_settings  # noqa: E402
 from algorithms.lsr.resolution import upsample_probs  # noqa: E402
 from algorithms.lsr.tile import sample_queries  # noqa: E402
@@ -138,15 +139,84 @@ def test_extent_limits_the_run(tmp_path):
         run(img, cls, tmp_path, name="far", tile_size=96, extent=(0, 0, 10, 10))
 
 
-def test_weight_is_learnt_or_given_and_logged(tmp_path):
+def test_default_or_given_weight_and_what_appearance_changed_are_logged(tmp_path):
     img, cls = scene(tmp_path)
     stats, _, _, _, fb = run(img, cls, tmp_path, tile_size=96)
-    assert stats["appearance_weight"] is not None and len(stats["label_share_mismatch"]) == 12
-    assert any("Appearance weight chosen from the data" in m for m in fb.msgs)
-    assert any("differ from the smooth label-only baseline" in m for m in fb.msgs)
+    assert stats["appearance_weight"] == DEFAULT_WEIGHT and stats["fusion_prior"] == "smooth"
+    assert any(m.startswith("Fusion: smooth prior, appearance weight") and "the default" in m for m in fb.msgs)
+    assert any(m.startswith("Appearance changed") for m in fb.msgs)
+    assert "estimated_accuracy" not in stats  # no reference samples: no estimate
+    assert set(stats["evidence"]) == {"41", "82"}
     stats0, lab0, _, _, _ = run(img, cls, tmp_path, name="w0", tile_size=96, params=LsrParams(appearance_weight=0.0))
-    assert stats0["appearance_weight"] == 0 and stats0["label_share_mismatch"] is None
+    assert stats0["appearance_weight"] == 0
     assert stats0["changed_from_smooth"] == 0  # w = 0 is the smooth baseline itself
+
+
+def reference_points(path, truth, n, seed=0, origin=(500000.0, 4300000.0), epsg=26917):
+    """A GeoPackage of n random truth pixels (centres) with an integer field 'label'."""
+    from osgeo import ogr, osr
+
+    rng = np.random.default_rng(seed)
+    rows, cols = np.nonzero(truth > 0)
+    pick = rng.choice(rows.size, n, replace=False)
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    lyr = ds.CreateLayer("points", srs, ogr.wkbPoint)
+    lyr.CreateField(ogr.FieldDefn("label", ogr.OFTInteger))
+    for i in pick:
+        f = ogr.Feature(lyr.GetLayerDefn())
+        f.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({origin[0] + cols[i] + 0.5} {origin[1] - rows[i] - 0.5})"))
+        f.SetField("label", int(truth[rows[i], cols[i]]))
+        lyr.CreateFeature(f)
+    ds = None
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    from synthetic.scene import write_scene
+
+    return write_scene(str(tmp_path_factory.mktemp("gen") / "s"), size=384, seed=3)
+
+
+def test_reference_samples_choose_the_fusion_and_estimate_the_accuracy(generated, tmp_path):
+    """100 truth points: the fusion is chosen among the candidates, the estimated accuracy's 95% interval holds the
+    map's true accuracy, both baselines are estimated on the same samples, and the log says all of it."""
+    truth = gdal.Open(generated["truth"]).ReadAsArray()
+    ref = ReferenceInput(reference_points(tmp_path / "ref.gpkg", truth, 100), "label")
+    stats, lab, prob, conf, fb = run(generated["imagery"], generated["classes_30m"], tmp_path, reference=ref,
+                                     params=LsrParams())
+    m = truth > 0
+    true_acc = (lab[m] == truth[m]).mean()
+    assert stats["samples_used"] == 100
+    assert stats["estimated_accuracy_low"] <= true_acc <= stats["estimated_accuracy_high"]
+    assert stats["estimated_accuracy_high"] - stats["estimated_accuracy_low"] < 0.25
+    assert 0 <= stats["naive_estimate"] <= 1 and 0 <= stats["smooth_estimate"] <= 1
+    assert any(m.startswith("Estimated accuracy of the result") for m in fb.msgs)
+    assert any(m.startswith("Reference samples: 100 used") for m in fb.msgs)
+    again, lab2, _, _, _ = run(generated["imagery"], generated["classes_30m"], tmp_path, name="again", reference=ref,
+                               params=LsrParams())
+    assert np.array_equal(lab, lab2) and again["estimated_accuracy"] == stats["estimated_accuracy"]
+
+
+def test_samples_that_contradict_appearance_bring_the_baseline_back(generated, tmp_path):
+    """When the reference says the coarse map is right (truth = the smooth baseline itself), the samples choose a
+    setting that agrees with it at least as well as the default (the paired sign test never switches to a worse
+    one), and the estimate says so."""
+    from algorithms.evaluate.baselines import BaselineJob, run_baselines
+
+    comp = load_composition(None)
+    naive, smooth = str(tmp_path / "n.tif"), str(tmp_path / "s.tif")
+    run_baselines(BaselineJob(generated["imagery"], generated["classes_30m"], comp, naive, smooth))
+    sm = gdal.Open(smooth).ReadAsArray()
+    ref = ReferenceInput(reference_points(tmp_path / "ref.gpkg", sm, 300, seed=1), "label")
+    default, lab_d, _, _, _ = run(generated["imagery"], generated["classes_30m"], tmp_path, name="d", params=LsrParams())
+    stats, lab, _, _, fb = run(generated["imagery"], generated["classes_30m"], tmp_path, reference=ref,
+                               params=LsrParams())
+    m = sm > 0
+    assert (lab[m] == sm[m]).mean() >= (lab_d[m] == sm[m]).mean()
+    assert stats["smooth_estimate"] == 1.0 and stats["estimated_accuracy"] >= 0.97
 
 
 def test_baselines_algorithm_and_evaluation_agree_with_a_hand_count(tmp_path):

@@ -64,7 +64,7 @@ def test_tiles_reassemble_exactly(tmp_path, monkeypatch):
     tiled output must equal that function everywhere (no seams, no offsets)."""
     img, cls = scene(tmp_path)
 
-    def fake_tile(image, valid, class_index, composition, params, seed=0, cancel=None, progress=None):
+    def fake_tile(image, valid, class_index, composition, params, seed=0, cancel=None, progress=None, prior=None):
         # The true label depends only on the image content (left/right texture) -> position-free.
         lab = (image.mean(0) > 0.5).long() + 1  # forest=1 (index), field=2
         probs = torch.nn.functional.one_hot(lab, 4).permute(2, 0, 1).float()
@@ -147,7 +147,7 @@ def test_out_of_memory_retries_with_smaller_blocks(tmp_path, monkeypatch):
     real = tile_mod.self_epitomic_lsr_tile
     seen = []
 
-    def flaky(image, valid, class_index, composition, params, seed=0, cancel=None, progress=None):
+    def flaky(image, valid, class_index, composition, params, seed=0, cancel=None, progress=None, prior=None):
         seen.append(params.block_elements)
         if len(seen) == 1:
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")

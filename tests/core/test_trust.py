@@ -1,8 +1,9 @@
-"""lsr/trust.py: the fusion of appearance with the coarse prior and the data-driven appearance weight."""
+"""lsr/trust.py: the fusion of appearance with the coarse prior, its influence, the confidence temperature and the
+per-class evidence of what appearance changed."""
 
 import numpy as np
 
-from algorithms.lsr.trust import CANDIDATE_WEIGHTS, ELBOW, LabelShares, bayes_prior, choose_weight, fuse
+from algorithms.lsr.trust import LOCALLY_WRONG, LabelEvidence, bayes_prior, fuse, fused_labels, influence, sharpen
 
 
 def test_fusion_by_hand():
@@ -34,44 +35,45 @@ def test_bayes_prior_divides_by_the_area_prior():
     np.testing.assert_allclose(bayes_prior(naive, np.array([0.5, 0.5])).ravel(), [0.4, 1.6])
 
 
-def test_label_shares_count_the_fused_hard_map_per_class():
-    # 4 pixels of class 0 (table 50/50) and 2 of class 1 (table 100% label 1); the prior says label 1 everywhere,
-    # appearance says label 0 on two pixels of class 0 and one of class 1
-    table = np.array([[0.5, 0.5], [0.0, 1.0]])
-    prior = np.tile(np.array([0.4, 0.6])[:, None, None], (1, 1, 6))
-    p_app = np.tile(np.array([0.1, 0.9])[:, None, None], (1, 1, 6))
-    p_app[:, 0, [0, 1, 4]] = np.array([0.9, 0.1])[:, None]
-    cls = np.array([[0, 0, 0, 0, 1, 1]])
-    shares = LabelShares(2, 2, weights=(0.0, 1.0))
-    shares.add(p_app, np.ones((1, 6), bool), prior, cls, np.ones((1, 6), bool), step=1)
-    # w = 0: all label 1 -> class 0 shares (0, 1); w = 1: (0.36 vs 0.54 -> label 0 on pixels 0, 1, 4)
-    assert shares.counts[0].tolist() == [[0, 4], [0, 2]]
-    assert shares.counts[1].tolist() == [[2, 2], [1, 1]]
-    tv = shares.mismatch(table)
-    # TV(0) = 4/6 * 0.5 + 2/6 * 0 ; TV(1) = 4/6 * 0 + 2/6 * 0.5
-    np.testing.assert_allclose(tv, [4 / 6 * 0.5, 2 / 6 * 0.5])
+def test_fused_labels_are_the_argmax_of_the_fusion():
+    rng = np.random.default_rng(0)
+    p_app = rng.dirichlet(np.ones(4), (5, 6)).transpose(2, 0, 1)
+    prior = rng.dirichlet(np.ones(4), (5, 6)).transpose(2, 0, 1)
+    reached = rng.random((5, 6)) < 0.7
+    for w in (0.0, 0.3, 3.0, float("inf")):
+        np.testing.assert_array_equal(fused_labels(p_app, reached, prior, w), fuse(p_app, reached, prior, w).argmax(0))
 
 
-def test_elbow_takes_the_least_weight_that_removes_two_thirds_of_the_mismatch():
-    w = (0, 0.1, 0.5, 1, 5)
-    assert choose_weight([0.30, 0.20, 0.12, 0.11, 0.10], w) == 0.5  # 0.30 - 2/3 * 0.20 = 0.1667
-    assert choose_weight([0.30, 0.30, 0.30, 0.30, 0.30], w) == 0  # appearance cannot help: the label-only map
-    assert choose_weight([0.10, 0.12, 0.15, 0.20, 0.30], w) == 0  # appearance only hurts
-    assert choose_weight([0.30, 0.29, 0.28, 0.20, 0.00], w) == 5
-    assert CANDIDATE_WEIGHTS[0] == 0 and list(CANDIDATE_WEIGHTS) == sorted(CANDIDATE_WEIGHTS)
+def test_influence_is_the_total_variation_from_the_prior():
+    prior = np.array([0.2, 0.8]).reshape(2, 1)
+    assert influence(prior, prior)[0] == 0
+    assert abs(influence(np.array([0.9, 0.1]).reshape(2, 1), prior)[0] - 0.7) < 1e-6
+    assert abs(influence(np.array([1.0, 0.0]).reshape(2, 1), np.array([0.0, 1.0]).reshape(2, 1))[0] - 1) < 1e-6
 
 
-def test_an_overshooting_appearance_gets_the_cautious_elbow():
-    """The mismatch falls, then grows past twice its minimum: only a third of the reduction is asked for."""
-    w = (0, 0.1, 0.2, 0.5, 5)
-    tv = [0.055, 0.031, 0.014, 0.066, 0.168]  # DeepGlobe-like: U-shaped, 0.168 > 2 * 0.014
-    # cautious: 0.055 - 1/3 * 0.041 = 0.0413 -> w = 0.1 (the 2/3 elbow would take 0.2: 0.0277 > 0.031)
-    assert choose_weight(tv, w) == 0.1
-    assert choose_weight(tv, w, elbow=ELBOW) == 0.1  # the guard applies whatever elbow is asked
-    flat_end = [0.055, 0.031, 0.014, 0.020, 0.027]  # rises, but less than twice the minimum: the usual elbow
-    assert choose_weight(flat_end, w) == 0.2
+def test_temperature_softens_and_sharpens_by_hand():
+    p = np.array([0.8, 0.2]).reshape(2, 1)
+    np.testing.assert_allclose(sharpen(p, 1.0), p)
+    soft = np.array([0.8 ** 0.5, 0.2 ** 0.5])  # T = 2
+    np.testing.assert_allclose(sharpen(p, 2.0).ravel(), soft / soft.sum(), atol=1e-6)
+    sharp = np.array([0.64, 0.04])  # T = 0.5
+    np.testing.assert_allclose(sharpen(p, 0.5).ravel(), sharp / sharp.sum(), atol=1e-6)
+    assert sharpen(p, 2.0).argmax(0)[0] == 0  # the labels never change
 
 
-def test_empty_shares_choose_nothing():
-    shares = LabelShares(2, 2)
-    assert shares.choose(np.eye(2)) == 0.0
+def test_evidence_counts_changes_and_names_the_class_whose_table_looks_wrong():
+    # class 0 (table: 42% forest, 46% field) is all forest in the map; class 1 follows its row
+    table = np.array([[0.12, 0.42, 0.46], [0.0, 0.1, 0.9]])
+    ev = LabelEvidence(2, 3)
+    cls = np.array([[0, 0, 0, 0, 1, 1, 1, 1, 1, 1]])
+    labels = np.array([[1, 1, 1, 1, 2, 2, 2, 2, 2, 2]])
+    baseline = np.array([[2, 2, 1, 1, 2, 2, 2, 2, 2, 2]])  # appearance changed two pixels of class 0
+    ev.add(cls, labels, baseline, np.ones_like(cls, bool))
+    assert ev.counts.tolist() == [[0, 4, 0], [0, 0, 6]] and ev.changed.tolist() == [2, 0]
+    assert abs(ev.changed_share - 0.2) < 1e-12
+    tv = ev.departures(table)
+    assert abs(tv[0] - 0.58) < 1e-9 and abs(tv[1] - 0.1) < 1e-9 and tv[0] > LOCALLY_WRONG > tv[1]
+    lines = ev.report([21, 41], ["water", "forest", "field"], table)
+    assert lines[0].startswith("Appearance changed 20.0%")
+    assert len(lines) == 2 and "class 21" in lines[1] and "forest 100% where the table says 42%" in lines[1]
+    assert ev.as_dict([21, 41], ["water", "forest", "field"], table)["21"]["label_shares"]["forest"] == 1.0

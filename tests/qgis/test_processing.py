@@ -20,9 +20,9 @@ LSR = "epitome:selfepitomiclsr"
 EVAL = "epitome:evaluate"
 LSR_PARAMS = ["IMAGERY", "BANDS", "CLASSES", "COMPOSITION", "EXTENT", "TILE_SIZE", "DOWNSAMPLE", "PATCH_SIZE",
               "SAMPLES", "VARIANCE", "EM_ITERATIONS", "EM_TOLERANCE", "KEY_STRIDE", "PATCH_DIMS",
-              "APPEARANCE_ITERATIONS", "FUSION", "APPEARANCE_WEIGHT",
-              "FUSION_WEIGHT", "NODATA_CODES", "UNKNOWN_AS_NODATA", "DEVICE", "SEED", "OUTPUT", "PROBABILITIES",
-              "CONFIDENCE"]
+              "TABLE_MODE", "APPEARANCE_ITERATIONS", "FUSION", "APPEARANCE_WEIGHT",
+              "FUSION_WEIGHT", "NODATA_CODES", "UNKNOWN_AS_NODATA", "DEVICE", "SEED", "REFERENCE", "REFERENCE_FIELD",
+              "OUTPUT", "PROBABILITIES", "CONFIDENCE", "TRUST"]
 
 
 def path_of(value):
@@ -80,7 +80,9 @@ def test_lsr_parameter_names_exact(epitome_provider):
     assert [p.name() for p in alg.parameterDefinitions()] == LSR_PARAMS
     outs = {o.name() for o in alg.outputDefinitions()}
     assert {"OUTPUT", "PROBABILITIES", "CONFIDENCE", "TILES", "SECONDS", "LABEL_COUNTS", "DEVICE_USED",
-            "APPEARANCE_WEIGHT_USED", "CHANGED_FROM_SMOOTH"} <= outs
+            "APPEARANCE_WEIGHT_USED", "CHANGED_FROM_SMOOTH", "FUSION_USED", "CHANGED_SHARE", "EVIDENCE",
+            "ESTIMATED_ACCURACY", "ESTIMATED_ACCURACY_LOW", "ESTIMATED_ACCURACY_HIGH", "NAIVE_ACCURACY_ESTIMATE",
+            "SMOOTH_ACCURACY_ESTIMATE"} <= outs
 
 
 @pytest.mark.parametrize("alg_id", [LSR, EVAL])
