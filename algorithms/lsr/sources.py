@@ -46,7 +46,7 @@ class JobSources:
                                             unknown_as_nodata=True)
 
     def label_prior(self, kind: str, x: int, y: int, w: int, h: int, class_index: np.ndarray) -> np.ndarray:
-        """A label prior from the coarse map alone on the output window [L, h, w] (docs/METHOD.md, "Baselines"):
+        """A label prior from the coarse map alone on the output window [L, h, w] (docs/METHOD.md, "Baselines and fusion"):
         'smooth' (the blocks' compositions interpolated bilinearly; the pixel's own row where no coarse cell is
         near), 'bayes' (the pixel's row over the area's label prior), otherwise 'naive' (the pixel's row)."""
         naive = self.prior.naive(class_index)

@@ -1,6 +1,6 @@
 """How much to believe appearance against the coarse map: the fusion, its weight, and what it changed.
 
-Fusion (docs/METHOD.md, "Fusion"). For a pixel with appearance evidence p_app(l) (the self-epitomic LSR of
+Fusion (docs/METHOD.md, "Baselines and fusion"). For a pixel with appearance evidence p_app(l) (the self-epitomic LSR of
 its tile, which already starts from the coarse map: lsr/tile.py) and a label prior from the coarse map alone
 (smooth: the blocks' p(l | c) interpolated bilinearly; or naive: the pixel's own class row),
 

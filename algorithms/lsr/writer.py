@@ -1,4 +1,5 @@
-"""Fusing a finished strip of appearance with the coarse prior and writing the outputs (docs/METHOD.md, "Fusion").
+"""Fusing a finished strip of appearance with the coarse prior and writing the outputs (docs/METHOD.md,
+"Baselines and fusion").
 
 The label raster and the optional probability, confidence and appearance-influence rasters are written by
 rows into files reserved in an io.outputs.AtomicOutputs: they appear only when the whole job succeeds.
