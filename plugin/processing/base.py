@@ -138,6 +138,11 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
         """The core dataclass `core` filled from the parameters declared for it (plus `extra` fields)."""
         return core_params(self, self.PARAMETERS, parameters, context, core, **extra)
 
+    def declared_value(self, parameters, context, name):
+        """The value of the CoreNumber / CoreChoice declared as `name`, read as the core reads it (left out or empty:
+        the field's default, e.g. None for an automatic TILE_SIZE - parameterAsInt would give 0)."""
+        return next(d for d in self.PARAMETERS if d.name == name).value(self, parameters, context)
+
     # Inputs are loaded as QGIS layers without GDAL writing statistics (.aux.xml) beside them.
     def parameterAsRasterLayer(self, parameters, name, context):  # noqa: N802
         with no_sidecars():

@@ -222,7 +222,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             load_composition(path)  # CompositionError: the line and what to change
         params = self.core_params(parameters, context, LsrParams)
         params.validate()
-        check_tile_fits(self.parameterAsInt(parameters, "TILE_SIZE", context), params)
+        check_tile_fits(self.declared_value(parameters, context, "TILE_SIZE"), params)
         check_device_name(self.parameterAsString(parameters, "DEVICE", context))
         parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
 

@@ -72,3 +72,15 @@ def test_check_parameter_values_gives_the_core_message(epitome_provider, scene, 
     base.update(params)
     ok, msg = alg.checkParameterValues(base, QgsProcessingContext())
     assert not ok and core_message in msg, msg
+
+
+@pytest.mark.parametrize("tile_size", [None, ""])
+def test_tile_size_left_empty_with_downsample_set_is_accepted(epitome_provider, scene, tmp_path, tile_size):
+    """TILE_SIZE empty means about 512 m of ground: with DOWNSAMPLE set the check must not read it as 0 px
+    (it said "TILE_SIZE / DOWNSAMPLE = 0 working pixels")."""
+    alg = QgsApplication.processingRegistry().createAlgorithmById("epitome:selfepitomiclsr")
+    params = {"IMAGERY": scene.imagery, "CLASSES": scene.classes, "OUTPUT": str(tmp_path / "o.tif"), "DOWNSAMPLE": 4}
+    if tile_size is not None:
+        params["TILE_SIZE"] = tile_size
+    ok, msg = alg.checkParameterValues(params, QgsProcessingContext())
+    assert ok, msg
