@@ -22,7 +22,7 @@ from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.label_style import set_label_style, write_qml
 from ..io.outputs import AtomicOutputs, check_writable, create_output
-from ..io.raster import grid_of, open_raster
+from ..io.raster import area_km2, grid_of, open_raster
 
 STRIP_VALUES = 1 << 24  # patch values read at once (64 MiB as float32)
 
@@ -204,13 +204,16 @@ def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
     write_qml(job.outputs.labels, lab.names, lab.colours)
     job.stats = predict_stats(grid_of(ds), writer.counts, lab.names, time.time() - t0, runs.device)
     fb.info(f"Predicted {job.stats['pixels']} pixels in {job.stats['seconds']:.1f} s on {runs.device}"
-            + (f" ({job.stats['km2_per_minute']:.3f} km^2 per minute)." if ds.GetProjection() else "."))
+            + (f" ({job.stats['km2_per_minute']:.3f} km^2 per minute)." if np.isfinite(job.stats["km2_per_minute"])
+               else "."))
     return job.stats
 
 
 def predict_stats(grid, counts: np.ndarray, names: List[str], seconds: float, device) -> Dict:
+    """The job's statistics: time, area (km^2 from the pixel size in metres; NaN without a CRS), speed, pixels
+    per label."""
     px = grid.width * grid.height
-    area = px * grid.pixel_size[0] * grid.pixel_size[1] / 1e6 if grid.wkt else float("nan")
+    area = area_km2(grid)
     return dict(seconds=seconds, pixels=px, device=str(device), area_km2=area,
-                km2_per_minute=area / seconds * 60 if seconds > 0 and grid.wkt else float("nan"),
+                km2_per_minute=area / seconds * 60 if seconds > 0 else float("nan"),
                 label_counts={n: int(counts[i + 1]) for i, n in enumerate(names)}, nodata_pixels=int(counts[0]))

@@ -88,6 +88,12 @@ def pixel_size_metres(grid: Grid) -> Optional[float]:
     return float(px * (srs.GetLinearUnits() or 1.0))
 
 
+def area_km2(grid: Grid) -> float:
+    """The grid's area in km^2 from its pixel size in metres (pixel_size_metres); NaN without a CRS."""
+    metres = pixel_size_metres(grid)
+    return grid.width * grid.height * metres * metres / 1e6 if metres else float("nan")
+
+
 def subgrid(grid: Grid, x: int, y: int, w: int, h: int) -> Grid:
     """The grid of the pixel window (x, y, w, h) of `grid`."""
     gt = grid.geotransform

@@ -27,7 +27,7 @@ from ..errors import Cancelled, EpitomeError
 from ..feedback import Feedback
 from ..io.label_style import write_qml
 from ..io.outputs import AtomicOutputs, check_writable
-from ..io.raster import pixel_size_metres, read_valid
+from ..io.raster import area_km2, pixel_size_metres, read_valid
 from ..io.samples import read_reference_samples
 from ..params import bounded, check_bounds
 from . import tile as tile_math
@@ -355,10 +355,9 @@ def summarise(run: Run, writer: LabelOutputs, seconds: float, setting: FusionSet
     grid, comp = run.sources.grid, run.sources.composition
     counts = writer.counts
     px = grid.width * grid.height
-    metres = pixel_size_metres(grid)
-    area_km2 = px * metres * metres / 1e6 if metres else float("nan")
-    stats = dict(tiles=run.n_tiles, seconds=seconds, pixels=px, device=str(run.memory.device), area_km2=area_km2,
-                 km2_per_minute=(area_km2 / seconds * 60) if seconds > 0 and metres else float("nan"),
+    area = area_km2(grid)
+    stats = dict(tiles=run.n_tiles, seconds=seconds, pixels=px, device=str(run.memory.device), area_km2=area,
+                 km2_per_minute=area / seconds * 60 if seconds > 0 else float("nan"),
                  label_counts={comp.labels[i]: int(counts[i + 1]) for i in range(comp.n_labels)},
                  nodata_pixels=int(counts[0]), changed_from_smooth=writer.changed,
                  changed_share=writer.evidence.changed_share, scaling=run.sources.scaling.method,

@@ -386,3 +386,18 @@ def test_imagery_of_another_data_type_is_warned(data, tmp_path):
     run_predict(PredictJob(str(tmp_path / "e.epitome"), str(tmp_path / "u16.tif"),
                            PredictOutputs(str(tmp_path / "p.tif")), ApplyParams(**FAST), "cpu"), fb)
     assert any("trained on Byte imagery" in w for w in fb.warnings)
+
+
+def test_areas_of_geographic_imagery_are_in_square_kilometres(data, tmp_path):
+    """A WGS84 raster's area is computed from its pixel size in metres (it was degrees squared: '0.00 km^2 per
+    minute')."""
+    embed(data, tmp_path / "e.epitome")
+    img, _ = textures(50, 70, 1, split=30)
+    deg = 1e-5  # about 1.1 m of latitude
+    path = write(tmp_path / "wgs84.tif", img, epsg=4326, origin=(-80.0, 40.0), px=deg)
+    job = PredictJob(str(tmp_path / "e.epitome"), path, PredictOutputs(str(tmp_path / "p.tif")), ApplyParams(**FAST),
+                     "cpu")
+    run_predict(job)
+    side = deg * 111320.0 * np.cos(np.radians(40.0)) ** 0.5  # metres, as io/raster.pixel_size_metres
+    assert job.stats["area_km2"] == pytest.approx(50 * 70 * side * side / 1e6, rel=0.05)
+    assert job.stats["km2_per_minute"] > 0 and np.isfinite(job.stats["km2_per_minute"])
