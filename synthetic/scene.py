@@ -650,30 +650,6 @@ def write_scene(folder, size=1024, seed=0, smooth_labels=False, imagery_epsg=269
     return paths
 
 
-def save_preview(scene, path):
-    """PNG preview: imagery RGB | truth colours (| hand-drawn truth). Needs matplotlib."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    lut = np.zeros((256, 3), np.uint8)
-    for k, rgb in LABEL_COLOURS.items():
-        lut[k] = rgb
-    panels = [np.transpose(scene["imagery"][:3], (1, 2, 0)), lut[scene["truth_detailed"]]]
-    titles = ["imagery (RGB)", "truth"]
-    if not np.array_equal(scene["truth"], scene["truth_detailed"]):
-        panels.append(lut[scene["truth"]])
-        titles = ["imagery (RGB)", "detailed truth", "hand-drawn truth"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(8 * len(panels), 8.4))
-    for ax, im, t in zip(axes, panels, titles):
-        ax.imshow(im, interpolation="nearest")
-        ax.set_title(t)
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def main(argv=None):
     import argparse
     import time

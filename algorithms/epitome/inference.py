@@ -41,11 +41,6 @@ class EpitomeTensors:
         return tuple(self.mu.shape)
 
 
-def default_temperature(k: int) -> float:
-    """(K / 11)^2, the training temperature (TrainParams.temperature_for) for patches of side K."""
-    return (k / 11.0) ** 2
-
-
 def window_log_likelihoods(ep: EpitomeTensors, patches: "torch.Tensor", mask: Optional["torch.Tensor"] = None,
                            backend: str = "auto") -> "torch.Tensor":
     """log p(x_b | e, s) for every window of every epitome: [B, E, N, N] (Eq. 5; over the valid pixels

@@ -85,14 +85,6 @@ class ConfusionAccumulator:
         self.matrix += confusion_matrix(pred, ref, self.n_labels)
         return self
 
-    def add_matrix(self, cm):
-        """Add an already computed confusion matrix (e.g. from another worker)."""
-        cm = np.asarray(cm, dtype=np.int64)
-        if cm.shape != self.matrix.shape:
-            raise ValueError("confusion matrix shape %s, expected %s" % (cm.shape, self.matrix.shape))
-        self.matrix += cm
-        return self
-
     @property
     def n_pixels(self):
         return int(self.matrix.sum())

@@ -145,7 +145,3 @@ def read_legend(path: str, band: int = 1, max_codes: int = 4096, dataset=None) -
 
 def legend_names(legend: Dict[int, LegendEntry]) -> Dict[int, str]:
     return {c: e.name for c, e in legend.items() if e.name}
-
-
-def legend_colours(legend: Dict[int, LegendEntry]) -> Dict[int, Tuple[int, int, int]]:
-    return {c: e.colour for c, e in legend.items() if e.colour is not None}

@@ -47,10 +47,6 @@ class ReferenceSamples:
         """Indices of the samples inside the pixel window (x, y, w, h)."""
         return np.nonzero((self.cols >= x) & (self.cols < x + w) & (self.rows >= y) & (self.rows < y + h))[0]
 
-    def label_counts(self, n_labels: int) -> np.ndarray:
-        return np.bincount(self.labels, minlength=n_labels)
-
-
 def label_lookup(labels: Sequence[str]) -> Dict[str, int]:
     """Accepted spellings of each label -> its index: the code 1..L and the name (lower case, trimmed)."""
     out = {str(i + 1): i for i in range(len(labels))}

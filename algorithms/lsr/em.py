@@ -43,9 +43,3 @@ def lsr_em(p_pos_given_class: torch.Tensor, p_class: torch.Tensor, p_label_given
         if prev is not None and float((p - prev).abs().max()) < tolerance:
             break
     return p
-
-
-def lsr_objective(p_label_given_pos, p_pos_given_class, p_class, p_label_given_class) -> float:
-    """sum_c p(c) sum_l p(l|c) log sum_mn p(l|mn) p(mn|c) (the quantity the EM increases)."""
-    N = p_pos_given_class @ p_label_given_pos
-    return float((p_class[:, None] * p_label_given_class * torch.log(N.clamp_min(1e-30))).sum())

@@ -13,7 +13,7 @@ appearance with.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import numpy as np
 from osgeo import gdal
@@ -114,32 +114,3 @@ def prior_labels(p: np.ndarray, valid: np.ndarray) -> np.ndarray:
     lab = (p.argmax(0) + 1).astype(np.uint8)
     lab[~valid] = 0
     return lab
-
-
-def smooth_prior_of(composition: Composition, cells: np.ndarray, valid: Optional[np.ndarray] = None,
-                    factor: int = 30) -> np.ndarray:
-    """Reference smooth prior for pixel-aligned blocks (tests and docs): cells [hc, wc] class rows, each cell
-    `factor` x `factor` fine pixels; bilinear between cell centres with edge clamping. [L, hc*f, wc*f]."""
-    hc, wc = cells.shape
-    valid = (cells >= 0) if valid is None else valid
-    p = composition.matrix[np.maximum(cells, 0)].transpose(2, 0, 1) * valid
-    m = valid.astype(np.float64)
-    fy = (np.arange(hc * factor) + 0.5) / factor - 0.5
-    fx = (np.arange(wc * factor) + 0.5) / factor - 0.5
-
-    def interp(a):
-        y0 = np.clip(np.floor(fy).astype(int), 0, hc - 1)
-        y1 = np.clip(y0 + 1, 0, hc - 1)
-        ty = np.clip(fy - np.floor(fy), 0, 1)
-        ty = np.where(fy < 0, 0, ty)
-        x0 = np.clip(np.floor(fx).astype(int), 0, wc - 1)
-        x1 = np.clip(x0 + 1, 0, wc - 1)
-        tx = np.clip(fx - np.floor(fx), 0, 1)
-        tx = np.where(fx < 0, 0, tx)
-        top = a[..., y0, :][..., :, x0] * (1 - tx) + a[..., y0, :][..., :, x1] * tx
-        bot = a[..., y1, :][..., :, x0] * (1 - tx) + a[..., y1, :][..., :, x1] * tx
-        return top * (1 - ty)[:, None] + bot * ty[:, None]
-
-    num, den = interp(p), interp(m)
-    out = num / np.maximum(den, 1e-12)[None]
-    return out / np.maximum(out.sum(0, keepdims=True), 1e-12)

@@ -84,14 +84,10 @@ class SelfEpitome:
         return spread_over_keys(Z, self.key_ys, self.key_xs, self.k, tuple(self.valid.shape)) * self.valid
 
 
-def class_statistics(class_index: torch.Tensor, valid: torch.Tensor, composition: torch.Tensor):
-    """p(c) observed in the tile [Cc] (the weighting method.md insists on), each pixel's own class
-    composition p(l | c(pixel)) [L, H, W] and the tile's label prior p(l) = sum_c p(c) p(l | c) [L]."""
-    Cc = composition.shape[0]
-    counts = torch.bincount(class_index[valid], minlength=Cc).to(torch.float32)
-    p_class = counts / counts.sum()
-    pixel_comp = composition[class_index.clamp_min(0)].permute(2, 0, 1)
-    return p_class, pixel_comp, p_class @ composition
+def class_shares(class_index: torch.Tensor, valid: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """p(c) observed in the tile [Cc] (the weighting of docs/METHOD.md, "Label super-resolution by EM")."""
+    counts = torch.bincount(class_index[valid], minlength=n_classes).to(torch.float32)
+    return counts / counts.sum()
 
 
 def build_self_epitome(image: torch.Tensor, image_valid: torch.Tensor, class_index: torch.Tensor,
@@ -189,7 +185,7 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
                          torch.zeros_like(valid_full), 0, 0)
     if not bool(valid_full.any()):
         return nothing
-    p_class, _, _ = class_statistics(class_index, valid_full, composition)
+    p_class = class_shares(class_index, valid_full, Cc)
     ep = build_self_epitome(image, image_valid, class_index, params)
     if ep is None:
         return nothing  # too small for a single window

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import List
 
 from qgis.PyQt.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, pyqtSignal
@@ -34,7 +34,6 @@ from . import deps, torch_builds
 TAG = "Epitome"
 INDEX_BASE = torch_builds.INDEX_BASE
 CPU_VARIANT = "cpu"
-TORCH_VERSION = torch_builds.TESTED  # the release this plugin is tested with (torch_builds chooses per platform)
 MARKER = "EPITOME_TORCH_INFO "
 
 
@@ -156,10 +155,6 @@ class TorchInfo:
     @property
     def usable(self):
         return self.found and not self.too_old and not self.error
-
-    def to_dict(self):
-        return asdict(self)
-
 
 PROBE = r'''
 import json, os, sys, time, warnings

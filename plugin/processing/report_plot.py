@@ -161,9 +161,7 @@ def paint_history(p, width, height, history, title="", foot=0.0):
         cells, shown = [QRectF(0.0, cells[0].top(), float(width), cells[0].height() * 2)], shown[:1]
     p.save()
     p.setRenderHint(QPainter.Antialiasing)
-    head = 0.0
     if title:
-        head = 30.0
         p.setFont(QFont("Sans", 11, QFont.Bold))
         p.drawText(QRectF(0, 4, width, 22), Qt.AlignCenter, title)
     for cell, (series, ptitle, ylabel) in zip(cells, shown):

@@ -6,7 +6,7 @@ from osgeo import gdal, osr
 
 from algorithms.composition.table import Composition
 from algorithms.io.raster import grid_of
-from algorithms.lsr.priors import CoarsePrior, prior_labels, smooth_prior_of
+from algorithms.lsr.priors import CoarsePrior, prior_labels
 
 COMP = Composition([1, 2, 3], ["a", "b"], np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]], np.float32),
                    nodata_codes=[0])
@@ -23,6 +23,34 @@ def raster(path, arr, gt, epsg=32618, dtype=gdal.GDT_Byte, nodata=None):
         ds.GetRasterBand(1).SetNoDataValue(nodata)
     ds = None  # written and closed, then opened read-only as the plugin does
     return gdal.Open(str(path))
+
+
+def smooth_prior_of(composition, cells, valid=None, factor=30):
+    """Reference smooth prior for pixel-aligned blocks: cells [hc, wc] class rows, each cell
+    `factor` x `factor` fine pixels; bilinear between cell centres with edge clamping. [L, hc*f, wc*f]."""
+    hc, wc = cells.shape
+    valid = (cells >= 0) if valid is None else valid
+    p = composition.matrix[np.maximum(cells, 0)].transpose(2, 0, 1) * valid
+    m = valid.astype(np.float64)
+    fy = (np.arange(hc * factor) + 0.5) / factor - 0.5
+    fx = (np.arange(wc * factor) + 0.5) / factor - 0.5
+
+    def interp(a):
+        y0 = np.clip(np.floor(fy).astype(int), 0, hc - 1)
+        y1 = np.clip(y0 + 1, 0, hc - 1)
+        ty = np.clip(fy - np.floor(fy), 0, 1)
+        ty = np.where(fy < 0, 0, ty)
+        x0 = np.clip(np.floor(fx).astype(int), 0, wc - 1)
+        x1 = np.clip(x0 + 1, 0, wc - 1)
+        tx = np.clip(fx - np.floor(fx), 0, 1)
+        tx = np.where(fx < 0, 0, tx)
+        top = a[..., y0, :][..., :, x0] * (1 - tx) + a[..., y0, :][..., :, x1] * tx
+        bot = a[..., y1, :][..., :, x0] * (1 - tx) + a[..., y1, :][..., :, x1] * tx
+        return top * (1 - ty)[:, None] + bot * ty[:, None]
+
+    num, den = interp(p), interp(m)
+    out = num / np.maximum(den, 1e-12)[None]
+    return out / np.maximum(out.sum(0, keepdims=True), 1e-12)
 
 
 @pytest.fixture
