@@ -94,11 +94,14 @@ def area_km2(grid: Grid) -> float:
     return grid.width * grid.height * metres * metres / 1e6 if metres else float("nan")
 
 
+def window_geotransform(gt, x: int, y: int) -> tuple:
+    """The geotransform of a window whose top-left pixel is (x, y) of a raster with geotransform gt."""
+    return (gt[0] + x * gt[1] + y * gt[2], gt[1], gt[2], gt[3] + x * gt[4] + y * gt[5], gt[4], gt[5])
+
+
 def subgrid(grid: Grid, x: int, y: int, w: int, h: int) -> Grid:
     """The grid of the pixel window (x, y, w, h) of `grid`."""
-    gt = grid.geotransform
-    return Grid(w, h, (gt[0] + x * gt[1] + y * gt[2], gt[1], gt[2], gt[3] + x * gt[4] + y * gt[5], gt[4], gt[5]),
-                grid.wkt)
+    return Grid(w, h, window_geotransform(grid.geotransform, x, y), grid.wkt)
 
 
 def extent_window(grid: Grid, extent) -> Optional[Tuple[int, int, int, int]]:

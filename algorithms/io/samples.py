@@ -18,7 +18,7 @@ from osgeo import gdal, ogr, osr
 
 from ..errors import EpitomeError
 from .align import CLASS_NODATA, align_classes
-from .raster import Grid, crs_name
+from .raster import Grid, crs_name, window_geotransform
 
 gdal.UseExceptions()
 ogr.UseExceptions()
@@ -206,9 +206,8 @@ def _geometry_pixels(geom, grid: Grid, inv, rng):
     r1 = min(grid.height, int(np.ceil(max(p[1] for p in corners))))
     if c1 <= c0 or r1 <= r0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    gt = grid.geotransform
     mem = gdal.GetDriverByName("MEM").Create("", c1 - c0, r1 - r0, 1, gdal.GDT_Byte)
-    mem.SetGeoTransform((gt[0] + c0 * gt[1] + r0 * gt[2], gt[1], gt[2], gt[3] + c0 * gt[4] + r0 * gt[5], gt[4], gt[5]))
+    mem.SetGeoTransform(window_geotransform(grid.geotransform, c0, r0))
     drv = ogr.GetDriverByName("Memory")
     src = drv.CreateDataSource("")
     lyr = src.CreateLayer("g", geom_type=geom.GetGeometryType())

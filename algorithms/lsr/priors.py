@@ -20,7 +20,7 @@ from osgeo import gdal
 
 from ..composition.table import Composition
 from ..io.align import class_window
-from ..io.raster import Grid, grid_of, has_georeference
+from ..io.raster import Grid, grid_of, has_georeference, window_geotransform
 
 gdal.UseExceptions()
 
@@ -68,8 +68,9 @@ class CoarsePrior:
             p, valid = p[:, oy:oy + h, ox:ox + w], valid[oy:oy + h, ox:ox + w]
             return np.ascontiguousarray(p), np.ascontiguousarray(valid)
         stack = np.concatenate([p, valid[None].astype(np.float32)])  # [L + 1, hc, wc]
-        warped = _warp_bilinear(stack, self._cell_geotransform(cw), self.class_grid.wkt,
-                                _window_geotransform(self.target, x, y), self.target.wkt, w, h)
+        warped = _warp_bilinear(stack, window_geotransform(self.class_grid.geotransform, cw[0], cw[1]),
+                                self.class_grid.wkt, window_geotransform(self.target.geotransform, x, y),
+                                self.target.wkt, w, h)
         mass = warped[L]
         ok = mass > 1e-6
         out = np.where(ok[None], warped[:L] / np.maximum(mass, 1e-6)[None], 0.0).astype(np.float32)
@@ -81,16 +82,6 @@ class CoarsePrior:
         """p(l | c(pixel)) [L, h, w] for a window's class rows class_index [h, w] (-1 = none: zeros)."""
         p = self.composition.matrix[np.maximum(class_index, 0)].transpose(2, 0, 1).astype(np.float32)
         return p * (class_index >= 0)
-
-    def _cell_geotransform(self, window):
-        gt = self.class_grid.geotransform
-        x0, y0 = window[0], window[1]
-        return (gt[0] + x0 * gt[1] + y0 * gt[2], gt[1], gt[2], gt[3] + x0 * gt[4] + y0 * gt[5], gt[4], gt[5])
-
-
-def _window_geotransform(grid: Grid, x: int, y: int):
-    gt = grid.geotransform
-    return (gt[0] + x * gt[1] + y * gt[2], gt[1], gt[2], gt[3] + x * gt[4] + y * gt[5], gt[4], gt[5])
 
 
 def _warp_bilinear(stack: np.ndarray, src_gt, src_wkt: str, dst_gt, dst_wkt: str, w: int, h: int) -> np.ndarray:
