@@ -50,6 +50,7 @@ from ...algorithms.composition.table import (DEFAULT_COMPOSITION_CSV, Compositio
                                               row_sums, save_composition)
 from .. import settings
 from ..i18n import tr
+from ..layer_files import layer_file
 
 ESTIMATE_ALG = "epitome:estimatecomposition"
 DEFAULT_LABELS = ["water", "forest", "field", "built"]
@@ -90,7 +91,7 @@ def layer_source(layer_or_path):
     """A Processing value for a raster: the file of a GDAL layer, a layer id otherwise, or a path as given."""
     if isinstance(layer_or_path, QgsRasterLayer):
         if layer_or_path.providerType() == "gdal":
-            return layer_or_path.source().split("|")[0]
+            return layer_file(layer_or_path)
         return layer_or_path.id()
     return layer_or_path
 
@@ -156,7 +157,7 @@ def layer_legend(layer):
     out = {}
     if isinstance(layer, QgsRasterLayer):
         if layer.providerType() == "gdal":
-            for code, e in read_legend(layer.source().split("|")[0]).items():
+            for code, e in read_legend(layer_file(layer)).items():
                 out[code] = (e.name, e.colour)
         r = layer.renderer()
         if isinstance(r, QgsPalettedRasterRenderer):
@@ -255,14 +256,15 @@ def project_layer(layer_or_path):
     want = os.path.normcase(os.path.abspath(str(layer_or_path)))
     for lyr in QgsProject.instance().mapLayers().values():
         if isinstance(lyr, QgsRasterLayer) and lyr.providerType() == "gdal" and \
-                os.path.normcase(os.path.abspath(lyr.source().split("|")[0])) == want:
+                os.path.normcase(os.path.abspath(layer_file(lyr))) == want:
             return lyr
     return None
 
 
-def layer_file(layer_or_path):
+def raster_file(layer_or_path):
+    """The file of a GDAL raster layer ("" for another provider), or a path as given."""
     if isinstance(layer_or_path, QgsRasterLayer):
-        return layer_or_path.source().split("|")[0] if layer_or_path.providerType() == "gdal" else ""
+        return layer_file(layer_or_path) if layer_or_path.providerType() == "gdal" else ""
     return str(layer_or_path or "")
 
 
@@ -788,8 +790,8 @@ class CompositionEditor(QWidget):
         self.classes_layer, self.reference_layer, self.imagery_layer = classes, reference, imagery
 
     def default_save_path(self):
-        return default_composition_path(near=layer_file(self.classes_layer) or None,
-                                        imagery=layer_file(self.imagery_layer) or None)
+        return default_composition_path(near=raster_file(self.classes_layer) or None,
+                                        imagery=raster_file(self.imagery_layer) or None)
 
     def estimate_dialog(self):
         """The dialog of Estimate from a labelled area, pre-filled with the class layer already chosen and a

@@ -15,6 +15,7 @@ from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
 
 from ..i18n import tr
+from ..layer_files import layer_file
 from .dialog_only_wrapper import DialogOnlyWrapper
 
 CLASSES_PARAMETER = "CLASSES"
@@ -99,7 +100,7 @@ class CompositionWidgetWrapper(DialogOnlyWrapper):
         if isinstance(v, str) and v:
             return QgsProject.instance().mapLayer(v) or next(
                 (lyr for lyr in QgsProject.instance().mapLayers().values()
-                 if lyr.source().split("|")[0] == v), None)
+                 if layer_file(lyr) == v), None)
         return None
 
     def preselect_layers(self):
@@ -157,7 +158,7 @@ class CompositionWidgetWrapper(DialogOnlyWrapper):
                 if layer is None and os.path.isfile(v):
                     return v
         if isinstance(layer, QgsRasterLayer) and layer.providerType() == "gdal":
-            return layer.source().split("|")[0]
+            return layer_file(layer)
         return None
 
     def classes_note(self):
@@ -201,7 +202,7 @@ class CompositionWidgetWrapper(DialogOnlyWrapper):
         dlg = CompositionDialog(self.widget, path=current if current and os.path.isfile(current) else None,
                                 class_codes=self.class_codes(), classes_path=None if note else classes,
                                 class_names=legend_names(read_legend(classes)) if classes and not note else None,
-                                imagery_path=imagery.source().split("|")[0] if isinstance(imagery, QgsRasterLayer)
+                                imagery_path=layer_file(imagery) if isinstance(imagery, QgsRasterLayer)
                                 and imagery.providerType() == "gdal" else None)
         if note:
             dlg.editor.show_message(note)

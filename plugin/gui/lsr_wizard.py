@@ -26,6 +26,8 @@ from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox
 from ...algorithms.composition.table import CompositionError
 from .. import ICONS, settings
 from ..i18n import tr
+from ..layer_files import layer_file
+from ..processing.styling import unique_name
 from .device_choice import DeviceCombo
 from .runner import AlgorithmRun
 
@@ -64,8 +66,8 @@ def preset_parameters(preset, imagery):
 
 
 def layer_path(layer):
-    """The file behind a GDAL raster layer (without |layername=... options)."""
-    return layer.source().split("|")[0]
+    """The file behind a GDAL raster layer (without QGIS's options)."""
+    return layer_file(layer)
 
 
 def pixel_size_metres(layer):
@@ -256,16 +258,6 @@ def default_output_path(imagery, project=None):
                     return path
                 n += 1
     return ""
-
-
-def unique_name(names, name):
-    """name, or 'name (2)', 'name (3)'... : one not in `names`."""
-    if name not in names:
-        return name
-    n = 2
-    while "{} ({})".format(name, n) in names:
-        n += 1
-    return "{} ({})".format(name, n)
 
 
 def header(page, title, subtitle):

@@ -13,11 +13,13 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProces
 from qgis.PyQt.QtCore import QCoreApplication, QThread
 from qgis.PyQt.QtGui import QIcon
 
-from ...algorithms.errors import EpitomeError
+from ...algorithms import device as devices  # (looked up at call time: tests replace torch_status)
+from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.feedback import Feedback
 from ...algorithms.io.outputs import check_distinct_paths
 from ...algorithms.io.raster import no_sidecars, sidecars_off_until_run, sidecars_on
 from .. import ICONS
+from ..layer_files import layer_file
 from .params import CoreChoice, CoreNumber, add_all, core_params, number_problem
 
 
@@ -64,11 +66,20 @@ class QgsFeedbackAdapter(Feedback):
 
 
 def require_torch():
-    from ...algorithms.device import torch_status
-
-    ok, msg = torch_status()
+    """QgsProcessingException with how to install PyTorch when it is missing."""
+    ok, msg = devices.torch_status()
     if not ok:
         raise QgsProcessingException(msg)
+
+
+def run_job(run, job, feedback):
+    """run(job, feedback) with the core's errors as QgsProcessingException (cancel: no output left)."""
+    try:
+        return run(job, QgsFeedbackAdapter(feedback))
+    except Cancelled:
+        raise QgsProcessingException("Cancelled by the user: no output was written.")
+    except (EpitomeError, ValueError) as e:
+        raise QgsProcessingException(str(e))
 
 
 def device_setting(value):
@@ -115,8 +126,7 @@ def raster_path(layer, name):
         raise QgsProcessingException(
             f"{name}: layer '{layer.name()}' comes from the '{layer.providerType()}' provider; Epitome reads "
             "file rasters (GeoTIFF etc.). Save it first with Raster > Conversion > Translate.")
-    src = layer.source().split("|")[0]
-    return src
+    return layer_file(layer)
 
 
 class EpitomeAlgorithm(QgsProcessingAlgorithm):
@@ -124,6 +134,7 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
     plain outputs as (name, title, QgsProcessingOutput class) in OUTPUTS, early checks in check()."""
 
     icon_name = "epitome.svg"
+    needs_torch = False  # True: canExecute says how to install PyTorch when it is missing
     group_id = "lsr"  # the toolbox group: "lsr" (label super-resolution) or "epitomes" (trained epitomes)
     PARAMETERS: Sequence = ()
     OUTPUTS: Sequence = ()
@@ -203,13 +214,13 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
                 elif isinstance(p, QgsProcessingParameterRasterLayer):
                     layer = self.parameterAsRasterLayer(parameters, name, context)
                     if layer is not None:
-                        inputs.append((name, layer.source().split("|")[0]))
+                        inputs.append((name, layer_file(layer)))
                 elif isinstance(p, QgsProcessingParameterMapLayer):
                     layer = self.parameterAsLayer(parameters, name, context)
                     if layer is not None:
-                        inputs.append((name, layer.source().split("|")[0]))
+                        inputs.append((name, layer_file(layer)))
                 elif isinstance(p, QgsProcessingParameterMultipleLayers):
-                    inputs += [(name, lyr.source().split("|")[0])
+                    inputs += [(name, layer_file(lyr))
                                for lyr in self.parameterAsLayerList(parameters, name, context)]
                 elif isinstance(p, QgsProcessingParameterFile):
                     inputs.append((name, self.parameterAsFile(parameters, name, context)))
@@ -228,6 +239,9 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
 
     def check(self, parameters, context):
         """Checks beyond types and ranges, before the run: raise ValueError or EpitomeError saying what to change."""
+
+    def canExecute(self):  # noqa: N802
+        return devices.torch_status() if self.needs_torch else super().canExecute()
 
     def createInstance(self):  # noqa: N802
         return self.__class__()
@@ -256,10 +270,8 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
 
 def check_device_name(value):
     """ValueError for a DEVICE value that is not auto, cpu, cuda, cuda:N or mps."""
-    from ...algorithms.device import is_device_name
-
     dev = value or "auto"
-    if not is_device_name(dev):
+    if not devices.is_device_name(dev):
         raise ValueError(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index) or mps.")
 
 

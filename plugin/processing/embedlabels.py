@@ -13,10 +13,10 @@ from qgis.core import (
 )
 
 from ...algorithms.epitome.apply import ApplyParams
-from .base import EpitomeAlgorithm, check_device_name, device_setting, raster_path, require_torch
+from .base import EpitomeAlgorithm, check_device_name, device_setting, raster_path, require_torch, run_job
 from .params import CoreNumber, Declared
 from .predict import (BACKEND, BATCH_SIZE, CENTRE, DEVICE, PATCH_SIZE, TEMPERATURE, check_model,
-                      embedding_image_parameter, model_parameter, output_model_parameter, run_job, tif_outputs)
+                      embedding_image_parameter, model_parameter, output_model_parameter, tif_outputs)
 from .styling import style_rgb_image
 
 
@@ -36,6 +36,7 @@ def check_pairs(alg, parameters, context, other):
 
 
 class EmbedLabelsAlgorithm(EpitomeAlgorithm):
+    needs_torch = True
     icon_name = "train.svg"
     group_id = "epitomes"
     PARAMETERS = (
@@ -91,11 +92,6 @@ class EmbedLabelsAlgorithm(EpitomeAlgorithm):
             "LABEL_NAMES, LABEL_TABLE or the label raster's categories.\nOutputs: OUTPUT_MODEL, the "
             "model with its label embedding, names and colours - give it to epitome:predict to label any imagery "
             "- and an optional picture of the embedding.\nNeeds PyTorch in QGIS's Python.")
-
-    def canExecute(self):  # noqa: N802
-        from ...algorithms.device import torch_status
-
-        return torch_status()
 
     def check(self, parameters, context):
         check_pairs(self, parameters, context, "LABELS")

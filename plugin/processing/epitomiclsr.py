@@ -15,17 +15,18 @@ from qgis.core import (
 from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.epitome.apply import ApplyParams
 from ...algorithms.epitome.model_file import load_model
-from .base import EpitomeAlgorithm, check_device_name, device_setting, require_torch
+from .base import EpitomeAlgorithm, check_device_name, device_setting, require_torch, run_job
 from .embedlabels import check_pairs, raster_paths
 from .params import CoreNumber, Declared, optional_raster_output
 from .predict import (BACKEND, BATCH_SIZE, CENTRE, DEVICE, PATCH_SIZE, TEMPERATURE, TOP_K, check_model,
-                      embedding_image_parameter, model_parameter, output_model_parameter, run_job, style_predictions,
+                      embedding_image_parameter, model_parameter, output_model_parameter, style_predictions,
                       tif_outputs)
 from .selfepitomiclsr import composition_parameter
 from .styling import style_rgb_image
 
 
 class EpitomicLsrAlgorithm(EpitomeAlgorithm):
+    needs_torch = True
     icon_name = "lsr.svg"
     PARAMETERS = (
         model_parameter("A trained epitome (the MODEL of epitome:trainepitome), ideally trained on imagery like "
@@ -86,11 +87,6 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
             "composition table (same rules as epitome:selfepitomiclsr).\nOutputs: OUTPUT_MODEL with "
             "the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, "
             "optionally, the label map of the first imagery raster.\nNeeds PyTorch in QGIS's Python.")
-
-    def canExecute(self):  # noqa: N802
-        from ...algorithms.device import torch_status
-
-        return torch_status()
 
     def check(self, parameters, context):
         check_pairs(self, parameters, context, "CLASSES")

@@ -1,15 +1,13 @@
 """Checks of layer parameters shared by several algorithms (in their check(), before anything runs)."""
 
+from ..layer_files import layer_file
+
 MESSAGES = {
     ("IMAGERY", "CLASSES"): "IMAGERY and CLASSES are the same layer ('{}'): give the fine imagery as IMAGERY and the "
                             "coarse class layer (e.g. NLCD at 30 m) as CLASSES.",
     ("PREDICTION", "REFERENCE"): "PREDICTION and REFERENCE are the same layer ('{}'): REFERENCE must be other labels "
                                  "of the same area to compare the prediction with.",
 }
-
-
-def _source(layer):
-    return layer.source().split("|")[0] if layer is not None else ""
 
 
 def check_not_the_same_layer(alg, parameters, context, first, second):
@@ -21,5 +19,5 @@ def check_not_the_same_layer(alg, parameters, context, first, second):
     b = alg.parameterAsRasterLayer(parameters, second, context)
     if a is None or b is None:
         return
-    if a.id() == b.id() or (_source(a) and _source(a) == _source(b)):
+    if a.id() == b.id() or (layer_file(a) and layer_file(a) == layer_file(b)):
         raise ValueError(alg.tr(MESSAGES[(first, second)]).format(a.name()))

@@ -16,8 +16,8 @@ from qgis.core import (
 )
 
 from ...algorithms.epitome.apply import ApplyParams
-from ...algorithms.errors import Cancelled, EpitomeError
-from .base import EpitomeAlgorithm, QgsFeedbackAdapter, check_device_name, device_setting, raster_path, require_torch
+from ...algorithms.errors import EpitomeError
+from .base import EpitomeAlgorithm, check_device_name, device_setting, raster_path, require_torch, run_job
 from .device_param import device_parameter
 from .params import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, optional_raster_output
 from .styling import style_label_output, style_probability_output, style_stretched_output
@@ -104,6 +104,7 @@ def check_model(alg, parameters, context, params, need_labels=False):
 
 
 class PredictAlgorithm(EpitomeAlgorithm):
+    needs_torch = True
     icon_name = "lsr.svg"
     group_id = "epitomes"
     PARAMETERS = (
@@ -150,11 +151,6 @@ class PredictAlgorithm(EpitomeAlgorithm):
             "size (no seams).\nNeeds PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA "
             "is available.")
 
-    def canExecute(self):  # noqa: N802
-        from ...algorithms.device import torch_status
-
-        return torch_status()
-
     def check(self, parameters, context):
         check_model(self, parameters, context, self.core_params(parameters, context, ApplyParams), need_labels=True)
         check_device_name(self.parameterAsString(parameters, "DEVICE", context))
@@ -178,16 +174,6 @@ class PredictAlgorithm(EpitomeAlgorithm):
         style_predictions(context, outs, model, layer.name(), self.tr("Epitome prediction"))
         return dict(outs, SECONDS=stats["seconds"], KM2_PER_MINUTE=stats["km2_per_minute"],
                     LABEL_COUNTS=json.dumps(stats["label_counts"]), DEVICE_USED=stats["device"])
-
-
-def run_job(run, job, feedback):
-    """run(job, feedback) with the core's errors as QgsProcessingException (cancel: no output left)."""
-    try:
-        return run(job, QgsFeedbackAdapter(feedback))
-    except Cancelled:
-        raise QgsProcessingException("Cancelled by the user: no output was written.")
-    except (EpitomeError, ValueError) as e:
-        raise QgsProcessingException(str(e))
 
 
 def style_predictions(context, outs, model, imagery_name, method):

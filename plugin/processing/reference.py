@@ -10,6 +10,7 @@ import os
 from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingException, QgsProcessingParameterField,
                        QgsProcessingParameterMapLayer, QgsProcessingUtils, QgsProviderRegistry, QgsVectorFileWriter)
 
+from ..layer_files import layer_file
 from .params import Declared
 
 REFERENCE = Declared(
@@ -43,7 +44,7 @@ def reference_source(alg, parameters, context, feedback):
         if layer.providerType() != "gdal":
             raise QgsProcessingException(f"REFERENCE: the raster '{layer.name()}' is not a file raster; save it as a "
                                          "GeoTIFF first.")
-        return QgsProviderRegistry.instance().decodeUri("gdal", layer.source()).get("path", ""), "", ""
+        return layer_file(layer), "", ""
     if not field:
         names = ", ".join(f.name() for f in layer.fields())
         raise QgsProcessingException(f"REFERENCE is a vector layer: choose its label field in REFERENCE_FIELD "

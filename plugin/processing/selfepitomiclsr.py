@@ -16,12 +16,11 @@ from qgis.core import (
 )
 
 from ...algorithms.composition.table import CompositionError, load_composition
-from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.lsr.job import LsrJob, ReferenceInput, check_tile_fits
 from ...algorithms.lsr.params import FUSION_MODES, TABLE_MODES, LsrParams
 from ...algorithms.lsr.trust import DEFAULT_WEIGHT
-from .base import (EpitomeAlgorithm, QgsFeedbackAdapter, block_elements_setting, check_device_name, device_setting,
-                   memory_budget, parse_int_list, raster_path, require_torch)
+from .base import (EpitomeAlgorithm, block_elements_setting, check_device_name, device_setting, memory_budget,
+                   parse_int_list, raster_path, require_torch, run_job)
 from .device_param import device_parameter
 from .layer_checks import check_not_the_same_layer
 from .params import (CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, composition_parameter,
@@ -150,6 +149,7 @@ PARAMETERS = (
 
 
 class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
+    needs_torch = True
     icon_name = "lsr.svg"
     PARAMETERS = PARAMETERS
     OUTPUTS = (("TILES", "Tiles processed", QgsProcessingOutputNumber),
@@ -210,11 +210,6 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             "overlap and are blended, so no seams show.\n"
             "Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is available.")
 
-    def canExecute(self):  # noqa: N802
-        from ...algorithms.device import torch_status
-
-        return torch_status()
-
     def check(self, parameters, context):
         check_not_the_same_layer(self, parameters, context, "IMAGERY", "CLASSES")
         path = self.parameterAsFile(parameters, "COMPOSITION", context)
@@ -262,12 +257,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context), params=params,
             nodata_codes=nodata, extent=self._extent(parameters, context, imagery), memory_budget_mb=memory_budget())
-        try:
-            stats = run_self_epitomic_lsr(job, QgsFeedbackAdapter(feedback))
-        except Cancelled:
-            raise QgsProcessingException("Cancelled by the user: no output was written.")
-        except (EpitomeError, ValueError) as e:
-            raise QgsProcessingException(str(e))
+        stats = run_job(run_self_epitomic_lsr, job, feedback)
         style_lsr_outputs(context, imagery.name(), out, prob, conf, comp, trust)
         return self._outputs(stats, out, prob, conf, trust)
 

@@ -137,6 +137,7 @@ PARAMETERS = (
 
 
 class TrainEpitomeAlgorithm(EpitomeAlgorithm):
+    needs_torch = True
     PARAMETERS = PARAMETERS
     OUTPUTS = (("STEPS_DONE", "Steps trained by this run", QgsProcessingOutputNumber),
                ("SECONDS", "Training time (s)", QgsProcessingOutputNumber),
@@ -176,11 +177,6 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             "0.5-99.5 percentiles of the first raster; nodata pixels are never sampled; GUIDE any CRS / grid, nearest "
             "neighbour.\n"
             "Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and one is available.")
-
-    def canExecute(self):  # noqa: N802
-        from ...algorithms.device import torch_status
-
-        return torch_status()
 
     # --------------------------------------------------------------------------------------------
 
