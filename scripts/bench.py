@@ -30,14 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from plugin.install.deps import default_folder  # noqa: E402 (no QGIS needed)
-
-DEPS = default_folder()
-if os.path.isdir(DEPS):
-    sys.path.append(DEPS)
+from _bootstrap import DEPS, ROOT  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
 
 import numpy as np  # noqa: E402
 from osgeo import gdal  # noqa: E402

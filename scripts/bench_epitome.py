@@ -27,13 +27,7 @@ import platform
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from plugin.install.deps import default_folder  # noqa: E402 (no QGIS needed)
-
-DEPS = default_folder()
-if os.path.isdir(DEPS):
-    sys.path.append(DEPS)
+from _bootstrap import DEPS, ROOT, machine  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -64,18 +58,6 @@ OUT = os.path.join(ROOT, "bench-output", "epitome")
 
 def f(i, kind):
     return os.path.join(SHARED, f"wv-train-{i}_{kind}.tif")
-
-
-def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
 # ------------------------------------------------------------------------------------------------

@@ -11,11 +11,9 @@ The presets' parameters are the wizard's (plugin/gui/lsr_wizard.presets), in the
 
 import argparse
 import os
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from _bootstrap import DATA, ROOT  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
 
 PRESETS = {  # the wizard's Processing parameters in the core's field names (LsrParams)
     "Balanced": {},
@@ -24,16 +22,7 @@ PRESETS = {  # the wizard's Processing parameters in the core's field names (Lsr
 }
 
 
-def deps():
-    from plugin.install.deps import default_folder
-
-    folder = default_folder()
-    if folder not in sys.path:
-        sys.path.append(folder)
-
-
 def run(imagery, classes, truth_path, kw, out):
-    import numpy as np
     from osgeo import gdal
 
     from algorithms.composition.table import load_composition
@@ -53,7 +42,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "bench-output", "presets"))
     a = ap.parse_args()
-    deps()
     from synthetic.scene import write_scene
 
     os.makedirs(a.out, exist_ok=True)
@@ -62,8 +50,7 @@ def main():
         folder = os.path.join(a.out, f"scene{size}_{seed}")
         sc = write_scene(folder, size=size, seed=seed)
         cases.append((f"{size} px generated scene (seed {seed})", [(sc["imagery"], sc["classes_30m"], sc["truth"])]))
-    data = os.path.join(os.environ.get("EPITOME_DATA") or os.path.join(os.path.dirname(ROOT), "shared", "data"),
-                        "chesapeake-wv")
+    data = os.path.join(DATA, "chesapeake-wv")
     if os.path.isdir(data):
         cases.append(("8 real NAIP patches (pooled)", [
             (os.path.join(data, f"wv-train-{i}_naip.tif"), os.path.join(data, f"wv-train-{i}_nlcd_30m.tif"),

@@ -18,17 +18,10 @@ import datetime
 import math
 import os
 import platform
-import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from plugin.install.deps import default_folder  # noqa: E402 (no QGIS needed)
-
-DEPS = default_folder()
-if os.path.isdir(DEPS):
-    sys.path.append(DEPS)
+from _bootstrap import ROOT, machine  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
 
 import numpy as np  # noqa: E402
 from osgeo import gdal  # noqa: E402
@@ -44,18 +37,6 @@ from algorithms.epitome.training import TrainParams, mixture_arrays, train_epito
 gdal.UseExceptions()
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "chesapeake-wv")
 TRAIN_IDS, TEST_IDS = (0, 1, 2, 3, 4, 5), (6, 7)
-
-
-def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
 # ------------------------------------------------------------------------------------------------

@@ -11,13 +11,10 @@ import os
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-
+from _bootstrap import ROOT, DATA as SHARED_DATA  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
 from demo import figure, qgis_process  # noqa: E402
 
-DATA = os.path.join(os.path.dirname(ROOT), "shared", "data", "chesapeake-wv")
+DATA = os.path.join(SHARED_DATA, "chesapeake-wv")
 
 
 def main():
