@@ -6,10 +6,11 @@ import os
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import gdal
 
 torch = pytest.importorskip("torch")
 
+from rasters import UTM, north_up, write_raster  # noqa: E402
 from algorithms.composition.table import load_composition  # noqa: E402
 from algorithms.epitome.apply import ApplyParams, PatchGrid, read_strip, model_scaling  # noqa: E402
 from algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels  # noqa: E402
@@ -23,23 +24,9 @@ from algorithms.feedback import Feedback  # noqa: E402
 FAST = dict(patch_size=7, centre=3, batch_size=64)
 
 
-def write(path, arr, epsg=26917, origin=(500000.0, 4300000.0), px=1.0, nodata=None, dtype=gdal.GDT_Byte,
-          names=None):
-    arr = arr if arr.ndim == 3 else arr[None]
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), arr.shape[2], arr.shape[1], arr.shape[0], dtype)
-    ds.SetGeoTransform((origin[0], px, 0, origin[1], 0, -px))
-    if epsg:
-        s = osr.SpatialReference()
-        s.ImportFromEPSG(epsg)
-        ds.SetProjection(s.ExportToWkt())
-    for i in range(arr.shape[0]):
-        ds.GetRasterBand(i + 1).WriteArray(arr[i])
-        if nodata is not None:
-            ds.GetRasterBand(i + 1).SetNoDataValue(nodata)
-    if names:
-        ds.GetRasterBand(1).SetRasterCategoryNames(names)
-    ds = None
-    return str(path)
+def write(path, arr, epsg=26917, origin=UTM, px=1.0, nodata=None, dtype=gdal.GDT_Byte, names=None):
+    """A north-up GeoTIFF in UTM 17N with px-unit pixels (rasters.write_raster)."""
+    return write_raster(path, arr, north_up(origin, px), epsg or None, dtype, nodata, names)
 
 
 def textures(H, W, seed, split=None):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
+from rasters import north_up, write_raster
 from algorithms.composition.table import CompositionError, check_table, class_display_name, composition_from_table, load_composition, normalise_rows, parse_composition
 from algorithms.errors import Cancelled, EpitomeError
 from algorithms.composition.estimate import estimate_composition, sample_class_codes
@@ -15,26 +16,9 @@ ORIGIN = (500000.0, 4300000.0)
 
 
 def write(path, arr, epsg=26917, origin=ORIGIN, px=1.0, nodata=None, dtype=gdal.GDT_Byte, names=None, colours=None):
-    arr = np.asarray(arr)
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), arr.shape[1], arr.shape[0], 1, dtype)
-    if epsg:
-        ds.SetGeoTransform((origin[0], px, 0, origin[1], 0, -px))
-        s = osr.SpatialReference()
-        s.ImportFromEPSG(epsg)
-        ds.SetProjection(s.ExportToWkt())
-    b = ds.GetRasterBand(1)
-    b.WriteArray(arr)
-    if nodata is not None:
-        b.SetNoDataValue(nodata)
-    if colours:
-        ct = gdal.ColorTable()
-        for code, rgb in colours.items():
-            ct.SetColorEntry(code, tuple(rgb) + (255,))
-        b.SetRasterColorTable(ct)
-    if names:
-        b.SetRasterCategoryNames(names)
-    ds = None
-    return str(path)
+    """A one-band GeoTIFF, north-up in UTM 17N (without epsg: no georeference at all; rasters.write_raster)."""
+    return write_raster(path, arr, north_up(origin, px) if epsg else None, epsg or None, dtype, nodata, names,
+                        colours)
 
 
 def naive(classes, labels, skip_classes=(), skip_labels=(0,)):

@@ -3,33 +3,27 @@
 import numpy as np
 from osgeo import gdal
 
+from rasters import write_raster
 from algorithms.io.label_legend import read_legend, read_qml_legend
 from algorithms.io.label_style import qml_for_labels
 
 
 def raster(path, with_table=False, names=None, rat=None):
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), 4, 4, 1, gdal.GDT_Byte)
-    ds.GetRasterBand(1).WriteArray(np.array([[1, 2], [3, 0]], np.uint8).repeat(2, 0).repeat(2, 1))
-    b = ds.GetRasterBand(1)
-    if with_table:
-        ct = gdal.ColorTable()
-        ct.SetColorEntry(0, (0, 0, 0, 0))
-        ct.SetColorEntry(1, (10, 20, 30, 255))
-        ct.SetColorEntry(2, (40, 50, 60, 255))
-        ct.SetColorEntry(3, (70, 80, 90, 255))
-        b.SetRasterColorTable(ct)
-    if names:
-        b.SetRasterCategoryNames(names)
+    """A 4 x 4 label raster (codes 0..3, no georeference) with a colour table, category names and an attribute
+    table as asked."""
+    table = {0: (0, 0, 0, 0), 1: (10, 20, 30), 2: (40, 50, 60), 3: (70, 80, 90)} if with_table else None
+    write_raster(path, np.array([[1, 2], [3, 0]], np.uint8).repeat(2, 0).repeat(2, 1), None, None, names=names,
+                 colours=table)
     if rat:
+        ds = gdal.Open(str(path), gdal.GA_Update)
         t = gdal.RasterAttributeTable()
         t.CreateColumn("Value", gdal.GFT_Integer, gdal.GFU_MinMax)
         t.CreateColumn("Class_Name", gdal.GFT_String, gdal.GFU_Name)
         for i, (v, n) in enumerate(rat):
             t.SetValueAsInt(i, 0, v)
             t.SetValueAsString(i, 1, n)
-        b.SetDefaultRAT(t)
-    ds.FlushCache()
-    ds = None
+        ds.GetRasterBand(1).SetDefaultRAT(t)
+        ds = None
     return str(path)
 
 

@@ -3,21 +3,14 @@ imagery and the class layer', the words of label super-resolution)."""
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
 
+from rasters import write_raster
 from algorithms.errors import EpitomeError
 from algorithms.evaluate.accuracy import evaluate_rasters
 
 
 def write(path, x0, epsg=26917):
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), 16, 16, 1, gdal.GDT_Byte)
-    ds.SetGeoTransform((x0, 1.0, 0.0, 4390000.0, 0.0, -1.0))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    ds.SetProjection(srs.ExportToWkt())
-    ds.GetRasterBand(1).WriteArray(np.ones((16, 16), np.uint8))
-    ds = None
-    return str(path)
+    return write_raster(path, np.ones((16, 16), np.uint8), (x0, 1.0, 0.0, 4390000.0, 0.0, -1.0), epsg)
 
 
 def test_evaluation_of_layers_that_do_not_overlap_names_them(tmp_path):

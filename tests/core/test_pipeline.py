@@ -4,11 +4,12 @@ import os
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import gdal
 
 torch = pytest.importorskip("torch")
 
 import algorithms.lsr.tile as tile_mod  # noqa: E402
+from rasters import UTM, north_up, write_raster  # noqa: E402
 from algorithms.lsr.params import LsrParams  # noqa: E402
 from algorithms.lsr.tile import TileResult  # noqa: E402
 from algorithms.composition.table import load_composition  # noqa: E402
@@ -17,20 +18,9 @@ from algorithms.feedback import Feedback  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr
 
 
-def write(path, arr, epsg=26917, origin=(500000.0, 4300000.0), px=1.0, nodata=None, dtype=gdal.GDT_Byte):
-    arr = arr if arr.ndim == 3 else arr[None]
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), arr.shape[2], arr.shape[1], arr.shape[0], dtype)
-    ds.SetGeoTransform((origin[0], px, 0, origin[1], 0, -px))
-    if epsg:
-        s = osr.SpatialReference()
-        s.ImportFromEPSG(epsg)
-        ds.SetProjection(s.ExportToWkt())
-    for i in range(arr.shape[0]):
-        ds.GetRasterBand(i + 1).WriteArray(arr[i])
-        if nodata is not None:
-            ds.GetRasterBand(i + 1).SetNoDataValue(nodata)
-    ds = None
-    return str(path)
+def write(path, arr, epsg=26917, origin=UTM, px=1.0, nodata=None, dtype=gdal.GDT_Byte):
+    """A north-up GeoTIFF in UTM 17N with px-unit pixels (rasters.write_raster)."""
+    return write_raster(path, arr, north_up(origin, px), epsg or None, dtype, nodata)
 
 
 def scene(tmp_path, H=200, W=230):
@@ -186,11 +176,7 @@ def test_band_tagged_alpha_used_as_data_is_not_a_mask(tmp_path):
 
     img = np.full((4, 20, 20), 120, np.uint8)
     img[3, :5, :5] = 0  # NIR zero (e.g. dark water)
-    ds = gdal.GetDriverByName("GTiff").Create(str(tmp_path / "naip.tif"), 20, 20, 4, gdal.GDT_Byte,
-                                              options=["PHOTOMETRIC=RGB", "ALPHA=YES"])
-    for i in range(4):
-        ds.GetRasterBand(i + 1).WriteArray(img[i])
-    ds = None
+    write_raster(tmp_path / "naip.tif", img, None, None, options=["PHOTOMETRIC=RGB", "ALPHA=YES"])
     ds = gdal.Open(str(tmp_path / "naip.tif"))
     assert ds.GetRasterBand(4).GetColorInterpretation() == gdal.GCI_AlphaBand
     sc = compute_scaling(ds, [1, 2, 3, 4])

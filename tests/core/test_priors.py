@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
+from rasters import write_raster
 from algorithms.composition.table import Composition
 from algorithms.io.raster import grid_of
 from algorithms.lsr.priors import CoarsePrior, prior_labels
@@ -13,16 +14,8 @@ COMP = Composition([1, 2, 3], ["a", "b"], np.array([[0.9, 0.1], [0.2, 0.8], [0.5
 
 
 def raster(path, arr, gt, epsg=32618, dtype=gdal.GDT_Byte, nodata=None):
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), arr.shape[1], arr.shape[0], 1, dtype)
-    ds.SetGeoTransform(gt)
-    s = osr.SpatialReference()
-    s.ImportFromEPSG(epsg)
-    ds.SetProjection(s.ExportToWkt())
-    ds.GetRasterBand(1).WriteArray(arr)
-    if nodata is not None:
-        ds.GetRasterBand(1).SetNoDataValue(nodata)
-    ds = None  # written and closed, then opened read-only as the plugin does
-    return gdal.Open(str(path))
+    """rasters.write_raster, then opened read-only as the plugin does."""
+    return gdal.Open(write_raster(path, arr, gt, epsg, dtype, nodata))
 
 
 def smooth_prior_of(composition, cells, valid=None, factor=30):

@@ -2,28 +2,20 @@
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import gdal
 
 torch = pytest.importorskip("torch")
 
+from rasters import write_raster  # noqa: E402
 from algorithms.epitome.sampling import RasterPatchSampler, box_sums, integral_image  # noqa: E402
 
 
 def coordinates_raster(path, H=120, W=150, nodata_box=None):
     """Band 1 = row, band 2 = column (uint16): a patch's top-left pixel tells where it was cut."""
-    ds = gdal.GetDriverByName("GTiff").Create(str(path), W, H, 2, gdal.GDT_UInt16)
-    ds.SetGeoTransform((500000.0, 1, 0, 4300000.0, 0, -1))
-    s = osr.SpatialReference()
-    s.ImportFromEPSG(26917)
-    ds.SetProjection(s.ExportToWkt())
     rows, cols = np.mgrid[1:H + 1, 1:W + 1].astype(np.uint16)
     if nodata_box is not None:
         rows[nodata_box] = 0
-    for i, a in enumerate((rows, cols)):
-        ds.GetRasterBand(i + 1).WriteArray(a)
-        ds.GetRasterBand(i + 1).SetNoDataValue(0)
-    ds = None
-    return str(path)
+    return write_raster(path, np.stack([rows, cols]), epsg=26917, dtype=gdal.GDT_UInt16, nodata=0)
 
 
 def origins(sampler, batch, k, seed=0):
