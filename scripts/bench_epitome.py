@@ -40,11 +40,12 @@ from algorithms.epitome.likelihood import patch_log_likelihood  # noqa: E402
 from algorithms.epitome.lsr_job import EpitomicLsrJob, run_epitomic_lsr  # noqa: E402
 from algorithms.epitome.model_file import EpitomeModel, load_model  # noqa: E402
 from algorithms.epitome.outputs import embedding_rgb, preview_rgb  # noqa: E402
-from algorithms.epitome.predict_job import PredictJob, PredictOutputs, run_predict  # noqa: E402
+from algorithms.epitome.predict_job import PredictJob, run_predict  # noqa: E402
 from algorithms.epitome.train_job import TrainJob, run_training  # noqa: E402
 from algorithms.epitome.training import TrainParams  # noqa: E402
 from algorithms.evaluate.metrics import confusion_matrix, scores  # noqa: E402
 from algorithms.io.align import CLASS_NODATA, align_classes  # noqa: E402
+from algorithms.io.label_rasters import LabelPaths  # noqa: E402
 from algorithms.io.raster import compute_scaling, grid_of, open_raster, read_imagery  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
 from algorithms.lsr.params import LsrParams  # noqa: E402
@@ -250,7 +251,7 @@ def predict_patches(model, ids, params, tag):
     cms, secs = {}, 0.0
     for i in ids:
         o = os.path.join(OUT, f"{tag}_{i}.tif")
-        job = PredictJob(model, f(i, "naip"), PredictOutputs(o), params=params, device="cpu")
+        job = PredictJob(model, f(i, "naip"), LabelPaths(o), params=params, device="cpu")
         run_predict(job)
         secs += job.stats["seconds"]
         cms[i] = score(gdal.Open(o).ReadAsArray(), i)
@@ -317,7 +318,7 @@ def section_speed(res):
         path = os.path.join(OUT, f"speed_{n}_{count}.epitome")
         speed_model(n, count).save(path)
         for top_k in (0, 64):
-            job = PredictJob(path, f(3, "naip"), PredictOutputs(os.path.join(OUT, "speed.tif")),
+            job = PredictJob(path, f(3, "naip"), LabelPaths(os.path.join(OUT, "speed.tif")),
                              params=ApplyParams(top_k=top_k), device="cpu")
             run_predict(job)
             out.append(dict(size=n, count=count, top_k=top_k, seconds=job.stats["seconds"],
@@ -352,8 +353,8 @@ def section_memory(res):
     for side in (1024, 4096):
         img = tiled_naip(os.path.join(OUT, f"tiled_{side}.tif"), side)
         code = ("import sys, time; sys.path.insert(0, %r); sys.path.append(%r)\n"
-                "from algorithms.epitome.predict_job import PredictJob, PredictOutputs, run_predict\n"
-                "job = PredictJob(%r, %r, PredictOutputs(%r), device='cpu'); run_predict(job)\n"
+                "from algorithms.epitome.predict_job import PredictJob, run_predict\n"
+                "job = PredictJob(%r, %r, LabelPaths(%r), device='cpu'); run_predict(job)\n"
                 "print(job.stats['seconds'])") % (ROOT, DEPS, model, img, os.path.join(OUT, "tiled_labels.tif"))
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -18,11 +18,12 @@ import numpy as np
 from .apply import ApplyParams
 from .embed_job import Embedded, check_pairs, embed_codes
 from .model_file import EpitomeModel, LabelEmbedding, load_model
-from .predict_job import PredictJob, PredictOutputs, run_predict
+from .predict_job import PredictJob, run_predict
 from ..composition.table import Composition
 from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.align import CLASS_NODATA
+from ..io.label_rasters import LabelPaths
 from ..io.outputs import check_writable
 from ..io.raster import open_raster
 
@@ -34,7 +35,7 @@ class EpitomicLsrJob:
     classes: Sequence[str]  # one coarse class raster per imagery raster (any CRS / grid)
     composition: Composition
     output_model: str
-    outputs: Optional[PredictOutputs] = None  # the label map of the first imagery raster (optional)
+    outputs: Optional[LabelPaths] = None  # the label map of the first imagery raster (optional)
     unknown_as_nodata: bool = False
     params: ApplyParams = field(default_factory=ApplyParams)
     device: str = "auto"

@@ -13,33 +13,25 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 import numpy as np
-from osgeo import gdal
 
 from .apply import (ApplyParams, Batches, PatchGrid, centre_of, check_imagery_bands, model_scaling, read_strip,
                     scaling_warning)
 from .model_file import load_model
 from ..errors import EpitomeError
 from ..feedback import Feedback
-from ..io.label_style import set_label_style, write_qml
-from ..io.outputs import AtomicOutputs, check_writable, create_output
+from ..io.label_rasters import LabelPaths, LabelRasters
+from ..io.label_style import write_qml
+from ..io.outputs import AtomicOutputs, check_writable
 from ..io.raster import area_km2, grid_of, open_raster
 
 STRIP_VALUES = 1 << 24  # patch values read at once (64 MiB as float32)
 
 
 @dataclass
-class PredictOutputs:
-    labels: str
-    probabilities: Optional[str] = None
-    confidence: Optional[str] = None
-    novelty: Optional[str] = None
-
-
-@dataclass
 class PredictJob:
     model: str
     imagery: str
-    outputs: PredictOutputs
+    outputs: LabelPaths  # labels, probabilities, confidence, novelty
     params: ApplyParams = field(default_factory=ApplyParams)
     device: str = "auto"
     strip_values: int = STRIP_VALUES
@@ -83,47 +75,6 @@ class Predictor:
         return probs.cpu().numpy(), nov.cpu().numpy()
 
 
-class PredictionWriter:
-    """The label raster (colour table, names) and the optional probability, confidence and novelty rasters,
-    written strip by strip; reserved in an AtomicOutputs so they appear only when the job succeeds."""
-
-    def __init__(self, outputs: AtomicOutputs, paths: PredictOutputs, grid, names: List[str], colours):
-        L = len(names)
-        self.counts = np.zeros(L + 1, np.int64)
-        self.labels = create_output(outputs.reserve(paths.labels, "OUTPUT"), grid, 1, gdal.GDT_Byte, nodata=0)
-        set_label_style(self.labels, names, colours)
-        self.probabilities = self.confidence = self.novelty = None
-        if paths.probabilities:
-            self.probabilities = create_output(outputs.reserve(paths.probabilities, "PROBABILITIES"), grid, L,
-                                               gdal.GDT_Float32, nodata=-1, descriptions=[f"p({n})" for n in names])
-        if paths.confidence:
-            self.confidence = create_output(outputs.reserve(paths.confidence, "CONFIDENCE"), grid, 1,
-                                            gdal.GDT_Float32, nodata=-1, descriptions=["confidence = max_l p(l)"])
-        if paths.novelty:
-            self.novelty = create_output(outputs.reserve(paths.novelty, "NOVELTY"), grid, 1, gdal.GDT_Float32,
-                                         nodata=-9999, descriptions=["novelty = -log p(patch) per value (nats)"])
-
-    def write(self, y0: int, probs: np.ndarray, valid: np.ndarray, nov: np.ndarray):
-        """probs [L, h, w], valid [h, w] bool, nov [h, w] for rows y0.. of the raster."""
-        lab = np.where(valid, probs.argmax(0) + 1, 0).astype(np.uint8)
-        self.counts += np.bincount(lab.ravel(), minlength=self.counts.size)[:self.counts.size]
-        self.labels.GetRasterBand(1).WriteArray(lab, 0, y0)
-        if self.probabilities is not None:
-            for i in range(probs.shape[0]):
-                self.probabilities.GetRasterBand(i + 1).WriteArray(np.where(valid, probs[i], -1).astype(np.float32),
-                                                                   0, y0)
-        if self.confidence is not None:
-            self.confidence.GetRasterBand(1).WriteArray(np.where(valid, probs.max(0), -1).astype(np.float32), 0, y0)
-        if self.novelty is not None:
-            self.novelty.GetRasterBand(1).WriteArray(np.where(valid, nov, -9999).astype(np.float32), 0, y0)
-
-    def close(self):
-        for ds in (self.labels, self.probabilities, self.confidence, self.novelty):
-            if ds is not None:
-                ds.FlushCache()
-        self.labels = self.probabilities = self.confidence = self.novelty = None
-
-
 def check_predict_job(job: PredictJob):
     """Parameters, model and output paths, before any imagery is read: the model."""
     model = load_model(job.model)
@@ -131,11 +82,8 @@ def check_predict_job(job: PredictJob):
         raise EpitomeError(f"MODEL {job.model!r} has no label embedding: run epitome:embedlabels (high-resolution "
                            "labels) or epitome:epitomiclsr (coarse classes) on it first, and give their OUTPUT_MODEL.")
     job.params.check_for(model.size)
-    outs = job.outputs
-    for path, what in ((outs.labels, "OUTPUT"), (outs.probabilities, "PROBABILITIES"),
-                       (outs.confidence, "CONFIDENCE"), (outs.novelty, "NOVELTY")):
-        if path:
-            check_writable(path, what)
+    for path, what in job.outputs.named():
+        check_writable(path, what)
     return model
 
 
@@ -192,13 +140,13 @@ def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
     strips = list(grid.strips(job.strip_values, len(bands)))
     t0 = time.time()
     with AtomicOutputs() as outputs:
-        writer = PredictionWriter(outputs, job.outputs, grid_of(ds), lab.names, lab.colours)
+        writer = LabelRasters(outputs, job.outputs, grid_of(ds), lab.names, lab.colours)
         try:
             for i, (r0, r1) in enumerate(strips):
                 strip = read_strip(ds, bands, model_scaling(model), grid, r0, r1)
                 probs, valid, nov = predict_strip(predictor, strip, grid, lab.n_labels, runs,
                                                   lambda f, i=i: fb.progress(100.0 * (i + f) / len(strips)))
-                writer.write(r0 * grid.q, probs, valid, nov)
+                writer.write(0, r0 * grid.q, probs, valid, novelty=nov)
         finally:
             writer.close()
     write_qml(job.outputs.labels, lab.names, lab.colours)

@@ -16,7 +16,7 @@ The confidence written with the result is calibrated on the samples too (a tempe
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 

@@ -143,11 +143,8 @@ def check_job(job: LsrJob):
         check_tile_fits(job.tile_size, params)
     except ValueError as e:
         raise EpitomeError(str(e))
-    outs = job.outputs
-    for path, what in ((outs.labels, "OUTPUT"), (outs.probabilities, "PROBABILITIES"), (outs.confidence, "CONFIDENCE"),
-                       (outs.trust, "TRUST")):
-        if path:
-            check_writable(path, what)
+    for path, what in job.outputs.named():
+        check_writable(path, what)
     return params
 
 

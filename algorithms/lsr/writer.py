@@ -8,25 +8,18 @@ rows into files reserved in an io.outputs.AtomicOutputs: they appear only when t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
-from osgeo import gdal
 
 from ..composition.table import Composition
-from ..io.label_style import set_label_style
-from ..io.outputs import AtomicOutputs, create_output
+from ..io.label_rasters import LabelPaths, LabelRasters
+from ..io.outputs import AtomicOutputs
 from .trust import LabelEvidence, fuse, influence, sharpen
 
 PRIOR_CHUNK = 2048  # columns of a strip whose prior is computed at once
 
 
-@dataclass
-class LsrOutputs:
-    labels: str
-    probabilities: Optional[str] = None
-    confidence: Optional[str] = None
-    trust: Optional[str] = None  # the influence of appearance per pixel (trust.influence)
+LsrOutputs = LabelPaths  # the outputs of self-epitomic LSR (the name the bench scripts use)
 
 
 @dataclass(frozen=True)
@@ -47,53 +40,16 @@ class FusionSetting:
         return f"{self.prior} prior, appearance weight w = {self.weight:g}"
 
 
-class LabelOutputs:
-    """The output files, written by rows; counts pixels per label and what appearance changed per class."""
+class LabelOutputs(LabelRasters):
+    """The output files, written by rows; also counts what appearance changed per class (trust.LabelEvidence)."""
 
-    def __init__(self, outputs: AtomicOutputs, paths: LsrOutputs, grid, composition: Composition):
-        L = composition.n_labels
-        self.counts = np.zeros(L + 1, dtype=np.int64)  # pixels per code 0..L
-        self.evidence = LabelEvidence(len(composition.class_codes), L)
-        self.labels = create_output(outputs.reserve(paths.labels, "OUTPUT"), grid, 1, gdal.GDT_Byte, nodata=0)
-        set_label_style(self.labels, composition.labels, composition.colours)
-        self.probabilities = self.confidence = self.trust = None
-        if paths.probabilities:
-            self.probabilities = create_output(outputs.reserve(paths.probabilities, "PROBABILITIES"), grid, L,
-                                               gdal.GDT_Float32, nodata=-1,
-                                               descriptions=[f"p({n})" for n in composition.labels])
-        if paths.confidence:
-            self.confidence = create_output(outputs.reserve(paths.confidence, "CONFIDENCE"), grid, 1,
-                                            gdal.GDT_Float32, nodata=-1, descriptions=["confidence = max_l p(l)"])
-        if paths.trust:
-            self.trust = create_output(outputs.reserve(paths.trust, "TRUST"), grid, 1, gdal.GDT_Float32, nodata=-1,
-                                       descriptions=["influence of appearance (0 = the coarse map alone decided)"])
+    def __init__(self, outputs: AtomicOutputs, paths: LabelPaths, grid, composition: Composition):
+        super().__init__(outputs, paths, grid, composition.labels, composition.colours)
+        self.evidence = LabelEvidence(len(composition.class_codes), composition.n_labels)
 
     @property
     def changed(self) -> int:
         return int(self.evidence.changed.sum())
-
-    def write(self, x0: int, y0: int, probs: np.ndarray, valid: np.ndarray, trust: Optional[np.ndarray] = None):
-        """probs [L, rows, cols] fused label distributions at output offset (x0, y0), valid [rows, cols]; trust
-        [rows, cols] the influence of appearance."""
-        lab = (probs.argmax(0) + 1).astype(np.uint8)
-        lab[~valid] = 0
-        self.counts += np.bincount(lab.ravel(), minlength=self.counts.size)[:self.counts.size]
-        self.labels.GetRasterBand(1).WriteArray(lab, x0, y0)
-        if self.probabilities is not None:
-            for i in range(probs.shape[0]):
-                self.probabilities.GetRasterBand(i + 1).WriteArray(np.where(valid, probs[i], -1).astype(np.float32),
-                                                                   x0, y0)
-        if self.confidence is not None:
-            self.confidence.GetRasterBand(1).WriteArray(np.where(valid, probs.max(0), -1).astype(np.float32), x0, y0)
-        if self.trust is not None and trust is not None:
-            self.trust.GetRasterBand(1).WriteArray(np.where(valid, trust, -1).astype(np.float32), x0, y0)
-
-    def close(self):
-        """Flush and close the files (they must be closed before they are moved into place)."""
-        for ds in (self.labels, self.probabilities, self.confidence, self.trust):
-            if ds is not None:
-                ds.FlushCache()
-        self.labels = self.probabilities = self.confidence = self.trust = None
 
 
 def fuse_and_write(sources, setting: FusionSetting, y0: int, probs: np.ndarray, evidence: np.ndarray,

@@ -99,7 +99,7 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
         from ...algorithms.epitome.lsr_job import EpitomicLsrJob, run_epitomic_lsr
-        from ...algorithms.epitome.predict_job import PredictOutputs
+        from ...algorithms.io.label_rasters import LabelPaths
 
         try:
             check_pairs(self, parameters, context, "CLASSES")
@@ -112,7 +112,7 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
         job = EpitomicLsrJob(self.parameterAsFile(parameters, "MODEL", context),
                              raster_paths(self, parameters, "IMAGERY", context),
                              raster_paths(self, parameters, "CLASSES", context), comp, out_model,
-                             outputs=PredictOutputs(outs["OUTPUT"]) if outs["OUTPUT"] else None,
+                             outputs=LabelPaths(outs["OUTPUT"]) if outs["OUTPUT"] else None,
                              unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context),
                              params=params, device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
                              embedding_image=outs["EMBEDDING_IMAGE"])

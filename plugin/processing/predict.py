@@ -157,7 +157,8 @@ class PredictAlgorithm(EpitomeAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
-        from ...algorithms.epitome.predict_job import PredictJob, PredictOutputs, run_predict
+        from ...algorithms.epitome.predict_job import PredictJob, run_predict
+        from ...algorithms.io.label_rasters import LabelPaths
 
         img = raster_path(self.parameterAsRasterLayer(parameters, "IMAGERY", context), "IMAGERY")
         try:
@@ -167,7 +168,7 @@ class PredictAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException(str(e))
         outs = tif_outputs(self, parameters, context, ("OUTPUT", "PROBABILITIES", "CONFIDENCE", "NOVELTY"))
         job = PredictJob(self.parameterAsFile(parameters, "MODEL", context), img,
-                         PredictOutputs(outs["OUTPUT"], outs["PROBABILITIES"], outs["CONFIDENCE"], outs["NOVELTY"]),
+                         LabelPaths(outs["OUTPUT"], outs["PROBABILITIES"], outs["CONFIDENCE"], novelty=outs["NOVELTY"]),
                          params, device_setting(self.parameterAsString(parameters, "DEVICE", context)))
         stats = run_job(run_predict, job, feedback)
         layer = self.parameterAsRasterLayer(parameters, "IMAGERY", context)

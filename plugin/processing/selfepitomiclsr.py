@@ -223,7 +223,8 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
-        from ...algorithms.lsr.job import LsrOutputs, run_self_epitomic_lsr
+        from ...algorithms.io.label_rasters import LabelPaths
+        from ...algorithms.lsr.job import run_self_epitomic_lsr
 
         imagery = self.parameterAsRasterLayer(parameters, "IMAGERY", context)
         classes = self.parameterAsRasterLayer(parameters, "CLASSES", context)
@@ -251,7 +252,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException(str(e))
         job = self.core_params(
             parameters, context, LsrJob, imagery=img_path, classes=cls_path, composition=comp,
-            outputs=LsrOutputs(labels=out, probabilities=prob, confidence=conf, trust=trust),
+            outputs=LabelPaths(labels=out, probabilities=prob, confidence=conf, trust=trust),
             reference=self._reference(parameters, context, feedback),
             bands=self.parameterAsInts(parameters, "BANDS", context) or [],
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),

@@ -17,8 +17,9 @@ from algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels  # noq
 from algorithms.epitome.lsr_job import EpitomicLsrJob, run_epitomic_lsr  # noqa: E402
 from algorithms.epitome.model_file import EpitomeModel, LabelEmbedding, ModelFileError, load_model  # noqa: E402
 from algorithms.epitome.outputs import embedding_rgb  # noqa: E402
-from algorithms.epitome.predict_job import PredictJob, PredictOutputs, run_predict  # noqa: E402
+from algorithms.epitome.predict_job import PredictJob, run_predict  # noqa: E402
 from algorithms.errors import Cancelled, EpitomeError  # noqa: E402
+from algorithms.io.label_rasters import LabelPaths  # noqa: E402
 from algorithms.feedback import Feedback  # noqa: E402
 
 FAST = dict(patch_size=7, centre=3, batch_size=64)
@@ -90,8 +91,8 @@ def test_embed_then_predict_other_imagery(data, tmp_path):
     assert left > 0.8 and right > 0.8, (left, right)
     pic = read(tmp_path / "emb.tif")
     assert pic.shape == (3, 16, 16) and pic[1, :, :4].mean() < pic[1, :, 12:].mean()  # forest darker green
-    outs = PredictOutputs(str(tmp_path / "p.tif"), str(tmp_path / "pp.tif"), str(tmp_path / "pc.tif"),
-                          str(tmp_path / "pn.tif"))
+    outs = LabelPaths(str(tmp_path / "p.tif"), str(tmp_path / "pp.tif"), str(tmp_path / "pc.tif"),
+                      novelty=str(tmp_path / "pn.tif"))
     run_predict(PredictJob(str(tmp_path / "e.epitome"), data["img_b"], outs, ApplyParams(**FAST), "cpu"))
     lab = read(outs.labels)
     assert lab.shape == data["lab_b"].shape
@@ -112,7 +113,7 @@ def test_novelty_is_high_on_unseen_texture(data, tmp_path):
     img, _ = textures(40, 40, 3)
     img[:, :, 20:] = np.random.default_rng(4).integers(0, 255, (3, 40, 20))  # a texture the epitome never saw
     path = write(tmp_path / "novel.tif", img)
-    outs = PredictOutputs(str(tmp_path / "p.tif"), novelty=str(tmp_path / "n.tif"))
+    outs = LabelPaths(str(tmp_path / "p.tif"), novelty=str(tmp_path / "n.tif"))
     run_predict(PredictJob(str(tmp_path / "e.epitome"), path, outs, ApplyParams(**FAST), "cpu"))
     nov = read(outs.novelty)
     assert nov[:, 24:].min() > nov[:, :12].max() + 1.0
@@ -122,7 +123,7 @@ def test_prediction_is_seamless_across_strips(data, tmp_path):
     embed(data, tmp_path / "e.epitome")
     res = []
     for i, strip in enumerate((1 << 30, 1)):  # the whole raster at once; one block row per strip
-        outs = PredictOutputs(str(tmp_path / f"p{i}.tif"), str(tmp_path / f"pp{i}.tif"))
+        outs = LabelPaths(str(tmp_path / f"p{i}.tif"), str(tmp_path / f"pp{i}.tif"))
         run_predict(PredictJob(str(tmp_path / "e.epitome"), data["img_b"], outs, ApplyParams(**FAST), "cpu",
                                strip_values=strip))
         res.append((read(outs.labels), read(outs.probabilities)))
@@ -151,7 +152,7 @@ def test_nodata_imagery_gives_label_zero(data, tmp_path):
     img, _ = textures(30, 30, 2)
     img[:, 5:9, 5:9] = 0
     path = write(tmp_path / "nd.tif", img, nodata=0)
-    outs = PredictOutputs(str(tmp_path / "p.tif"))
+    outs = LabelPaths(str(tmp_path / "p.tif"))
     run_predict(PredictJob(str(tmp_path / "e.epitome"), path, outs, ApplyParams(**FAST), "cpu"))
     lab = read(outs.labels)
     assert (lab[5:9, 5:9] == 0).all() and (lab[12:, :] > 0).all()
@@ -162,7 +163,7 @@ def test_tiny_rasters_smaller_than_a_patch(data, tmp_path, shape):
     embed(data, tmp_path / "e.epitome")
     img, lab = textures(*shape, 5, split=shape[1])
     path = write(tmp_path / "tiny.tif", img)
-    outs = PredictOutputs(str(tmp_path / "p.tif"))
+    outs = LabelPaths(str(tmp_path / "p.tif"))
     run_predict(PredictJob(str(tmp_path / "e.epitome"), path, outs, ApplyParams(**FAST), "cpu"))
     assert read(outs.labels).shape == shape and (read(outs.labels) == 2).all()
 
@@ -174,7 +175,7 @@ def test_cancel_leaves_no_output(data, tmp_path):
         def is_canceled(self):
             return True
 
-    outs = PredictOutputs(str(tmp_path / "p.tif"), str(tmp_path / "pp.tif"))
+    outs = LabelPaths(str(tmp_path / "p.tif"), str(tmp_path / "pp.tif"))
     with pytest.raises(Cancelled):
         run_predict(PredictJob(str(tmp_path / "e.epitome"), data["img_b"], outs, ApplyParams(**FAST), "cpu"),
                     Cancel())
@@ -186,15 +187,15 @@ def test_cancel_leaves_no_output(data, tmp_path):
 
 def test_predict_needs_a_label_embedding_and_fitting_patches(data, tmp_path):
     with pytest.raises(EpitomeError, match="no label embedding"):
-        run_predict(PredictJob(data["model"], data["img_b"], PredictOutputs(str(tmp_path / "p.tif")),
+        run_predict(PredictJob(data["model"], data["img_b"], LabelPaths(str(tmp_path / "p.tif")),
                                ApplyParams(**FAST), "cpu"))
     embed(data, tmp_path / "e.epitome")
     with pytest.raises(EpitomeError, match="PATCH_SIZE .* epitome size"):
-        run_predict(PredictJob(str(tmp_path / "e.epitome"), data["img_b"], PredictOutputs(str(tmp_path / "p.tif")),
+        run_predict(PredictJob(str(tmp_path / "e.epitome"), data["img_b"], LabelPaths(str(tmp_path / "p.tif")),
                                ApplyParams(patch_size=31), "cpu"))
     one_band = write(tmp_path / "one.tif", np.zeros((1, 20, 20), np.uint8))
     with pytest.raises(EpitomeError, match="bands"):
-        run_predict(PredictJob(str(tmp_path / "e.epitome"), one_band, PredictOutputs(str(tmp_path / "p.tif")),
+        run_predict(PredictJob(str(tmp_path / "e.epitome"), one_band, LabelPaths(str(tmp_path / "p.tif")),
                                ApplyParams(**FAST), "cpu"))
     assert not os.path.exists(tmp_path / "p.tif")
 
@@ -249,7 +250,7 @@ def test_epitomic_lsr_resolves_mixed_blocks(tmp_path):
     ip, cp = write(tmp_path / "i.tif", img), write(tmp_path / "c.tif", classes)
     comp = load_composition(None)
     job = EpitomicLsrJob(str(tmp_path / "m.epitome"), [ip], [cp], comp, str(tmp_path / "l.epitome"),
-                         PredictOutputs(str(tmp_path / "l.tif")), params=ApplyParams(**FAST),
+                         LabelPaths(str(tmp_path / "l.tif")), params=ApplyParams(**FAST),
                          device="cpu", embedding_image=str(tmp_path / "emb.tif"))
     run_epitomic_lsr(job)
     lab = read(tmp_path / "l.tif")
@@ -371,7 +372,7 @@ def test_imagery_of_another_data_type_is_warned(data, tmp_path):
 
     fb = Warns()
     run_predict(PredictJob(str(tmp_path / "e.epitome"), str(tmp_path / "u16.tif"),
-                           PredictOutputs(str(tmp_path / "p.tif")), ApplyParams(**FAST), "cpu"), fb)
+                           LabelPaths(str(tmp_path / "p.tif")), ApplyParams(**FAST), "cpu"), fb)
     assert any("trained on Byte imagery" in w for w in fb.warnings)
 
 
@@ -382,7 +383,7 @@ def test_areas_of_geographic_imagery_are_in_square_kilometres(data, tmp_path):
     img, _ = textures(50, 70, 1, split=30)
     deg = 1e-5  # about 1.1 m of latitude
     path = write(tmp_path / "wgs84.tif", img, epsg=4326, origin=(-80.0, 40.0), px=deg)
-    job = PredictJob(str(tmp_path / "e.epitome"), path, PredictOutputs(str(tmp_path / "p.tif")), ApplyParams(**FAST),
+    job = PredictJob(str(tmp_path / "e.epitome"), path, LabelPaths(str(tmp_path / "p.tif")), ApplyParams(**FAST),
                      "cpu")
     run_predict(job)
     side = deg * 111320.0 * np.cos(np.radians(40.0)) ** 0.5  # metres, as io/raster.pixel_size_metres
