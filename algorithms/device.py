@@ -129,7 +129,7 @@ def is_mps_unsupported(exc: BaseException) -> bool:
 
 def configure_precision():
     """Keep likelihoods in true fp32 on every device: TF32 (CUDA) and reduced-precision matmuls lose 0.1-2 nats in
-    these logits (method.md section 7)."""
+    these logits (docs/METHOD.md, "Costs and devices")."""
     import torch
 
     try:
@@ -144,7 +144,7 @@ def configure_precision():
 
 
 class MemoryFallback:
-    """The out-of-memory policy of block-wise computations (architecture.md): on an out-of-memory error,
+    """The out-of-memory policy of block-wise computations (docs/METHOD.md, "Costs and devices"): on an out-of-memory error,
     retry with blocks 4 x smaller down to `min_block` logits, then continue on the CPU; on the CPU there
     is nothing smaller to fall back to and the error says what to change. An operation the Apple GPU (MPS)
     does not support continues on the CPU at once.

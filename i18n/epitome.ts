@@ -4,372 +4,372 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="179"/>
+        <location filename="../plugin/gui/composition_editor.py" line="180"/>
         <source>Labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="181"/>
+        <location filename="../plugin/gui/composition_editor.py" line="182"/>
         <source>Label codes 1..L follow this order in the output raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="187"/>
+        <location filename="../plugin/gui/composition_editor.py" line="188"/>
         <source>Name of label {} (unique)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="192"/>
+        <location filename="../plugin/gui/composition_editor.py" line="193"/>
         <source>Colour of label {} in the output style</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="213"/>
+        <location filename="../plugin/gui/composition_editor.py" line="214"/>
         <source>Label {} has no name.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="215"/>
+        <location filename="../plugin/gui/composition_editor.py" line="216"/>
         <source>The name &apos;{}&apos; is used twice: label names must be unique.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="274"/>
+        <location filename="../plugin/gui/composition_editor.py" line="276"/>
         <source>Estimate from a labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="276"/>
+        <location filename="../plugin/gui/composition_editor.py" line="278"/>
         <source>Counts, for every coarse class, the share of each label in an area whose high-resolution labels are known.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="281"/>
+        <location filename="../plugin/gui/composition_editor.py" line="283"/>
         <source>High-resolution label raster (codes 1..L, 0 = nodata)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="285"/>
+        <location filename="../plugin/gui/composition_editor.py" line="287"/>
         <source>Coarse class layer (e.g. NLCD) covering the labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="291"/>
+        <location filename="../plugin/gui/composition_editor.py" line="293"/>
         <source>Classes with fewer labelled pixels are left out</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="292"/>
+        <location filename="../plugin/gui/composition_editor.py" line="294"/>
         <source>Reference labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="293"/>
+        <location filename="../plugin/gui/composition_editor.py" line="295"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="294"/>
+        <location filename="../plugin/gui/composition_editor.py" line="296"/>
         <source>Minimum pixels per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="299"/>
+        <location filename="../plugin/gui/composition_editor.py" line="301"/>
         <source>Choose both layers (load them into the project first).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="302"/>
+        <location filename="../plugin/gui/composition_editor.py" line="304"/>
         <source>Choose two different layers: the fine labels and the coarse classes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="353"/>
+        <location filename="../plugin/gui/composition_editor.py" line="355"/>
         <source>Presets…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="354"/>
+        <location filename="../plugin/gui/composition_editor.py" line="356"/>
         <source>NLCD → water, forest, field, built (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="355"/>
+        <location filename="../plugin/gui/composition_editor.py" line="357"/>
         <source>Empty table for the layer&apos;s classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="356"/>
+        <location filename="../plugin/gui/composition_editor.py" line="358"/>
         <source>Replace the table by a preset</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="359"/>
+        <location filename="../plugin/gui/composition_editor.py" line="361"/>
         <source>Load CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="359"/>
+        <location filename="../plugin/gui/composition_editor.py" line="361"/>
         <source>Load a composition table from a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="361"/>
+        <location filename="../plugin/gui/composition_editor.py" line="363"/>
         <source>Save CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="361"/>
+        <location filename="../plugin/gui/composition_editor.py" line="363"/>
         <source>Save the table as a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="362"/>
+        <location filename="../plugin/gui/composition_editor.py" line="364"/>
         <source>Estimate from a labelled area…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="362"/>
+        <location filename="../plugin/gui/composition_editor.py" line="364"/>
         <source>Count p(label | class) where high-resolution labels are known (runs in the background)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="375"/>
+        <location filename="../plugin/gui/composition_editor.py" line="377"/>
         <source>Hide the rows of codes the class layer does not contain. Hidden rows stay in the table and in the saved CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="393"/>
+        <location filename="../plugin/gui/composition_editor.py" line="395"/>
         <source>p(label | class): the share of each label inside each coarse class. Rows are renormalised when used; empty cells count as 0.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="404"/>
+        <location filename="../plugin/gui/composition_editor.py" line="406"/>
         <source>Add label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="404"/>
+        <location filename="../plugin/gui/composition_editor.py" line="406"/>
         <source>Add a label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="405"/>
+        <location filename="../plugin/gui/composition_editor.py" line="407"/>
         <source>Remove label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="405"/>
+        <location filename="../plugin/gui/composition_editor.py" line="407"/>
         <source>Remove the selected label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="407"/>
+        <location filename="../plugin/gui/composition_editor.py" line="409"/>
         <source>Labels…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="407"/>
+        <location filename="../plugin/gui/composition_editor.py" line="409"/>
         <source>Rename the labels and choose their colours</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="973"/>
+        <location filename="../plugin/gui/composition_editor.py" line="975"/>
         <source>Add class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="409"/>
+        <location filename="../plugin/gui/composition_editor.py" line="411"/>
         <source>Add a row for a coarse class code</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="411"/>
+        <location filename="../plugin/gui/composition_editor.py" line="413"/>
         <source>Remove class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="411"/>
+        <location filename="../plugin/gui/composition_editor.py" line="413"/>
         <source>Remove the selected class rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="413"/>
+        <location filename="../plugin/gui/composition_editor.py" line="415"/>
         <source>Normalise rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="413"/>
+        <location filename="../plugin/gui/composition_editor.py" line="415"/>
         <source>Divide every row by its sum so it sums to 1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="426"/>
+        <location filename="../plugin/gui/composition_editor.py" line="428"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="426"/>
+        <location filename="../plugin/gui/composition_editor.py" line="428"/>
         <source>Stop the estimate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="485"/>
+        <location filename="../plugin/gui/composition_editor.py" line="487"/>
         <source>p({} | class {})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="491"/>
+        <location filename="../plugin/gui/composition_editor.py" line="493"/>
         <source>Sum of the row (rows are renormalised to 1 when used)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="516"/>
+        <location filename="../plugin/gui/composition_editor.py" line="518"/>
         <source>Show only the {} code(s) of the class layer ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="518"/>
+        <location filename="../plugin/gui/composition_editor.py" line="520"/>
         <source>; {} other row(s) hidden</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="548"/>
+        <location filename="../plugin/gui/composition_editor.py" line="550"/>
         <source>Label {}: {} - double-click to rename it or change its colour</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="550"/>
+        <location filename="../plugin/gui/composition_editor.py" line="552"/>
         <source>sum</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="574"/>
+        <location filename="../plugin/gui/composition_editor.py" line="576"/>
         <source> ({} more problems)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="574"/>
+        <location filename="../plugin/gui/composition_editor.py" line="576"/>
         <source> (1 more problem)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="677"/>
+        <location filename="../plugin/gui/composition_editor.py" line="679"/>
         <source>Saved {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="751"/>
+        <location filename="../plugin/gui/composition_editor.py" line="753"/>
         <source>Class {} is already in the table.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="773"/>
+        <location filename="../plugin/gui/composition_editor.py" line="775"/>
         <source>No class codes known: choose a class layer first, or add class rows.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="816"/>
+        <location filename="../plugin/gui/composition_editor.py" line="818"/>
         <source>An estimate is already running.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="834"/>
+        <location filename="../plugin/gui/composition_editor.py" line="836"/>
         <source>Estimating p(label | class)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="855"/>
+        <location filename="../plugin/gui/composition_editor.py" line="857"/>
         <source>Estimate cancelled; the table is unchanged.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="857"/>
+        <location filename="../plugin/gui/composition_editor.py" line="859"/>
         <source>The estimate failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="857"/>
+        <location filename="../plugin/gui/composition_editor.py" line="859"/>
         <source>unknown error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="918"/>
+        <location filename="../plugin/gui/composition_editor.py" line="920"/>
         <source>Load composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="50"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="51"/>
         <source>CSV files (*.csv);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="932"/>
+        <location filename="../plugin/gui/composition_editor.py" line="934"/>
         <source>Save composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1023"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1025"/>
         <source>CSV files (*.csv)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="963"/>
+        <location filename="../plugin/gui/composition_editor.py" line="965"/>
         <source>The table has no label: add one first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="973"/>
+        <location filename="../plugin/gui/composition_editor.py" line="975"/>
         <source>Coarse class code:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="995"/>
+        <location filename="../plugin/gui/composition_editor.py" line="997"/>
         <source>Composition table p(label | class)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1020"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1022"/>
         <source>Save to</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1025"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1027"/>
         <source>CSV file the table is saved to when you press OK</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1026"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1028"/>
         <source>Choose a file for the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1056"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1058"/>
         <source>Choose where to save the table (Save to).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1061"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1063"/>
         <source>The built-in table cannot be overwritten: choose another file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="51"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="52"/>
         <source>Built-in NLCD → water, forest, field, built table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="55"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="56"/>
         <source>Edit…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="56"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="57"/>
         <source>Edit the table p(label | class) (or start from the built-in one, or estimate it from a labelled area) and save it as CSV</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="389"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="381"/>
         <source>Could not read the class codes of {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -439,282 +439,282 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="41"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="43"/>
         <source>Fast</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="45"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
         <source>Balanced (recommended)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="48"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="50"/>
         <source>Thorough</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="91"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="93"/>
         <source>No layer chosen.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="93"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="95"/>
         <source>The layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="95"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="97"/>
         <source>no CRS</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="303"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="295"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="304"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="296"/>
         <source>Class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="135"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="137"/>
         <source>{}: choose a raster layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="137"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="139"/>
         <source>{}: the layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="139"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="141"/>
         <source>{}: &apos;{}&apos; is not a file raster; save it as a GeoTIFF first (Raster &gt; Conversion &gt; Translate).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="144"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="146"/>
         <source>Imagery and class layer are the same layer: choose the coarse classes (e.g. NLCD) as the class layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="149"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="151"/>
         <source>The reference must be another layer: high-resolution labels to compare the result with (or leave it empty).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="154"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="156"/>
         <source>Reference: &apos;{}&apos; is not a file raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="163"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="165"/>
         <source>The class layer has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="170"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="172"/>
         <source>The imagery is not finer than the class layer ({:.3g} against {:.3g} map units): label super-resolution expects fine imagery and coarse classes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="280"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="272"/>
         <source>Imagery and coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="280"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="272"/>
         <source>Pick fine imagery (e.g. NAIP, 1 m) and the coarse class layer (e.g. NLCD, 30 m) from the project. The class layer may have any CRS and grid: it is aligned on the fly.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="286"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="278"/>
         <source>High-resolution imagery: all its bands are used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="289"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="281"/>
         <source>Coarse classes (integer codes, band 1), e.g. NLCD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="294"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="286"/>
         <source>Optional: high-resolution reference labels (codes 1..L as in the composition) to evaluate the result (overall accuracy, IoU) against two label-only baselines.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="305"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="297"/>
         <source>Reference (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="344"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="336"/>
         <source>None: the result is not evaluated.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="350"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="342"/>
         <source>The layers fit together.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="364"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="356"/>
         <source>Composition of the coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="364"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="356"/>
         <source>p(label | class): what share of each coarse class is each high-resolution label. Start from the built-in NLCD table, a CSV (Load CSV…), or estimate it from a labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="442"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="434"/>
         <source>Quality, device and outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="442"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="434"/>
         <source>How thorough the run is, where it computes, and where the label map is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="459"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="451"/>
         <source>auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="464"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="456"/>
         <source>GeoTIFF (*.tif)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="466"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="458"/>
         <source>Where to write the label map (GeoTIFF). Beside it go the confidence layer, the table used (_composition.csv) and, with a reference, the evaluation report.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="468"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="460"/>
         <source>Choose a file for the label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="474"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="466"/>
         <source>Also add a confidence layer (max p per pixel)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="480"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="472"/>
         <source>Quality</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="481"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="473"/>
         <source>Device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="482"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="474"/>
         <source>Label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="522"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="514"/>
         <source>Empty: a new file beside the imagery (or in the last folder used).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="524"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="516"/>
         <source>{} exists and will be replaced.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="526"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="518"/>
         <source>A new file in {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="550"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="542"/>
         <source>Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="551"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="543"/>
         <source>Start label super-resolution in the background (QGIS stays usable).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="552"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="544"/>
         <source>Stop run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="553"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="545"/>
         <source>Stop the run; nothing half-written is left behind.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="841"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="833"/>
         <source>Zoom to result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="556"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="548"/>
         <source>Show the whole label map in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="582"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="574"/>
         <source>Epitome: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="613"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="605"/>
         <source>Choose a file for the label map (no writable folder was found for a default).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="616"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="608"/>
         <source>Cannot write into the output folder {}. Choose another place for the label map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="632"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="624"/>
         <source>&lt;b&gt;{}&lt;/b&gt; + &lt;b&gt;{}&lt;/b&gt; with {} labels ({}), quality {}, device {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="638"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="630"/>
         <source>Then evaluated against &lt;b&gt;{}&lt;/b&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="645"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="637"/>
         <source>Label map: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="684"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="676"/>
         <source>Writing the label map to {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="693"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="685"/>
         <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="701"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="693"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="717"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="709"/>
         <source>WARNING: the composition table could not be saved next to the result: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="722"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="714"/>
         <source>Evaluating against {}…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -734,77 +734,77 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="781"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="773"/>
         <source>Label map written to &lt;a href='file://{0}'&gt;{0}&lt;/a&gt; and added to the map (group “{1}”).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="784"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="776"/>
         <source>The table used: &lt;a href=&apos;file://{0}&apos;&gt;{1}&lt;/a&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="792"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="784"/>
         <source>Evaluation done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="795"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="787"/>
         <source>Evaluation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="795"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="787"/>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="804"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="796"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt;: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. Report: &lt;a href=&apos;file://{}&apos;&gt;HTML&lt;/a&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="807"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="799"/>
         <source>Epitome (this result)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="808"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="800"/>
         <source>Naive: each pixel's class → its most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="811"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="803"/>
         <source>Smooth: the classes&apos; compositions interpolated, then the most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="819"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="811"/>
         <source>{:+.1f} points of accuracy over the better baseline.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="819"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="811"/>
         <source>{:+.1f} points against the better baseline: the imagery did not help here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="821"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="813"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt; over {:,} pixels (&lt;a href=&apos;file://{}&apos;&gt;report&lt;/a&gt;):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="823"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="815"/>
         <source>accuracy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="823"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="815"/>
         <source>mean IoU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="839"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="831"/>
         <source>Label map added: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -814,7 +814,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="873"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="865"/>
         <source>Help: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -994,12 +994,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="231"/>
+        <location filename="../plugin/install/dependencies.py" line="226"/>
         <source>Unreadable answer from the PyTorch check: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="233"/>
+        <location filename="../plugin/install/dependencies.py" line="228"/>
         <source>The PyTorch check stopped (exit code {}): {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1009,27 +1009,27 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="312"/>
+        <location filename="../plugin/install/dependencies.py" line="307"/>
         <source>The PyTorch check did not finish within {} s.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="249"/>
+        <location filename="../plugin/install/dependencies.py" line="244"/>
         <source>The PyTorch check could not run {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="305"/>
+        <location filename="../plugin/install/dependencies.py" line="300"/>
         <source>The PyTorch check could not start {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="330"/>
+        <location filename="../plugin/install/dependencies.py" line="325"/>
         <source>PyTorch not found ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="330"/>
+        <location filename="../plugin/install/dependencies.py" line="325"/>
         <source>no torch package</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1044,12 +1044,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="338"/>
+        <location filename="../plugin/install/dependencies.py" line="333"/>
         <source>CUDA {} build, but no usable NVIDIA GPU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="339"/>
+        <location filename="../plugin/install/dependencies.py" line="334"/>
         <source>PyTorch {} - {} - in {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1059,97 +1059,97 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="343"/>
+        <location filename="../plugin/install/dependencies.py" line="338"/>
         <source>(error: {})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="350"/>
+        <location filename="../plugin/install/dependencies.py" line="345"/>
         <source>No GPU: PyTorch is not found or cannot be imported ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="354"/>
+        <location filename="../plugin/install/dependencies.py" line="349"/>
         <source>No CUDA: PyTorch {} is the CPU build. Install a CUDA build with 'Install / update PyTorch…' to use an NVIDIA GPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="357"/>
+        <location filename="../plugin/install/dependencies.py" line="352"/>
         <source>no NVIDIA driver or no NVIDIA GPU found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="358"/>
+        <location filename="../plugin/install/dependencies.py" line="353"/>
         <source>No CUDA: PyTorch {} (CUDA {}) cannot use a GPU: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="361"/>
+        <location filename="../plugin/install/dependencies.py" line="356"/>
         <source>GPU {} found, but a test computation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="364"/>
+        <location filename="../plugin/install/dependencies.py" line="359"/>
         <source>GPU ready: {} (PyTorch {}, CUDA {}){}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="513"/>
+        <location filename="../plugin/install/dependencies.py" line="508"/>
         <source>QGIS&apos;s Python has no pip. On Debian/Ubuntu install the package python3-pip; on Windows use the OSGeo4W installer (python3-pip).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="516"/>
+        <location filename="../plugin/install/dependencies.py" line="511"/>
         <source>No PyTorch build matches this Python version, platform and build choice. Try another build (CPU works everywhere), or a newer PyTorch.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="519"/>
+        <location filename="../plugin/install/dependencies.py" line="514"/>
         <source>The folder is not writable, or PyTorch files are in use (QGIS has loaded them). Choose another folder, or restart QGIS and install before running Epitome.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="522"/>
+        <location filename="../plugin/install/dependencies.py" line="517"/>
         <source>The disk is full: the CPU build needs about 1 GB, a CUDA build about 5 GB.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="524"/>
+        <location filename="../plugin/install/dependencies.py" line="519"/>
         <source>The download failed: check the internet connection or the proxy (pip honours HTTPS_PROXY), then try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="526"/>
+        <location filename="../plugin/install/dependencies.py" line="521"/>
         <source>Check the output above, the internet connection and the free disk space (about 1 GB for the CPU build, 5 GB for CUDA), then try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="548"/>
+        <location filename="../plugin/install/dependencies.py" line="543"/>
         <source>Epitome needs PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="549"/>
+        <location filename="../plugin/install/dependencies.py" line="544"/>
         <source>PyTorch was not found, so the Epitome algorithms cannot run yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="557"/>
+        <location filename="../plugin/install/dependencies.py" line="552"/>
         <source>Install…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="558"/>
+        <location filename="../plugin/install/dependencies.py" line="553"/>
         <source>Open the Epitome installer: downloads PyTorch into a folder of your QGIS profile (QGIS&apos;s own numpy and GDAL stay untouched).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="573"/>
+        <location filename="../plugin/install/dependencies.py" line="568"/>
         <source>Could not open the PyTorch installer: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="579"/>
+        <location filename="../plugin/install/dependencies.py" line="574"/>
         <source>PyTorch start-up check failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1450,27 +1450,27 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="660"/>
+        <location filename="../plugin/gui/composition_editor.py" line="662"/>
         <source>{} The file&apos;s cells are shown below as they are: fix the ones in red.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1014"/>
+        <location filename="../plugin/gui/composition_editor.py" line="1016"/>
         <source>{} A new table is shown instead; your file is left as it is. Fix the file and load it again (Load CSV…), or build the table here and save it under a new name.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="176"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="177"/>
         <source>No rows were added for the Coarse classes layer: {} has {} bands - is it the imagery? Choose the class layer (e.g. NLCD) in the dialog first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="476"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="468"/>
         <source>Only the area shown in the map canvas</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="477"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="469"/>
         <source>Process only where the imagery meets the map canvas&apos;s current extent (zoom there first), without clipping files by hand.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1480,57 +1480,57 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="204"/>
+        <location filename="../plugin/processing/predict.py" line="191"/>
         <source>{} – {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="212"/>
+        <location filename="../plugin/processing/predict.py" line="199"/>
         <source>{} novelty</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="640"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="632"/>
         <source>Only the area shown in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="642"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="634"/>
         <source>With a confidence layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="890"/>
+        <location filename="../plugin/gui/composition_editor.py" line="892"/>
         <source>Estimated from {} pixels: rows of classes {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="892"/>
+        <location filename="../plugin/gui/composition_editor.py" line="894"/>
         <source>The other {} rows are unchanged.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="895"/>
+        <location filename="../plugin/gui/composition_editor.py" line="897"/>
         <source>The reference names other labels than the table&apos;s: its labels ({}) are used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="898"/>
+        <location filename="../plugin/gui/composition_editor.py" line="900"/>
         <source>The reference has no label names: its codes are the table&apos;s label numbers ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="901"/>
+        <location filename="../plugin/gui/composition_editor.py" line="903"/>
         <source>Reference codes by name: {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="903"/>
+        <location filename="../plugin/gui/composition_editor.py" line="905"/>
         <source>New labels: {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_wrapper.py" line="129"/>
+        <location filename="../plugin/gui/composition_wrapper.py" line="130"/>
         <source>Proposed: {} as imagery and {} as coarse classes (not the active layer twice).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1565,118 +1565,118 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="97"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="99"/>
         <source>pixel {:.4g} x {:.4g} {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="100"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="102"/>
         <source>pixel {:.3g} x {:.3g} degrees (about {:.3g} x {:.3g} m)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="102"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="104"/>
         <source>{} x {} px, {} band(s), {}, {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="111"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="113"/>
         <source>Only one of the imagery &apos;{}&apos; and the {} &apos;{}&apos; has a CRS. Set the missing CRS (layer Properties &gt; Source) so they can be aligned.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="119"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="121"/>
         <source>The {} &apos;{}&apos; does not overlap the imagery &apos;{}&apos;. Choose layers of the same area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="123"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="125"/>
         <source>Without a CRS the imagery &apos;{}&apos; and the {} &apos;{}&apos; must have the same size in pixels ({} x {} against {} x {}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="152"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="154"/>
         <source>Reference: the layer &apos;{}&apos; is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="156"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="158"/>
         <source>reference</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="158"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="160"/>
         <source>Or leave the reference empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="160"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="162"/>
         <source>The reference &apos;{}&apos; has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="164"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="166"/>
         <source>class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="451"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="443"/>
         <source>Speed against thoroughness: what each changes and costs is written under the list.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="532"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="524"/>
         <source>Runs in the background: QGIS stays usable, and you may close this window - you are asked whether the run goes on (its result is added to the map when it is done) or stops.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="706"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="698"/>
         <source>Label super-resolution failed: {} (open the wizard again for its log)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="885"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="877"/>
         <source>Label super-resolution is running</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="885"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="877"/>
         <source>The run is at {}%. Closing this window does not have to stop it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="888"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="880"/>
         <source>Keep running: it goes on as a QGIS task (see the task bar at the bottom of the QGIS window); the label map is added to the map and announced in the message bar when it is done.
 Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="891"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="883"/>
         <source>Keep running in the background</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="892"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="884"/>
         <source>Stop the run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="893"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="885"/>
         <source>Back to the wizard</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="919"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="911"/>
         <source>The window was closed: the run goes on in the background.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="923"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="915"/>
         <source>Label super-resolution goes on in the background; its result will be added to the map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="954"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="946"/>
         <source>&lt;h3&gt;What this does&lt;/h3&gt;&lt;p&gt;It turns a coarse land-cover map - for example NLCD at 30 m - into a detailed map on the grid of your imagery - for example 1 m aerial photographs. No training data is needed: it finds out from the imagery itself which places look alike.&lt;/p&gt;&lt;h3&gt;What you need&lt;/h3&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;Imagery&lt;/b&gt;: the detailed image of the area (any number of bands).&lt;/li&gt;&lt;li&gt;&lt;b&gt;Class layer&lt;/b&gt;: the coarse map of the same area, in any projection and resolution.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Composition table&lt;/b&gt; (page 2): for every coarse class, the share of each detailed label it usually holds - e.g. NLCD&apos;s deciduous forest is mostly forest with some field. Start from the built-in NLCD table, load your own, or count it from an area whose detailed labels you have (Estimate from a labelled area).&lt;/li&gt;&lt;li&gt;Optionally a &lt;b&gt;reference&lt;/b&gt;: detailed labels of the same area, to measure how good the result is.&lt;/li&gt;&lt;/ul&gt;&lt;h3&gt;How it works, in short&lt;/h3&gt;&lt;p&gt;The imagery is cut into tiles of about 512 m. Within a tile, pixels whose surroundings look alike get the same label, while each coarse class keeps the label shares of the table. Where the imagery says little, the result follows the coarse map itself.&lt;/p&gt;&lt;h3&gt;Quality&lt;/h3&gt;&lt;ul&gt;{}&lt;/ul&gt;&lt;h3&gt;Is the result good?&lt;/h3&gt;&lt;p&gt;Give a reference layer: the last page then shows the &lt;b&gt;accuracy&lt;/b&gt; (the share of pixels with the right label) and the &lt;b&gt;mean IoU&lt;/b&gt; (for each label, the area both maps give it divided by the area either gives it, averaged over the labels: from 0 to 1, higher is better) of the result, beside two maps made from the coarse layer alone: &lt;i&gt;naive&lt;/i&gt; (each pixel gets the most common label of its class) and &lt;i&gt;smooth&lt;/i&gt; (the classes&apos; label shares blended between neighbouring cells). Where the result does not beat them, the imagery did not help.&lt;/p&gt;&lt;h3&gt;What is written&lt;/h3&gt;&lt;p&gt;The label map (a GeoTIFF with the label names and colours), optionally a confidence layer (how sure each pixel is, from 1 / number of labels to 1), the table used (&lt;i&gt;_composition.csv&lt;/i&gt;) and, with a reference, an HTML report. The run goes on if you close the window, when you choose so.&lt;/p&gt;&lt;p&gt;The method in detail, for specialists: Processing Toolbox &gt; Epitome &gt; Label super-resolution &gt; Self-epitomic label super-resolution (its Help).&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1731,22 +1731,22 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="58"/>
+        <location filename="../plugin/install/dependencies.py" line="57"/>
         <source>none</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="332"/>
+        <location filename="../plugin/install/dependencies.py" line="327"/>
         <source>Apple GPU (MPS) and CPU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="352"/>
+        <location filename="../plugin/install/dependencies.py" line="347"/>
         <source>Apple GPU ready: PyTorch {} uses it through MPS (DEVICE mps, or auto).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="461"/>
+        <location filename="../plugin/install/dependencies.py" line="456"/>
         <source>Install it from QGIS: menu Raster &gt; Epitome &gt; Install or update PyTorch… (also offered in the message bar when QGIS starts), then restart QGIS.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1756,22 +1756,22 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="467"/>
+        <location filename="../plugin/install/dependencies.py" line="462"/>
         <source>in the OSGeo4W Shell (Start menu &gt; QGIS)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="468"/>
+        <location filename="../plugin/install/dependencies.py" line="463"/>
         <source>in the Terminal</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="468"/>
+        <location filename="../plugin/install/dependencies.py" line="463"/>
         <source>in a terminal</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="469"/>
+        <location filename="../plugin/install/dependencies.py" line="464"/>
         <source>Or, with QGIS closed, run {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1871,17 +1871,7 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="41"/>
-        <source>Fast: fewer examples (3% of the pixels), every 4th window compared, 10 refinement steps instead of 30. About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points better). For large areas and first looks.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="45"/>
-        <source>Balanced: the algorithm&apos;s defaults - tiles of about 512 m, 5% of the pixels as examples, every 3rd window compared, 30 refinement steps. The yardstick of the other two.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="48"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="50"/>
         <source>Thorough: every window of a tile compared, not every 3rd. About 1.6 times the computing time of Balanced, for at most a few hundredths of a point in the benchmarks: to check a result on a small area, not for a better map.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1903,6 +1893,16 @@ Stop the run: nothing is written.</source>
     <message>
         <location filename="../plugin/processing/styling.py" line="195"/>
         <source>{} influence of appearance</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="43"/>
+        <source>Fast: fewer query patches (3% of the working pixels), every 4th window compared, 10 refinement steps instead of 30. About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points better). For large areas and first looks.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
+        <source>Balanced: the algorithm&apos;s defaults - tiles of about 512 m of ground, 5% of the working pixels as query patches, every 3rd window compared, 30 refinement steps. The yardstick of the other two.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1950,17 +1950,17 @@ Stop the run: nothing is written.</source>
 <context>
     <name>EmbedLabelsAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="81"/>
+        <location filename="../plugin/processing/embedlabels.py" line="82"/>
         <source>Embed high-resolution labels into an epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="131"/>
+        <location filename="../plugin/processing/embedlabels.py" line="127"/>
         <source>Label embedding</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="84"/>
+        <location filename="../plugin/processing/embedlabels.py" line="85"/>
         <source>Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).
 Inputs: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.
 Outputs: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.
@@ -1971,12 +1971,12 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/base.py" line="241"/>
+        <location filename="../plugin/processing/base.py" line="260"/>
         <source>Label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/base.py" line="242"/>
+        <location filename="../plugin/processing/base.py" line="261"/>
         <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1984,22 +1984,22 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="76"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="77"/>
         <source>Epitomic label super-resolution (trained epitome)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="125"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="121"/>
         <source>Label embedding (LSR)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="128"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="124"/>
         <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="79"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="80"/>
         <source>All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.
 Inputs: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).
 Outputs: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.
@@ -2260,17 +2260,17 @@ The numbers are algorithm outputs, so they chain in graphical models; an HTML re
 <context>
     <name>PredictAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/predict.py" line="137"/>
+        <location filename="../plugin/processing/predict.py" line="138"/>
         <source>Predict labels with a trained epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="178"/>
+        <location filename="../plugin/processing/predict.py" line="175"/>
         <source>Epitome prediction</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="140"/>
+        <location filename="../plugin/processing/predict.py" line="141"/>
         <source>Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.
 Inputs: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.
 Outputs: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).
@@ -2690,52 +2690,52 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
 <context>
     <name>TrainEpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="154"/>
+        <location filename="../plugin/processing/trainepitome.py" line="155"/>
         <source>Train epitomes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="202"/>
+        <location filename="../plugin/processing/trainepitome.py" line="198"/>
         <source>GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave GUIDE empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="205"/>
+        <location filename="../plugin/processing/trainepitome.py" line="201"/>
         <source>GUIDE_LABELS needs a GUIDE label raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="216"/>
+        <location filename="../plugin/processing/trainepitome.py" line="212"/>
         <source>INIT (continue training) works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="264"/>
+        <location filename="../plugin/processing/trainepitome.py" line="260"/>
         <source>Failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="268"/>
+        <location filename="../plugin/processing/trainepitome.py" line="264"/>
         <source>Finished: {} steps in {:.0f} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="271"/>
+        <location filename="../plugin/processing/trainepitome.py" line="267"/>
         <source>Cancelled: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="274"/>
+        <location filename="../plugin/processing/trainepitome.py" line="270"/>
         <source>Cancelled by the user: the model trained so far is saved to MODEL ({}); give it as INIT to continue. No other output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="282"/>
+        <location filename="../plugin/processing/trainepitome.py" line="278"/>
         <source>Stopped after {} steps: the model so far is saved to MODEL ({}); give it as INIT to continue.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="297"/>
+        <location filename="../plugin/processing/trainepitome.py" line="293"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3025,7 +3025,7 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="282"/>
+        <location filename="../plugin/processing/trainepitome.py" line="278"/>
         <source>Written for that model too: {}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3040,7 +3040,7 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="157"/>
+        <location filename="../plugin/processing/trainepitome.py" line="158"/>
         <source>Learns an epitome from imagery: a small picture (SIZE x SIZE pixels) that holds the textures of a large area - tree crowns, fields, roofs, water - so that any small patch of the imagery looks like some part of it. Once labels are put into it (Embed labels), it labels new imagery quickly (Predict labels).
 What to give: one or more imagery rasters with the same bands; optionally an EXTENT, or a GUIDE label raster with GUIDE_LABELS to learn only the textures around those labels (e.g. buildings). STEPS sets how long it learns: a few hundred give a usable model, and a model can be trained further later (INIT). Follow it live in the training monitor (menu Raster, Epitome, Training monitor).
 What you get: the model file (.epitome, for the other Epitome algorithms and as INIT to continue), an EPITOME_IMAGE to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else; Stop in the training monitor ends the run normally and also writes EPITOME_IMAGE and the reports of that model.

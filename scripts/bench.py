@@ -390,7 +390,7 @@ def dense(case, comp):
 
 def section_dense(tmp, lines, cases, size=2048):
     """Speed on a 2048 px scene and accuracy on every case: the plain dense reference (scripts/dense_reference.py:
-    method.md sections 3-5, every window a key, 5 x 5 patches, 25% queries, 30 EM iterations, 512 px tiles),
+    docs/METHOD.md, "Self-epitomic LSR", every window a key, 5 x 5 patches, 25% queries, 30 EM iterations, 512 px tiles),
     the project's exact path, each saving alone and the defaults, side by side."""
     from synthetic.scene import write_scene
 

@@ -4,7 +4,7 @@ docs/BENCHMARKS_TRAINING.md (and docs/epitome_promotion_on.png / _off.png).
 
 Sections (every number from one run of this script):
   1. throughput of the likelihood backends (conv, fft, unfold): forward, and forward + backward, for
-     one epitome, N in {256, 500}, K in {11, 21, 31}, 4 bands, fp32; achieved GFLOP/s (method.md s. 7);
+     one epitome, N in {256, 500}, K in {11, 21, 31}, 4 bands, fp32; achieved GFLOP/s (docs/METHOD.md, "Costs and devices");
   2. quality on the real NAIP patches (../shared/data/chesapeake-wv; train 0-5, held out 6-7) and on a
      generated scene (train seed 0, test seed 1): usage with / without location promotion, held-out
      log-likelihood (mean, worst quarter) with / without diversification, reconstruction PSNR;
@@ -69,7 +69,7 @@ def throughput(lines, batch, sizes, ks, small_batch):
                  f"call at B = {batch} takes minutes). Forward = `patch_log_likelihood` under `torch.no_grad()`; "
                  "forward+backward = the likelihood with mu, log var requiring grad, then `logsumexp` over "
                  "positions, mean, `backward()` (what a training step does per epitome). "
-                 "GFLOP/s = direct-correlation FLOPs (method.md s. 7: 2 B N^2 C K^2 x 2 correlations forward; "
+                 "GFLOP/s = direct-correlation FLOPs (docs/METHOD.md, \"Costs and devices\": 2 B N^2 C K^2 x 2 correlations forward; "
                  "x 2 for forward+backward) / seconds: the achieved rate for conv and unfold, an *effective* "
                  "(direct-equivalent) rate for fft. Median of repeated calls after a warm-up (1 call when one "
                  "call takes > 4 s). The fft backend computes both correlations in one pass: an rfft along the "

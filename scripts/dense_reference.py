@@ -1,4 +1,5 @@
-"""A plain, dense implementation of self-epitomic LSR (method.md sections 3-5), the speed yardstick of `make bench`.
+"""A plain, dense implementation of self-epitomic LSR (docs/METHOD.md, "Self-epitomic LSR"), the speed yardstick of
+`make bench`.
 
 Written independently of algorithms/lsr on purpose: one function, no approximations, no refinements.
 Per 512 px tile (non-overlapping): 2 x 2 block means; every 5 x 5 window is a key; 25% of the working

@@ -1,6 +1,6 @@
 """Composition tables p(label | coarse class): loading, validation, the shipped NLCD table.
 
-CSV format (architecture.md): header `class,<label 1>,<label 2>,...`, one row per coarse class code.
+CSV format: header `class,<label 1>,<label 2>,...`, one row per coarse class code.
 Rows are renormalised on load. Label codes in output rasters are 1..L in the column order.
 Optional: one row whose first cell is `colour` (or `color`) followed by one `#rrggbb` per label (an empty
 cell keeps that label's default colour); files without it get default colours. Lines starting with `#`

@@ -1,5 +1,6 @@
 """A trained epitome applied to whole rasters: the parameters, the patch grid and windowed reads shared by
-label embedding, epitomic LSR and prediction (method.md sections 3, 4 and 6).
+label embedding, epitomic LSR and prediction (docs/METHOD.md, "Putting labels into the epitome", "Label
+super-resolution by EM" and "Prediction with a trained epitome").
 
 The patch grid: centre blocks of Q x Q pixels tile the raster from its top-left corner; the patch of a
 block is the K x K window centred on it (o = (K - Q) / 2 pixels of context on each side; pixels beyond
@@ -185,7 +186,7 @@ def check_imagery_bands(ds, model, what: str = "IMAGERY") -> list:
 
 def run_batches(n: int, batch_size: int, compute, device, warn=None, cancel=None, progress=None):
     """compute(device, slice) over [0, n) in slices of batch_size, under the out-of-memory policy of
-    architecture.md: an out-of-memory error retries the slice 4x smaller (down to one patch), then on the
+    docs/METHOD.md, "Costs and devices": an out-of-memory error retries the slice 4x smaller (down to one patch), then on the
     CPU, with a warning; compute must be repeatable for a slice. Returns (device, batch size) in use at
     the end: later calls start there."""
     import torch

@@ -1,5 +1,6 @@
 """A trained epitome applied to image patches: posteriors over its windows, the label embedding (Eq. 6),
-the class embedding (Eqs. 10-11) and the label prediction (Eq. 2) - method.md sections 1, 3 and 6.
+the class embedding (Eqs. 10-11) and the label prediction (Eq. 2) - docs/METHOD.md, "The epitome", "Putting
+labels into the epitome" and "Prediction with a trained epitome".
 
 Shapes: B patches, C bands, K patch side, Q side of a patch's centre block (the part of a patch whose
 labels are embedded or predicted), o = (K - Q) / 2 the centre block's offset in the patch, E epitomes,

@@ -1,4 +1,5 @@
-"""epitome:epitomiclsr as a job - all-tile epitomic label super-resolution (method.md sections 3-4):
+"""epitome:epitomiclsr as a job - all-tile epitomic label super-resolution (docs/METHOD.md,
+"Putting labels into the epitome" and "Label super-resolution by EM"):
 coarse classes embedded into a trained epitome (Eqs. 10-11), then the EM (Eqs. 7-9) weighted by the
 observed class proportions p(c) gives p(label | epitome pixel); optionally the label map of the imagery.
 

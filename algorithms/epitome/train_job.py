@@ -40,7 +40,7 @@ class TrainJob:
     png_writer: Optional[Callable] = None
     # Live monitor: monitor(snapshot dict) every monitor_every steps and after the last one. The
     # snapshot holds step, total_steps, stage, stages, the history so far (copies of the lists) and
-    # preview = uint8 [N, N, 3] picture of the first epitome's means (epitome_outputs.preview_rgb).
+    # preview = uint8 [N, N, 3] picture of the first epitome's means (algorithms/epitome/outputs.preview_rgb).
     monitor: Optional[Callable[[Dict], None]] = None
     monitor_every: int = 10
     # inspect(step, EpitomeMixture) at the same steps as the monitor (benchmarks: held-out metrics during training)

@@ -1,4 +1,4 @@
-"""Large-scale epitome training (method.md section 2; paper section 3).
+"""Large-scale epitome training (docs/METHOD.md, "Training at scale"; paper section 3).
 
 SGD (Adam) on mini-batches of random K x K patches (K drawn per batch, odd, in PATCH_MIN..PATCH_MAX),
 with
@@ -281,7 +281,7 @@ class TrainState:
     history: Dict[str, List[float]] = field(default_factory=lambda: dict(step=[], loss=[], worst_loss=[],
                                                                          usage=[], seconds=[]))
     usage_counts: Optional["torch.Tensor"] = None  # [E, N, N] samples whose best window covers the pixel
-    counters: Optional["torch.Tensor"] = None  # [E, N, N] location-promotion counters (section 2)
+    counters: Optional["torch.Tensor"] = None  # [E, N, N] location-promotion counters (docs/METHOD.md, "Training at scale")
     samples_since_reset: int = 0  # samples counted in `counters`
     samples_seen: int = 0
     resets: int = 0

@@ -1,6 +1,6 @@
 """Coarse class layers on the imagery grid: CRS transform, overlap check, nearest/mode warping (lazy VRTs).
 
-Class layers are never interpolated (architecture.md). No QGIS here."""
+Class layers are never interpolated (docs/METHOD.md, "Whole rasters"). No QGIS here."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The tile as its own epitome: windows, patch posteriors (attention) and the class embedding
-(method.md sections 3 and 5, Eqs. 10-11).
+(docs/METHOD.md, "Putting labels into the epitome", Eqs. 10-11, and "Self-epitomic LSR").
 
 Shapes: C bands, K patch side, D = C*K*K, S windows (top-left corners, no wrap), T query patches,
 Cc coarse classes.

@@ -1,4 +1,4 @@
-"""Label super-resolution EM (method.md section 4, Eqs. 7-9), without materialising q."""
+"""Label super-resolution EM (docs/METHOD.md, "Label super-resolution by EM", Eqs. 7-9), without materialising q."""
 
 from __future__ import annotations
 

@@ -1,21 +1,24 @@
-"""Self-epitomic label super-resolution of one tile (method.md sections 3-5).
+"""Self-epitomic label super-resolution of one tile, appearance only (docs/METHOD.md, "Self-epitomic LSR" and
+"The table is a prior").
 
-The tile's own (downsampled) pixels are the epitome: means mu_s = the K x K window at s, a fixed
-variance and a uniform prior over window positions s. Windows never wrap across tile borders.
+The tile's own (downsampled) pixels are the epitome: means mu_s = the K x K window at s, a fixed variance and a
+uniform prior over window positions s. Windows never wrap across tile borders.
 
 Shapes used throughout (working resolution = full resolution / DOWNSAMPLE):
     C   image bands           K  patch side (odd)         D = C*K*K  patch dimension
-    h,w working tile size     S  = (h-K+1)*(w-K+1) window positions (top-left corners)
-    T   query patches         Cc coarse classes (rows of the composition)   L labels
+    h,w working tile size     S  key windows: top-left corners KEY_STRIDE apart (lsr.attention.key_positions)
+    T   query patches (SAMPLES x h x w of all windows)     Cc coarse classes (rows of the composition)   L labels
 
-Steps: (1) posterior p(s | x_t) of every query patch x_t over all windows s, a tempered softmax of
-    log p(x_t | s) = -|x_t - mu_s|^2 / (2 var) + const;
-(2) class embedding Z[s, c] = sum_t [c_t = c] p(s | x_t), spread over each window's K x K pixels
-    (box filter) and normalised over pixels: p(m, n | c)            (Eqs. 10-11);
-(3) EM for p(l | m, n) given p(l | c) and the observed p(c)           (Eqs. 7-9);
-(4) appearance refinement (noisy-label mixture EM, `appearance_mixture`): each query's label may
-    depart from the class table where its appearance is decisive; 0 iterations = the paper's output;
-(5) optional fusion with each pixel's own coarse-class composition p(l | c(pixel)).
+Steps: (1) posterior p(s | x_t) of every query patch x_t over the key windows s, a tempered softmax of
+    log p(x_t | s) = -|x_t - mu_s|^2 / (2 var) + const, with the patches compared in a PCA basis of PATCH_DIMS
+    dimensions (lsr.attention.reduce_dimensions; the window norms stay exact);
+(2) class embedding Z[s, c] = sum_t [c_t = c] p(s | x_t), spread over each window's K x K pixels (Eqs. 10-11);
+(3) TABLE_MODE prior (the default): every working pixel starts from the coarse map's label distribution under it;
+    TABLE_MODE constraint: the paper's EM for p(l | m, n) given p(l | c) and the observed p(c) (Eqs. 7-9);
+(4) appearance refinement (noisy-label mixture EM, lsr.appearance): a pixel's label moves where the windows
+    that look like it carry another label; 0 iterations = (3) alone.
+The fusion with the coarse map's prior, its weight and what it changed are the job's (lsr/trust.py,
+lsr/writer.py, lsr/job.py), on the blended tiles.
 """
 
 from __future__ import annotations

@@ -41,12 +41,12 @@ INFO_STYLE = "color: #555;"
 def presets():
     return [
         (tr("Fast"), {"SAMPLES": 0.03, "KEY_STRIDE": 4, "EM_ITERATIONS": 10},
-         tr("Fast: fewer examples (3% of the pixels), every 4th window compared, 10 refinement steps instead of 30. "
-            "About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points "
+         tr("Fast: fewer query patches (3% of the working pixels), every 4th window compared, 10 refinement steps "
+            "instead of 30. About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points "
             "better). For large areas and first looks.")),
         (tr("Balanced (recommended)"), {},
-         tr("Balanced: the algorithm's defaults - tiles of about 512 m, 5% of the pixels as examples, every 3rd "
-            "window compared, 30 refinement steps. The yardstick of the other two.")),
+         tr("Balanced: the algorithm's defaults - tiles of about 512 m of ground, 5% of the working pixels as query "
+            "patches, every 3rd window compared, 30 refinement steps. The yardstick of the other two.")),
         (tr("Thorough"), {"KEY_STRIDE": 1},
          tr("Thorough: every window of a tile compared, not every 3rd. About 1.6 times the computing time of "
             "Balanced, for at most a few hundredths of a point in the benchmarks: to check a result on a small "
