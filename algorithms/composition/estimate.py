@@ -112,6 +112,38 @@ def _one_band(ds, band: Optional[int], what: str, param: str, kind: str) -> int:
 MANY_LABELS = 32  # more label codes than this in a reference: probably not a label raster (a warning)
 
 
+def _count_block(r: np.ndarray, c: np.ndarray, rnd, ref_float: bool, skip_classes: List[int],
+                 counts: Dict[Tuple[int, int], int], labels_seen: set):
+    """Add one block's (class, label) pairs to counts: reference labels r and aligned classes c [h, W]; label 0,
+    the reference's nodata rnd and the classes in skip_classes are left out."""
+    ok = r != 0
+    if rnd is not None:
+        ok &= r != rnd
+    if ref_float:
+        ok &= np.isfinite(r)
+    ok &= ~np.isin(c, skip_classes)
+    rv, cv = r[ok], c[ok].astype(np.int64)
+    if ref_float and rv.size:
+        bad = rv[rv != np.round(rv)]
+        if bad.size:
+            raise EpitomeError(f"REFERENCE holds non-integer values (e.g. {float(bad[0]):g}); it must be a label "
+                               "raster of integer codes (1..L, 0 = nodata). Choose the label map, not a "
+                               "probability or continuous raster.")
+    rv = rv.astype(np.int64)
+    if not rv.size:
+        return
+    cu, ci = np.unique(cv, return_inverse=True)
+    lu, li = np.unique(rv, return_inverse=True)
+    n = np.bincount(ci * len(lu) + li, minlength=len(cu) * len(lu)).reshape(len(cu), len(lu))
+    for a, b in zip(*np.nonzero(n)):
+        key = (int(cu[a]), int(lu[b]))
+        counts[key] = counts.get(key, 0) + int(n[a, b])
+    labels_seen.update(int(v) for v in lu)
+    if len(labels_seen) > MAX_LABELS:
+        raise EpitomeError(f"REFERENCE holds more than {MAX_LABELS} different values: it does not look like "
+                           "a label raster (codes 1..L, 0 = nodata). Choose a land-cover / label map.")
+
+
 def count_pairs(reference_path: str, classes_path: str, reference_band: Optional[int] = None,
                 classes_band: Optional[int] = None,
                 fb=None, rows_per_block: int = 512, class_nodata_codes: Sequence[int] = (),
@@ -148,33 +180,8 @@ def count_pairs(reference_path: str, classes_path: str, reference_band: Optional
         if fb is not None and fb.is_canceled():
             raise Cancelled()
         h = min(rows_per_block, H - y)
-        r = rb.ReadAsArray(0, y, W, h)
-        c = ab.ReadAsArray(0, y, W, h)
-        ok = r != 0
-        if rnd is not None:
-            ok &= r != rnd
-        if ref_float:
-            ok &= np.isfinite(r)
-        ok &= ~np.isin(c, skip_classes)
-        rv, cv = r[ok], c[ok].astype(np.int64)
-        if ref_float and rv.size:
-            bad = rv[rv != np.round(rv)]
-            if bad.size:
-                raise EpitomeError(f"REFERENCE holds non-integer values (e.g. {float(bad[0]):g}); it must be a label "
-                                   "raster of integer codes (1..L, 0 = nodata). Choose the label map, not a "
-                                   "probability or continuous raster.")
-        rv = rv.astype(np.int64)
-        if rv.size:
-            cu, ci = np.unique(cv, return_inverse=True)
-            lu, li = np.unique(rv, return_inverse=True)
-            n = np.bincount(ci * len(lu) + li, minlength=len(cu) * len(lu)).reshape(len(cu), len(lu))
-            for a, b in zip(*np.nonzero(n)):
-                key = (int(cu[a]), int(lu[b]))
-                counts[key] = counts.get(key, 0) + int(n[a, b])
-            labels_seen.update(int(v) for v in lu)
-            if len(labels_seen) > MAX_LABELS:
-                raise EpitomeError(f"REFERENCE holds more than {MAX_LABELS} different values: it does not look like "
-                                   "a label raster (codes 1..L, 0 = nodata). Choose a land-cover / label map.")
+        _count_block(rb.ReadAsArray(0, y, W, h), ab.ReadAsArray(0, y, W, h), rnd, ref_float, skip_classes, counts,
+                     labels_seen)
         if fb is not None:
             fb.progress(100.0 * (y + h) / H)
     del aligned

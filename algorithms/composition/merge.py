@@ -37,6 +37,36 @@ class Merged:
     kept_rows: List[int] = field(default_factory=list)  # class codes whose rows were not estimated
 
 
+def _map_labels(table: Composition, label_codes: Sequence[int], named: Dict[int, str], colours: Dict, labels: List[str],
+                cols: List) -> Tuple[Dict[int, int], List[str]]:
+    """The column of the table for each reference code: by name first (a name says more than a position), then by
+    position (code c = the table's column c), else a new label appended to labels and cols (returned in added)."""
+    low = {n.lower(): j for j, n in enumerate(table.labels)}
+    mapping: Dict[int, int] = {}
+    added: List[str] = []
+    for c in label_codes:
+        c = int(c)
+        if c in named and named[c].lower() in low:
+            mapping[c] = low[named[c].lower()]
+    taken = set(mapping.values())
+    for c in label_codes:
+        c = int(c)
+        if c in mapping:
+            continue
+        if c not in named and 1 <= c <= len(table.labels) and (c - 1) not in taken:
+            mapping[c] = c - 1
+            taken.add(c - 1)
+            continue
+        name = named.get(c) or f"label {c}"
+        while name.lower() in {n.lower() for n in labels}:
+            name = f"{name} ({c})"
+        labels.append(name)
+        cols.append(tuple(colours[c]) if colours.get(c) else default_colours(labels, fixed=cols + [None])[-1])
+        mapping[c] = len(labels) - 1
+        added.append(name)
+    return mapping, added
+
+
 def merge_estimate(table: Composition, estimate: Composition, label_codes: Sequence[int],
                    legend: Optional[Dict[int, Tuple[Optional[str], Optional[Tuple[int, int, int]]]]] = None
                    ) -> Merged:
@@ -57,28 +87,7 @@ def merge_estimate(table: Composition, estimate: Composition, label_codes: Seque
                              nodata_codes=list(table.nodata_codes))
         return Merged(result, {int(c): j for j, c in enumerate(label_codes)}, "reference")
     labels, cols = list(table.labels), [tuple(c) for c in table.colours]
-    mapping: Dict[int, int] = {}
-    added: List[str] = []
-    for c in label_codes:  # names first: a name says more than a position
-        c = int(c)
-        if c in named and named[c].lower() in low:
-            mapping[c] = low[named[c].lower()]
-    taken = set(mapping.values())
-    for c in label_codes:
-        c = int(c)
-        if c in mapping:
-            continue
-        if c not in named and 1 <= c <= len(table.labels) and (c - 1) not in taken:
-            mapping[c] = c - 1
-            taken.add(c - 1)
-            continue
-        name = named.get(c) or f"label {c}"
-        while name.lower() in {n.lower() for n in labels}:
-            name = f"{name} ({c})"
-        labels.append(name)
-        cols.append(tuple(colours[c]) if colours.get(c) else default_colours(labels, fixed=cols + [None])[-1])
-        mapping[c] = len(labels) - 1
-        added.append(name)
+    mapping, added = _map_labels(table, label_codes, named, colours, labels, cols)
     n = len(labels)
     est = np.asarray(estimate.matrix, dtype=np.float64)
     rows = {}

@@ -9,6 +9,7 @@ import numpy as np
 from ..io.align import CLASS_NODATA, align_classes
 from ..io.raster import grid_of, open_raster
 from ..errors import Cancelled, EpitomeError
+from .baselines import baseline_strips, open_baseline_source
 from .metrics import ConfusionAccumulator, scores
 
 
@@ -37,8 +38,6 @@ def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequ
     ref_al = align_classes(ref, grid, warnings, resampling="near", roles=("PREDICTION", "REFERENCE"))
     src = None
     if classes:
-        from .baselines import open_baseline_source
-
         src = open_baseline_source(classes, grid, composition, nodata_codes, unknown_as_nodata=True,
                                    warnings=warnings, roles=("PREDICTION", "CLASSES"))
     if fb is not None:
@@ -53,14 +52,20 @@ def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequ
         raise EpitomeError("PREDICTION and REFERENCE contain no labels (every pixel is 0 / nodata).")
     acc = ConfusionAccumulator(n)
     base = {"naive": ConfusionAccumulator(n), "smooth": ConfusionAccumulator(n)} if src else {}
-    pb, rb = pred.GetRasterBand(1), ref_al.GetRasterBand(1)
+    strips = baseline_strips(src, grid, rows_per_block) if src is not None else None
+    _count(pred.GetRasterBand(1), ref_al.GetRasterBand(1), grid, rows_per_block, acc, base, strips, fb)
+    cm = acc.matrix
+    out = dict(cm=cm, scores=scores(cm), label_names=names)
+    if base:
+        out["baselines"] = {k: dict(cm=v.matrix, scores=scores(v.matrix)) for k, v in base.items()}
+    return out
+
+
+def _count(pb, rb, grid, rows_per_block: int, acc: ConfusionAccumulator, base: dict, strips, fb=None):
+    """The confusion matrices of the prediction band pb against the aligned reference band rb, strip by strip, and
+    of the baselines' strips (on the prediction's pixels: same footprint, fair comparison)."""
     pnd = pb.GetNoDataValue()
     H = grid.height
-    strips = None
-    if src is not None:
-        from .baselines import baseline_strips
-
-        strips = baseline_strips(src, grid, rows_per_block)
     for y in range(0, H, rows_per_block):
         if fb is not None and fb.is_canceled():
             raise Cancelled()
@@ -72,17 +77,12 @@ def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequ
         r[r == CLASS_NODATA] = 0
         if strips is not None:
             _, naive, smooth = next(strips)
-            both = p > 0  # the baselines are scored on the prediction's pixels: same footprint, fair comparison
+            both = p > 0
             base["naive"].add(np.where(both, naive, 0), r)
             base["smooth"].add(np.where(both, smooth, 0), r)
         acc.add(p, r)
         if fb is not None:
             fb.progress(100.0 * (y + h) / H)
-    cm = acc.matrix
-    out = dict(cm=cm, scores=scores(cm), label_names=names)
-    if base:
-        out["baselines"] = {k: dict(cm=v.matrix, scores=scores(v.matrix)) for k, v in base.items()}
-    return out
 
 
 def _largest_code(pred, ref_al, rows_per_block: int) -> int:

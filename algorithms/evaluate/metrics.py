@@ -18,6 +18,7 @@ import csv
 import html
 import io
 import math
+from typing import List
 
 import numpy as np
 
@@ -231,6 +232,15 @@ def report_html(cm, label_names, title, extra=None, comparison=None):
                        % (esc(str(k)), esc(_fmt(v) if isinstance(v, float) else str(v))))
         out.append("</table>")
 
+    out += _per_label_rows(s, names) + _confusion_rows(cm, names)
+    out.append("</body></html>\n")
+    return "\n".join(out)
+
+
+def _per_label_rows(s, names) -> List[str]:
+    """The report's per-label table: reference and predicted pixels, precision, recall, IoU."""
+    esc = html.escape
+    out = []
     out.append("<h2>Per label</h2><table><tr><th>Code</th><th class=\"name\">Label</th>"
                "<th>Reference pixels</th><th>Predicted pixels</th><th>Precision</th>"
                "<th>Recall</th><th>IoU</th></tr>")
@@ -241,7 +251,13 @@ def report_html(cm, label_names, title, extra=None, comparison=None):
                       format(s["per_class_predicted"][i], ","), _pct(s["per_class_precision"][i]),
                       _pct(s["per_class_recall"][i]), _iou(s["per_class_iou"][i])))
     out.append("</table>")
+    return out
 
+
+def _confusion_rows(cm, names) -> List[str]:
+    """The report's confusion matrix with row and column totals."""
+    esc = html.escape
+    out = []
     out.append("<h2>Confusion matrix</h2><p class=\"note\">Rows: reference; columns: prediction "
                "(pixel counts).</p><table><tr><th class=\"name\">reference \\ prediction</th>")
     for name in names:
@@ -257,8 +273,7 @@ def report_html(cm, label_names, title, extra=None, comparison=None):
     for j in range(len(names)):
         out.append("<td>%s</td>" % format(int(cm[:, j].sum()), ","))
     out.append("<td>%s</td></tr></table>" % format(int(cm.sum()), ","))
-    out.append("</body></html>\n")
-    return "\n".join(out)
+    return out
 
 
 def report_csv(cm, label_names):

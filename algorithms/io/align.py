@@ -79,30 +79,58 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
     interpolated). Raises when the layers do not overlap, naming both extents. roles: how the
     messages name the target and the class raster (e.g. the algorithm's parameter names).
     """
+    if not has_georeference(classes) or not target.wkt:
+        return _pixel_matched(classes, target, warnings, class_band, roles)
+    cb = _overlapping_bounds(grid_of(classes), target, roles)
+    check_integer_codes(classes, class_band, roles[1], window=class_window(classes, target, margin=0))
+    # Approximate class pixel size in imagery units, to choose nearest or mode.
+    cw = (cb[2] - cb[0]) / max(classes.RasterXSize, 1)
+    if resampling == "auto":
+        resampling = "mode" if cw < 0.75 * target.pixel_size[0] else "near"
+    src_nd = classes.GetRasterBand(class_band).GetNoDataValue()
+    xmin, ymin, xmax, ymax = target.bounds
+    opts = gdal.WarpOptions(
+        format="VRT", outputBounds=(xmin, ymin, xmax, ymax), width=target.width, height=target.height,
+        dstSRS=target.wkt, resampleAlg=resampling, outputType=gdal.GDT_Int32,
+        srcNodata=src_nd, dstNodata=CLASS_NODATA, multithread=False)
+    one_band = classes if classes.RasterCount == 1 else gdal.Translate(
+        "", classes, options=gdal.TranslateOptions(format="VRT", bandList=[class_band]))
+    vrt = gdal.Warp("", one_band, options=opts)
+    if vrt is None:
+        raise EpitomeError("GDAL could not warp the class layer onto the imagery grid.")
+    vrt._epitome_sources = (classes, one_band)  # a VRT must not outlive its sources (GDAL would crash)
+    return vrt
+
+
+def _pixel_matched(classes: gdal.Dataset, target: Grid, warnings: List[str], class_band: int,
+                   roles: Tuple[str, str]) -> gdal.Dataset:
+    """align_classes when a layer has no CRS: the class band as it is (VRT, Int32), if the sizes are the same."""
     tgt_name, cls_name = roles
     src_grid = grid_of(classes)
-    src_has = has_georeference(classes)
-    tgt_has = bool(target.wkt)
-    if not src_has or not tgt_has:
-        if (src_grid.width, src_grid.height) != (target.width, target.height):
-            which = "neither has" if not (src_has or tgt_has) else (cls_name if not src_has else tgt_name) + " has"
-            raise EpitomeError(
-                "{} and {} cannot be aligned: {} no CRS/georeference and the sizes differ ({} is {} x {} px, {} is "
-                "{} x {} px; width x height). Assign a CRS to both layers (Raster > Projections > Assign Projection) "
-                "or give rasters of identical size to work on the pixel grid.".format(
-                    tgt_name[0].upper() + tgt_name[1:], cls_name, which, tgt_name, target.width, target.height,
-                    cls_name, src_grid.width, src_grid.height))
-        warnings.append("A layer has no CRS: {} and {} are matched pixel by pixel (same size).".format(tgt_name, cls_name))
-        check_integer_codes(classes, class_band, cls_name)
-        band = classes.GetRasterBand(class_band)
-        nd = band.GetNoDataValue()
-        opts = gdal.TranslateOptions(format="VRT", bandList=[class_band], outputType=gdal.GDT_Int32)
-        vrt = gdal.Translate("", classes, options=opts)
-        if nd is not None:
-            vrt.GetRasterBand(1).SetNoDataValue(nd)
-        vrt._epitome_sources = (classes,)  # a VRT must not outlive its source (GDAL would crash)
-        return vrt
+    src_has, tgt_has = has_georeference(classes), bool(target.wkt)
+    if (src_grid.width, src_grid.height) != (target.width, target.height):
+        which = "neither has" if not (src_has or tgt_has) else (cls_name if not src_has else tgt_name) + " has"
+        raise EpitomeError(
+            "{} and {} cannot be aligned: {} no CRS/georeference and the sizes differ ({} is {} x {} px, {} is "
+            "{} x {} px; width x height). Assign a CRS to both layers (Raster > Projections > Assign Projection) "
+            "or give rasters of identical size to work on the pixel grid.".format(
+                tgt_name[0].upper() + tgt_name[1:], cls_name, which, tgt_name, target.width, target.height,
+                cls_name, src_grid.width, src_grid.height))
+    warnings.append("A layer has no CRS: {} and {} are matched pixel by pixel (same size).".format(tgt_name, cls_name))
+    check_integer_codes(classes, class_band, cls_name)
+    nd = classes.GetRasterBand(class_band).GetNoDataValue()
+    opts = gdal.TranslateOptions(format="VRT", bandList=[class_band], outputType=gdal.GDT_Int32)
+    vrt = gdal.Translate("", classes, options=opts)
+    if nd is not None:
+        vrt.GetRasterBand(1).SetNoDataValue(nd)
+    vrt._epitome_sources = (classes,)  # a VRT must not outlive its source (GDAL would crash)
+    return vrt
 
+
+def _overlapping_bounds(src_grid: Grid, target: Grid, roles: Tuple[str, str]):
+    """The class raster's bounds in the target's CRS; EpitomeError naming both extents when they cannot be
+    transformed or do not overlap."""
+    tgt_name, cls_name = roles
     tb = target.bounds
     try:
         cb = _transform_bounds(src_grid.bounds, src_grid.wkt, target.wkt)
@@ -123,25 +151,7 @@ def align_classes(classes: gdal.Dataset, target: Grid, warnings: List[str], clas
             "cover the same area.".format(
                 tgt_name[0].upper() + tgt_name[1:], cls_name, tgt_name, target.describe(), cls_name,
                 src_grid.describe(), "[{:.2f}, {:.2f} : {:.2f}, {:.2f}]".format(*cb), tgt_name))
-    check_integer_codes(classes, class_band, cls_name, window=class_window(classes, target, margin=0))
-    # Approximate class pixel size in imagery units, to choose nearest or mode.
-    cw = (cb[2] - cb[0]) / max(src_grid.width, 1)
-    if resampling == "auto":
-        resampling = "mode" if cw < 0.75 * target.pixel_size[0] else "near"
-    band = classes.GetRasterBand(class_band)
-    src_nd = band.GetNoDataValue()
-    xmin, ymin, xmax, ymax = tb
-    opts = gdal.WarpOptions(
-        format="VRT", outputBounds=(xmin, ymin, xmax, ymax), width=target.width, height=target.height,
-        dstSRS=target.wkt, resampleAlg=resampling, outputType=gdal.GDT_Int32,
-        srcNodata=src_nd, dstNodata=CLASS_NODATA, multithread=False)
-    one_band = classes if classes.RasterCount == 1 else gdal.Translate(
-        "", classes, options=gdal.TranslateOptions(format="VRT", bandList=[class_band]))
-    vrt = gdal.Warp("", one_band, options=opts)
-    if vrt is None:
-        raise EpitomeError("GDAL could not warp the class layer onto the imagery grid.")
-    vrt._epitome_sources = (classes, one_band)  # a VRT must not outlive its sources (GDAL would crash)
-    return vrt
+    return cb
 
 
 def window_bounds(grid: Grid, x: int, y: int, w: int, h: int):

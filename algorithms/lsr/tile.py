@@ -152,6 +152,44 @@ def start_from_coarse_map(prior: torch.Tensor, ep: SelfEpitome, f: int) -> torch
     return p / p.sum(0, keepdim=True).clamp_min(1e-30)
 
 
+def attend(ep: SelfEpitome, q_idx: torch.Tensor, q_class: torch.Tensor, n_classes: int, params: LsrParams,
+           seed: int, cancel=None, progress=None):
+    """(1)-(2): the posteriors of the queries over the key windows and the class embedding Z [S, Cc]. The
+    appearance refinement keeps the leave-one-out posteriors A of the first n_mix queries, at most
+    4 * block_elements query x window pairs (the queries are in random order, so on large tiles these are a random
+    subset); both share the logits (one GEMM). Returns (Z, A, n_mix)."""
+    n_mix, ex = 0, None
+    if params.appearance_iterations > 0:
+        n_mix = max(1, min(q_idx.numel(), (4 * params.block_elements) // max(ep.keys.shape[0], 1)))
+        radius = params.effective_appearance_exclude
+        wy, wx = q_idx[:n_mix] // ep.win_shape[1], q_idx[:n_mix] % ep.win_shape[1]
+        ex = excluded_window_index(wy, wx, *ep.key_grid, radius, ep.stride) if radius >= 0 else None
+    keys, queries, half = ep.keys, ep.query_vectors(q_idx), None
+    if params.patch_dims and params.patch_dims < keys.shape[1]:  # patch vectors in a reduced basis
+        keys, queries, half = reduce_dimensions(keys, queries, params.patch_dims, seed=seed, cancel=cancel)
+    Z, A = embed_classes(queries, q_class, keys, ep.key_valid, n_classes, params.variance,
+                         params.effective_temperature, n_mix, ex, params.block_elements, cancel,
+                         (lambda v: progress(0.8 * v)) if progress is not None else None, key_half_sqnorm=half)
+    return Z, A, n_mix
+
+
+def start_map(Z: torch.Tensor, ep: SelfEpitome, p_class: torch.Tensor, class_index: torch.Tensor,
+              composition: torch.Tensor, prior: Optional[torch.Tensor], params: LsrParams, cancel=None):
+    """(3): p(l | m, n) [L, h, w] where appearance starts, and the working pixels it already reached [h, w].
+    TABLE_MODE constraint: the paper's EM, each class reproduces the table (Eqs. 7-9); prior: the coarse map's
+    compositions (`prior`, default each pixel's class row), nothing reached yet."""
+    L = composition.shape[1]
+    h, w = ep.valid.shape
+    if params.table_mode == "constraint":
+        p_pos, pc, present = position_posteriors_of_classes(Z, ep, p_class)
+        p_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel,
+                     tolerance=params.em_tolerance).t().reshape(L, h, w)
+        return p_w, ep.valid & (p_w.sum(0) > 0.5)
+    if prior is None:
+        prior = composition[class_index.clamp_min(0)].permute(2, 0, 1) * (class_index >= 0)
+    return start_from_coarse_map(prior, ep, params.effective_downsample), torch.zeros_like(ep.valid)
+
+
 def refine_by_appearance(p_start_w: torch.Tensor, A: torch.Tensor, q_class: torch.Tensor, ep: SelfEpitome,
                          composition: torch.Tensor, params: LsrParams, cancel=None):
     """Appearance refinement of p(l | m, n) [L, h, w]: p(l | m, n) ∝ sum over the windows s covering
@@ -199,32 +237,9 @@ def self_epitomic_lsr_tile(image: torch.Tensor, image_valid: torch.Tensor, class
     q_idx = sample_queries(candidates, int(round(params.samples * h * w)), seed)
     q_class = ep.centre_class[q_idx]
 
-    # (1)-(2) posteriors and the class embedding; the appearance refinement keeps the leave-one-out
-    # posteriors of at most 4 * block_elements query x window pairs (the queries are in random order,
-    # so on large tiles these are a random subset). Both share the logits (one GEMM).
-    n_mix, ex = 0, None
-    if params.appearance_iterations > 0:
-        n_mix = max(1, min(q_idx.numel(), (4 * params.block_elements) // max(ep.keys.shape[0], 1)))
-        radius = params.effective_appearance_exclude
-        wy, wx = q_idx[:n_mix] // ep.win_shape[1], q_idx[:n_mix] % ep.win_shape[1]
-        ex = excluded_window_index(wy, wx, *ep.key_grid, radius, ep.stride) if radius >= 0 else None
-    keys, queries, half = ep.keys, ep.query_vectors(q_idx), None
-    if params.patch_dims and params.patch_dims < keys.shape[1]:  # patch vectors in a reduced basis
-        keys, queries, half = reduce_dimensions(keys, queries, params.patch_dims, seed=seed, cancel=cancel)
-    Z, A = embed_classes(queries, q_class, keys, ep.key_valid, Cc, params.variance,
-                         params.effective_temperature, n_mix, ex, params.block_elements, cancel,
-                         (lambda v: progress(0.8 * v)) if progress is not None else None, key_half_sqnorm=half)
+    Z, A, n_mix = attend(ep, q_idx, q_class, Cc, params, seed, cancel, progress)  # (1)-(2)
     f = params.effective_downsample
-    if params.table_mode == "constraint":  # (3) the paper's EM: each class reproduces the table (Eqs. 7-9)
-        p_pos, pc, present = position_posteriors_of_classes(Z, ep, p_class)
-        p_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel,
-                     tolerance=params.em_tolerance).t().reshape(L, h, w)
-        reached_w = ep.valid & (p_w.sum(0) > 0.5)
-    else:  # (3') the table as a prior: start from the coarse map's compositions
-        if prior is None:
-            prior = composition[class_index.clamp_min(0)].permute(2, 0, 1) * (class_index >= 0)
-        p_w = start_from_coarse_map(prior, ep, f)
-        reached_w = torch.zeros_like(ep.valid)
+    p_w, reached_w = start_map(Z, ep, p_class, class_index, composition, prior, params, cancel)  # (3)
     # (4) appearance refinement
     if n_mix > 0:
         p_w, by_windows = refine_by_appearance(p_w, A, q_class, ep, composition, params, cancel)

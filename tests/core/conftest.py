@@ -1,7 +1,13 @@
-"""Shared fixtures of the core tests (no QGIS; no GDAL at import either: the Python 3.9 step of `make test` has
-none, tests/py39/run.sh)."""
+"""Shared fixtures of the core tests (no QGIS). GDAL is imported here when it exists (imported later, by the test
+modules only, GDAL objects freed at the session's end crash the process); the Python 3.9 step of `make test` has
+none (tests/py39/run.sh)."""
 
 import pytest
+
+try:
+    from osgeo import gdal  # noqa: F401
+except ImportError:
+    gdal = None
 
 
 @pytest.fixture(scope="session")
