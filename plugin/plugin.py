@@ -41,10 +41,7 @@ class EpitomePlugin:
         self.initProcessing()
         if self.iface is None:
             return
-        from qgis.PyQt.QtCore import Qt
-
         from .processing.training_hub import hub
-        from .gui.training_monitor import TrainingMonitorDock
 
         hub()  # the relay lives in the GUI thread
         win = self.iface.mainWindow()
@@ -58,16 +55,7 @@ class EpitomePlugin:
         self.toolbar.addAction(wizard)
         self.actions.append(wizard)
 
-        self.monitor = TrainingMonitorDock(win, open_training_dialog=lambda: self._open("epitome:trainepitome"))
-        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.monitor)
-        self.monitor.hide()
-        monitor = self.monitor.toggleViewAction()
-        monitor.setIcon(QIcon(os.path.join(ICONS, "train.svg")))
-        monitor.setText(tr("Training monitor"))
-        monitor.setToolTip(tr("Show the live curves and epitome of running trainings"))
-        self.iface.addPluginToRasterMenu(MENU, monitor)
-        self.toolbar.addAction(monitor)
-        self.actions.append(monitor)
+        self._add_monitor(win)
 
         items = [
             (tr("Self-epitomic label super-resolution (algorithm)…"), "epitome:selfepitomiclsr", "lsr.svg"),
@@ -98,6 +86,23 @@ class EpitomePlugin:
 
         self.model_actions = example_models.register()  # toolbox: right-click > Open a copy in the Model Designer
         startup_check(self.iface, self.open_dependencies)
+
+    def _add_monitor(self, win):
+        """The training monitor dock (hidden) and its toggle in the menu and the toolbar."""
+        from qgis.PyQt.QtCore import Qt
+
+        from .gui.training_monitor import TrainingMonitorDock
+
+        self.monitor = TrainingMonitorDock(win, open_training_dialog=lambda: self._open("epitome:trainepitome"))
+        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.monitor)
+        self.monitor.hide()
+        monitor = self.monitor.toggleViewAction()
+        monitor.setIcon(QIcon(os.path.join(ICONS, "train.svg")))
+        monitor.setText(tr("Training monitor"))
+        monitor.setToolTip(tr("Show the live curves and epitome of running trainings"))
+        self.iface.addPluginToRasterMenu(MENU, monitor)
+        self.toolbar.addAction(monitor)
+        self.actions.append(monitor)
 
     def unload(self):
         for act in self.actions:

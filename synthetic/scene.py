@@ -152,27 +152,19 @@ _UNDERSTORY = np.array((44, 58, 36, 90), np.float32)
 
 # ----------------------------------------------------------------------------------------------
 
-def generate_scene(size=1024, seed=0, smooth_labels=False):
-    """Paint a synthetic scene.
+def _paint_trees(img, truth, canopy_img, mask):
+    if mask.any():
+        img[:, mask] = canopy_img[:, mask]
+        truth[mask] = FOREST
 
-    Returns a dict of numpy arrays:
-      imagery         uint8 [4, size, size]  R, G, B, NIR at 1 m
-      truth           uint8 [size, size]     1 water, 2 forest, 3 field, 4 built (the hand-drawn
-                                             style map when smooth_labels)
-      truth_detailed  uint8 [size, size]     the pixel-exact truth the imagery was painted from
-    """
-    S = int(size)
-    if S < 32:
-        raise ValueError("size must be at least 32, got %d" % S)
-    rng = np.random.default_rng(seed)
-    shape = (S, S)
-    yy, xx = np.mgrid[0:S, 0:S].astype(np.float32)
-    img = np.zeros((4, S, S), np.float32)
-    truth = np.zeros(shape, np.uint8)
-    fine = _noise(rng, shape, [1.0, 3.0], [1.0, 0.6])          # per-pixel texture
-    mid = _noise(rng, shape, [8.0, 25.0], [1.0, 1.0])          # within-class variation
 
-    # ---- agricultural parcels: a rotated grid with irregular spacings --------------------------
+def _wiggle(S, t, amp, period, phase, flat):
+    ramp = _smoothstep((np.abs(t) - flat) / (0.2 * S))
+    return amp * np.sin(2 * math.pi * t / period + phase) * ramp
+
+
+def _parcels(rng, S, xx, yy, img, truth, fine, mid):
+    """Agricultural parcels: a rotated grid with irregular spacings, crop rows and dry margins (painted)."""
     beta = rng.uniform(-0.35, 0.35)
     cb, sb = math.cos(beta), math.sin(beta)
     u = xx * cb + yy * sb
@@ -206,9 +198,11 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     # field margins / tracks: dry grass strips 2-3 px wide
     margin = np.minimum(dist_u, dist_v) < 1.6
     _paint(img, truth, margin, _DRY_LAWN, FIELD, (1.0 + 0.06 * fine)[margin])
-    del coord, rows, col
+    return beta, bu_ext, bv_ext, iu, iv, du_lo, du_hi, dv_lo, dv_hi, dist_u, dist_v
 
-    # ---- tree crowns: a bump field shared by every tree area -----------------------------------
+
+def _canopy(rng, shape, fine, mid):
+    """Tree crowns: a bump field shared by every tree area; (crowns, lit, gap, canopy colours [4, S, S])."""
     impulses = (rng.random(shape, dtype=np.float32) < 1.0 / 26).astype(np.float32)
     impulses *= rng.uniform(0.6, 1.4, shape).astype(np.float32)
     crowns = _blur(impulses, 2.3, periodic=True)
@@ -224,13 +218,11 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     canopy_img = canopy_col * canopy_bright[None]
     canopy_img[:, gap] = (_UNDERSTORY[:, None] * (0.7 + 0.15 * fine[gap])[None])
     canopy_img[3] *= 1.0 + 0.1 * mid                          # NIR varies with vigour
+    return crowns, lit, gap, canopy_img
 
-    def paint_trees(mask):
-        if mask.any():
-            img[:, mask] = canopy_img[:, mask]
-            truth[mask] = FOREST
 
-    # ---- forest: organic patches, clearings -----------------------------------------------------
+def _woods(rng, S, shape, mid, crowns, bu_ext, bv_ext, iu, iv, du_lo, du_hi, dv_lo, dv_hi, dist_u, dist_v):
+    """Forest: organic patches with clearings, and hedgerows along about a third of the parcel boundaries."""
     forest_n = _noise(rng, shape, [max(S / 14.0, 20.0), 28.0, 9.0], [1.0, 0.45, 0.15])
     forest = forest_n > np.quantile(forest_n[::4, ::4], 0.66)
     clearing = forest & (_noise(rng, shape, [10.0, 18.0]) > 1.75)
@@ -241,9 +233,11 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     near_v = np.where(dv_lo < dv_hi, iv, iv + 1)
     hedge = ((dist_u < 4.5) & hedge_u[near_u]) | ((dist_v < 4.5) & hedge_v[near_v])
     hedge &= (mid > -0.6) & (crowns > 0.22 - 0.1 * (np.minimum(dist_u, dist_v) < 2.5))
-    del near_u, near_v, du_lo, du_hi, dv_lo, dv_hi, iu, iv
+    return forest, clearing, hedge
 
-    # ---- water: a meandering river and often a lake ------------------------------------------
+
+def _water(rng, S, shape, xx, yy, mid):
+    """Water: a meandering river and often a lake; (distance to the river, water, riparian, lake)."""
     theta = rng.uniform(0, math.pi)
     ct, st = math.cos(theta), math.sin(theta)
     ox, oy = S * rng.uniform(0.3, 0.7), S * rng.uniform(0.3, 0.7)
@@ -267,8 +261,11 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
         lake = np.hypot(xx - lx, yy - ly) / lr + 0.22 * lake_n < 1.0
         riparian |= np.hypot(xx - lx, yy - ly) / lr + 0.22 * lake_n < 1.0 + (10 + 8 * mid) / lr
     water |= lake
+    return rdist, water, riparian, lake
 
-    # ---- town: rotated street grid around a centre away from the water -------------------------
+
+def _town_blocks(rng, S, xx, yy, beta, rdist, lake, riparian):
+    """Town: a rotated street grid around a centre away from the water; blocks residential, commercial or parks."""
     best = None
     for _ in range(24):
         cx, cy = S * rng.uniform(0.28, 0.72, 2)
@@ -304,8 +301,11 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     rdist_c = np.hypot(bcp, bcq) / town_r
     kind = np.where(rng.random(nb) < 0.5 * (1 - rdist_c), 1, 0)          # 1 commercial
     kind = np.where((kind == 0) & (rng.random(nb) < 0.1), 2, kind)       # 2 park
+    return alpha, p, q, BP, BQ, SW, block_id, nb, town_r, in_town, pb, qb, street, interior, kind
 
-    # residential lots: 2 x 3 per block
+
+def _residential(rng, shape, fine, BP, BQ, SW, pb, qb, block_id, nb, interior, kind):
+    """Residential lots, 2 x 3 per block: houses, driveways, yard trees."""
     LW, LH = (BP - SW) / 2, (BQ - SW) / 3
     a_in, b_in = pb - SW, qb - SW
     lp = np.clip((a_in // LW).astype(np.int32), 0, 1)
@@ -334,8 +334,11 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
         on = rng.random(nl) < 0.55
         d2 = (a - ta[lot]) ** 2 + (b - tb[lot]) ** 2
         yard_tree |= interior & (kind[block_id] != 1) & on[lot] & (d2 < (tr[lot] * (1 + 0.12 * fine)) ** 2)
+    return a_in, b_in, a, b, lot, la0, lb0, lhw, lhd, roof, house, driveway, yard_tree
 
-    # commercial blocks: one big flat-roofed building, the rest parking
+
+def _commercial(rng, BP, BQ, SW, a_in, b_in, block_id, nb, interior, kind):
+    """Commercial blocks: one big flat-roofed building, the rest parking; and the parks."""
     cw, chh = rng.uniform(30, 56, nb), rng.uniform(26, 62, nb)
     cbld = interior & (kind[block_id] == 1) & (a_in >= 8) & (a_in < 8 + cw[block_id]) \
         & (b_in >= 8) & (b_in < 8 + chh[block_id])
@@ -343,28 +346,31 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     c_lawn = commercial & ((a_in < 3) | (b_in < 3) | (a_in > BP - SW - 3) | (b_in > BQ - SW - 3))
     parking = commercial & ~c_lawn & ~cbld
     park = interior & (kind[block_id] == 2)
+    return cbld, c_lawn, parking, park
 
-    # ---- roads: two main roads crossing in town, one gravel road ------------------------------
-    def wiggle(t, amp, period, phase, flat):
-        ramp = _smoothstep((np.abs(t) - flat) / (0.2 * S))
-        return amp * np.sin(2 * math.pi * t / period + phase) * ramp
+
+def _roads(rng, S, xx, yy, p, q, SW, alpha, town_r, in_town):
+    """Two main roads crossing in town, one gravel road."""
     ph = rng.uniform(0, 2 * math.pi, 4)
-    road1 = np.abs(q - SW / 2 - wiggle(p, 0.03 * S, 0.6 * S, ph[0], town_r)) < 4.5
-    road2 = np.abs(p - SW / 2 - wiggle(q, 0.03 * S, 0.55 * S, ph[1], town_r)) < 4.0
+    road1 = np.abs(q - SW / 2 - _wiggle(S, p, 0.03 * S, 0.6 * S, ph[0], town_r)) < 4.5
+    road2 = np.abs(p - SW / 2 - _wiggle(S, q, 0.03 * S, 0.55 * S, ph[1], town_r)) < 4.0
     g_ang = alpha + math.pi / 2 + rng.uniform(-0.6, 0.6)
     gx0, gy0 = S * rng.uniform(0.15, 0.85, 2)
     gu = (xx - gx0) * math.cos(g_ang) + (yy - gy0) * math.sin(g_ang)
     gv = -(xx - gx0) * math.sin(g_ang) + (yy - gy0) * math.cos(g_ang)
     gravel = np.abs(gv - 0.04 * S * np.sin(2 * math.pi * gu / (0.5 * S) + ph[2])) < 2.6
     gravel &= ~in_town
-    road1_line = np.abs(q - SW / 2 - wiggle(p, 0.03 * S, 0.6 * S, ph[0], town_r)) < 0.6
+    road1_line = np.abs(q - SW / 2 - _wiggle(S, p, 0.03 * S, 0.6 * S, ph[0], town_r)) < 0.6
     dashes = road1_line & (np.sin(2 * math.pi * p / 9.0) > 0.2)
+    return ph, road1, road2, gravel, dashes
 
-    # ---- paint in order: forest, hedges, riparian, water, town, roads ------------------------
+
+def _paint_land(img, truth, fine, mid, canopy_img, gap, forest, clearing, hedge, riparian, water, in_town, rdist):
+    """Paint forest, hedges and riparian trees, clearings, water and its banks."""
     woods = forest & ~clearing
     edge_trees = (riparian & ~water & (mid > -0.9) & ~gap) | hedge
     forest_area = (woods | edge_trees) & ~in_town
-    paint_trees(forest_area)
+    _paint_trees(img, truth, canopy_img, forest_area)
     # forest clearings: grass, partly shaded
     clr = clearing & ~in_town
     _paint(img, truth, clr, _LAWN * 1.05, FIELD, (1 + 0.08 * fine + 0.08 * mid)[clr])
@@ -376,14 +382,16 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     bank = ~water & (np.abs(rdist) < 1.5) & ~forest_area
     _paint(img, truth, bank, _GRAVEL * 0.9, FIELD, (1 + 0.1 * fine)[bank])
 
-    # town ground
+
+def _paint_town(rng, shape, img, truth, fine, mid, crowns, lit, canopy_img, interior, driveway, park, yard_tree, lhw, lhd, a, b, la0, lb0, roof, lot, house, a_in, b_in, parking, cbld, c_lawn, street):
+    """Paint the town: lawns, driveways, trees, gable roofs, parking with cars, flat roofs, streets."""
     lawn_col = _LAWN[:, None] * (1 + 0.07 * fine[interior] + 0.07 * mid[interior])[None]
     dry = _smoothstep(mid[interior] * 0.7)
     lawn_col = lawn_col * (1 - dry) + _DRY_LAWN[:, None] * dry * (1 + 0.06 * fine[interior])
     _paint(img, truth, interior, lawn_col, FIELD)
     _paint(img, truth, driveway, _CONCRETE * 0.92, BUILT, (1 + 0.04 * fine)[driveway])
     park_trees = park & (crowns > 0.2) & (mid > 0)
-    paint_trees(park_trees)
+    _paint_trees(img, truth, canopy_img, park_trees)
     yt = yard_tree & ~driveway
     tree_tex = 0.6 + 0.55 * crowns[yt] + 0.5 * lit[yt]
     _paint(img, truth, yt, _DECIDUOUS[:, None] * tree_tex[None], FOREST)
@@ -409,7 +417,10 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     _paint(img, truth, cbld, _CONCRETE * 1.12, BUILT, cb_tex[cbld])
     _paint(img, truth, c_lawn & ~cbld, _LAWN, FIELD, (1 + 0.07 * fine)[c_lawn & ~cbld])
     _paint(img, truth, street, _ASPHALT * 1.05, BUILT, (1 + 0.04 * fine + 0.03 * mid)[street])
-    # roads over everything (bridges over water); a farmstead or two along the roads
+
+
+def _paint_roads(rng, S, shape, img, truth, fine, mid, p, q, SW, ph, town_r, road1, road2, dashes, gravel, water):
+    """Roads over everything (bridges over water) and a farmstead or two along them; returns the barns."""
     roads = road1 | road2
     _paint(img, truth, roads, _ASPHALT, BUILT, (1 + 0.04 * fine + 0.03 * mid)[roads])
     _paint(img, truth, dashes & roads, (225, 220, 200, 200), BUILT)
@@ -419,7 +430,7 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
     farm = np.zeros(shape, bool)
     for _ in range(int(rng.integers(2, 5))):
         tp = rng.choice([-1, 1]) * rng.uniform(town_r + 30, max(town_r + 31, 0.9 * S))
-        tq = rng.choice([-1, 1]) * rng.uniform(14, 24) + SW / 2 + wiggle(np.float32(tp), 0.03 * S, 0.6 * S, ph[0], town_r)
+        tq = rng.choice([-1, 1]) * rng.uniform(14, 24) + SW / 2 + _wiggle(S, np.float32(tp), 0.03 * S, 0.6 * S, ph[0], town_r)
         fw, fh = rng.uniform(12, 28), rng.uniform(9, 16)
         barn = (np.abs(p - tp) < fw / 2) & (np.abs(q - tq) < fh / 2) & ~water & ~roads
         if barn.any():
@@ -427,7 +438,47 @@ def generate_scene(size=1024, seed=0, smooth_labels=False):
             bt = np.where(q[barn] < tq, 1.1, 0.82) * (1 + 0.03 * fine[barn])
             _paint(img, truth, barn, rf, BUILT, bt)
             farm |= barn
+    return farm
 
+
+def generate_scene(size=1024, seed=0, smooth_labels=False):
+    """Paint a synthetic scene.
+
+    Returns a dict of numpy arrays:
+      imagery         uint8 [4, size, size]  R, G, B, NIR at 1 m
+      truth           uint8 [size, size]     1 water, 2 forest, 3 field, 4 built (the hand-drawn
+                                             style map when smooth_labels)
+      truth_detailed  uint8 [size, size]     the pixel-exact truth the imagery was painted from
+    The stages draw from one random generator in a fixed order: the same seed gives the same scene.
+    """
+    S = int(size)
+    if S < 32:
+        raise ValueError("size must be at least 32, got %d" % S)
+    rng = np.random.default_rng(seed)
+    shape = (S, S)
+    yy, xx = np.mgrid[0:S, 0:S].astype(np.float32)
+    img = np.zeros((4, S, S), np.float32)
+    truth = np.zeros(shape, np.uint8)
+    fine = _noise(rng, shape, [1.0, 3.0], [1.0, 0.6])          # per-pixel texture
+    mid = _noise(rng, shape, [8.0, 25.0], [1.0, 1.0])          # within-class variation
+    beta, bu_ext, bv_ext, iu, iv, du_lo, du_hi, dv_lo, dv_hi, dist_u, dist_v = _parcels(rng, S, xx, yy, img, truth,
+                                                                                       fine, mid)
+    crowns, lit, gap, canopy_img = _canopy(rng, shape, fine, mid)
+    forest, clearing, hedge = _woods(rng, S, shape, mid, crowns, bu_ext, bv_ext, iu, iv, du_lo, du_hi, dv_lo, dv_hi,
+                                     dist_u, dist_v)
+    del du_lo, du_hi, dv_lo, dv_hi, iu, iv
+    rdist, water, riparian, lake = _water(rng, S, shape, xx, yy, mid)
+    alpha, p, q, BP, BQ, SW, block_id, nb, town_r, in_town, pb, qb, street, interior, kind = _town_blocks(
+        rng, S, xx, yy, beta, rdist, lake, riparian)
+    a_in, b_in, a, b, lot, la0, lb0, lhw, lhd, roof, house, driveway, yard_tree = _residential(
+        rng, shape, fine, BP, BQ, SW, pb, qb, block_id, nb, interior, kind)
+    cbld, c_lawn, parking, park = _commercial(rng, BP, BQ, SW, a_in, b_in, block_id, nb, interior, kind)
+    ph, road1, road2, gravel, dashes = _roads(rng, S, xx, yy, p, q, SW, alpha, town_r, in_town)
+    _paint_land(img, truth, fine, mid, canopy_img, gap, forest, clearing, hedge, riparian, water, in_town, rdist)
+    _paint_town(rng, shape, img, truth, fine, mid, crowns, lit, canopy_img, interior, driveway, park, yard_tree, lhw,
+                lhd, a, b, la0, lb0, roof, lot, house, a_in, b_in, parking, cbld, c_lawn, street)
+    farm = _paint_roads(rng, S, shape, img, truth, fine, mid, p, q, SW, ph, town_r, road1, road2, dashes, gravel,
+                        water)
     # ---- shadows: buildings and tree edges cast to the south-east ----------------------------
     tall_b = house | cbld | farm
     trees = truth == FOREST
@@ -572,6 +623,39 @@ def _write_tif(gdal, path, array, gt, wkt, nodata=None, colours=None, descriptio
     ds = None
 
 
+def _write_classes_30m(gdal, osr, path, classes, block, srs, wkt, x0, y0, S, classes_epsg):
+    """The block classes [S / block, S / block] as a 30 m raster in classes_epsg covering the imagery."""
+    # 30 m grid in the imagery CRS, then reprojected (nearest) to classes_epsg. The source grid
+    # gets a margin of two blocks (edge classes repeated) so that the rotated target grid has
+    # data on every cell that touches the imagery, as real NLCD would.
+    m = 2
+    src = np.pad(classes, m, mode="edge")
+    mem = gdal.GetDriverByName("MEM").Create("", src.shape[1], src.shape[0], 1, gdal.GDT_Byte)
+    mem.SetGeoTransform((x0 - m * block, float(block), 0.0, y0 + m * block, 0.0, -float(block)))
+    mem.SetProjection(wkt)
+    mem.GetRasterBand(1).WriteArray(src)
+    mem.GetRasterBand(1).SetNoDataValue(0)
+    dst_srs = osr.SpatialReference()
+    dst_srs.ImportFromEPSG(int(classes_epsg))
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    dst_srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_dst = osr.CoordinateTransformation(srs, dst_srs)
+    edge = np.linspace(0.0, float(S), 9)
+    ring = [(x0 + t, y0) for t in edge] + [(x0 + t, y0 - S) for t in edge] \
+        + [(x0, y0 - t) for t in edge] + [(x0 + S, y0 - t) for t in edge]
+    pts = np.array([to_dst.TransformPoint(x, y)[:2] for x, y in ring])
+    bounds = (pts[:, 0].min() - block, pts[:, 1].min() - block,
+              pts[:, 0].max() + block, pts[:, 1].max() + block)
+    warped = gdal.Warp("", mem, format="MEM", dstSRS=dst_srs.ExportToWkt(), outputBounds=bounds,
+                       xRes=float(block), yRes=float(block), targetAlignedPixels=True,
+                       resampleAlg="near", srcNodata=0, dstNodata=0, outputType=gdal.GDT_Byte)
+    arr = warped.GetRasterBand(1).ReadAsArray()
+    _write_tif(gdal, path, arr, warped.GetGeoTransform(), warped.GetProjection(),
+               nodata=0, colours=NLCD_COLOURS, names=_nlcd_names())
+    warped = None
+    mem = None
+
+
 def write_scene(folder, size=1024, seed=0, smooth_labels=False, imagery_epsg=26917,
                 classes_epsg=5070, origin=(500000.0, 4300000.0)):
     """Generate a scene and write it as GeoTIFFs (DEFLATE) into folder.
@@ -614,35 +698,7 @@ def write_scene(folder, size=1024, seed=0, smooth_labels=False, imagery_epsg=269
         up = np.repeat(np.repeat(classes, block, axis=0), block, axis=1)[:S, :S]
         _write_tif(gdal, paths["classes_1m"], up, gt1, wkt, nodata=0, colours=NLCD_COLOURS, names=_nlcd_names())
 
-        # 30 m grid in the imagery CRS, then reprojected (nearest) to classes_epsg. The source grid
-        # gets a margin of two blocks (edge classes repeated) so that the rotated target grid has
-        # data on every cell that touches the imagery, as real NLCD would.
-        m = 2
-        src = np.pad(classes, m, mode="edge")
-        mem = gdal.GetDriverByName("MEM").Create("", src.shape[1], src.shape[0], 1, gdal.GDT_Byte)
-        mem.SetGeoTransform((x0 - m * block, float(block), 0.0, y0 + m * block, 0.0, -float(block)))
-        mem.SetProjection(wkt)
-        mem.GetRasterBand(1).WriteArray(src)
-        mem.GetRasterBand(1).SetNoDataValue(0)
-        dst_srs = osr.SpatialReference()
-        dst_srs.ImportFromEPSG(int(classes_epsg))
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        dst_srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-        to_dst = osr.CoordinateTransformation(srs, dst_srs)
-        edge = np.linspace(0.0, float(S), 9)
-        ring = [(x0 + t, y0) for t in edge] + [(x0 + t, y0 - S) for t in edge] \
-            + [(x0, y0 - t) for t in edge] + [(x0 + S, y0 - t) for t in edge]
-        pts = np.array([to_dst.TransformPoint(x, y)[:2] for x, y in ring])
-        bounds = (pts[:, 0].min() - block, pts[:, 1].min() - block,
-                  pts[:, 0].max() + block, pts[:, 1].max() + block)
-        warped = gdal.Warp("", mem, format="MEM", dstSRS=dst_srs.ExportToWkt(), outputBounds=bounds,
-                           xRes=float(block), yRes=float(block), targetAlignedPixels=True,
-                           resampleAlg="near", srcNodata=0, dstNodata=0, outputType=gdal.GDT_Byte)
-        arr = warped.GetRasterBand(1).ReadAsArray()
-        _write_tif(gdal, paths["classes_30m"], arr, warped.GetGeoTransform(), warped.GetProjection(),
-                   nodata=0, colours=NLCD_COLOURS, names=_nlcd_names())
-        warped = None
-        mem = None
+        _write_classes_30m(gdal, osr, paths["classes_30m"], classes, block, srs, wkt, x0, y0, S, classes_epsg)
     finally:
         if not prev_exc:
             gdal.DontUseExceptions()

@@ -35,6 +35,16 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
 
     def _build(self):
         lay = QVBoxLayout(self)
+        lay.addWidget(self._computation_box())
+        lay.addWidget(self._pytorch_box())
+        self.message_label = QLabel("")
+        self.message_label.setWordWrap(True)
+        self.message_label.setToolTip(tr("Problems with the values entered above."))
+        lay.addWidget(self.message_label)
+        lay.addStretch(1)
+
+    def _computation_box(self):
+        """The default device and the memory budget."""
         box = QGroupBox(tr("Computation"))
         form = QFormLayout(box)
 
@@ -67,8 +77,10 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
                                        "automatic (half of this machine's memory; 64 MiB blocks, 4x smaller after "
                                        "a GPU out-of-memory error)."))
         form.addRow(tr("Memory budget:"), self.memory_spin)
-        lay.addWidget(box)
+        return box
 
+    def _pytorch_box(self):
+        """The PyTorch folder, the GPU test, the installer and PyTorch's status."""
         box2 = QGroupBox(tr("PyTorch"))
         form2 = QFormLayout(box2)
         self.folder_widget = QgsFileWidget()
@@ -97,13 +109,7 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         self.gpu_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.gpu_label.setToolTip(tr("The PyTorch Epitome loads, and the result of the last GPU test."))
         form2.addRow(tr("Status:"), self.gpu_label)
-        lay.addWidget(box2)
-
-        self.message_label = QLabel("")
-        self.message_label.setWordWrap(True)
-        self.message_label.setToolTip(tr("Problems with the values entered above."))
-        lay.addWidget(self.message_label)
-        lay.addStretch(1)
+        return box2
 
     # --- devices --------------------------------------------------------------------------------
     def set_devices(self, info):

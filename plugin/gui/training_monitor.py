@@ -87,6 +87,18 @@ class TrainingMonitorDock(QDockWidget):
 
         body = QWidget(self)
         lay = QVBoxLayout(body)
+        self._header(lay, open_training_dialog)
+        lay.addWidget(self._panes(), 1)
+        lay.addWidget(self.explain)
+        self.setWidget(body)
+        self._pixmap = None
+
+        self.hub.started.connect(self._on_started)
+        self.hub.snapshot.connect(self._on_snapshot)
+        self.hub.ended.connect(self._on_ended)
+
+    def _header(self, lay, open_training_dialog):
+        """The run chooser, Stop, the status line, the progress bar and Train epitomes…, into lay."""
         top = QHBoxLayout()
         self.run_combo = QComboBox()
         self.run_combo.setToolTip(tr("Trainings started in this QGIS session; the newest is followed."))
@@ -122,6 +134,9 @@ class TrainingMonitorDock(QDockWidget):
         row.addWidget(self.train_button)
         lay.addLayout(row)
 
+
+    def _panes(self):
+        """The training curves above the epitome preview, and the one-line explanation (self.explain)."""
         split = QSplitter(Qt.Vertical)
         self.plot = HistoryPlot()
         split.addWidget(self.plot)
@@ -142,14 +157,7 @@ class TrainingMonitorDock(QDockWidget):
         split.setChildrenCollapsible(False)
         split.setSizes([400, 200])  # curves 2/3, epitome 1/3 (scaled to the dock's height)
         split.splitterMoved.connect(lambda *_: self._fit_preview())
-        lay.addWidget(split, 1)
-        lay.addWidget(self.explain)
-        self.setWidget(body)
-        self._pixmap = None
-
-        self.hub.started.connect(self._on_started)
-        self.hub.snapshot.connect(self._on_snapshot)
-        self.hub.ended.connect(self._on_ended)
+        return split
 
     # hub events -----------------------------------------------------------------------------------
     def _on_started(self, run_id, info):

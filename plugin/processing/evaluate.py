@@ -77,7 +77,7 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         from ...algorithms.evaluate.accuracy import evaluate_rasters
-        from ...algorithms.evaluate.metrics import format_accuracy as pct, format_iou as iou, report_csv, report_html
+        from ...algorithms.evaluate.metrics import format_accuracy as pct, format_iou as iou
 
         pred = raster_path(self.parameterAsRasterLayer(parameters, "PREDICTION", context), "PREDICTION")
         ref = raster_path(self.parameterAsRasterLayer(parameters, "REFERENCE", context), "REFERENCE")
@@ -109,6 +109,16 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
                    "CONFUSION_MATRIX": json.dumps({"labels": names, "rows_reference": cm.tolist()}),
                    "PIXELS": int(sc["n_pixels"])}
         extra = {"Prediction": pred, "Reference": ref}
+        comparison = self._baselines(res, outputs, extra, feedback)
+        self._write_reports(parameters, context, cm, names, extra, comparison, outputs)
+        return outputs
+
+    def _baselines(self, res, outputs, extra, feedback):
+        """The baselines' scores into outputs (left out without CLASSES: not a -1 that reads like a score), the
+        log and the report's details; returns the report's comparison rows."""
+        from ...algorithms.evaluate.metrics import format_accuracy as pct, format_iou as iou
+
+        sc = res["scores"]
         comparison = []
         for key, title in (("naive", "Naive baseline (each pixel's class -> its most likely label)"),
                            ("smooth", "Smooth baseline (the classes' compositions interpolated)")):
@@ -131,6 +141,12 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
                                   pct(outputs["NAIVE_ACCURACY"]), iou(outputs["NAIVE_MEAN_IOU"]),
                                   pct(outputs["SMOOTH_ACCURACY"]), iou(outputs["SMOOTH_MEAN_IOU"]),
                                   100 * (sc["overall_accuracy"] - best)))
+        return comparison
+
+    def _write_reports(self, parameters, context, cm, names, extra, comparison, outputs):
+        """REPORT (HTML) and CSV, when asked for, into outputs."""
+        from ...algorithms.evaluate.metrics import report_csv, report_html
+
         report = self.parameterAsFileOutput(parameters, "REPORT", context)
         csv_path = self.parameterAsFileOutput(parameters, "CSV", context)
         try:
@@ -143,4 +159,3 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
                 outputs["CSV"] = csv_path
         except EpitomeError as e:
             raise QgsProcessingException(str(e))
-        return outputs

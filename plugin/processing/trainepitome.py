@@ -211,9 +211,9 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             if self.parameterAsInt(parameters, "CASCADE", context) != 0:
                 raise ValueError(self.tr("INIT (continue training) works with CASCADE 0 only."))
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        require_torch()
-        from ...algorithms.epitome.train_job import TrainJob, run_training
+    def _job(self, parameters, context):
+        """The core's TrainJob from the parameters (QgsProcessingException saying what to change)."""
+        from ...algorithms.epitome.train_job import TrainJob
 
         layers = self.parameterAsLayerList(parameters, "IMAGERY", context)
         if not layers:
@@ -247,10 +247,18 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             guide_labels=labels, init=self.parameterAsFile(parameters, "INIT", context) or None,
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             epitome_image=image, report_csv=csv, report_png=png, png_writer=render_history_png)
-        # the desktop's training monitor dock follows the run through the hub (no listener in qgis_process)
+        return job
+
+    def _train(self, job, feedback):
+        """run_training with the desktop's monitor dock following it (no listener in qgis_process). Returns
+        (stats, None) when it ran to the end, (None, results) when the dock's Stop ended it (the model so far is
+        saved, and the outputs asked for are written for it)."""
+        from ...algorithms.epitome.train_job import run_training, write_stopped_outputs
+
+        params, model, stats = job.params, job.model_path, None
         monitor = hub()
         total = params.steps * (3 if params.cascade else 1)
-        run_id = monitor.begin(feedback, dict(imagery=[os.path.basename(q) for q in paths], model=model,
+        run_id = monitor.begin(feedback, dict(imagery=[os.path.basename(q) for q in job.imagery], model=model,
                                               size=params.size, count=params.count, steps=total,
                                               batch=params.batch_size, cascade=params.cascade))
         fb = monitor.feedback(run_id, feedback)  # also stopped by the dock's Stop; reports the end once
@@ -271,8 +279,6 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
                                         "it as INIT to continue. No other output was written.").format(model))
                 raise QgsProcessingException(ended[1])
             stopped = stopped_results(model, job.init, time.time() - t0, job.device, params.batch_size)  # normal end
-            from ...algorithms.epitome.train_job import write_stopped_outputs
-
             written = write_stopped_outputs(job)  # what the user asked for, of the model so far
             stopped.update({k: written.get(k) for k in ("EPITOME_IMAGE", "REPORT_CSV", "REPORT_PNG")})
             ended = (True, self.tr("Stopped after {} steps: the model so far is saved to MODEL ({}); give it as "
@@ -285,6 +291,13 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException(str(e))
         finally:
             monitor.end(run_id, *ended)
+        return stats, stopped
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        require_torch()
+        job = self._job(parameters, context)
+        stats, stopped = self._train(job, feedback)
+        model, image, csv, png = job.model_path, job.epitome_image, job.report_csv, job.report_png
         if stopped is not None:
             if stopped.get("EPITOME_IMAGE"):
                 style_epitome_image(context, image, self.tr("Epitome"))
