@@ -144,7 +144,8 @@ def configure_precision():
 
 
 class MemoryFallback:
-    """The out-of-memory policy of block-wise computations (docs/METHOD.md, "Costs and devices"): on an out-of-memory error,
+    """The out-of-memory policy of block-wise computations (docs/METHOD.md, "Costs and devices"): on an
+    out-of-memory error,
     retry with blocks 4 x smaller down to `min_block` logits, then continue on the CPU; on the CPU there
     is nothing smaller to fall back to and the error says what to change. An operation the Apple GPU (MPS)
     does not support continues on the CPU at once.

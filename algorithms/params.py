@@ -33,7 +33,8 @@ class Bounds:
 
     def describe(self) -> str:
         """'between 1 and 31', 'greater than 0 and at most 1', 'at least 1', ..."""
-        lo = None if self.low is None else ("greater than {}" if self.low_open else "at least {}").format(_num(self.low))
+        lo = None if self.low is None else \
+            ("greater than {}" if self.low_open else "at least {}").format(_num(self.low))
         hi = None if self.high is None else ("less than {}" if self.high_open else "at most {}").format(_num(self.high))
         if lo and hi and not (self.low_open or self.high_open):
             return f"between {_num(self.low)} and {_num(self.high)}"

@@ -6,10 +6,10 @@ from qgis.core import QgsApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox
 
+from . import ICONS
 from .i18n import install_translator, tr
 from .install.deps import add_dependency_folders
 
-from . import ICONS
 ICON = os.path.join(ICONS, "epitome.svg")
 MENU = "&Epitome"
 
@@ -78,8 +78,8 @@ class EpitomePlugin:
         self.iface.addPluginToRasterMenu(MENU, about)
         self.actions.append(about)
 
-        from .install.dependencies import startup_check
         from .gui.settings_page import register_options_page
+        from .install.dependencies import startup_check
 
         self.options_factory = register_options_page(self.iface)
         from .gui import example_models

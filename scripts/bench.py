@@ -18,6 +18,8 @@ Sections (--sections, comma-separated; default all):
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench.py
 """
 
+from _bootstrap import DEPS, ROOT  # first: the checkout and PyTorch on sys.path
+
 import argparse
 import datetime
 import json
@@ -29,8 +31,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from typing import Optional
-
-from _bootstrap import DEPS, ROOT  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
 
 import numpy as np  # noqa: E402
 from osgeo import gdal  # noqa: E402

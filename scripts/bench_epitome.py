@@ -17,6 +17,8 @@ the smooth one (each 30 m block's p(label | class) interpolated bilinearly onto 
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench_epitome.py
 """
 
+from _bootstrap import DEPS, ROOT, machine  # first: the checkout and PyTorch on sys.path
+
 import argparse
 import datetime
 import glob
@@ -26,8 +28,6 @@ import os
 import platform
 import sys
 import time
-
-from _bootstrap import DEPS, ROOT, machine  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -9,11 +9,11 @@ truth, on a 2048 px generated scene (seed 0), a 1024 px one (seed 1) and the eig
 The presets' parameters are the wizard's (plugin/gui/lsr_wizard.presets), in the core's names.
 """
 
+from _bootstrap import DATA, ROOT  # first: the checkout and PyTorch on sys.path
+
 import argparse
 import os
 import time
-
-from _bootstrap import DATA, ROOT  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
 
 PRESETS = {  # the wizard's Processing parameters in the core's field names (LsrParams)
     "Balanced": {},

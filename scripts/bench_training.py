@@ -13,6 +13,8 @@ Sections (every number from one run of this script):
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench_training.py
 """
 
+from _bootstrap import ROOT, machine  # first: the checkout and PyTorch on sys.path
+
 import argparse
 import datetime
 import math
@@ -21,18 +23,16 @@ import platform
 import tempfile
 import time
 
-from _bootstrap import ROOT, machine  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
-
 import numpy as np  # noqa: E402
-from osgeo import gdal  # noqa: E402
 import torch  # noqa: E402
+from osgeo import gdal  # noqa: E402
 
-from algorithms.io.raster import compute_scaling, open_raster, read_imagery  # noqa: E402
-from algorithms.epitome.outputs import preview_rgb  # noqa: E402
 from algorithms.epitome.likelihood import patch_log_likelihood  # noqa: E402
+from algorithms.epitome.outputs import preview_rgb  # noqa: E402
 from algorithms.epitome.sampling import RasterPatchSampler  # noqa: E402
-from synthetic.scene import write_scene  # noqa: E402
 from algorithms.epitome.training import TrainParams, mixture_arrays, train_epitome  # noqa: E402
+from algorithms.io.raster import compute_scaling, open_raster, read_imagery  # noqa: E402
+from synthetic.scene import write_scene  # noqa: E402
 
 gdal.UseExceptions()
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "chesapeake-wv")

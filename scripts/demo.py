@@ -76,9 +76,9 @@ def figure(paths, png, title, classes_title="Coarse classes (NLCD-like, 30 m, EP
     from matplotlib.colors import ListedColormap
     from osgeo import gdal
 
+    from algorithms.composition.table import NLCD_NAMES, load_composition
     from algorithms.io.align import CLASS_NODATA, align_classes
     from algorithms.io.raster import grid_of, open_raster
-    from algorithms.composition.table import NLCD_NAMES, load_composition
 
     comp = load_composition(None)
     img = gdal.Open(paths["imagery"]).ReadAsArray()[:3].transpose(1, 2, 0)

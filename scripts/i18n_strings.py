@@ -21,8 +21,12 @@ def declared_strings():
         os.makedirs(os.path.join(ROOT, ".pkgroot"), exist_ok=True)
         os.symlink(ROOT, os.path.join(ROOT, ".pkgroot", "epitome"))
     from epitome.plugin.processing.params import CoreChoice
-    from epitome.plugin.processing.provider import (EstimateCompositionAlgorithm, EvaluateAlgorithm,
-                                                    SelfEpitomicLsrAlgorithm, TrainEpitomeAlgorithm)
+    from epitome.plugin.processing.provider import (
+        EstimateCompositionAlgorithm,
+        EvaluateAlgorithm,
+        SelfEpitomicLsrAlgorithm,
+        TrainEpitomeAlgorithm,
+    )
 
     out = []
     for cls in (SelfEpitomicLsrAlgorithm, EvaluateAlgorithm, TrainEpitomeAlgorithm, EstimateCompositionAlgorithm):

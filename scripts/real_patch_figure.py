@@ -6,12 +6,14 @@ defaults, then imagery | NLCD | smooth baseline | Epitome | truth.
 Run with QGIS's interpreter after `make install`: /usr/bin/python3 scripts/real_patch_figure.py [--patch N]
 """
 
+from _bootstrap import DATA as SHARED_DATA
+from _bootstrap import ROOT  # first: the checkout and PyTorch on sys.path
+
 import argparse
 import os
 import sys
 import tempfile
 
-from _bootstrap import ROOT, DATA as SHARED_DATA  # noqa: E402,I001 (first: the checkout and PyTorch on sys.path)
 from demo import figure, qgis_process  # noqa: E402
 
 DATA = os.path.join(SHARED_DATA, "chesapeake-wv")

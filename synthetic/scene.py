@@ -383,7 +383,8 @@ def _paint_land(img, truth, fine, mid, canopy_img, gap, forest, clearing, hedge,
     _paint(img, truth, bank, _GRAVEL * 0.9, FIELD, (1 + 0.1 * fine)[bank])
 
 
-def _paint_town(rng, shape, img, truth, fine, mid, crowns, lit, canopy_img, interior, driveway, park, yard_tree, lhw, lhd, a, b, la0, lb0, roof, lot, house, a_in, b_in, parking, cbld, c_lawn, street):
+def _paint_town(rng, shape, img, truth, fine, mid, crowns, lit, canopy_img, interior, driveway, park, yard_tree, lhw,
+                lhd, a, b, la0, lb0, roof, lot, house, a_in, b_in, parking, cbld, c_lawn, street):
     """Paint the town: lawns, driveways, trees, gable roofs, parking with cars, flat roofs, streets."""
     lawn_col = _LAWN[:, None] * (1 + 0.07 * fine[interior] + 0.07 * mid[interior])[None]
     dry = _smoothstep(mid[interior] * 0.7)
@@ -430,7 +431,8 @@ def _paint_roads(rng, S, shape, img, truth, fine, mid, p, q, SW, ph, town_r, roa
     farm = np.zeros(shape, bool)
     for _ in range(int(rng.integers(2, 5))):
         tp = rng.choice([-1, 1]) * rng.uniform(town_r + 30, max(town_r + 31, 0.9 * S))
-        tq = rng.choice([-1, 1]) * rng.uniform(14, 24) + SW / 2 + _wiggle(S, np.float32(tp), 0.03 * S, 0.6 * S, ph[0], town_r)
+        tq = rng.choice([-1, 1]) * rng.uniform(14, 24) + SW / 2 + _wiggle(S, np.float32(tp), 0.03 * S, 0.6 * S, ph[0],
+                                                                          town_r)
         fw, fh = rng.uniform(12, 28), rng.uniform(9, 16)
         barn = (np.abs(p - tp) < fw / 2) & (np.abs(q - tq) < fh / 2) & ~water & ~roads
         if barn.any():

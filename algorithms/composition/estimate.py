@@ -24,10 +24,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from osgeo import gdal
 
+from ..errors import Cancelled, EpitomeError
 from ..io.align import CLASS_NODATA, align_classes
 from ..io.raster import grid_of, open_raster
 from .table import Composition, default_colours
-from ..errors import Cancelled, EpitomeError
 
 MAX_LABELS = 254
 

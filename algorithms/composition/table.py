@@ -350,7 +350,8 @@ def row_sum_notes(sums: Sequence[float], codes: Sequence[int], lines: Sequence[i
         return []
     listed = "; ".join(f"line {line} (class {code}) sums to {v:g}" for line, code, v in far[:10])
     more = f" and {len(far) - 10} more" if len(far) > 10 else ""
-    return [f"{where}: the shares of a class row should sum to {unit:g}, but {listed}{more}. Each row is divided by its "
+    return [f"{where}: the shares of a class row should sum to {unit:g}, but {listed}{more}. Each row is divided by "
+            f"its "
             "sum, so such a row still counts as a distribution: check it for a typing slip (e.g. 20 for 0.20)."]
 
 

@@ -186,7 +186,8 @@ def check_imagery_bands(ds, model, what: str = "IMAGERY") -> list:
 
 def run_batches(n: int, batch_size: int, compute, device, warn=None, cancel=None, progress=None):
     """compute(device, slice) over [0, n) in slices of batch_size, under the out-of-memory policy of
-    docs/METHOD.md, "Costs and devices": an out-of-memory error retries the slice 4x smaller (down to one patch), then on the
+    docs/METHOD.md, "Costs and devices": an out-of-memory error retries the slice 4x smaller (down to one patch),
+    then on the
     CPU, with a warning; compute must be repeatable for a slice. Returns (device, batch size) in use at
     the end: later calls start there."""
     import torch

@@ -14,14 +14,23 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .apply import (ApplyParams, Batches, PatchGrid, centre_of, check_imagery_bands, model_scaling, read_strip,
-                    sample_blocks, scaling_warning)
-from .model_file import EpitomeModel, LabelEmbedding, load_model
 from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.align import CLASS_NODATA, align_classes, unique_codes
 from ..io.outputs import check_writable
 from ..io.raster import grid_of, open_raster
+from .apply import (
+    ApplyParams,
+    Batches,
+    PatchGrid,
+    centre_of,
+    check_imagery_bands,
+    model_scaling,
+    read_strip,
+    sample_blocks,
+    scaling_warning,
+)
+from .model_file import EpitomeModel, LabelEmbedding, load_model
 
 STRIP_VALUES = 1 << 24
 
@@ -204,7 +213,8 @@ def run_embed_labels(job: EmbedLabelsJob, fb: Optional[Feedback] = None) -> Dict
     configure_precision()
     p = job.params
     fb.info(f"Device: {describe_device(device)}; {len(names)} labels ({', '.join(names)}); patches {p.patch_size} "
-            f"px with {p.centre} px centres, temperature {p.effective_temperature:.3g}, share of the grid {p.samples:g}.")
+            f"px with {p.centre} px centres, temperature {p.effective_temperature:.3g}, share of the grid "
+            f"{p.samples:g}.")
     t0 = time.time()
     first = open_raster(job.labels[0], "LABELS")  # (a band must not outlive its dataset)
     nodata = first.GetRasterBand(1).GetNoDataValue()
@@ -223,7 +233,8 @@ def run_embed_labels(job: EmbedLabelsJob, fb: Optional[Feedback] = None) -> Dict
     job.stats = dict(seconds=time.time() - t0, patches=acc.patches, device=str(device),
                      pixels_per_label={n: int(c) for n, c in zip(names, acc.counts)},
                      reached=float((model.labels.weight > 1e-6).mean()))
-    fb.info(f"Embedded {acc.patches} patches ({int(acc.counts.sum())} labelled pixels) in {job.stats['seconds']:.1f} s; "
+    fb.info(f"Embedded {acc.patches} patches ({int(acc.counts.sum())} labelled pixels) in {job.stats['seconds']:.1f} "
+            f"s; "
             f"{100 * job.stats['reached']:.1f}% of the epitome pixels received labels.")
     return job.stats
 

@@ -16,10 +16,6 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .apply import ApplyParams
-from .embed_job import Embedded, check_pairs, embed_codes
-from .model_file import EpitomeModel, LabelEmbedding, load_model
-from .predict_job import PredictJob, run_predict
 from ..composition.table import Composition
 from ..errors import EpitomeError
 from ..feedback import Feedback
@@ -27,6 +23,10 @@ from ..io.align import CLASS_NODATA
 from ..io.label_rasters import LabelPaths
 from ..io.outputs import check_writable
 from ..io.raster import open_raster
+from .apply import ApplyParams
+from .embed_job import Embedded, check_pairs, embed_codes
+from .model_file import EpitomeModel, LabelEmbedding, load_model
+from .predict_job import PredictJob, run_predict
 
 
 @dataclass

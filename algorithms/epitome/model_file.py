@@ -82,7 +82,8 @@ class EpitomeModel:
     patch_min: int
     patch_max: int
     settings: Dict = field(default_factory=dict)
-    history: Dict = field(default_factory=dict)  # lists per step: step, loss, worst_loss (worst quarter), usage, seconds
+    # lists per step: step, loss, worst_loss (worst quarter), usage, seconds
+    history: Dict = field(default_factory=dict)
     usage: Optional[np.ndarray] = None  # [E, N, N]
     steps_done: int = 0
     optimizer_state: Optional[Dict[str, np.ndarray]] = None  # Adam moments m_<param>, v_<param>, to resume
@@ -124,7 +125,8 @@ class EpitomeModel:
         if np.any(self.var <= 0):
             raise ModelFileError(f"{where}: non-positive variances (corrupt file).")
         if not (1 <= self.patch_min <= self.patch_max <= N):
-            raise ModelFileError(f"{where}: patch sizes {self.patch_min}..{self.patch_max} do not fit epitome size {N}.")
+            raise ModelFileError(f"{where}: patch sizes {self.patch_min}..{self.patch_max} do not fit epitome size "
+                                 f"{N}.")
         if self.counters is not None and self.counters.shape != (E, N, N):
             raise ModelFileError(f"{where}: promotion counters of shape {self.counters.shape}, expected {(E, N, N)}.")
         if self.labels is not None:

@@ -9,9 +9,9 @@ from typing import Dict, List, Sequence
 import numpy as np
 from osgeo import gdal
 
-from .model_file import EpitomeModel
 from ..errors import EpitomeError
 from ..io.outputs import atomic_output, write_text
+from .model_file import EpitomeModel
 
 
 def epitome_image_bands(model: EpitomeModel) -> np.ndarray:

@@ -14,15 +14,23 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .apply import (ApplyParams, Batches, PatchGrid, centre_of, check_imagery_bands, model_scaling, read_strip,
-                    scaling_warning)
-from .model_file import load_model
 from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.label_rasters import LabelPaths, LabelRasters
 from ..io.label_style import write_qml
 from ..io.outputs import AtomicOutputs, check_writable
 from ..io.raster import area_km2, grid_of, open_raster
+from .apply import (
+    ApplyParams,
+    Batches,
+    PatchGrid,
+    centre_of,
+    check_imagery_bands,
+    model_scaling,
+    read_strip,
+    scaling_warning,
+)
+from .model_file import load_model
 
 STRIP_VALUES = 1 << 24  # patch values read at once (64 MiB as float32)
 

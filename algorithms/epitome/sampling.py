@@ -21,10 +21,9 @@ try:
 except Exception:
     torch = F = None
 
+from ..errors import EpitomeError
 from ..io.align import align_classes, unique_codes
 from ..io.raster import Scaling, compute_scaling, grid_of, open_raster, read_imagery
-from ..errors import EpitomeError
-
 
 CACHE_VALUES = 64 << 20  # imagery values (float32: 256 MiB) kept in memory at most
 PATCHES_PER_READ = 8  # patches drawn from one block read from disk

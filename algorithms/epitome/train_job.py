@@ -13,12 +13,12 @@ from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 
-from .model_file import EpitomeModel, load_model
-from .outputs import preview_rgb, write_epitome_image, write_report_csv, write_report_png
 from ..errors import Cancelled, EpitomeError
 from ..feedback import Feedback
 from ..io.outputs import check_writable
 from ..io.raster import Scaling
+from .model_file import EpitomeModel, load_model
+from .outputs import preview_rgb, write_epitome_image, write_report_csv, write_report_png
 
 
 @dataclass
@@ -145,7 +145,8 @@ def check_size_fits(size: int, sources, from_init: bool = False):
         sizes = ", ".join(f"{s.w} x {s.h}" for s in sources[:5]) + (" ..." if len(sources) > 5 else "")
         what = "INIT's epitome size" if from_init else "SIZE"
         raise EpitomeError(
-            f"{what} {size} makes an epitome of {size * size} pixels, more than the {area} usable pixels of the imagery "
+            f"{what} {size} makes an epitome of {size * size} pixels, more than the {area} usable pixels of the "
+            f"imagery "
             f"({sizes} px inside EXTENT): an epitome summarises imagery larger than itself. Lower SIZE to at most "
             f"{int(area ** 0.5)}, or give more imagery.")
 

@@ -42,14 +42,16 @@ def _no_grad(fn):
 
 @dataclass
 class TrainParams:
-    size: int = bounded(256, 8, 4096, hint="256-512 is typical")  # N: epitome side (FFT-friendly: 256, 300, 384, 400, 480, 500, 512)
+    # N: epitome side (FFT-friendly: 256, 300, 384, 400, 480, 500, 512)
+    size: int = bounded(256, 8, 4096, hint="256-512 is typical")
     count: int = bounded(1, 1, 64)  # E: epitomes in the mixture (per model of the cascade)
     patch_min: int = bounded(11, 1, 255, odd=True, hint="e.g. 11")
     patch_max: int = bounded(31, 1, 255, odd=True, hint="e.g. 31")
     steps: int = bounded(1000, 1)
     batch_size: int = bounded(256, 1, 65536)
     learning_rate: float = bounded(0.01, 0.0, 10.0, low_open=True)
-    temperature: Optional[float] = bounded(None, 0.0, allow_none=True)  # None (or 0) = (K / 11)^2, the reference code's choice
+    # None (or 0) = (K / 11)^2, the reference code's choice
+    temperature: Optional[float] = bounded(None, 0.0, allow_none=True)
     promotion: float = bounded(0.5, 0.0, 1.0, high_open=True, hint="0 turns location promotion off")  # c
     promotion_reset: float = bounded(0.05, 0.0, 1.0, low_open=True, high_open=True)  # delta
     diversify: float = bounded(0.25, 0.0, 1.0, high_open=True,
@@ -152,7 +154,8 @@ class EpitomeMixture:
     def __init__(self, mu, var, prior_logits, device):
         self.mu = torch.as_tensor(mu, dtype=torch.float32, device=device).clone().requires_grad_(True)
         self.log_var = torch.log(torch.as_tensor(var, dtype=torch.float32, device=device)).clone().requires_grad_(True)
-        self.prior_logits = torch.as_tensor(prior_logits, dtype=torch.float32, device=device).clone().requires_grad_(True)
+        self.prior_logits = torch.as_tensor(prior_logits, dtype=torch.float32,
+                                            device=device).clone().requires_grad_(True)
 
     @classmethod
     def from_crops(cls, crops: "torch.Tensor", n: int, count: int, var_min: float, var_max: float, device,
@@ -281,7 +284,8 @@ class TrainState:
     history: Dict[str, List[float]] = field(default_factory=lambda: dict(step=[], loss=[], worst_loss=[],
                                                                          usage=[], seconds=[]))
     usage_counts: Optional["torch.Tensor"] = None  # [E, N, N] samples whose best window covers the pixel
-    counters: Optional["torch.Tensor"] = None  # [E, N, N] location-promotion counters (docs/METHOD.md, "Training at scale")
+    # [E, N, N] location-promotion counters (docs/METHOD.md, "Training at scale")
+    counters: Optional["torch.Tensor"] = None
     samples_since_reset: int = 0  # samples counted in `counters`
     samples_seen: int = 0
     resets: int = 0

@@ -6,9 +6,9 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from ..errors import Cancelled, EpitomeError
 from ..io.align import CLASS_NODATA, align_classes
 from ..io.raster import grid_of, open_raster
-from ..errors import Cancelled, EpitomeError
 from .baselines import baseline_strips, open_baseline_source
 from .metrics import ConfusionAccumulator, scores
 
@@ -31,7 +31,8 @@ def evaluate_rasters(prediction: str, reference: str, label_names: Optional[Sequ
     ref = open_raster(reference, "REFERENCE")
     for ds, what in ((pred, "PREDICTION"), (ref, "REFERENCE")):
         if ds.RasterCount != 1:
-            raise EpitomeError(f"{what} has {ds.RasterCount} bands: a label raster has one band of integer codes (1..L, "
+            raise EpitomeError(f"{what} has {ds.RasterCount} bands: a label raster has one band of integer codes "
+                               f"(1..L, "
                                f"0 = nodata). This looks like imagery; give the label raster as {what}.")
     grid = grid_of(pred)
     warnings: List[str] = list(composition.notes) if classes and composition is not None else []

@@ -1,4 +1,5 @@
-"""The two label-only baselines as label maps: the floor every result is compared with (docs/METHOD.md, "Baselines and fusion").
+"""The two label-only baselines as label maps: the floor every result is compared with (docs/METHOD.md,
+"Baselines and fusion").
 
     naive   argmax p(label | class) of each pixel's coarse class;
     smooth  argmax of the blocks' p(label | class) interpolated bilinearly between block centres.

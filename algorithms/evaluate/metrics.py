@@ -22,7 +22,6 @@ from typing import List
 
 import numpy as np
 
-
 _CHUNK = 1 << 21  # pixels per bincount pass: keeps the temporaries in cache
 
 
@@ -217,7 +216,8 @@ def report_html(cm, label_names, title, extra=None, comparison=None):
     out.append("<tr><th class=\"name\">This map</th><td>%s</td><td>%s</td></tr>"
                % (_pct(s["overall_accuracy"]), _iou(s["mean_iou"])))
     for name, acc, miou in comparison or ():
-        out.append("<tr><th class=\"name\">%s</th><td>%s</td><td>%s</td></tr>" % (esc(str(name)), _pct(acc), _iou(miou)))
+        out.append("<tr><th class=\"name\">%s</th><td>%s</td><td>%s</td></tr>"
+                   % (esc(str(name)), _pct(acc), _iou(miou)))
     out.append("</table>")
     out.append("<p>Pixels evaluated: %s</p>" % format(s["n_pixels"], ","))
     out.append("<p class=\"note\">Overall accuracy: the share of pixels with the right label. IoU of a label: the "

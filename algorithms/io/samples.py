@@ -266,5 +266,7 @@ def _raster_samples(path: str, grid: Grid, labels: Sequence[str]) -> ReferenceSa
 
 
 def _collect(rows, cols, labs, groups, source) -> ReferenceSamples:
-    cat = (lambda xs: np.concatenate(xs).astype(np.int64) if xs else np.zeros(0, np.int64))
+    def cat(xs):
+        return np.concatenate(xs).astype(np.int64) if xs else np.zeros(0, np.int64)
+
     return ReferenceSamples(cat(rows), cat(cols), cat(labs), cat(groups), source)

@@ -203,7 +203,8 @@ def prepare_run(job: LsrJob, params: LsrParams, fb: Feedback) -> Run:
     plan = plan_tiles(grid.height, grid.width, tile_size, overlap)
     run = Run(sources, params, tile_size, overlap, plan, MemoryFallback(device, params.block_elements, fb.warn))
     fb.info(f"{run.n_tiles} tile(s) of {tile_size} px with {overlap} px overlap, working resolution "
-            f"1/{params.downsample}, {params.patch_size} x {params.patch_size} patches, {params.samples:.3g} of working "
+            f"1/{params.downsample}, {params.patch_size} x {params.patch_size} patches, {params.samples:.3g} of "
+            f"working "
             f"pixels as queries, the table as a {params.table_mode}, {params.appearance_iterations} appearance "
             f"iteration(s), fusion {params.fusion}.")
     return run

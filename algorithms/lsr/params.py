@@ -7,7 +7,6 @@ from typing import Optional
 
 from ..params import bounded, check_bounds
 
-
 FUSION_MODES = ("none", "product", "bayes", "smooth")  # enum order is stable: saved models store the index
 TABLE_MODES = ("prior", "constraint")  # the composition table as each pixel's prior, or as the paper's constraint
 
@@ -72,7 +71,8 @@ class LsrParams:
     appearance_iterations: int = bounded(2, 0, 100, hint="0 turns appearance off")
     appearance_power: float = bounded(3.0, 0.0, low_open=True, hint="3 by default")  # beta: exponent of p(x_t | l)
     appearance_exclude: Optional[int] = None  # leave-out radius in windows; None = K - 1; < 0 = off
-    table_prior: Optional[float] = bounded(0.1, 0.0, allow_none=True)  # Dirichlet strength (x class count); None = fixed
+    # Dirichlet strength (x class count); None = fixed
+    table_prior: Optional[float] = bounded(0.1, 0.0, allow_none=True)
     block_elements: int = bounded(1 << 24, 1)  # query block x windows floats held at once (64 MiB fp32)
     seed: int = bounded(0, 0)
 

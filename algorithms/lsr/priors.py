@@ -1,4 +1,5 @@
-"""Label priors from the coarse map alone (docs/METHOD.md, "Baselines and fusion"): the floor every result is compared with.
+"""Label priors from the coarse map alone (docs/METHOD.md, "Baselines and fusion"): the floor every result is
+compared with.
 
     naive   p(l | pixel) = p(l | c(pixel)), the composition row of the pixel's coarse class (nearest);
     smooth  each coarse cell's composition p(l | c(cell)) interpolated bilinearly between the cells'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 try:
     import torch
     import torch.nn.functional as F

@@ -46,7 +46,8 @@ class JobSources:
                                             unknown_as_nodata=True)
 
     def label_prior(self, kind: str, x: int, y: int, w: int, h: int, class_index: np.ndarray) -> np.ndarray:
-        """A label prior from the coarse map alone on the output window [L, h, w] (docs/METHOD.md, "Baselines and fusion"):
+        """A label prior from the coarse map alone on the output window [L, h, w] (docs/METHOD.md, "Baselines and
+        fusion"):
         'smooth' (the blocks' compositions interpolated bilinearly; the pixel's own row where no coarse cell is
         near), 'bayes' (the pixel's row over the area's label prior), otherwise 'naive' (the pixel's row)."""
         naive = self.prior.naive(class_index)
@@ -101,7 +102,8 @@ def open_sources(imagery: str, classes: str, composition: Composition, fb: Feedb
     bands = list(bands) if bands else list(range(1, img.RasterCount + 1))
     bad = [b for b in bands if b < 1 or b > img.RasterCount]
     if bad:
-        raise EpitomeError(f"BANDS {bad} do not exist: the imagery has {img.RasterCount} band(s) (1..{img.RasterCount}).")
+        raise EpitomeError(f"BANDS {bad} do not exist: the imagery has {img.RasterCount} band(s) "
+                           f"(1..{img.RasterCount}).")
     x0, y0, w, h = output_window(full, extent)
     grid = subgrid(full, x0, y0, w, h)
     cls = open_raster(classes, "CLASSES")

@@ -33,8 +33,15 @@ except Exception:  # ImportError or a broken install (OSError): the plugin must 
     torch = F = None
 
 from .appearance import appearance_mixture, excluded_window_index, window_label_init
-from .attention import (embed_classes, gather_windows, key_positions, reduce_dimensions, spread_over_keys,
-                        window_matrix, window_validity)
+from .attention import (
+    embed_classes,
+    gather_windows,
+    key_positions,
+    reduce_dimensions,
+    spread_over_keys,
+    window_matrix,
+    window_validity,
+)
 from .em import lsr_em
 from .params import LsrParams
 from .resolution import downsample_mean, upsample_mask, upsample_probs

@@ -129,7 +129,8 @@ class LabelEvidence:
         tv = self.departures(table)
         per = self.counts.sum(1)
         return {str(class_codes[c]): {"pixels": int(per[c]), "changed": int(self.changed[c]),
-                                      "departure_from_table": None if not np.isfinite(tv[c]) else round(float(tv[c]), 4),
+                                      "departure_from_table":
+                                          None if not np.isfinite(tv[c]) else round(float(tv[c]), 4),
                                       "label_shares": {labels[i]: round(float(self.counts[c, i] / per[c]), 4)
                                                        for i in range(len(labels))}}
                 for c in range(len(class_codes)) if per[c] > 0}

@@ -44,10 +44,20 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ...algorithms.composition.table import (DEFAULT_COMPOSITION_CSV, CompositionError, cell_value, check_table,
-                                              class_display_name, composition_from_table, default_colours,
-                                              load_composition, normalise_rows, read_table_cells,
-                                              row_sums, save_composition)
+from ...algorithms.composition.table import (
+    DEFAULT_COMPOSITION_CSV,
+    CompositionError,
+    cell_value,
+    check_table,
+    class_display_name,
+    composition_from_table,
+    default_colours,
+    load_composition,
+    normalise_rows,
+    read_table_cells,
+    row_sums,
+    save_composition,
+)
 from .. import settings
 from ..i18n import tr
 from ..layer_files import layer_file

@@ -2,9 +2,8 @@
 only: in the model designer and in batch mode QGIS's own widgets are kept (they offer model inputs and batch
 filling), so a wrapper subclassing this one is constructed only for the algorithm dialog."""
 
-from qgis.gui import QgsGui, QgsProcessingGui
-
 from processing.gui.wrappers import WidgetWrapper
+from qgis.gui import QgsGui, QgsProcessingGui
 
 
 class DialogOnlyWrapper(WidgetWrapper):

@@ -5,10 +5,9 @@ The designer gets a copy without a file: Save asks where to put it (QGIS's model
 plugin's own file is never overwritten, and the saved copy is listed under Models, editable from then on.
 """
 
-from qgis.core import QgsProcessingModelAlgorithm
-
 from processing.gui.ContextAction import ContextAction
 from processing.gui.ProviderActions import ProviderContextMenuActions
+from qgis.core import QgsProcessingModelAlgorithm
 
 from ..i18n import tr
 

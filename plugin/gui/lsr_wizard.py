@@ -10,18 +10,39 @@ plugin.gui.runner.AlgorithmRun, in the background. The layers of a run go into o
 the input and the method; "Zoom to result" shows them.
 """
 
-import html
 import os
 import shutil
 
-from qgis.core import (QgsCoordinateTransform, QgsLayerTreeGroup, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer,
-                       QgsSettings, QgsUnitTypes)
+from qgis.core import (
+    QgsCoordinateTransform,
+    QgsLayerTreeGroup,
+    QgsMapLayerProxyModel,
+    QgsProject,
+    QgsRasterLayer,
+    QgsSettings,
+    QgsUnitTypes,
+)
 from qgis.gui import QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
-                                 QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QTextBrowser, QVBoxLayout,
-                                 QWidget, QWizard, QWizardPage)
+from qgis.PyQt.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
 
 from ...algorithms.composition.table import CompositionError
 from .. import ICONS, settings
@@ -42,7 +63,8 @@ def presets():
     return [
         (tr("Fast"), {"SAMPLES": 0.03, "KEY_STRIDE": 4, "EM_ITERATIONS": 10},
          tr("Fast: fewer query patches (3% of the working pixels), every 4th window compared, 10 refinement steps "
-            "instead of 30. About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points "
+            "instead of 30. About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 "
+            "to 1.2 points "
             "better). For large areas and first looks.")),
         (tr("Balanced (recommended)"), {},
          tr("Balanced: the algorithm's defaults - tiles of about 512 m of ground, 5% of the working pixels as query "

@@ -12,10 +12,14 @@ Signals arrive in the thread that created the AlgorithmRun (the GUI thread): the
 lives in the worker and its signals are queued.
 """
 
-from qgis.core import (QgsApplication, QgsProcessingAlgRunnerTask, QgsProcessingContext, QgsProcessingFeedback,
-                       QgsProject)
+from qgis.core import (
+    QgsApplication,
+    QgsProcessingAlgRunnerTask,
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProject,
+)
 from qgis.PyQt.QtCore import QCoreApplication, QObject, pyqtSignal
-
 
 _RUNNING = set()  # AlgorithmRun objects whose task has not reported back yet (kept alive here)
 
@@ -63,7 +67,8 @@ class AlgorithmRun(QObject):
         self.alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
         if self.alg is None:
             raise ValueError(QCoreApplication.translate(
-                "AlgorithmRun", "Processing algorithm {} is not registered (is the Epitome plugin enabled?)").format(alg_id))
+                "AlgorithmRun",
+                "Processing algorithm {} is not registered (is the Epitome plugin enabled?)").format(alg_id))
         self.context = QgsProcessingContext()
         self.context.setProject(project or QgsProject.instance())
         self.feedback = SignalFeedback()

@@ -5,15 +5,12 @@ import os
 from qgis.gui import QgsFileWidget, QgsOptionsPageWidget, QgsOptionsWidgetFactory
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
-                                 QVBoxLayout)
+from qgis.PyQt.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from .. import ICONS, settings
 from ..install import dependencies, deps
-from .. import settings
 from ..install.dependencies import TorchProbe, tr
 from .device_choice import DeviceCombo
-
-from .. import ICONS
 
 ICON = os.path.join(ICONS, "epitome.svg")
 

@@ -13,16 +13,23 @@ import time
 
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
-from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
-                                 QSplitter, QVBoxLayout, QWidget)
-
-from ..processing.report_plot import explanation, paint_history
-from ..processing.training_hub import hub as default_hub
+from qgis.PyQt.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import ICONS
-
-
 from ..i18n import tr
+from ..processing.report_plot import explanation, paint_history
+from ..processing.training_hub import hub as default_hub
 
 
 def duration(seconds):

@@ -12,14 +12,23 @@ import sys
 from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, pyqtSignal
 from qgis.PyQt.QtGui import QFontDatabase, QIcon
-from qgis.PyQt.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
-                                 QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout)
+from qgis.PyQt.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+)
 
+from .. import ICONS, settings
 from . import dependencies, deps
-from .. import settings
 from .dependencies import TorchProbe, tr
-
-from .. import ICONS
 
 ICON = os.path.join(ICONS, "epitome.svg")
 MAX_LINES = 5000
@@ -62,7 +71,7 @@ class DependencyDialog(QDialog):
 
     installFinished(ok, message) is emitted once the result line is final (after the re-check)."""
 
-    installFinished = pyqtSignal(bool, str)
+    installFinished = pyqtSignal(bool, str)  # noqa: N815 (a Qt signal, camelCase like Qt's own)
 
     def __init__(self, parent=None, folder=None, command_factory=None, torch_version=None,
                  check_on_open=True):

@@ -5,11 +5,17 @@ import re
 import time
 from typing import Sequence
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterFile,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterMapLayer,
-                       QgsProcessingParameterMultipleLayers,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer)
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMapLayer,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
 from qgis.PyQt.QtCore import QCoreApplication, QThread
 from qgis.PyQt.QtGui import QIcon
 
@@ -21,7 +27,6 @@ from ...algorithms.io.raster import no_sidecars, sidecars_off_until_run, sidecar
 from .. import ICONS
 from ..layer_files import layer_file
 from .params import CoreChoice, CoreNumber, add_all, core_params, number_problem
-
 
 PUMP_INTERVAL_S = 0.2  # how often a command-line run lets qgis_process see Ctrl+C
 

@@ -15,8 +15,19 @@ from qgis.core import (
 from ...algorithms.epitome.apply import ApplyParams
 from .base import EpitomeAlgorithm, check_device_name, device_setting, raster_path, require_torch, run_job
 from .params import CoreNumber, Declared
-from .predict import (BACKEND, BATCH_SIZE, CENTRE, DEVICE, PATCH_SIZE, TEMPERATURE, check_model,
-                      embedding_image_parameter, model_parameter, output_model_parameter, tif_outputs)
+from .predict import (
+    BACKEND,
+    BATCH_SIZE,
+    CENTRE,
+    DEVICE,
+    PATCH_SIZE,
+    TEMPERATURE,
+    check_model,
+    embedding_image_parameter,
+    model_parameter,
+    output_model_parameter,
+    tif_outputs,
+)
 from .styling import style_rgb_image
 
 
@@ -55,7 +66,8 @@ class EmbedLabelsAlgorithm(EpitomeAlgorithm):
                  "label raster's category names and colour table, else 'label 1'..'label L'.",
                  lambda n, t: QgsProcessingParameterString(n, t, optional=True)),
         Declared("LABEL_TABLE", "Label table (CSV)",
-                 "Optional CSV whose header row names the labels (the word class, then the label names: class,water,forest,...; a composition table "
+                 "Optional CSV whose header row names the labels (the word class, then the label names: "
+                 "class,water,forest,...; a composition table "
                  "works) and whose optional 'colour' row gives their colours.",
                  lambda n, t: QgsProcessingParameterFile(n, t, behavior=QgsProcessingParameterFile.File,
                                                          extension="csv", optional=True)),
@@ -120,7 +132,8 @@ class EmbedLabelsAlgorithm(EpitomeAlgorithm):
                              raster_paths(self, parameters, "IMAGERY", context),
                              raster_paths(self, parameters, "LABELS", context), out, label_names=names,
                              label_table=self.parameterAsFile(parameters, "LABEL_TABLE", context) or None,
-                             params=params, device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
+                             params=params,
+                             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
                              embedding_image=image)
         stats = run_job(run_embed_labels, job, feedback)
         if image:

@@ -18,9 +18,21 @@ from ...algorithms.epitome.model_file import load_model
 from .base import EpitomeAlgorithm, check_device_name, device_setting, require_torch, run_job
 from .embedlabels import check_pairs, raster_paths
 from .params import CoreNumber, Declared, optional_raster_output
-from .predict import (BACKEND, BATCH_SIZE, CENTRE, DEVICE, PATCH_SIZE, TEMPERATURE, TOP_K, check_model,
-                      embedding_image_parameter, model_parameter, output_model_parameter, style_predictions,
-                      tif_outputs)
+from .predict import (
+    BACKEND,
+    BATCH_SIZE,
+    CENTRE,
+    DEVICE,
+    PATCH_SIZE,
+    TEMPERATURE,
+    TOP_K,
+    check_model,
+    embedding_image_parameter,
+    model_parameter,
+    output_model_parameter,
+    style_predictions,
+    tif_outputs,
+)
 from .selfepitomiclsr import composition_parameter
 from .styling import style_rgb_image
 
@@ -114,7 +126,8 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
                              raster_paths(self, parameters, "CLASSES", context), comp, out_model,
                              outputs=LabelPaths(outs["OUTPUT"]) if outs["OUTPUT"] else None,
                              unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context),
-                             params=params, device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
+                             params=params,
+                             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
                              embedding_image=outs["EMBEDDING_IMAGE"])
         stats = run_job(run_epitomic_lsr, job, feedback)
         if outs["EMBEDDING_IMAGE"]:

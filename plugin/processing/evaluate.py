@@ -25,7 +25,8 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
         Declared("PREDICTION", "Predicted labels",
                  "Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.",
                  lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
-        Declared("REFERENCE", "Reference labels", "Ground-truth label raster with the same codes; any CRS and resolution.",
+        Declared("REFERENCE", "Reference labels",
+                 "Ground-truth label raster with the same codes; any CRS and resolution.",
                  lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
         Declared("LABEL_NAMES", "Label names (comma separated)",
                  "Names of labels 1..L, e.g. 'water,forest,field,built'. Empty: taken from the prediction raster.",
@@ -51,9 +52,11 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
                ("PER_CLASS_IOU", "Per-class IoU (JSON)", QgsProcessingOutputString),
                ("CONFUSION_MATRIX", "Confusion matrix (JSON)", QgsProcessingOutputString),
                ("PIXELS", "Pixels compared", QgsProcessingOutputNumber),
-               ("NAIVE_ACCURACY", "Naive baseline: overall accuracy (0-1; only with CLASSES)", QgsProcessingOutputNumber),
+               ("NAIVE_ACCURACY", "Naive baseline: overall accuracy (0-1; only with CLASSES)",
+                QgsProcessingOutputNumber),
                ("NAIVE_MEAN_IOU", "Naive baseline: mean IoU (0-1; only with CLASSES)", QgsProcessingOutputNumber),
-               ("SMOOTH_ACCURACY", "Smooth baseline: overall accuracy (0-1; only with CLASSES)", QgsProcessingOutputNumber),
+               ("SMOOTH_ACCURACY", "Smooth baseline: overall accuracy (0-1; only with CLASSES)",
+                QgsProcessingOutputNumber),
                ("SMOOTH_MEAN_IOU", "Smooth baseline: mean IoU (0-1; only with CLASSES)", QgsProcessingOutputNumber))
 
     def name(self):
@@ -77,7 +80,8 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         from ...algorithms.evaluate.accuracy import evaluate_rasters
-        from ...algorithms.evaluate.metrics import format_accuracy as pct, format_iou as iou
+        from ...algorithms.evaluate.metrics import format_accuracy as pct
+        from ...algorithms.evaluate.metrics import format_iou as iou
 
         pred = raster_path(self.parameterAsRasterLayer(parameters, "PREDICTION", context), "PREDICTION")
         ref = raster_path(self.parameterAsRasterLayer(parameters, "REFERENCE", context), "REFERENCE")
@@ -116,7 +120,8 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
     def _baselines(self, res, outputs, extra, feedback):
         """The baselines' scores into outputs (left out without CLASSES: not a -1 that reads like a score), the
         log and the report's details; returns the report's comparison rows."""
-        from ...algorithms.evaluate.metrics import format_accuracy as pct, format_iou as iou
+        from ...algorithms.evaluate.metrics import format_accuracy as pct
+        from ...algorithms.evaluate.metrics import format_iou as iou
 
         sc = res["scores"]
         comparison = []

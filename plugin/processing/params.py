@@ -20,8 +20,13 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Optional, Sequence, Tuple
 
-from qgis.core import (QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
+from qgis.core import (
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+)
 
 from ...algorithms.params import bounds_of, default_of
 

@@ -190,7 +190,8 @@ def style_predictions(context, outs, model, imagery_name, method):
     loaded = [p for p in outs.values() if p and context.willLoadLayerOnCompletion(p)]
     group = RunGroup(tr("{} – {}").format(imagery_name, method)) if len(loaded) > 1 else None
     if outs.get("OUTPUT"):
-        style_label_output(context, outs["OUTPUT"], label_scheme_of(model), tr("{} labels").format(base(outs["OUTPUT"])),
+        style_label_output(context, outs["OUTPUT"], label_scheme_of(model),
+                           tr("{} labels").format(base(outs["OUTPUT"])),
                            group)
     for rank, (name, title) in enumerate(((n, t) for n, t in (("PROBABILITIES", tr("{} probabilities")),
                                                                ("CONFIDENCE", tr("{} confidence"))) if outs.get(n)), 1):

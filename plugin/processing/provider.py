@@ -8,16 +8,15 @@ import os
 from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .. import ICONS
+from .baselines import BaselinesAlgorithm
 from .embedlabels import EmbedLabelsAlgorithm
 from .epitomiclsr import EpitomicLsrAlgorithm
 from .estimatecomposition import EstimateCompositionAlgorithm
-from .baselines import BaselinesAlgorithm
 from .evaluate import EvaluateAlgorithm
 from .predict import PredictAlgorithm
 from .selfepitomiclsr import SelfEpitomicLsrAlgorithm
 from .trainepitome import TrainEpitomeAlgorithm
-
-from .. import ICONS
 
 ICON = os.path.join(ICONS, "epitome.svg")
 MODELS = os.path.join(os.path.dirname(ICONS), "models")

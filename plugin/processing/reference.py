@@ -7,8 +7,16 @@ to a temporary GeoPackage first.
 
 import os
 
-from qgis.core import (QgsMapLayer, QgsProcessing, QgsProcessingException, QgsProcessingParameterField,
-                       QgsProcessingParameterMapLayer, QgsProcessingUtils, QgsProviderRegistry, QgsVectorFileWriter)
+from qgis.core import (
+    QgsMapLayer,
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingParameterField,
+    QgsProcessingParameterMapLayer,
+    QgsProcessingUtils,
+    QgsProviderRegistry,
+    QgsVectorFileWriter,
+)
 
 from ..layer_files import layer_file
 from .params import Declared

@@ -19,12 +19,28 @@ from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.lsr.job import LsrJob, ReferenceInput, check_tile_fits
 from ...algorithms.lsr.params import FUSION_MODES, TABLE_MODES, LsrParams
 from ...algorithms.lsr.trust import DEFAULT_WEIGHT
-from .base import (EpitomeAlgorithm, block_elements_setting, check_device_name, device_setting, memory_budget,
-                   parse_int_list, raster_path, require_torch, run_job)
+from .base import (
+    EpitomeAlgorithm,
+    block_elements_setting,
+    check_device_name,
+    device_setting,
+    memory_budget,
+    parse_int_list,
+    raster_path,
+    require_torch,
+    run_job,
+)
 from .device_param import device_parameter
 from .layer_checks import check_not_the_same_layer
-from .params import (CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, composition_parameter,
-                     optional_raster_output)
+from .params import (
+    CONFIDENCE,
+    PROBABILITIES,
+    CoreChoice,
+    CoreNumber,
+    Declared,
+    composition_parameter,
+    optional_raster_output,
+)
 from .reference import REFERENCE, REFERENCE_FIELD, reference_source
 from .styling import style_lsr_outputs
 
@@ -156,18 +172,22 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
                ("SECONDS", "Processing time (s)", QgsProcessingOutputNumber),
                ("LABEL_COUNTS", "Pixels per label (JSON)", QgsProcessingOutputString),
                ("DEVICE_USED", "Device used", QgsProcessingOutputString),
-               ("APPEARANCE_WEIGHT_USED", "Appearance weight w used (-1 = appearance alone)", QgsProcessingOutputNumber),
+               ("APPEARANCE_WEIGHT_USED", "Appearance weight w used (-1 = appearance alone)",
+                QgsProcessingOutputNumber),
                ("FUSION_USED", "Label prior used in the fusion (smooth, naive, ...)", QgsProcessingOutputString),
-               ("CHANGED_FROM_SMOOTH", "Pixels whose label differs from the smooth baseline", QgsProcessingOutputNumber),
+               ("CHANGED_FROM_SMOOTH", "Pixels whose label differs from the smooth baseline",
+                QgsProcessingOutputNumber),
                ("CHANGED_SHARE", "Share of labelled pixels appearance changed (0..1)", QgsProcessingOutputNumber),
                ("EVIDENCE", "Per coarse class: label shares of the result, departure from the table, pixels changed "
                             "(JSON)", QgsProcessingOutputString),
                ("ESTIMATED_ACCURACY", "Estimated accuracy of the result (0..1; with REFERENCE)",
                 QgsProcessingOutputNumber),
-               ("ESTIMATED_ACCURACY_LOW", "Estimated accuracy: lower end of the 95% interval", QgsProcessingOutputNumber),
+               ("ESTIMATED_ACCURACY_LOW", "Estimated accuracy: lower end of the 95% interval",
+                QgsProcessingOutputNumber),
                ("ESTIMATED_ACCURACY_HIGH", "Estimated accuracy: upper end of the 95% interval",
                 QgsProcessingOutputNumber),
-               ("NAIVE_ACCURACY_ESTIMATE", "Accuracy of the naive baseline on the same samples", QgsProcessingOutputNumber),
+               ("NAIVE_ACCURACY_ESTIMATE", "Accuracy of the naive baseline on the same samples",
+                QgsProcessingOutputNumber),
                ("SMOOTH_ACCURACY_ESTIMATE", "Accuracy of the smooth baseline on the same samples",
                 QgsProcessingOutputNumber))
 
@@ -271,8 +291,10 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
                "DEVICE_USED": stats["device"], "APPEARANCE_WEIGHT_USED": -1.0 if w == float("inf") else float(w),
                "FUSION_USED": stats["fusion_prior"], "CHANGED_FROM_SMOOTH": stats["changed_from_smooth"],
                "CHANGED_SHARE": stats["changed_share"], "EVIDENCE": json.dumps(stats["evidence"])}
-        for key, name in (("estimated_accuracy", "ESTIMATED_ACCURACY"), ("estimated_accuracy_low", "ESTIMATED_ACCURACY_LOW"),
-                          ("estimated_accuracy_high", "ESTIMATED_ACCURACY_HIGH"), ("naive_estimate", "NAIVE_ACCURACY_ESTIMATE"),
+        for key, name in (("estimated_accuracy", "ESTIMATED_ACCURACY"),
+                          ("estimated_accuracy_low", "ESTIMATED_ACCURACY_LOW"),
+                          ("estimated_accuracy_high", "ESTIMATED_ACCURACY_HIGH"),
+                          ("naive_estimate", "NAIVE_ACCURACY_ESTIMATE"),
                           ("smooth_estimate", "SMOOTH_ACCURACY_ESTIMATE")):
             if key in stats:
                 res[name] = stats[key]

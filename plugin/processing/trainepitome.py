@@ -21,15 +21,14 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.epitome.training import TrainParams
-from .report_plot import render_history_png
-from .training_hub import hub, stopped_results
-from .base import (EpitomeAlgorithm, check_device_name, device_setting, parse_int_list, raster_path,
-                   require_torch)
+from ...algorithms.errors import Cancelled, EpitomeError
+from .base import EpitomeAlgorithm, check_device_name, device_setting, parse_int_list, raster_path, require_torch
 from .device_param import device_parameter
 from .params import CoreChoice, CoreNumber, Declared
+from .report_plot import render_history_png
 from .styling import style_epitome_image
+from .training_hub import hub, stopped_results
 
 BACKENDS = ["auto", "conv", "fft", "unfold"]
 BACKEND_TITLES = ["auto (FFT on the CPU for patches of 9 px or more, else convolution)",
@@ -93,7 +92,8 @@ PARAMETERS = (
                "mask them all at once). All counters reset when more than (1 - PROMOTION_RESET) of the windows "
                "are masked.", advanced=True),
     CoreNumber(TrainParams, "promotion_reset", "Promotion reset share delta",
-               "The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).", advanced=True),
+               "The promotion counters reset when more than (1 - delta) of all windows are masked (delta in "
+               "(0, 1)).", advanced=True),
     CoreNumber(TrainParams, "diversify", "Diversify: worst-modelled share (0 = off)",
                "Only this share of each batch - the patches the model explains worst - is optimised (paper: 0.25, "
                "the worst quarter). 0 optimises every patch."),
@@ -108,7 +108,8 @@ PARAMETERS = (
     Declared("INIT", "Continue from model (.epitome)",
              "A model file from an earlier run (e.g. a cancelled one) to continue training from; its SIZE, COUNT, "
              "bands and scaling are kept. Works with CASCADE 0 only.",
-             lambda n, t: QgsProcessingParameterFile(n, t, behavior=QgsProcessingParameterFile.File, extension="epitome", optional=True)),
+             lambda n, t: QgsProcessingParameterFile(n, t, behavior=QgsProcessingParameterFile.File,
+                                                     extension="epitome", optional=True)),
     CoreChoice(TrainParams, "backend", "Likelihood backend",
                "How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device "
                "and patch size; the others give the same numbers within float precision.",
@@ -129,10 +130,12 @@ PARAMETERS = (
              "Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled "
              "quarter of the batch), both in nats per value (lower is better), share of windows used as a best "
              "window in the batch, seconds.",
-             lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="CSV files (*.csv)", optional=True, createByDefault=False)),
+             lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="CSV files (*.csv)", optional=True,
+                                                                createByDefault=False)),
     Declared("REPORT_PNG", "Training report (PNG)",
              "Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.",
-             lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="PNG files (*.png)", optional=True, createByDefault=False)),
+             lambda n, t: QgsProcessingParameterFileDestination(n, t, fileFilter="PNG files (*.png)", optional=True,
+                                                                createByDefault=False)),
 )
 
 

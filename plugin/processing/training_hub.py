@@ -126,7 +126,9 @@ def stopped_results(model_path, init_path, seconds, device="auto", batch_size=0)
     loss, worst = m.history.get("loss", []), m.history.get("worst_loss", [])
     n = max(0, m.steps_done - before)
     k = max(1, n // 10)
-    mean = (lambda v: float(sum(v[-k:]) / len(v[-k:])) if v else float("nan"))
+    def mean(v):
+        return float(sum(v[-k:]) / len(v[-k:])) if v else float("nan")
+
     return {"STEPS_DONE": n, "SECONDS": seconds, "PATCHES_PER_SECOND": n * batch_size / max(seconds, 1e-9),
             "FINAL_LOSS": mean(loss), "FINAL_WORST_LOSS": mean(worst), "DEVICE_USED": str(resolve_device(device)[0])}
 

@@ -5,9 +5,9 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is required for the core numerics (make torch-deps)")
 
-from algorithms.lsr.params import LsrParams
 from algorithms.lsr.appearance import appearance_mixture, excluded_window_index
 from algorithms.lsr.attention import embed_classes, window_matrix, window_validity
+from algorithms.lsr.params import LsrParams
 from algorithms.lsr.tile import self_epitomic_lsr_tile
 
 

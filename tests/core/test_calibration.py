@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from algorithms.lsr.calibration import (accuracy_estimate, better_than, calibrate, choose, folds_of,
-                                        wilson_interval)
+from algorithms.lsr.calibration import accuracy_estimate, better_than, calibrate, choose, folds_of, wilson_interval
 
 
 def test_wilson_interval_matches_the_textbook_values():

@@ -5,11 +5,20 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
-from rasters import north_up, write_raster
-from algorithms.composition.table import CompositionError, check_table, class_display_name, composition_from_table, load_composition, normalise_rows, parse_composition
-from algorithms.errors import Cancelled, EpitomeError
 from algorithms.composition.estimate import estimate_composition, sample_class_codes
+from algorithms.composition.table import (
+    CompositionError,
+    check_table,
+    class_display_name,
+    composition_from_table,
+    load_composition,
+    normalise_rows,
+    parse_composition,
+)
+from algorithms.errors import Cancelled, EpitomeError
 from algorithms.feedback import Feedback
+
+from rasters import north_up, write_raster
 
 gdal.UseExceptions()
 ORIGIN = (500000.0, 4300000.0)

@@ -9,8 +9,17 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from algorithms.epitome.inference import (  # noqa: E402
-    CentrePredictor, EpitomeTensors, centre_targets, class_positions, embed_patches, normalise_embedding, novelty,
-    predict_top_k, window_log_likelihoods, window_posteriors)
+    CentrePredictor,
+    EpitomeTensors,
+    centre_targets,
+    class_positions,
+    embed_patches,
+    normalise_embedding,
+    novelty,
+    predict_top_k,
+    window_log_likelihoods,
+    window_posteriors,
+)
 from algorithms.epitome.likelihood import BACKENDS, masked_patch_log_likelihood  # noqa: E402
 from algorithms.lsr.em import lsr_em  # noqa: E402
 

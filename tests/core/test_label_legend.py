@@ -3,9 +3,10 @@
 import numpy as np
 from osgeo import gdal
 
-from rasters import write_raster
 from algorithms.io.label_legend import read_legend, read_qml_legend
 from algorithms.io.label_style import qml_for_labels
+
+from rasters import write_raster
 
 
 def raster(path, with_table=False, names=None, rat=None):
@@ -54,8 +55,10 @@ def test_qml_beside_the_raster_wins(tmp_path):
 
 
 def test_estimated_labels_take_the_reference_names(tmp_path):
-    from algorithms.composition.estimate import estimate_composition  # noqa: F401 (the public entry)
-    from algorithms.composition.estimate import label_names_and_colours
+    from algorithms.composition.estimate import (
+        estimate_composition,  # noqa: F401 (the public entry)
+        label_names_and_colours,
+    )
 
     path = raster(tmp_path / "ref.tif")
     (tmp_path / "ref.qml").write_text(qml_for_labels(["background", "building", "road"],

@@ -7,17 +7,18 @@ from osgeo import gdal
 
 torch = pytest.importorskip("torch")
 
+from test_pipeline import Recorder, scene, write  # noqa: E402
+
 from algorithms.composition.table import load_composition, parse_composition  # noqa: E402
 from algorithms.errors import EpitomeError  # noqa: E402
 from algorithms.evaluate.accuracy import evaluate_rasters  # noqa: E402
 from algorithms.evaluate.baselines import BaselineJob, run_baselines  # noqa: E402
 from algorithms.evaluate.metrics import confusion_matrix, scores  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, ReferenceInput, run_self_epitomic_lsr  # noqa: E402
-from algorithms.lsr.trust import DEFAULT_WEIGHT  # noqa: E402
 from algorithms.lsr.params import LsrParams, ground_settings  # noqa: E402
 from algorithms.lsr.resolution import upsample_probs  # noqa: E402
 from algorithms.lsr.tile import sample_queries  # noqa: E402
-from test_pipeline import Recorder, scene, write  # noqa: E402
+from algorithms.lsr.trust import DEFAULT_WEIGHT  # noqa: E402
 
 
 def run(img, cls, tmp_path, name="o", comp=None, **kw):

@@ -4,9 +4,10 @@ imagery and the class layer', the words of label super-resolution)."""
 import numpy as np
 import pytest
 
-from rasters import write_raster
 from algorithms.errors import EpitomeError
 from algorithms.evaluate.accuracy import evaluate_rasters
+
+from rasters import write_raster
 
 
 def write(path, x0, epsg=26917):

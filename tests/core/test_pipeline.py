@@ -9,13 +9,14 @@ from osgeo import gdal
 torch = pytest.importorskip("torch")
 
 import algorithms.lsr.tile as tile_mod  # noqa: E402
-from rasters import UTM, north_up, write_raster  # noqa: E402
-from algorithms.lsr.params import LsrParams  # noqa: E402
-from algorithms.lsr.tile import TileResult  # noqa: E402
 from algorithms.composition.table import load_composition  # noqa: E402
 from algorithms.errors import Cancelled, EpitomeError  # noqa: E402
 from algorithms.feedback import Feedback  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr
+from algorithms.lsr.params import LsrParams  # noqa: E402
+from algorithms.lsr.tile import TileResult  # noqa: E402
+
+from rasters import UTM, north_up, write_raster  # noqa: E402
 
 
 def write(path, arr, epsg=26917, origin=UTM, px=1.0, nodata=None, dtype=gdal.GDT_Byte):

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
-from rasters import write_raster
 from algorithms.composition.table import Composition
 from algorithms.io.raster import grid_of
 from algorithms.lsr.priors import CoarsePrior, prior_labels
+
+from rasters import write_raster
 
 COMP = Composition([1, 2, 3], ["a", "b"], np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]], np.float32),
                    nodata_codes=[0])

@@ -16,11 +16,12 @@ from osgeo import gdal
 
 pytest.importorskip("torch")
 
+from test_lsr_job import reference_points  # noqa: E402
+
 from algorithms.composition.table import load_composition  # noqa: E402
 from algorithms.evaluate.baselines import BaselineJob, run_baselines  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, ReferenceInput, run_self_epitomic_lsr  # noqa: E402
 from algorithms.lsr.params import LsrParams  # noqa: E402
-from test_lsr_job import reference_points  # noqa: E402
 
 
 def patch_scores(data, pid, tmp_path, reference=False):

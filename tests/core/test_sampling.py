@@ -6,8 +6,9 @@ from osgeo import gdal
 
 torch = pytest.importorskip("torch")
 
-from rasters import write_raster  # noqa: E402
 from algorithms.epitome.sampling import RasterPatchSampler, box_sums, integral_image  # noqa: E402
+
+from rasters import write_raster  # noqa: E402
 
 
 def coordinates_raster(path, H=120, W=150, nodata_box=None):

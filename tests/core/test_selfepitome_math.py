@@ -7,10 +7,16 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is required for the core numerics (make torch-deps)")
 
+from algorithms.lsr.attention import (
+    embed_classes,
+    posterior_logits,
+    spread_over_windows,
+    window_matrix,
+    window_validity,
+)
+from algorithms.lsr.em import lsr_em
 from algorithms.lsr.params import LsrParams
 from algorithms.lsr.resolution import downsample_mean
-from algorithms.lsr.attention import embed_classes, posterior_logits, spread_over_windows, window_matrix, window_validity
-from algorithms.lsr.em import lsr_em
 from algorithms.lsr.tile import self_epitomic_lsr_tile
 
 

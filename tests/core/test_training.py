@@ -7,8 +7,18 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from algorithms.epitome.training import (EpitomeMixture, TrainParams, _fold_torus, local_variance, mixture_arrays,  # noqa: E402
-                                         promotion_mask, tile_crops, train_epitome, update_counters, worst_quantile)
+from algorithms.epitome.training import (  # noqa: E402
+    EpitomeMixture,
+    TrainParams,
+    _fold_torus,
+    local_variance,
+    mixture_arrays,
+    promotion_mask,
+    tile_crops,
+    train_epitome,
+    update_counters,
+    worst_quantile,
+)
 
 
 def test_promotion_mask_is_relative_to_the_uniform_share():

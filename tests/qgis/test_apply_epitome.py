@@ -11,7 +11,15 @@ from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingException
 
 from qgis_scenes import (
-    LBL_FIELD, LBL_FOREST, QGIS_PROCESS, img_gt, make_imagery, qgis_process_runner, read, write_raster)
+    LBL_FIELD,
+    LBL_FOREST,
+    QGIS_PROCESS,
+    img_gt,
+    make_imagery,
+    qgis_process_runner,
+    read,
+    write_raster,
+)
 
 EMBED, LSR, PREDICT = "epitome:embedlabels", "epitome:epitomiclsr", "epitome:predict"
 PUBLIC = {EMBED: {"MODEL", "IMAGERY", "LABELS", "OUTPUT_MODEL"},

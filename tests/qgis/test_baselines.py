@@ -9,9 +9,25 @@ import pytest
 from qgis.core import QgsProcessingException
 
 from qgis_scenes import (
-    MALFORMED_COMPOSITIONS, MALFORMED_IDS,
-    FIELD, FOREST, LBL_FIELD, LBL_FOREST, SIZE, X0, Y0, copy_tree_files, halves, img_gt, make_classes_1m,
-    make_imagery, md5, read, small_pair, write_raster)
+    FIELD,
+    FOREST,
+    LBL_FIELD,
+    LBL_FOREST,
+    MALFORMED_COMPOSITIONS,
+    MALFORMED_IDS,
+    SIZE,
+    X0,
+    Y0,
+    copy_tree_files,
+    halves,
+    img_gt,
+    make_classes_1m,
+    make_imagery,
+    md5,
+    read,
+    small_pair,
+    write_raster,
+)
 
 ALG = "epitome:baselines"
 

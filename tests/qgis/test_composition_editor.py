@@ -8,7 +8,7 @@ import pytest
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtWidgets import QDialog
 
-from qgis_scenes import FIELD, FOREST, IMG_EPSG, halves, img_gt, write_raster, wait_for
+from qgis_scenes import FIELD, FOREST, IMG_EPSG, halves, img_gt, wait_for, write_raster
 
 CSV = """class,water,forest,field
 colour,#0000ff,#00aa00,#ffff00
@@ -76,9 +76,10 @@ def test_csv_round_trip_with_an_edited_cell(editor, csv_path, tmp_path):
 
 
 def test_label_rename_and_colour_survive_the_round_trip(editor, csv_path, tmp_path, monkeypatch):
+    from qgis.PyQt.QtGui import QColor
+
     from epitome.algorithms.composition.table import load_composition
     from epitome.plugin.gui import composition_editor as ce
-    from qgis.PyQt.QtGui import QColor
 
     editor.load_csv(csv_path)
     editor.rename_label(1, "trees", (1, 2, 3))
@@ -335,11 +336,11 @@ def test_wrapper_without_a_file_starts_from_the_builtin_table(lsr_dialog, scene,
 
 def test_modeler_and_batch_get_qgis_widgets(qgis_app, qgis_iface, qgis_processing, epitome_provider):
     """Outside the algorithm dialog the wrapper hands over to QGIS's own widgets (model inputs, batch fill)."""
+    from processing.gui.wrappers import WidgetWrapperFactory
     from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingModelAlgorithm
     from qgis.gui import QgsProcessingModelerParameterWidget
 
     from epitome.plugin.gui.composition_wrapper import CompositionWidgetWrapper
-    from processing.gui.wrappers import WidgetWrapperFactory
 
     param = QgsApplication.processingRegistry().algorithmById("epitome:selfepitomiclsr").parameterDefinition(
         "COMPOSITION")

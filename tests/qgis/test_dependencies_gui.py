@@ -221,8 +221,8 @@ def test_dialog_shows_the_current_status(make_dialog):
 
 # --- settings -------------------------------------------------------------------------------------
 def test_settings_round_trip_and_resolve_device(clean_settings):
-    from epitome.plugin.install import deps
     from epitome.plugin import settings
+    from epitome.plugin.install import deps
 
     assert settings.default_device() == "auto"
     assert settings.memory_budget_mb() == 0

@@ -98,11 +98,10 @@ def test_algorithm_dialogs_show_the_device_list(dialog_for, alg_id):
 
 
 def test_modeler_keeps_a_plain_text_device(qgis_app, qgis_processing, epitome_provider):
+    from processing.gui.wrappers import WidgetWrapperFactory
     from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingModelAlgorithm
     from qgis.gui import QgsProcessingModelerParameterWidget
     from qgis.PyQt.QtWidgets import QDialog
-
-    from processing.gui.wrappers import WidgetWrapperFactory
 
     param = QgsApplication.processingRegistry().algorithmById("epitome:selfepitomiclsr").parameterDefinition("DEVICE")
 

@@ -211,7 +211,8 @@ def test_empty_label_map_field_gets_a_named_file_beside_the_imagery(wizard, proj
 
     from epitome.plugin import settings as plugin_settings
     from epitome.plugin.gui import lsr_wizard as lw
-    from qgis_scenes import make_imagery, img_gt, write_raster
+
+    from qgis_scenes import img_gt, make_imagery, write_raster
 
     prj, img, cls, ref = project_layers
     own = write_raster(tmp_path / "my_naip.tif", make_imagery(), img_gt())  # imagery in a writable folder
@@ -575,6 +576,7 @@ def test_a_wgs84_pixel_size_is_also_given_in_metres(qgis_app, tmp_path):
     from qgis.core import QgsRasterLayer
 
     from epitome.plugin.gui.lsr_wizard import layer_summary, pixel_metres
+
     from qgis_scenes import halves, write_raster
 
     # 1e-4 degrees at 39.4 N (West Virginia): about 8.6 m east-west, 11.1 m north-south
@@ -598,6 +600,7 @@ def test_each_quality_preset_says_what_it_changes_and_costs(wizard, project_laye
     from qgis.core import QgsRasterLayer
 
     from epitome.plugin.gui.lsr_wizard import preset_parameters, presets
+
     from qgis_scenes import make_imagery, write_raster
 
     page = wizard.settings
@@ -609,7 +612,7 @@ def test_each_quality_preset_says_what_it_changes_and_costs(wizard, project_laye
     fast, balanced, thorough = (p for _, p, _ in presets())
     assert balanced == {} and set(fast) == {"SAMPLES", "KEY_STRIDE", "EM_ITERATIONS"} and thorough == {"KEY_STRIDE": 1}
     for params in (fast, thorough):  # every preset is a set of the algorithm's own parameters, in range
-        from qgis.core import QgsApplication, QgsProcessingContext
+        from qgis.core import QgsApplication
 
         alg = QgsApplication.processingRegistry().algorithmById("epitome:selfepitomiclsr")
         for k, v in params.items():

@@ -5,8 +5,13 @@ import itertools
 import os
 
 import pytest
-from qgis.core import (QgsApplication, QgsProcessingContext, QgsProcessingFeedback, QgsProcessingModelAlgorithm,
-                       QgsProcessingModelChildParameterSource)
+from qgis.core import (
+    QgsApplication,
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingModelAlgorithm,
+    QgsProcessingModelChildParameterSource,
+)
 from qgis.PyQt.QtCore import QRectF
 
 from qgis_scenes import ROOT
@@ -53,11 +58,11 @@ def test_models_are_in_the_toolbox_with_stable_ids(epitome_provider, name):
 def test_a_copy_of_an_example_opens_in_the_model_designer(epitome_provider, qgis_iface, monkeypatch):
     """Right-click an example in the toolbox: a Model Designer with a copy that has no file (Save asks where, the
     plugin's file stays as shipped)."""
+    from processing.gui.ProviderActions import ProviderContextMenuActions
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtWidgets import QMainWindow
 
     from epitome.plugin.gui.example_models import OpenExampleModelAction, register, unregister
-    from processing.gui.ProviderActions import ProviderContextMenuActions
 
     monkeypatch.setattr(qgis_iface, "iconSize", lambda dockedToolbar=False: QSize(24, 24), raising=False)
     if not hasattr(qgis_iface, "mainWindow") or qgis_iface.mainWindow() is None:

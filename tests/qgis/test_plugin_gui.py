@@ -72,10 +72,9 @@ def saved_settings():
 def test_default_device_setting_applies_to_auto(epitome_provider, scene, tmp_path, saved_settings,
                                                 recording_feedback):
     import processing
+    import torch
 
     from epitome.plugin import settings
-
-    import torch
 
     settings.set_default_device("cuda")  # auto must now ask for CUDA: run there on a GPU machine, else fall back
     fb = recording_feedback()
@@ -100,6 +99,7 @@ def test_memory_budget_changes_blocks_not_results(epitome_provider, scene, tmp_p
 
     from epitome.plugin import settings
     from epitome.plugin.processing.base import block_elements_setting
+
     from qgis_scenes import read
 
     settings.set_memory_budget_mb(0)

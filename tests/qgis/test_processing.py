@@ -12,9 +12,27 @@ from osgeo import gdal, osr
 from qgis.core import QgsApplication, QgsProcessingException
 
 from qgis_scenes import (
-    MALFORMED_COMPOSITIONS, MALFORMED_IDS,
-    FIELD, FOREST, IMG_EPSG, LBL_FIELD, LBL_FOREST, PKGROOT, SIZE, X0, Y0, copy_tree_files, halves, img_gt,
-    make_classes_1m, make_imagery, md5, read, small_pair, write_raster)
+    FIELD,
+    FOREST,
+    IMG_EPSG,
+    LBL_FIELD,
+    LBL_FOREST,
+    MALFORMED_COMPOSITIONS,
+    MALFORMED_IDS,
+    PKGROOT,
+    SIZE,
+    X0,
+    Y0,
+    copy_tree_files,
+    halves,
+    img_gt,
+    make_classes_1m,
+    make_imagery,
+    md5,
+    read,
+    small_pair,
+    write_raster,
+)
 
 LSR = "epitome:selfepitomiclsr"
 EVAL = "epitome:evaluate"
@@ -579,8 +597,13 @@ def test_a_batch_run_with_empty_optional_outputs_reports_success(epitome_provide
     ones left empty; QGIS's result handling (the batch dialog's) must then load the label map and report no
     'layers not correctly generated'."""
     from processing.gui.Postprocessing import handleAlgorithmResults
-    from qgis.core import (QgsApplication, QgsProcessingContext, QgsProcessingFeedback,
-                           QgsProcessingOutputLayerDefinition, QgsProject)
+    from qgis.core import (
+        QgsApplication,
+        QgsProcessingContext,
+        QgsProcessingFeedback,
+        QgsProcessingOutputLayerDefinition,
+        QgsProject,
+    )
 
     from qgis_scenes import FAST
 

@@ -42,11 +42,10 @@ def test_toolbox_runs_are_named_after_the_input_and_grouped(epitome_provider, sc
     """Two runs from the toolbox (temporary outputs, loaded as the dialog loads them): two groups, distinct
     names after the imagery, the label map on top and the confidence unchecked."""
     import processing
-
-    from qgis_scenes import FAST
-
     from qgis.core import QgsLayerTreeModel
     from qgis.gui import QgsLayerTreeView
+
+    from qgis_scenes import FAST
 
     prj = QgsProject.instance()
     prj.removeAllMapLayers()
@@ -92,6 +91,7 @@ def test_epitome_image_gets_a_name_and_never_an_unknown_crs(tmp_path):
     from qgis.core import QgsCoordinateReferenceSystem
 
     from epitome.plugin.processing.styling import style_epitome_image
+
     from qgis_scenes import make_imagery, write_raster
 
     path = write_raster(tmp_path / "naip_model_image.tif", make_imagery(32, 32, 8).astype("float32"), None, None)  # C=3: 2C+2 bands
@@ -137,11 +137,11 @@ def test_layers_added_after_a_toolbox_run_go_above_its_group(epitome_provider, s
     """QGIS selects the result it loads; once the result is moved into the run's group, new layers would land in
     that group. They go above it, where QGIS put the result; the label map stays selected."""
     import processing
-
     from qgis.core import QgsLayerTreeModel
     from qgis.gui import QgsLayerTreeView
 
     from epitome.plugin.processing import styling
+
     from qgis_scenes import FAST
 
     prj = QgsProject.instance()

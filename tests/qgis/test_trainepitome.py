@@ -109,10 +109,10 @@ def test_guide_labels_restrict_sampling(train, pair, label, dark):
 
 
 def test_extent_restricts_sampling(train, pair):
-    from qgis_scenes import X0, Y0
-
     # the left 20 columns (forest, dark) given in WGS 84: transformed into the imagery's CRS
     from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsProject, QgsRectangle
+
+    from qgis_scenes import X0, Y0
 
     tr = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:26917"), QgsCoordinateReferenceSystem("EPSG:4326"),
                                 QgsProject.instance())
