@@ -19,12 +19,13 @@ APT_PKGS     := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-v
                 python3-matplotlib xvfb zip unzip pyqt5-dev-tools
 TS           := i18n/epitome.ts
 
-.PHONY: help system-deps torch-deps test-deps install uninstall demo test test-main test-py39 test-core bench \
+.PHONY: help system-deps torch-deps test-deps install uninstall demo test lint test-main test-py39 test-core bench \
         bench-training bench-epitome package models ts clean
 
 help:
 	@echo "make demo     - install what is missing, run the plugin on a generated scene (qgis_process, throwaway profile)"
-	@echo "make test     - install what is missing, run all tests (then the core tests under Python 3.9 and the oldest PyTorch)"
+	@echo "make test     - install what is missing, lint (ruff), run all tests (then the core tests under Python 3.9 and the oldest PyTorch)"
+	@echo "make lint     - ruff check (ruff.toml: pyflakes, pycodestyle, naming, import order)"
 	@echo "make install  - plugin + PyTorch for the QGIS desktop and qgis_process (current user's QGIS profile)"
 	@echo "make package  - plugin zip for the QGIS plugin repository (dist/)"
 	@echo "make bench    - benchmarks, results in docs/BENCHMARKS.md"
@@ -94,11 +95,16 @@ models: system-deps
 demo: system-deps torch-deps package
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/demo.py --out $(DEMO_DIR) --plugin-zip dist/epitome.zip
 
-# Every test, each skip listed with its reason (-rs; EPITOME_STRICT=1, as .ci/run sets, fails on any skip), then
-# the core tests under Python 3.9 with the oldest PyTorch Epitome allows (tests/py39/run.sh says what runs).
+# The lint (ruff.toml), every test, each skip listed with its reason (-rs; EPITOME_STRICT=1, as .ci/run sets, fails
+# on any skip), then the core tests under Python 3.9 with the oldest PyTorch Epitome allows (tests/py39/run.sh says
+# what runs).
 test: test-deps
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-main
 	$(MAKE) --no-print-directory test-py39
+
+lint: $(VENV)/.done
+	$(VENV)/bin/ruff check .
 
 test-main: test-deps
 	QT_QPA_PLATFORM=offscreen EPITOME_DEPS=$(DEPS_DIR) $(VENV)/bin/python -m pytest -q -rs tests
