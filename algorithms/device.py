@@ -11,6 +11,8 @@ import os
 import re
 from typing import List, Tuple
 
+from .errors import EpitomeError
+
 # The oldest PyTorch Epitome accepts: 2.2 is the last release for Intel Macs (plugin/install/torch_builds.py
 # OLDEST); `make test` runs the core tests with it under Python 3.9 (tests/py39/run.sh).
 MIN_TORCH = (2, 2)
@@ -176,8 +178,6 @@ class MemoryFallback:
 
     def _fall_back(self):
         import torch
-
-        from .errors import EpitomeError
 
         if self.device.type == "cuda":
             torch.cuda.empty_cache()

@@ -26,8 +26,9 @@ from osgeo import gdal
 
 from ..errors import Cancelled, EpitomeError
 from ..io.align import CLASS_NODATA, align_classes
+from ..io.label_legend import read_legend
 from ..io.raster import grid_of, open_raster
-from .table import Composition, default_colours
+from .table import NLCD_NAMES, NLCD_NODATA_CODES, Composition, default_colours
 
 MAX_LABELS = 254
 
@@ -83,7 +84,6 @@ def _check_band(ds, band: int, what: str, param: str):
 def label_names_and_colours(ds, band: int, codes: Sequence[int]) -> Tuple[List[str], List[Tuple[int, int, int]]]:
     """Names and colours of label codes from the reference raster's legend (category names, attribute table,
     colour table, a .qml beside it: io.label_legend), else 'label <code>' and distinct default colours."""
-    from ..io.label_legend import read_legend
 
     legend = read_legend(ds.GetDescription(), band, dataset=ds)
     names = []
@@ -268,7 +268,6 @@ def sample_class_codes(path: str, band: int = 1, max_side: int = 1024) -> List[i
 def table_class_codes(path: str, band: int = 1, max_side: int = 1024) -> List[int]:
     """Class codes for the rows of a composition table: sample_class_codes, without NLCD's nodata codes
     (0 and 255) when every other code is an NLCD code."""
-    from .table import NLCD_NAMES, NLCD_NODATA_CODES
 
     codes = sample_class_codes(path, band, max_side)
     rest = [c for c in codes if c not in NLCD_NODATA_CODES]

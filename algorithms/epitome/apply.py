@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
+from osgeo import gdal
 
+from ..device import is_out_of_memory
 from ..errors import Cancelled, EpitomeError
 from ..io.raster import Scaling, read_imagery
 from ..params import bounded, check_bounds
@@ -192,8 +194,6 @@ def run_batches(n: int, batch_size: int, compute, device, warn=None, cancel=None
     the end: later calls start there."""
     import torch
 
-    from ..device import is_out_of_memory
-
     warn = warn or (lambda msg: None)
     a, size = 0, max(1, int(batch_size))
     while a < n:
@@ -239,7 +239,6 @@ class Batches:
 def scaling_warning(ds, model, what: str = "IMAGERY") -> Optional[str]:
     """A warning when the imagery's data type is not the one the model's band scaling was made for (the
     model's scaling is applied as it is: uint8 imagery under a uint16 model would be matched wrongly)."""
-    from osgeo import gdal
 
     dtype = gdal.GetDataTypeName(ds.GetRasterBand(model.bands[0]).DataType)
     method = model.scaling_method or ""

@@ -14,6 +14,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..composition.table import default_colours, load_composition
+from ..device import configure_precision, describe_device, resolve_device
 from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.align import CLASS_NODATA, align_classes, unique_codes
@@ -30,7 +32,16 @@ from .apply import (
     sample_blocks,
     scaling_warning,
 )
+from .inference import (
+    EpitomeTensors,
+    centre_targets,
+    embed_patches,
+    normalise_embedding,
+    window_log_likelihoods,
+    window_posteriors,
+)
 from .model_file import EpitomeModel, LabelEmbedding, load_model
+from .outputs import write_embedding_image
 
 STRIP_VALUES = 1 << 24
 
@@ -70,7 +81,6 @@ def check_pairs(imagery: Sequence[str], others: Sequence[str], what: str):
 def label_scheme(job: EmbedLabelsJob) -> Tuple[List[str], List[Tuple[int, int, int]]]:
     """Label names and colours: LABEL_NAMES, else the label table's header, else the first label raster's
     category names (and colour table), else 'label 1'..'label L' for the largest code present."""
-    from ..composition.table import default_colours, load_composition
 
     if job.label_names:
         names = [str(n).strip() for n in job.label_names]
@@ -115,8 +125,6 @@ class EmbedBatch:
 
     def __call__(self, device, patches, mask, codes):
         import torch
-
-        from .inference import EpitomeTensors, centre_targets, embed_patches, window_log_likelihoods, window_posteriors
 
         if str(device) not in self._on:
             self._on = {str(device): EpitomeTensors.from_model(self.model, device)}
@@ -200,8 +208,6 @@ def check_embed_job(job: EmbedLabelsJob) -> EpitomeModel:
 
 def run_embed_labels(job: EmbedLabelsJob, fb: Optional[Feedback] = None) -> Dict:
     """Embed the labels; writes OUTPUT_MODEL (the model with its label embedding) and EMBEDDING_IMAGE."""
-    from ..device import configure_precision, describe_device, resolve_device
-    from .outputs import write_embedding_image
 
     fb = fb or Feedback()
     model = check_embed_job(job)
@@ -240,7 +246,6 @@ def run_embed_labels(job: EmbedLabelsJob, fb: Optional[Feedback] = None) -> Dict
 
 
 def embedding_from(acc: Embedded, names, colours, method: str, info: Dict) -> LabelEmbedding:
-    from .inference import normalise_embedding
 
     probs, weight = normalise_embedding(acc.z)
     return LabelEmbedding(probs=probs.float().cpu().numpy(), weight=weight.float().cpu().numpy(), names=list(names),

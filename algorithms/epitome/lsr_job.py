@@ -17,15 +17,20 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..composition.table import Composition
+from ..device import configure_precision, describe_device, resolve_device
 from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.align import CLASS_NODATA
 from ..io.label_rasters import LabelPaths
 from ..io.outputs import check_writable
-from ..io.raster import open_raster
+from ..io.raster import grid_of, open_raster
+from ..lsr.em import lsr_em
+from ..lsr.sources import class_footprint
 from .apply import ApplyParams
 from .embed_job import Embedded, check_pairs, embed_codes
+from .inference import class_positions
 from .model_file import EpitomeModel, LabelEmbedding, load_model
+from .outputs import write_embedding_image
 from .predict_job import PredictJob, run_predict
 
 
@@ -48,8 +53,6 @@ def class_nodata(job: EpitomicLsrJob, fb: Feedback) -> List[int]:
     """Class codes meaning 'no class' over all CLASSES rasters (the table's nodata row); codes under the imagery
     missing from the table are an error that names them (or nodata with unknown_as_nodata) - the rules of
     epitome:selfepitomiclsr (lsr.sources.class_footprint)."""
-    from ..io.raster import grid_of
-    from ..lsr.sources import class_footprint
 
     codes = set()
     for img_path, cls_path in zip(job.imagery, job.classes):
@@ -71,9 +74,6 @@ def lsr_embedding(acc: Embedded, comp: Composition, iterations: int, cancel=None
     """Eqs. 7-11: p(m, n | c) from the class masses, p(c) from the embedded pixels, the EM -> p(l | m, n)
     [E, L, N, N] (pixels no patch reached: the label prior sum_c p(c) p(l | c)), weight [E, N, N], p(c)."""
     import torch
-
-    from ..lsr.em import lsr_em
-    from .inference import class_positions
 
     z = acc.z.double()
     E, Cc, N, _ = z.shape
@@ -106,8 +106,6 @@ def check_lsr_job(job: EpitomicLsrJob) -> EpitomeModel:
 
 def run_epitomic_lsr(job: EpitomicLsrJob, fb: Optional[Feedback] = None) -> Dict:
     """All-tile epitomic LSR: writes OUTPUT_MODEL, and OUTPUT (+ probabilities, confidence) when asked."""
-    from ..device import configure_precision, describe_device, resolve_device
-    from .outputs import write_embedding_image
 
     fb = fb or Feedback()
     model = check_lsr_job(job)

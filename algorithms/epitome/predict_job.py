@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from ..device import configure_precision, describe_device, resolve_device
 from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.label_rasters import LabelPaths, LabelRasters
@@ -30,6 +31,7 @@ from .apply import (
     read_strip,
     scaling_warning,
 )
+from .inference import CentrePredictor, EpitomeTensors, novelty, window_log_likelihoods, window_logits
 from .model_file import load_model
 
 STRIP_VALUES = 1 << 24  # patch values read at once (64 MiB as float32)
@@ -56,8 +58,6 @@ class Predictor:
     def on(self, device):
         import torch
 
-        from .inference import CentrePredictor, EpitomeTensors
-
         key = str(device)
         if key not in self._on:
             k, q = self.params.patch_size, self.params.centre
@@ -69,8 +69,6 @@ class Predictor:
     def __call__(self, device, patches: np.ndarray, mask: np.ndarray):
         """patches [b, C, K, K], mask [b, K, K] -> (probs [b, L, Q, Q], novelty [b]) as arrays."""
         import torch
-
-        from .inference import novelty, window_log_likelihoods, window_logits
 
         ep, centres = self.on(device)
         x = torch.from_numpy(patches).to(device)
@@ -125,7 +123,6 @@ def predict_strip(predictor, strip, grid: PatchGrid, n_labels: int, batches: Bat
 def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
     """Predict labels over the whole IMAGERY; on success every output exists and is complete, on any
     failure (or cancel) none is left."""
-    from ..device import configure_precision, describe_device, resolve_device
 
     fb = fb or Feedback()
     model = check_predict_job(job)

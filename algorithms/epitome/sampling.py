@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+from osgeo import gdal
 
 try:
     import torch
@@ -52,7 +53,7 @@ class _Cache:
 
 @dataclass
 class _Source:
-    ds: object
+    ds: gdal.Dataset
     x0: int
     y0: int
     w: int

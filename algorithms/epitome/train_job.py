@@ -13,19 +13,22 @@ from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 
+from ..device import configure_precision, describe_device, resolve_device
 from ..errors import Cancelled, EpitomeError
 from ..feedback import Feedback
 from ..io.outputs import check_writable
 from ..io.raster import Scaling
 from .model_file import EpitomeModel, load_model
 from .outputs import preview_rgb, write_epitome_image, write_report_csv, write_report_png
+from .sampling import RasterPatchSampler
+from .training import EpitomeMixture, Resume, TrainParams, mixture_arrays, train_epitome
 
 
 @dataclass
 class TrainJob:
     imagery: Sequence[str]
     model_path: str
-    params: object  # training.TrainParams
+    params: TrainParams
     bands: Sequence[int] = ()
     extent: Optional[tuple] = None
     guide: Optional[str] = None
@@ -58,7 +61,6 @@ def usage_share(states) -> Optional[np.ndarray]:
 def training_carry(models, states) -> Dict:
     """What INIT needs to go on where this run stopped (one model, CASCADE 0): Adam's moments and step
     count, the promotion counters and their samples. Empty for a cascade (E1 + E2 are two models)."""
-    from .training import EpitomeMixture
 
     if len(models) != 1 or states[0] is None:
         return {}
@@ -72,7 +74,6 @@ def training_carry(models, states) -> Dict:
 
 
 def _model_from(models, states, history, sampler, p, steps_done, extra_settings):
-    from .training import mixture_arrays
 
     mu, var, lp = mixture_arrays(models)
     settings = asdict(p)
@@ -86,7 +87,6 @@ def _model_from(models, states, history, sampler, p, steps_done, extra_settings)
 
 def resume_from(model: EpitomeModel):
     """training.Resume from an INIT model (usage counts rebuilt from the usage share)."""
-    from .training import Resume
 
     counts = model.usage * model.samples_seen if (model.usage is not None and model.samples_seen > 0) else None
     return Resume(adam=model.optimizer_state, adam_steps=model.optimizer_steps, counters=model.counters,
@@ -127,7 +127,6 @@ def load_init(job: TrainJob, p, fb: Feedback):
 
 def open_sampler(job: TrainJob, p, init_model, scaling, device):
     """The patch sampler over the imagery (bands and scaling of INIT when given)."""
-    from .sampling import RasterPatchSampler
 
     sampler = RasterPatchSampler(job.imagery, job.bands or (init_model.bands if init_model else ()), job.extent,
                                  job.guide, job.guide_labels, scaling, device, patch_max=p.patch_max)
@@ -152,7 +151,6 @@ def check_size_fits(size: int, sources, from_init: bool = False):
 
 
 def describe_run(fb: Feedback, device, sampler, p):
-    from ..device import describe_device
 
     fb.info(f"Device: {describe_device(device)}; {len(sampler.sources)} raster(s), bands {sampler.bands}, "
             f"scaling {sampler.scaling.method}")
@@ -238,8 +236,6 @@ def training_stats(history, n: int, seconds: float, device, batch_size: int) -> 
 
 def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
     """Steps: check -> device -> INIT -> sampler -> train (cancel: save the partial model) -> write outputs."""
-    from ..device import configure_precision, resolve_device
-    from .training import EpitomeMixture, train_epitome
 
     fb = fb or Feedback()
     p = check_training_job(job)

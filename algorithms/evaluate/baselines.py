@@ -21,7 +21,7 @@ from ..errors import Cancelled, EpitomeError
 from ..io.align import CLASS_NODATA, align_classes, class_window, unique_codes
 from ..io.label_style import set_label_style, write_qml
 from ..io.outputs import AtomicOutputs, create_output
-from ..io.raster import Grid, open_raster, read_valid
+from ..io.raster import Grid, grid_of, open_raster, read_valid
 from ..lsr.priors import CoarsePrior, prior_labels
 
 
@@ -29,8 +29,8 @@ from ..lsr.priors import CoarsePrior, prior_labels
 class BaselineSource:
     """A class layer and its composition table on a target grid."""
 
-    classes: object  # gdal.Dataset (its own grid)
-    aligned: object  # the class layer on the target grid (nearest/mode)
+    classes: gdal.Dataset  # on its own grid
+    aligned: gdal.Dataset  # the class layer on the target grid (nearest/mode)
     prior: CoarsePrior
     composition: Composition
     nodata_codes: List[int]
@@ -89,7 +89,6 @@ class BaselineJob:
 
 def run_baselines(job: BaselineJob, fb=None) -> Dict:
     """Write the naive and/or smooth label maps on the grid of job.grid_raster (atomically, styled)."""
-    from ..io.raster import grid_of
 
     if not (job.naive or job.smooth):
         raise EpitomeError("Give NAIVE or SMOOTH (or both): the baseline maps to write.")

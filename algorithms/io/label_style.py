@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 from typing import Sequence, Tuple
+from xml.sax.saxutils import quoteattr
 
 from osgeo import gdal
+
+from .outputs import write_text
 
 
 def set_label_style(ds: gdal.Dataset, labels: Sequence[str], colours: Sequence[Tuple[int, int, int]]):
@@ -29,7 +32,6 @@ def qml_for_labels(labels: Sequence[str], colours: Sequence[Tuple[int, int, int]
 
 def qml_for_palette(entries_in: Sequence[Tuple[int, Tuple[int, int, int], str]]) -> str:
     """A paletted-renderer .qml from (value, (r, g, b), label) entries."""
-    from xml.sax.saxutils import quoteattr
 
     entries = "\n".join(
         '        <paletteEntry value="{}" color="#{:02x}{:02x}{:02x}" alpha="255" label={}/>'.format(
@@ -58,6 +60,5 @@ def qml_for_palette(entries_in: Sequence[Tuple[int, Tuple[int, int, int], str]])
 
 def write_qml(raster_path: str, labels, colours):
     """The .qml style beside a label raster (same name, .qml), written atomically."""
-    from .outputs import write_text
 
     write_text(os.path.splitext(raster_path)[0] + ".qml", qml_for_labels(labels, colours), "label style (.qml)")

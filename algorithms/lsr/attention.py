@@ -15,6 +15,8 @@ try:
 except Exception:  # ImportError or a broken install (OSError): the plugin must load without torch
     torch = F = None
 
+import numpy as np
+
 from ..errors import check_cancel
 
 # Work per uninterrupted step, so that cancel takes effect within a second or so at any setting (docs/RELIABILITY.md):
@@ -106,7 +108,6 @@ def reduce_dimensions(keys: torch.Tensor, queries: torch.Tensor, dims: int, samp
     a seeded randomised subspace iteration above (the covariance would cost sample x D^2, minutes for 31 x 31
     patches of 4 bands). Centring and projection run by row chunks (no centred copy of the keys), with cancel
     checks between them."""
-    import numpy as np
 
     S, D = keys.shape
     mean = keys.mean(0, keepdim=True)

@@ -22,7 +22,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..composition.table import Composition
-from ..device import MemoryFallback
+from ..device import MemoryFallback, configure_precision, describe_device, resolve_device
 from ..errors import Cancelled, EpitomeError
 from ..feedback import Feedback
 from ..io.label_style import write_qml
@@ -32,6 +32,7 @@ from ..io.samples import read_reference_samples
 from ..params import bounded, check_bounds
 from . import tile as tile_math
 from .calibration import FusionCalibration, SampleValues, calibrate_fusion
+from .memory import budget_bytes, check_tile_memory, describe_bytes, run_peak_bytes
 from .params import LsrParams, ground_settings
 from .sources import JobSources, TileAppearance, TileInput, nearest_tile, open_sources, read_tile, tile_seed
 from .tiling import StripBlender, Tile, plan_tiles, tile_weights
@@ -101,7 +102,6 @@ def settings_in_ground_units(job: LsrJob, params: LsrParams, grid, fb: Feedback)
 def check_memory(job: LsrJob, params: LsrParams, tile_size: int, sources: JobSources, fb: Feedback) -> int:
     """The working memory of a tile against the budget, before any tile is read (lsr/memory.py): EpitomeError with
     the memory needed and what to lower when it does not fit."""
-    from .memory import budget_bytes, check_tile_memory, describe_bytes, run_peak_bytes
 
     budget = budget_bytes(job.memory_budget_mb)
     learn = job.reference is not None  # tiles of the samples kept for the main pass
@@ -158,7 +158,7 @@ class Run:
     overlap: int
     plan: List[List[Tile]]
     memory: MemoryFallback
-    progress: object = None  # Progress
+    progress: Optional["Progress"] = None
 
     @property
     def n_tiles(self) -> int:
@@ -183,7 +183,6 @@ class Progress:
 
 def prepare_run(job: LsrJob, params: LsrParams, fb: Feedback) -> Run:
     """Open the inputs, resolve the settings in ground units, check memory, choose the device, plan the tiles."""
-    from ..device import configure_precision, describe_device, resolve_device
 
     sources = open_sources(job.imagery, job.classes, job.composition, fb, job.bands, job.extent, job.nodata_codes,
                            job.unknown_as_nodata)

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+from osgeo import gdal
 
 from ..composition.table import Composition
 from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.align import CLASS_NODATA, align_classes, class_window, unique_codes
-from ..io.raster import compute_scaling, extent_window, grid_of, open_raster, read_imagery, subgrid
+from ..io.raster import Grid, Scaling, compute_scaling, extent_window, grid_of, open_raster, read_imagery, subgrid
 from .priors import CoarsePrior
 from .tiling import Tile
 from .trust import bayes_prior
@@ -27,13 +28,13 @@ class JobSources:
     """The opened, checked inputs of a job: imagery, the output grid (the imagery or its EXTENT window) and
     scaling, the class layer on the imagery grid, the coarse prior on the output grid."""
 
-    imagery: object  # gdal.Dataset
-    grid: object  # io.raster.Grid of the output (the window (x0, y0) of the imagery)
+    imagery: gdal.Dataset
+    grid: Grid  # the output's: the window (x0, y0) of the imagery
     x0: int
     y0: int
     bands: List[int]
-    classes: object  # aligned class VRT (Int32) on the imagery grid
-    scaling: object  # io.raster.Scaling
+    classes: gdal.Dataset  # aligned class VRT (Int32) on the imagery grid
+    scaling: Scaling
     nodata_codes: List[int]
     prior: CoarsePrior
     composition: Composition

@@ -6,6 +6,7 @@ import time
 from typing import Sequence
 
 from qgis.core import (
+    QgsApplication,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterFile,
@@ -24,9 +25,12 @@ from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.feedback import Feedback
 from ...algorithms.io.outputs import check_distinct_paths
 from ...algorithms.io.raster import no_sidecars, sidecars_off_until_run, sidecars_on
+from ...algorithms.lsr.params import block_elements_for_budget
 from .. import ICONS
 from ..layer_files import layer_file
+from ..settings import memory_budget_mb, resolve_device
 from .params import CoreChoice, CoreNumber, add_all, core_params, number_problem
+from .styling import drop_unset_outputs
 
 PUMP_INTERVAL_S = 0.2  # how often a command-line run lets qgis_process see Ctrl+C
 
@@ -34,7 +38,6 @@ PUMP_INTERVAL_S = 0.2  # how often a command-line run lets qgis_process see Ctrl
 def command_line_main_thread() -> bool:
     """True when this code runs on the main thread of qgis_process: the algorithm then blocks the event loop through
     which qgis_process turns Ctrl+C (SIGINT) into feedback.cancel()."""
-    from qgis.core import QgsApplication
 
     app = QCoreApplication.instance()
     return QgsApplication.platform() == "qgis_process" and app is not None and QThread.currentThread() == app.thread()
@@ -89,15 +92,12 @@ def run_job(run, job, feedback):
 
 def device_setting(value):
     """DEVICE parameter -> device: 'auto' (or empty) follows Settings › Options › Epitome."""
-    from ..settings import resolve_device
 
     return resolve_device(value)
 
 
 def block_elements_setting(default):
     """Logits held at once by label super-resolution, from the memory budget of the settings."""
-    from ...algorithms.lsr.params import block_elements_for_budget
-    from ..settings import memory_budget_mb
 
     return block_elements_for_budget(memory_budget_mb(), default)
 
@@ -107,7 +107,6 @@ def quiet_inputs_of_a_command_line_run():
     before any code of the algorithm runs, and QGIS computes statistics for the layer's renderer, which GDAL would
     write beside the input (.aux.xml). In that one case GDAL's auxiliary files stay off from the plugin's start until
     the algorithm starts (EpitomeAlgorithm.prepareAlgorithm); any other process is left as it is."""
-    from qgis.core import QgsApplication
 
     if QgsApplication.platform() != "qgis_process":
         return
@@ -118,7 +117,6 @@ def quiet_inputs_of_a_command_line_run():
 
 def memory_budget():
     """The memory budget of Settings > Options > Epitome in MiB (0 = automatic: half of the machine's memory)."""
-    from ..settings import memory_budget_mb
 
     return memory_budget_mb()
 
@@ -252,7 +250,6 @@ class EpitomeAlgorithm(QgsProcessingAlgorithm):
         return self.__class__()
 
     def postProcessAlgorithm(self, context, feedback):  # noqa: N802
-        from .styling import drop_unset_outputs
 
         drop_unset_outputs(context)  # batch mode: optional outputs left empty are no layers to load
         return {}

@@ -10,6 +10,7 @@ from qgis.core import (
 
 from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
+from ...algorithms.evaluate.baselines import BaselineJob, run_baselines
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, parse_int_list, raster_path
 from .layer_checks import check_not_the_same_layer
 from .params import Declared, composition_parameter
@@ -70,7 +71,6 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
             raise ValueError(self.tr("Give NAIVE or SMOOTH (or both): the baseline maps to write."))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        from ...algorithms.evaluate.baselines import BaselineJob, run_baselines
 
         imagery = self.parameterAsRasterLayer(parameters, "IMAGERY", context)
         grid = raster_path(imagery, "IMAGERY")

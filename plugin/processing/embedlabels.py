@@ -13,6 +13,7 @@ from qgis.core import (
 )
 
 from ...algorithms.epitome.apply import ApplyParams
+from ...algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels
 from .base import EpitomeAlgorithm, check_device_name, device_setting, raster_path, require_torch, run_job
 from .params import CoreNumber, Declared
 from .predict import (
@@ -117,7 +118,6 @@ class EmbedLabelsAlgorithm(EpitomeAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
-        from ...algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels
 
         names = [t.strip() for t in (self.parameterAsString(parameters, "LABEL_NAMES", context) or "").split(",")
                  if t.strip()]

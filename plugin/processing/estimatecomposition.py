@@ -9,6 +9,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ...algorithms.composition.estimate import estimate_composition
 from ...algorithms.composition.table import CompositionError, save_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.io.outputs import check_writable
@@ -82,7 +83,6 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
         return b
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        from ...algorithms.composition.estimate import estimate_composition
 
         ref_layer = self.parameterAsRasterLayer(parameters, "REFERENCE", context)
         cls_layer = self.parameterAsRasterLayer(parameters, "CLASSES", context)

@@ -13,6 +13,10 @@ from qgis.core import (
 
 from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
+from ...algorithms.evaluate.accuracy import evaluate_rasters
+from ...algorithms.evaluate.metrics import format_accuracy as pct
+from ...algorithms.evaluate.metrics import format_iou as iou
+from ...algorithms.evaluate.metrics import report_csv, report_html
 from ...algorithms.io.outputs import write_text
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
 from .layer_checks import check_not_the_same_layer
@@ -79,9 +83,6 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
         check_not_the_same_layer(self, parameters, context, "PREDICTION", "REFERENCE")
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        from ...algorithms.evaluate.accuracy import evaluate_rasters
-        from ...algorithms.evaluate.metrics import format_accuracy as pct
-        from ...algorithms.evaluate.metrics import format_iou as iou
 
         pred = raster_path(self.parameterAsRasterLayer(parameters, "PREDICTION", context), "PREDICTION")
         ref = raster_path(self.parameterAsRasterLayer(parameters, "REFERENCE", context), "REFERENCE")
@@ -120,8 +121,6 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
     def _baselines(self, res, outputs, extra, feedback):
         """The baselines' scores into outputs (left out without CLASSES: not a -1 that reads like a score), the
         log and the report's details; returns the report's comparison rows."""
-        from ...algorithms.evaluate.metrics import format_accuracy as pct
-        from ...algorithms.evaluate.metrics import format_iou as iou
 
         sc = res["scores"]
         comparison = []
@@ -150,7 +149,6 @@ class EvaluateAlgorithm(EpitomeAlgorithm):
 
     def _write_reports(self, parameters, context, cm, names, extra, comparison, outputs):
         """REPORT (HTML) and CSV, when asked for, into outputs."""
-        from ...algorithms.evaluate.metrics import report_csv, report_html
 
         report = self.parameterAsFileOutput(parameters, "REPORT", context)
         csv_path = self.parameterAsFileOutput(parameters, "CSV", context)

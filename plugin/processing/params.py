@@ -28,7 +28,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from ...algorithms.params import bounds_of, default_of
+from ...algorithms.params import Bounds, bounds_of, default_of
 
 
 def plain_help(text: str) -> str:
@@ -96,7 +96,6 @@ def number_problem(definition, raw, tr=lambda t: t) -> Optional[str]:
     lo, hi = definition.minimum(), definition.maximum()
     lo = None if lo is None or lo <= -1e300 or lo <= -(2 ** 31) else lo
     hi = None if hi is None or hi >= 1e300 or hi >= 2 ** 31 - 1 else hi
-    from ...algorithms.params import Bounds
 
     b = Bounds(lo, hi)
     v = _number(raw)

@@ -16,11 +16,15 @@ from qgis.core import (
 )
 
 from ...algorithms.epitome.apply import ApplyParams
+from ...algorithms.epitome.model_file import load_model
+from ...algorithms.epitome.predict_job import PredictJob, run_predict
 from ...algorithms.errors import EpitomeError
+from ...algorithms.io.label_rasters import LabelPaths
+from ..i18n import tr
 from .base import EpitomeAlgorithm, check_device_name, device_setting, raster_path, require_torch, run_job
 from .device_param import device_parameter
 from .params import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, optional_raster_output
-from .styling import style_label_output, style_probability_output, style_stretched_output
+from .styling import RunGroup, is_temporary, style_label_output, style_probability_output, style_stretched_output
 from .trainepitome import BACKEND_TITLES, BACKENDS
 
 
@@ -89,7 +93,6 @@ def tif_outputs(alg, parameters, context, names):
 
 def check_model(alg, parameters, context, params, need_labels=False):
     """The MODEL loaded (ValueError naming MODEL), and the patch parameters checked against its size."""
-    from ...algorithms.epitome.model_file import load_model
 
     path = alg.parameterAsFile(parameters, "MODEL", context)
     try:
@@ -157,8 +160,6 @@ class PredictAlgorithm(EpitomeAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
-        from ...algorithms.epitome.predict_job import PredictJob, run_predict
-        from ...algorithms.io.label_rasters import LabelPaths
 
         img = raster_path(self.parameterAsRasterLayer(parameters, "IMAGERY", context), "IMAGERY")
         try:
@@ -181,8 +182,6 @@ def style_predictions(context, outs, model, imagery_name, method):
     """The outputs as QGIS loads them, named after their file (or, for temporary outputs, the imagery) -
     '<name> labels', '<name> novelty' - in one group '<imagery> – <method>' when more than one is loaded: the
     labels paletted with the model's names and colours on top, the others graded and unchecked."""
-    from ..i18n import tr
-    from .styling import RunGroup, is_temporary
 
     def base(path):
         return imagery_name if is_temporary(path) else os.path.splitext(os.path.basename(path))[0]

@@ -16,7 +16,8 @@ from qgis.core import (
 )
 
 from ...algorithms.composition.table import CompositionError, load_composition
-from ...algorithms.lsr.job import LsrJob, ReferenceInput, check_tile_fits
+from ...algorithms.io.label_rasters import LabelPaths
+from ...algorithms.lsr.job import LsrJob, ReferenceInput, check_tile_fits, run_self_epitomic_lsr
 from ...algorithms.lsr.params import FUSION_MODES, TABLE_MODES, LsrParams
 from ...algorithms.lsr.trust import DEFAULT_WEIGHT
 from .base import (
@@ -243,8 +244,6 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
-        from ...algorithms.io.label_rasters import LabelPaths
-        from ...algorithms.lsr.job import run_self_epitomic_lsr
 
         imagery = self.parameterAsRasterLayer(parameters, "IMAGERY", context)
         classes = self.parameterAsRasterLayer(parameters, "CLASSES", context)

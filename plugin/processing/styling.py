@@ -7,6 +7,7 @@ import os
 from qgis.core import (
     QgsColorRampShader,
     QgsContrastEnhancement,
+    QgsLayerTreeRegistryBridge,
     QgsMultiBandColorRenderer,
     QgsPalettedRasterRenderer,
     QgsProcessingLayerPostProcessorInterface,
@@ -19,6 +20,8 @@ from qgis.core import (
     QgsStyle,
 )
 from qgis.PyQt.QtGui import QColor
+
+from ..i18n import tr
 
 # Post-processors must outlive the algorithm run (QGIS keeps only a raw pointer).
 _KEEP = []
@@ -83,7 +86,6 @@ def new_layers_outside(project, group, view=None):
     current = view.currentNode() if view is not None else None
     if current is None or group is None or not is_inside(current, group):
         return False
-    from qgis.core import QgsLayerTreeRegistryBridge
 
     layers = group.findLayers()
     if layers and layers[0].layer() is not None and view.currentLayer() is not layers[0].layer():
@@ -177,7 +179,6 @@ def style_lsr_outputs(context, imagery_name, labels, probabilities, confidence, 
     temporary outputs, the imagery) and the method - 'naip labels', 'naip confidence', never twice the same
     name - in one group '<imagery> – Epitome LSR' when more than one is loaded; the label map on top, the
     others unchecked."""
-    from ..i18n import tr
 
     def base(path):
         return imagery_name if is_temporary(path) else os.path.splitext(os.path.basename(path))[0]
@@ -233,7 +234,6 @@ class EpitomeImageStyler(NamedStyler):
 
 
 def style_epitome_image(context, path, name):
-    from ..i18n import tr
 
     if not is_temporary(path):
         stem = os.path.splitext(os.path.basename(path))[0]

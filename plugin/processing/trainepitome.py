@@ -21,6 +21,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ...algorithms.epitome.train_job import TrainJob, run_training, write_stopped_outputs
 from ...algorithms.epitome.training import TrainParams
 from ...algorithms.errors import Cancelled, EpitomeError
 from .base import EpitomeAlgorithm, check_device_name, device_setting, parse_int_list, raster_path, require_torch
@@ -216,7 +217,6 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
 
     def _job(self, parameters, context):
         """The core's TrainJob from the parameters (QgsProcessingException saying what to change)."""
-        from ...algorithms.epitome.train_job import TrainJob
 
         layers = self.parameterAsLayerList(parameters, "IMAGERY", context)
         if not layers:
@@ -256,7 +256,6 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
         """run_training with the desktop's monitor dock following it (no listener in qgis_process). Returns
         (stats, None) when it ran to the end, (None, results) when the dock's Stop ended it (the model so far is
         saved, and the outputs asked for are written for it)."""
-        from ...algorithms.epitome.train_job import run_training, write_stopped_outputs
 
         params, model, stats = job.params, job.model_path, None
         monitor = hub()
