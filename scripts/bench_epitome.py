@@ -37,7 +37,6 @@ from algorithms.composition.table import load_composition  # noqa: E402
 from algorithms.epitome.apply import ApplyParams  # noqa: E402
 from algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels  # noqa: E402
 from algorithms.epitome.likelihood import patch_log_likelihood  # noqa: E402
-from algorithms.epitome.lsr_job import EpitomicLsrJob, run_epitomic_lsr  # noqa: E402
 from algorithms.epitome.model_file import EpitomeModel, load_model  # noqa: E402
 from algorithms.epitome.outputs import embedding_rgb, preview_rgb  # noqa: E402
 from algorithms.epitome.predict_job import PredictJob, run_predict  # noqa: E402
@@ -47,6 +46,7 @@ from algorithms.evaluate.metrics import confusion_matrix, scores  # noqa: E402
 from algorithms.io.align import CLASS_NODATA, align_classes  # noqa: E402
 from algorithms.io.label_rasters import LabelPaths  # noqa: E402
 from algorithms.io.raster import compute_scaling, grid_of, open_raster, read_imagery  # noqa: E402
+from algorithms.lsr.epitomic_job import EpitomicLsrJob, run_epitomic_lsr  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
 from algorithms.lsr.params import LsrParams  # noqa: E402
 

@@ -3,7 +3,7 @@
 Steps: check -> label names and colours -> per (imagery, labels) pair: align the labels onto the imagery
 grid, per strip of the patch grid read the patches and their labels, per batch the posteriors over the
 epitome windows and their label embedding -> normalise -> write the model with its embedding.
-The accumulation (`embed_codes`) is shared with the class embedding of epitomic LSR (lsr_job.py).
+The accumulation (`embed_codes`) is shared with the class embedding of epitomic LSR (lsr/epitomic_job.py).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ try:
 except Exception:  # the plugin must load without torch
     torch = F = None
 
+from ..lsr.em import positions_of_classes
 from .likelihood import masked_patch_log_likelihood, patch_log_likelihood
 
 
@@ -118,10 +119,7 @@ def class_positions(z_classes: "torch.Tensor"):
     """Eq. 11 normalised: p(e, m, n | c) [Cc', E*N*N] for the Cc' classes with any mass, and their mask
     present [Cc] - from class masses z_classes [E, Cc, N, N] (embed_patches of the class one-hots)."""
     E, Cc, N, _ = z_classes.shape
-    flat = z_classes.permute(1, 0, 2, 3).reshape(Cc, E * N * N)
-    mass = flat.sum(1)
-    present = mass > 0
-    return flat[present] / mass[present, None], present
+    return positions_of_classes(z_classes.permute(1, 0, 2, 3).reshape(Cc, E * N * N))
 
 
 def shifted_label_columns(probs: "torch.Tensor", o: int, q: int, rows: slice) -> "torch.Tensor":

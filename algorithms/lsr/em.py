@@ -43,3 +43,23 @@ def lsr_em(p_pos_given_class: torch.Tensor, p_class: torch.Tensor, p_label_given
         if prev is not None and float((p - prev).abs().max()) < tolerance:
             break
     return p
+
+
+def positions_of_classes(masses: torch.Tensor):
+    """Eq. 11 normalised: p(position | c) [Cc', P] for the Cc' classes with any mass, and present [Cc] bool - from
+    class masses [Cc, P] spread over the positions (a tile's working pixels, or the pixels of a trained epitome)."""
+    mass = masses.sum(1)
+    present = mass > 0
+    return masses[present] / mass[present, None], present
+
+
+def super_resolve(masses: torch.Tensor, p_class: torch.Tensor, table: torch.Tensor, iterations: int = 30,
+                  cancel=None, tolerance: float = 0.0):
+    """Label super-resolution by EM (Eqs. 7-11) over any epitome: class masses [Cc, P] over its positions, the
+    observed class shares p_class [Cc] (any scale; renormalised over the classes present) and the composition
+    table [Cc, L]. Returns (p(l | position) [P, L], present [Cc] bool: the classes that took part). Used by the
+    self-epitome of a tile (lsr/tile.py) and by trained epitomes (lsr/epitomic_job.py)."""
+    p_pos, present = positions_of_classes(masses)
+    pc = p_class[present]
+    p = lsr_em(p_pos, pc / pc.sum().clamp_min(1e-30), table[present], iterations, cancel=cancel, tolerance=tolerance)
+    return p, present

@@ -2,7 +2,8 @@
 and one tile's arrays (docs/METHOD.md, "Whole rasters").
 
 Only the class cells under the output's footprint are read (a national class layer costs what the imagery's
-footprint costs). Shared by self-epitomic LSR (lsr/job.py) and the trained-epitome jobs (epitome/lsr_job.py).
+footprint costs). Shared by self-epitomic LSR (lsr/job.py) and epitomic LSR with a trained epitome
+(lsr/epitomic_job.py).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from .attention import (
     window_matrix,
     window_validity,
 )
-from .em import lsr_em
+from .em import super_resolve
 from .params import LsrParams
 from .resolution import downsample_mean, upsample_mask, upsample_probs
 
@@ -136,19 +136,6 @@ def sample_queries(candidates: torch.Tensor, n_query: int, seed: int) -> torch.T
     return candidates[pick.to(candidates.device)]
 
 
-def position_posteriors_of_classes(Z: torch.Tensor, ep: SelfEpitome, p_class: torch.Tensor):
-    """Eq. 11: window masses Z [S, Cc] spread over each window's pixels and normalised over pixels.
-    Returns (p(m, n | c) [Cc', h*w], p(c) [Cc'] renormalised, present [Cc] bool) for the Cc' classes
-    that received any mass."""
-    Cc = Z.shape[1]
-    spread = ep.spread(Z)  # [Cc, h, w]
-    mass = spread.reshape(Cc, -1).sum(1)
-    present = mass > 0
-    p_pos = spread.reshape(Cc, -1)[present] / mass[present, None]
-    pc = p_class[present]
-    return p_pos, pc / pc.sum().clamp_min(1e-30), present
-
-
 def start_from_coarse_map(prior: torch.Tensor, ep: SelfEpitome, f: int) -> torch.Tensor:
     """The table as a prior (docs/METHOD.md, "The table is a prior"): every working pixel starts from the coarse
     map's label distribution under it - prior [L, H, W] (the smooth prior: the blocks' compositions interpolated
@@ -188,9 +175,9 @@ def start_map(Z: torch.Tensor, ep: SelfEpitome, p_class: torch.Tensor, class_ind
     L = composition.shape[1]
     h, w = ep.valid.shape
     if params.table_mode == "constraint":
-        p_pos, pc, present = position_posteriors_of_classes(Z, ep, p_class)
-        p_w = lsr_em(p_pos, pc, composition[present], params.em_iterations, cancel=cancel,
-                     tolerance=params.em_tolerance).t().reshape(L, h, w)
+        p, _ = super_resolve(ep.spread(Z).reshape(Z.shape[1], -1), p_class, composition, params.em_iterations,
+                             cancel=cancel, tolerance=params.em_tolerance)
+        p_w = p.t().reshape(L, h, w)
         return p_w, ep.valid & (p_w.sum(0) > 0.5)
     if prior is None:
         prior = composition[class_index.clamp_min(0)].permute(2, 0, 1) * (class_index >= 0)

@@ -14,9 +14,9 @@ from qgis.core import (
 
 from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.epitome.apply import ApplyParams
-from ...algorithms.epitome.lsr_job import EpitomicLsrJob, run_epitomic_lsr
 from ...algorithms.epitome.model_file import load_model
 from ...algorithms.io.label_rasters import LabelPaths
+from ...algorithms.lsr.epitomic_job import EpitomicLsrJob, run_epitomic_lsr
 from .base import EpitomeAlgorithm, check_device_name, device_setting, require_torch, run_job
 from .embedlabels import check_pairs, raster_paths
 from .params import CoreNumber, Declared, optional_raster_output

@@ -13,13 +13,13 @@ torch = pytest.importorskip("torch")
 from algorithms.composition.table import load_composition  # noqa: E402
 from algorithms.epitome.apply import ApplyParams, PatchGrid, model_scaling, read_strip  # noqa: E402
 from algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels  # noqa: E402
-from algorithms.epitome.lsr_job import EpitomicLsrJob, run_epitomic_lsr  # noqa: E402
 from algorithms.epitome.model_file import EpitomeModel, LabelEmbedding, ModelFileError, load_model  # noqa: E402
 from algorithms.epitome.outputs import embedding_rgb  # noqa: E402
 from algorithms.epitome.predict_job import PredictJob, run_predict  # noqa: E402
 from algorithms.errors import Cancelled, EpitomeError  # noqa: E402
 from algorithms.feedback import Feedback  # noqa: E402
 from algorithms.io.label_rasters import LabelPaths  # noqa: E402
+from algorithms.lsr.epitomic_job import EpitomicLsrJob, run_epitomic_lsr  # noqa: E402
 
 from rasters import UTM, north_up, write_raster  # noqa: E402
 

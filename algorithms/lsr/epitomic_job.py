@@ -1,4 +1,4 @@
-"""epitome:epitomiclsr as a job - all-tile epitomic label super-resolution (docs/METHOD.md,
+"""epitome:epitomiclsr as a job - all-tile epitomic label super-resolution with a trained epitome (docs/METHOD.md,
 "Putting labels into the epitome" and "Label super-resolution by EM"):
 coarse classes embedded into a trained epitome (Eqs. 10-11), then the EM (Eqs. 7-9) weighted by the
 observed class proportions p(c) gives p(label | epitome pixel); optionally the label map of the imagery.
@@ -18,20 +18,19 @@ import numpy as np
 
 from ..composition.table import Composition
 from ..device import configure_precision, describe_device, resolve_device
+from ..epitome.apply import ApplyParams
+from ..epitome.embed_job import Embedded, check_pairs, embed_codes
+from ..epitome.model_file import EpitomeModel, LabelEmbedding, load_model
+from ..epitome.outputs import write_embedding_image
+from ..epitome.predict_job import PredictJob, run_predict
 from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.align import CLASS_NODATA
 from ..io.label_rasters import LabelPaths
 from ..io.outputs import check_writable
 from ..io.raster import grid_of, open_raster
-from ..lsr.em import lsr_em
-from ..lsr.sources import class_footprint
-from .apply import ApplyParams
-from .embed_job import Embedded, check_pairs, embed_codes
-from .inference import class_positions
-from .model_file import EpitomeModel, LabelEmbedding, load_model
-from .outputs import write_embedding_image
-from .predict_job import PredictJob, run_predict
+from .em import super_resolve
+from .sources import class_footprint
 
 
 @dataclass
@@ -77,13 +76,13 @@ def lsr_embedding(acc: Embedded, comp: Composition, iterations: int, cancel=None
 
     z = acc.z.double()
     E, Cc, N, _ = z.shape
-    p_pos, present = class_positions(z)
-    counts = torch.as_tensor(acc.counts, dtype=torch.float64, device=z.device)[present]
-    p_c = counts / counts.sum()
-    table = torch.as_tensor(comp.matrix, dtype=torch.float64, device=z.device)[present]
-    p_l = lsr_em(p_pos, p_c, table, iterations, cancel=cancel)  # [E*N*N, L]
+    counts = torch.as_tensor(acc.counts, dtype=torch.float64, device=z.device)
+    table = torch.as_tensor(comp.matrix, dtype=torch.float64, device=z.device)
+    masses = z.permute(1, 0, 2, 3).reshape(Cc, E * N * N)  # the class masses over the epitomes' pixels
+    p_l, present = super_resolve(masses, counts, table, iterations, cancel=cancel)  # [E*N*N, L]
+    p_c = counts[present] / counts[present].sum()
     weight = z.sum(1)  # [E, N, N]
-    prior = p_c @ table
+    prior = p_c @ table[present]
     reached = (weight > 1e-6).reshape(-1)
     p_l = torch.where(reached[:, None], p_l, prior[None])
     probs = p_l.t().reshape(-1, E, N, N).permute(1, 0, 2, 3)
