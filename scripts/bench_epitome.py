@@ -38,7 +38,7 @@ from algorithms.epitome.apply import ApplyParams  # noqa: E402
 from algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels  # noqa: E402
 from algorithms.epitome.likelihood import patch_log_likelihood  # noqa: E402
 from algorithms.epitome.model_file import EpitomeModel, load_model  # noqa: E402
-from algorithms.epitome.outputs import embedding_rgb, preview_rgb  # noqa: E402
+from algorithms.epitome.model_outputs import embedding_rgb, preview_rgb  # noqa: E402
 from algorithms.epitome.predict_job import PredictJob, run_predict  # noqa: E402
 from algorithms.epitome.train_job import TrainJob, run_training  # noqa: E402
 from algorithms.epitome.training import TrainParams  # noqa: E402

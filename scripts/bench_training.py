@@ -28,7 +28,7 @@ import torch  # noqa: E402
 from osgeo import gdal  # noqa: E402
 
 from algorithms.epitome.likelihood import patch_log_likelihood  # noqa: E402
-from algorithms.epitome.outputs import preview_rgb  # noqa: E402
+from algorithms.epitome.model_outputs import preview_rgb  # noqa: E402
 from algorithms.epitome.sampling import RasterPatchSampler  # noqa: E402
 from algorithms.epitome.training import TrainParams, mixture_arrays, train_epitome  # noqa: E402
 from algorithms.io.raster import compute_scaling, open_raster, read_imagery  # noqa: E402

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a Python file of QT_TRANSLATE_NOOP() markers for the strings that pylupdate5 cannot see in the
 sources: the titles, help texts, choice titles and output titles of the Processing parameters, which are
-declared once as data (plugin/processing/params.py) and translated when the algorithm is built, in the
+declared once as data (plugin/processing/declarations.py) and translated when the algorithm is built, in the
 algorithm class's context (EpitomeAlgorithm.tr). `make ts` runs it, then pylupdate5 on the sources and
 this file. Needs QGIS's Python (it imports the algorithms), no running QGIS.
 
@@ -20,7 +20,7 @@ def declared_strings():
     if not os.path.exists(os.path.join(ROOT, ".pkgroot", "epitome")):
         os.makedirs(os.path.join(ROOT, ".pkgroot"), exist_ok=True)
         os.symlink(ROOT, os.path.join(ROOT, ".pkgroot", "epitome"))
-    from epitome.plugin.processing.params import CoreChoice
+    from epitome.plugin.processing.declarations import CoreChoice
     from epitome.plugin.processing.provider import (
         EstimateCompositionAlgorithm,
         EvaluateAlgorithm,

@@ -18,10 +18,10 @@ from typing import Callable, Iterator, Optional, Sequence, Tuple
 import numpy as np
 from osgeo import gdal
 
+from ..bounds import bounded, check_bounds
 from ..device import is_out_of_memory
 from ..errors import Cancelled, EpitomeError
 from ..io.raster import Scaling, read_imagery
-from ..params import bounded, check_bounds
 
 try:
     import torch

@@ -41,7 +41,7 @@ from .inference import (
     window_posteriors,
 )
 from .model_file import EpitomeModel, LabelEmbedding, load_model
-from .outputs import write_embedding_image
+from .model_outputs import write_embedding_image
 
 STRIP_VALUES = 1 << 24
 

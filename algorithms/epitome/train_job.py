@@ -19,7 +19,7 @@ from ..feedback import Feedback
 from ..io.outputs import check_writable
 from ..io.raster import Scaling
 from .model_file import EpitomeModel, load_model
-from .outputs import preview_rgb, write_epitome_image, write_report_csv, write_report_png
+from .model_outputs import preview_rgb, write_epitome_image, write_report_csv, write_report_png
 from .sampling import RasterPatchSampler
 from .training import EpitomeMixture, Resume, TrainParams, mixture_arrays, train_epitome
 
@@ -43,7 +43,7 @@ class TrainJob:
     png_writer: Optional[Callable] = None
     # Live monitor: monitor(snapshot dict) every monitor_every steps and after the last one. The
     # snapshot holds step, total_steps, stage, stages, the history so far (copies of the lists) and
-    # preview = uint8 [N, N, 3] picture of the first epitome's means (algorithms/epitome/outputs.preview_rgb).
+    # preview = uint8 [N, N, 3] picture of the first epitome's means (algorithms/epitome/model_outputs.preview_rgb).
     monitor: Optional[Callable[[Dict], None]] = None
     monitor_every: int = 10
     # inspect(step, EpitomeMixture) at the same steps as the monitor (benchmarks: held-out metrics during training)

@@ -30,8 +30,8 @@ try:
 except Exception:  # the plugin must load without torch
     torch = F = None
 
+from ..bounds import bounded, check_bounds
 from ..errors import Cancelled, EpitomeError
-from ..params import bounded, check_bounds
 from .likelihood import patch_log_likelihood
 
 

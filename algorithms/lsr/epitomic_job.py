@@ -21,7 +21,7 @@ from ..device import configure_precision, describe_device, resolve_device
 from ..epitome.apply import ApplyParams
 from ..epitome.embed_job import Embedded, check_pairs, embed_codes
 from ..epitome.model_file import EpitomeModel, LabelEmbedding, load_model
-from ..epitome.outputs import write_embedding_image
+from ..epitome.model_outputs import write_embedding_image
 from ..epitome.predict_job import PredictJob, run_predict
 from ..errors import EpitomeError
 from ..feedback import Feedback

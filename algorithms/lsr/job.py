@@ -21,6 +21,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from osgeo import gdal
 
+from ..bounds import bounded, check_bounds
 from ..composition.table import Composition
 from ..device import MemoryFallback, configure_precision, describe_device, resolve_device
 from ..errors import Cancelled, EpitomeError
@@ -29,7 +30,6 @@ from ..io.label_style import write_qml
 from ..io.outputs import AtomicOutputs, check_writable
 from ..io.raster import area_km2, pixel_size_metres, read_valid
 from ..io.samples import read_reference_samples
-from ..params import bounded, check_bounds
 from . import tile as tile_math
 from .calibration import FusionCalibration, SampleValues, calibrate_fusion
 from .memory import budget_bytes, check_tile_memory, describe_bytes, run_peak_bytes

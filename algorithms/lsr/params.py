@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..params import bounded, check_bounds
+from ..bounds import bounded, check_bounds
 
 FUSION_MODES = ("none", "product", "bayes", "smooth")  # enum order is stable: saved models store the index
 TABLE_MODES = ("prior", "constraint")  # the composition table as each pixel's prior, or as the paper's constraint

@@ -29,7 +29,7 @@ from ...algorithms.lsr.params import block_elements_for_budget
 from .. import ICONS
 from ..layer_files import layer_file
 from ..settings import memory_budget_mb, resolve_device
-from .params import CoreChoice, CoreNumber, add_all, core_params, number_problem
+from .declarations import CoreChoice, CoreNumber, add_all, core_params, number_problem
 from .styling import drop_unset_outputs
 
 PUMP_INTERVAL_S = 0.2  # how often a command-line run lets qgis_process see Ctrl+C
@@ -133,7 +133,7 @@ def raster_path(layer, name):
 
 
 class EpitomeAlgorithm(QgsProcessingAlgorithm):
-    """Base of the Epitome algorithms: parameters declared once (PARAMETERS, plugin/processing/params.py),
+    """Base of the Epitome algorithms: parameters declared once (PARAMETERS, plugin/processing/declarations.py),
     plain outputs as (name, title, QgsProcessingOutput class) in OUTPUTS, early checks in check()."""
 
     icon_name = "epitome.svg"

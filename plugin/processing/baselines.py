@@ -12,8 +12,8 @@ from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.evaluate.baselines import BaselineJob, run_baselines
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, parse_int_list, raster_path
+from .declarations import Declared, composition_parameter
 from .layer_checks import check_not_the_same_layer
-from .params import Declared, composition_parameter
 from .styling import style_label_output
 
 

@@ -8,7 +8,7 @@ named by a string so that qgis_process never imports the GUI).
 
 from qgis.core import QgsProcessingParameterString
 
-from .params import Declared
+from .declarations import Declared
 
 WRAPPER = __package__.rsplit(".", 1)[0] + ".gui.device_wrapper.DeviceWidgetWrapper"
 TITLE = "Device (auto, cpu, cuda, cuda:N, mps)"

@@ -15,7 +15,7 @@ from qgis.core import (
 from ...algorithms.epitome.apply import ApplyParams
 from ...algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels
 from .base import EpitomeAlgorithm, check_device_name, device_setting, raster_path, require_torch, run_job
-from .params import CoreNumber, Declared
+from .declarations import CoreNumber, Declared
 from .predict import (
     BACKEND,
     BATCH_SIZE,

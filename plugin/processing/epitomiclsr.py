@@ -18,8 +18,8 @@ from ...algorithms.epitome.model_file import load_model
 from ...algorithms.io.label_rasters import LabelPaths
 from ...algorithms.lsr.epitomic_job import EpitomicLsrJob, run_epitomic_lsr
 from .base import EpitomeAlgorithm, check_device_name, device_setting, require_torch, run_job
+from .declarations import CoreNumber, Declared, optional_raster_output
 from .embedlabels import check_pairs, raster_paths
-from .params import CoreNumber, Declared, optional_raster_output
 from .predict import (
     BACKEND,
     BATCH_SIZE,

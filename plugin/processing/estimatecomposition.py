@@ -14,7 +14,7 @@ from ...algorithms.composition.table import CompositionError, save_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.io.outputs import check_writable
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
-from .params import Declared
+from .declarations import Declared
 
 
 class EstimateCompositionAlgorithm(EpitomeAlgorithm):

@@ -19,8 +19,8 @@ from ...algorithms.evaluate.metrics import format_iou as iou
 from ...algorithms.evaluate.metrics import report_csv, report_html
 from ...algorithms.io.outputs import write_text
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
+from .declarations import Declared, composition_parameter
 from .layer_checks import check_not_the_same_layer
-from .params import Declared, composition_parameter
 
 
 class EvaluateAlgorithm(EpitomeAlgorithm):

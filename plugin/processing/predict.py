@@ -22,8 +22,8 @@ from ...algorithms.errors import EpitomeError
 from ...algorithms.io.label_rasters import LabelPaths
 from ..i18n import tr
 from .base import EpitomeAlgorithm, check_device_name, device_setting, raster_path, require_torch, run_job
+from .declarations import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, optional_raster_output
 from .device_param import device_parameter
-from .params import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, optional_raster_output
 from .styling import RunGroup, is_temporary, style_label_output, style_probability_output, style_stretched_output
 from .trainepitome import BACKEND_TITLES, BACKENDS
 

@@ -19,7 +19,7 @@ from qgis.core import (
 )
 
 from ..layer_files import layer_file
-from .params import Declared
+from .declarations import Declared
 
 REFERENCE = Declared(
     "REFERENCE", "Reference samples (optional: points, polygons or a label raster)",

@@ -31,9 +31,7 @@ from .base import (
     require_torch,
     run_job,
 )
-from .device_param import device_parameter
-from .layer_checks import check_not_the_same_layer
-from .params import (
+from .declarations import (
     CONFIDENCE,
     PROBABILITIES,
     CoreChoice,
@@ -42,6 +40,8 @@ from .params import (
     composition_parameter,
     optional_raster_output,
 )
+from .device_param import device_parameter
+from .layer_checks import check_not_the_same_layer
 from .reference import REFERENCE, REFERENCE_FIELD, reference_source
 from .styling import style_lsr_outputs
 

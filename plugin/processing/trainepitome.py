@@ -25,8 +25,8 @@ from ...algorithms.epitome.train_job import TrainJob, run_training, write_stoppe
 from ...algorithms.epitome.training import TrainParams
 from ...algorithms.errors import Cancelled, EpitomeError
 from .base import EpitomeAlgorithm, check_device_name, device_setting, parse_int_list, raster_path, require_torch
+from .declarations import CoreChoice, CoreNumber, Declared
 from .device_param import device_parameter
-from .params import CoreChoice, CoreNumber, Declared
 from .report_plot import render_history_png
 from .styling import style_epitome_image
 from .training_hub import hub, stopped_results

@@ -14,7 +14,7 @@ from algorithms.composition.table import load_composition  # noqa: E402
 from algorithms.epitome.apply import ApplyParams, PatchGrid, model_scaling, read_strip  # noqa: E402
 from algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels  # noqa: E402
 from algorithms.epitome.model_file import EpitomeModel, LabelEmbedding, ModelFileError, load_model  # noqa: E402
-from algorithms.epitome.outputs import embedding_rgb  # noqa: E402
+from algorithms.epitome.model_outputs import embedding_rgb  # noqa: E402
 from algorithms.epitome.predict_job import PredictJob, run_predict  # noqa: E402
 from algorithms.errors import Cancelled, EpitomeError  # noqa: E402
 from algorithms.feedback import Feedback  # noqa: E402

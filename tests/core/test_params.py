@@ -1,13 +1,13 @@
-"""algorithms.params: ranges declared once on the core's dataclasses, checked with messages that say what to change."""
+"""algorithms.bounds: ranges declared once on the core's dataclasses, checked with messages that say what to change."""
 
 from dataclasses import dataclass
 
 import pytest
 
+from algorithms.bounds import Bounds, bounded, bounds_of, check_bounds, parameter_name
 from algorithms.epitome.training import TrainParams
 from algorithms.lsr.job import LsrJob
 from algorithms.lsr.params import LsrParams
-from algorithms.params import Bounds, bounded, bounds_of, check_bounds, parameter_name
 
 
 @dataclass

@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from algorithms.epitome.outputs import preview_rgb  # noqa: E402
+from algorithms.epitome.model_outputs import preview_rgb  # noqa: E402
 from algorithms.epitome.train_job import TrainJob, run_training  # noqa: E402
 from algorithms.epitome.training import TrainParams  # noqa: E402
 from algorithms.feedback import Feedback  # noqa: E402

@@ -37,7 +37,7 @@ def test_help_renders_completely_as_html(epitome_provider):
 
 
 def test_numbers_take_default_and_range_from_the_core(epitome_provider):
-    from epitome.plugin.processing.params import CoreNumber
+    from epitome.plugin.processing.declarations import CoreNumber
 
     checked = 0
     for alg in algorithms():

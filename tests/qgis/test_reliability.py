@@ -216,7 +216,7 @@ def test_out_of_range_number_gives_range_and_meaning(epitome_provider, inputs, t
 # --------------------------------------------------------------------------------------------
 
 def enum_declarations():
-    from epitome.plugin.processing.params import CoreChoice
+    from epitome.plugin.processing.declarations import CoreChoice
 
     out = []
     for alg in QgsApplication.processingRegistry().providerById("epitome").algorithms():

@@ -4,7 +4,7 @@ An algorithm lists its parameters as a tuple of declarations (PARAMETERS); base.
 them in initAlgorithm, reads the core's dataclasses from them (`core_params`) and checks them in
 checkParameterValues. Parameters bound to a field of a core dataclass (CoreNumber, CoreChoice) take
 their default, their number type and their range from that field's `bounded()` declaration
-(algorithms/params.py), so the spin box, the check and the core agree by construction.
+(algorithms/bounds.py), so the spin box, the check and the core agree by construction.
 
 Help texts are plain text without '<', '>' or '&' (tests/qgis/test_parameters.py): qgis_process prints them as
 they are and the dialogs render them as HTML, so they read the same in both places. They are still
@@ -28,7 +28,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from ...algorithms.params import Bounds, bounds_of, default_of
+from ...algorithms.bounds import Bounds, bounds_of, default_of
 
 
 def plain_help(text: str) -> str:
@@ -118,7 +118,7 @@ def _finish(p, help_text, advanced):
 
 @dataclass
 class CoreNumber:
-    """A number bound to `core.field` (a dataclass field declared with algorithms.params.bounded()).
+    """A number bound to `core.field` (a dataclass field declared with algorithms.bounds.bounded()).
 
     optional: the parameter may be left out (models saved before it existed): the field's default is used.
     zero_is_none: 0 (or empty) means None ("automatic") in the core."""

@@ -2,7 +2,7 @@
 
 A field declared with `bounded()` carries its range in its metadata. The core's `validate()` checks
 every such field with `check_bounds()`, and the plugin's Processing declarations
-(plugin/processing/params.py) read the default, the type and the same range from the field, so the
+(plugin/processing/declarations.py) read the default, the type and the same range from the field, so the
 dialog's spin boxes, `checkParameterValues` and the core can never disagree.
 
     @dataclass
