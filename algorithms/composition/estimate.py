@@ -28,7 +28,8 @@ from ..errors import Cancelled, EpitomeError
 from ..io.align import CLASS_NODATA, align_classes
 from ..io.label_legend import read_legend
 from ..io.raster import grid_of, open_raster
-from .table import NLCD_NAMES, NLCD_NODATA_CODES, Composition, default_colours
+from .colours import default_colours
+from .table import NLCD_NAMES, NLCD_NODATA_CODES, Composition
 
 MAX_LABELS = 254
 

@@ -21,7 +21,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .table import Composition, default_colours
+from .colours import default_colours
+from .table import Composition
 
 
 def _named(name: Optional[str], code: int) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
@@ -22,40 +21,10 @@ import numpy as np
 from .. import RESOURCES
 from ..errors import EpitomeError
 from ..io.outputs import write_text
+from .colours import colour_to_hex, default_colours, hex_to_colour
 
 DEFAULT_COMPOSITION_CSV = os.path.join(RESOURCES, "compositions", "nlcd_4class.csv")
 
-# Colours for common label names (NLCD / Chesapeake / DeepGlobe / LoveDA vocabularies); any other name gets the
-# PALETTE colour most unlike the colours already taken (default_colours), so no two labels look alike.
-KNOWN_COLOURS = {
-    "water": (0, 112, 255),
-    "forest": (38, 115, 0),
-    "tree canopy": (38, 115, 0),
-    "trees": (38, 115, 0),
-    "field": (163, 255, 115),
-    "low vegetation": (163, 255, 115),
-    "grass": (163, 255, 115),
-    "agriculture": (255, 211, 127),
-    "cropland": (255, 211, 127),
-    "rangeland": (205, 230, 100),
-    "built": (230, 0, 0),
-    "impervious": (230, 0, 0),
-    "urban": (230, 0, 0),
-    "building": (200, 0, 60),
-    "buildings": (200, 0, 60),
-    "road": (90, 90, 90),
-    "roads": (90, 90, 90),
-    "background": (225, 225, 225),
-    "barren": (210, 180, 140),
-    "shrub": (205, 170, 102),
-    "wetland": (120, 180, 220),
-}
-PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
-           (255, 225, 25), (0, 0, 128), (128, 0, 0), (170, 255, 195), (240, 50, 230), (0, 128, 128),
-           (250, 190, 212), (128, 128, 0), (255, 215, 180), (70, 240, 240)]
-# Two label colours closer than this (CIE76 delta E in Lab) are taken for the same colour at a glance.
-DISTINCT_COLOURS = 25.0
 
 NLCD_NAMES = {
     11: "Open water", 12: "Perennial ice/snow", 21: "Developed, open space", 22: "Developed, low intensity",
@@ -137,76 +106,9 @@ class Composition:
         return out
 
 
-def _lab(rgb: Sequence[int]) -> Tuple[float, float, float]:
-    """sRGB (0..255) -> CIE Lab (D65): distances between colours as people see them."""
-    def lin(v):
-        v = v / 255.0
-        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (lin(float(v)) for v in tuple(rgb)[:3])
-    xyz = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b, \
-        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
-
-    def f(t):
-        return t ** (1.0 / 3.0) if t > 216.0 / 24389.0 else (24389.0 / 27.0 * t + 16.0) / 116.0
-
-    fx, fy, fz = (f(t) for t in xyz)
-    return 116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)
-
-
-def colour_distance(a: Sequence[int], b: Sequence[int]) -> float:
-    """Perceptual distance of two RGB colours (CIE76 delta E; about 2 is just noticeable)."""
-    la, lb = _lab(a), _lab(b)
-    return float(sum((x - y) ** 2 for x, y in zip(la, lb)) ** 0.5)
-
-
-def distinct_colour(taken: Sequence[Tuple[int, int, int]]) -> Tuple[int, int, int]:
-    """The PALETTE colour farthest from every colour taken (the first palette colour when none is)."""
-    if not taken:
-        return PALETTE[0]
-    return max(PALETTE, key=lambda p: min(colour_distance(p, t) for t in taken))
-
-
-def default_colours(labels: Sequence[str], fixed: Optional[Sequence] = None) -> List[Tuple[int, int, int]]:
-    """A colour per label: the usual colour of a known name (water blue, forest green, ...) unless a label
-    before it already looks like that; every other label the palette colour most unlike those taken.
-    fixed: colours already chosen (None where not), kept as they are. Deterministic."""
-    n = len(labels)
-    out: List[Optional[Tuple[int, int, int]]] = [None] * n
-    for i, c in enumerate(list(fixed or [])[:n]):
-        if c is not None:
-            out[i] = tuple(int(v) for v in tuple(c)[:3])
-    taken = [c for c in out if c is not None]
-    for i, name in enumerate(labels):
-        known = KNOWN_COLOURS.get(str(name).strip().lower())
-        if out[i] is None and known is not None and all(colour_distance(known, t) >= DISTINCT_COLOURS for t in taken):
-            out[i] = known
-            taken.append(known)
-    for i in range(n):
-        if out[i] is None:
-            out[i] = distinct_colour(taken)
-            taken.append(out[i])
-    return out
-
-
 COLOUR_ROW_NAMES = ("colour", "color")
 NODATA_ROW_NAMES = ("nodata", "no data", "no_data")
 NLCD_NODATA_CODES = (0, 255)  # NLCD's "unclassified" and "no data" (the built-in table lists them in its nodata row)
-_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
-
-
-def colour_to_hex(rgb: Sequence[int]) -> str:
-    """(r, g, b) -> '#rrggbb'."""
-    return "#{:02x}{:02x}{:02x}".format(*(max(0, min(255, int(v))) for v in tuple(rgb)[:3]))
-
-
-def hex_to_colour(text: str) -> Optional[Tuple[int, int, int]]:
-    """'#rrggbb' (the '#' may be left out) -> (r, g, b); None when the text is not such a colour."""
-    m = _HEX.match(text.strip())
-    if not m:
-        return None
-    v = m.group(1)
-    return int(v[0:2], 16), int(v[2:4], 16), int(v[4:6], 16)
 
 
 def _nodata_codes(cells: Sequence[str], where: str, line: int) -> List[int]:
@@ -355,60 +257,6 @@ def row_sum_notes(sums: Sequence[float], codes: Sequence[int], lines: Sequence[i
             "sum, so such a row still counts as a distribution: check it for a typing slip (e.g. 20 for 0.20)."]
 
 
-@dataclass
-class TypedTable:
-    """A composition CSV as a person typed it: cells kept as text (problems are for the editor to show)."""
-
-    class_codes: List[int]
-    labels: List[str]
-    cells: List[List[str]]
-    colours: List[Optional[Tuple[int, int, int]]]
-    source: str = ""
-    nodata_codes: List[int] = field(default_factory=list)
-
-
-def read_table_cells(text: str, source: str = "") -> TypedTable:
-    """The cells of a composition CSV that parse_composition refuses, for fixing them in the editor: values are
-    kept as typed (not numbers, negative, all zero, duplicate codes: the editor shows them in red), short rows
-    are padded with empty cells. CompositionError only when the file has no usable structure (no header line
-    'class,...', a class code that is not an integer, a row longer than the header)."""
-    where = source or "composition CSV"
-    text = text.lstrip("\ufeff")
-    delimiter = sniff_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    numbered = [(i + 1, [c.strip() for c in r]) for i, r in enumerate(rows) if r and any(c.strip() for c in r)
-                and not r[0].strip().startswith("#")]
-    if not numbered:
-        raise CompositionError(f"{where}: the file is empty. Expected a header 'class,<label 1>,<label 2>,...'.")
-    line, header = numbered[0]
-    if len(header) < 2 or header[0].lower() not in ("class", "code", "class_code"):
-        parse_composition(text, source)  # raises the header message
-    labels = header[1:]
-    colours: List[Optional[Tuple[int, int, int]]] = [None] * len(labels)
-    codes, cells = [], []
-    nodata: List[int] = []
-    for line, r in numbered[1:]:
-        if r[0].lower() in COLOUR_ROW_NAMES:
-            for i, v in enumerate(r[1:len(labels) + 1]):
-                colours[i] = hex_to_colour(v) if v else None
-            continue
-        if r[0].lower() in NODATA_ROW_NAMES:
-            nodata = _nodata_codes(r[1:], where, line)
-            continue
-        if len(r) > len(header):
-            raise CompositionError(f"{where}, line {line}: {len(r)} values, expected {len(header)} (class code + "
-                                   f"{len(labels)} labels).")
-        try:
-            code_f = float(r[0])
-            if code_f != int(code_f):
-                raise ValueError(r[0])
-        except ValueError:
-            raise CompositionError(f"{where}, line {line}: class code {r[0]!r} is not an integer.")
-        codes.append(int(code_f))
-        cells.append(list(r[1:]) + [""] * (len(header) - len(r)))
-    return TypedTable(codes, labels, cells, colours, source, nodata)
-
-
 def sniff_delimiter(text: str) -> str:
     """The column separator of a composition CSV: ',' unless the header line (the first line that is neither
     empty nor a '#' comment) holds more ';' or tabs than commas."""
@@ -439,141 +287,6 @@ def load_composition(path: Optional[str] = None) -> Composition:
 # ------------------------------------------------------------------------------------------------
 # Tables typed by a person (the composition editor): cells as text, every problem located
 # ------------------------------------------------------------------------------------------------
-
-@dataclass
-class TableProblem:
-    """One problem of an edited table: row / col index (-1 = the whole row / column / table)."""
-
-    row: int
-    col: int
-    message: str
-
-
-def cell_value(text) -> Optional[float]:
-    """A typed cell as a number: empty = 0; None when it is not a finite number."""
-    if text is None:
-        return 0.0
-    if isinstance(text, (int, float, np.floating, np.integer)):
-        x = float(text)
-    else:
-        t = str(text).strip().replace("\u2212", "-")
-        if not t:
-            return 0.0
-        if t.count(",") == 1 and "." not in t:
-            t = t.replace(",", ".")  # a decimal comma, as typed in many locales
-        try:
-            x = float(t)
-        except ValueError:
-            return None
-    return x if np.isfinite(x) else None
-
-
-def check_table(class_codes: Sequence[int], labels: Sequence[str], cells: Sequence[Sequence],
-                class_name=str) -> List[TableProblem]:
-    """Problems of a table p(label | class) as typed: label names, class codes, cell values.
-
-    cells [Cc][L]: text or numbers (empty = 0). class_name(code) names a row in the messages.
-    """
-    out: List[TableProblem] = []
-    if not labels:
-        out.append(TableProblem(-1, -1, "The table has no label: add at least one label (column)."))
-    if len(labels) > 254:
-        out.append(TableProblem(-1, -1, f"{len(labels)} labels: at most 254 are supported."))
-    seen = {}
-    for j, name in enumerate(labels):
-        n = (name or "").strip()
-        if not n:
-            out.append(TableProblem(-1, j, f"Label {j + 1} has no name: give every label a name."))
-        elif n.lower() in seen:
-            out.append(TableProblem(-1, j, f"Label name {n!r} is used twice (labels {seen[n.lower()] + 1} and "
-                                           f"{j + 1}): label names must be unique."))
-        else:
-            seen[n.lower()] = j
-        if "\n" in n:
-            out.append(TableProblem(-1, j, f"Label name {n!r} contains a line break."))
-    if not class_codes:
-        out.append(TableProblem(-1, -1, "The table has no class row: add the coarse class codes (rows)."))
-    codes_seen = {}
-    for i, code in enumerate(class_codes):
-        if code in codes_seen:
-            out.append(TableProblem(i, -1, f"Class code {code} appears twice (rows {codes_seen[code] + 1} and "
-                                           f"{i + 1})."))
-        codes_seen.setdefault(code, i)
-    for i, code in enumerate(class_codes):
-        row = list(cells[i]) if i < len(cells) else []
-        total, bad = 0.0, False
-        for j, name in enumerate(labels):
-            v = row[j] if j < len(row) else ""
-            x = cell_value(v)
-            if x is None:
-                out.append(TableProblem(i, j, f"Class {class_name(code)}, label {name!r}: {str(v).strip()!r} is not "
-                                              "a number; type a share >= 0 (e.g. 0.25), or leave it empty for 0."))
-                bad = True
-            elif x < 0:
-                out.append(TableProblem(i, j, f"Class {class_name(code)}, label {name!r}: {str(v).strip()} is "
-                                              "negative; shares must be >= 0."))
-                bad = True
-            else:
-                total += x
-        if not bad and labels and total <= 0:
-            out.append(TableProblem(i, -1, f"Class {class_name(code)}: every value is zero; give at least one "
-                                           "label a positive share (or remove the row)."))
-    return out
-
-
-def problems_summary(problems: Sequence[TableProblem]) -> str:
-    """The first problem and how many more: 'Class 41, ...: ... (2 more problems)'; '' when there is none."""
-    if not problems:
-        return ""
-    more = len(problems) - 1
-    return problems[0].message + (f" ({more} more problems)" if more > 1 else " (1 more problem)" if more else "")
-
-
-def normalise_rows(cells: Sequence[Sequence]) -> List[List[Optional[float]]]:
-    """Rows divided by their sums (rows summing to 0, or holding a non-number, are left as they are)."""
-    out = []
-    for row in cells:
-        vals = [cell_value(v) for v in row]
-        if any(v is None for v in vals) or any(v < 0 for v in vals):
-            out.append(vals)
-            continue
-        s = float(sum(vals))
-        out.append([v / s for v in vals] if s > 0 else vals)
-    return out
-
-
-def composition_from_table(class_codes: Sequence[int], labels: Sequence[str], cells: Sequence[Sequence],
-                           colours: Optional[Sequence[Tuple[int, int, int]]] = None, source: str = "",
-                           class_name=str, nodata_codes: Sequence[int] = ()) -> Composition:
-    """A Composition from a typed table (rows renormalised); CompositionError naming the first problem."""
-    problems = check_table(class_codes, labels, cells, class_name)
-    if problems:
-        raise CompositionError(problems_summary(problems))
-    m = np.array([[cell_value(v) for v in list(row)[:len(labels)]] for row in cells[:len(class_codes)]],
-                 dtype=np.float64)
-    m /= m.sum(1, keepdims=True)
-    labels = [lab.strip() for lab in labels]
-    cols = list(colours) if colours else []
-    cols = [tuple(int(v) for v in c[:3]) for c in cols[:len(labels)]]
-    if len(cols) < len(labels):
-        cols += default_colours(labels)[len(cols):]
-    return Composition([int(c) for c in class_codes], labels, m.astype(np.float32), colours=cols, source=source,
-                       nodata_codes=[int(c) for c in nodata_codes])
-
-
-def class_display_name(code: int) -> str:
-    """'41 - Deciduous forest' for NLCD codes, else the code."""
-    name = NLCD_NAMES.get(int(code))
-    return f"{int(code)} - {name}" if name else str(int(code))
-
-
-def row_sums(cells: Sequence[Sequence]) -> List[Optional[float]]:
-    """Sum of each typed row (empty = 0); None for a row holding a non-number."""
-    out = []
-    for row in cells:
-        vals = [cell_value(v) for v in row]
-        out.append(None if any(v is None for v in vals) else float(sum(vals)))
-    return out
 
 
 def save_composition(comp: Composition, path: str, comments: Sequence[str] = ()) -> str:

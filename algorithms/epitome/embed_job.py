@@ -14,7 +14,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..composition.table import default_colours, load_composition
+from ..composition.colours import default_colours
+from ..composition.table import load_composition
 from ..device import configure_precision, describe_device, resolve_device
 from ..errors import EpitomeError
 from ..feedback import Feedback

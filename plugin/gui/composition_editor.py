@@ -7,7 +7,7 @@ CSV load/save, and an estimate from a labelled area (epitome:estimatecomposition
     comp = editor.composition()                      # CompositionError with a message when invalid
     editor.save_csv(path)
 
-Validation and numbers live in algorithms/composition/table.py (check_table, composition_from_table,
+Validation and numbers live in algorithms/composition/cells.py (check_table, composition_from_table,
 normalise_rows, read_table_cells); this module only shows them. A file the editor cannot use as it is
 is shown with its cells as typed (problems in red) when its structure can be read, so it can be fixed;
 nothing is ever written except where the user saves.
@@ -44,18 +44,20 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ...algorithms.composition.table import (
-    DEFAULT_COMPOSITION_CSV,
-    CompositionError,
+from ...algorithms.composition.cells import (
     cell_value,
     check_table,
     class_display_name,
     composition_from_table,
-    default_colours,
-    load_composition,
     normalise_rows,
     read_table_cells,
     row_sums,
+)
+from ...algorithms.composition.colours import default_colours
+from ...algorithms.composition.table import (
+    DEFAULT_COMPOSITION_CSV,
+    CompositionError,
+    load_composition,
     save_composition,
 )
 from .. import settings

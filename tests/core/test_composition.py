@@ -84,7 +84,7 @@ def test_bad_header_message_mentions_the_separator():
 
 
 def test_typed_cells_accept_a_decimal_comma():
-    from algorithms.composition.table import cell_value
+    from algorithms.composition.cells import cell_value
 
     assert cell_value("0,25") == 0.25 and cell_value("1.5") == 1.5 and cell_value("1,2,3") is None
 
@@ -101,7 +101,7 @@ def test_typed_cells_accept_a_decimal_comma():
 def test_default_colours_are_distinct(labels):
     import itertools
 
-    from algorithms.composition.table import DISTINCT_COLOURS, colour_distance, default_colours
+    from algorithms.composition.colours import DISTINCT_COLOURS, colour_distance, default_colours
 
     cols = default_colours(labels)
     assert len(cols) == len(labels)
@@ -111,7 +111,7 @@ def test_default_colours_are_distinct(labels):
 
 
 def test_known_names_keep_their_usual_colours_and_fixed_colours_are_kept():
-    from algorithms.composition.table import KNOWN_COLOURS, default_colours
+    from algorithms.composition.colours import KNOWN_COLOURS, default_colours
 
     cols = default_colours(["background", "water", "road", "forest"])
     assert cols[1] == KNOWN_COLOURS["water"] and cols[3] == KNOWN_COLOURS["forest"]

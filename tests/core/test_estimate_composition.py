@@ -5,16 +5,9 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
+from algorithms.composition.cells import check_table, class_display_name, composition_from_table, normalise_rows
 from algorithms.composition.estimate import estimate_composition, sample_class_codes
-from algorithms.composition.table import (
-    CompositionError,
-    check_table,
-    class_display_name,
-    composition_from_table,
-    load_composition,
-    normalise_rows,
-    parse_composition,
-)
+from algorithms.composition.table import CompositionError, load_composition, parse_composition
 from algorithms.errors import Cancelled, EpitomeError
 from algorithms.feedback import Feedback
 
