@@ -7,19 +7,20 @@ CSV load/save, and an estimate from a labelled area (epitome:estimatecomposition
     comp = editor.composition()                      # CompositionError with a message when invalid
     editor.save_csv(path)
 
-Validation and numbers live in algorithms/composition/cells.py (check_table, composition_from_table,
+The dialogs for label names and for an estimate are composition_dialogs.py; where tables and layers come from
+(files, the project's layers, legends) composition_sources.py. Validation and numbers live in
+algorithms/composition/cells.py (check_table, composition_from_table,
 normalise_rows, read_table_cells); this module only shows them. A file the editor cannot use as it is
 is shown with its cells as typed (problems in red) when its structure can be read, so it can be fixed;
 nothing is ever written except where the user saves.
 """
 
 import os
-import tempfile
 
-from qgis.core import QgsMapLayerProxyModel, QgsProcessingUtils, QgsProject, QgsRasterLayer
-from qgis.gui import QgsColorButton, QgsFileWidget, QgsMapLayerComboBox
+from qgis.core import QgsProcessingUtils
+from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtCore import QEvent, Qt, pyqtSignal
-from qgis.PyQt.QtGui import QBrush, QColor, QIcon, QPixmap
+from qgis.PyQt.QtGui import QBrush, QColor
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -27,16 +28,12 @@ from qgis.PyQt.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
@@ -62,33 +59,22 @@ from ...algorithms.composition.table import (
 )
 from .. import settings
 from ..i18n import tr
-from ..layer_files import layer_file
+from .composition_dialogs import ERROR_STYLE, EstimateDialog, LabelsDialog, swatch
+from .composition_sources import (
+    default_composition_path,
+    editable_file,
+    estimate_label_codes,
+    layer_legend,
+    layer_source,
+    project_layer,
+    raster_file,
+)
 
 ESTIMATE_ALG = "epitome:estimatecomposition"
 DEFAULT_LABELS = ["water", "forest", "field", "built"]
-ERROR_STYLE = "QLabel { color: #c00000; }"
 INFO_STYLE = "QLabel { color: #205080; }"
 BAD_CELL = QColor(255, 200, 200)
 SUM_CELL = QColor(235, 235, 235)
-
-
-def swatch(rgb, size=14):
-    pm = QPixmap(size, size)
-    pm.fill(QColor(*rgb[:3]))
-    return QIcon(pm)
-
-
-def add_message_and_buttons(dialog, add):
-    """A red message line and OK/Cancel wired to the dialog, added with add(widget); returns the line."""
-    message = QLabel()
-    message.setStyleSheet(ERROR_STYLE)
-    message.setWordWrap(True)
-    add(message)
-    box = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-    box.accepted.connect(dialog.accept)
-    box.rejected.connect(dialog.reject)
-    add(box)
-    return message
 
 
 def format_value(v):
@@ -97,55 +83,6 @@ def format_value(v):
     if isinstance(v, str):
         return v
     return "{:.6g}".format(float(v))
-
-
-def layer_source(layer_or_path):
-    """A Processing value for a raster: the file of a GDAL layer, a layer id otherwise, or a path as given."""
-    if isinstance(layer_or_path, QgsRasterLayer):
-        if layer_or_path.providerType() == "gdal":
-            return layer_file(layer_or_path)
-        return layer_or_path.id()
-    return layer_or_path
-
-
-def is_temporary_folder(folder):
-    """A folder of Processing's temporary outputs (this session's QgsProcessingUtils.tempFolder(), or any
-    processing_* folder in the system's temporary folder): a file saved there vanishes with the session."""
-    folder = os.path.normcase(os.path.abspath(folder))
-    try:
-        own = os.path.normcase(os.path.abspath(QgsProcessingUtils.tempFolder()))
-        if folder == own or folder.startswith(own + os.sep):
-            return True
-    except Exception:  # noqa: BLE001
-        pass
-    tmp = os.path.normcase(os.path.abspath(tempfile.gettempdir()))
-    if folder.startswith(tmp + os.sep):
-        return any(part.startswith("processing") for part in folder[len(tmp) + 1:].split(os.sep))
-    return False
-
-
-def default_composition_path(near=None, imagery=None):
-    """A suggested file for a new table, shown in "Save to" (the user confirms it with OK): an unused name in the
-    imagery's folder, else the class layer's (`near`) folder, the folder last saved into, the project's folder or
-    the home folder - the first writable one that is not a temporary folder of Processing (a class layer made by
-    an algorithm lives in /tmp/processing_...: the file would vanish with QGIS); '' when none is (the user then
-    chooses)."""
-    stem = "composition"
-    if near:
-        stem = os.path.splitext(os.path.basename(near))[0] + "_composition"
-    folders = [os.path.dirname(os.path.abspath(imagery)) if imagery else "",
-               os.path.dirname(os.path.abspath(near)) if near else "", settings.last_folder(),
-               QgsProject.instance().absolutePath() or "", os.path.expanduser("~")]
-    for folder in folders:
-        if folder and settings.writable_folder(folder) and not is_temporary_folder(folder):
-            return settings.unused_path(folder, stem, ".csv")
-    return ""
-
-
-def editable_file(path):
-    """True when `path` is a user's CSV that OK may save over (exists, writable, not the built-in table)."""
-    return bool(path) and os.path.isfile(path) and os.access(path, os.W_OK) and \
-        bool(os.stat(path).st_mode & 0o222) and os.path.abspath(path) != os.path.abspath(DEFAULT_COMPOSITION_CSV)
 
 
 class ShareDelegate(QStyledItemDelegate):
@@ -157,165 +94,6 @@ class ShareDelegate(QStyledItemDelegate):
         if x is None:
             return super().displayText(value, locale)
         return "{:.3g}".format(x)
-
-
-def layer_legend(layer):
-    """{code: (name, (r, g, b))} of a raster layer: its file's legend (io.label_legend) completed by the
-    paletted style it has in the project (what the user sees)."""
-    from qgis.core import QgsPalettedRasterRenderer
-
-    from ...algorithms.io.label_legend import read_legend
-
-    out = {}
-    if isinstance(layer, QgsRasterLayer):
-        if layer.providerType() == "gdal":
-            for code, e in read_legend(layer_file(layer)).items():
-                out[code] = (e.name, e.colour)
-        r = layer.renderer()
-        if isinstance(r, QgsPalettedRasterRenderer):
-            for c in r.classes():
-                code = int(c.value)
-                name = (c.label or "").strip()
-                out[code] = (name if name and name != str(code) else (out.get(code, (None, None))[0]),
-                             (c.color.red(), c.color.green(), c.color.blue()))
-    elif isinstance(layer, str) and layer:
-        for code, e in read_legend(layer).items():
-            out[code] = (e.name, e.colour)
-    return out
-
-
-class LabelsDialog(QDialog):
-    """Names and colours of the labels (columns): one line edit and one colour button per label."""
-
-    def __init__(self, labels, colours, parent=None, focus=0):
-        super().__init__(parent)
-        self.setWindowTitle(tr("Labels"))
-        lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(tr("Label codes 1..L follow this order in the output raster.")))
-        grid = QGridLayout()
-        self.name_edits, self.colour_buttons = [], []
-        for i, (name, rgb) in enumerate(zip(labels, colours)):
-            grid.addWidget(QLabel(str(i + 1)), i, 0)
-            e = QLineEdit(name)
-            e.setToolTip(tr("Name of label {} (unique)").format(i + 1))
-            b = QgsColorButton()
-            b.setAllowOpacity(False)
-            b.setShowNoColor(False)
-            b.setColor(QColor(*rgb[:3]))
-            b.setToolTip(tr("Colour of label {} in the output style").format(i + 1))
-            grid.addWidget(e, i, 1)
-            grid.addWidget(b, i, 2)
-            self.name_edits.append(e)
-            self.colour_buttons.append(b)
-        lay.addLayout(grid)
-        self.message = add_message_and_buttons(self, lay.addWidget)
-        if 0 <= focus < len(self.name_edits):
-            self.name_edits[focus].setFocus()
-            self.name_edits[focus].selectAll()
-
-    def names(self):
-        return [e.text().strip() for e in self.name_edits]
-
-    def colours(self):
-        return [(b.color().red(), b.color().green(), b.color().blue()) for b in self.colour_buttons]
-
-    def problem(self):
-        names = self.names()
-        for i, n in enumerate(names):
-            if not n:
-                return tr("Label {} has no name.").format(i + 1)
-            if n.lower() in [m.lower() for m in names[:i]]:
-                return tr("The name '{}' is used twice: label names must be unique.").format(n)
-        return ""
-
-    def accept(self):
-        p = self.problem()
-        if p:
-            self.message.setText(p)
-            return
-        super().accept()
-
-
-def estimate_label_codes(path, est):
-    """The reference code of each column of an estimated table (its CSV says them in a comment; else 1..L)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("# label codes of the columns:"):
-                    codes = [int(v) for v in line.split(":", 1)[1].replace(",", " ").split()]
-                    if len(codes) == est.n_labels:
-                        return codes
-    except (OSError, ValueError):
-        pass
-    return list(range(1, est.n_labels + 1))
-
-
-def guess_reference(classes_layer, imagery_layer=None):
-    """A label layer to count on: the finest single-band integer raster of the project that is neither the class
-    layer nor the imagery; None when there is none (the user chooses)."""
-    from .lsr_wizard import is_categorical, pixel_metres
-
-    skip = {lyr.id() for lyr in (classes_layer, imagery_layer) if isinstance(lyr, QgsRasterLayer)}
-    cands = [lyr for lyr in QgsProject.instance().mapLayers().values() if isinstance(lyr, QgsRasterLayer)
-             and lyr.isValid() and lyr.id() not in skip and is_categorical(lyr)]
-    return min(cands, key=pixel_metres) if cands else None
-
-
-def project_layer(layer_or_path):
-    """The project's raster layer for a layer or a file path (None when the project has none)."""
-    if isinstance(layer_or_path, QgsRasterLayer) or layer_or_path is None:
-        return layer_or_path
-    want = os.path.normcase(os.path.abspath(str(layer_or_path)))
-    for lyr in QgsProject.instance().mapLayers().values():
-        if isinstance(lyr, QgsRasterLayer) and lyr.providerType() == "gdal" and \
-                os.path.normcase(os.path.abspath(layer_file(lyr))) == want:
-            return lyr
-    return None
-
-
-def raster_file(layer_or_path):
-    """The file of a GDAL raster layer ("" for another provider), or a path as given."""
-    if isinstance(layer_or_path, QgsRasterLayer):
-        return layer_file(layer_or_path) if layer_or_path.providerType() == "gdal" else ""
-    return str(layer_or_path or "")
-
-
-class EstimateDialog(QDialog):
-    """Asks for the layers of epitome:estimatecomposition: reference labels and coarse classes."""
-
-    def __init__(self, parent=None, classes_layer=None, reference_layer=None, imagery_layer=None):
-        super().__init__(parent)
-        self.setWindowTitle(tr("Estimate from a labelled area"))
-        form = QFormLayout(self)
-        form.addRow(QLabel(tr("Counts, for every coarse class, the share of each label in an area whose "
-                              "high-resolution labels are known.")))
-        self.reference = QgsMapLayerComboBox()
-        self.reference.setFilters(QgsMapLayerProxyModel.RasterLayer)
-        self.reference.setAllowEmptyLayer(True)
-        self.reference.setToolTip(tr("High-resolution label raster (codes 1..L, 0 = nodata)"))
-        self.classes = QgsMapLayerComboBox()
-        self.classes.setFilters(QgsMapLayerProxyModel.RasterLayer)
-        self.classes.setAllowEmptyLayer(True)
-        self.classes.setToolTip(tr("Coarse class layer (e.g. NLCD) covering the labelled area"))
-        self.classes.setLayer(classes_layer)  # the class layer already chosen (the wizard's, the dialog's CLASSES)
-        self.reference.setLayer(reference_layer if reference_layer is not None else
-                                guess_reference(classes_layer, imagery_layer))
-        self.min_pixels = QSpinBox()
-        self.min_pixels.setRange(1, 10 ** 9)
-        self.min_pixels.setToolTip(tr("Classes with fewer labelled pixels are left out"))
-        form.addRow(tr("Reference labels"), self.reference)
-        form.addRow(tr("Coarse classes"), self.classes)
-        form.addRow(tr("Minimum pixels per class"), self.min_pixels)
-        self.message = add_message_and_buttons(self, form.addRow)
-
-    def accept(self):
-        if self.reference.currentLayer() is None or self.classes.currentLayer() is None:
-            self.message.setText(tr("Choose both layers (load them into the project first)."))
-            return
-        if self.reference.currentLayer() is self.classes.currentLayer():
-            self.message.setText(tr("Choose two different layers: the fine labels and the coarse classes."))
-            return
-        super().accept()
 
 
 class CompositionEditor(QWidget):
@@ -338,6 +116,14 @@ class CompositionEditor(QWidget):
         self.run = None
         self._estimate_out = None
         self.classes_layer = self.reference_layer = self.imagery_layer = None  # set_layers(): what the user chose
+        self._notice_until_valid = True  # the file notice goes once the table is valid (set_file_notice)
+        self._estimate_reference = None  # the reference layer of the estimate running (start_estimate)
+        # the widgets, made by _build()
+        self.preset_combo = self.load_button = self.save_button = self.estimate_button = None
+        self.layer_only_check = self.file_notice = self.table = None
+        self.add_label_button = self.remove_label_button = self.labels_button = None
+        self.add_class_button = self.remove_class_button = self.normalise_button = None
+        self.progress_bar = self.cancel_button = self.progress_widget = self.message_label = None
         self._build()
         self.set_composition(composition if composition is not None else load_composition(None))
 
@@ -590,7 +376,7 @@ class CompositionEditor(QWidget):
             self.show_message(text, error=True)
         else:
             self.show_message("")
-            if getattr(self, "_notice_until_valid", True):
+            if self._notice_until_valid:
                 self.set_file_notice("")  # the loaded file's problems are fixed
         if emit:
             self.changed.emit()
@@ -876,8 +662,7 @@ class CompositionEditor(QWidget):
         except CompositionError as e:
             self.show_message(str(e))
             return
-        self.put_estimate(est, estimate_label_codes(path, est), layer_legend(getattr(self, "_estimate_reference",
-                                                                                      None)),
+        self.put_estimate(est, estimate_label_codes(path, est), layer_legend(self._estimate_reference),
                           int(results.get("PIXELS", 0)))
 
     def put_estimate(self, est, label_codes, legend, pixels=0):

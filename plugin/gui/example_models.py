@@ -38,6 +38,7 @@ class OpenExampleModelAction(ContextAction):
     def __init__(self):
         super().__init__()
         self.name = tr("Open a copy in the Model Designer…")
+        self.dialog = None  # the Model Designer opened last (kept alive)
 
     def isEnabled(self):  # noqa: N802
         return is_example_model(self.itemData)

@@ -23,6 +23,9 @@ class EpitomeOptionsPage(QgsOptionsPageWidget):
         self.gpu_probe = None
         self.dialog = None
         self.gpu_ok = None
+        # the widgets, made by _build()
+        self.device_combo = self.device_info = self.memory_spin = None
+        self.folder_widget = self.test_gpu_button = self.install_button = self.gpu_label = self.message_label = None
         self._build()
         info = dependencies.cached_info(self._probe_target())
         if info is not None:

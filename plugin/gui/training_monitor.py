@@ -91,6 +91,9 @@ class TrainingMonitorDock(QDockWidget):
         self.open_training_dialog = open_training_dialog
         self.runs = {}  # run id -> dict(info, snapshot, state, text)
         self.current = None
+        # the widgets, made by _header() and _panes()
+        self.run_combo = self.cancel_button = self.status = self.bar = self.train_button = None
+        self.plot = self.preview = self.explain = None
 
         body = QWidget(self)
         lay = QVBoxLayout(body)

@@ -89,6 +89,10 @@ class DependencyDialog(QDialog):
         self._buffer = ""
         self._stopped = False
         self._folder_running = None
+        # the widgets, made by _build()
+        self.status_label = self.cuda_label = self.folder_label = self.recheck_button = None
+        self.variant_combo = self.variant_hint = self.what_label = self.command_label = self.folder_widget = None
+        self.install_button = self.stop_button = self.output = self.result_label = None
         self._build(folder or settings.dependency_folder())
         if check_on_open:
             self.refresh_status()
