@@ -19,6 +19,8 @@ APT_PKGS     := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-v
                 python3-matplotlib xvfb zip unzip pyqt5-dev-tools
 TS           := i18n/epitome.ts
 
+
+.PHONY: gpu-check
 .PHONY: help system-deps torch-deps test-deps install uninstall demo test lint test-main test-py39 test-core bench \
         bench-training bench-epitome package models ts clean
 
@@ -120,6 +122,12 @@ bench: test-deps
 
 bench-training: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_training.py --out docs/BENCHMARKS_TRAINING.md
+
+# Everything GPU in one prepared script (a few minutes on a CUDA machine): correctness against the CPU, the fp32
+# rule, the out-of-memory fallback, LSR / training / prediction speed -> docs/BENCHMARKS_GPU.md. Without CUDA it
+# says so, runs the CPU part (report in build/gpu-check-cpu.md) and exits 0.
+gpu-check: torch-deps
+	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/gpu_check.py
 
 bench-epitome: test-deps
 	EPITOME_DEPS=$(DEPS_DIR) $(PY) scripts/bench_epitome.py --out docs/BENCHMARKS_EPITOME.md

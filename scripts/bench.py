@@ -7,8 +7,13 @@ the product's own code (algorithms/evaluate/baselines.py). Real data is read in 
 present (sections say so when absent); generated scenes come from synthetic/scene.py.
 
 Sections (--sections, comma-separated; default all):
-  cases   per real case and generated scene: naive, smooth, Epitome at the defaults, difference, w, time
-  rule    the appearance weight: fixed weights against the rule chosen from the data (lsr/trust.py)
+  cases   every real case of the three kinds (NAIP + NLCD, generalised, NLCD-like mixture maps) at the defaults,
+          beside both baselines (scripts/bench_trust.py)
+  groups  the constants chosen on one group of cases (NAIP + DeepGlobe) and reported on the other (LoveDA + OEM),
+          and the other way round; every case per setting
+  reference  every real case calibrated on 100 random reference points: the fusion chosen, the estimated accuracy
+          and whether its 95% interval holds the true accuracy
+  calibration  the calibration of CONFIDENCE (ECE, reliability curve) at the defaults and with reference points
   crops   smaller areas: the real sub-metre cases in quadrants, composition estimated per quadrant
   shift   robustness to a coarse layer shifted by 15 m (half a 30 m cell)
   speed   km^2 per minute at the defaults against the previous defaults, side by side (2048 px scene, 1 m)
@@ -41,8 +46,8 @@ from algorithms.evaluate.metrics import ConfusionAccumulator, scores  # noqa: E4
 from algorithms.io.raster import grid_of, open_raster  # noqa: E402
 from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
 from algorithms.lsr.params import LsrParams  # noqa: E402
-from algorithms.lsr.priors import CoarsePrior  # noqa: E402
-from algorithms.lsr.trust import CANDIDATE_WEIGHTS, LabelShares, fuse  # noqa: E402
+
+import bench_trust  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
 CHESAPEAKE = os.path.join(DATA, "chesapeake-wv")
@@ -68,28 +73,14 @@ def real_cases(lines):
     else:
         lines.append(f"Real NAIP patches not found at {CHESAPEAKE}: left out.\n")
     if os.path.isdir(SUBMETRE):
-        for n in ("deepglobe-10452", "deepglobe-3484", "loveda-mmseg0"):
-            group = "DeepGlobe 0.5 m, hand-drawn" if n.startswith("deepglobe") else "LoveDA 0.3 m, hand-drawn"
+        for n in bench_trust.SUBMETRE:
+            group = n.split("-")[0] + ", generalised map"
             cases.append(Case(n, group, f"{SUBMETRE}/{n}_rgb.tif",
                               f"{SUBMETRE}/{n}_coarse_30m.tif", f"{SUBMETRE}/{n}_truth.tif",
                               f"{SUBMETRE}/{n}_composition.csv"))
     else:
         lines.append(f"Real sub-metre cases not found at {SUBMETRE}: left out.\n")
     return cases
-
-
-def generated_cases(tmp, size=1024, seeds=(0, 1)):
-    from synthetic.scene import write_scene
-
-    out = []
-    for seed in seeds:
-        for smooth in (False, True):
-            sc = write_scene(os.path.join(tmp, f"scene-{seed}-{int(smooth)}"), size=size, seed=seed,
-                             smooth_labels=smooth)
-            out.append(Case(f"{'hand-drawn' if smooth else 'detailed'} {seed}",
-                            "generated " + ("hand-drawn" if smooth else "detailed"), sc["imagery"],
-                            sc["classes_30m"], sc["truth"]))
-    return out
 
 
 def read(path):
@@ -118,119 +109,6 @@ def pct(x):
     return f"{100 * x:.2f}"
 
 
-# ------------------------------------------------------------------------------------------------------------
-# 1. Cases
-# ------------------------------------------------------------------------------------------------------------
-
-def section_cases(tmp, lines, cases):
-    lines.append("| case | naive acc / mIoU | smooth acc / mIoU | Epitome acc / mIoU | Epitome - better baseline "
-                 "| w chosen | seconds |\n|---|---|---|---|---|---|---|")
-    groups = {}
-    for case in cases:
-        comp = load_composition(case.composition)
-        L = comp.n_labels
-        truth = read(case.truth)
-        nv, sm = baselines(case, tmp, comp)
-        lab, _, st = lsr(case, tmp, comp)
-        cms = [cm_of(a, truth, L) for a in (nv, sm, lab)]
-        sc = [scores(c) for c in cms]
-        diff = 100 * (sc[2]["overall_accuracy"] - max(sc[0]["overall_accuracy"], sc[1]["overall_accuracy"]))
-        lines.append(f"| {case.name} | " + " | ".join(f"{pct(s['overall_accuracy'])} / {s['mean_iou']:.3f}"
-                                                    for s in sc)
-                     + f" | {diff:+.2f} | {st['appearance_weight']:g} | {st['seconds']:.1f} |")
-        print(lines[-1], flush=True)
-        g = groups.setdefault(case.group, dict(cms=[np.zeros_like(c) for c in cms], diffs=[], gain_naive=[]))
-        for i, c in enumerate(cms):
-            g["cms"][i] = g["cms"][i] + c
-        g["diffs"].append(diff)
-        g["gain_naive"].append(100 * (sc[2]["overall_accuracy"] - sc[0]["overall_accuracy"]))
-    lines.append("")
-    lines.append("Per group (accuracy and mIoU from the pooled confusion matrices; differences per case):\n")
-    lines.append("| group | naive | smooth | Epitome | Epitome - naive, pooled | vs better baseline: mean / worst case |"
-                 "\n|---|---|---|---|---|---|")
-    summary = {}
-    for name, g in groups.items():
-        sc = [scores(c) for c in g["cms"]]
-        pooled = 100 * (sc[2]["overall_accuracy"] - sc[0]["overall_accuracy"])
-        lines.append(f"| {name} | " + " | ".join(f"{pct(s['overall_accuracy'])} / {s['mean_iou']:.3f}" for s in sc)
-                     + f" | {pooled:+.2f} | {np.mean(g['diffs']):+.2f} / {min(g['diffs']):+.2f} |")
-        summary[name] = dict(pooled_gain=pooled, mean_diff=float(np.mean(g["diffs"])), worst=float(min(g["diffs"])),
-                             miou=sc[2]["mean_iou"])
-    real = [d for n, g in groups.items() if not n.startswith("generated") for d in g["diffs"]]
-    if real:
-        lines.append(f"\nAll real cases: mean {np.mean(real):+.2f} points against the better baseline, worst "
-                     f"{min(real):+.2f} ({len(real)} cases).\n")
-    return summary
-
-
-# ------------------------------------------------------------------------------------------------------------
-# 2. The appearance weight: fixed weights against the rule
-# ------------------------------------------------------------------------------------------------------------
-
-FIXED = (0.1, 0.3, 1.0, 3.0, float("inf"))
-
-
-def weight_curve(case, tmp, comp, weights):
-    """Accuracy minus the better baseline (points) for each fixed appearance weight and for the rule's weight.
-
-    Appearance alone is computed once (FUSION none, PROBABILITIES); its fusion with the smooth prior is then scored
-    for every weight on the same run, over every labelled pixel of the truth (no data counts as wrong, as for the
-    baselines). Returns ({w: points} for weights and the rule's w, the rule's w (lsr/trust.py))."""
-    from algorithms.io.align import CLASS_NODATA, align_classes
-
-    truth = read(case.truth)
-    nv, sm = baselines(case, tmp, comp)
-    m = truth > 0
-    best_base = max((nv[m] == truth[m]).mean(), (sm[m] == truth[m]).mean())
-    _, raw, _ = lsr(case, tmp, comp, LsrParams(fusion="none"), probabilities=True, name="app")
-    valid = raw.min(0) >= 0
-    reached = valid & (raw.sum(0) > 0.5)
-    p_app = np.clip(raw, 0, 1)
-    grid = grid_of(open_raster(case.imagery, "i"))
-    cls = open_raster(case.classes, "c")
-    prior = CoarsePrior(cls, grid, comp)
-    smooth, ok = prior.smooth(0, 0, grid.width, grid.height)
-    aligned = align_classes(cls, grid, [])  # keep the VRT alive while its band is read
-    idx = comp.class_index(aligned.GetRasterBand(1).ReadAsArray(), nodata_codes=[CLASS_NODATA],
-                           unknown_as_nodata=True)
-    smooth = np.where(ok[None], smooth, prior.naive(idx))
-    shares = LabelShares(len(comp.class_codes), comp.n_labels)
-    shares.add(p_app, reached, smooth, idx, valid)
-    w_rule = shares.choose(comp.matrix)
-
-    def points(w):
-        lab = np.where(valid, fuse(p_app, reached, smooth, w).argmax(0) + 1, 0)
-        return 100 * ((lab[m] == truth[m]).mean() - best_base)
-
-    return {w: points(w) for w in tuple(weights) + (w_rule,)}, w_rule
-
-
-def section_rule(tmp, lines, cases):
-    """Fixed weights against the rule's choice, per case (weight_curve)."""
-    lines.append("Accuracy minus the better baseline, per fixed appearance weight w (p ∝ p_app^w · smooth) and for "
-                 "the weight chosen from the data (the default). inf = appearance alone.\n")
-    lines.append("| case | " + " | ".join(f"w = {w:g}" for w in FIXED) + " | best fixed | rule: w | rule: acc |\n|---|"
-                 + "---|" * (len(FIXED) + 3))
-    per_w = {w: [] for w in FIXED}
-    rule = []
-    for case in cases:
-        curve, w_rule = weight_curve(case, tmp, load_composition(case.composition), FIXED)
-        row = [curve[w] for w in FIXED]
-        for w, v in zip(FIXED, row):
-            per_w[w].append(v)
-        r = curve[w_rule]
-        rule.append(r)
-        lines.append(f"| {case.name} | " + " | ".join(f"{v:+.2f}" for v in row)
-                     + f" | {max(row):+.2f} | {w_rule:g} | {r:+.2f} |")
-        print(lines[-1], flush=True)
-    lines.append("| mean / worst | " + " | ".join(f"{np.mean(v):+.2f} / {min(v):+.2f}" for v in per_w.values())
-                 + f" | | | {np.mean(rule):+.2f} / {min(rule):+.2f} |\n")
-    lines.append("The rule: the smallest candidate w (" + ", ".join(f"{w:g}" for w in CANDIDATE_WEIGHTS)
-                 + ") whose fused map removes two thirds of the attainable mismatch between its per-class label "
-                 "shares and the composition table, one third when the mismatch at the largest w is more than twice "
-                 "its minimum (appearance overshoots; lsr/trust.py).\n")
-
-
 def quadrant_cases(tmp, cases):
     """The real sub-metre cases cut into 2 x 2 quadrants (154 m for LoveDA, 612 m for DeepGlobe), each with its
     composition estimated from its own truth, as epitome:estimatecomposition does: (Case, Composition) pairs."""
@@ -254,33 +132,26 @@ def quadrant_cases(tmp, cases):
 
 
 def section_crops(tmp, lines, cases):
-    """Smaller areas: quadrants of the real sub-metre cases at the defaults, beside the best fixed weight (chosen
-    with the truth, so out of reach of any rule): how much appearance can add there, and what the rule loses."""
+    """Smaller areas: quadrants of the real sub-metre cases at the defaults, beside both baselines."""
     quads = quadrant_cases(tmp, cases)
     if not quads:
         lines.append("Real sub-metre cases not found: section left out.\n")
         return
     lines.append("Each real sub-metre case cut into 2 x 2 quadrants (LoveDA 512 px = 154 m, DeepGlobe 1224 px = "
-                 "612 m: one tile or little more), composition estimated from each quadrant's truth. Accuracy (%) at "
-                 "the defaults; 'best fixed w' is the weight that would have been best, found with the truth.\n")
-    lines.append("| quadrant | naive | smooth | Epitome | Epitome - better baseline | w chosen | best fixed w: w / "
-                 "points |\n|---|---|---|---|---|---|---|")
-    diffs, best = [], []
+                 "612 m, OpenEarthMap 150-300 m: one tile or little more), composition estimated from each quadrant's "
+                 "truth (a generalised map's own table). Accuracy (%) at the defaults.\n")
+    lines.append("| quadrant | naive | smooth | Epitome | Epitome - better baseline |\n|---|---|---|---|---|")
+    diffs = []
     for case, comp in quads:
         truth = read(case.truth)
         nv, sm = baselines(case, tmp, comp)
         lab, _, st = lsr(case, tmp, comp)
         acc = [100 * scores(cm_of(a, truth, comp.n_labels))["overall_accuracy"] for a in (nv, sm, lab)]
-        curve, _ = weight_curve(case, tmp, comp, CANDIDATE_WEIGHTS + (float("inf"),))
-        w_best = max(curve, key=curve.get)
         diffs.append(acc[2] - max(acc[:2]))
-        best.append(curve[w_best])
-        lines.append(f"| {case.name} | {acc[0]:.2f} | {acc[1]:.2f} | {acc[2]:.2f} | {diffs[-1]:+.2f} | "
-                     f"{st['appearance_weight']:g} | {w_best:g} / {curve[w_best]:+.2f} |")
+        lines.append(f"| {case.name} | {acc[0]:.2f} | {acc[1]:.2f} | {acc[2]:.2f} | {diffs[-1]:+.2f} |")
         print(lines[-1], flush=True)
     lines.append(f"\nEpitome against the better baseline: mean {np.mean(diffs):+.2f}, worst {min(diffs):+.2f} "
-                 f"({len(diffs)} quadrants); with the best weight per quadrant (truth): mean {np.mean(best):+.2f}, "
-                 f"worst {min(best):+.2f}.\n")
+                 f"({len(diffs)} quadrants).\n")
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -325,9 +196,9 @@ def section_shift(tmp, lines, cases):
 # 4. Speed, side by side
 # ------------------------------------------------------------------------------------------------------------
 
-# = FUSION product 0.5 of the previous release, with every window a key and full patch vectors (its only path)
-PREVIOUS_DEFAULTS = dict(downsample=2, fusion="product", appearance_weight=2.0, fusion_weight=1.0, key_stride=1,
-                         patch_dims=None)
+# The previous release's tile computation: the paper's EM (the table as a constraint) and one appearance iteration,
+# fused with the smooth prior (its weight was chosen on tiles that were then kept, so it cost no extra tile)
+PREVIOUS_DEFAULTS = dict(table_mode="constraint", appearance_iterations=1, appearance_weight=1.0)
 
 
 def section_speed(tmp, lines, size=2048):
@@ -339,8 +210,9 @@ def section_speed(tmp, lines, size=2048):
     truth = read(case.truth)
     km2 = size * size / 1e6
     lines.append(f"Scene {size} x {size} px at 1 m ({km2:.2f} km^2), classes 30 m in EPSG:5070, CPU, tiles 512 px. "
-                 "The previous defaults (FUSION product 0.5: fixed trust, no smooth prior) and the new ones, in the "
-                 "same run:\n")
+                 "The previous release's tile computation (TABLE_MODE constraint: the paper's EM, then one appearance "
+                 "iteration) and the defaults (the table as a prior: the smooth prior, two appearance iterations), "
+                 "in the same run:\n")
     lines.append("| settings | seconds | km^2 per minute | accuracy | mIoU |\n|---|---|---|---|---|")
     res = {}
     for label, params in (("previous defaults", LsrParams(**PREVIOUS_DEFAULTS)), ("defaults", LsrParams())):
@@ -590,7 +462,7 @@ def section_memory(tmp, lines, reps_list=(1, 4, 10), samples=0.01):
 
 # ------------------------------------------------------------------------------------------------------------
 
-SECTIONS = ("cases", "rule", "crops", "shift", "speed", "dense", "tiles", "memory")
+SECTIONS = ("cases", "groups", "reference", "calibration", "crops", "shift", "speed", "dense", "tiles", "memory")
 
 
 def main():
@@ -612,23 +484,30 @@ def main():
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         cases = real_cases(lines)
-        generated = generated_cases(tmp) if ("cases" in wanted or "rule" in wanted) else []
-        titles = {"cases": "1. Real cases and generated scenes at the defaults",
-                  "rule": "2. How much to trust appearance: fixed weights against the rule chosen from the data",
-                  "crops": "3. Smaller areas: the sub-metre cases in quadrants",
-                  "shift": "4. Robustness: the coarse layer shifted by half a cell",
-                  "speed": "5. Speed at the defaults, side by side with the previous defaults",
-                  "dense": "6. Doing less work: the dense reference, each saving alone and combined",
-                  "tiles": "7. Tile sizes: speed, memory and accuracy",
-                  "memory": "8. Peak memory: large raster against small"}
+        trust = bench_trust.trust_cases(DATA, lines) if {"cases", "groups", "reference"} & set(wanted) else []
+        calib = {}
+        titles = {"cases": "1. Every real case at the defaults, beside both baselines",
+                  "groups": "2. Constants chosen on one group of cases, reported on the other",
+                  "reference": "3. Calibrated on 100 reference points",
+                  "calibration": "4. Calibration of the confidence",
+                  "crops": "5. Smaller areas: the sub-metre cases in quadrants",
+                  "shift": "6. Robustness: the coarse layer shifted by half a cell",
+                  "speed": "7. Speed at the defaults, side by side with the previous defaults",
+                  "dense": "8. Doing less work: the dense reference, each saving alone and combined",
+                  "tiles": "9. Tile sizes: speed, memory and accuracy",
+                  "memory": "10. Peak memory: large raster against small"}
         for s in SECTIONS:
             if s not in wanted:
                 continue
             lines.append(f"## {titles[s]}\n")
             if s == "cases":
-                section_cases(tmp, lines, cases + generated)
-            elif s == "rule":
-                section_rule(tmp, lines, cases + generated)
+                bench_trust.section_cases(tmp, lines, trust, calib)
+            elif s == "groups":
+                bench_trust.section_groups(tmp, lines, trust)
+            elif s == "reference":
+                bench_trust.section_reference(tmp, lines, trust, calib)
+            elif s == "calibration":
+                bench_trust.section_calibration(lines, calib)
             elif s == "crops":
                 section_crops(tmp, lines, cases)
             elif s == "shift":

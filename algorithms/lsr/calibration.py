@@ -138,28 +138,44 @@ MIN_SAMPLES_FOR_TEMPERATURE = 30
 
 
 class SampleValues:
-    """Appearance and the two label-only priors at the reference samples, gathered tile by tile [L, n]; samples
-    no tile reached stay out (`seen` False)."""
+    """Appearance and the label-only priors at the reference samples [L, n], blended over the tiles that cover each
+    sample exactly as the main pass blends them (lsr.tiling.StripBlender), so the samples see the map that is
+    written; samples on pixels without imagery or class stay out (`seen` False)."""
 
     def __init__(self, samples: ReferenceSamples, n_labels: int):
         n = len(samples)
         self.samples = samples
-        self.p_app = np.zeros((n_labels, n), np.float32)
+        self.acc = np.zeros((n_labels, n), np.float64)  # sum over tiles of weight x p_app
+        self.evidence = np.zeros(n)  # sum of the weights of tiles with evidence at the sample
+        self.data = np.zeros(n)  # sum of the weights of tiles with data at the sample
         self.priors = {k: np.full((n_labels, n), 1.0 / n_labels, np.float32) for k in ("smooth", "naive", "bayes")}
-        self.reached = np.zeros(n, bool)
-        self.seen = np.zeros(n, bool)
+        self.ok = np.zeros(n, bool)  # the sample's pixel has imagery and a class
+        self.complete = np.ones(n, bool)  # every tile covering the sample was added
 
     def add(self, index: np.ndarray, rows: np.ndarray, cols: np.ndarray, p_app: np.ndarray, reached: np.ndarray,
-            valid: np.ndarray, priors: dict):
-        """Samples `index` at tile pixels (rows, cols): p_app [L, h, w], reached/valid [h, w], priors
-        {kind: [L, h, w]}; samples on invalid pixels (no imagery or no class) are not seen."""
-        ok = valid[rows, cols]
-        index, rows, cols = index[ok], rows[ok], cols[ok]
-        self.p_app[:, index] = p_app[:, rows, cols]
-        self.reached[index] = reached[rows, cols]
+            valid: np.ndarray, weights: np.ndarray, priors: dict):
+        """One tile's values at its samples `index` (tile pixels rows, cols): p_app [L, h, w], reached, valid and the
+        tile's blending weights [h, w], priors {kind: [L, h, w]}."""
+        w = weights[rows, cols]
+        ev = w * reached[rows, cols]
+        self.acc[:, index] += p_app[:, rows, cols] * ev[None]
+        self.evidence[index] += ev
+        self.data[index] += w * valid[rows, cols]
+        self.ok[index] |= valid[rows, cols]
         for k, p in priors.items():
             self.priors[k][:, index] = p[:, rows, cols]
-        self.seen[index] = True
+
+    @property
+    def seen(self) -> np.ndarray:
+        return self.ok & self.complete & (self.data > 0)
+
+    @property
+    def p_app(self) -> np.ndarray:
+        return (self.acc / np.maximum(self.evidence, 1e-12)[None]).astype(np.float32)
+
+    @property
+    def reached(self) -> np.ndarray:
+        return self.evidence > 0
 
     def fused(self, setting: FusionSetting) -> np.ndarray:
         """The fused distributions of the seen samples [L, m] under a setting."""

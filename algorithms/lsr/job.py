@@ -34,7 +34,7 @@ from . import tile as tile_math
 from .calibration import FusionCalibration, SampleValues, calibrate_fusion
 from .memory import budget_bytes, check_tile_memory, describe_bytes, run_peak_bytes
 from .params import LsrParams, ground_settings
-from .sources import JobSources, TileAppearance, TileInput, nearest_tile, open_sources, read_tile, tile_seed
+from .sources import JobSources, TileAppearance, TileInput, covering_tiles, open_sources, read_tile, tile_seed
 from .tiling import StripBlender, Tile, plan_tiles, tile_weights
 from .trust import DEFAULT_TEMPERATURE, DEFAULT_WEIGHT
 from .writer import FusionSetting, LabelOutputs, LsrOutputs, fuse_and_write
@@ -218,43 +218,52 @@ def default_setting(params: LsrParams) -> FusionSetting:
     return FusionSetting(params.fusion, w, params.fusion_weight, DEFAULT_TEMPERATURE)
 
 
-def sample_tiles(run: Run, samples, fb: Feedback):
-    """The tiles holding the reference samples (each sample in the tile where it is most interior) and, per tile,
-    the indices of its samples: [(tile, index [k])], at most MAX_SAMPLE_TILES tiles (those with the most)."""
-    owners = nearest_tile(run.plan, samples.rows, samples.cols)
-    per: Dict[Tile, List[int]] = {}
-    for i, t in enumerate(owners):
-        per.setdefault(t, []).append(i)
-    ranked = sorted(per.items(), key=lambda kv: (-len(kv[1]), kv[0].row, kv[0].col))
-    if len(ranked) > MAX_SAMPLE_TILES:
-        left = sum(len(v) for _, v in ranked[MAX_SAMPLE_TILES:])
-        fb.warn(f"The reference samples lie in {len(ranked)} tiles: the {MAX_SAMPLE_TILES} tiles holding the most "
-                f"are used, {left} samples elsewhere are left out of the calibration.")
-        ranked = ranked[:MAX_SAMPLE_TILES]
-    return sorted(((t, np.array(v)) for t, v in ranked), key=lambda tv: (tv[0].row, tv[0].col))
+def sample_tiles(run: Run, samples, fb: Feedback, seed: int = 0) -> List[Tile]:
+    """The tiles covering the reference samples (every tile that covers a sample, so its value is blended as in the
+    map written), at most MAX_SAMPLE_TILES: samples are taken in a random order (seeded) while their tiles fit."""
+    covering = covering_tiles(run.plan, samples.rows, samples.cols)
+    chosen: Dict[Tile, None] = {}
+    left = 0
+    for i in np.random.default_rng(seed).permutation(len(samples)):
+        new = [t for t in covering[i] if t not in chosen]
+        if len(chosen) + len(new) > MAX_SAMPLE_TILES:
+            left += 1
+            continue
+        chosen.update(dict.fromkeys(new))
+    if left:
+        fb.warn(f"The reference samples lie in more than {MAX_SAMPLE_TILES} tiles: {left} samples in other tiles are "
+                "left out of the calibration.")
+    return sorted(chosen, key=lambda t: (t.row, t.col))
 
 
 def calibrate_on_samples(job: LsrJob, run: Run, fb: Feedback):
-    """lsr/calibration.py: the tiles holding reference samples are computed, the samples choose the fusion and
+    """lsr/calibration.py: the tiles covering reference samples are computed, the samples choose the fusion and
     estimate the accuracy. Returns (FusionCalibration, results of those tiles kept for the main pass)."""
-    src, params = run.sources, run.params
-    samples = read_reference_samples(job.reference.path, src.grid, job.composition.labels, job.reference.field,
+    src, params, grid = run.sources, run.params, run.sources.grid
+    samples = read_reference_samples(job.reference.path, grid, job.composition.labels, job.reference.field,
                                      job.reference.layer, seed=params.seed)
     for note in samples.notes:
         fb.info("Reference: " + note)
     values = SampleValues(samples, job.composition.n_labels)
+    tiles = sample_tiles(run, samples, fb, params.seed)
+    done = set()
     cache, kept = {}, 0
-    for t, idx in sample_tiles(run, samples, fb):
+    for t in tiles:
         if fb.is_canceled():
             raise Cancelled()
         res = run.compute(t, fb.is_canceled)
         run.progress.tick()
+        idx = samples.inside(t.x, t.y, t.w, t.h)
         cidx = src.class_rows(t.x, t.y, t.w, t.h)
         priors = {k: src.label_prior(k, t.x, t.y, t.w, t.h, cidx) for k in ("smooth", "naive", "bayes")}
-        values.add(idx, samples.rows[idx] - t.y, samples.cols[idx] - t.x, res.probs, res.reached, res.valid, priors)
+        values.add(idx, samples.rows[idx] - t.y, samples.cols[idx] - t.x, res.probs, res.reached, res.valid,
+                   tile_weights(t, grid.height, grid.width, run.overlap), priors)
+        done.add(t)
         if kept + res.nbytes <= CACHE_BYTES:
             cache[(t.row, t.col)] = res
             kept += res.nbytes
+    covering = covering_tiles(run.plan, samples.rows, samples.cols)
+    values.complete = np.array([all(t in done for t in c) for c in covering], bool)
     if not values.seen.any():
         raise EpitomeError("No reference sample lies on a pixel with imagery and a coarse class: give samples inside "
                            "the area both layers cover.")

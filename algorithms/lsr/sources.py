@@ -162,12 +162,14 @@ def tile_seed(seed: int, tile: Tile) -> int:
     return int(seed) * 1000003 + tile.row * 7919 + tile.col
 
 
-def nearest_tile(plan: Sequence[Sequence[Tile]], rows: np.ndarray, cols: np.ndarray) -> List[Tile]:
-    """For pixels (rows, cols) [n] of the output grid, the tile of the plan (lsr.tiling.plan_tiles) whose centre is
-    nearest - the tile in which the pixel is most interior. The plan is a regular grid, so the nearest centre is
-    the nearest along each axis."""
-    cy = np.array([r[0].y + r[0].h / 2 for r in plan])
-    cx = np.array([t.x + t.w / 2 for t in plan[0]])
-    r = np.abs(rows[:, None] + 0.5 - cy[None]).argmin(1)
-    c = np.abs(cols[:, None] + 0.5 - cx[None]).argmin(1)
-    return [plan[i][j] for i, j in zip(r.tolist(), c.tolist())]
+def covering_tiles(plan: Sequence[Sequence[Tile]], rows: np.ndarray, cols: np.ndarray) -> List[List[Tile]]:
+    """For pixels (rows, cols) [n] of the output grid, the tiles of the plan (lsr.tiling.plan_tiles) that cover each
+    (one to four: tiles overlap). The plan is a regular grid: covering rows and columns are found per axis."""
+    y0 = np.array([r[0].y for r in plan])
+    y1 = y0 + np.array([r[0].h for r in plan])
+    x0 = np.array([t.x for t in plan[0]])
+    x1 = x0 + np.array([t.w for t in plan[0]])
+    in_row = (rows[:, None] >= y0[None]) & (rows[:, None] < y1[None])  # [n, tile rows]
+    in_col = (cols[:, None] >= x0[None]) & (cols[:, None] < x1[None])  # [n, tile columns]
+    return [[plan[i][j] for i in np.nonzero(in_row[k])[0] for j in np.nonzero(in_col[k])[0]]
+            for k in range(rows.size)]

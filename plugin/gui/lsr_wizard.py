@@ -22,7 +22,7 @@ from qgis.core import (
     QgsSettings,
     QgsUnitTypes,
 )
-from qgis.gui import QgsFileWidget, QgsMapLayerComboBox
+from qgis.gui import QgsFieldComboBox, QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import (
@@ -308,6 +308,19 @@ class LayersPage(QWizardPage):
         self.reference.setToolTip(tr("Optional: high-resolution reference labels (codes 1..L as in the composition) "
                                      "to evaluate the result (overall accuracy, IoU) against two label-only "
                                      "baselines."))
+        self.samples = QgsMapLayerComboBox()
+        self.samples.setFilters(QgsMapLayerProxyModel.PointLayer | QgsMapLayerProxyModel.PolygonLayer |
+                                QgsMapLayerProxyModel.RasterLayer)
+        self.samples.setAllowEmptyLayer(True)
+        self.samples.setLayer(None)
+        self.samples.setToolTip(tr("Optional: labelled samples of the area - about 100 points (or polygons, or a "
+                                   "label raster) whose label field holds the composition's label codes or names. They "
+                                   "choose how much to believe the imagery and estimate the accuracy of the result "
+                                   "with a 95% interval, beside both label-only baselines."))
+        self.samples_field = QgsFieldComboBox()
+        self.samples_field.setToolTip(tr("The field of the samples that holds each label (a code 1..L or a label "
+                                         "name)."))
+        self.samples.layerChanged.connect(self._samples_changed)
         self.imagery_info, self.classes_info, self.reference_info = QLabel(), QLabel(), QLabel()
         self.checks = QLabel()
         self.checks.setWordWrap(True)
@@ -317,6 +330,13 @@ class LayersPage(QWizardPage):
         form.addRow(tr("Imagery"), self._with_info(self.imagery, self.imagery_info))
         form.addRow(tr("Class layer"), self._with_info(self.classes, self.classes_info))
         form.addRow(tr("Reference (optional)"), self._with_info(self.reference, self.reference_info))
+        samples_row = QWidget()
+        row = QHBoxLayout(samples_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.samples, 2)
+        row.addWidget(QLabel(tr("label field")))
+        row.addWidget(self.samples_field, 1)
+        form.addRow(tr("Reference samples (optional)"), samples_row)
         form.addRow(self.checks)
         self.guess(wizard.project)
         for combo in (self.imagery, self.classes, self.reference):
@@ -339,6 +359,31 @@ class LayersPage(QWizardPage):
         if cls is not None:
             self.classes.setLayer(cls)
         self.reference.setLayer(ref if ref is not None and ref not in (img, cls) else None)
+
+    def _samples_changed(self, layer):
+        """The label field follows the samples layer (a vector layer; a raster has none): a field named like a
+        label field is proposed."""
+        from qgis.core import QgsMapLayer
+
+        vector = layer is not None and layer.type() == QgsMapLayer.VectorLayer
+        self.samples_field.setLayer(layer if vector else None)
+        self.samples_field.setEnabled(vector)
+        if vector:
+            names = [f.name() for f in layer.fields()]
+            pick = next((n for n in names if n.lower() in ("label", "labels", "class", "code", "landcover")), None)
+            if pick:
+                self.samples_field.setField(pick)
+
+    def samples_parameters(self):
+        """REFERENCE and REFERENCE_FIELD for the chosen samples ({} when none)."""
+        from qgis.core import QgsMapLayer
+
+        layer = self.samples.currentLayer()
+        if layer is None:
+            return {}
+        if layer.type() == QgsMapLayer.RasterLayer:
+            return {"REFERENCE": layer_path(layer)}
+        return {"REFERENCE": layer.source(), "REFERENCE_FIELD": self.samples_field.currentField()}
 
     @staticmethod
     def _with_info(combo, info):
@@ -366,6 +411,9 @@ class LayersPage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self):  # noqa: N802
+        samples = self.samples.currentLayer()
+        if samples is not None and self.samples_field.isEnabled() and not self.samples_field.currentField():
+            return False
         return not check_layers(self.imagery.currentLayer(), self.classes.currentLayer(),
                                 self.reference.currentLayer())[0]
 
@@ -639,6 +687,8 @@ class LsrWizard(QWizard):
             params["EXTENT"] = extent_value(canvas.extent(), canvas.mapSettings().destinationCrs())
         if self.settings.confidence.isChecked():
             params["CONFIDENCE"] = os.path.splitext(out)[0] + "_confidence.tif"
+            params["TRUST"] = os.path.splitext(out)[0] + "_influence.tif"
+        params.update(self.layers.samples_parameters())
         return params
 
     def summary(self):
@@ -648,12 +698,14 @@ class LsrWizard(QWizard):
             len(self.composition.labels) if self.composition else 0,
             ", ".join(self.composition.labels) if self.composition else "",
             self.settings.preset.currentText(), self.settings.device.value())
+        if lyr.samples.currentLayer():
+            text += " " + tr("Calibrated on the samples <b>{}</b>.").format(lyr.samples.currentLayer().name())
         if lyr.reference.currentLayer():
             text += " " + tr("Then evaluated against <b>{}</b>.").format(lyr.reference.currentLayer().name())
         if self.settings.canvas_extent.isVisibleTo(self.settings) and self.settings.canvas_extent.isChecked():
             text += " " + tr("Only the area shown in the map canvas.")
         if self.settings.confidence.isChecked():
-            text += " " + tr("With a confidence layer.")
+            text += " " + tr("With confidence and appearance-influence layers.")
         out = self.settings.output_path()
         if out:
             text += "<br>" + tr("Label map: {}").format(out)
@@ -786,6 +838,16 @@ class LsrWizard(QWizard):
                 node.setItemVisibilityChecked(False)
                 node.setExpanded(False)
                 self.added_layers.append(c)
+        trust = results.get("TRUST")
+        if trust and os.path.isfile(trust):
+            t = QgsRasterLayer(trust, tr("{} influence of appearance").format(stem))
+            if t.isValid():
+                t.setRenderer(probability_renderer(t))
+                self.project.addMapLayer(t, False)
+                node = group.addLayer(t)
+                node.setItemVisibilityChecked(False)
+                node.setExpanded(False)
+                self.added_layers.append(t)
         root.insertChildNode(0, group)
         self.group = root.findGroup(group_name)
         self.group.setExpanded(False)  # the Layers panel does not always expand an inserted group: toggle it
@@ -796,7 +858,7 @@ class LsrWizard(QWizard):
             out, group_name)
         if table:
             text += " " + tr("The table used: <a href='file://{0}'>{1}</a>.").format(table, os.path.basename(table))
-        self.run_page.result.setHtml(text)
+        self.run_page.result.setHtml(text + "<br>" + trust_html(results, self.composition))
 
     def _eval_finished(self, ok, results):
         page = self.run_page
@@ -938,6 +1000,35 @@ class LsrWizard(QWizard):
                         tr("Epitome"), tr("Label super-resolution goes on in the background; its result will be "
                                           "added to the map."), Qgis.Info, 8)
         super().reject()
+
+
+def trust_html(results, composition=None):
+    """What appearance added, in an analyst's words: the fusion used, the share of pixels changed, the classes for
+    which the table looks locally wrong and, with reference samples, the estimated accuracy beside both baselines."""
+    import json
+
+    w = results.get("APPEARANCE_WEIGHT_USED")
+    how = tr("appearance alone") if w is not None and w < 0 else tr("appearance weight {:g}, {} prior").format(
+        w if w is not None else 0, results.get("FUSION_USED", ""))
+    parts = [tr("<b>What the imagery changed</b>: {:.1%} of the labelled pixels differ from the label-only map "
+                "({}).").format(results.get("CHANGED_SHARE") or 0.0, how)]
+    try:
+        evidence = json.loads(results.get("EVIDENCE") or "{}")
+    except ValueError:
+        evidence = {}
+    total = sum(e.get("pixels", 0) for e in evidence.values()) or 1
+    wrong = [(code, e) for code, e in evidence.items()
+             if (e.get("departure_from_table") or 0) >= 0.25 and e.get("pixels", 0) >= 0.01 * total]
+    if wrong:
+        names = ", ".join(tr("class {} ({:.0%} of its pixels changed)").format(code, e["changed"] / max(e["pixels"], 1))
+                          for code, e in wrong)
+        parts.append(tr("The table looks locally wrong for {}: look there first.").format(names))
+    if results.get("ESTIMATED_ACCURACY") is not None:
+        parts.append(tr("<b>Estimated accuracy</b> on the reference samples: {:.1%} (95% interval {:.1%} to {:.1%}); "
+                        "naive baseline {:.1%}, smooth baseline {:.1%} on the same samples.").format(
+            results["ESTIMATED_ACCURACY"], results["ESTIMATED_ACCURACY_LOW"], results["ESTIMATED_ACCURACY_HIGH"],
+            results["NAIVE_ACCURACY_ESTIMATE"], results["SMOOTH_ACCURACY_ESTIMATE"]))
+    return " ".join(parts)
 
 
 class HelpDialog(QDialog):

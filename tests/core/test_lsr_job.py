@@ -237,3 +237,15 @@ def test_baselines_algorithm_and_evaluation_agree_with_a_hand_count(tmp_path):
         want = scores(confusion_matrix(lab, truth, 4))
         assert res["baselines"][key]["scores"]["overall_accuracy"] == pytest.approx(want["overall_accuracy"])
     assert res["scores"]["overall_accuracy"] == pytest.approx(res["baselines"]["smooth"]["scores"]["overall_accuracy"])
+
+
+def test_samples_beyond_the_tiles_computed_ahead_are_left_out_with_a_warning(generated, tmp_path, monkeypatch):
+    import algorithms.lsr.job as job_module
+
+    monkeypatch.setattr(job_module, "MAX_SAMPLE_TILES", 1)
+    truth = gdal.Open(generated["truth"]).ReadAsArray()
+    ref = ReferenceInput(reference_points(tmp_path / "ref.gpkg", truth, 100), "label")
+    stats, _, _, _, fb = run(generated["imagery"], generated["classes_30m"], tmp_path, reference=ref, tile_size=128,
+                             params=LsrParams())
+    assert any("left out of the calibration" in w for w in fb.warns)
+    assert 0 < stats["samples_used"] < 100

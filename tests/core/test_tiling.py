@@ -70,3 +70,18 @@ def test_blender_ignores_invalid_pixels():
     b.add(t, np.ones((2, 4, 4), np.float32), np.ones((4, 4), np.float32), valid)
     _, probs, ws, vs = b.finish_rows(4)
     assert ws[0, 0] == 0 and ws[1, 1] == 1
+
+
+def test_covering_tiles_are_every_tile_holding_the_pixel():
+    import numpy as np
+
+    from algorithms.lsr.sources import covering_tiles
+    from algorithms.lsr.tiling import plan_tiles
+
+    plan = plan_tiles(100, 130, 64, 20)
+    rows, cols = np.array([0, 50, 99, 10]), np.array([0, 50, 129, 100])
+    got = covering_tiles(plan, rows, cols)
+    for r, c, tiles in zip(rows, cols, got):
+        want = [t for row in plan for t in row if t.y <= r < t.y + t.h and t.x <= c < t.x + t.w]
+        assert tiles == want and tiles
+    assert len(got[1]) == 4  # (50, 50) lies in the overlap of four tiles

@@ -103,8 +103,9 @@ def test_wizard_runs_adds_styled_layers_and_evaluates(wizard, project_layers, tm
     assert (lab[:, :40] == LBL_FOREST).mean() > 0.9 and (lab[:, 56:] == LBL_FIELD).mean() > 0.9
     group = prj.layerTreeRoot().children()[0]  # the run's group, on top, named after the input and the method
     assert group.name() == "naip – Epitome LSR" and w.group is group
-    assert [n.name() for n in group.children()] == ["result labels", "result confidence"]  # label map first
-    assert not group.children()[1].isVisible()  # confidence unchecked: the labels show
+    assert [n.name() for n in group.children()] == ["result labels", "result confidence",
+                                                    "result influence of appearance"]  # label map first
+    assert not group.children()[1].isVisible() and not group.children()[2].isVisible()  # the labels show
     layer = prj.mapLayersByName("result labels")[0]
     classes = layer.renderer().classes()
     assert [c.label for c in classes][:4] == ["water", "forest", "field", "built"]
@@ -276,7 +277,8 @@ def test_two_runs_get_distinct_names_in_their_own_groups_and_zoom(wizard, projec
         names.append((w.group.name(), [lyr.name() for lyr in w.added_layers]))
         assert view.isExpanded(view.node2index(w.group))  # the legend of the new labels shows
     assert names[0][0] == "naip – Epitome LSR" and names[1][0] == "naip – Epitome LSR (2)"
-    assert names[0][1] == ["a labels", "a confidence"] and names[1][1] == ["b labels", "b confidence"]
+    assert names[0][1] == ["a labels", "a confidence", "a influence of appearance"]
+    assert names[1][1] == ["b labels", "b confidence", "b influence of appearance"]
     groups = [g.name() for g in QgsProject.instance().layerTreeRoot().findGroups()]
     assert groups[:2] == ["naip – Epitome LSR (2)", "naip – Epitome LSR"]  # the newest on top
     canvas = qgis_iface.mapCanvas()
@@ -622,3 +624,66 @@ def test_each_quality_preset_says_what_it_changes_and_costs(wizard, project_laye
     # tiles given in ground metres become imagery pixels (256 m at 0.5 m: 512 px); pixel sizes never leak in
     assert preset_parameters({"TILE_METRES": 256}, half_metre)["TILE_SIZE"] == 512
     assert "TILE_SIZE" not in preset_parameters(balanced, half_metre)
+
+
+def sample_points(path, truth_path, n=60, seed=0):
+    """A GeoPackage of n random truth pixels with a field 'label' (the label codes), in the truth's CRS."""
+    import numpy as np
+    from osgeo import gdal, ogr, osr
+
+    ds = gdal.Open(truth_path)
+    truth, gt = ds.ReadAsArray(), ds.GetGeoTransform()
+    rows, cols = np.nonzero(truth > 0)
+    pick = np.random.default_rng(seed).choice(rows.size, n, replace=False)
+    out = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(ds.GetProjection())
+    lyr = out.CreateLayer("samples", srs, ogr.wkbPoint)
+    lyr.CreateField(ogr.FieldDefn("label", ogr.OFTInteger))
+    for i in pick:
+        f = ogr.Feature(lyr.GetLayerDefn())
+        f.SetGeometry(ogr.CreateGeometryFromWkt("POINT ({} {})".format(gt[0] + cols[i] + 0.5, gt[3] - rows[i] - 0.5)))
+        f.SetField("label", int(truth[rows[i], cols[i]]))
+        lyr.CreateFeature(f)
+    out = None
+    return str(path)
+
+
+def test_reference_samples_calibrate_the_run_and_the_result_says_what_appearance_added(
+        wizard, project_layers, scene, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    prj, img, cls, ref = project_layers
+    pts = QgsVectorLayer(sample_points(tmp_path / "samples.gpkg", scene.truth), "samples", "ogr")
+    assert pts.isValid()
+    prj.addMapLayer(pts)
+    w = wizard
+    w.layers.samples.setLayer(pts)
+    assert w.layers.samples_field.currentField() == "label"  # a label-like field is proposed
+    prepare(w, img, cls)
+    out = str(tmp_path / "calibrated.tif")
+    w.settings.output.setFilePath(out)
+    params = w.parameters()
+    assert params["REFERENCE"].startswith(str(tmp_path / "samples.gpkg")) and params["REFERENCE_FIELD"] == "label"
+    w.run_page.initializePage()
+    assert "samples" in w.run_page.summary.text()
+    assert w.start()
+    assert wait_for(lambda: w.done_ok, 300), w.run_page.log.toPlainText() + w.run_page.result.toPlainText()
+    text = w.run_page.result.toPlainText()
+    assert "What the imagery changed" in text and "Estimated accuracy" in text and "naive baseline" in text
+    assert "Estimated accuracy of the result" in w.run_page.log.toPlainText()
+
+
+def test_a_vector_sample_layer_needs_its_label_field(wizard, project_layers, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    prj, img, cls, ref = project_layers
+    lyr = QgsVectorLayer("Point?crs=EPSG:26917&field=name:string", "no label", "memory")
+    prj.addMapLayer(lyr)
+    wizard.layers.imagery.setLayer(img)
+    wizard.layers.classes.setLayer(cls)
+    wizard.layers.samples.setLayer(lyr)
+    wizard.layers.samples_field.setField("")
+    assert not wizard.layers.isComplete()
+    wizard.layers.samples_field.setField("name")
+    assert wizard.layers.isComplete()
