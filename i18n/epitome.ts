@@ -4,297 +4,297 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="180"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="47"/>
         <source>Labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="182"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="49"/>
         <source>Label codes 1..L follow this order in the output raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="188"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="55"/>
         <source>Name of label {} (unique)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="193"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="60"/>
         <source>Colour of label {} in the output style</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="214"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="81"/>
         <source>Label {} has no name.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="216"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="83"/>
         <source>The name &apos;{}&apos; is used twice: label names must be unique.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="276"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="99"/>
         <source>Estimate from a labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="278"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="101"/>
         <source>Counts, for every coarse class, the share of each label in an area whose high-resolution labels are known.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="283"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="106"/>
         <source>High-resolution label raster (codes 1..L, 0 = nodata)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="287"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="110"/>
         <source>Coarse class layer (e.g. NLCD) covering the labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="293"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="116"/>
         <source>Classes with fewer labelled pixels are left out</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="294"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="117"/>
         <source>Reference labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="295"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="118"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="296"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="119"/>
         <source>Minimum pixels per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="301"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="124"/>
         <source>Choose both layers (load them into the project first).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="304"/>
+        <location filename="../plugin/gui/composition_dialogs.py" line="127"/>
         <source>Choose two different layers: the fine labels and the coarse classes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="355"/>
+        <location filename="../plugin/gui/composition_editor.py" line="153"/>
         <source>Presets…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="356"/>
+        <location filename="../plugin/gui/composition_editor.py" line="154"/>
         <source>NLCD → water, forest, field, built (built-in)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="357"/>
+        <location filename="../plugin/gui/composition_editor.py" line="155"/>
         <source>Empty table for the layer&apos;s classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="358"/>
+        <location filename="../plugin/gui/composition_editor.py" line="156"/>
         <source>Replace the table by a preset</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="361"/>
+        <location filename="../plugin/gui/composition_editor.py" line="159"/>
         <source>Load CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="361"/>
+        <location filename="../plugin/gui/composition_editor.py" line="159"/>
         <source>Load a composition table from a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="363"/>
+        <location filename="../plugin/gui/composition_editor.py" line="161"/>
         <source>Save CSV…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="363"/>
+        <location filename="../plugin/gui/composition_editor.py" line="161"/>
         <source>Save the table as a CSV file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="364"/>
+        <location filename="../plugin/gui/composition_editor.py" line="162"/>
         <source>Estimate from a labelled area…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="364"/>
+        <location filename="../plugin/gui/composition_editor.py" line="162"/>
         <source>Count p(label | class) where high-resolution labels are known (runs in the background)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="377"/>
+        <location filename="../plugin/gui/composition_editor.py" line="175"/>
         <source>Hide the rows of codes the class layer does not contain. Hidden rows stay in the table and in the saved CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="395"/>
+        <location filename="../plugin/gui/composition_editor.py" line="193"/>
         <source>p(label | class): the share of each label inside each coarse class. Rows are renormalised when used; empty cells count as 0.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="406"/>
+        <location filename="../plugin/gui/composition_editor.py" line="204"/>
         <source>Add label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="406"/>
+        <location filename="../plugin/gui/composition_editor.py" line="204"/>
         <source>Add a label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="407"/>
+        <location filename="../plugin/gui/composition_editor.py" line="205"/>
         <source>Remove label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="407"/>
+        <location filename="../plugin/gui/composition_editor.py" line="205"/>
         <source>Remove the selected label (column)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="409"/>
+        <location filename="../plugin/gui/composition_editor.py" line="207"/>
         <source>Labels…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="409"/>
+        <location filename="../plugin/gui/composition_editor.py" line="207"/>
         <source>Rename the labels and choose their colours</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="975"/>
+        <location filename="../plugin/gui/composition_editor.py" line="772"/>
         <source>Add class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="411"/>
+        <location filename="../plugin/gui/composition_editor.py" line="209"/>
         <source>Add a row for a coarse class code</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="413"/>
+        <location filename="../plugin/gui/composition_editor.py" line="211"/>
         <source>Remove class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="413"/>
+        <location filename="../plugin/gui/composition_editor.py" line="211"/>
         <source>Remove the selected class rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="415"/>
+        <location filename="../plugin/gui/composition_editor.py" line="213"/>
         <source>Normalise rows</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="415"/>
+        <location filename="../plugin/gui/composition_editor.py" line="213"/>
         <source>Divide every row by its sum so it sums to 1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="428"/>
+        <location filename="../plugin/gui/composition_editor.py" line="226"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="428"/>
+        <location filename="../plugin/gui/composition_editor.py" line="226"/>
         <source>Stop the estimate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="487"/>
+        <location filename="../plugin/gui/composition_editor.py" line="285"/>
         <source>p({} | class {})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="493"/>
+        <location filename="../plugin/gui/composition_editor.py" line="291"/>
         <source>Sum of the row (rows are renormalised to 1 when used)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="518"/>
+        <location filename="../plugin/gui/composition_editor.py" line="316"/>
         <source>Show only the {} code(s) of the class layer ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="520"/>
+        <location filename="../plugin/gui/composition_editor.py" line="318"/>
         <source>; {} other row(s) hidden</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="550"/>
+        <location filename="../plugin/gui/composition_editor.py" line="348"/>
         <source>Label {}: {} - double-click to rename it or change its colour</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="552"/>
+        <location filename="../plugin/gui/composition_editor.py" line="350"/>
         <source>sum</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="576"/>
+        <location filename="../plugin/gui/composition_editor.py" line="374"/>
         <source> ({} more problems)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="576"/>
+        <location filename="../plugin/gui/composition_editor.py" line="374"/>
         <source> (1 more problem)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="679"/>
+        <location filename="../plugin/gui/composition_editor.py" line="477"/>
         <source>Saved {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="753"/>
+        <location filename="../plugin/gui/composition_editor.py" line="551"/>
         <source>Class {} is already in the table.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="775"/>
+        <location filename="../plugin/gui/composition_editor.py" line="573"/>
         <source>No class codes known: choose a class layer first, or add class rows.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="818"/>
+        <location filename="../plugin/gui/composition_editor.py" line="616"/>
         <source>An estimate is already running.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="836"/>
+        <location filename="../plugin/gui/composition_editor.py" line="634"/>
         <source>Estimating p(label | class)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="857"/>
+        <location filename="../plugin/gui/composition_editor.py" line="655"/>
         <source>Estimate cancelled; the table is unchanged.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="859"/>
+        <location filename="../plugin/gui/composition_editor.py" line="657"/>
         <source>The estimate failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="859"/>
+        <location filename="../plugin/gui/composition_editor.py" line="657"/>
         <source>unknown error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="920"/>
+        <location filename="../plugin/gui/composition_editor.py" line="717"/>
         <source>Load composition table</source>
         <translation type="unfinished"></translation>
     </message>
@@ -304,52 +304,52 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="934"/>
+        <location filename="../plugin/gui/composition_editor.py" line="731"/>
         <source>Save composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1025"/>
+        <location filename="../plugin/gui/composition_editor.py" line="822"/>
         <source>CSV files (*.csv)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="965"/>
+        <location filename="../plugin/gui/composition_editor.py" line="762"/>
         <source>The table has no label: add one first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="975"/>
+        <location filename="../plugin/gui/composition_editor.py" line="772"/>
         <source>Coarse class code:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="997"/>
+        <location filename="../plugin/gui/composition_editor.py" line="794"/>
         <source>Composition table p(label | class)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1022"/>
+        <location filename="../plugin/gui/composition_editor.py" line="819"/>
         <source>Save to</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1027"/>
+        <location filename="../plugin/gui/composition_editor.py" line="824"/>
         <source>CSV file the table is saved to when you press OK</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1028"/>
+        <location filename="../plugin/gui/composition_editor.py" line="825"/>
         <source>Choose a file for the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1058"/>
+        <location filename="../plugin/gui/composition_editor.py" line="855"/>
         <source>Choose where to save the table (Save to).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1063"/>
+        <location filename="../plugin/gui/composition_editor.py" line="860"/>
         <source>The built-in table cannot be overwritten: choose another file.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -369,7 +369,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="381"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="451"/>
         <source>Could not read the class codes of {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -439,557 +439,557 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="43"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="64"/>
         <source>Fast</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="69"/>
         <source>Balanced (recommended)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="50"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="72"/>
         <source>Thorough</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="93"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="115"/>
         <source>No layer chosen.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="95"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="117"/>
         <source>The layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="97"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="119"/>
         <source>no CRS</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="295"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="330"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="296"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="331"/>
         <source>Class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="137"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="159"/>
         <source>{}: choose a raster layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="139"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="161"/>
         <source>{}: the layer is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="141"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="163"/>
         <source>{}: &apos;{}&apos; is not a file raster; save it as a GeoTIFF first (Raster &gt; Conversion &gt; Translate).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="146"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="168"/>
         <source>Imagery and class layer are the same layer: choose the coarse classes (e.g. NLCD) as the class layer.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="151"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="173"/>
         <source>The reference must be another layer: high-resolution labels to compare the result with (or leave it empty).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="156"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="178"/>
         <source>Reference: &apos;{}&apos; is not a file raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="165"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="187"/>
         <source>The class layer has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="172"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="194"/>
         <source>The imagery is not finer than the class layer ({:.3g} against {:.3g} map units): label super-resolution expects fine imagery and coarse classes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="272"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="294"/>
         <source>Imagery and coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="272"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="294"/>
         <source>Pick fine imagery (e.g. NAIP, 1 m) and the coarse class layer (e.g. NLCD, 30 m) from the project. The class layer may have any CRS and grid: it is aligned on the fly.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="278"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="300"/>
         <source>High-resolution imagery: all its bands are used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="281"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="303"/>
         <source>Coarse classes (integer codes, band 1), e.g. NLCD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="286"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="308"/>
         <source>Optional: high-resolution reference labels (codes 1..L as in the composition) to evaluate the result (overall accuracy, IoU) against two label-only baselines.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="297"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="332"/>
         <source>Reference (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="336"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="403"/>
         <source>None: the result is not evaluated.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="342"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="409"/>
         <source>The layers fit together.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="356"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="426"/>
         <source>Composition of the coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="356"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="426"/>
         <source>p(label | class): what share of each coarse class is each high-resolution label. Start from the built-in NLCD table, a CSV (Load CSV…), or estimate it from a labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="434"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="504"/>
         <source>Quality, device and outputs</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="434"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="504"/>
         <source>How thorough the run is, where it computes, and where the label map is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="451"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="521"/>
         <source>auto: the GPU when PyTorch sees one, else the CPU. cuda:N picks a GPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="456"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="526"/>
         <source>GeoTIFF (*.tif)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="458"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="528"/>
         <source>Where to write the label map (GeoTIFF). Beside it go the confidence layer, the table used (_composition.csv) and, with a reference, the evaluation report.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="460"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="530"/>
         <source>Choose a file for the label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="466"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="536"/>
         <source>Also add a confidence layer (max p per pixel)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="472"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="542"/>
         <source>Quality</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="473"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="543"/>
         <source>Device</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="474"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="544"/>
         <source>Label map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="514"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="584"/>
         <source>Empty: a new file beside the imagery (or in the last folder used).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="516"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="586"/>
         <source>{} exists and will be replaced.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="518"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="588"/>
         <source>A new file in {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="542"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="612"/>
         <source>Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="543"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="613"/>
         <source>Start label super-resolution in the background (QGIS stays usable).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="544"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="614"/>
         <source>Stop run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="545"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="615"/>
         <source>Stop the run; nothing half-written is left behind.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="833"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="917"/>
         <source>Zoom to result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="548"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="618"/>
         <source>Show the whole label map in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="574"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="644"/>
         <source>Epitome: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="605"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="675"/>
         <source>Choose a file for the label map (no writable folder was found for a default).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="608"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="678"/>
         <source>Cannot write into the output folder {}. Choose another place for the label map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="624"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="696"/>
         <source>&lt;b&gt;{}&lt;/b&gt; + &lt;b&gt;{}&lt;/b&gt; with {} labels ({}), quality {}, device {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="630"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="704"/>
         <source>Then evaluated against &lt;b&gt;{}&lt;/b&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="637"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="711"/>
         <source>Label map: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="676"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="750"/>
         <source>Writing the label map to {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="685"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="759"/>
         <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="693"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="767"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="709"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="783"/>
         <source>WARNING: the composition table could not be saved next to the result: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="714"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="788"/>
         <source>Evaluating against {}…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="186"/>
+        <location filename="../plugin/processing/styling.py" line="187"/>
         <source>{} – Epitome LSR</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="187"/>
+        <location filename="../plugin/processing/styling.py" line="188"/>
         <source>{} labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="192"/>
+        <location filename="../plugin/processing/styling.py" line="193"/>
         <source>{} confidence</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="773"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="857"/>
         <source>Label map written to &lt;a href='file://{0}'&gt;{0}&lt;/a&gt; and added to the map (group “{1}”).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="776"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="860"/>
         <source>The table used: &lt;a href=&apos;file://{0}&apos;&gt;{1}&lt;/a&gt;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="784"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="868"/>
         <source>Evaluation done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="787"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="871"/>
         <source>Evaluation failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="787"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="871"/>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="796"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="880"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt;: overall accuracy {:.1%}, mean IoU {:.3f} over {:,} pixels. Report: &lt;a href=&apos;file://{}&apos;&gt;HTML&lt;/a&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="799"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="883"/>
         <source>Epitome (this result)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="800"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="884"/>
         <source>Naive: each pixel's class → its most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="803"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="887"/>
         <source>Smooth: the classes&apos; compositions interpolated, then the most likely label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="811"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="895"/>
         <source>{:+.1f} points of accuracy over the better baseline.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="811"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="895"/>
         <source>{:+.1f} points against the better baseline: the imagery did not help here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="813"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="897"/>
         <source>&lt;b&gt;Evaluation&lt;/b&gt; over {:,} pixels (&lt;a href=&apos;file://{}&apos;&gt;report&lt;/a&gt;):</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="815"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="899"/>
         <source>accuracy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="815"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="899"/>
         <source>mean IoU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="831"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="915"/>
         <source>Label map added: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="51"/>
+        <location filename="../plugin/plugin.py" line="48"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="865"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="949"/>
         <source>Help: label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="38"/>
+        <location filename="../plugin/gui/settings_page.py" line="48"/>
         <source>Computation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="42"/>
+        <location filename="../plugin/gui/settings_page.py" line="52"/>
         <source>Device used when an Epitome algorithm&apos;s DEVICE parameter is &apos;auto&apos;: auto (a CUDA GPU when available, else the CPU), cpu, cuda, or cuda:N for GPU number N. A GPU that is missing falls back to the CPU with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="55"/>
+        <location filename="../plugin/gui/settings_page.py" line="65"/>
         <source>Default device:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="60"/>
+        <location filename="../plugin/gui/settings_page.py" line="70"/>
         <source> MiB</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="61"/>
+        <location filename="../plugin/gui/settings_page.py" line="71"/>
         <source>Automatic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="69"/>
+        <location filename="../plugin/gui/settings_page.py" line="79"/>
         <source>Memory budget:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="72"/>
+        <location filename="../plugin/gui/settings_page.py" line="84"/>
         <source>PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="77"/>
+        <location filename="../plugin/gui/settings_page.py" line="89"/>
         <source>Folder Epitome loads PyTorch from first (appended to QGIS&apos;s Python path, so QGIS&apos;s own numpy and GDAL always win). Default: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="80"/>
+        <location filename="../plugin/gui/settings_page.py" line="92"/>
         <source>PyTorch folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="83"/>
+        <location filename="../plugin/gui/settings_page.py" line="95"/>
         <source>Test GPU</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="84"/>
+        <location filename="../plugin/gui/settings_page.py" line="96"/>
         <source>Check PyTorch and run a tiny computation on the GPU, in a separate process (QGIS cannot crash).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="87"/>
+        <location filename="../plugin/gui/settings_page.py" line="99"/>
         <source>Install / update PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="88"/>
+        <location filename="../plugin/gui/settings_page.py" line="100"/>
         <source>Open the installer: PyTorch CPU or CUDA build, downloaded with pip into the PyTorch folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="95"/>
+        <location filename="../plugin/gui/settings_page.py" line="107"/>
         <source>Checking PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="98"/>
+        <location filename="../plugin/gui/settings_page.py" line="110"/>
         <source>The PyTorch Epitome loads, and the result of the last GPU test.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="99"/>
+        <location filename="../plugin/gui/settings_page.py" line="111"/>
         <source>Status:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="104"/>
+        <location filename="../plugin/gui/settings_page.py" line="42"/>
         <source>Problems with the values entered above.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="141"/>
+        <location filename="../plugin/gui/settings_page.py" line="147"/>
         <source>Testing…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="174"/>
+        <location filename="../plugin/gui/settings_page.py" line="180"/>
         <source>Default device &apos;{}&apos; is not valid: use auto, cpu, cuda or cuda:N (N = GPU index). Kept &apos;{}&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="66"/>
+        <location filename="../plugin/gui/training_monitor.py" line="73"/>
         <source>The curves appear when a training starts.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="80"/>
+        <location filename="../plugin/gui/training_monitor.py" line="87"/>
         <source>Epitome training monitor</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="92"/>
+        <location filename="../plugin/gui/training_monitor.py" line="114"/>
         <source>Trainings started in this QGIS session; the newest is followed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="95"/>
+        <location filename="../plugin/gui/training_monitor.py" line="117"/>
         <source>Stop training</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="96"/>
+        <location filename="../plugin/gui/training_monitor.py" line="118"/>
         <source>Stop the training shown after its current step. The model trained so far is saved to its MODEL file and the run ends normally; give the model as INIT to continue later.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="76"/>
+        <location filename="../plugin/plugin.py" line="64"/>
         <source>Train epitomes…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="116"/>
+        <location filename="../plugin/gui/training_monitor.py" line="138"/>
         <source>Open Train epitomes (Processing toolbox: Epitome &gt; Epitomes &gt; Train epitomes).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="104"/>
+        <location filename="../plugin/gui/training_monitor.py" line="126"/>
         <source>No training running. Start one with Train epitomes…; it shows here live.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="105"/>
+        <location filename="../plugin/gui/training_monitor.py" line="127"/>
         <source>Trainings started anywhere show here: this button, the Processing toolbox (Epitome &gt; Epitomes &gt; Train epitomes), a model or a script.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="128"/>
+        <location filename="../plugin/gui/training_monitor.py" line="153"/>
         <source>Epitome preview</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="132"/>
+        <location filename="../plugin/gui/training_monitor.py" line="157"/>
         <source>Means of the first epitome (bands 1-3 as RGB, 2-98% stretch), refreshed every few steps. It should come to look like pieces of the imagery.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="157"/>
+        <location filename="../plugin/gui/training_monitor.py" line="175"/>
         <source>Training {} ({} x {} px, {} steps) started…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="173"/>
+        <location filename="../plugin/gui/training_monitor.py" line="191"/>
         <source>, stage {} of {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="193"/>
+        <location filename="../plugin/gui/training_monitor.py" line="211"/>
         <source>Finished.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="193"/>
+        <location filename="../plugin/gui/training_monitor.py" line="211"/>
         <source>Stopped.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="230"/>
+        <location filename="../plugin/gui/training_monitor.py" line="248"/>
         <source>Stopping after the current step… the model trained so far will be saved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1004,7 +1004,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="380"/>
+        <location filename="../plugin/install/installer_dialog.py" line="393"/>
         <source>no output</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1034,12 +1034,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="256"/>
+        <location filename="../plugin/install/installer_dialog.py" line="269"/>
         <source>CPU build (no CUDA)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="399"/>
+        <location filename="../plugin/install/installer_dialog.py" line="412"/>
         <source>CUDA {}, GPU: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1054,7 +1054,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="252"/>
+        <location filename="../plugin/install/installer_dialog.py" line="265"/>
         <source>(too old: Epitome needs {} or newer)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1154,308 +1154,308 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="33"/>
+        <location filename="../plugin/install/installer_dialog.py" line="42"/>
         <source>NVIDIA GPU, CUDA {} (about 3 GB download)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="43"/>
+        <location filename="../plugin/install/installer_dialog.py" line="52"/>
         <source>580 or newer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="43"/>
+        <location filename="../plugin/install/installer_dialog.py" line="52"/>
         <source>525 or newer (528 on Windows)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="44"/>
+        <location filename="../plugin/install/installer_dialog.py" line="53"/>
         <source>CUDA builds need an NVIDIA GPU and an NVIDIA driver {} (no CUDA toolkit needed: the wheels bring the CUDA libraries). Download about 3 GB, about 5 GB once installed. Without such a GPU, Epitome falls back to the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="70"/>
+        <location filename="../plugin/install/installer_dialog.py" line="79"/>
         <source>Epitome - install PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="98"/>
+        <location filename="../plugin/install/installer_dialog.py" line="111"/>
         <source>Current PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="100"/>
+        <location filename="../plugin/install/installer_dialog.py" line="113"/>
         <source>Not checked yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="102"/>
+        <location filename="../plugin/install/installer_dialog.py" line="115"/>
         <source>The PyTorch Epitome would load, checked in a separate process.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="105"/>
+        <location filename="../plugin/install/installer_dialog.py" line="118"/>
         <source>Whether this PyTorch can use an NVIDIA GPU, and which.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="109"/>
+        <location filename="../plugin/install/installer_dialog.py" line="122"/>
         <source>The folder PyTorch was loaded from.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="110"/>
+        <location filename="../plugin/install/installer_dialog.py" line="123"/>
         <source>Check again</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="111"/>
+        <location filename="../plugin/install/installer_dialog.py" line="124"/>
         <source>Check the installed PyTorch again (in a separate process).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="113"/>
+        <location filename="../plugin/install/installer_dialog.py" line="126"/>
         <source>PyTorch:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="114"/>
+        <location filename="../plugin/install/installer_dialog.py" line="127"/>
         <source>CUDA / GPU:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="153"/>
+        <location filename="../plugin/install/installer_dialog.py" line="166"/>
         <source>Folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="124"/>
+        <location filename="../plugin/install/installer_dialog.py" line="137"/>
         <source>Install or update</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="129"/>
+        <location filename="../plugin/install/installer_dialog.py" line="142"/>
         <source>Which PyTorch build to install: CPU only, or a CUDA build for NVIDIA GPUs (needs an NVIDIA driver).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="148"/>
+        <location filename="../plugin/install/installer_dialog.py" line="161"/>
         <source>Folder PyTorch is installed into; Epitome adds it to QGIS&apos;s Python path (after QGIS&apos;s own packages). Default: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="151"/>
+        <location filename="../plugin/install/installer_dialog.py" line="164"/>
         <source>Build:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="162"/>
+        <location filename="../plugin/install/installer_dialog.py" line="175"/>
         <source>Install</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="166"/>
+        <location filename="../plugin/install/installer_dialog.py" line="179"/>
         <source>Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="167"/>
+        <location filename="../plugin/install/installer_dialog.py" line="180"/>
         <source>Stop the running installation.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="179"/>
+        <location filename="../plugin/install/installer_dialog.py" line="192"/>
         <source>Output of pip, live.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="180"/>
+        <location filename="../plugin/install/installer_dialog.py" line="193"/>
         <source>pip&apos;s output appears here while PyTorch is installed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="187"/>
+        <location filename="../plugin/install/installer_dialog.py" line="200"/>
         <source>The result of the last installation.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="192"/>
+        <location filename="../plugin/install/installer_dialog.py" line="205"/>
         <source>Close this window (stops a running installation).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="238"/>
+        <location filename="../plugin/install/installer_dialog.py" line="251"/>
         <source>Checking…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="248"/>
+        <location filename="../plugin/install/installer_dialog.py" line="261"/>
         <source>Not found ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="258"/>
+        <location filename="../plugin/install/installer_dialog.py" line="271"/>
         <source>CUDA {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="260"/>
+        <location filename="../plugin/install/installer_dialog.py" line="273"/>
         <source>CUDA {} build, but no usable NVIDIA GPU ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="260"/>
+        <location filename="../plugin/install/installer_dialog.py" line="273"/>
         <source>no NVIDIA driver or GPU found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="271"/>
+        <location filename="../plugin/install/installer_dialog.py" line="284"/>
         <source>Another PyTorch installation is running in another window; wait for it or stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="282"/>
+        <location filename="../plugin/install/installer_dialog.py" line="295"/>
         <source>Cannot start the installation: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="299"/>
+        <location filename="../plugin/install/installer_dialog.py" line="312"/>
         <source>Installing… (this can take several minutes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="307"/>
+        <location filename="../plugin/install/installer_dialog.py" line="320"/>
         <source>Stopping…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="356"/>
+        <location filename="../plugin/install/installer_dialog.py" line="369"/>
         <source>Could not start {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="371"/>
+        <location filename="../plugin/install/installer_dialog.py" line="384"/>
         <source>Removed from the folder (QGIS&apos;s own numpy is used): {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="374"/>
+        <location filename="../plugin/install/installer_dialog.py" line="387"/>
         <source>Installation stopped. The folder may hold a partial installation: run Install again before using Epitome.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="378"/>
+        <location filename="../plugin/install/installer_dialog.py" line="391"/>
         <source>crashed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="380"/>
+        <location filename="../plugin/install/installer_dialog.py" line="393"/>
         <source>Installation failed (exit code {}): {}
 {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="388"/>
+        <location filename="../plugin/install/installer_dialog.py" line="401"/>
         <source>pip finished; checking the installed PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="396"/>
+        <location filename="../plugin/install/installer_dialog.py" line="409"/>
         <source>pip finished, but PyTorch cannot be imported from {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="399"/>
+        <location filename="../plugin/install/installer_dialog.py" line="412"/>
         <source>CPU build</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="399"/>
+        <location filename="../plugin/install/installer_dialog.py" line="412"/>
         <source>CUDA {} build, but no usable GPU (NVIDIA driver?)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="402"/>
+        <location filename="../plugin/install/installer_dialog.py" line="415"/>
         <source>PyTorch {} installed in {} ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="408"/>
+        <location filename="../plugin/install/installer_dialog.py" line="421"/>
         <source>Restart QGIS to use it: QGIS has already loaded PyTorch {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="410"/>
+        <location filename="../plugin/install/installer_dialog.py" line="423"/>
         <source>No restart needed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="412"/>
+        <location filename="../plugin/install/installer_dialog.py" line="425"/>
         <source>Epitome can use it now; no restart needed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="54"/>
+        <location filename="../plugin/plugin.py" line="51"/>
         <source>Label super-resolution wizard…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="55"/>
+        <location filename="../plugin/plugin.py" line="52"/>
         <source>Imagery + coarse classes -&gt; a high-resolution label map, step by step</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="66"/>
+        <location filename="../plugin/plugin.py" line="101"/>
         <source>Training monitor</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="67"/>
+        <location filename="../plugin/plugin.py" line="102"/>
         <source>Show the live curves and epitome of running trainings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="73"/>
+        <location filename="../plugin/plugin.py" line="61"/>
         <source>Self-epitomic label super-resolution (algorithm)…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="74"/>
+        <location filename="../plugin/plugin.py" line="62"/>
         <source>Estimate composition from a labelled area…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="75"/>
+        <location filename="../plugin/plugin.py" line="63"/>
         <source>Evaluate a label map…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="84"/>
+        <location filename="../plugin/plugin.py" line="72"/>
         <source>Install or update PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="172"/>
+        <location filename="../plugin/plugin.py" line="177"/>
         <source>About Epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/plugin.py" line="172"/>
+        <location filename="../plugin/plugin.py" line="177"/>
         <source>&lt;h3&gt;Epitome {}&lt;/h3&gt;&lt;p&gt;Label super-resolution with epitomic representations: high-resolution land cover from imagery and coarse classes (Malkin, Ortiz, Jojic, ECCV 2020).&lt;/p&gt;&lt;p&gt;Algorithms are in the Processing toolbox under &lt;b&gt;Epitome&lt;/b&gt;.&lt;/p&gt;&lt;p&gt;{}&lt;/p&gt;&lt;p&gt;License: GPL-2.0-or-later.&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="189"/>
+        <location filename="../plugin/processing/styling.py" line="190"/>
         <source>{} probabilities</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="662"/>
+        <location filename="../plugin/gui/composition_editor.py" line="460"/>
         <source>{} The file&apos;s cells are shown below as they are: fix the ones in red.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="1016"/>
+        <location filename="../plugin/gui/composition_editor.py" line="813"/>
         <source>{} A new table is shown instead; your file is left as it is. Fix the file and load it again (Load CSV…), or build the table here and save it under a new name.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1465,12 +1465,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="468"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="538"/>
         <source>Only the area shown in the map canvas</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="469"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="539"/>
         <source>Process only where the imagery meets the map canvas&apos;s current extent (zoom there first), without clipping files by hand.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1480,7 +1480,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="191"/>
+        <location filename="../plugin/processing/predict.py" line="190"/>
         <source>{} – {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1490,42 +1490,37 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="632"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="706"/>
         <source>Only the area shown in the map canvas.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="634"/>
-        <source>With a confidence layer.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/gui/composition_editor.py" line="892"/>
+        <location filename="../plugin/gui/composition_editor.py" line="689"/>
         <source>Estimated from {} pixels: rows of classes {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="894"/>
+        <location filename="../plugin/gui/composition_editor.py" line="691"/>
         <source>The other {} rows are unchanged.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="897"/>
+        <location filename="../plugin/gui/composition_editor.py" line="694"/>
         <source>The reference names other labels than the table&apos;s: its labels ({}) are used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="900"/>
+        <location filename="../plugin/gui/composition_editor.py" line="697"/>
         <source>The reference has no label names: its codes are the table&apos;s label numbers ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="903"/>
+        <location filename="../plugin/gui/composition_editor.py" line="700"/>
         <source>Reference codes by name: {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/composition_editor.py" line="905"/>
+        <location filename="../plugin/gui/composition_editor.py" line="702"/>
         <source>New labels: {}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1560,173 +1555,173 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/example_models.py" line="41"/>
+        <location filename="../plugin/gui/example_models.py" line="40"/>
         <source>Open a copy in the Model Designer…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="99"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="121"/>
         <source>pixel {:.4g} x {:.4g} {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="102"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="124"/>
         <source>pixel {:.3g} x {:.3g} degrees (about {:.3g} x {:.3g} m)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="104"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="126"/>
         <source>{} x {} px, {} band(s), {}, {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="113"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="135"/>
         <source>Only one of the imagery &apos;{}&apos; and the {} &apos;{}&apos; has a CRS. Set the missing CRS (layer Properties &gt; Source) so they can be aligned.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="121"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="143"/>
         <source>The {} &apos;{}&apos; does not overlap the imagery &apos;{}&apos;. Choose layers of the same area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="125"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="147"/>
         <source>Without a CRS the imagery &apos;{}&apos; and the {} &apos;{}&apos; must have the same size in pixels ({} x {} against {} x {}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="154"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="176"/>
         <source>Reference: the layer &apos;{}&apos; is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="158"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="180"/>
         <source>reference</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="160"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="182"/>
         <source>Or leave the reference empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="162"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="184"/>
         <source>The reference &apos;{}&apos; has {} bands; band 1 is used.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="166"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="188"/>
         <source>class layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="443"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="513"/>
         <source>Speed against thoroughness: what each changes and costs is written under the list.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="524"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="594"/>
         <source>Runs in the background: QGIS stays usable, and you may close this window - you are asked whether the run goes on (its result is added to the map when it is done) or stops.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="698"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="772"/>
         <source>Label super-resolution failed: {} (open the wizard again for its log)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="877"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="961"/>
         <source>Label super-resolution is running</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="877"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="961"/>
         <source>The run is at {}%. Closing this window does not have to stop it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="880"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="964"/>
         <source>Keep running: it goes on as a QGIS task (see the task bar at the bottom of the QGIS window); the label map is added to the map and announced in the message bar when it is done.
 Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="883"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="967"/>
         <source>Keep running in the background</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="884"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="968"/>
         <source>Stop the run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="885"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="969"/>
         <source>Back to the wizard</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="911"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="995"/>
         <source>The window was closed: the run goes on in the background.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="915"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="999"/>
         <source>Label super-resolution goes on in the background; its result will be added to the map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="946"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1059"/>
         <source>&lt;h3&gt;What this does&lt;/h3&gt;&lt;p&gt;It turns a coarse land-cover map - for example NLCD at 30 m - into a detailed map on the grid of your imagery - for example 1 m aerial photographs. No training data is needed: it finds out from the imagery itself which places look alike.&lt;/p&gt;&lt;h3&gt;What you need&lt;/h3&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;Imagery&lt;/b&gt;: the detailed image of the area (any number of bands).&lt;/li&gt;&lt;li&gt;&lt;b&gt;Class layer&lt;/b&gt;: the coarse map of the same area, in any projection and resolution.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Composition table&lt;/b&gt; (page 2): for every coarse class, the share of each detailed label it usually holds - e.g. NLCD&apos;s deciduous forest is mostly forest with some field. Start from the built-in NLCD table, load your own, or count it from an area whose detailed labels you have (Estimate from a labelled area).&lt;/li&gt;&lt;li&gt;Optionally a &lt;b&gt;reference&lt;/b&gt;: detailed labels of the same area, to measure how good the result is.&lt;/li&gt;&lt;/ul&gt;&lt;h3&gt;How it works, in short&lt;/h3&gt;&lt;p&gt;The imagery is cut into tiles of about 512 m. Within a tile, pixels whose surroundings look alike get the same label, while each coarse class keeps the label shares of the table. Where the imagery says little, the result follows the coarse map itself.&lt;/p&gt;&lt;h3&gt;Quality&lt;/h3&gt;&lt;ul&gt;{}&lt;/ul&gt;&lt;h3&gt;Is the result good?&lt;/h3&gt;&lt;p&gt;Give a reference layer: the last page then shows the &lt;b&gt;accuracy&lt;/b&gt; (the share of pixels with the right label) and the &lt;b&gt;mean IoU&lt;/b&gt; (for each label, the area both maps give it divided by the area either gives it, averaged over the labels: from 0 to 1, higher is better) of the result, beside two maps made from the coarse layer alone: &lt;i&gt;naive&lt;/i&gt; (each pixel gets the most common label of its class) and &lt;i&gt;smooth&lt;/i&gt; (the classes&apos; label shares blended between neighbouring cells). Where the result does not beat them, the imagery did not help.&lt;/p&gt;&lt;h3&gt;What is written&lt;/h3&gt;&lt;p&gt;The label map (a GeoTIFF with the label names and colours), optionally a confidence layer (how sure each pixel is, from 1 / number of labels to 1), the table used (&lt;i&gt;_composition.csv&lt;/i&gt;) and, with a reference, an HTML report. The run goes on if you close the window, when you choose so.&lt;/p&gt;&lt;p&gt;The method in detail, for specialists: Processing Toolbox &gt; Epitome &gt; Label super-resolution &gt; Self-epitomic label super-resolution (its Help).&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="32"/>
+        <location filename="../plugin/gui/training_monitor.py" line="39"/>
         <source>{} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="34"/>
+        <location filename="../plugin/gui/training_monitor.py" line="41"/>
         <source>{} min {:02d} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="35"/>
+        <location filename="../plugin/gui/training_monitor.py" line="42"/>
         <source>{} h {:02d} min</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="40"/>
+        <location filename="../plugin/gui/training_monitor.py" line="47"/>
         <source>{} so far</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="42"/>
+        <location filename="../plugin/gui/training_monitor.py" line="49"/>
         <source>, about {} left</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="113"/>
+        <location filename="../plugin/gui/training_monitor.py" line="135"/>
         <source>%p% of the steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="178"/>
+        <location filename="../plugin/gui/training_monitor.py" line="196"/>
         <source>{:.1f}% of the epitome in use</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="180"/>
+        <location filename="../plugin/gui/training_monitor.py" line="198"/>
         <source> (at most {:.1f}% with {} patches per step)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="181"/>
+        <location filename="../plugin/gui/training_monitor.py" line="199"/>
         <source>Step {} of {}{} - {}. Loss {:.3f} (lower is better), {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="192"/>
+        <location filename="../plugin/gui/training_monitor.py" line="210"/>
         <source> ({} in all)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1751,7 +1746,7 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="210"/>
+        <location filename="../plugin/install/installer_dialog.py" line="223"/>
         <source>No PyTorch build exists for this QGIS: {}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1776,57 +1771,57 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="30"/>
+        <location filename="../plugin/install/installer_dialog.py" line="39"/>
         <source>CPU and Apple GPU (the macOS build)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="32"/>
+        <location filename="../plugin/install/installer_dialog.py" line="41"/>
         <source>CPU only (works everywhere; the smallest download)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="38"/>
+        <location filename="../plugin/install/installer_dialog.py" line="47"/>
         <source>The macOS build of PyTorch runs on the CPU, and on the Apple GPU (DEVICE mps) of Apple-silicon Macs. There are no CUDA builds for macOS.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="41"/>
+        <location filename="../plugin/install/installer_dialog.py" line="50"/>
         <source>The CPU build runs on any computer and is the smallest download.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="136"/>
+        <location filename="../plugin/install/installer_dialog.py" line="149"/>
         <source>The PyTorch release chosen for this QGIS&apos;s Python and operating system, and its size.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="142"/>
+        <location filename="../plugin/install/installer_dialog.py" line="155"/>
         <source>The same installation from a terminal (QGIS closed), if the button cannot do it here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="154"/>
+        <location filename="../plugin/install/installer_dialog.py" line="167"/>
         <source>Installs:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="155"/>
+        <location filename="../plugin/install/installer_dialog.py" line="168"/>
         <source>Or by hand:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="163"/>
+        <location filename="../plugin/install/installer_dialog.py" line="176"/>
         <source>Download and install PyTorch with pip into the folder (QGIS&apos;s numpy and GDAL are pinned and left untouched).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="213"/>
+        <location filename="../plugin/install/installer_dialog.py" line="226"/>
         <source>{}: {}. pip downloads it from {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/provider.py" line="52"/>
+        <location filename="../plugin/processing/provider.py" line="51"/>
         <source>&lt;p&gt;&lt;b&gt;To change it&lt;/b&gt;: right-click this model in the Processing Toolbox &gt; Open a copy in the Model Designer, then save the copy under your own name (it is listed under Models). The file shipped with the plugin: {}&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1871,12 +1866,12 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="50"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="72"/>
         <source>Thorough: every window of a tile compared, not every 3rd. About 1.6 times the computing time of Balanced, for at most a few hundredths of a point in the benchmarks: to check a result on a small area, not for a better map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/training_monitor.py" line="138"/>
+        <location filename="../plugin/gui/training_monitor.py" line="163"/>
         <source>Loss: lower is better; below zero is normal (hover for more).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1886,30 +1881,90 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/settings_page.py" line="63"/>
+        <location filename="../plugin/gui/settings_page.py" line="73"/>
         <source>Working memory of label super-resolution (GPU memory with CUDA, RAM on the CPU): a tile whose arrays would need more is refused before the run, with the memory it needs and a tile size that fits; about a sixteenth of it is one block of fp32 logits. Smaller is slower but uses less memory. 0 = automatic (half of this machine&apos;s memory; 64 MiB blocks, 4x smaller after a GPU out-of-memory error).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/styling.py" line="195"/>
+        <location filename="../plugin/processing/styling.py" line="196"/>
         <source>{} influence of appearance</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="43"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="64"/>
         <source>Fast: fewer query patches (3% of the working pixels), every 4th window compared, 10 refinement steps instead of 30. About 40% less computing time than Balanced; in the benchmarks it was as accurate (0.1 to 1.2 points better). For large areas and first looks.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="47"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="69"/>
         <source>Balanced: the algorithm&apos;s defaults - tiles of about 512 m of ground, 5% of the working pixels as query patches, every 3rd window compared, 30 refinement steps. The yardstick of the other two.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="316"/>
+        <source>Optional: labelled samples of the area - about 100 points (or polygons, or a label raster) whose label field holds the composition&apos;s label codes or names. They choose how much to believe the imagery and estimate the accuracy of the result with a 95% interval, beside both label-only baselines.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="321"/>
+        <source>The field of the samples that holds each label (a code 1..L or a label name).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="337"/>
+        <source>label field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="339"/>
+        <source>Reference samples (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="702"/>
+        <source>Calibrated on the samples &lt;b&gt;{}&lt;/b&gt;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="708"/>
+        <source>With confidence and appearance-influence layers.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1011"/>
+        <source>appearance alone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1011"/>
+        <source>appearance weight {:g}, {} prior</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1013"/>
+        <source>&lt;b&gt;What the imagery changed&lt;/b&gt;: {:.1%} of the labelled pixels differ from the label-only map ({}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1023"/>
+        <source>class {} ({:.0%} of its pixels changed)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1025"/>
+        <source>The table looks locally wrong for {}: look there first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1027"/>
+        <source>&lt;b&gt;Estimated accuracy&lt;/b&gt; on the reference samples: {:.1%} (95% interval {:.1%} to {:.1%}); naive baseline {:.1%}, smooth baseline {:.1%} on the same samples.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>AlgorithmRun</name>
     <message>
-        <location filename="../plugin/gui/runner.py" line="65"/>
+        <location filename="../plugin/gui/runner.py" line="69"/>
         <source>Processing algorithm {} is not registered (is the Epitome plugin enabled?)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1917,12 +1972,12 @@ Stop the run: nothing is written.</source>
 <context>
     <name>BaselinesAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="52"/>
+        <location filename="../plugin/processing/baselines.py" line="53"/>
         <source>Label-only baselines (naive and smooth)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="70"/>
+        <location filename="../plugin/processing/baselines.py" line="71"/>
         <source>Give NAIVE or SMOOTH (or both): the baseline maps to write.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1942,7 +1997,7 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="55"/>
+        <location filename="../plugin/processing/baselines.py" line="56"/>
         <source>The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): naive, the most likely label of each pixel&apos;s coarse class, and smooth, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; Evaluate a label map scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1950,17 +2005,17 @@ Stop the run: nothing is written.</source>
 <context>
     <name>EmbedLabelsAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="82"/>
+        <location filename="../plugin/processing/embedlabels.py" line="95"/>
         <source>Embed high-resolution labels into an epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="127"/>
+        <location filename="../plugin/processing/embedlabels.py" line="140"/>
         <source>Label embedding</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/embedlabels.py" line="85"/>
+        <location filename="../plugin/processing/embedlabels.py" line="98"/>
         <source>Puts high-resolution labels into a trained epitome (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 6): each PATCH_SIZE patch of the imagery (around a CENTRE x CENTRE block) gets a posterior over every window of the epitome, and the labels of its centre block are added to the epitome pixels each window maps them to, weighted by that posterior. Normalised, this gives p(label | epitome pixel).
 Inputs: the MODEL of epitome:trainepitome, imagery with its bands and one label raster per imagery raster (codes 1..L, any CRS or grid: nearest neighbour). Label names and colours come from LABEL_NAMES, LABEL_TABLE or the label raster&apos;s categories.
 Outputs: OUTPUT_MODEL, the model with its label embedding, names and colours - give it to epitome:predict to label any imagery - and an optional picture of the embedding.
@@ -1971,12 +2026,12 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/base.py" line="260"/>
+        <location filename="../plugin/processing/base.py" line="262"/>
         <source>Label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/base.py" line="261"/>
+        <location filename="../plugin/processing/base.py" line="263"/>
         <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1984,22 +2039,22 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="77"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="91"/>
         <source>Epitomic label super-resolution (trained epitome)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="121"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="134"/>
         <source>Label embedding (LSR)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="124"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="137"/>
         <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="80"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="94"/>
         <source>All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.
 Inputs: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).
 Outputs: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.
@@ -2010,12 +2065,12 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EstimateCompositionAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="54"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="55"/>
         <source>Estimate composition from a labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="79"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="80"/>
         <source>{}: band {} does not exist; &apos;{}&apos; has {} band(s). Choose a band from 1 to {}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2105,7 +2160,7 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="57"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="58"/>
         <source>Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.
 The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.
 Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apos; followed by the label names, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.</source>
@@ -2125,7 +2180,7 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
 <context>
     <name>EvaluateAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/evaluate.py" line="63"/>
+        <location filename="../plugin/processing/evaluate.py" line="70"/>
         <source>Evaluate a label map</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2225,14 +2280,14 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/evaluate.py" line="66"/>
+        <location filename="../plugin/processing/evaluate.py" line="73"/>
         <source>Compares a predicted label raster with a reference label raster: overall accuracy, per-class intersection over union (IoU), mean IoU over the labels present in the reference, and the confusion matrix (rows = reference, columns = prediction).
 The reference is resampled onto the prediction&apos;s grid by nearest neighbour (any CRS). Code 0 (and each raster&apos;s nodata value) is ignored. Label codes are 1..L; names come from LABEL_NAMES, else from the prediction&apos;s category names (as written by Epitome), else &apos;label 1&apos;...
 The numbers are algorithm outputs, so they chain in graphical models; an HTML report and a CSV are written too.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/evaluate.py" line="121"/>
+        <location filename="../plugin/processing/evaluate.py" line="135"/>
         <source>No CLASSES given: the label-only baselines are not scored, so NAIVE_ACCURACY, NAIVE_MEAN_IOU, SMOOTH_ACCURACY and SMOOTH_MEAN_IOU are left out of the results. Give CLASSES (the coarse class layer the prediction was made from) to see what the prediction adds to them.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2260,17 +2315,17 @@ The numbers are algorithm outputs, so they chain in graphical models; an HTML re
 <context>
     <name>PredictAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/predict.py" line="138"/>
+        <location filename="../plugin/processing/predict.py" line="141"/>
         <source>Predict labels with a trained epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="175"/>
+        <location filename="../plugin/processing/predict.py" line="176"/>
         <source>Epitome prediction</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="141"/>
+        <location filename="../plugin/processing/predict.py" line="144"/>
         <source>Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.
 Inputs: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.
 Outputs: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).
@@ -2281,7 +2336,7 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
 <context>
     <name>SelfEpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="178"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="199"/>
         <source>Self-epitomic label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2561,7 +2616,7 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="181"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="202"/>
         <source>Turns a coarse class layer (e.g. NLCD at 30 m) into a detailed label map on the grid of the imagery (e.g. aerial photos at 1 m), with no training data. Every pixel starts from what its coarse class usually holds (the composition table: for each class, the share of each label) and takes another label only where the imagery clearly says so: where windows that look like it carry that label elsewhere in its tile of about 512 m. The table is treated as a regional average, right on average and wrong in any one place, never as a quota each area must meet.
 What it adds is shown, not hidden: the log says which share of pixels appearance changed and for which coarse classes the map departs far from the table (where the table looks locally wrong - look there); TRUST maps the influence of appearance per pixel. Compare with the label-only baselines (the Baselines and Evaluate algorithms of Epitome).
 With reference samples (REFERENCE: about 100 labelled points, or polygons, or a label raster) the fusion is chosen by cross-validated accuracy on them, and the accuracy of the result with a 95% interval, and of both baselines, is estimated on the same samples (ESTIMATED_ACCURACY, _LOW, _HIGH); the confidence is calibrated on them too.
@@ -2690,52 +2745,52 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
 <context>
     <name>TrainEpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="155"/>
+        <location filename="../plugin/processing/trainepitome.py" line="159"/>
         <source>Train epitomes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="198"/>
+        <location filename="../plugin/processing/trainepitome.py" line="202"/>
         <source>GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave GUIDE empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="201"/>
+        <location filename="../plugin/processing/trainepitome.py" line="205"/>
         <source>GUIDE_LABELS needs a GUIDE label raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="212"/>
+        <location filename="../plugin/processing/trainepitome.py" line="216"/>
         <source>INIT (continue training) works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="260"/>
+        <location filename="../plugin/processing/trainepitome.py" line="270"/>
         <source>Failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="264"/>
+        <location filename="../plugin/processing/trainepitome.py" line="274"/>
         <source>Finished: {} steps in {:.0f} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="267"/>
+        <location filename="../plugin/processing/trainepitome.py" line="277"/>
         <source>Cancelled: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="270"/>
+        <location filename="../plugin/processing/trainepitome.py" line="280"/>
         <source>Cancelled by the user: the model trained so far is saved to MODEL ({}); give it as INIT to continue. No other output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="278"/>
+        <location filename="../plugin/processing/trainepitome.py" line="286"/>
         <source>Stopped after {} steps: the model so far is saved to MODEL ({}); give it as INIT to continue.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="293"/>
+        <location filename="../plugin/processing/trainepitome.py" line="308"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3025,7 +3080,7 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="278"/>
+        <location filename="../plugin/processing/trainepitome.py" line="286"/>
         <source>Written for that model too: {}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3040,7 +3095,7 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="158"/>
+        <location filename="../plugin/processing/trainepitome.py" line="162"/>
         <source>Learns an epitome from imagery: a small picture (SIZE x SIZE pixels) that holds the textures of a large area - tree crowns, fields, roofs, water - so that any small patch of the imagery looks like some part of it. Once labels are put into it (Embed labels), it labels new imagery quickly (Predict labels).
 What to give: one or more imagery rasters with the same bands; optionally an EXTENT, or a GUIDE label raster with GUIDE_LABELS to learn only the textures around those labels (e.g. buildings). STEPS sets how long it learns: a few hundred give a usable model, and a model can be trained further later (INIT). Follow it live in the training monitor (menu Raster, Epitome, Training monitor).
 What you get: the model file (.epitome, for the other Epitome algorithms and as INIT to continue), an EPITOME_IMAGE to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else; Stop in the training monitor ends the run normally and also writes EPITOME_IMAGE and the reports of that model.
