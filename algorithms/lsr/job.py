@@ -34,8 +34,8 @@ from . import tile as tile_math
 from .calibration import FusionCalibration, SampleValues, calibrate_fusion
 from .memory import budget_bytes, check_tile_memory, describe_bytes, run_peak_bytes
 from .params import LsrParams, ground_settings
-from .sources import JobSources, TileAppearance, TileInput, covering_tiles, open_sources, read_tile, tile_seed
-from .tiling import StripBlender, Tile, plan_tiles, tile_weights
+from .sources import JobSources, TileAppearance, TileInput, open_sources, read_tile, tile_seed
+from .tiling import StripBlender, Tile, covering_tiles, plan_tiles, tile_weights
 from .trust import DEFAULT_TEMPERATURE, DEFAULT_WEIGHT
 from .writer import FusionSetting, LabelOutputs, LsrOutputs, fuse_and_write
 

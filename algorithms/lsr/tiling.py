@@ -10,7 +10,7 @@ middle; overlapping predictions are averaged with these weights, which removes s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -118,3 +118,16 @@ class StripBlender:
         self.vsum = self.vsum[n:].copy()
         self.y0 = y_end
         return y0, probs, ws, vs
+
+
+def covering_tiles(plan: Sequence[Sequence[Tile]], rows: np.ndarray, cols: np.ndarray) -> List[List[Tile]]:
+    """For pixels (rows, cols) [n] of the output grid, the tiles of the plan (plan_tiles) that cover each
+    (one to four: tiles overlap). The plan is a regular grid: covering rows and columns are found per axis."""
+    y0 = np.array([r[0].y for r in plan])
+    y1 = y0 + np.array([r[0].h for r in plan])
+    x0 = np.array([t.x for t in plan[0]])
+    x1 = x0 + np.array([t.w for t in plan[0]])
+    in_row = (rows[:, None] >= y0[None]) & (rows[:, None] < y1[None])  # [n, tile rows]
+    in_col = (cols[:, None] >= x0[None]) & (cols[:, None] < x1[None])  # [n, tile columns]
+    return [[plan[i][j] for i in np.nonzero(in_row[k])[0] for j in np.nonzero(in_col[k])[0]]
+            for k in range(rows.size)]

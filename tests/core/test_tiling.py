@@ -75,8 +75,7 @@ def test_blender_ignores_invalid_pixels():
 def test_covering_tiles_are_every_tile_holding_the_pixel():
     import numpy as np
 
-    from algorithms.lsr.sources import covering_tiles
-    from algorithms.lsr.tiling import plan_tiles
+    from algorithms.lsr.tiling import covering_tiles, plan_tiles
 
     plan = plan_tiles(100, 130, 64, 20)
     rows, cols = np.array([0, 50, 99, 10]), np.array([0, 50, 129, 100])
