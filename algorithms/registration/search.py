@@ -1,0 +1,141 @@
+"""The shift search: mutual information between the shifted coarse class and the appearance cluster, on a
+coarse-to-fine grid of shifts, refined by a parabola; a block bootstrap for the acceptance test and the
+uncertainty (docs/METHOD.md, "Registration of the coarse map"). Pure numpy, no GDAL."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import check_cancel
+from .features import Window
+
+
+def mutual_information(joint: np.ndarray) -> np.ndarray:
+    """Mutual information (nats) of joint count tables [..., K, C] -> [...]: sum p(k,c) log p(k,c) / p(k) p(c)."""
+    joint = np.asarray(joint, np.float64)
+    n = joint.sum(axis=(-2, -1), keepdims=True)
+    p = joint / np.maximum(n, 1e-300)
+    pk = p.sum(axis=-1, keepdims=True)
+    pc = p.sum(axis=-2, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(p > 0, p * np.log(p / (pk * pc)), 0.0)
+    return t.sum(axis=(-2, -1))
+
+
+def shifted_classes(win: Window, ox: int, oy: int) -> np.ndarray:
+    """The class indices under the window's pixels when the coarse map is taken as displaced by (ox east, oy north)
+    feature pixels: the class that the map shows at p + offset [h, w] (-1 = none)."""
+    h, w = win.clusters.shape
+    m = win.margin
+    return win.classes[m - oy:m - oy + h, m + ox:m + ox + w]
+
+
+def block_ids(shape: Tuple[int, int], block: int) -> np.ndarray:
+    """Spatial block of each pixel [h, w] -> ids 0..B-1 (blocks of block x block pixels)."""
+    h, w = shape
+    nbx = int(np.ceil(w / block))
+    r, c = np.mgrid[0:h, 0:w]
+    return (r // block) * nbx + c // block
+
+
+def joint_counts(windows: Sequence[Window], ox: int, oy: int, k: int, n_classes: int, block: int
+                 ) -> np.ndarray:
+    """Joint counts of (cluster, shifted class) per spatial block, all windows' blocks stacked [B, K, C]."""
+    out = []
+    for win in windows:
+        cls = shifted_classes(win, ox, oy)
+        ok = (win.clusters >= 0) & (cls >= 0)
+        ids = block_ids(win.clusters.shape, block)
+        nb = int(ids.max()) + 1
+        flat = (ids[ok] * k + win.clusters[ok]) * n_classes + cls[ok]
+        out.append(np.bincount(flat, minlength=nb * k * n_classes).reshape(nb, k, n_classes))
+    return np.concatenate(out, axis=0)
+
+
+def search(windows: Sequence[Window], k: int, n_classes: int, radius: int, block: int, cancel=None
+           ) -> Dict[Tuple[int, int], np.ndarray]:
+    """Coarse to fine: every 2nd shift within +-radius feature pixels, then every shift within 2 of the best.
+    Returns {(ox, oy): per-block joint counts [B, K, C]} of every shift scored (always (0, 0))."""
+    scored: Dict[Tuple[int, int], np.ndarray] = {}
+
+    def score(cands):
+        for s in cands:
+            if s not in scored:
+                check_cancel(cancel)
+                scored[s] = joint_counts(windows, s[0], s[1], k, n_classes, block)
+
+    coarse = range(-radius, radius + 1, 2)
+    score([(0, 0)] + [(x, y) for y in coarse for x in coarse])
+    for _ in range(3):  # a few fine passes: the best may move
+        bx, by = best_of(scored)
+        score([(bx + dx, by + dy) for dy in range(-2, 3) for dx in range(-2, 3)
+               if abs(bx + dx) <= radius and abs(by + dy) <= radius])
+    return scored
+
+
+def best_of(scored: Dict[Tuple[int, int], np.ndarray], weights: np.ndarray = None) -> Tuple[int, int]:
+    """The shift of highest mutual information among those scored (block counts weighted by `weights` [B])."""
+    keys = list(scored)
+    mi = [mutual_information(total(scored[s], weights)) for s in keys]
+    return keys[int(np.argmax(mi))]
+
+
+def total(per_block: np.ndarray, weights: np.ndarray = None) -> np.ndarray:
+    """Per-block counts [B, K, C] summed over the blocks (weighted [B] when given) -> [K, C]."""
+    if weights is None:
+        return per_block.sum(axis=0)
+    return np.tensordot(weights, per_block, axes=(0, 0))
+
+
+def parabola_offset(m_minus: float, m0: float, m_plus: float) -> float:
+    """Sub-step position of the maximum of the parabola through (-1, m_minus), (0, m0), (1, m_plus), clipped to
+    [-0.5, 0.5] (0 when the three points are not concave)."""
+    curv = m_minus - 2 * m0 + m_plus
+    if curv >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (m_minus - m_plus) / curv, -0.5, 0.5))
+
+
+def refine(mi_of, best: Tuple[int, int]) -> Tuple[float, float]:
+    """The best shift refined below a feature pixel, one parabola per axis (mi_of: shift -> MI or None)."""
+    bx, by = best
+    m0 = mi_of((bx, by))
+    out = []
+    for d in ((1, 0), (0, 1)):
+        lo, hi = mi_of((bx - d[0], by - d[1])), mi_of((bx + d[0], by + d[1]))
+        out.append(0.0 if lo is None or hi is None else parabola_offset(lo, m0, hi))
+    return bx + out[0], by + out[1]
+
+
+def bootstrap(scored: Dict[Tuple[int, int], np.ndarray], best: Tuple[int, int], replicates: int, seed: int
+              ) -> Tuple[float, np.ndarray]:
+    """Block bootstrap around the best shift: blocks drawn with replacement (multinomial weights), every scored
+    shift within 2 of the best and zero rescored. Returns (the share of replicates where the best shift beats
+    zero, the refined best shift of every replicate [R, 2] in feature pixels)."""
+    near = [s for s in scored if max(abs(s[0] - best[0]), abs(s[1] - best[1])) <= 2]
+    keys = near + ([(0, 0)] if (0, 0) not in near else [])
+    stack = np.stack([scored[s] for s in keys])  # [S, B, K, C]
+    B = stack.shape[1]
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(B, np.full(B, 1.0 / B), size=replicates).astype(np.float64)  # [R, B]
+    mi = mutual_information(np.einsum("rb,sbkc->rskc", w, stack))  # [R, S]
+    i_best, i_zero = keys.index(best), keys.index((0, 0))
+    wins = float(np.mean(mi[:, i_best] > mi[:, i_zero])) if best != (0, 0) else 0.0
+    pos = []
+    for r in range(replicates):
+        table = dict(zip(keys, mi[r]))
+        top = max(near, key=lambda s: table[s])
+        pos.append(refine(table.get, top))
+    return wins, np.array(pos, np.float64)
+
+
+def candidates_mi(scored: Dict[Tuple[int, int], np.ndarray]) -> Dict[Tuple[int, int], float]:
+    """The mutual information of every scored shift (all blocks)."""
+    return {s: float(mutual_information(total(c))) for s, c in scored.items()}
+
+
+def covered(windows: List[Window]) -> int:
+    """Feature pixels with both a cluster and a class at zero shift."""
+    return int(sum(((w.clusters >= 0) & (shifted_classes(w, 0, 0) >= 0)).sum() for w in windows))

@@ -1,0 +1,165 @@
+"""Registration of the coarse map (algorithms/registration): the mutual information against a naive loop, the
+parabola, the shift search on synthetic scenes whose coarse map is the block majority of a known label map moved by
+a known amount, and the cases where no correction may be made (constant map, no texture, too little overlap)."""
+
+import math
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from rasters import north_up, write_raster
+
+from algorithms.errors import Cancelled
+from algorithms.feedback import Feedback
+from algorithms.registration import search as S
+from algorithms.registration.apply import registered, write_moved
+from algorithms.registration.estimate import AlignParams, estimate_offset
+from algorithms.registration.features import block_features, class_indices, feature_windows, kmeans
+
+ORIGIN = (500000.0, 4300000.0)
+COLOURS = np.array([[40, 110, 40, 90], [200, 190, 120, 160], [120, 120, 130, 60], [60, 150, 70, 200]], np.float32)
+
+
+def naive_mi(a, b):
+    """Mutual information of two paired label arrays by a plain loop over the pairs."""
+    n = len(a)
+    mi = 0.0
+    for x in set(a):
+        for y in set(b):
+            nxy = sum(1 for i in range(n) if a[i] == x and b[i] == y)
+            if nxy:
+                nx, ny = sum(1 for v in a if v == x), sum(1 for v in b if v == y)
+                mi += nxy / n * math.log(nxy * n / (nx * ny))
+    return mi
+
+
+def test_mutual_information_matches_a_naive_loop():
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, 3, 200), rng.integers(0, 4, 200)
+    b[:120] = a[:120]  # dependent
+    joint = np.zeros((3, 4))
+    np.add.at(joint, (a, b), 1)
+    assert S.mutual_information(joint) == pytest.approx(naive_mi(list(a), list(b)), rel=1e-12)
+    assert S.mutual_information(np.ones((3, 3))) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_parabola_finds_the_vertex():
+    f = lambda x: -(x - 0.3) ** 2  # noqa: E731
+    assert S.parabola_offset(f(-1), f(0), f(1)) == pytest.approx(0.3)
+    assert S.parabola_offset(1.0, 0.0, 1.0) == 0.0  # convex: no vertex
+
+
+def test_block_features_by_hand():
+    img = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
+    f, v = block_features(img, np.ones((4, 4), bool), 2)
+    assert f.shape == (2, 2, 2) and v.all()
+    assert f[0, 0, 0] == pytest.approx(np.mean([0, 1, 4, 5]))
+    assert f[0, 0, 1] == pytest.approx(np.std([0, 1, 4, 5]))
+
+
+def test_class_indices_and_windows():
+    idx, known = class_indices([np.array([[41, 0], [-2147483648, 90]])], nodata_codes=[0])
+    assert list(known) == [41, 90] and idx[0].tolist() == [[0, -1], [-1, 1]]
+    assert feature_windows(100, 60, 3) == [(0, 0, 99, 60)]
+    assert len(feature_windows(100000, 100000, 3, max_windows=8)) == 8
+
+
+def test_kmeans_separates_two_groups():
+    x = np.concatenate([np.zeros((50, 2)), np.ones((50, 2)) * 5]) + np.random.default_rng(0).normal(0, .1, (100, 2))
+    c = kmeans(x.astype(np.float32), 2, seed=0)
+    assert sorted(np.round(c[:, 0]).tolist()) == [0.0, 5.0]
+
+
+def label_map(size, seed):
+    """Smooth random blobs of 4 labels [size, size] (1..4)."""
+    rng = np.random.default_rng(seed)
+    n = size // 16
+    noise = rng.random((4, n + 2, n + 2))
+    up = np.kron(noise, np.ones((16, 16)))[:, :size, :size]
+    k = np.ones(15) / 15
+    for ax in (1, 2):
+        up = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), ax, up)
+    return (np.argmax(up, axis=0) + 1).astype(np.uint8)
+
+
+def scene(tmp_path, east=0.0, north=0.0, size=360, seed=0, texture=True, constant=False, cell=30):
+    """Imagery [4, size, size] 1 m coloured by a label map, and its 30 m block-majority classes moved by
+    (east, north) metres. Returns (imagery path, classes path)."""
+    lab = label_map(size, seed)
+    img = COLOURS[lab - 1].transpose(2, 0, 1) + np.random.default_rng(seed).normal(0, 8, (4, size, size))
+    if not texture:
+        img = np.full((4, size, size), 120.0)
+    n = size // cell
+    blocks = lab[:n * cell, :n * cell].reshape(n, cell, n, cell).transpose(0, 2, 1, 3).reshape(n, n, -1)
+    coarse = np.array([[np.bincount(b, minlength=5).argmax() for b in row] for row in blocks], np.uint8)
+    coarse = np.where(coarse > 0, coarse * 10 + 1, 0).astype(np.uint8)  # codes 11, 21, 31, 41
+    if constant:
+        coarse[:] = 41
+    # a margin of 3 cells of class 0 is nodata around? no: the coarse map covers 3 cells more on every side
+    big = np.pad(coarse, 3, mode="reflect")
+    imgp = write_raster(tmp_path / "img.tif", np.clip(img, 0, 255).astype(np.uint8), gt=north_up(ORIGIN))
+    gt = (ORIGIN[0] - 3 * cell + east, cell, 0, ORIGIN[1] + 3 * cell + north, 0, -cell)
+    clsp = write_raster(tmp_path / "cls.tif", big, gt=gt, nodata=0)
+    return imgp, clsp
+
+
+@pytest.mark.parametrize("east,north", [(15.0, 15.0), (-21.0, 9.0), (30.0, 0.0)])
+def test_a_known_shift_is_found_and_corrected(tmp_path, east, north):
+    imgp, clsp = scene(tmp_path, east, north)
+    reg = estimate_offset(imgp, clsp)
+    assert reg.estimated and reg.applied, reg.describe()
+    assert reg.east_m == pytest.approx(east, abs=5) and reg.north_m == pytest.approx(north, abs=5)
+    assert 0 < reg.uncertainty_m < 10
+    with registered(imgp, clsp, "correct") as (path, r2):
+        gt = gdal.Open(path).GetGeoTransform()
+        assert gt[0] == pytest.approx(ORIGIN[0] - 90 + east - r2.east_m)
+        assert gt[3] == pytest.approx(ORIGIN[1] + 90 + north - r2.north_m)
+    assert gdal.VSIStatL(path) is None  # the in-memory VRT is removed
+
+
+def test_a_map_in_place_stays_in_place(tmp_path):
+    for seed in (0, 1, 2):
+        imgp, clsp = scene(tmp_path, seed=seed)
+        reg = estimate_offset(imgp, clsp)
+        assert reg.shift_m < 5 and not reg.applied, reg.describe()
+
+
+def test_estimate_only_reports_and_does_not_move(tmp_path):
+    imgp, clsp = scene(tmp_path, 15.0, 15.0)
+    with registered(imgp, clsp, "estimate") as (path, reg):
+        assert path == clsp and reg.estimated and not reg.applied
+    with registered(imgp, clsp, "off") as (path, reg):
+        assert path == clsp and reg is None
+
+
+@pytest.mark.parametrize("case,words", [("constant", "constant map"), ("texture", "no texture")])
+def test_unsupported_data_give_a_message_and_no_correction(tmp_path, case, words):
+    imgp, clsp = scene(tmp_path, 15.0, 15.0, constant=case == "constant", texture=case != "texture")
+    reg = estimate_offset(imgp, clsp)
+    assert not reg.applied and not reg.estimated and words in reg.message
+
+
+def test_too_little_overlap_gives_a_message(tmp_path):
+    imgp, clsp = scene(tmp_path, size=90)
+    reg = estimate_offset(imgp, clsp)
+    assert not reg.applied and "too little" in reg.message
+
+
+def test_cancel(tmp_path):
+    imgp, clsp = scene(tmp_path, 15.0, 15.0)
+
+    class Stop(Feedback):
+        def is_canceled(self):
+            return True
+
+    with pytest.raises(Cancelled):
+        estimate_offset(imgp, clsp, Stop())
+
+
+def test_corrected_copy_keeps_the_pixels(tmp_path):
+    imgp, clsp = scene(tmp_path, 15.0, 15.0)
+    reg = estimate_offset(imgp, clsp, params=AlignParams())
+    out = write_moved(clsp, reg, imgp, str(tmp_path / "moved.tif"))
+    a, b = gdal.Open(out), gdal.Open(clsp)
+    assert (a.ReadAsArray() == b.ReadAsArray()).all()
+    assert a.GetGeoTransform()[0] == pytest.approx(b.GetGeoTransform()[0] - reg.east_m)
