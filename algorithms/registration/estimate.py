@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 import numpy as np
-from osgeo import gdal
 
 from ..bounds import bounded, check_bounds
 from ..errors import EpitomeError, check_cancel
@@ -29,7 +28,7 @@ class AlignParams:
     clusters: int = bounded(16, 2, 64)  # appearance clusters (k-means)
     max_shift_cells: float = bounded(2.0, 0.25, 5.0)  # search radius, in coarse cells
     min_shift_cells: float = bounded(0.25, 0.0, 2.0)  # a smaller shift is not corrected
-    confidence: float = bounded(0.95, 0.5, 1.0, high_open=True)  # bootstrap share that must beat zero shift
+    confidence: float = bounded(0.7, 0.5, 1.0, high_open=True)  # bootstrap share that must beat zero shift
     replicates: int = bounded(200, 20, 2000)
     max_windows: int = bounded(16, 1, 256)  # windows of 256 feature pixels sampled on large rasters
     seed: int = 0
@@ -168,7 +167,12 @@ def _search_and_test(img, wins: List[F.Window], k, n_classes, factor, radius, pa
     check_cancel(fb.is_canceled)
     support, reps = S.bootstrap(scored, best, params.replicates, params.seed)
     fb.progress(100.0)
-    return _decide(img, fine, support, reps, factor, params, cell_px, mi)
+    reg = _decide(img, fine, support, reps, factor, params, cell_px, mi)
+    if reg.applied and max(abs(best[0]), abs(best[1])) >= radius:
+        reg.applied = False
+        reg.message = ("At the limit of the search (MAX_SHIFT): the offset is larger or the data do not say; no "
+                       "correction.")
+    return reg
 
 
 def _decide(img, fine, support, reps, factor, params, cell_px, mi) -> Registration:

@@ -24,12 +24,32 @@ def mutual_information(joint: np.ndarray) -> np.ndarray:
     return t.sum(axis=(-2, -1))
 
 
+def information(joint: np.ndarray) -> np.ndarray:
+    """The criterion of a shift: N x mutual information of its joint counts [..., K, C] -> [...] (half the
+    likelihood-ratio statistic of dependence: information summed over the pixels scored, so a shift that moves
+    the map off the imagery scores fewer pixels and does not win on a smaller, easier sample)."""
+    return mutual_information(joint) * np.asarray(joint, np.float64).sum(axis=(-2, -1))
+
+
 def shifted_classes(win: Window, ox: int, oy: int) -> np.ndarray:
     """The class indices under the window's pixels when the coarse map is taken as displaced by (ox east, oy north)
     feature pixels: the class that the map shows at p + offset [h, w] (-1 = none)."""
     h, w = win.clusters.shape
     m = win.margin
     return win.classes[m - oy:m - oy + h, m + ox:m + ox + w]
+
+
+def common_support(win: Window, radius: int) -> np.ndarray:
+    """Pixels [h, w] that have a class under every shift within +-radius (0: at zero shift). A box count of the
+    classes' validity on the widened grid (integral image)."""
+    h, w = win.clusters.shape
+    m = win.margin
+    ok = np.pad((win.classes >= 0).astype(np.int64), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    r0, c0 = m - radius, m - radius
+    side = 2 * radius + 1
+    box = (ok[r0 + side:r0 + side + h, c0 + side:c0 + side + w] - ok[r0:r0 + h, c0 + side:c0 + side + w]
+           - ok[r0 + side:r0 + side + h, c0:c0 + w] + ok[r0:r0 + h, c0:c0 + w])
+    return box == side * side
 
 
 def block_ids(shape: Tuple[int, int], block: int) -> np.ndarray:
@@ -78,7 +98,7 @@ def search(windows: Sequence[Window], k: int, n_classes: int, radius: int, block
 def best_of(scored: Dict[Tuple[int, int], np.ndarray], weights: np.ndarray = None) -> Tuple[int, int]:
     """The shift of highest mutual information among those scored (block counts weighted by `weights` [B])."""
     keys = list(scored)
-    mi = [mutual_information(total(scored[s], weights)) for s in keys]
+    mi = [information(total(scored[s], weights)) for s in keys]
     return keys[int(np.argmax(mi))]
 
 
@@ -120,7 +140,7 @@ def bootstrap(scored: Dict[Tuple[int, int], np.ndarray], best: Tuple[int, int], 
     B = stack.shape[1]
     rng = np.random.default_rng(seed)
     w = rng.multinomial(B, np.full(B, 1.0 / B), size=replicates).astype(np.float64)  # [R, B]
-    mi = mutual_information(np.einsum("rb,sbkc->rskc", w, stack))  # [R, S]
+    mi = information(np.einsum("rb,sbkc->rskc", w, stack))  # [R, S]
     i_best, i_zero = keys.index(best), keys.index((0, 0))
     wins = float(np.mean(mi[:, i_best] > mi[:, i_zero])) if best != (0, 0) else 0.0
     pos = []
@@ -132,10 +152,10 @@ def bootstrap(scored: Dict[Tuple[int, int], np.ndarray], best: Tuple[int, int], 
 
 
 def candidates_mi(scored: Dict[Tuple[int, int], np.ndarray]) -> Dict[Tuple[int, int], float]:
-    """The mutual information of every scored shift (all blocks)."""
-    return {s: float(mutual_information(total(c))) for s, c in scored.items()}
+    """The criterion (information) of every scored shift (all blocks)."""
+    return {s: float(information(total(c))) for s, c in scored.items()}
 
 
-def covered(windows: List[Window]) -> int:
-    """Feature pixels with both a cluster and a class at zero shift."""
-    return int(sum(((w.clusters >= 0) & (shifted_classes(w, 0, 0) >= 0)).sum() for w in windows))
+def covered(windows: List[Window], radius: int = 0) -> int:
+    """Feature pixels with a cluster and a class under every shift within +-radius (common_support)."""
+    return int(sum(((w.clusters >= 0) & common_support(w, radius)).sum() for w in windows))

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 from osgeo import gdal
-from rasters import north_up, write_raster
 
 from algorithms.errors import Cancelled
 from algorithms.feedback import Feedback
@@ -15,6 +14,8 @@ from algorithms.registration import search as S
 from algorithms.registration.apply import registered, write_moved
 from algorithms.registration.estimate import AlignParams, estimate_offset
 from algorithms.registration.features import block_features, class_indices, feature_windows, kmeans
+
+from rasters import north_up, write_raster
 
 ORIGIN = (500000.0, 4300000.0)
 COLOURS = np.array([[40, 110, 40, 90], [200, 190, 120, 160], [120, 120, 130, 60], [60, 150, 70, 200]], np.float32)
