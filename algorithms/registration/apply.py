@@ -70,7 +70,7 @@ def write_corrected(classes_path: str, reg: Registration, imagery_path: str, out
 
 
 @contextlib.contextmanager
-def registered(imagery: str, classes: str, mode: str, fb: Feedback = None, params: AlignParams = None,
+def registered(imagery: str, classes: str, mode: str = None, fb: Feedback = None, params: AlignParams = None,
                corrected: Optional[str] = None, bands: Sequence[int] = (), nodata_codes: Sequence[int] = (),
                categorical: bool = False):
     """ALIGN for a job: yields (the class raster path the job should read, Registration or None when off).
@@ -78,7 +78,8 @@ def registered(imagery: str, classes: str, mode: str, fb: Feedback = None, param
     'off': the path as given. 'estimate': the offset estimated and reported, the path as given. 'correct': the
     offset applied when the data support it (an in-memory VRT with the origin moved, removed afterwards).
     corrected: also write the coarse map as the job used it (GeoTIFF)."""
-    fb = fb or Feedback()
+    fb, params = fb or Feedback(), params or AlignParams()
+    mode = mode or params.mode
     if mode not in ALIGN_MODES:
         raise ValueError(f"ALIGN must be one of {ALIGN_MODES}, not {mode!r}")
     if mode == "off":
@@ -101,3 +102,17 @@ def registered(imagery: str, classes: str, mode: str, fb: Feedback = None, param
         yield path, reg
     finally:
         gdal.Unlink(path)
+
+
+def align_coarse(imagery: str, classes: str, out_path: str, fb: Feedback = None, params: AlignParams = None,
+                 bands: Sequence[int] = (), nodata_codes: Sequence[int] = ()) -> Registration:
+    """epitome:aligncoarse: the offset estimated and the coarse map written moved back to out_path (GeoTIFF) when
+    the data support it (params.mode 'correct'), as given otherwise; the reason is in the Registration."""
+    fb, params = fb or Feedback(), params or AlignParams()
+    reg = estimate_offset(imagery, classes, fb, params, bands=bands, nodata_codes=nodata_codes)
+    if params.mode != "correct" and reg.applied:
+        reg.applied = False
+        reg.message = "Estimate only: the coarse map is written where it lies."
+    (fb.warn if reg.applied or not reg.estimated else fb.info)(reg.describe())
+    write_corrected(classes, reg, imagery, out_path)
+    return reg

@@ -23,8 +23,9 @@ DEFAULT_ALIGN = "correct"
 
 @dataclass
 class AlignParams:
-    """Constants of the estimate (chosen on the sub-metre cases; docs/BENCHMARKS.md)."""
+    """ALIGN and the constants of the estimate (chosen on the sub-metre cases; docs/BENCHMARKS.md)."""
 
+    mode: str = DEFAULT_ALIGN  # ALIGN: off, estimate (report only) or correct
     clusters: int = bounded(16, 2, 64)  # appearance clusters (k-means)
     max_shift_cells: float = bounded(2.0, 0.25, 5.0)  # search radius, in coarse cells
     min_shift_cells: float = bounded(0.25, 0.0, 2.0)  # a smaller shift is not corrected
@@ -35,6 +36,8 @@ class AlignParams:
 
     def validate(self):
         check_bounds(self)
+        if self.mode not in ALIGN_MODES:
+            raise ValueError(f"ALIGN must be one of {', '.join(ALIGN_MODES)}; got {self.mode!r}.")
 
 
 @dataclass

@@ -14,11 +14,7 @@ from algorithms.registration import search as S
 from algorithms.registration.apply import registered, write_moved
 from algorithms.registration.estimate import AlignParams, estimate_offset
 from algorithms.registration.features import block_features, class_indices, feature_windows, kmeans
-
-from rasters import north_up, write_raster
-
-ORIGIN = (500000.0, 4300000.0)
-COLOURS = np.array([[40, 110, 40, 90], [200, 190, 120, 160], [120, 120, 130, 60], [60, 150, 70, 200]], np.float32)
+from synthetic.registration import ORIGIN, write_shifted_scene
 
 
 def naive_mi(a, b):
@@ -71,37 +67,9 @@ def test_kmeans_separates_two_groups():
     assert sorted(np.round(c[:, 0]).tolist()) == [0.0, 5.0]
 
 
-def label_map(size, seed):
-    """Smooth random blobs of 4 labels [size, size] (1..4)."""
-    rng = np.random.default_rng(seed)
-    n = size // 16
-    noise = rng.random((4, n + 2, n + 2))
-    up = np.kron(noise, np.ones((16, 16)))[:, :size, :size]
-    k = np.ones(15) / 15
-    for ax in (1, 2):
-        up = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), ax, up)
-    return (np.argmax(up, axis=0) + 1).astype(np.uint8)
-
-
-def scene(tmp_path, east=0.0, north=0.0, size=360, seed=0, texture=True, constant=False, cell=30):
-    """Imagery [4, size, size] 1 m coloured by a label map, and its 30 m block-majority classes moved by
-    (east, north) metres. Returns (imagery path, classes path)."""
-    lab = label_map(size, seed)
-    img = COLOURS[lab - 1].transpose(2, 0, 1) + np.random.default_rng(seed).normal(0, 8, (4, size, size))
-    if not texture:
-        img = np.full((4, size, size), 120.0)
-    n = size // cell
-    blocks = lab[:n * cell, :n * cell].reshape(n, cell, n, cell).transpose(0, 2, 1, 3).reshape(n, n, -1)
-    coarse = np.array([[np.bincount(b, minlength=5).argmax() for b in row] for row in blocks], np.uint8)
-    coarse = np.where(coarse > 0, coarse * 10 + 1, 0).astype(np.uint8)  # codes 11, 21, 31, 41
-    if constant:
-        coarse[:] = 41
-    # a margin of 3 cells of class 0 is nodata around? no: the coarse map covers 3 cells more on every side
-    big = np.pad(coarse, 3, mode="reflect")
-    imgp = write_raster(tmp_path / "img.tif", np.clip(img, 0, 255).astype(np.uint8), gt=north_up(ORIGIN))
-    gt = (ORIGIN[0] - 3 * cell + east, cell, 0, ORIGIN[1] + 3 * cell + north, 0, -cell)
-    clsp = write_raster(tmp_path / "cls.tif", big, gt=gt, nodata=0)
-    return imgp, clsp
+def scene(tmp_path, east=0.0, north=0.0, **kw):
+    """synthetic/registration.write_shifted_scene in tmp_path: (imagery path, classes path)."""
+    return write_shifted_scene(str(tmp_path / f"s{east}_{north}"), east, north, **kw)
 
 
 @pytest.mark.parametrize("east,north", [(15.0, 15.0), (-21.0, 9.0), (30.0, 0.0)])
@@ -120,7 +88,7 @@ def test_a_known_shift_is_found_and_corrected(tmp_path, east, north):
 
 def test_a_map_in_place_stays_in_place(tmp_path):
     for seed in (0, 1, 2):
-        imgp, clsp = scene(tmp_path, seed=seed)
+        imgp, clsp = scene(tmp_path / str(seed), seed=seed)
         reg = estimate_offset(imgp, clsp)
         assert reg.shift_m < 5 and not reg.applied, reg.describe()
 
