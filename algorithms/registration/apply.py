@@ -72,7 +72,7 @@ def write_corrected(classes_path: str, reg: Registration, imagery_path: str, out
 @contextlib.contextmanager
 def registered(imagery: str, classes: str, mode: str = None, fb: Feedback = None, params: AlignParams = None,
                corrected: Optional[str] = None, bands: Sequence[int] = (), nodata_codes: Sequence[int] = (),
-               categorical: bool = False):
+               categorical: bool = False, class_band: int = 1):
     """ALIGN for a job: yields (the class raster path the job should read, Registration or None when off).
 
     'off': the path as given. 'estimate': the offset estimated and reported, the path as given. 'correct': the
@@ -86,7 +86,7 @@ def registered(imagery: str, classes: str, mode: str = None, fb: Feedback = None
         yield classes, None
         return
     reg = estimate_offset(imagery, classes, fb, params, bands=bands, nodata_codes=nodata_codes,
-                          categorical=categorical)
+                          categorical=categorical, class_band=class_band)
     if mode == "estimate" and reg.applied:
         reg.applied = False
         reg.message = "Estimate only (ALIGN): the coarse map is used where it lies."
@@ -102,6 +102,16 @@ def registered(imagery: str, classes: str, mode: str = None, fb: Feedback = None
         yield path, reg
     finally:
         gdal.Unlink(path)
+
+
+@contextlib.contextmanager
+def registered_pairs(imagery: Sequence[str], classes: Sequence[str], fb: Feedback = None, params: AlignParams = None,
+                     **kw):
+    """registered() for every (imagery, classes) pair (epitomiclsr): yields (the class paths to read, the
+    Registrations, None each with ALIGN off)."""
+    with contextlib.ExitStack() as stack:
+        pairs = [stack.enter_context(registered(i, c, None, fb, params, **kw)) for i, c in zip(imagery, classes)]
+        yield [p for p, _ in pairs], [r for _, r in pairs]
 
 
 def align_coarse(imagery: str, classes: str, out_path: str, fb: Feedback = None, params: AlignParams = None,

@@ -7,7 +7,7 @@ import contextlib
 from qgis.core import QgsProcessingException, QgsProcessingOutputNumber, QgsProcessingOutputString
 
 from ...algorithms.errors import Cancelled, EpitomeError
-from ...algorithms.registration.apply import registered
+from ...algorithms.registration.apply import registered, registered_pairs
 from ...algorithms.registration.estimate import ALIGN_MODES, AlignParams
 from .base import QgsFeedbackAdapter
 from .declarations import CoreChoice, CoreNumber, Declared, optional_raster_output
@@ -70,6 +70,29 @@ def align_run(alg, parameters, context, feedback, imagery, classes, **kw):
     if out:
         layer = alg.parameterAsRasterLayer(parameters, "CLASSES", context)
         style_coarse_output(context, out, alg.tr("{} aligned").format(layer.name() if layer else "coarse map"))
+
+
+@contextlib.contextmanager
+def align_run_pairs(alg, parameters, context, feedback, imagery, classes):
+    """align_run for several (imagery, classes) pairs (epitomiclsr): yields (class paths, Registrations)."""
+    try:
+        params = alg.core_params(parameters, context, AlignParams)
+        params.validate()
+        with registered_pairs(imagery, classes, QgsFeedbackAdapter(feedback), params) as r:
+            yield r
+    except Cancelled:
+        raise QgsProcessingException("Cancelled by the user: no output was written.")
+    except (EpitomeError, ValueError) as e:
+        raise QgsProcessingException(str(e))
+
+
+def pairs_results(regs, parameters, context, alg) -> dict:
+    """The offset outputs of several pairs: the numbers of the first, ALIGN_REPORT one line per pair."""
+    res = align_results(regs[0] if regs else None, parameters, context, alg)
+    res.pop("ALIGNED_CLASSES")
+    if regs and regs[0] is not None:
+        res["ALIGN_REPORT"] = "\n".join(f"Pair {i + 1}: {r.describe()}" for i, r in enumerate(regs))
+    return res
 
 
 def aligned_output(alg, parameters, context):
