@@ -54,7 +54,8 @@ def covered(imagery, classes):
     """Pixels of the imagery grid [H, W] the class map covers with a class (not nodata)."""
     cls = gdal.Open(classes)
     nd = cls.GetRasterBand(1).GetNoDataValue()
-    codes = align_classes(cls, grid_of(gdal.Open(imagery)), []).GetRasterBand(1).ReadAsArray()
+    vrt = align_classes(cls, grid_of(gdal.Open(imagery)), [])  # held: a band must not outlive its dataset
+    codes = vrt.GetRasterBand(1).ReadAsArray()
     ok = codes != CLASS_NODATA
     return ok & (codes != nd) if nd is not None else ok
 
@@ -116,8 +117,8 @@ def shift_label(east, north):
     if east == north == 0:
         return "0"
     if east == north:
-        return f"{np.hypot(east, north):.0f} m (NE)"
-    return f"{np.hypot(east, north):.0f} m (random)"
+        return f"{east:.0f} m east + {north:.0f} m north"
+    return f"{np.hypot(east, north):.0f} m, random direction"
 
 
 def row(case, east, north, reg, ratio, acc):
@@ -155,6 +156,7 @@ def section_align(tmp, lines, cases):
         chosen = [(i, c) for i, c in enumerate(cases) if pick(c)]
         if not chosen:
             continue
+        bench.lsr(chosen[0][1], tmp, load_composition(chosen[0][1].composition), name="warm")  # warm-up: not timed
         lines.append(f"### {group}\n")
         lines.append(head)
         rows = []

@@ -60,46 +60,54 @@ def block_ids(shape: Tuple[int, int], block: int) -> np.ndarray:
     return (r // block) * nbx + c // block
 
 
-def joint_counts(windows: Sequence[Window], ox: int, oy: int, k: int, n_classes: int, block: int
-                 ) -> np.ndarray:
-    """Joint counts of (cluster, shifted class) per spatial block, all windows' blocks stacked [B, K, C]."""
+def cell_index(win: Window, k: int, n_classes: int, block: int) -> Tuple[np.ndarray, int]:
+    """(block id x K + cluster) x C of every pixel [h, w] (-1 without a cluster) and the window's block count:
+    what joint_counts adds the shifted class to (computed once per window)."""
+    ids = block_ids(win.clusters.shape, block)
+    return np.where(win.clusters >= 0, (ids * k + win.clusters) * n_classes, -1), int(ids.max()) + 1
+
+
+def joint_counts(windows: Sequence[Window], ox: int, oy: int, k: int, n_classes: int, block: int,
+                 cells: Sequence[Tuple[np.ndarray, int]] = None) -> np.ndarray:
+    """Joint counts of (cluster, shifted class) per spatial block, all windows' blocks stacked [B, K, C]
+    (cells: cell_index of every window, when already computed)."""
     out = []
-    for win in windows:
+    for i, win in enumerate(windows):
+        base, nb = cells[i] if cells is not None else cell_index(win, k, n_classes, block)
         cls = shifted_classes(win, ox, oy)
-        ok = (win.clusters >= 0) & (cls >= 0)
-        ids = block_ids(win.clusters.shape, block)
-        nb = int(ids.max()) + 1
-        flat = (ids[ok] * k + win.clusters[ok]) * n_classes + cls[ok]
+        ok = (base >= 0) & (cls >= 0)
+        flat = base[ok] + cls[ok]
         out.append(np.bincount(flat, minlength=nb * k * n_classes).reshape(nb, k, n_classes))
     return np.concatenate(out, axis=0)
 
 
 def search(windows: Sequence[Window], k: int, n_classes: int, radius: int, block: int, cancel=None
            ) -> Dict[Tuple[int, int], np.ndarray]:
-    """Coarse to fine: every 2nd shift within +-radius feature pixels, then every shift within 2 of the best.
-    Returns {(ox, oy): per-block joint counts [B, K, C]} of every shift scored (always (0, 0))."""
+    """Coarse to fine: every 3rd shift within +-radius feature pixels (from zero outwards), then every shift within
+    2 of the best, until the best stays. Returns {(ox, oy): per-block joint counts [B, K, C]} of every shift scored
+    (always (0, 0))."""
     scored: Dict[Tuple[int, int], np.ndarray] = {}
+    crit: Dict[Tuple[int, int], float] = {}
+    cells = [cell_index(w, k, n_classes, block) for w in windows]
 
     def score(cands):
         for s in cands:
             if s not in scored:
                 check_cancel(cancel)
-                scored[s] = joint_counts(windows, s[0], s[1], k, n_classes, block)
+                scored[s] = joint_counts(windows, s[0], s[1], k, n_classes, block, cells)
+                crit[s] = float(information(scored[s].sum(axis=0)))
 
-    coarse = range(-radius, radius + 1, 2)
-    score([(0, 0)] + [(x, y) for y in coarse for x in coarse])
-    for _ in range(3):  # a few fine passes: the best may move
-        bx, by = best_of(scored)
-        score([(bx + dx, by + dy) for dy in range(-2, 3) for dx in range(-2, 3)
-               if abs(bx + dx) <= radius and abs(by + dy) <= radius])
+    steps = sorted(set(range(0, radius + 1, 3)) | {radius})
+    coarse = sorted(set(steps) | {-v for v in steps})
+    score([(x, y) for y in coarse for x in coarse])
+    best = None
+    for _ in range(4):  # fine passes: the best may move
+        if max(crit, key=crit.get) == best:
+            break
+        best = max(crit, key=crit.get)
+        score([(best[0] + dx, best[1] + dy) for dy in range(-2, 3) for dx in range(-2, 3)
+               if abs(best[0] + dx) <= radius and abs(best[1] + dy) <= radius])
     return scored
-
-
-def best_of(scored: Dict[Tuple[int, int], np.ndarray], weights: np.ndarray = None) -> Tuple[int, int]:
-    """The shift of highest mutual information among those scored (block counts weighted by `weights` [B])."""
-    keys = list(scored)
-    mi = [information(total(scored[s], weights)) for s in keys]
-    return keys[int(np.argmax(mi))]
 
 
 def total(per_block: np.ndarray, weights: np.ndarray = None) -> np.ndarray:
