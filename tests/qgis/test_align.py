@@ -81,3 +81,14 @@ def test_selfepitomiclsr_reports_and_corrects_the_offset(processing_runner, move
     assert "Coarse map offset found" in fb.text() and os.path.exists(res["ALIGNED_CLASSES"])
     off, fb2 = run(ALIGN="off", ALIGNED_CLASSES=None)
     assert off["SHIFT_APPLIED"] == 0 and np.isnan(off["SHIFT_EAST"]) and "Coarse map offset" not in fb2.text()
+
+
+def test_the_wizard_shows_the_offset(epitome_provider):
+    from epitome.plugin.gui.lsr_wizard import shift_html
+
+    html = shift_html({"SHIFT_EAST": 14.6, "SHIFT_NORTH": -3.2, "SHIFT_UNCERTAINTY": 4.1, "SHIFT_APPLIED": 1})
+    assert "+14.6 m east" in html and "-3.2 m north" in html and "4.1" in html and "moved back" in html
+    nan = float("nan")
+    assert "constant" in shift_html({"SHIFT_EAST": nan, "SHIFT_NORTH": nan, "ALIGN_REPORT": "A constant map: its offset cannot be estimated."})
+    assert shift_html({"SHIFT_EAST": nan, "SHIFT_NORTH": nan, "ALIGN_REPORT": "ALIGN off: ..."}) == ""
+    assert shift_html({}) == ""
