@@ -132,3 +132,9 @@ def test_corrected_copy_keeps_the_pixels(tmp_path):
     a, b = gdal.Open(out), gdal.Open(clsp)
     assert (a.ReadAsArray() == b.ReadAsArray()).all()
     assert a.GetGeoTransform()[0] == pytest.approx(b.GetGeoTransform()[0] - reg.east_m)
+
+
+def test_an_offset_beyond_the_search_is_not_corrected(tmp_path):
+    imgp, clsp = scene(tmp_path, 45.0, 0.0)
+    reg = estimate_offset(imgp, clsp, params=AlignParams(max_shift_cells=1.0))
+    assert not reg.applied and ("limit of the search" in reg.message or "Not supported" in reg.message), reg.describe()
