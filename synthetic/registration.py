@@ -30,8 +30,9 @@ def block_majority(lab, cell):
 
 def write_shifted_scene(folder, east=0.0, north=0.0, size=360, seed=0, texture=True, constant=False, cell=30,
                         epsg=32618):
-    """imagery.tif (4 bands, 1 m, coloured by a label map, noise) and classes.tif (30 m block majority, covering
-    3 cells more on every side, nodata 0) moved by (east, north) metres. Returns (imagery path, classes path)."""
+    """imagery.tif (4 bands, 1 m, coloured by a label map, noise), labels.tif (that label map, 1..4) and classes.tif
+    (30 m block majority, covering 3 cells more on every side, nodata 0) moved by (east, north) metres. Returns
+    (imagery path, classes path); labels.tif lies beside them."""
     from osgeo import gdal, osr
 
     os.makedirs(folder, exist_ok=True)
@@ -46,7 +47,8 @@ def write_shifted_scene(folder, east=0.0, north=0.0, size=360, seed=0, texture=T
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(epsg)
     paths = []
-    for name, arr, gt in (("imagery.tif", np.clip(img, 0, 255).astype(np.uint8), (ORIGIN[0], 1, 0, ORIGIN[1], 0, -1)),
+    fine = (ORIGIN[0], 1, 0, ORIGIN[1], 0, -1)
+    for name, arr, gt in (("imagery.tif", np.clip(img, 0, 255).astype(np.uint8), fine), ("labels.tif", lab[None], fine),
                           ("classes.tif", big[None], (ORIGIN[0] - 3 * cell + east, cell, 0,
                                                       ORIGIN[1] + 3 * cell + north, 0, -cell))):
         path = os.path.join(folder, name)
@@ -59,4 +61,4 @@ def write_shifted_scene(folder, east=0.0, north=0.0, size=360, seed=0, texture=T
                 ds.GetRasterBand(i + 1).SetNoDataValue(0)
         ds = None
         paths.append(path)
-    return tuple(paths)
+    return paths[0], paths[2]

@@ -3,6 +3,7 @@ parabola, the shift search on synthetic scenes whose coarse map is the block maj
 a known amount, and the cases where no correction may be made (constant map, no texture, too little overlap)."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -138,3 +139,11 @@ def test_an_offset_beyond_the_search_is_not_corrected(tmp_path):
     imgp, clsp = scene(tmp_path, 45.0, 0.0)
     reg = estimate_offset(imgp, clsp, params=AlignParams(max_shift_cells=1.0))
     assert not reg.applied and ("limit of the search" in reg.message or "Not supported" in reg.message), reg.describe()
+
+
+def test_fine_labels_register_the_coarse_map_too(tmp_path):
+    """estimatecomposition's case: the fine label map itself is the 'imagery' (categorical features)."""
+    imgp, clsp = scene(tmp_path, -15.0, 15.0)
+    labels = os.path.join(os.path.dirname(imgp), "labels.tif")
+    reg = estimate_offset(labels, clsp, categorical=True)
+    assert reg.applied and abs(reg.east_m + 15) < 5 and abs(reg.north_m - 15) < 5, reg.describe()
