@@ -9,11 +9,9 @@ import pytest
 from osgeo import gdal
 from qgis.core import QgsProcessingException
 
-from qgis_scenes import FAST, ROOT
+from synthetic.registration import write_shifted_scene
 
-if ROOT not in os.sys.path:
-    os.sys.path.insert(0, ROOT)
-from synthetic.registration import write_shifted_scene  # noqa: E402
+from qgis_scenes import FAST
 
 ALG = "epitome:aligncoarse"
 
