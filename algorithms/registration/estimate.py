@@ -29,7 +29,7 @@ class AlignParams:
     clusters: int = bounded(16, 2, 64)  # appearance clusters (k-means)
     max_shift_cells: float = bounded(2.0, 0.25, 5.0, name="MAX_SHIFT")  # search radius, in coarse cells
     min_shift_cells: float = bounded(0.25, 0.0, 2.0)  # a smaller shift is not corrected
-    confidence: float = bounded(0.7, 0.5, 1.0, high_open=True)  # bootstrap share that must beat zero shift
+    confidence: float = bounded(0.9, 0.5, 1.0, high_open=True)  # bootstrap share that must beat zero shift
     replicates: int = bounded(200, 20, 2000)
     max_windows: int = bounded(16, 1, 256)  # windows of 256 feature pixels sampled on large rasters
     seed: int = 0

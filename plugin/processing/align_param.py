@@ -27,7 +27,7 @@ ALIGN = CoreChoice(
     "Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are "
     "off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift "
     "that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back "
-    "only when the data support it: the shift beats no shift in 70% of bootstrap replicates, is at least a quarter "
+    "only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter "
     "of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset "
     "is reported (log and outputs) but not applied. Off: nothing is estimated. " + SIGN,
     options=tuple((m, ALIGN_TITLES[m]) for m in ALIGN_MODES), advanced=False, optional=True, name="ALIGN")

@@ -20,7 +20,7 @@ from .styling import style_coarse_output
 MODE = CoreChoice(
     AlignParams, "mode", "What to do with the offset found",
     "Correct (default): the map is written moved back by the offset when the data support it (the shift beats no "
-    "shift in 70% of bootstrap replicates, is at least a quarter of a cell and is not at the edge of the search), "
+    "shift in 90% of bootstrap replicates, is at least a quarter of a cell and is not at the edge of the search), "
     "as given otherwise. Estimate: the offset is reported and the map written as given. " + align_param.SIGN,
     options=tuple((m, align_param.ALIGN_TITLES[m]) for m in ("estimate", "correct")), optional=True,
     name="ALIGN")
@@ -62,7 +62,7 @@ class AlignCoarseAlgorithm(EpitomeAlgorithm):
             "offset of the coarse map from the data alone - no truth, no user input: the shift, within 2 coarse "
             "cells (MAX_SHIFT), that makes its classes most consistent with the imagery (the classes say most about "
             "the imagery's appearance clusters) - and writes the map moved back into place.\n"
-            "A correction is made only when the data support it: the shift beats no shift in 70% of block-bootstrap "
+            "A correction is made only when the data support it: the shift beats no shift in 90% of block-bootstrap "
             "replicates, it is at least a quarter of a coarse cell, and it is not at the edge of the search. A map "
             "already in place stays in place. A constant map, imagery without texture, too little overlap or a layer "
             "without CRS: a message says why, and the map is written as given.\n"
