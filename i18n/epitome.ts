@@ -1997,13 +1997,6 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/aligncoarse.py" line="59"/>
-        <source>Coarse maps rarely sit exactly on the imagery: NLCD comes from Landsat (geolocation errors of 10-15 m are ordinary), old and hand-digitised maps are off by tens of metres. This algorithm estimates the offset of the coarse map from the data alone - no truth, no user input: the shift, within 2 coarse cells (MAX_SHIFT), that makes its classes most consistent with the imagery (the classes say most about the imagery&apos;s appearance clusters) - and writes the map moved back into place.
-A correction is made only when the data support it: the shift beats no shift in 70% of block-bootstrap replicates, it is at least a quarter of a coarse cell, and it is not at the edge of the search. A map already in place stays in place. A constant map, imagery without texture, too little overlap or a layer without CRS: a message says why, and the map is written as given.
-Outputs: the moved map (OUTPUT), the offset in metres east and north (SHIFT_EAST, SHIFT_NORTH), its uncertainty (SHIFT_UNCERTAINTY: bootstrap standard deviation), SHIFT_APPLIED (1 or 0) and a sentence (ALIGN_REPORT). </source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../plugin/processing/aligncoarse.py" line="93"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
@@ -2011,6 +2004,13 @@ Outputs: the moved map (OUTPUT), the offset in metres east and north (SHIFT_EAST
     <message>
         <location filename="../plugin/processing/aligncoarse.py" line="96"/>
         <source>{} aligned</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/aligncoarse.py" line="59"/>
+        <source>Coarse maps rarely sit exactly on the imagery: NLCD comes from Landsat (geolocation errors of 10-15 m are ordinary), old and hand-digitised maps are off by tens of metres. This algorithm estimates the offset of the coarse map from the data alone - no truth, no user input: the shift, within 2 coarse cells (MAX_SHIFT), that makes its classes most consistent with the imagery (the classes say most about the imagery&apos;s appearance clusters) - and writes the map moved back into place.
+A correction is made only when the data support it: the shift beats no shift in 90% of block-bootstrap replicates, it is at least a quarter of a coarse cell, and it is not at the edge of the search. A map already in place stays in place. A constant map, imagery without texture, too little overlap or a layer without CRS: a message says why, and the map is written as given.
+Outputs: the moved map (OUTPUT), the offset in metres east and north (SHIFT_EAST, SHIFT_NORTH), its uncertainty (SHIFT_UNCERTAINTY: bootstrap standard deviation), SHIFT_APPLIED (1 or 0) and a sentence (ALIGN_REPORT). </source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2227,11 +2227,6 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="191"/>
-        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 70% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="192"/>
         <source>Off: use the coarse map where it lies</source>
         <translation type="unfinished"></translation>
@@ -2279,6 +2274,11 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
     <message>
         <location filename="../build/i18n/declared_strings.py" line="208"/>
         <source>Registration of the coarse map: what was found and done</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="191"/>
+        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2852,11 +2852,6 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="16"/>
-        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 70% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="17"/>
         <source>Off: use the coarse map where it lies</source>
         <translation type="unfinished"></translation>
@@ -2914,6 +2909,11 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
     <message>
         <location filename="../build/i18n/declared_strings.py" line="98"/>
         <source>Registration of the coarse map: what was found and done</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="16"/>
+        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
