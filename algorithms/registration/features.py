@@ -10,7 +10,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 from osgeo import gdal
 
-from ..errors import check_cancel
+from ..errors import EpitomeError, check_cancel
 from ..io.align import CLASS_NODATA, align_classes
 from ..io.raster import Grid, Scaling, read_imagery
 
@@ -74,14 +74,18 @@ def classes_on_feature_grid(classes: gdal.Dataset, grid: Grid, window, factor: i
                             class_band: int = 1) -> np.ndarray:
     """The class codes on the feature grid of the imagery window (x, y, w, h), widened by `margin` feature pixels
     on every side [h/f + 2m, w/f + 2m] (Int32, CLASS_NODATA outside the class raster; nearest, as the run aligns
-    them: io/align.py)."""
+    them: io/align.py). A window the class raster does not reach is all CLASS_NODATA (the run itself says what is
+    wrong with the layers)."""
     x, y, w, h = window
     gt = grid.geotransform
     fx, fy = gt[1] * factor, gt[5] * factor
     ox = gt[0] + x * gt[1] - margin * fx
     oy = gt[3] + y * gt[5] - margin * fy
     target = Grid(w // factor + 2 * margin, h // factor + 2 * margin, (ox, fx, 0.0, oy, 0.0, fy), grid.wkt)
-    vrt = align_classes(classes, target, [], class_band=class_band, resampling="near")
+    try:
+        vrt = align_classes(classes, target, [], class_band=class_band, resampling="near")
+    except EpitomeError:
+        return np.full((target.height, target.width), CLASS_NODATA, np.int32)
     return vrt.GetRasterBand(1).ReadAsArray()
 
 

@@ -147,3 +147,15 @@ def test_fine_labels_register_the_coarse_map_too(tmp_path):
     labels = os.path.join(os.path.dirname(imgp), "labels.tif")
     reg = estimate_offset(labels, clsp, categorical=True)
     assert reg.applied and abs(reg.east_m + 15) < 5 and abs(reg.north_m - 15) < 5, reg.describe()
+
+
+def test_a_window_the_coarse_map_does_not_reach_has_no_classes(tmp_path):
+    from algorithms.io.align import CLASS_NODATA
+    from algorithms.io.raster import grid_of
+    from algorithms.registration.features import classes_on_feature_grid
+
+    imgp, clsp = scene(tmp_path)
+    far = grid_of(gdal.Open(imgp))
+    far = type(far)(far.width, far.height, (far.geotransform[0] + 1e5,) + far.geotransform[1:], far.wkt)
+    codes = classes_on_feature_grid(gdal.Open(clsp), far, (0, 0, 90, 90), 3, 2)
+    assert codes.shape == (34, 34) and (codes == CLASS_NODATA).all()
