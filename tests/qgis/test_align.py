@@ -90,3 +90,16 @@ def test_the_wizard_shows_the_offset(epitome_provider):
     assert "constant" in shift_html({"SHIFT_EAST": nan, "SHIFT_NORTH": nan, "ALIGN_REPORT": "A constant map: its offset cannot be estimated."})
     assert shift_html({"SHIFT_EAST": nan, "SHIFT_NORTH": nan, "ALIGN_REPORT": "ALIGN off: ..."}) == ""
     assert shift_html({}) == ""
+
+
+def test_baselines_and_estimatecomposition_register_too(processing_runner, moved, tmp_path):
+    res, _ = processing_runner("epitome:baselines", {
+        "IMAGERY": moved[0], "CLASSES": moved[1], "NAIVE": str(tmp_path / "naive.tif"), "UNKNOWN_AS_NODATA": True})()
+    assert res["SHIFT_APPLIED"] == 1 and abs(res["SHIFT_EAST"] - 15) < 5 and abs(res["SHIFT_NORTH"] - 15) < 5
+    labels = os.path.join(os.path.dirname(moved[0]), "labels.tif")
+    res, fb = processing_runner("epitome:estimatecomposition", {
+        "REFERENCE": labels, "CLASSES": moved[1], "OUTPUT": str(tmp_path / "table.csv")})()
+    assert res["SHIFT_APPLIED"] == 1 and abs(res["SHIFT_EAST"] - 15) < 5, fb.text()
+    res, _ = processing_runner("epitome:estimatecomposition", {
+        "REFERENCE": labels, "CLASSES": moved[1], "OUTPUT": str(tmp_path / "table2.csv"), "ALIGN": "off"})()
+    assert res["SHIFT_APPLIED"] == 0

@@ -90,7 +90,7 @@ def test_provider_and_algorithm_ids(epitome_provider):
     assert {n for n, g in groups.items() if g == epitomes} == {"trainepitome", "embedlabels", "predict"}, groups
     lsr = ("lsr", "Label super-resolution")
     assert {n for n, g in groups.items() if g == lsr} == {"selfepitomiclsr", "epitomiclsr", "baselines", "evaluate",
-                                                          "estimatecomposition"}, groups
+                                                          "estimatecomposition", "aligncoarse"}, groups
 
 
 def test_lsr_parameter_names_exact(epitome_provider):
@@ -496,7 +496,7 @@ def test_torch_missing(tmp_path):
     r = json.loads(lines[-1][7:])
     assert r["torch"] is None, "torch importable: the simulation is not valid"
     # the plugin loads without torch
-    assert r["ids"] == ["epitome:baselines", "epitome:embedlabels", "epitome:epitomiclsr",
+    assert r["ids"] == ["epitome:aligncoarse", "epitome:baselines", "epitome:embedlabels", "epitome:epitomiclsr",
                         "epitome:estimatecomposition", "epitome:evaluate", "epitome:lsr_and_evaluate",
                         "epitome:lsr_with_estimated_composition", "epitome:predict", "epitome:selfepitomiclsr",
                         "epitome:train_embed_predict", "epitome:trainepitome"]  # the algorithms and example models
