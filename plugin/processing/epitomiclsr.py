@@ -124,9 +124,9 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
         outs = tif_outputs(self, parameters, context, ("EMBEDDING_IMAGE", "OUTPUT"))
         out_model = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
         imagery = raster_paths(self, parameters, "IMAGERY", context)
-        with align_param.align_run_pairs(self, parameters, context, feedback, imagery,
-                                         raster_paths(self, parameters, "CLASSES", context)) as (classes, regs):
-            stats = self._run(parameters, context, feedback, imagery, classes, comp, params, outs, out_model)
+        given = raster_paths(self, parameters, "CLASSES", context)
+        with align_param.align_run_pairs(self, parameters, context, feedback, imagery, given) as (classes, regs):
+            stats = self._run(parameters, context, feedback, imagery, (classes, given), comp, params, outs, out_model)
         if outs["EMBEDDING_IMAGE"]:
             style_rgb_image(context, outs["EMBEDDING_IMAGE"], self.tr("Label embedding (LSR)"))
         if outs["OUTPUT"]:
@@ -139,11 +139,13 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
                 **align_param.pairs_results(regs, parameters, context, self)}
 
     def _run(self, parameters, context, feedback, imagery, classes, comp, params, outs, out_model):
-        """The core job on the class rasters the run reads (moved back by ALIGN when it corrects)."""
+        """The core job on the class rasters the run reads (moved back by ALIGN when it corrects; classes: those and
+        the rasters as given)."""
+        classes, given = classes
         job = EpitomicLsrJob(self.parameterAsFile(parameters, "MODEL", context), imagery, classes, comp, out_model,
                              outputs=LabelPaths(outs["OUTPUT"]) if outs["OUTPUT"] else None,
                              unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context),
                              params=params,
                              device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
-                             embedding_image=outs["EMBEDDING_IMAGE"])
+                             embedding_image=outs["EMBEDDING_IMAGE"], given_classes=given)
         return run_job(run_epitomic_lsr, job, feedback)
