@@ -69,6 +69,23 @@ def write_corrected(classes_path: str, reg: Registration, imagery_path: str, out
     return out_path
 
 
+class _NoProgress(Feedback):
+    """The caller's feedback without progress: inside a job the estimate is a short first step, and the job's own
+    progress (0 to 100) must not run backwards after it."""
+
+    def __init__(self, fb: Feedback):
+        self.fb = fb
+
+    def info(self, msg: str):
+        self.fb.info(msg)
+
+    def warn(self, msg: str):
+        self.fb.warn(msg)
+
+    def is_canceled(self) -> bool:
+        return self.fb.is_canceled()
+
+
 @contextlib.contextmanager
 def registered(imagery: str, classes: str, mode: str = None, fb: Feedback = None, params: AlignParams = None,
                corrected: Optional[str] = None, bands: Sequence[int] = (), nodata_codes: Sequence[int] = (),
@@ -78,7 +95,7 @@ def registered(imagery: str, classes: str, mode: str = None, fb: Feedback = None
     'off': the path as given. 'estimate': the offset estimated and reported, the path as given. 'correct': the
     offset applied when the data support it (an in-memory VRT with the origin moved, removed afterwards).
     corrected: also write the coarse map as the job used it (GeoTIFF)."""
-    fb, params = fb or Feedback(), params or AlignParams()
+    fb, params = _NoProgress(fb or Feedback()), params or AlignParams()
     mode = mode or params.mode
     if mode not in ALIGN_MODES:
         raise ValueError(f"ALIGN must be one of {ALIGN_MODES}, not {mode!r}")

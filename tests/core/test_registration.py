@@ -159,3 +159,23 @@ def test_a_window_the_coarse_map_does_not_reach_has_no_classes(tmp_path):
     far = type(far)(far.width, far.height, (far.geotransform[0] + 1e5,) + far.geotransform[1:], far.wkt)
     codes = classes_on_feature_grid(gdal.Open(clsp), far, (0, 0, 90, 90), 3, 2)
     assert codes.shape == (34, 34) and (codes == CLASS_NODATA).all()
+
+
+def test_inside_a_job_the_estimate_reports_no_progress(tmp_path):
+    """The job's progress runs 0 to 100 after the estimate: it must not see the estimate's own percentages."""
+    imgp, clsp = scene(tmp_path, 15.0, 15.0)
+
+    class Record(Feedback):
+        def __init__(self):
+            self.seen, self.msgs = [], []
+
+        def progress(self, p):
+            self.seen.append(p)
+
+        def warn(self, msg):
+            self.msgs.append(msg)
+
+    fb = Record()
+    with registered(imgp, clsp, "correct", fb) as (_, reg):
+        assert reg.applied
+    assert fb.seen == [] and any("offset found" in m for m in fb.msgs)
