@@ -1671,7 +1671,7 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/gui/lsr_wizard.py" line="1059"/>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1074"/>
         <source>&lt;h3&gt;What this does&lt;/h3&gt;&lt;p&gt;It turns a coarse land-cover map - for example NLCD at 30 m - into a detailed map on the grid of your imagery - for example 1 m aerial photographs. No training data is needed: it finds out from the imagery itself which places look alike.&lt;/p&gt;&lt;h3&gt;What you need&lt;/h3&gt;&lt;ul&gt;&lt;li&gt;&lt;b&gt;Imagery&lt;/b&gt;: the detailed image of the area (any number of bands).&lt;/li&gt;&lt;li&gt;&lt;b&gt;Class layer&lt;/b&gt;: the coarse map of the same area, in any projection and resolution.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Composition table&lt;/b&gt; (page 2): for every coarse class, the share of each detailed label it usually holds - e.g. NLCD&apos;s deciduous forest is mostly forest with some field. Start from the built-in NLCD table, load your own, or count it from an area whose detailed labels you have (Estimate from a labelled area).&lt;/li&gt;&lt;li&gt;Optionally a &lt;b&gt;reference&lt;/b&gt;: detailed labels of the same area, to measure how good the result is.&lt;/li&gt;&lt;/ul&gt;&lt;h3&gt;How it works, in short&lt;/h3&gt;&lt;p&gt;The imagery is cut into tiles of about 512 m. Within a tile, pixels whose surroundings look alike get the same label, while each coarse class keeps the label shares of the table. Where the imagery says little, the result follows the coarse map itself.&lt;/p&gt;&lt;h3&gt;Quality&lt;/h3&gt;&lt;ul&gt;{}&lt;/ul&gt;&lt;h3&gt;Is the result good?&lt;/h3&gt;&lt;p&gt;Give a reference layer: the last page then shows the &lt;b&gt;accuracy&lt;/b&gt; (the share of pixels with the right label) and the &lt;b&gt;mean IoU&lt;/b&gt; (for each label, the area both maps give it divided by the area either gives it, averaged over the labels: from 0 to 1, higher is better) of the result, beside two maps made from the coarse layer alone: &lt;i&gt;naive&lt;/i&gt; (each pixel gets the most common label of its class) and &lt;i&gt;smooth&lt;/i&gt; (the classes&apos; label shares blended between neighbouring cells). Where the result does not beat them, the imagery did not help.&lt;/p&gt;&lt;h3&gt;What is written&lt;/h3&gt;&lt;p&gt;The label map (a GeoTIFF with the label names and colours), optionally a confidence layer (how sure each pixel is, from 1 / number of labels to 1), the table used (&lt;i&gt;_composition.csv&lt;/i&gt;) and, with a reference, an HTML report. The run goes on if you close the window, when you choose so.&lt;/p&gt;&lt;p&gt;The method in detail, for specialists: Processing Toolbox &gt; Epitome &gt; Label super-resolution &gt; Self-epitomic label super-resolution (its Help).&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1821,7 +1821,7 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/provider.py" line="51"/>
+        <location filename="../plugin/processing/provider.py" line="52"/>
         <source>&lt;p&gt;&lt;b&gt;To change it&lt;/b&gt;: right-click this model in the Processing Toolbox &gt; Open a copy in the Model Designer, then save the copy under your own name (it is listed under Models). The file shipped with the plugin: {}&lt;/p&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1960,6 +1960,26 @@ Stop the run: nothing is written.</source>
         <source>&lt;b&gt;Estimated accuracy&lt;/b&gt; on the reference samples: {:.1%} (95% interval {:.1%} to {:.1%}); naive baseline {:.1%}, smooth baseline {:.1%} on the same samples.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1042"/>
+        <source>&lt;b&gt;Coarse map offset&lt;/b&gt;: {}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1044"/>
+        <source>moved back into place</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1044"/>
+        <source>left where it lies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/gui/lsr_wizard.py" line="1045"/>
+        <source>&lt;b&gt;Coarse map offset&lt;/b&gt;: {:+.1f} m east, {:+.1f} m north (± {:.1f} m); the coarse map was {}.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>AlgorithmRun</name>
@@ -1970,19 +1990,44 @@ Stop the run: nothing is written.</source>
     </message>
 </context>
 <context>
+    <name>AlignCoarseAlgorithm</name>
+    <message>
+        <location filename="../plugin/processing/aligncoarse.py" line="56"/>
+        <source>Align a coarse map to the imagery (registration)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/aligncoarse.py" line="93"/>
+        <source>Cancelled by the user: no output was written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/aligncoarse.py" line="96"/>
+        <source>{} aligned</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/processing/aligncoarse.py" line="59"/>
+        <source>Coarse maps rarely sit exactly on the imagery: NLCD comes from Landsat (geolocation errors of 10-15 m are ordinary), old and hand-digitised maps are off by tens of metres. This algorithm estimates the offset of the coarse map from the data alone - no truth, no user input: the shift, within 2 coarse cells (MAX_SHIFT), that makes its classes most consistent with the imagery (the classes say most about the imagery&apos;s appearance clusters) - and writes the map moved back into place.
+A correction is made only when the data support it: the shift beats no shift in 90% of block-bootstrap replicates, it is at least a quarter of a coarse cell, and it is not at the edge of the search. A map already in place stays in place. A constant map, imagery without texture, too little overlap or a layer without CRS: a message says why, and the map is written as given.
+Outputs: the moved map (OUTPUT), the offset in metres east and north (SHIFT_EAST, SHIFT_NORTH), its uncertainty (SHIFT_UNCERTAINTY: bootstrap standard deviation), SHIFT_APPLIED (1 or 0) and a sentence (ALIGN_REPORT). </source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>BaselinesAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="53"/>
+        <location filename="../plugin/processing/baselines.py" line="56"/>
         <source>Label-only baselines (naive and smooth)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="71"/>
+        <location filename="../plugin/processing/baselines.py" line="74"/>
         <source>Give NAIVE or SMOOTH (or both): the baseline maps to write.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="87"/>
+        <location filename="../plugin/processing/baselines.py" line="102"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1997,7 +2042,7 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="56"/>
+        <location filename="../plugin/processing/baselines.py" line="59"/>
         <source>The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): naive, the most likely label of each pixel&apos;s coarse class, and smooth, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; Evaluate a label map scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2039,22 +2084,22 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="91"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="93"/>
         <source>Epitomic label super-resolution (trained epitome)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="134"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="131"/>
         <source>Label embedding (LSR)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="137"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="134"/>
         <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="94"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="96"/>
         <source>All-tile epitomic label super-resolution (Malkin, Ortiz, Jojic, ECCV 2020, section 4): the coarse classes of the imagery are embedded into a trained epitome - p(epitome pixel | class), from the posteriors of the patches of each class (Eqs. 10-11) - and an EM weighted by the observed share of each class finds p(label | epitome pixel) whose class statistics match the composition table (Eqs. 7-9). No high-resolution labels are needed.
 Inputs: the MODEL of epitome:trainepitome, imagery and one coarse class raster per imagery raster (any CRS), the composition table (same rules as epitome:selfepitomiclsr).
 Outputs: OUTPUT_MODEL with the label embedding (give it to epitome:predict for any imagery), a picture of the embedding and, optionally, the label map of the first imagery raster.
@@ -2065,115 +2110,175 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EstimateCompositionAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="55"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="57"/>
         <source>Estimate composition from a labelled area</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="80"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="82"/>
         <source>{}: band {} does not exist; &apos;{}&apos; has {} band(s). Choose a band from 1 to {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="97"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="99"/>
         <source>OUTPUT: no file given. Choose where to save the CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="109"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="126"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="111"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="132"/>
         <source>{} pixels counted: {} classes x {} labels (label codes {}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="115"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="136"/>
         <source>  class {}: {} px - {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="168"/>
+        <location filename="../build/i18n/declared_strings.py" line="182"/>
         <source>Reference labels (fine)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="169"/>
+        <location filename="../build/i18n/declared_strings.py" line="183"/>
         <source>High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m land-cover map. Its grid is the one counted on.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="170"/>
+        <location filename="../build/i18n/declared_strings.py" line="184"/>
         <source>Reference band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="172"/>
+        <location filename="../build/i18n/declared_strings.py" line="186"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="173"/>
+        <location filename="../build/i18n/declared_strings.py" line="187"/>
         <source>Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, resolution and alignment; it must cover the labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="174"/>
+        <location filename="../build/i18n/declared_strings.py" line="188"/>
         <source>Classes band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="176"/>
+        <location filename="../build/i18n/declared_strings.py" line="197"/>
         <source>Minimum pixels per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="177"/>
+        <location filename="../build/i18n/declared_strings.py" line="198"/>
         <source>Class codes covering fewer reference pixels than this are left out of the table (their estimate would be noise); the log lists them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="178"/>
+        <location filename="../build/i18n/declared_strings.py" line="199"/>
         <source>Composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="179"/>
+        <location filename="../build/i18n/declared_strings.py" line="200"/>
         <source>CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="180"/>
+        <location filename="../build/i18n/declared_strings.py" line="201"/>
         <source>Class codes in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="181"/>
+        <location filename="../build/i18n/declared_strings.py" line="202"/>
         <source>Labels (columns) in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="182"/>
+        <location filename="../build/i18n/declared_strings.py" line="203"/>
         <source>Pixels counted</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/estimatecomposition.py" line="58"/>
+        <location filename="../plugin/processing/estimatecomposition.py" line="60"/>
         <source>Makes a composition table p(label | class) - the input of self-epitomic label super-resolution - from an area where high-resolution labels are known: for every coarse class code, the share of each label among the reference pixels that fall in that class.
 The coarse class layer is resampled onto the reference grid by nearest neighbour (mode when it is finer), never interpolated; both layers may have any CRS. Label code 0 and each layer&apos;s nodata value are ignored. Rasters are read block by block.
 Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apos; followed by the label names, a &apos;colour&apos; row, one row per class code (with at least MIN_PIXELS pixels), and comment lines with the pixel counts. The columns are the label codes 1..M of the reference (M = the largest code seen; codes absent from the area get zeros), so that a label map made with this table uses the reference&apos;s codes. Label names and colours come from the reference&apos;s category names and colour table when it has them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="171"/>
+        <location filename="../build/i18n/declared_strings.py" line="185"/>
         <source>Band of REFERENCE holding the label codes. Empty: REFERENCE must have a single band (a raster of several bands is refused: it is imagery, not labels, unless a band is chosen here).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="175"/>
+        <location filename="../build/i18n/declared_strings.py" line="189"/>
         <source>Band of CLASSES holding the class codes. Empty: CLASSES must have a single band.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="190"/>
+        <source>Registration of the coarse map (ALIGN)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="192"/>
+        <source>Off: use the coarse map where it lies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="193"/>
+        <source>Estimate and report the offset only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="194"/>
+        <source>Estimate, and correct the offset when the data support it (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="195"/>
+        <source>Largest offset searched (coarse cells)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="196"/>
+        <source>The offset is searched within this many coarse cells in each direction (2 = 60 m for 30 m cells). An offset found at the edge of the search is not corrected.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="204"/>
+        <source>Offset of the coarse map found: metres east</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="205"/>
+        <source>Offset of the coarse map found: metres north</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="206"/>
+        <source>Uncertainty of the offset (metres, bootstrap standard deviation)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="207"/>
+        <source>1 when the coarse map was moved back by the offset, 0 otherwise</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="208"/>
+        <source>Registration of the coarse map: what was found and done</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="191"/>
+        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2185,97 +2290,97 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="85"/>
+        <location filename="../build/i18n/declared_strings.py" line="99"/>
         <source>Predicted labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="86"/>
+        <location filename="../build/i18n/declared_strings.py" line="100"/>
         <source>Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="87"/>
+        <location filename="../build/i18n/declared_strings.py" line="101"/>
         <source>Reference labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="88"/>
+        <location filename="../build/i18n/declared_strings.py" line="102"/>
         <source>Ground-truth label raster with the same codes; any CRS and resolution.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="89"/>
+        <location filename="../build/i18n/declared_strings.py" line="103"/>
         <source>Label names (comma separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="90"/>
+        <location filename="../build/i18n/declared_strings.py" line="104"/>
         <source>Names of labels 1..L, e.g. &apos;water,forest,field,built&apos;. Empty: taken from the prediction raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="95"/>
+        <location filename="../build/i18n/declared_strings.py" line="109"/>
         <source>HTML report</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="96"/>
+        <location filename="../build/i18n/declared_strings.py" line="110"/>
         <source>Report with the summary numbers, per-class table and confusion matrix.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="97"/>
+        <location filename="../build/i18n/declared_strings.py" line="111"/>
         <source>CSV table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="98"/>
+        <location filename="../build/i18n/declared_strings.py" line="112"/>
         <source>Per-class metrics and the confusion matrix as CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="99"/>
+        <location filename="../build/i18n/declared_strings.py" line="113"/>
         <source>Overall accuracy (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="100"/>
+        <location filename="../build/i18n/declared_strings.py" line="114"/>
         <source>Mean IoU (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="101"/>
+        <location filename="../build/i18n/declared_strings.py" line="115"/>
         <source>Per-class IoU (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="102"/>
+        <location filename="../build/i18n/declared_strings.py" line="116"/>
         <source>Confusion matrix (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="103"/>
+        <location filename="../build/i18n/declared_strings.py" line="117"/>
         <source>Pixels compared</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="91"/>
+        <location filename="../build/i18n/declared_strings.py" line="105"/>
         <source>Coarse classes (optional, for the baselines)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="92"/>
+        <location filename="../build/i18n/declared_strings.py" line="106"/>
         <source>The coarse class layer the prediction was made from (any CRS and grid). With it, the two label-only baselines are scored too, on the same pixels: naive (argmax p(label | class) of each pixel&apos;s class) and smooth (the blocks&apos; p(label | class) interpolated bilinearly, then argmax), so the report shows what the prediction added.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="93"/>
+        <location filename="../build/i18n/declared_strings.py" line="107"/>
         <source>Composition table p(label | class) (CSV, for the baselines)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="94"/>
+        <location filename="../build/i18n/declared_strings.py" line="108"/>
         <source>The composition table the prediction was made with (same CSV rules as self-epitomic LSR; empty: the built-in NLCD table). Used only with CLASSES.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2292,22 +2397,22 @@ The numbers are algorithm outputs, so they chain in graphical models; an HTML re
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="104"/>
+        <location filename="../build/i18n/declared_strings.py" line="118"/>
         <source>Naive baseline: overall accuracy (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="105"/>
+        <location filename="../build/i18n/declared_strings.py" line="119"/>
         <source>Naive baseline: mean IoU (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="106"/>
+        <location filename="../build/i18n/declared_strings.py" line="120"/>
         <source>Smooth baseline: overall accuracy (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="107"/>
+        <location filename="../build/i18n/declared_strings.py" line="121"/>
         <source>Smooth baseline: mean IoU (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2336,7 +2441,7 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
 <context>
     <name>SelfEpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="199"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="202"/>
         <source>Self-epitomic label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2381,242 +2486,242 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="21"/>
+        <location filename="../build/i18n/declared_strings.py" line="28"/>
         <source>Patch size (working pixels, odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="22"/>
+        <location filename="../build/i18n/declared_strings.py" line="29"/>
         <source>Side K of the square patches compared at the working resolution (odd; 7 = 14 m at 1 m imagery with DOWNSAMPLE 2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="23"/>
+        <location filename="../build/i18n/declared_strings.py" line="30"/>
         <source>Share of working pixels used as query patches</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="24"/>
+        <location filename="../build/i18n/declared_strings.py" line="31"/>
         <source>Number of query patches per tile as a share of its working pixels (the paper uses 0.05). Time grows linearly with it; 1 uses every window.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="25"/>
+        <location filename="../build/i18n/declared_strings.py" line="32"/>
         <source>Patch variance</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="26"/>
+        <location filename="../build/i18n/declared_strings.py" line="33"/>
         <source>Fixed variance of every epitome pixel for imagery scaled to [0, 1] (paper: 0.01). Log-likelihoods are divided by the temperature K^2 (K = PATCH_SIZE), so only VARIANCE x K^2 matters: smaller values make patch matching sharper.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="53"/>
+        <location filename="../build/i18n/declared_strings.py" line="60"/>
         <source>Treat class codes missing from the table as nodata</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="54"/>
+        <location filename="../build/i18n/declared_strings.py" line="61"/>
         <source>Off: codes absent from the composition table stop the run with a list of them. On: such pixels become nodata (0) in the output.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="57"/>
+        <location filename="../build/i18n/declared_strings.py" line="64"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="58"/>
+        <location filename="../build/i18n/declared_strings.py" line="65"/>
         <source>Seed of the query sampling: the same inputs and seed give identical outputs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="63"/>
+        <location filename="../build/i18n/declared_strings.py" line="70"/>
         <source>High-resolution labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="64"/>
+        <location filename="../build/i18n/declared_strings.py" line="71"/>
         <source>Label raster on the imagery grid: codes 1..L in the composition&apos;s column order, 0 = nodata; GeoTIFF with a colour table and a .qml style.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="65"/>
+        <location filename="../build/i18n/declared_strings.py" line="72"/>
         <source>Label probabilities</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="66"/>
+        <location filename="../build/i18n/declared_strings.py" line="73"/>
         <source>Optional: L float32 bands, p(label) per pixel (-1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="67"/>
+        <location filename="../build/i18n/declared_strings.py" line="74"/>
         <source>Confidence</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="68"/>
+        <location filename="../build/i18n/declared_strings.py" line="75"/>
         <source>Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, 1 = sure; -1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="71"/>
+        <location filename="../build/i18n/declared_strings.py" line="80"/>
         <source>Tiles processed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="72"/>
+        <location filename="../build/i18n/declared_strings.py" line="81"/>
         <source>Processing time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="73"/>
+        <location filename="../build/i18n/declared_strings.py" line="82"/>
         <source>Pixels per label (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="74"/>
+        <location filename="../build/i18n/declared_strings.py" line="83"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="15"/>
+        <location filename="../build/i18n/declared_strings.py" line="22"/>
         <source>Processing extent (default: the whole imagery)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="16"/>
+        <location filename="../build/i18n/declared_strings.py" line="23"/>
         <source>Limit the run to this extent (any CRS; e.g. the map canvas extent). The outputs cover the part of the imagery inside it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="17"/>
+        <location filename="../build/i18n/declared_strings.py" line="24"/>
         <source>Tile size (pixels, empty = about 512 m)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="18"/>
+        <location filename="../build/i18n/declared_strings.py" line="25"/>
         <source>Side of the square tiles, in imagery pixels; each tile is its own epitome. Empty: about 512 m of ground (512 px at 1 m, 1024 at 0.5 m, 1707 at 0.3 m). Larger tiles see more examples of each class (more accurate; paper: 85.9% at 256, 87.0% at 512, 87.8% at 1024) but cost more time per km2.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="19"/>
+        <location filename="../build/i18n/declared_strings.py" line="26"/>
         <source>Downsampling factor (empty = working pixels of about 2 m)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="20"/>
+        <location filename="../build/i18n/declared_strings.py" line="27"/>
         <source>Imagery is averaged over DOWNSAMPLE x DOWNSAMPLE blocks before matching patches. Empty: working pixels of about 2 m, as the paper&apos;s 2 for 1 m NAIP (4 at 0.5 m, 7 at 0.3 m). Results are brought back to the full imagery grid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="41"/>
+        <location filename="../build/i18n/declared_strings.py" line="48"/>
         <source>Label prior that appearance is fused with</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="43"/>
+        <location filename="../build/i18n/declared_strings.py" line="50"/>
         <source>None: appearance alone (self-epitomic p(label | pixel))</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="44"/>
+        <location filename="../build/i18n/declared_strings.py" line="51"/>
         <source>Naive prior: the pixel&apos;s own class composition p(label | class)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="45"/>
+        <location filename="../build/i18n/declared_strings.py" line="52"/>
         <source>Bayes: the pixel&apos;s class composition over the area&apos;s label prior</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="46"/>
+        <location filename="../build/i18n/declared_strings.py" line="53"/>
         <source>Smooth prior: the blocks&apos; compositions interpolated between block centres (default)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="49"/>
+        <location filename="../build/i18n/declared_strings.py" line="56"/>
         <source>Prior weight v</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="50"/>
+        <location filename="../build/i18n/declared_strings.py" line="57"/>
         <source>Exponent v of the label prior in the fusion (1 by default; 0 = appearance alone).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="51"/>
+        <location filename="../build/i18n/declared_strings.py" line="58"/>
         <source>No-data class codes (comma-separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="52"/>
+        <location filename="../build/i18n/declared_strings.py" line="59"/>
         <source>Class codes that mean &apos;no data&apos; besides those in the composition table&apos;s &apos;nodata&apos; row and the class layer&apos;s own nodata value (e.g. 0,255 for NLCD); such pixels are 0 in the output.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="75"/>
+        <location filename="../build/i18n/declared_strings.py" line="84"/>
         <source>Appearance weight w used (-1 = appearance alone)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="77"/>
+        <location filename="../build/i18n/declared_strings.py" line="86"/>
         <source>Pixels whose label differs from the smooth baseline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="27"/>
+        <location filename="../build/i18n/declared_strings.py" line="34"/>
         <source>EM iterations (at most)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="28"/>
+        <location filename="../build/i18n/declared_strings.py" line="35"/>
         <source>Iterations of the label super-resolution EM (Eqs. 7-9); fewer when EM_TOLERANCE is reached.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="29"/>
+        <location filename="../build/i18n/declared_strings.py" line="36"/>
         <source>EM tolerance</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="30"/>
+        <location filename="../build/i18n/declared_strings.py" line="37"/>
         <source>The EM stops when no pixel&apos;s label probability moved by more than this in 5 iterations (0 = always EM_ITERATIONS).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="31"/>
+        <location filename="../build/i18n/declared_strings.py" line="38"/>
         <source>Key window stride (working pixels)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="32"/>
+        <location filename="../build/i18n/declared_strings.py" line="39"/>
         <source>Windows of the tile used as the epitome&apos;s keys are this many working pixels apart (1 = every window, the exact dense attention). 2 or 3 divide the attention cost by 4 or 9; queries are still drawn among all windows. The accuracy it costs is measured in docs/BENCHMARKS.md.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="33"/>
+        <location filename="../build/i18n/declared_strings.py" line="40"/>
         <source>Patch dimensions (PCA; empty = all)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="34"/>
+        <location filename="../build/i18n/declared_strings.py" line="41"/>
         <source>Patches are compared in a basis of this many principal components of the tile&apos;s windows (the window norms stay exact). Empty = the full patch vectors (bands x K x K), exact. 16 keeps the accuracy within a few tenths of a point at a fraction of the cost (docs/BENCHMARKS.md).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="55"/>
+        <location filename="../build/i18n/declared_strings.py" line="62"/>
         <source>Device (auto, cpu, cuda, cuda:N, mps)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="56"/>
+        <location filename="../build/i18n/declared_strings.py" line="63"/>
         <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the Apple GPU (mps) of an Apple-silicon Mac, else the CPU). The dialog lists the devices found on this machine; cuda or mps without such a GPU falls back to the CPU with a warning. Every device computes in full 32-bit precision. A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="202"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="205"/>
         <source>Turns a coarse class layer (e.g. NLCD at 30 m) into a detailed label map on the grid of the imagery (e.g. aerial photos at 1 m), with no training data. Every pixel starts from what its coarse class usually holds (the composition table: for each class, the share of each label) and takes another label only where the imagery clearly says so: where windows that look like it carry that label elsewhere in its tile of about 512 m. The table is treated as a regional average, right on average and wrong in any one place, never as a quota each area must meet.
 What it adds is shown, not hidden: the log says which share of pixels appearance changed and for which coarse classes the map departs far from the table (where the table looks locally wrong - look there); TRUST maps the influence of appearance per pixel. Compare with the label-only baselines (the Baselines and Evaluate algorithms of Epitome).
 With reference samples (REFERENCE: about 100 labelled points, or polygons, or a label raster) the fusion is chosen by cross-validated accuracy on them, and the accuracy of the result with a 95% interval, and of both baselines, is estimated on the same samples (ESTIMATED_ACCURACY, _LOW, _HIGH); the confidence is calibrated on them too.
@@ -2627,118 +2732,188 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="35"/>
+        <location filename="../build/i18n/declared_strings.py" line="42"/>
         <source>How the composition table is used</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="36"/>
+        <location filename="../build/i18n/declared_strings.py" line="43"/>
         <source>The composition table p(label | class) is an average over a region (NLCD&apos;s is national): right on average, wrong in any one place. Prior (default): every pixel starts from its coarse class&apos;s composition and takes another label only where windows that look like it clearly carry that label elsewhere in the tile. Constraint: the paper&apos;s EM first makes every class of the tile reproduce the table&apos;s label shares, then appearance refines - strong where the table holds locally, harmful where it does not (appearance invents labels to match it). On the command line and in scripts give the index or the name: 0 or prior, 1 or constraint.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="37"/>
+        <location filename="../build/i18n/declared_strings.py" line="44"/>
         <source>A prior: each pixel starts from its class&apos;s composition and follows clear appearance (default)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="38"/>
+        <location filename="../build/i18n/declared_strings.py" line="45"/>
         <source>A constraint: each class reproduces the table&apos;s shares (the paper&apos;s EM, Eqs. 7-9)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="39"/>
+        <location filename="../build/i18n/declared_strings.py" line="46"/>
         <source>Appearance iterations</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="40"/>
+        <location filename="../build/i18n/declared_strings.py" line="47"/>
         <source>Iterations of the appearance mixture: a pixel&apos;s label moves away from its class&apos;s composition where the windows that look like it (a leave-one-out density over the tile&apos;s windows) carry another label. More iterations let labels spread further through look-alike windows (and errors too). 0 = no appearance (with TABLE_MODE prior: the label-only map; with constraint: the paper&apos;s EM output).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="42"/>
+        <location filename="../build/i18n/declared_strings.py" line="49"/>
         <source>The final p(label | pixel) is p_appearance^w x prior^v (normalised): appearance is the self-epitomic LSR of the pixel&apos;s tile, the prior comes from the coarse map alone. Smooth (default): each block&apos;s composition p(label | class) interpolated bilinearly between block centres, the stronger of the two label-only baselines near class boundaries. Naive: the pixel&apos;s own class composition. Bayes: the pixel&apos;s composition divided by the area&apos;s label prior. None: appearance alone. Where appearance has no evidence (windows cut by nodata) the prior decides. On the command line and in scripts give the index or the name: 0 or none, 1 or product, 2 or bayes, 3 or smooth.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="47"/>
+        <location filename="../build/i18n/declared_strings.py" line="54"/>
         <source>Appearance weight w (empty = automatic)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="48"/>
+        <location filename="../build/i18n/declared_strings.py" line="55"/>
         <source>Exponent w of appearance in the fusion: 0 = the label-only baseline, larger = more trust in the imagery. Empty (default): with REFERENCE samples, chosen by cross-validated accuracy on them among 0, 0.3, 1, 3 and appearance alone, with the smooth or the naive prior; without samples 1, the weight chosen on one group of real cases and checked on the others (docs/BENCHMARKS.md). Give a number to fix it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="59"/>
+        <location filename="../build/i18n/declared_strings.py" line="66"/>
         <source>Reference samples (optional: points, polygons or a label raster)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="60"/>
+        <location filename="../build/i18n/declared_strings.py" line="67"/>
         <source>Labelled samples of the area, as analysts collect them: a point or polygon layer with a label field (REFERENCE_FIELD), or a label raster. Labels are the composition&apos;s label codes 1..L or its label names. When given, the fusion (the label prior and the appearance weight) is chosen by cross-validated accuracy on the samples - a setting replaces the default only where the samples clearly prefer it - and the accuracy of the result, with a 95% interval, and of both label-only baselines is estimated on them (ESTIMATED_ACCURACY). About 100 points spread over the area are enough; more give narrower intervals. Never required.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="61"/>
+        <location filename="../build/i18n/declared_strings.py" line="68"/>
         <source>Label field of the reference samples</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="62"/>
+        <location filename="../build/i18n/declared_strings.py" line="69"/>
         <source>The field of REFERENCE that holds each sample&apos;s label (a code 1..L or a label name). Not used for a raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="69"/>
+        <location filename="../build/i18n/declared_strings.py" line="76"/>
         <source>Influence of appearance</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="70"/>
+        <location filename="../build/i18n/declared_strings.py" line="77"/>
         <source>Optional: one float32 band, how far appearance moved each pixel&apos;s label distribution away from the coarse map&apos;s (0 = the coarse map alone decided, 1 = appearance overturned it; -1 = nodata). Shows where the imagery was believed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="76"/>
+        <location filename="../build/i18n/declared_strings.py" line="85"/>
         <source>Label prior used in the fusion (smooth, naive, ...)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="78"/>
+        <location filename="../build/i18n/declared_strings.py" line="87"/>
         <source>Share of labelled pixels appearance changed (0..1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="79"/>
+        <location filename="../build/i18n/declared_strings.py" line="88"/>
         <source>Per coarse class: label shares of the result, departure from the table, pixels changed (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="80"/>
+        <location filename="../build/i18n/declared_strings.py" line="89"/>
         <source>Estimated accuracy of the result (0..1; with REFERENCE)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="81"/>
+        <location filename="../build/i18n/declared_strings.py" line="90"/>
         <source>Estimated accuracy: lower end of the 95% interval</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="82"/>
+        <location filename="../build/i18n/declared_strings.py" line="91"/>
         <source>Estimated accuracy: upper end of the 95% interval</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="83"/>
+        <location filename="../build/i18n/declared_strings.py" line="92"/>
         <source>Accuracy of the naive baseline on the same samples</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="84"/>
+        <location filename="../build/i18n/declared_strings.py" line="93"/>
         <source>Accuracy of the smooth baseline on the same samples</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="15"/>
+        <source>Registration of the coarse map (ALIGN)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="17"/>
+        <source>Off: use the coarse map where it lies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="18"/>
+        <source>Estimate and report the offset only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="19"/>
+        <source>Estimate, and correct the offset when the data support it (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="20"/>
+        <source>Largest offset searched (coarse cells)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="21"/>
+        <source>The offset is searched within this many coarse cells in each direction (2 = 60 m for 30 m cells). An offset found at the edge of the search is not corrected.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="78"/>
+        <source>Corrected coarse map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="79"/>
+        <source>Optional: the coarse map as the run used it, a GeoTIFF copy with its origin moved back by the offset (the map as given when no correction was made). The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="94"/>
+        <source>Offset of the coarse map found: metres east</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="95"/>
+        <source>Offset of the coarse map found: metres north</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="96"/>
+        <source>Uncertainty of the offset (metres, bootstrap standard deviation)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="97"/>
+        <source>1 when the coarse map was moved back by the offset, 0 otherwise</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="98"/>
+        <source>Registration of the coarse map: what was found and done</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="16"/>
+        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2795,287 +2970,287 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="108"/>
+        <location filename="../build/i18n/declared_strings.py" line="122"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="109"/>
+        <location filename="../build/i18n/declared_strings.py" line="123"/>
         <source>One or more imagery rasters (e.g. NAIP tiles) with the same number of bands; patches are drawn from each in proportion to its usable area. Any data type (uint8, uint16, float).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="110"/>
+        <location filename="../build/i18n/declared_strings.py" line="124"/>
         <source>Bands (comma-separated, default: all)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="111"/>
+        <location filename="../build/i18n/declared_strings.py" line="125"/>
         <source>Band numbers to train on, comma-separated (e.g. 1,2,3,4); empty uses every band. The same bands are taken from every imagery raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="112"/>
+        <location filename="../build/i18n/declared_strings.py" line="126"/>
         <source>Extent (default: whole rasters)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="113"/>
+        <location filename="../build/i18n/declared_strings.py" line="127"/>
         <source>Sample only inside this extent (any CRS: it is transformed into the CRS of the first imagery raster). Rasters outside it are skipped.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="114"/>
+        <location filename="../build/i18n/declared_strings.py" line="128"/>
         <source>Guide labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="115"/>
+        <location filename="../build/i18n/declared_strings.py" line="129"/>
         <source>Optional label raster (any CRS, resolution and alignment; resampled by nearest neighbour onto each imagery grid). With GUIDE_LABELS, only patches containing at least one pixel of those labels are sampled - e.g. an epitome of built-up texture.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="116"/>
+        <location filename="../build/i18n/declared_strings.py" line="130"/>
         <source>Guide label codes (comma-separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="117"/>
+        <location filename="../build/i18n/declared_strings.py" line="131"/>
         <source>Codes of the GUIDE raster to sample around, comma-separated (e.g. 4 or 21,22,23,24). Required when GUIDE is given.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="118"/>
+        <location filename="../build/i18n/declared_strings.py" line="132"/>
         <source>Epitome size N (pixels)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="119"/>
+        <location filename="../build/i18n/declared_strings.py" line="133"/>
         <source>Side N of each square epitome. Prefer FFT-friendly sizes: 256, 300, 384, 400, 480, 500, 512 (the paper uses 499). Time and memory grow with N^2.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="120"/>
+        <location filename="../build/i18n/declared_strings.py" line="134"/>
         <source>Epitomes in the mixture</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="121"/>
+        <location filename="../build/i18n/declared_strings.py" line="135"/>
         <source>Number E of epitomes trained jointly as one mixture (the prior is normalised over all of them). With CASCADE 2 the model keeps 2 x COUNT epitomes (E1 and E2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="122"/>
+        <location filename="../build/i18n/declared_strings.py" line="136"/>
         <source>Smallest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="123"/>
+        <location filename="../build/i18n/declared_strings.py" line="137"/>
         <source>Smallest side K of the random training patches, in imagery pixels; must be odd (paper: 11).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="124"/>
+        <location filename="../build/i18n/declared_strings.py" line="138"/>
         <source>Largest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="125"/>
+        <location filename="../build/i18n/declared_strings.py" line="139"/>
         <source>Largest side K of the random training patches; odd, at least PATCH_MIN and at most SIZE (paper: 31). K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="126"/>
+        <location filename="../build/i18n/declared_strings.py" line="140"/>
         <source>Training steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="128"/>
+        <location filename="../build/i18n/declared_strings.py" line="142"/>
         <source>Patches per step</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="129"/>
+        <location filename="../build/i18n/declared_strings.py" line="143"/>
         <source>Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more memory (batch x epitome pixels x COUNT values per step).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="130"/>
+        <location filename="../build/i18n/declared_strings.py" line="144"/>
         <source>Learning rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="131"/>
+        <location filename="../build/i18n/declared_strings.py" line="145"/>
         <source>Adam step size for means, log-variances and prior logits (data scaled to [0, 1]).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="132"/>
+        <location filename="../build/i18n/declared_strings.py" line="146"/>
         <source>Temperature (empty or 0: (K/11)^2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="133"/>
+        <location filename="../build/i18n/declared_strings.py" line="147"/>
         <source>Patch log-likelihoods are divided by this temperature before the posterior over windows is taken; higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, the reference implementation&apos;s choice.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="134"/>
+        <location filename="../build/i18n/declared_strings.py" line="148"/>
         <source>Location promotion c (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="136"/>
+        <location filename="../build/i18n/declared_strings.py" line="150"/>
         <source>Promotion reset share delta</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="137"/>
+        <location filename="../build/i18n/declared_strings.py" line="151"/>
         <source>The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="138"/>
+        <location filename="../build/i18n/declared_strings.py" line="152"/>
         <source>Diversify: worst-modelled share (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="139"/>
+        <location filename="../build/i18n/declared_strings.py" line="153"/>
         <source>Only this share of each batch - the patches the model explains worst - is optimised (paper: 0.25, the worst quarter). 0 optimises every patch.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="140"/>
+        <location filename="../build/i18n/declared_strings.py" line="154"/>
         <source>Cascade (0 or 2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="141"/>
+        <location filename="../build/i18n/declared_strings.py" line="155"/>
         <source>0: one self-diversifying model. 2: the paper's cascade E0 → E1 → E2 (E1 trained on the patches E0 models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. 1 is not a valid value.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="144"/>
+        <location filename="../build/i18n/declared_strings.py" line="158"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="145"/>
+        <location filename="../build/i18n/declared_strings.py" line="159"/>
         <source>Seed of initialisation and patch sampling: the same inputs and seed give identical models on the CPU (GPU results may differ in the last bits).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="146"/>
+        <location filename="../build/i18n/declared_strings.py" line="160"/>
         <source>Continue from model (.epitome)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="147"/>
+        <location filename="../build/i18n/declared_strings.py" line="161"/>
         <source>A model file from an earlier run (e.g. a cancelled one) to continue training from; its SIZE, COUNT, bands and scaling are kept. Works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="148"/>
+        <location filename="../build/i18n/declared_strings.py" line="162"/>
         <source>Likelihood backend</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="150"/>
+        <location filename="../build/i18n/declared_strings.py" line="164"/>
         <source>auto (FFT on the CPU for patches of 9 px or more, else convolution)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="151"/>
+        <location filename="../build/i18n/declared_strings.py" line="165"/>
         <source>conv: direct convolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="152"/>
+        <location filename="../build/i18n/declared_strings.py" line="166"/>
         <source>fft: FFT correlation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="153"/>
+        <location filename="../build/i18n/declared_strings.py" line="167"/>
         <source>unfold: explicit windows (small epitomes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="154"/>
+        <location filename="../build/i18n/declared_strings.py" line="168"/>
         <source>Epitome model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="155"/>
+        <location filename="../build/i18n/declared_strings.py" line="169"/>
         <source>The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). Written atomically; on cancel it holds the model trained so far (settings &apos;complete&apos;: false).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="156"/>
+        <location filename="../build/i18n/declared_strings.py" line="170"/>
         <source>Epitome image</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="158"/>
+        <location filename="../build/i18n/declared_strings.py" line="172"/>
         <source>Training report (CSV)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="160"/>
+        <location filename="../build/i18n/declared_strings.py" line="174"/>
         <source>Training report (PNG)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="162"/>
+        <location filename="../build/i18n/declared_strings.py" line="176"/>
         <source>Steps trained by this run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="163"/>
+        <location filename="../build/i18n/declared_strings.py" line="177"/>
         <source>Training time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="164"/>
+        <location filename="../build/i18n/declared_strings.py" line="178"/>
         <source>Patches per second</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="165"/>
+        <location filename="../build/i18n/declared_strings.py" line="179"/>
         <source>Final loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="166"/>
+        <location filename="../build/i18n/declared_strings.py" line="180"/>
         <source>Final worst-quartile loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="167"/>
+        <location filename="../build/i18n/declared_strings.py" line="181"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="127"/>
+        <location filename="../build/i18n/declared_strings.py" line="141"/>
         <source>Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default 1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256. The epitome starts as random crops of the imagery, so a few hundred steps already give a usable model (docs/BENCHMARKS_EPITOME.md: SIZE 128, 400 steps); continue a model with INIT to train it further.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="135"/>
+        <location filename="../build/i18n/declared_strings.py" line="149"/>
         <source>Location promotion constant c in [0, 1): a window takes part in the likelihood only while its share of the training patches counted since the last reset is below c times the uniform share (1 / number of windows), so over-used windows rest and unused parts of the epitome get patches (paper, section 3). Smaller c promotes more strongly (only the least-used windows stay open); 0 turns promotion off. Counters count each patch&apos;s most likely window (a hard posterior: with soft posteriors, the flat posteriors of early training give every window the uniform share and mask them all at once). All counters reset when more than (1 - PROMOTION_RESET) of the windows are masked.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="157"/>
+        <location filename="../build/i18n/declared_strings.py" line="171"/>
         <source>GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means and C+1..2C the variances, both in the imagery&apos;s own units (the units of its pixel values: a uint8 band&apos;s means are 0..255 and its variances in squared 0..255 units), so that a pixel value x has the Gaussian likelihood N(x; mean, variance) as in the model; 2C+1 the log prior (log p(window), normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the pixel). Several epitomes are stacked vertically (N rows each).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="159"/>
+        <location filename="../build/i18n/declared_strings.py" line="173"/>
         <source>Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled quarter of the batch), both in nats per value (lower is better), share of windows used as a best window in the batch, seconds.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="161"/>
+        <location filename="../build/i18n/declared_strings.py" line="175"/>
         <source>Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3085,12 +3260,12 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="142"/>
+        <location filename="../build/i18n/declared_strings.py" line="156"/>
         <source>Device (auto, cpu, cuda, cuda:N, mps)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="143"/>
+        <location filename="../build/i18n/declared_strings.py" line="157"/>
         <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the Apple GPU (mps) of an Apple-silicon Mac, else the CPU). The dialog lists the devices found on this machine; cuda or mps without such a GPU falls back to the CPU with a warning. Every device computes in full 32-bit precision.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3104,8 +3279,16 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and one
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="149"/>
+        <location filename="../build/i18n/declared_strings.py" line="163"/>
         <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision. On the command line and in scripts give the index or the name: 0 or auto, 1 or conv, 2 or fft, 3 or unfold.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>alg</name>
+    <message>
+        <location filename="../plugin/processing/align_param.py" line="72"/>
+        <source>{} aligned</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

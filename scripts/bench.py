@@ -20,6 +20,9 @@ Sections (--sections, comma-separated; default all):
   dense   a plain dense reference (scripts/dense_reference.py), the exact path, each saving alone and combined
   tiles   TILE_SIZE 256-2048: km^2 per minute, peak memory, accuracy
   memory  peak memory, large rasters (up to 20480 x 20480) against small; the largest tile refused up front
+  align   registration: coarse maps moved 0, 15 and 30 m and in a random direction, the offset found against the
+          offset applied, accuracy with ALIGN off and correct beside both baselines, the time the estimate adds
+          (scripts/bench_align.py, which also runs alone and rewrites only its section)
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench.py
 """
 
@@ -462,7 +465,8 @@ def section_memory(tmp, lines, reps_list=(1, 4, 10), samples=0.01):
 
 # ------------------------------------------------------------------------------------------------------------
 
-SECTIONS = ("cases", "groups", "reference", "calibration", "crops", "shift", "speed", "dense", "tiles", "memory")
+SECTIONS = ("cases", "groups", "reference", "calibration", "crops", "shift", "speed", "dense", "tiles", "memory",
+            "align")
 
 
 def main():
@@ -471,6 +475,7 @@ def main():
     ap.add_argument("--sections", default=",".join(SECTIONS))
     a = ap.parse_args()
     wanted = [s.strip() for s in a.sections.split(",") if s.strip()]
+    import bench_align  # imports this module by name: not at the top, where it would import itself twice
     import torch
 
     lines = ["# Benchmarks: self-epitomic label super-resolution\n",
@@ -495,7 +500,8 @@ def main():
                   "speed": "7. Speed at the defaults, side by side with the previous defaults",
                   "dense": "8. Doing less work: the dense reference, each saving alone and combined",
                   "tiles": "9. Tile sizes: speed, memory and accuracy",
-                  "memory": "10. Peak memory: large raster against small"}
+                  "memory": "10. Peak memory: large raster against small",
+                  "align": bench_align.TITLE}
         for s in SECTIONS:
             if s not in wanted:
                 continue
@@ -520,6 +526,8 @@ def main():
                 section_tiles(tmp, lines, cases)
             elif s == "memory":
                 section_memory(tmp, lines)
+            elif s == "align":
+                bench_align.section_align(tmp, lines, cases)
             write_report(a.out, lines + ["(Run in progress: later sections follow.)\n"])  # a long run keeps what it has
     lines.append(f"Total benchmark time {time.time() - t0:.0f} s.\n")
     print(write_report(a.out, lines))

@@ -46,6 +46,8 @@ class EpitomicLsrJob:
     device: str = "auto"
     embedding_image: Optional[str] = None
     stats: Dict = field(default_factory=dict)
+    given_classes: Optional[Sequence[str]] = None  # CLASSES as the user gave them, recorded in the model (ALIGN may
+    # hand the job in-memory copies moved back into place)
 
 
 def class_nodata(job: EpitomicLsrJob, fb: Feedback) -> List[int]:
@@ -132,7 +134,8 @@ def run_epitomic_lsr(job: EpitomicLsrJob, fb: Optional[Feedback] = None) -> Dict
                                   info=dict(patch_size=p.patch_size, centre=p.centre, samples=p.samples,
                                             temperature=p.effective_temperature, em_iterations=p.em_iterations,
                                             composition=comp.source or "built-in NLCD table", p_class=res["p_class"],
-                                            imagery=list(job.imagery), classes=list(job.classes)))
+                                            imagery=list(job.imagery),
+                                            classes=list(job.given_classes or job.classes)))
     model.save(job.output_model)
     if job.embedding_image:
         write_embedding_image(model, job.embedding_image)

@@ -858,7 +858,7 @@ class LsrWizard(QWizard):
             out, group_name)
         if table:
             text += " " + tr("The table used: <a href='file://{0}'>{1}</a>.").format(table, os.path.basename(table))
-        self.run_page.result.setHtml(text + "<br>" + trust_html(results, self.composition))
+        self.run_page.result.setHtml(text + "<br>" + trust_html(results, self.composition) + shift_html(results))
 
     def _eval_finished(self, ok, results):
         page = self.run_page
@@ -1029,6 +1029,21 @@ def trust_html(results, composition=None):
             results["ESTIMATED_ACCURACY"], results["ESTIMATED_ACCURACY_LOW"], results["ESTIMATED_ACCURACY_HIGH"],
             results["NAIVE_ACCURACY_ESTIMATE"], results["SMOOTH_ACCURACY_ESTIMATE"]))
     return " ".join(parts)
+
+
+def shift_html(results):
+    """The registration of the coarse map (ALIGN) on the run page: the offset found in metres east and north, its
+    uncertainty, and whether the map was moved back ('' when ALIGN was off or nothing was reported)."""
+    east, north = results.get("SHIFT_EAST"), results.get("SHIFT_NORTH")
+    if east is None or north is None or east != east or north != north:  # NaN: off or not estimable
+        report = results.get("ALIGN_REPORT")
+        if not report or report.startswith("ALIGN off"):
+            return ""
+        return "<br>" + tr("<b>Coarse map offset</b>: {}").format(report)
+    unc = results.get("SHIFT_UNCERTAINTY") or 0.0
+    done = tr("moved back into place") if results.get("SHIFT_APPLIED") else tr("left where it lies")
+    return "<br>" + tr("<b>Coarse map offset</b>: {:+.1f} m east, {:+.1f} m north (± {:.1f} m); the coarse map was "
+                       "{}.").format(east, north, unc, done)
 
 
 class HelpDialog(QDialog):

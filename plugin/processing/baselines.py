@@ -11,6 +11,7 @@ from qgis.core import (
 from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.evaluate.baselines import BaselineJob, run_baselines
+from . import align_param
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, parse_int_list, raster_path
 from .declarations import Declared, composition_parameter
 from .layer_checks import check_not_the_same_layer
@@ -44,7 +45,9 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
                  "then argmax: the stronger label-only map near class boundaries, and the prior self-epitomic LSR "
                  "fuses appearance with.",
                  lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True)),
+        align_param.ALIGNED_CLASSES,
     )
+    OUTPUTS = align_param.OUTPUTS
 
     def name(self):
         return "baselines"
@@ -80,6 +83,18 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
         try:
             comp = load_composition(self.parameterAsFile(parameters, "COMPOSITION", context) or None)
             nodata = parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
+        except (CompositionError, ValueError) as e:
+            raise QgsProcessingException(str(e))
+        with align_param.align_run(self, parameters, context, feedback, grid, cls, nodata_codes=nodata) as (used, reg):
+            self._run(grid, used, comp, naive, smooth, nodata, parameters, context, feedback)
+        for path, title in ((naive, self.tr("Naive baseline")), (smooth, self.tr("Smooth baseline"))):
+            if path:
+                style_label_output(context, path, comp, "{} ({})".format(title, imagery.name()))
+        return {"NAIVE": naive, "SMOOTH": smooth, **align_param.align_results(reg, parameters, context, self)}
+
+    def _run(self, grid, cls, comp, naive, smooth, nodata, parameters, context, feedback):
+        """The core job on the class raster the run reads (moved back by ALIGN when it corrects)."""
+        try:
             job = BaselineJob(grid, cls, comp, naive, smooth, nodata,
                               self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context))
             run_baselines(job, QgsFeedbackAdapter(feedback))
@@ -87,7 +102,3 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException(self.tr("Cancelled by the user: no output was written."))
         except (EpitomeError, CompositionError, ValueError) as e:
             raise QgsProcessingException(str(e))
-        for path, title in ((naive, self.tr("Naive baseline")), (smooth, self.tr("Smooth baseline"))):
-            if path:
-                style_label_output(context, path, comp, "{} ({})".format(title, imagery.name()))
-        return {"NAIVE": naive, "SMOOTH": smooth}

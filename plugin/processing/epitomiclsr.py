@@ -17,6 +17,7 @@ from ...algorithms.epitome.apply import ApplyParams
 from ...algorithms.epitome.model_file import load_model
 from ...algorithms.io.label_rasters import LabelPaths
 from ...algorithms.lsr.epitomic_job import EpitomicLsrJob, run_epitomic_lsr
+from . import align_param
 from .base import EpitomeAlgorithm, check_device_name, device_setting, require_torch, run_job
 from .declarations import CoreNumber, Declared, optional_raster_output
 from .embedlabels import check_pairs, raster_paths
@@ -59,6 +60,7 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
                  "one row per coarse class code; rows are renormalised. Empty: the built-in table from NLCD codes to "
                  "water, forest, field, built (Chesapeake region). The same table as epitome:selfepitomiclsr.",
                  composition_parameter),
+        align_param.ALIGN, align_param.MAX_SHIFT,
         Declared("UNKNOWN_AS_NODATA", "Treat class codes missing from the table as nodata",
                  "Off: codes absent from the composition table stop the run with a list of them. On: such pixels "
                  "are left out.", lambda n, t: QgsProcessingParameterBoolean(n, t, False), advanced=True),
@@ -82,7 +84,7 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
     OUTPUTS = (("PATCHES", "Patches embedded", QgsProcessingOutputNumber),
                ("CLASS_SHARES", "Observed class shares p(c) (JSON)", QgsProcessingOutputString),
                ("SECONDS", "Processing time (s)", QgsProcessingOutputNumber),
-               ("DEVICE_USED", "Device used", QgsProcessingOutputString))
+               ("DEVICE_USED", "Device used", QgsProcessingOutputString)) + align_param.OUTPUTS
 
     def name(self):
         return "epitomiclsr"
@@ -121,15 +123,10 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException(str(e))
         outs = tif_outputs(self, parameters, context, ("EMBEDDING_IMAGE", "OUTPUT"))
         out_model = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
-        job = EpitomicLsrJob(self.parameterAsFile(parameters, "MODEL", context),
-                             raster_paths(self, parameters, "IMAGERY", context),
-                             raster_paths(self, parameters, "CLASSES", context), comp, out_model,
-                             outputs=LabelPaths(outs["OUTPUT"]) if outs["OUTPUT"] else None,
-                             unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context),
-                             params=params,
-                             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
-                             embedding_image=outs["EMBEDDING_IMAGE"])
-        stats = run_job(run_epitomic_lsr, job, feedback)
+        imagery = raster_paths(self, parameters, "IMAGERY", context)
+        given = raster_paths(self, parameters, "CLASSES", context)
+        with align_param.align_run_pairs(self, parameters, context, feedback, imagery, given) as (classes, regs):
+            stats = self._run(parameters, context, feedback, imagery, (classes, given), comp, params, outs, out_model)
         if outs["EMBEDDING_IMAGE"]:
             style_rgb_image(context, outs["EMBEDDING_IMAGE"], self.tr("Label embedding (LSR)"))
         if outs["OUTPUT"]:
@@ -138,4 +135,17 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
                               self.tr("Epitomic LSR"))
         return {"OUTPUT_MODEL": out_model, "EMBEDDING_IMAGE": outs["EMBEDDING_IMAGE"], "OUTPUT": outs["OUTPUT"],
                 "PATCHES": stats["patches"], "CLASS_SHARES": json.dumps(stats["p_class"]),
-                "SECONDS": stats["seconds"], "DEVICE_USED": stats["device"]}
+                "SECONDS": stats["seconds"], "DEVICE_USED": stats["device"],
+                **align_param.pairs_results(regs, parameters, context, self)}
+
+    def _run(self, parameters, context, feedback, imagery, classes, comp, params, outs, out_model):
+        """The core job on the class rasters the run reads (moved back by ALIGN when it corrects; classes: those and
+        the rasters as given)."""
+        classes, given = classes
+        job = EpitomicLsrJob(self.parameterAsFile(parameters, "MODEL", context), imagery, classes, comp, out_model,
+                             outputs=LabelPaths(outs["OUTPUT"]) if outs["OUTPUT"] else None,
+                             unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context),
+                             params=params,
+                             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
+                             embedding_image=outs["EMBEDDING_IMAGE"], given_classes=given)
+        return run_job(run_epitomic_lsr, job, feedback)

@@ -13,6 +13,7 @@ from ...algorithms.composition.estimate import estimate_composition
 from ...algorithms.composition.table import CompositionError, save_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.io.outputs import check_writable
+from . import align_param
 from .base import EpitomeAlgorithm, QgsFeedbackAdapter, raster_path
 from .declarations import Declared
 
@@ -35,6 +36,7 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
         Declared("CLASSES_BAND", "Classes band",
                  "Band of CLASSES holding the class codes. Empty: CLASSES must have a single band.",
                  lambda n, t: QgsProcessingParameterBand(n, t, None, "CLASSES", optional=True), advanced=True),
+        align_param.ALIGN, align_param.MAX_SHIFT,
         Declared("MIN_PIXELS", "Minimum pixels per class",
                  "Class codes covering fewer reference pixels than this are left out of the table (their estimate "
                  "would be noise); the log lists them.",
@@ -46,7 +48,7 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
     )
     OUTPUTS = (("CLASS_COUNT", "Class codes in the table", QgsProcessingOutputNumber),
                ("LABEL_COUNT", "Labels (columns) in the table", QgsProcessingOutputNumber),
-               ("PIXELS", "Pixels counted", QgsProcessingOutputNumber))
+               ("PIXELS", "Pixels counted", QgsProcessingOutputNumber)) + align_param.OUTPUTS
 
     def name(self):
         return "estimatecomposition"
@@ -99,6 +101,21 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
             check_writable(out, "OUTPUT")
         except EpitomeError as e:
             raise QgsProcessingException(str(e))
+        with align_param.align_run(self, parameters, context, feedback, ref, cls, bands=[ref_band or 1],
+                                   categorical=True, class_band=cls_band or 1) as (used, reg):
+            est = self._estimate(ref, used, ref_band, cls_band, min_pixels, feedback)
+        self._log(est, feedback)
+        try:
+            save_composition(est.composition, out, comments=est.csv_comments(ref, cls))
+        except CompositionError as e:
+            raise QgsProcessingException(f"OUTPUT: {e}")
+        res = align_param.align_results(reg, parameters, context, self)
+        res.pop("ALIGNED_CLASSES")
+        return {"OUTPUT": out, "CLASS_COUNT": len(est.composition.class_codes),
+                "LABEL_COUNT": est.composition.n_labels, "PIXELS": est.pixels, **res}
+
+    def _estimate(self, ref, cls, ref_band, cls_band, min_pixels, feedback):
+        """The core's estimate on the class raster the run reads (moved back by ALIGN when it corrects)."""
         try:
             est = estimate_composition(ref, cls, ref_band, cls_band, min_pixels, QgsFeedbackAdapter(feedback))
         except Cancelled:
@@ -107,15 +124,13 @@ class EstimateCompositionAlgorithm(EpitomeAlgorithm):
             raise QgsProcessingException(str(e))
         if feedback.isCanceled():
             raise QgsProcessingException(self.tr("Cancelled by the user: no output was written."))
+        return est
+
+    def _log(self, est, feedback):
+        """The table counted, class by class, in the log."""
         comp = est.composition
         feedback.pushInfo(self.tr("{} pixels counted: {} classes x {} labels (label codes {}).").format(
             est.pixels, len(comp.class_codes), comp.n_labels, ", ".join(str(c) for c in est.label_codes)))
         for code, n, row in zip(comp.class_codes, est.class_pixels, comp.matrix):
             shares = ", ".join(f"{name} {v:.3f}" for name, v in zip(comp.labels, row) if v > 0)
             feedback.pushInfo(self.tr("  class {}: {} px - {}").format(code, n, shares))
-        try:
-            save_composition(comp, out, comments=est.csv_comments(ref, cls))
-        except CompositionError as e:
-            raise QgsProcessingException(f"OUTPUT: {e}")
-        return {"OUTPUT": out, "CLASS_COUNT": len(comp.class_codes), "LABEL_COUNT": comp.n_labels,
-                "PIXELS": est.pixels}

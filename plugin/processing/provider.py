@@ -9,6 +9,7 @@ from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .. import ICONS
+from .aligncoarse import AlignCoarseAlgorithm
 from .baselines import BaselinesAlgorithm
 from .embedlabels import EmbedLabelsAlgorithm
 from .epitomiclsr import EpitomicLsrAlgorithm
@@ -101,7 +102,8 @@ class EpitomeProvider(QgsProcessingProvider):
         quiet_inputs_of_a_command_line_run()
         set_install_hint()
         for alg in (SelfEpitomicLsrAlgorithm(), BaselinesAlgorithm(), EvaluateAlgorithm(), TrainEpitomeAlgorithm(),
-                    EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm()):
+                    EstimateCompositionAlgorithm(), EmbedLabelsAlgorithm(), EpitomicLsrAlgorithm(), PredictAlgorithm(),
+                    AlignCoarseAlgorithm()):
             self.addAlgorithm(alg)
         for model in example_models():
             self.addAlgorithm(model)

@@ -20,6 +20,7 @@ from ...algorithms.io.label_rasters import LabelPaths
 from ...algorithms.lsr.job import LsrJob, ReferenceInput, check_tile_fits, run_self_epitomic_lsr
 from ...algorithms.lsr.params import FUSION_MODES, TABLE_MODES, LsrParams
 from ...algorithms.lsr.trust import DEFAULT_WEIGHT
+from . import align_param
 from .base import (
     EpitomeAlgorithm,
     block_elements_setting,
@@ -73,6 +74,7 @@ PARAMETERS = (
              "row per coarse class code; rows are renormalised. Empty: the built-in table from NLCD codes to water, "
              "forest, field, built (Chesapeake region).",
              composition_parameter),
+    align_param.ALIGN, align_param.MAX_SHIFT,
     Declared("EXTENT", "Processing extent (default: the whole imagery)",
              "Limit the run to this extent (any CRS; e.g. the map canvas extent). The outputs cover the part of the "
              "imagery inside it.",
@@ -162,6 +164,7 @@ PARAMETERS = (
              "Optional: one float32 band, how far appearance moved each pixel's label distribution away from the "
              "coarse map's (0 = the coarse map alone decided, 1 = appearance overturned it; -1 = nodata). Shows "
              "where the imagery was believed.", optional_raster_output),
+    align_param.ALIGNED_CLASSES,
 )
 
 
@@ -190,7 +193,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
                ("NAIVE_ACCURACY_ESTIMATE", "Accuracy of the naive baseline on the same samples",
                 QgsProcessingOutputNumber),
                ("SMOOTH_ACCURACY_ESTIMATE", "Accuracy of the smooth baseline on the same samples",
-                QgsProcessingOutputNumber))
+                QgsProcessingOutputNumber)) + align_param.OUTPUTS
 
     def name(self):
         return "selfepitomiclsr"
@@ -265,10 +268,18 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
                 raise QgsProcessingException(f"{name} must be a GeoTIFF (.tif) file; got {path!r}.")
         if not imagery.crs().isValid() or not classes.crs().isValid():
             feedback.pushInfo("Note: a layer has no CRS; layers of identical size are matched pixel by pixel.")
-        try:
-            nodata = parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
-        except ValueError as e:
-            raise QgsProcessingException(str(e))
+        nodata = parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
+        with align_param.align_run(self, parameters, context, feedback, img_path, cls_path, nodata_codes=nodata,
+                                   bands=self.parameterAsInts(parameters, "BANDS", context) or []) as (used, reg):
+            stats = self._run(parameters, context, feedback, img_path, used, comp, params, nodata, imagery,
+                              (out, prob, conf, trust))
+        style_lsr_outputs(context, imagery.name(), out, prob, conf, comp, trust)
+        return {**self._outputs(stats, out, prob, conf, trust), **align_param.align_results(reg, parameters, context,
+                                                                                            self)}
+
+    def _run(self, parameters, context, feedback, img_path, cls_path, comp, params, nodata, imagery, paths):
+        """The core job on the class raster the run reads (moved back by ALIGN when it corrects)."""
+        out, prob, conf, trust = paths
         job = self.core_params(
             parameters, context, LsrJob, imagery=img_path, classes=cls_path, composition=comp,
             outputs=LabelPaths(labels=out, probabilities=prob, confidence=conf, trust=trust),
@@ -277,9 +288,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context), params=params,
             nodata_codes=nodata, extent=self._extent(parameters, context, imagery), memory_budget_mb=memory_budget())
-        stats = run_job(run_self_epitomic_lsr, job, feedback)
-        style_lsr_outputs(context, imagery.name(), out, prob, conf, comp, trust)
-        return self._outputs(stats, out, prob, conf, trust)
+        return run_job(run_self_epitomic_lsr, job, feedback)
 
     @staticmethod
     def _outputs(stats, out, prob, conf, trust):

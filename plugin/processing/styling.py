@@ -268,3 +268,15 @@ def stretched_renderer(layer):
 
 def style_stretched_output(context, path, name, group=None, rank=1, visible=True):
     _attach(context, path, NamedStyler(name, stretched_renderer, group, rank, visible))
+
+
+def class_renderer(layer):
+    """A coarse class map as GDAL describes it: its colour table (paletted) when it has one, else QGIS's default."""
+    renderer = layer.renderer()
+    return renderer.clone() if renderer is not None else None
+
+
+def style_coarse_output(context, path, name):
+    """A moved coarse map (ALIGNED_CLASSES, epitome:aligncoarse): named, drawn as the class map it copies."""
+    if path:
+        _attach(context, path, NamedStyler(name, class_renderer))

@@ -23,7 +23,7 @@ def test_registered_with_help(epitome_provider):
     alg = QgsApplication.processingRegistry().algorithmById(ALG)
     assert alg is not None and alg.displayName() == "Estimate composition from a labelled area"
     assert [p.name() for p in alg.parameterDefinitions()] == [
-        "REFERENCE", "REFERENCE_BAND", "CLASSES", "CLASSES_BAND", "MIN_PIXELS", "OUTPUT"]
+        "REFERENCE", "REFERENCE_BAND", "CLASSES", "CLASSES_BAND", "ALIGN", "MAX_SHIFT", "MIN_PIXELS", "OUTPUT"]
     assert {"OUTPUT", "CLASS_COUNT", "LABEL_COUNT"} <= {o.name() for o in alg.outputDefinitions()}
     assert len(alg.shortHelpString()) > 200
     for p in alg.parameterDefinitions():

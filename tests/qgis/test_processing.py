@@ -36,11 +36,11 @@ from qgis_scenes import (
 
 LSR = "epitome:selfepitomiclsr"
 EVAL = "epitome:evaluate"
-LSR_PARAMS = ["IMAGERY", "BANDS", "CLASSES", "COMPOSITION", "EXTENT", "TILE_SIZE", "DOWNSAMPLE", "PATCH_SIZE",
+LSR_PARAMS = ["IMAGERY", "BANDS", "CLASSES", "COMPOSITION", "ALIGN", "MAX_SHIFT", "EXTENT", "TILE_SIZE", "DOWNSAMPLE", "PATCH_SIZE",
               "SAMPLES", "VARIANCE", "EM_ITERATIONS", "EM_TOLERANCE", "KEY_STRIDE", "PATCH_DIMS",
               "TABLE_MODE", "APPEARANCE_ITERATIONS", "FUSION", "APPEARANCE_WEIGHT",
               "FUSION_WEIGHT", "NODATA_CODES", "UNKNOWN_AS_NODATA", "DEVICE", "SEED", "REFERENCE", "REFERENCE_FIELD",
-              "OUTPUT", "PROBABILITIES", "CONFIDENCE", "TRUST"]
+              "OUTPUT", "PROBABILITIES", "CONFIDENCE", "TRUST", "ALIGNED_CLASSES"]
 
 
 def path_of(value):
@@ -90,7 +90,7 @@ def test_provider_and_algorithm_ids(epitome_provider):
     assert {n for n, g in groups.items() if g == epitomes} == {"trainepitome", "embedlabels", "predict"}, groups
     lsr = ("lsr", "Label super-resolution")
     assert {n for n, g in groups.items() if g == lsr} == {"selfepitomiclsr", "epitomiclsr", "baselines", "evaluate",
-                                                          "estimatecomposition"}, groups
+                                                          "estimatecomposition", "aligncoarse"}, groups
 
 
 def test_lsr_parameter_names_exact(epitome_provider):
@@ -496,7 +496,7 @@ def test_torch_missing(tmp_path):
     r = json.loads(lines[-1][7:])
     assert r["torch"] is None, "torch importable: the simulation is not valid"
     # the plugin loads without torch
-    assert r["ids"] == ["epitome:baselines", "epitome:embedlabels", "epitome:epitomiclsr",
+    assert r["ids"] == ["epitome:aligncoarse", "epitome:baselines", "epitome:embedlabels", "epitome:epitomiclsr",
                         "epitome:estimatecomposition", "epitome:evaluate", "epitome:lsr_and_evaluate",
                         "epitome:lsr_with_estimated_composition", "epitome:predict", "epitome:selfepitomiclsr",
                         "epitome:train_embed_predict", "epitome:trainepitome"]  # the algorithms and example models

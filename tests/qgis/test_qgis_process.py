@@ -83,6 +83,18 @@ def test_run_error_is_clear(qp, tmp_path):
     assert not [n for n in os.listdir(tmp_path) if ".partial" in n]
 
 
+def test_aligncoarse_json(qp, tmp_path):
+    """epitome:aligncoarse at the defaults from the command line: the map moved 15 m east and north is moved back,
+    and the offset is in the JSON results (models and scripts read it there)."""
+    from synthetic.registration import write_shifted_scene
+
+    img, cls = write_shifted_scene(str(tmp_path / "moved"), 15.0, 15.0)
+    out = tmp_path / "aligned.tif"
+    p = qp("run", "epitome:aligncoarse", "--json", "--", f"IMAGERY={img}", f"CLASSES={cls}", f"OUTPUT={out}")
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    res = json.loads(p.stdout[p.stdout.index("{"):])["results"]
+    assert int(res["SHIFT_APPLIED"]) == 1 and abs(res["SHIFT_EAST"] - 15) < 5 and abs(res["SHIFT_NORTH"] - 15) < 5
+    assert out.is_file()
 
 
 def test_make_demo_leaves_the_users_qgis_profile_alone(tmp_path):
