@@ -55,9 +55,14 @@ def train_steps(rank, world, comm):
     init = EpitomeMixture(*start_arrays(), "cpu")
     if comm is not None and rank != 0:  # the broadcast must bring rank 0's start
         init = EpitomeMixture(torch.zeros(1, C, N, N), torch.ones(1, C, N, N), torch.ones(1, N, N), "cpu")
+    grads = []
+
+    def keep_grads(model, state):  # the gradient of the step just taken (averaged over the ranks)
+        grads.append(torch.cat([t.grad.reshape(-1) for t in model.parameters()]).numpy().copy())
+
     model, state = train_one(PoolSampler(rank, world), p, "cpu", init=init, gen=torch.Generator().manual_seed(rank),
-                             comm=comm, kgen=torch.Generator().manual_seed(0) if comm else None)
-    return dict(mu=model.mu.detach().numpy(), log_var=model.log_var.detach().numpy(),
+                             comm=comm, kgen=torch.Generator().manual_seed(0) if comm else None, on_step=keep_grads)
+    return dict(grads=np.stack(grads), mu=model.mu.detach().numpy(), log_var=model.log_var.detach().numpy(),
                 prior=model.prior_logits.detach().numpy(), counters=state.counters.numpy(),
                 samples=np.array(state.samples_since_reset), usage=state.usage_counts.numpy(),
                 loss=np.array(state.history["loss"]), worst=np.array(state.history["worst_loss"]),
@@ -91,15 +96,24 @@ def spawn_ranks(target, world, *args):
 
 
 def test_two_ranks_match_one_process_on_the_joined_batches(tmp_path):
-    """2 ranks x G/2 patches, gradients averaged and promotion counts summed == 1 process x G patches, step by
-    step (4 Adam steps with diversification and location promotion): the real numeric check."""
+    """2 ranks x G/2 patches, gradients averaged and promotion counts summed == 1 process x G patches (4 Adam
+    steps with diversification over both batches and location promotion): the real numeric check.
+
+    The averaged gradient of a step equals the one-process gradient to float rounding while the models are
+    the same (steps 1 and 2: after step 1 they are bit-identical); afterwards Adam's division by the root of
+    tiny second moments magnifies the rounding of near-zero gradients, so the models are compared within a
+    small share of one Adam step (learning rate 0.05)."""
     spawn_ranks(_rank_steps, 2, str(tmp_path))
     r0, r1 = (dict(np.load(tmp_path / f"rank{r}.npz")) for r in (0, 1))
     one = train_steps(0, 1, None)
-    for key in ("mu", "log_var", "prior", "counters", "usage", "samples", "resets"):
+    for key in ("grads", "mu", "log_var", "prior", "counters", "usage", "samples", "resets"):
         np.testing.assert_array_equal(r0[key], r1[key], err_msg=f"ranks differ in {key}")
-    for key in ("mu", "log_var", "prior", "loss", "worst"):
-        np.testing.assert_allclose(r0[key], one[key], rtol=1e-5, atol=1e-5, err_msg=key)
+    scale = np.abs(one["grads"][:2]).max()
+    np.testing.assert_allclose(r0["grads"][:2], one["grads"][:2], rtol=0, atol=1e-5 * scale, err_msg="gradients")
+    for key in ("mu", "log_var", "prior"):
+        np.testing.assert_allclose(r0[key], one[key], rtol=0, atol=5e-3, err_msg=key)
+    for key in ("loss", "worst"):
+        np.testing.assert_allclose(r0[key], one[key], rtol=1e-4, err_msg=key)
     for key in ("counters", "usage", "samples", "resets"):  # all-reduced: every patch of both ranks counted
         np.testing.assert_array_equal(r0[key], one[key], err_msg=key)
     assert r0["samples"] + r0["resets"] > 0 and r0["usage"].sum() > 0
@@ -151,7 +165,8 @@ def test_launch_local_two_ranks_writes_model_image_and_report(tmp_path, scene):
     assert m.settings["ranks"] == 2 and m.settings["complete"] is True and m.steps_done == 6
     assert len(m.history["loss"]) == 6 and all(np.isfinite(m.history["loss"]))
     assert stats["steps"] == 6 and stats["patches_per_second"] > 0
-    assert os.path.isfile(job.epitome_image) and len(open(job.report_csv).read().splitlines()) == 7
+    with open(job.report_csv) as fh:
+        assert os.path.isfile(job.epitome_image) and len(fh.readlines()) == 7
     assert fb.percents and fb.percents[-1] == pytest.approx(100.0)
     assert any("Training 1 epitome" in s for s in fb.infos)  # rank 0's messages came through
     assert sorted(os.listdir(tmp_path)) == ["epi.tif", "m.epitome", "r.csv", "scene.tif"]
