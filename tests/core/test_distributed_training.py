@@ -215,3 +215,46 @@ def test_busy_port_is_a_clear_error():
         t.join(60)
     assert "could not join" in box.get("error", "") and "port" in box["error"]
 
+
+
+def test_dask_cluster_two_ranks(tmp_path, scene):
+    """SCHEDULER local:2: one rank per Dask worker; the model comes back as bytes and is written here."""
+    pytest.importorskip("distributed")
+    from algorithms.distributed.cluster import parse_scheduler
+    from algorithms.distributed.dask_training import launch_dask
+
+    job = small_job(scene, tmp_path / "m.epitome")
+    job.report_csv = str(tmp_path / "r.csv")
+    fb = Events()
+    stats = launch_dask(job, 2, parse_scheduler("local:2"), fb)
+    m = load_model(job.model_path)
+    assert m.settings["ranks"] == 2 and m.settings["complete"] is True and m.steps_done == 6
+    assert stats["steps"] == 6 and fb.percents and fb.percents[-1] == pytest.approx(100.0)
+    assert any("rendezvous" in s for s in fb.infos) and any("Training 1 epitome" in s for s in fb.infos)
+    assert sorted(os.listdir(tmp_path)) == ["m.epitome", "r.csv", "scene.tif"]
+
+
+def test_dask_cluster_too_few_workers(tmp_path, scene):
+    pytest.importorskip("distributed")
+    from algorithms.distributed.cluster import parse_scheduler
+    from algorithms.distributed.dask_training import launch_dask
+
+    with pytest.raises(EpitomeError, match="one Dask worker per rank; the cluster has 1"):
+        launch_dask(small_job(scene, tmp_path / "m.epitome"), 2, parse_scheduler("local:1"))
+    assert sorted(os.listdir(tmp_path)) == ["scene.tif"]
+
+
+def test_dask_cluster_cancel(tmp_path, scene):
+    """The cancel reaches rank 0 through a Dask Variable; every rank stops, MODEL holds the model so far."""
+    pytest.importorskip("distributed")
+    from algorithms.distributed.cluster import parse_scheduler
+    from algorithms.distributed.dask_training import launch_dask
+
+    job = small_job(scene, tmp_path / "m.epitome", steps=100000)
+    t0 = time.time()
+    with pytest.raises(Cancelled):
+        launch_dask(job, 2, parse_scheduler("local:2"), Events(cancel_after=0.001))
+    assert time.time() - t0 < 60
+    m = load_model(job.model_path)
+    assert m.settings["complete"] is False and 0 < m.steps_done < 100000
+    assert sorted(os.listdir(tmp_path)) == ["m.epitome", "scene.tif"]
