@@ -1,4 +1,5 @@
-"""Data-parallel epitome training: one rank per process or GPU, torch.distributed (gloo on the CPU, NCCL on CUDA).
+"""Data-parallel epitome training: one rank per process or GPU, torch.distributed (gloo on the CPU, NCCL on CUDA);
+docs/METHOD.md, "Training at scale"; docs/SCALING.md.
 
 Every rank samples its own patches (seed + rank) - BATCH_SIZE / RANKS of them a step, so a step of R ranks sees
 as many patches as a step of one process - and all ranks hold the same model:
