@@ -162,6 +162,17 @@ def rank_device(device: str, rank: int, local_rank: Optional[int] = None) -> str
     return "cpu" if name == "auto" else name
 
 
+def rank_backend(device: str, world: int) -> str:
+    """NCCL when every rank of this machine has a GPU of its own (LOCAL_WORLD_SIZE under torchrun, else all the
+    ranks), gloo otherwise (the CPU; several ranks sharing one GPU, which NCCL refuses)."""
+    import torch
+
+    if not device.startswith("cuda"):
+        return "gloo"
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    return "nccl" if torch.cuda.device_count() >= local else "gloo"
+
+
 def run_rank(job_dict: Dict, rank: int, world: int, init_method: str, fb: Optional[Feedback] = None,
              threads: int = 0, local_rank: Optional[int] = None) -> Dict:
     """Train as rank `rank` of `world`: {"status": "done" | "cancelled", "stats": ...}. Rank 0 writes MODEL (the
@@ -175,8 +186,7 @@ def run_rank(job_dict: Dict, rank: int, world: int, init_method: str, fb: Option
     job.device = rank_device(job.device, rank, local_rank)
     if job.device.startswith("cuda"):
         torch.cuda.set_device(torch.device(job.device))
-    comm = init_ranks("nccl" if job.device.startswith("cuda") else "gloo", rank, world, init_method,
-                      torch.device(job.device))
+    comm = init_ranks(rank_backend(job.device, world), rank, world, init_method, torch.device(job.device))
     if rank != 0:
         job.model_path, fb = None, Feedback()
     job.params.batch_size //= world
