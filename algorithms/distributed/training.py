@@ -164,9 +164,12 @@ def rank_device(device: str, rank: int, local_rank: Optional[int] = None) -> str
 
 def rank_backend(device: str, world: int) -> str:
     """NCCL when every rank of this machine has a GPU of its own (LOCAL_WORLD_SIZE under torchrun, else all the
-    ranks), gloo otherwise (the CPU; several ranks sharing one GPU, which NCCL refuses)."""
+    ranks), gloo otherwise (the CPU; several ranks sharing one GPU, which NCCL refuses). EPITOME_RANK_BACKEND=nccl
+    or gloo decides instead (e.g. one GPU per Dask worker on several machines)."""
     import torch
 
+    if os.environ.get("EPITOME_RANK_BACKEND"):
+        return os.environ["EPITOME_RANK_BACKEND"]
     if not device.startswith("cuda"):
         return "gloo"
     local = int(os.environ.get("LOCAL_WORLD_SIZE", world))
