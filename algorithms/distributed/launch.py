@@ -138,12 +138,16 @@ def watch_local_ranks(procs, control: str, fb: Feedback, poll_s: float = 0.2) ->
 
 
 def failure_message(codes: List[int], control: str) -> Optional[str]:
-    """None when every rank ended well (or was cancelled), else what the first failed rank said."""
-    for r, c in enumerate(codes):
-        if c not in (0, CANCELLED_EXIT):
-            return (f"Distributed training failed: rank {r} of {len(codes)} ended with status {c}; nothing was "
-                    f"written. Its output:\n{log_tail(control, r)}")
-    return None
+    """None when every rank ended well (or was cancelled), else what the failed rank said: one killed by a signal
+    first (the others then fail on its lost connection), else the first that failed."""
+    failed = sorted((r for r, c in enumerate(codes) if c not in (0, CANCELLED_EXIT)), key=lambda r: codes[r] >= 0)
+    if not failed:
+        return None
+    r, c = failed[0], codes[failed[0]]
+    how = f"was killed (signal {-c})" if c < 0 else f"ended with status {c}"
+    others = [f"rank {o}: status {codes[o]}" for o in failed[1:]]
+    return (f"Distributed training failed: rank {r} of {len(codes)} {how}; nothing was written"
+            f"{' (' + ', '.join(others) + ')' if others else ''}. Its output:\n{log_tail(control, r)}")
 
 
 def launch_local(job: TrainJob, ranks: int, fb: Optional[Feedback] = None, python: Optional[str] = None,

@@ -186,8 +186,47 @@ def test_cancel_stops_every_rank_and_keeps_the_model_so_far(tmp_path, scene):
 def test_failed_rank_stops_the_others_and_writes_nothing(tmp_path, scene):
     job = small_job(scene, tmp_path / "m.epitome")
     job.imagery = [str(tmp_path / "missing.tif")]  # every rank fails to open it, before any output
-    with pytest.raises(EpitomeError, match="rank 0 of 2 ended with status 1"):
+    with pytest.raises(EpitomeError, match="rank 0 of 2 ended with status 1; nothing was written \\(rank 1: status 1"):
         launch_local(job, 2, Events(), threads=1)
+    assert sorted(os.listdir(tmp_path)) == ["scene.tif"]
+
+
+def rank_pids(rank):
+    """Process ids of the train_cli processes of this test run's rank `rank` (from /proc)."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                args = fh.read().split(b"\0")
+        except OSError:
+            continue
+        if b"algorithms.distributed.train_cli" not in args or args[args.index(b"--rank") + 1] != str(rank).encode():
+            continue
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            parent = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        if parent == os.getpid():  # started by this test's launcher
+            out.append(int(pid))
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc to find the rank processes")
+def test_killed_rank_stops_the_others_and_writes_nothing(tmp_path, scene):
+    """Rank 1 killed in the middle of the training: rank 0 (blocked in a collective) is stopped, the run ends
+    with rank 1's status within seconds, and MODEL is not written."""
+    import signal
+
+    class KillRankOne(Events):
+        def progress(self, percent):
+            super().progress(percent)
+            if len(self.percents) == 1:
+                for pid in rank_pids(1):
+                    os.kill(pid, signal.SIGKILL)
+
+    job = small_job(scene, tmp_path / "m.epitome", steps=100000)
+    t0 = time.time()
+    with pytest.raises(EpitomeError, match="rank 1 of 2 was killed \\(signal 9\\)"):
+        launch_local(job, 2, KillRankOne(), threads=1)
+    assert time.time() - t0 < 60
     assert sorted(os.listdir(tmp_path)) == ["scene.tif"]
 
 
