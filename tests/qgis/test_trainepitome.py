@@ -345,3 +345,20 @@ def test_qgis_process_run_json(epitome_provider, pair, tmp_path):
     assert load_model(model).mu.shape == (1, 4, 16, 16)
     assert read(image).shape == (10, 16, 16)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and res["REPORT_PNG"] == str(png)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process.bin not installed")
+def test_qgis_process_two_ranks(epitome_provider, pair, tmp_path):
+    """RANKS=2 from qgis_process: the rank processes run on QGIS's own Python (not the qgis_process program),
+    with PyTorch and the plugin found as in QGIS."""
+    qp = qgis_process_runner(tmp_path)
+    qp("plugins", "enable", "epitome")
+    model = tmp_path / "m.epitome"
+    p = qp("run", TRAIN, "--json", "--", f"IMAGERY={pair[0]}", "SIZE=16", "PATCH_MIN=3", "PATCH_MAX=5", "STEPS=5",
+           "BATCH_SIZE=16", "DEVICE=cpu", "RANKS=2", f"MODEL={model}", "EPITOME_IMAGE=")
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    res = json.loads(p.stdout[p.stdout.index("{"):])["results"]
+    assert int(res["STEPS_DONE"]) == 5
+    m = load_model(model)
+    assert m.settings["ranks"] == 2 and m.settings["batch_size"] == 16 and m.steps_done == 5
