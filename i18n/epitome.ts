@@ -1997,6 +1997,13 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../plugin/processing/aligncoarse.py" line="59"/>
+        <source>Coarse maps rarely sit exactly on the imagery: NLCD comes from Landsat (geolocation errors of 10-15 m are ordinary), old and hand-digitised maps are off by tens of metres. This algorithm estimates the offset of the coarse map from the data alone - no truth, no user input: the shift, within 2 coarse cells (MAX_SHIFT), that makes its classes most consistent with the imagery (the classes say most about the imagery&apos;s appearance clusters) - and writes the map moved back into place.
+A correction is made only when the data support it: the shift beats no shift in 90% of block-bootstrap replicates, it is at least a quarter of a coarse cell, and it is not at the edge of the search. A map already in place stays in place. A constant map, imagery without texture, too little overlap or a layer without CRS: a message says why, and the map is written as given.
+Outputs: the moved map (OUTPUT), the offset in metres east and north (SHIFT_EAST, SHIFT_NORTH), its uncertainty (SHIFT_UNCERTAINTY: bootstrap standard deviation), SHIFT_APPLIED (1 or 0) and a sentence (ALIGN_REPORT). </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../plugin/processing/aligncoarse.py" line="93"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
@@ -2004,13 +2011,6 @@ Stop the run: nothing is written.</source>
     <message>
         <location filename="../plugin/processing/aligncoarse.py" line="96"/>
         <source>{} aligned</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../plugin/processing/aligncoarse.py" line="59"/>
-        <source>Coarse maps rarely sit exactly on the imagery: NLCD comes from Landsat (geolocation errors of 10-15 m are ordinary), old and hand-digitised maps are off by tens of metres. This algorithm estimates the offset of the coarse map from the data alone - no truth, no user input: the shift, within 2 coarse cells (MAX_SHIFT), that makes its classes most consistent with the imagery (the classes say most about the imagery&apos;s appearance clusters) - and writes the map moved back into place.
-A correction is made only when the data support it: the shift beats no shift in 90% of block-bootstrap replicates, it is at least a quarter of a coarse cell, and it is not at the edge of the search. A map already in place stays in place. A constant map, imagery without texture, too little overlap or a layer without CRS: a message says why, and the map is written as given.
-Outputs: the moved map (OUTPUT), the offset in metres east and north (SHIFT_EAST, SHIFT_NORTH), its uncertainty (SHIFT_UNCERTAINTY: bootstrap standard deviation), SHIFT_APPLIED (1 or 0) and a sentence (ALIGN_REPORT). </source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2140,67 +2140,67 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="182"/>
+        <location filename="../build/i18n/declared_strings.py" line="186"/>
         <source>Reference labels (fine)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="183"/>
+        <location filename="../build/i18n/declared_strings.py" line="187"/>
         <source>High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m land-cover map. Its grid is the one counted on.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="184"/>
+        <location filename="../build/i18n/declared_strings.py" line="188"/>
         <source>Reference band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="186"/>
+        <location filename="../build/i18n/declared_strings.py" line="190"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="187"/>
+        <location filename="../build/i18n/declared_strings.py" line="191"/>
         <source>Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, resolution and alignment; it must cover the labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="188"/>
+        <location filename="../build/i18n/declared_strings.py" line="192"/>
         <source>Classes band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="197"/>
+        <location filename="../build/i18n/declared_strings.py" line="201"/>
         <source>Minimum pixels per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="198"/>
+        <location filename="../build/i18n/declared_strings.py" line="202"/>
         <source>Class codes covering fewer reference pixels than this are left out of the table (their estimate would be noise); the log lists them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="199"/>
+        <location filename="../build/i18n/declared_strings.py" line="203"/>
         <source>Composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="200"/>
+        <location filename="../build/i18n/declared_strings.py" line="204"/>
         <source>CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="201"/>
+        <location filename="../build/i18n/declared_strings.py" line="205"/>
         <source>Class codes in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="202"/>
+        <location filename="../build/i18n/declared_strings.py" line="206"/>
         <source>Labels (columns) in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="203"/>
+        <location filename="../build/i18n/declared_strings.py" line="207"/>
         <source>Pixels counted</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2212,73 +2212,73 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="185"/>
+        <location filename="../build/i18n/declared_strings.py" line="189"/>
         <source>Band of REFERENCE holding the label codes. Empty: REFERENCE must have a single band (a raster of several bands is refused: it is imagery, not labels, unless a band is chosen here).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="189"/>
+        <location filename="../build/i18n/declared_strings.py" line="193"/>
         <source>Band of CLASSES holding the class codes. Empty: CLASSES must have a single band.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="190"/>
+        <location filename="../build/i18n/declared_strings.py" line="194"/>
         <source>Registration of the coarse map (ALIGN)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="192"/>
-        <source>Off: use the coarse map where it lies</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="193"/>
-        <source>Estimate and report the offset only</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="194"/>
-        <source>Estimate, and correct the offset when the data support it (default)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../build/i18n/declared_strings.py" line="195"/>
-        <source>Largest offset searched (coarse cells)</source>
+        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../build/i18n/declared_strings.py" line="196"/>
+        <source>Off: use the coarse map where it lies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="197"/>
+        <source>Estimate and report the offset only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="198"/>
+        <source>Estimate, and correct the offset when the data support it (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="199"/>
+        <source>Largest offset searched (coarse cells)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="200"/>
         <source>The offset is searched within this many coarse cells in each direction (2 = 60 m for 30 m cells). An offset found at the edge of the search is not corrected.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="204"/>
+        <location filename="../build/i18n/declared_strings.py" line="208"/>
         <source>Offset of the coarse map found: metres east</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="205"/>
+        <location filename="../build/i18n/declared_strings.py" line="209"/>
         <source>Offset of the coarse map found: metres north</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="206"/>
+        <location filename="../build/i18n/declared_strings.py" line="210"/>
         <source>Uncertainty of the offset (metres, bootstrap standard deviation)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="207"/>
+        <location filename="../build/i18n/declared_strings.py" line="211"/>
         <source>1 when the coarse map was moved back by the offset, 0 otherwise</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="208"/>
+        <location filename="../build/i18n/declared_strings.py" line="212"/>
         <source>Registration of the coarse map: what was found and done</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="191"/>
-        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2852,6 +2852,11 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../build/i18n/declared_strings.py" line="16"/>
+        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../build/i18n/declared_strings.py" line="17"/>
         <source>Off: use the coarse map where it lies</source>
         <translation type="unfinished"></translation>
@@ -2911,61 +2916,56 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <source>Registration of the coarse map: what was found and done</source>
         <translation type="unfinished"></translation>
     </message>
-    <message>
-        <location filename="../build/i18n/declared_strings.py" line="16"/>
-        <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
-        <translation type="unfinished"></translation>
-    </message>
 </context>
 <context>
     <name>TrainEpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="159"/>
+        <location filename="../plugin/processing/trainepitome.py" line="176"/>
         <source>Train epitomes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="202"/>
+        <location filename="../plugin/processing/trainepitome.py" line="219"/>
         <source>GUIDE_LABELS: give the guide label codes to sample around (e.g. 4), or leave GUIDE empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="205"/>
+        <location filename="../plugin/processing/trainepitome.py" line="222"/>
         <source>GUIDE_LABELS needs a GUIDE label raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="216"/>
+        <location filename="../plugin/processing/trainepitome.py" line="234"/>
         <source>INIT (continue training) works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="270"/>
+        <location filename="../plugin/processing/trainepitome.py" line="310"/>
         <source>Failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="274"/>
+        <location filename="../plugin/processing/trainepitome.py" line="314"/>
         <source>Finished: {} steps in {:.0f} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="277"/>
+        <location filename="../plugin/processing/trainepitome.py" line="317"/>
         <source>Cancelled: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="280"/>
+        <location filename="../plugin/processing/trainepitome.py" line="320"/>
         <source>Cancelled by the user: the model trained so far is saved to MODEL ({}); give it as INIT to continue. No other output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="286"/>
+        <location filename="../plugin/processing/trainepitome.py" line="326"/>
         <source>Stopped after {} steps: the model so far is saved to MODEL ({}); give it as INIT to continue.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="308"/>
+        <location filename="../plugin/processing/trainepitome.py" line="348"/>
         <source>Epitome</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3175,57 +3175,57 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="168"/>
+        <location filename="../build/i18n/declared_strings.py" line="172"/>
         <source>Epitome model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="169"/>
+        <location filename="../build/i18n/declared_strings.py" line="173"/>
         <source>The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). Written atomically; on cancel it holds the model trained so far (settings &apos;complete&apos;: false).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="170"/>
+        <location filename="../build/i18n/declared_strings.py" line="174"/>
         <source>Epitome image</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="172"/>
+        <location filename="../build/i18n/declared_strings.py" line="176"/>
         <source>Training report (CSV)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="174"/>
+        <location filename="../build/i18n/declared_strings.py" line="178"/>
         <source>Training report (PNG)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="176"/>
+        <location filename="../build/i18n/declared_strings.py" line="180"/>
         <source>Steps trained by this run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="177"/>
+        <location filename="../build/i18n/declared_strings.py" line="181"/>
         <source>Training time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="178"/>
+        <location filename="../build/i18n/declared_strings.py" line="182"/>
         <source>Patches per second</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="179"/>
+        <location filename="../build/i18n/declared_strings.py" line="183"/>
         <source>Final loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="180"/>
+        <location filename="../build/i18n/declared_strings.py" line="184"/>
         <source>Final worst-quartile loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="181"/>
+        <location filename="../build/i18n/declared_strings.py" line="185"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3240,22 +3240,22 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="171"/>
+        <location filename="../build/i18n/declared_strings.py" line="175"/>
         <source>GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means and C+1..2C the variances, both in the imagery&apos;s own units (the units of its pixel values: a uint8 band&apos;s means are 0..255 and its variances in squared 0..255 units), so that a pixel value x has the Gaussian likelihood N(x; mean, variance) as in the model; 2C+1 the log prior (log p(window), normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the pixel). Several epitomes are stacked vertically (N rows each).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="173"/>
+        <location filename="../build/i18n/declared_strings.py" line="177"/>
         <source>Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled quarter of the batch), both in nats per value (lower is better), share of windows used as a best window in the batch, seconds.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="175"/>
+        <location filename="../build/i18n/declared_strings.py" line="179"/>
         <source>Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="286"/>
+        <location filename="../plugin/processing/trainepitome.py" line="326"/>
         <source>Written for that model too: {}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3270,7 +3270,7 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/trainepitome.py" line="162"/>
+        <location filename="../plugin/processing/trainepitome.py" line="179"/>
         <source>Learns an epitome from imagery: a small picture (SIZE x SIZE pixels) that holds the textures of a large area - tree crowns, fields, roofs, water - so that any small patch of the imagery looks like some part of it. Once labels are put into it (Embed labels), it labels new imagery quickly (Predict labels).
 What to give: one or more imagery rasters with the same bands; optionally an EXTENT, or a GUIDE label raster with GUIDE_LABELS to learn only the textures around those labels (e.g. buildings). STEPS sets how long it learns: a few hundred give a usable model, and a model can be trained further later (INIT). Follow it live in the training monitor (menu Raster, Epitome, Training monitor).
 What you get: the model file (.epitome, for the other Epitome algorithms and as INIT to continue), an EPITOME_IMAGE to look at, and a training report (CSV, PNG). Cancel saves the model trained so far to MODEL (give it as INIT to go on) and writes nothing else; Stop in the training monitor ends the run normally and also writes EPITOME_IMAGE and the reports of that model.
@@ -3281,6 +3281,26 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and one
     <message>
         <location filename="../build/i18n/declared_strings.py" line="163"/>
         <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision. On the command line and in scripts give the index or the name: 0 or auto, 1 or conv, 2 or fft, 3 or unfold.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="168"/>
+        <source>Training ranks (processes or GPUs)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="169"/>
+        <source>Data-parallel training over this many ranks: each rank draws BATCH_SIZE / RANKS patches a step, gradients and location-promotion counts are summed over the ranks, so a step sees BATCH_SIZE patches as with one rank and the model is as good. Ranks are processes on this machine (SCHEDULER empty; with DEVICE cuda each takes its own GPU) or one per Dask worker (SCHEDULER set). 1 trains in this process. BATCH_SIZE must be a multiple of RANKS. See docs/SCALING.md, Training on several processes or GPUs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="170"/>
+        <source>Dask cluster for the ranks (empty: local processes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="171"/>
+        <source>Where the RANKS run: empty (run in this process), &quot;local:N&quot; (N worker processes on this machine) or the address of a running Dask scheduler such as &quot;tcp://10.0.0.5:8786&quot;. With a cluster, one rank runs on each of RANKS workers, which must read the imagery (and INIT) at the same paths; the model comes back to this machine.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -9,7 +9,10 @@ Sections (every number from one run of this script):
      generated scene (train seed 0, test seed 1): usage with / without location promotion, held-out
      log-likelihood (mean, worst quarter) with / without diversification, reconstruction PSNR;
   3. wall time of a default training (TrainParams defaults) on the shared patches, measured over a
-     few steps and extrapolated to the full STEPS when that would take too long.
+     few steps and extrapolated to the full STEPS when that would take too long;
+  4. distributed training (RANKS): 2 gloo ranks x BATCH/2 patches a step against 1 process x BATCH, the same
+     STEPS (equal total samples): held-out log-likelihood, steps/s, time ratio. `--sections 4` alone updates
+     that section of the existing page in place.
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench_training.py
 """
 
@@ -27,9 +30,12 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from osgeo import gdal  # noqa: E402
 
+from algorithms.distributed.launch import launch_local  # noqa: E402
 from algorithms.epitome.likelihood import patch_log_likelihood  # noqa: E402
+from algorithms.epitome.model_file import load_model  # noqa: E402
 from algorithms.epitome.model_outputs import preview_rgb  # noqa: E402
 from algorithms.epitome.sampling import RasterPatchSampler  # noqa: E402
+from algorithms.epitome.train_job import TrainJob, run_training  # noqa: E402
 from algorithms.epitome.training import TrainParams, mixture_arrays, train_epitome  # noqa: E402
 from algorithms.io.raster import compute_scaling, open_raster, read_imagery  # noqa: E402
 from synthetic.scene import write_scene  # noqa: E402
@@ -340,6 +346,109 @@ def default_training(lines, measure_steps, png_dir=None):
     return est
 
 
+# ------------------------------------------------------------------------------------------------
+# 4. Distributed training
+# ------------------------------------------------------------------------------------------------
+
+DIST_HEADING = "## 4. Distributed training: 2 gloo ranks against 1 process"
+
+
+def dist_run(train_paths, p, ranks, folder):
+    """One training (1: run_training in this process; 2: launch_local, gloo ranks of 1 thread each): the model
+    file's arrays, the training-loop seconds of rank 0 and the wall time with the rank processes' start."""
+    job = TrainJob(imagery=train_paths, model_path=os.path.join(folder, f"r{ranks}-s{p.seed}.epitome"),
+                   params=TrainParams(**vars(p)), device="cpu")
+    t0 = time.time()
+    stats = run_training(job) if ranks == 1 else launch_local(job, ranks, threads=max(1, os.cpu_count() // ranks))
+    wall = time.time() - t0
+    m = load_model(job.model_path)
+    return dict(mu=m.mu, var=m.var, lp=m.log_prior, seconds=stats["seconds"], wall=wall, steps=stats["steps"])
+
+
+def distributed(lines, dname, train_paths, test_paths, size, steps, batch, seeds, n_eval):
+    """Held-out log-likelihood and speed of 1 process x BATCH against 2 ranks x BATCH / 2, the same STEPS."""
+    X = heldout_patches(test_paths, 11, n_eval, seed=123)
+    lines.append(f"{dname}. Epitomes of SIZE {size}, COUNT 1, PATCH 7..15, STEPS {steps}, BATCH {batch} patches a "
+                 f"step in all - 1 process drawing {batch}, or RANKS 2 (`launch_local`: two gloo rank processes "
+                 f"drawing {batch // 2} each, gradients averaged and promotion counts summed) - so both see "
+                 f"{steps} x {batch} = {steps * batch} training patches (equal total samples, the same steps and "
+                 "learning rate); promotion 0.5, diversify 0.25, backend auto (fft), CPU. The 1-process run uses "
+                 f"{torch.get_num_threads()} torch threads, each rank {max(1, os.cpu_count() // 2)}: the same "
+                 f"cores. Held-out LL as in section 2 ({n_eval} random K = 11 patches, nats per value, higher is "
+                 "better). train s = rank 0's training loop; wall s adds reading the imagery and, for 2 ranks, "
+                 "starting the rank processes and the rendezvous.\n")
+    lines.append("| seed | ranks | LL mean | LL worst quarter | train s | steps/s | wall s |")
+    lines.append("|---|---|---|---|---|---|---|")
+    folder = tempfile.mkdtemp(prefix="epitome-bench-dist-")
+    res = {1: [], 2: []}
+    for seed in seeds:
+        p = TrainParams(size=size, count=1, patch_min=7, patch_max=15, steps=steps, batch_size=batch, seed=seed)
+        for ranks in (1, 2):
+            r = dist_run(train_paths, p, ranks, folder)
+            r.update(evaluate(r["mu"], r["var"], r["lp"], X))
+            res[ranks].append(r)
+            print(f"  seed {seed} ranks {ranks}: LL {r['ll']:.4f} worst {r['worst']:.4f} {r['seconds']:.1f} s "
+                  f"(wall {r['wall']:.1f} s)", flush=True)
+            lines.append(f"| {seed} | {ranks} | {r['ll']:.4f} | {r['worst']:.4f} | {r['seconds']:.1f} | "
+                         f"{r['steps'] / r['seconds']:.2f} | {r['wall']:.1f} |")
+    dist_summary(lines, res)
+    return res
+
+
+def dist_summary(lines, res):
+    mean = {k: {q: float(np.mean([r[q] for r in v])) for q in ("ll", "worst", "seconds", "wall")}
+            for k, v in res.items()}
+    rel = (mean[2]["ll"] - mean[1]["ll"]) / abs(mean[1]["ll"])
+    spread = float(np.std([r["ll"] for r in res[1]]))
+    lines.append("")
+    lines.append(f"Means over the seeds: LL {mean[1]['ll']:.4f} (1 process) vs {mean[2]['ll']:.4f} (2 ranks), "
+                 f"**{100 * rel:+.2f}%** (target: within 1%: **{'met' if abs(rel) <= 0.01 else 'NOT met'}**); worst "
+                 f"quarter {mean[1]['worst']:.4f} vs {mean[2]['worst']:.4f}; the 1-process LL varies by "
+                 f"{spread:.4f} (standard deviation) from seed to seed. Time 2 ranks / 1 process: training loop "
+                 f"**{mean[2]['seconds'] / mean[1]['seconds']:.2f}x**, wall {mean[2]['wall'] / mean[1]['wall']:.2f}x "
+                 f"(steps/s {res[1][0]['steps'] / mean[1]['seconds']:.2f} vs {res[2][0]['steps'] / mean[2]['seconds']:.2f}).\n")
+
+
+def replace_section(path, heading, body):
+    """The page at path with the section `heading` (up to the next '## ' heading or the run-time line) replaced by
+    body, or inserted before the run-time line (the end) when it is not there."""
+    with open(path, encoding="utf-8") as f:
+        old = f.read().split("\n")
+    start = next((i for i, t in enumerate(old) if t.startswith(heading[:16])), None)
+    tail_at = next((i for i, t in enumerate(old) if t.startswith("Total benchmark run time")), len(old))
+    if start is None:
+        new = old[:tail_at] + body + old[tail_at:]
+    else:
+        end = next((i for i in range(start + 1, len(old)) if old[i].startswith("## ") or
+                    old[i].startswith("Total benchmark run time")), len(old))
+        new = old[:start] + body + old[end:]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(new))
+
+
+def distributed_section(a, datasets_for):
+    body = [DIST_HEADING + "\n", f"Measured by `scripts/bench_training.py --sections 4` on "
+            f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}; torch {torch.__version__}.\n"]
+    dname, train_paths, test_paths = datasets_for()[0]
+    distributed(body, dname, train_paths, test_paths, a.q_size, a.d_steps, a.q_batch,
+                [int(v) for v in a.d_seeds.split(",")], a.q_eval)
+    return body
+
+
+def datasets_for(a):
+    """(name, training rasters, held-out rasters): the real NAIP patches when present, then a generated scene."""
+    datasets = []
+    if os.path.isdir(SHARED):
+        datasets.append(("real NAIP: train patches 0-5, held out 6-7",
+                         [os.path.join(SHARED, f"wv-train-{i}_naip.tif") for i in TRAIN_IDS],
+                         [os.path.join(SHARED, f"wv-train-{i}_naip.tif") for i in TEST_IDS]))
+    tmp = tempfile.mkdtemp(prefix="epitome-bench-training-")
+    s0 = write_scene(os.path.join(tmp, "s0"), size=a.scene_size, seed=0)
+    s1 = write_scene(os.path.join(tmp, "s1"), size=a.scene_size, seed=1)
+    datasets.append((f"generated scene {a.scene_size} px: train seed 0, test seed 1", [s0["imagery"]], [s1["imagery"]]))
+    return datasets
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS_TRAINING.md"))
@@ -355,7 +464,9 @@ def main(argv=None):
     ap.add_argument("--q-eval", type=int, default=8192)
     ap.add_argument("--scene-size", type=int, default=512)
     ap.add_argument("--default-steps", type=int, default=50, help="steps of the default training measured")
-    ap.add_argument("--sections", default="1,2,3")
+    ap.add_argument("--d-steps", type=int, default=400, help="steps of the distributed comparison (section 4)")
+    ap.add_argument("--d-seeds", default="0,1,2", help="seeds of the distributed comparison (section 4)")
+    ap.add_argument("--sections", default="1,2,3,4")
     a = ap.parse_args(argv)
     torch.manual_seed(0)
     np.random.seed(0)
@@ -377,21 +488,20 @@ def main(argv=None):
     if 2 in sections:
         print("2. quality", flush=True)
         body.append("## 2. Training quality: location promotion and diversification\n")
-        datasets = []
-        if os.path.isdir(SHARED):
-            datasets.append(("real NAIP: train patches 0-5, held out 6-7",
-                             [os.path.join(SHARED, f"wv-train-{i}_naip.tif") for i in TRAIN_IDS],
-                             [os.path.join(SHARED, f"wv-train-{i}_naip.tif") for i in TEST_IDS]))
-        tmp = tempfile.mkdtemp(prefix="epitome-bench-training-")
-        s0 = write_scene(os.path.join(tmp, "s0"), size=a.scene_size, seed=0)
-        s1 = write_scene(os.path.join(tmp, "s1"), size=a.scene_size, seed=1)
-        datasets.append((f"generated scene {a.scene_size} px: train seed 0, test seed 1", [s0["imagery"]], [s1["imagery"]]))
-        quality(body, datasets, a.q_size, a.q_steps, a.q_batch, [int(v) for v in a.q_seeds.split(",")], a.q_eval, 11,
+        quality(body, datasets_for(a), a.q_size, a.q_steps, a.q_batch, [int(v) for v in a.q_seeds.split(",")], a.q_eval, 11,
                 a.png_dir)
     if 3 in sections and os.path.isdir(SHARED):
         print("3. default training", flush=True)
         body.append("## 3. Wall time of a default training\n")
         default_training(body, a.default_steps, a.png_dir)
+    if 4 in sections:
+        print("4. distributed training", flush=True)
+        section = distributed_section(a, lambda: datasets_for(a))
+        if sections == {4} and os.path.exists(a.out):  # this section alone: the rest of the page stays
+            replace_section(a.out, DIST_HEADING, section)
+            print(f"updated section 4 of {a.out}")
+            return
+        body.extend(section)
     body.append(f"Total benchmark run time: {(time.time() - t_start) / 60:.1f} min.\n")
     with open(a.out, "w") as f:
         f.write("\n".join(lines + body))

@@ -183,13 +183,20 @@ def monitor_hook(job: TrainJob, p, fb: Feedback):
     return on_step
 
 
-def save_partial_model(job: TrainJob, exc: Cancelled, sampler, p, steps_before: int, fb: Feedback):
+def rank_settings(comm, p) -> Dict:
+    """Settings a distributed training adds to the model: the ranks and the batch of all of them (p.batch_size
+    is one rank's share); none in one process."""
+    return {} if comm is None else dict(ranks=comm.world, batch_size=p.batch_size * comm.world)
+
+
+def save_partial_model(job: TrainJob, exc: Cancelled, sampler, p, steps_before: int, fb: Feedback,
+                       extra: Optional[Dict] = None):
     """On cancel: the model trained so far to MODEL (settings 'complete': false), nothing else."""
     models, states = exc.partial
     state = states[-1] if states else None
     done = len(state.history["step"]) if state is not None else 0
     m = _model_from(models, states, state.history if state else {}, sampler, p, steps_before + done,
-                    {"complete": False})
+                    dict(extra or {}, complete=False))
     m.save(job.model_path)
     fb.warn(f"Cancelled after {done} steps: the model so far is saved to {job.model_path} "
             "(give it as INIT to continue); no other output was written.")
@@ -234,8 +241,11 @@ def training_stats(history, n: int, seconds: float, device, batch_size: int) -> 
                 final_worst_loss=float(np.mean(history["worst_loss"][-max(1, n // 10):])))
 
 
-def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
-    """Steps: check -> device -> INIT -> sampler -> train (cancel: save the partial model) -> write outputs."""
+def run_training(job: TrainJob, fb: Optional[Feedback] = None, comm=None) -> Dict:
+    """Steps: check -> device -> INIT -> sampler -> train (cancel: save the partial model) -> write outputs.
+
+    comm: one rank of a distributed training (algorithms/distributed/training.py): job.params.batch_size is
+    this rank's share of the batch; a job without model_path (ranks other than 0) writes nothing."""
 
     fb = fb or Feedback()
     p = check_training_job(job)
@@ -257,18 +267,21 @@ def run_training(job: TrainJob, fb: Optional[Feedback] = None) -> Dict:
         models, states, history = train_epitome(sampler.sample, p, device, init=init,
                                                 progress=lambda frac, hist: fb.progress(100.0 * frac),
                                                 cancel=fb.is_canceled, log=fb.info, step_offset=steps_before,
-                                                on_step=monitor_hook(job, p, fb), resume=resume)
+                                                on_step=monitor_hook(job, p, fb), resume=resume, comm=comm)
     except Cancelled as exc:
-        save_partial_model(job, exc, sampler, p, steps_before, fb)
+        if job.model_path:
+            save_partial_model(job, exc, sampler, p, steps_before, fb, rank_settings(comm, p))
         raise
     seconds = time.time() - t0
     n_new = len(history["step"])
     if init_model is not None and init_model.history.get("step"):
         # INIT: the report and the model's history continue the earlier run's curves
         history = {k: list(init_model.history.get(k, [])) + v for k, v in history.items()}
-    model = _model_from(models, states, history, sampler, p, steps_before + n_new, {"complete": True})
-    write_training_outputs(job, model, history, fb)
-    job.stats = training_stats(history, n_new, seconds, device, p.batch_size)
+    model = _model_from(models, states, history, sampler, p, steps_before + n_new,
+                        dict(rank_settings(comm, p), complete=True))
+    if job.model_path:
+        write_training_outputs(job, model, history, fb)
+    job.stats = training_stats(history, n_new, seconds, device, p.batch_size * (comm.world if comm else 1))
     fb.info(f"Trained in {seconds:.1f} s ({job.stats['patches_per_second']:.0f} patches/s on {device}); "
             f"final loss {job.stats['final_loss']:.4f}, worst quarter {job.stats['final_worst_loss']:.4f} nats/value.")
     return job.stats

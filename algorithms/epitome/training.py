@@ -325,9 +325,10 @@ def initial_model(sampler, p: TrainParams, gen, device) -> EpitomeMixture:
     return EpitomeMixture.from_crops(crops, p.size, p.count, p.var_min, p.var_max, device)
 
 
-def draw_batch(sampler, p: TrainParams, sizes: Sequence[int], gen):
-    """(K, patches [B, C, K, K]): K drawn uniformly among the odd sizes, then B random patches."""
-    k = sizes[int(torch.randint(len(sizes), (1,), generator=gen))]
+def draw_batch(sampler, p: TrainParams, sizes: Sequence[int], gen, kgen=None):
+    """(K, patches [B, C, K, K]): K drawn uniformly among the odd sizes (from kgen when given: the generator
+    all ranks of a distributed training share, so they draw the same K), then B random patches."""
+    k = sizes[int(torch.randint(len(sizes), (1,), generator=kgen or gen))]
     return k, sampler(p.batch_size, k, gen)
 
 
@@ -348,53 +349,74 @@ def diversified_selection(loglik: "torch.Tensor", x, p: TrainParams, temperature
     return worst_quantile(loglik, p.diversify)
 
 
-def promoted_loss(logits: "torch.Tensor", allowed: Optional["torch.Tensor"], values: int) -> "torch.Tensor":
+def promoted_loss(logits: "torch.Tensor", allowed: Optional["torch.Tensor"], values: int,
+                  scale: Optional[float] = None) -> "torch.Tensor":
     """-mean log sum over the allowed windows of p(x | s) p(s), in nats per value (C K K values a patch).
-    logits [B', W] of the selected patches; allowed [W] bool or None (promotion off)."""
+    logits [B', W] of the selected patches; allowed [W] bool or None (promotion off). scale: the sum times
+    scale instead of the mean (distributed training: world / patches selected on all ranks)."""
     if allowed is not None:
         logits = logits.masked_fill(~allowed[None], float("-inf"))
-    return -torch.logsumexp(logits, 1).mean() / values
+    lse = torch.logsumexp(logits, 1)
+    return -(lse.mean() if scale is None else lse.sum() * scale) / values
 
 
-def sgd_step(model: EpitomeMixture, opt: "Adam", x, k: int, p: TrainParams, state: TrainState, reference):
+def sgd_step(model: EpitomeMixture, opt: "Adam", x, k: int, p: TrainParams, state: TrainState, reference,
+             comm=None):
     """One Adam step on the promoted, diversified log-likelihood. Returns (log-likelihood of every patch
-    [B], posterior over (e, s) [B, W]) measured before the step."""
+    [B], posterior over (e, s) [B, W]) measured before the step.
+
+    comm (distributed training, algorithms/distributed/training.RankComm; None in one process): the worst
+    quantile is taken over the batches of all ranks, gradients are averaged over the ranks before the Adam
+    step, and the log-likelihoods returned are those of all ranks' patches [world * B]."""
     T = p.temperature_for(k)
     flat = window_logits(model, x, T, p.backend)
+    scale = None
     with torch.no_grad():
         full = torch.logsumexp(flat, 1)  # model log-likelihood (tempered) of every patch
-        sel = diversified_selection(full, x, p, T, reference)
+        if comm is None:
+            sel = diversified_selection(full, x, p, T, reference)
+        else:
+            score = full if reference is None else mixture_log_likelihood(reference, x, p.backend, T)
+            sel, scale = comm.select_worst(score, p.diversify)
         allowed = (promotion_mask(state.counters, state.samples_since_reset, p.promotion).reshape(-1)
                    if p.promotion > 0 else None)
         post = torch.softmax(flat, 1)
-    loss = promoted_loss(flat[sel], allowed, x.shape[1] * k * k)
+    loss = promoted_loss(flat[sel], allowed, x.shape[1] * k * k, scale)
     opt.zero_grad()
     loss.backward()
+    if comm is not None:
+        comm.average_grads(model.parameters())
+        full = comm.gather(full)
     opt.step()
     model.constrain(p)
     return full, post
 
 
 @_no_grad
-def count_best_windows(state: TrainState, post: "torch.Tensor", k: int, p: TrainParams) -> "torch.Tensor":
-    """Each patch's most likely window: promotion counters, usage counts. Returns hits [E*N*N]."""
+def count_best_windows(state: TrainState, post: "torch.Tensor", k: int, p: TrainParams, comm=None) -> "torch.Tensor":
+    """Each patch's most likely window: promotion counters, usage counts. Returns hits [E*N*N].
+    comm (distributed training): the hits are summed over the ranks (every rank then holds the same
+    counters, those of one process training on all ranks' patches)."""
     E, N = state.counters.shape[0], state.counters.shape[-1]
     best = post.argmax(1)
     hits = torch.zeros(E * N * N, device=post.device)  # samples whose best window is s
     hits.index_add_(0, best, torch.ones_like(best, dtype=hits.dtype))
+    batch = post.shape[0]
+    if comm is not None:
+        hits, batch = comm.sum(hits), batch * comm.world
     if p.promotion > 0:
         # Counters take each sample's best window (a hard posterior): with soft posteriors, early flat
         # posteriors give every window about the uniform share, all are masked at once (c < 1) and the
         # counters reset at every step (promotion never acted).
         state.counters, state.samples_since_reset, reset = update_counters(
-            state.counters, state.samples_since_reset, hits.reshape(E, N, N), post.shape[0], p.promotion,
+            state.counters, state.samples_since_reset, hits.reshape(E, N, N), batch, p.promotion,
             p.promotion_reset)
         state.resets += int(reset)
     cover = F.conv_transpose2d(hits.reshape(E, 1, N, N)[None, :, 0], torch.ones(E, 1, k, k, device=post.device),
                                groups=E)[0]
     # wrap the spill-over of windows crossing the torus edge back onto the epitome
     state.usage_counts += _fold_torus(cover, N)
-    state.samples_seen += post.shape[0]
+    state.samples_seen += batch
     return hits
 
 
@@ -419,7 +441,8 @@ def _raise_cancelled(model, state):
 def train_one(sampler: Callable[[int, int, "torch.Generator"], "torch.Tensor"], p: TrainParams, device,
               reference: Optional[Sequence[EpitomeMixture]] = None, init: Optional[EpitomeMixture] = None,
               steps: Optional[int] = None, step_offset: int = 0, gen: Optional["torch.Generator"] = None,
-              progress=None, cancel=None, log=None, stage: str = "", on_step=None, resume: Optional[Resume] = None):
+              progress=None, cancel=None, log=None, stage: str = "", on_step=None, resume: Optional[Resume] = None,
+              comm=None, kgen: Optional["torch.Generator"] = None):
     """Train one EpitomeMixture. sampler(batch, k, gen) -> patches [B, C, k, k] on `device`.
 
     Each step: draw a batch -> posterior over all windows -> diversified, promoted loss -> Adam step ->
@@ -427,12 +450,17 @@ def train_one(sampler: Callable[[int, int, "torch.Generator"], "torch.Tensor"], 
     on_step(model, state): called after every step (a live monitor; must be cheap or subsample).
     reference: diversify by the likelihood under these (fixed) models instead of the model itself.
     resume: Adam moments and counters carried from an earlier run (with init).
+    comm, kgen (distributed training): rank 0's start is broadcast to every rank, K is drawn from kgen (the
+    same on all ranks), gradients and promotion counts are reduced over the ranks (sgd_step,
+    count_best_windows), a cancel seen by any rank stops all of them at the same step.
     Returns (model, state). Raises Cancelled with .partial = (model, state) when cancelled.
     """
     gen = gen or torch.Generator().manual_seed(p.seed)
     steps = steps or p.steps
     sizes = patch_sizes(p)
     model = init if init is not None else initial_model(sampler, p, gen, device)
+    if comm is not None:
+        comm.broadcast_model(model)
     opt = Adam(model.parameters(), lr=p.learning_rate)
     state = TrainState.start(p.count, p.size, device, resume)
     state.optimizer = opt
@@ -441,11 +469,12 @@ def train_one(sampler: Callable[[int, int, "torch.Generator"], "torch.Tensor"], 
             log("INIT's optimizer moments do not match the model; Adam starts afresh.")
     t0 = time.time()
     for it in range(steps):
-        if cancel is not None and cancel():
+        stop = cancel is not None and bool(cancel())
+        if (comm.agree(stop) if comm is not None else stop):
             _raise_cancelled(model, state)
-        k, x = draw_batch(sampler, p, sizes, gen)
-        full, post = sgd_step(model, opt, x, k, p, state, reference)
-        hits = count_best_windows(state, post, k, p)
+        k, x = draw_batch(sampler, p, sizes, gen, kgen)
+        full, post = sgd_step(model, opt, x, k, p, state, reference, comm)
+        hits = count_best_windows(state, post, k, p, comm)
         record_step(state, step_offset + it + 1, full, hits, x.shape[1] * k * k, time.time() - t0)
         if progress is not None:
             progress((it + 1) / steps, state.history)
@@ -477,16 +506,20 @@ def stage_seed(seed: int, step_offset: int) -> int:
 
 
 def train_epitome(sampler, p: TrainParams, device, init: Optional[EpitomeMixture] = None, progress=None,
-                  cancel=None, log=None, step_offset: int = 0, on_step=None, resume: Optional[Resume] = None):
+                  cancel=None, log=None, step_offset: int = 0, on_step=None, resume: Optional[Resume] = None,
+                  comm=None):
     """Train per p.cascade. Returns (the trained EpitomeMixtures kept as a uniform mixture, their states
     (one per kept model: history of its stage, usage, counters, optimizer), the history of all stages).
     Cancel raises Cancelled with .partial = (models, states).
 
     on_step(model, state, stage, earlier): after every step; stage = 0, 1, 2 (cascade), earlier = the
-    history of the stages already finished (state.history is the current stage's)."""
+    history of the stages already finished (state.history is the current stage's).
+    comm (distributed training, algorithms/distributed/training.RankComm): each rank samples its own patches
+    (seed + rank), p.batch_size of them a step; the K of each step is drawn from the shared seed."""
     p.validate()
     seed = stage_seed(p.seed, step_offset)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + (comm.rank if comm is not None else 0))
+    kgen = torch.Generator().manual_seed(seed) if comm is not None else None
     torch.manual_seed(seed)
     stages = 1 if p.cascade == 0 else 3
     if init is not None and stages > 1:
@@ -504,7 +537,7 @@ def train_epitome(sampler, p: TrainParams, device, init: Optional[EpitomeMixture
                                      gen=gen, step_offset=step_offset + i * p.steps, progress=stage_progress(i),
                                      cancel=cancel, log=log, stage=f"E{i}: " if stages > 1 else "",
                                      on_step=(lambda m, st, i=i: on_step(m, st, i, history)) if on_step else None,
-                                     resume=resume if i == 0 else None)
+                                     resume=resume if i == 0 else None, comm=comm, kgen=kgen)
         except Cancelled as exc:
             m, st = exc.partial
             exc.partial = (done[1:] + [m], states[1:] + [st]) if stages > 1 else ([m], [st])

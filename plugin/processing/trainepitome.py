@@ -16,11 +16,15 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
 
+from ...algorithms.distributed.cluster import SCHEDULER_HELP, parse_scheduler, require_dask
+from ...algorithms.distributed.launch import train_ranks
+from ...algorithms.distributed.training import check_ranks
 from ...algorithms.epitome.train_job import TrainJob, run_training, write_stopped_outputs
 from ...algorithms.epitome.training import TrainParams
 from ...algorithms.errors import Cancelled, EpitomeError
@@ -115,6 +119,19 @@ PARAMETERS = (
                "How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device "
                "and patch size; the others give the same numbers within float precision.",
                options=tuple(zip(BACKENDS, BACKEND_TITLES)), advanced=True),
+    Declared("RANKS", "Training ranks (processes or GPUs)",
+             "Data-parallel training over this many ranks: each rank draws BATCH_SIZE / RANKS patches a step, "
+             "gradients and location-promotion counts are summed over the ranks, so a step sees BATCH_SIZE patches "
+             "as with one rank and the model is as good. Ranks are processes on this machine (SCHEDULER empty; "
+             "with DEVICE cuda each takes its own GPU) or one per Dask worker (SCHEDULER set). 1 trains in this "
+             "process. BATCH_SIZE must be a multiple of RANKS. See docs/SCALING.md, Training on several processes "
+             "or GPUs.",
+             lambda n, t: QgsProcessingParameterNumber(n, t, QgsProcessingParameterNumber.Integer, 1, minValue=1,
+                                                       maxValue=512), advanced=True),
+    Declared("SCHEDULER", "Dask cluster for the ranks (empty: local processes)",
+             "Where the RANKS run: " + SCHEDULER_HELP + ". With a cluster, one rank runs on each of RANKS workers, "
+             "which must read the imagery (and INIT) at the same paths; the model comes back to this machine.",
+             lambda n, t: QgsProcessingParameterString(n, t, optional=True), advanced=True),
     Declared("MODEL", "Epitome model",
              "The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). "
              "Written atomically; on cancel it holds the model trained so far (settings 'complete': false).",
@@ -204,6 +221,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
         if labels and guide is None:
             raise ValueError(self.tr("GUIDE_LABELS needs a GUIDE label raster."))
         check_device_name(self.parameterAsString(parameters, "DEVICE", context))
+        self._ranks(parameters, context)
         init = self.parameterAsFile(parameters, "INIT", context)
         if init:
             from ...algorithms.epitome.model_file import load_model
@@ -214,6 +232,15 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
                 raise ValueError(f"INIT: {e}")
             if self.parameterAsInt(parameters, "CASCADE", context) != 0:
                 raise ValueError(self.tr("INIT (continue training) works with CASCADE 0 only."))
+
+    def _ranks(self, parameters, context):
+        """(RANKS, SCHEDULER) checked: BATCH_SIZE shared evenly, the scheduler understood, Dask there if asked."""
+        ranks = self.parameterAsInt(parameters, "RANKS", context) if parameters.get("RANKS") not in (None, "") else 1
+        scheduler = (self.parameterAsString(parameters, "SCHEDULER", context) or "").strip()
+        check_ranks(ranks, self.parameterAsInt(parameters, "BATCH_SIZE", context))
+        if parse_scheduler(scheduler).distributed:
+            require_dask()
+        return ranks, scheduler
 
     def _job(self, parameters, context):
         """The core's TrainJob from the parameters (QgsProcessingException saying what to change)."""
@@ -250,7 +277,20 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
             guide_labels=labels, init=self.parameterAsFile(parameters, "INIT", context) or None,
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             epitome_image=image, report_csv=csv, report_png=png, png_writer=render_history_png)
+        try:
+            self.ranks, self.scheduler = self._ranks(parameters, context)
+        except EpitomeError as e:
+            raise QgsProcessingException(str(e))
         return job
+
+    def _run(self, job, fb):
+        """run_training in this process (RANKS 1, no SCHEDULER), else the distributed launcher."""
+        ranks, scheduler = getattr(self, "ranks", 1), getattr(self, "scheduler", "")
+        if ranks <= 1 and not scheduler:
+            return run_training(job, fb)
+        from ..install.dependencies import python_executable
+
+        return train_ranks(job, ranks, scheduler, fb, python=python_executable())
 
     def _train(self, job, feedback):
         """run_training with the desktop's monitor dock following it (no listener in qgis_process). Returns
@@ -270,7 +310,7 @@ class TrainEpitomeAlgorithm(EpitomeAlgorithm):
         ended = (False, self.tr("Failed"))
         t0, stopped = time.time(), None
         try:
-            stats = run_training(job, fb)
+            stats = self._run(job, fb)
             ended = (True, self.tr("Finished: {} steps in {:.0f} s").format(stats["steps"], stats["seconds"]))
         except Cancelled:  # one message (the core's own note is held back by the hub's feedback)
             if not os.path.isfile(model):

@@ -13,7 +13,7 @@ from qgis_scenes import FIELD, FOREST, QGIS_PROCESS, qgis_process_runner, read, 
 TRAIN = "epitome:trainepitome"
 PARAMS = ["IMAGERY", "BANDS", "EXTENT", "GUIDE", "GUIDE_LABELS", "SIZE", "COUNT", "PATCH_MIN", "PATCH_MAX", "STEPS",
           "BATCH_SIZE", "LEARNING_RATE", "TEMPERATURE", "PROMOTION", "PROMOTION_RESET", "DIVERSIFY", "CASCADE",
-          "DEVICE", "SEED", "INIT", "BACKEND", "MODEL", "EPITOME_IMAGE", "REPORT_CSV", "REPORT_PNG"]
+          "DEVICE", "SEED", "INIT", "BACKEND", "RANKS", "SCHEDULER", "MODEL", "EPITOME_IMAGE", "REPORT_CSV", "REPORT_PNG"]
 OUTPUTS = {"MODEL", "EPITOME_IMAGE", "REPORT_CSV", "REPORT_PNG", "STEPS_DONE", "SECONDS", "PATCHES_PER_SECOND",
            "FINAL_LOSS", "FINAL_WORST_LOSS", "DEVICE_USED"}
 FAST = {"SIZE": 16, "COUNT": 1, "PATCH_MIN": 3, "PATCH_MAX": 5, "STEPS": 8, "BATCH_SIZE": 16, "SEED": 0,
@@ -209,7 +209,10 @@ def test_bad_init_file(train, tmp_path, how):
     ({"DEVICE": "tpu"}, ["DEVICE", "cuda"]),
     ({"BANDS": "1,x"}, ["BANDS"]),
     ({"BANDS": "9"}, ["BANDS", "9"]),
-], ids=["even-patch", "min-gt-max", "patch-gt-size", "cascade-1", "device", "bands-text", "band-missing"])
+    ({"RANKS": 3}, ["BATCH_SIZE", "RANKS", "multiple of 3"]),
+    ({"RANKS": 2, "SCHEDULER": "local:x"}, ["SCHEDULER", "local:x"]),
+], ids=["even-patch", "min-gt-max", "patch-gt-size", "cascade-1", "device", "bands-text", "band-missing", "ranks-batch",
+        "scheduler"])
 def test_bad_parameters_rejected_early(train, tmp_path, params, words):
     t0 = time.time()
     with pytest.raises(QgsProcessingException) as e:
@@ -235,6 +238,34 @@ def test_cancel_saves_partial_model_only(train, tmp_path, cancelling_feedback):
     assert "ancel" in msg and "MODEL" in msg and "INIT" in msg, msg
     m = load_model(model)
     assert m.settings["complete"] is False and 1 <= m.steps_done < 500
+    assert os.listdir(out) == ["m.epitome"], os.listdir(out)
+
+
+def test_two_ranks_train_one_model(train, tmp_path):
+    """RANKS 2: two local gloo rank processes; one model (rank 0's) with the settings of the whole batch, the
+    image and report of it; nothing else left in the folder."""
+    out = tmp_path / "ranks"
+    out.mkdir()
+    res, fb = train(RANKS=2, STEPS=6, MODEL=str(out / "m.epitome"), EPITOME_IMAGE=str(out / "epi.tif"),
+                    REPORT_CSV=str(out / "r.csv"))
+    m = load_model(res["MODEL"])
+    assert m.settings["ranks"] == 2 and m.settings["batch_size"] == 16 and m.settings["complete"] is True
+    assert m.steps_done == 6 and res["STEPS_DONE"] == 6 and res["PATCHES_PER_SECOND"] > 0
+    assert read(path_of(res["EPITOME_IMAGE"])).shape == (10, 16, 16)
+    assert len((out / "r.csv").read_text().strip().splitlines()) == 7
+    assert sorted(os.listdir(out)) == ["epi.tif", "m.epitome", "r.csv"] and not leftovers(out)
+
+
+def test_two_ranks_cancel_saves_partial_model_only(train, tmp_path, cancelling_feedback):
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(QgsProcessingException) as e:
+        train(feedback=cancelling_feedback, RANKS=2, STEPS=100000, MODEL=str(out / "m.epitome"),
+              EPITOME_IMAGE=str(out / "epi.tif"))
+    assert "ancel" in str(e.value)
+    assert time.time() - cancelling_feedback.cancelled_at[0] < 30, "the ranks did not stop within seconds"
+    m = load_model(out / "m.epitome")
+    assert m.settings["complete"] is False and m.settings["ranks"] == 2 and 1 <= m.steps_done < 100000
     assert os.listdir(out) == ["m.epitome"], os.listdir(out)
 
 
@@ -314,3 +345,20 @@ def test_qgis_process_run_json(epitome_provider, pair, tmp_path):
     assert load_model(model).mu.shape == (1, 4, 16, 16)
     assert read(image).shape == (10, 16, 16)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and res["REPORT_PNG"] == str(png)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not os.path.exists(QGIS_PROCESS), reason="qgis_process.bin not installed")
+def test_qgis_process_two_ranks(epitome_provider, pair, tmp_path):
+    """RANKS=2 from qgis_process: the rank processes run on QGIS's own Python (not the qgis_process program),
+    with PyTorch and the plugin found as in QGIS."""
+    qp = qgis_process_runner(tmp_path)
+    qp("plugins", "enable", "epitome")
+    model = tmp_path / "m.epitome"
+    p = qp("run", TRAIN, "--json", "--", f"IMAGERY={pair[0]}", "SIZE=16", "PATCH_MIN=3", "PATCH_MAX=5", "STEPS=5",
+           "BATCH_SIZE=16", "DEVICE=cpu", "RANKS=2", f"MODEL={model}", "EPITOME_IMAGE=")
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    res = json.loads(p.stdout[p.stdout.index("{"):])["results"]
+    assert int(res["STEPS_DONE"]) == 5
+    m = load_model(model)
+    assert m.settings["ranks"] == 2 and m.settings["batch_size"] == 16 and m.steps_done == 5
