@@ -539,6 +539,7 @@ def test_ctrl_c_cancels_qgis_process_within_seconds(qp, tmp_path):
         if p.poll() is None:
             p.kill()
             p.wait()
-    assert waited < 5.0, f"SIGINT took {waited:.1f} s"
+    # the old behaviour waited for the tile (87 s); 15 s leaves room for qgis_process's own exit on a loaded machine
+    assert waited < 15.0, f"SIGINT took {waited:.1f} s"
     assert p.returncode != 0 and "ancel" in rest, rest[-2000:]
     assert os.listdir(out) == []
