@@ -1,0 +1,101 @@
+"""Units of work (tiles, strips) as Dask tasks, their results handed back in plan order (docs/SCALING.md).
+
+One mechanism for every whole-raster job on a cluster: a unit is a task `fn(path, *args)` - a top-level function
+of algorithms/ that a worker imports (no QGIS), which reads its inputs by path, computes and writes its arrays to
+`path` in the job folder (distributed/jobfolder.py) and returns the path. The client
+
+- skips units whose file the job folder already holds (a resumed run),
+- keeps at most `in_flight` tasks submitted (the scheduler's queue and the files waiting stay bounded), in plan
+  order, so the rows the client writes next finish first,
+- asks Dask to retry a failing task (`retries`); a task whose worker dies is run again on another worker by the
+  scheduler itself,
+- checks cancel every POLL_S seconds and then cancels every submitted task,
+- yields (unit, path) strictly in plan order as soon as the next unit's file exists.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional, Sequence, Tuple
+
+from ..errors import Cancelled, EpitomeError
+from ..feedback import Feedback
+
+POLL_S = 0.25  # cancel is checked this often while waiting for tasks
+RETRIES = 3  # a task that raises is tried again this many times (a lost worker's tasks are rerun in any case)
+
+
+@dataclass
+class Unit:
+    """One task: its name in the job folder and the arguments after the path."""
+
+    name: str
+    args: Tuple
+
+
+def in_flight_for(client) -> int:
+    """Tasks kept submitted: four per worker thread, at least 8."""
+    try:
+        threads = sum(client.nthreads().values())
+    except Exception:  # noqa: BLE001 - a scheduler that cannot tell
+        threads = 2
+    return max(8, 4 * threads)
+
+
+class UnitRunner:
+    """Submits the units of one pass and hands back their files in order (module docstring)."""
+
+    def __init__(self, client, folder, fn: Callable, fb: Feedback, on_done: Optional[Callable[[], None]] = None,
+                 key_prefix: str = "epitome"):
+        self.client, self.folder, self.fn, self.fb = client, folder, fn, fb
+        self.on_done = on_done or (lambda: None)
+        self.prefix = f"{key_prefix}-{folder.key[:8]}"
+        self.in_flight = in_flight_for(client)
+
+    def run(self, units: Sequence[Unit]) -> Iterator[Tuple[Unit, str]]:
+        """(unit, path of its result) for every unit, in the order given."""
+        todo = deque(u for u in units if not self.folder.done(u.name))
+        for _ in range(len(units) - len(todo)):  # finished by an earlier (killed) run
+            self.on_done()
+        pending = {}  # future -> unit
+        try:
+            for u in units:
+                while not self.folder.done(u.name):
+                    self._submit(todo, pending)
+                    self._wait(pending)
+                yield u, self.folder.unit_path(u.name)
+        finally:
+            if pending:
+                self.client.cancel(list(pending))
+
+    def _submit(self, todo: deque, pending: dict):
+        while todo and len(pending) < self.in_flight:
+            u = todo.popleft()
+            if self.folder.done(u.name):
+                continue
+            f = self.client.submit(self.fn, self.folder.unit_path(u.name), *u.args, key=f"{self.prefix}-{u.name}",
+                                   retries=RETRIES, pure=False)
+            pending[f] = u
+
+    def _wait(self, pending: dict):
+        """Wait up to POLL_S for a task; finished ones are checked (a failure raises EpitomeError) and counted."""
+        from distributed import wait
+
+        if self.fb.is_canceled():
+            raise Cancelled()
+        if not pending:
+            return
+        try:
+            done = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED").done
+        except TimeoutError:  # nothing finished within POLL_S
+            return
+        for f in done:
+            u = pending.pop(f)
+            if f.status == "error":
+                raise EpitomeError(f"Unit {u.name} failed on the cluster after {RETRIES} retries: "
+                                   f"{f.exception()!r}. The finished units are kept: run again to resume.")
+            if f.status == "cancelled":
+                raise EpitomeError(f"Unit {u.name} was cancelled by the cluster (its scheduler restarted?). Run "
+                                   "again to resume.")
+            self.on_done()
