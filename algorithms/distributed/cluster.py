@@ -76,7 +76,26 @@ def require_dask(param: str = "SCHEDULER"):
                            "empty to run in this process.")
 
 
-def client_for(spec: SchedulerSpec, timeout_s: float = 30.0) -> Tuple[object, Callable[[], None]]:
+def worker_python() -> str:
+    """The Python interpreter that local worker processes run: sys.executable, unless this process is a program
+    that embeds Python (QGIS, qgis_process), whose sys.executable is not a Python: then the interpreter beside
+    its standard library (python3.X / python3 / python.exe)."""
+    import os
+    import sys
+
+    exe = sys.executable or ""
+    if os.path.basename(exe).lower().startswith("python"):
+        return exe
+    v = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    for folder in (os.path.join(sys.exec_prefix, "bin"), sys.exec_prefix, os.path.dirname(exe), "/usr/bin"):
+        for name in (f"python{v}", "python3", "python.exe", "python3.exe"):
+            cand = os.path.join(folder, name)
+            if os.path.isfile(cand):
+                return cand
+    return exe
+
+
+def client_for(spec: SchedulerSpec, timeout_s: float = 10.0) -> Tuple[object, Callable[[], None]]:
     """A distributed.Client for the spec and the function that releases it (and the LocalCluster it started).
 
     Local clusters use single-thread worker processes (one tile per core; torch is told to use one thread per
@@ -86,6 +105,9 @@ def client_for(spec: SchedulerSpec, timeout_s: float = 30.0) -> Tuple[object, Ca
     require_dask()
     from distributed import Client, LocalCluster
     if spec.kind == "local":
+        import multiprocessing
+
+        multiprocessing.set_executable(worker_python())  # workers are spawned Python processes, even from QGIS
         cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=40)
         client = Client(cluster)

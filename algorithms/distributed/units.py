@@ -10,7 +10,8 @@ of algorithms/ that a worker imports (no QGIS), which reads its inputs by path, 
 - asks Dask to retry a failing task (`retries`); a task whose worker dies is run again on another worker by the
   scheduler itself,
 - checks cancel every POLL_S seconds and then cancels every submitted task,
-- yields (unit, path) strictly in plan order as soon as the next unit's file exists.
+- yields (unit, path) strictly in plan order as soon as the next unit's file exists (and calls on_done: progress
+  counts the units handed back, those of an earlier run included).
 """
 
 from __future__ import annotations
@@ -56,14 +57,13 @@ class UnitRunner:
     def run(self, units: Sequence[Unit]) -> Iterator[Tuple[Unit, str]]:
         """(unit, path of its result) for every unit, in the order given."""
         todo = deque(u for u in units if not self.folder.done(u.name))
-        for _ in range(len(units) - len(todo)):  # finished by an earlier (killed) run
-            self.on_done()
         pending = {}  # future -> unit
         try:
             for u in units:
                 while not self.folder.done(u.name):
                     self._submit(todo, pending)
                     self._wait(pending)
+                self.on_done()
                 yield u, self.folder.unit_path(u.name)
         finally:
             if pending:
@@ -98,4 +98,3 @@ class UnitRunner:
             if f.status == "cancelled":
                 raise EpitomeError(f"Unit {u.name} was cancelled by the cluster (its scheduler restarted?). Run "
                                    "again to resume.")
-            self.on_done()

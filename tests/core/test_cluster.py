@@ -1,0 +1,152 @@
+"""Self-epitomic LSR on a real Dask cluster (SCHEDULER; algorithms/distributed/): a LocalCluster and a scheduler
+with worker processes started as a user would (tests/dask_cluster.py), a worker killed mid-run, a client killed
+mid-run and resumed, against the in-process run. No mocks."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("distributed")  # installed by `make test-deps` (dask-deps); EPITOME_STRICT fails a skip
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from dask_cluster import DaskCluster, free_port, worker_pythonpath  # noqa: E402
+from test_pipeline import Recorder, write  # noqa: E402
+
+from algorithms.composition.table import load_composition  # noqa: E402
+from algorithms.distributed.jobfolder import JOB_SUFFIX  # noqa: E402
+from algorithms.errors import EpitomeError  # noqa: E402
+from algorithms.lsr.job import LsrJob, LsrOutputs, run_self_epitomic_lsr  # noqa: E402
+from algorithms.lsr.params import LsrParams  # noqa: E402
+
+PARAMS = dict(samples=0.1, em_iterations=5, appearance_iterations=2)
+
+
+def scene(tmp_path, H=300, W=300):
+    """Two kinds of ground in two class blocks, with a patch of the other kind inside each: 3 x 3 tiles of 128."""
+    rng = np.random.default_rng(3)
+    img = np.empty((3, H, W), np.uint8)
+    dark = rng.integers(30, 80, (3, H, W))
+    bright = rng.integers(170, 200, (3, H, W))
+    yy, xx = np.mgrid[:H, :W]
+    kind = (xx < W // 2) ^ ((yy // 40 + xx // 40) % 5 == 0)
+    img[:] = np.where(kind[None], dark, bright)
+    cls = np.where(xx < W // 2, 41, 82).astype(np.uint8)
+    return str(write(tmp_path / "img.tif", img)), str(write(tmp_path / "cls.tif", cls))
+
+
+def job(img, cls, out, scheduler=""):
+    outs = LsrOutputs(str(out), str(out).replace(".tif", "_p.tif"))
+    return LsrJob(img, cls, load_composition(None), outs, tile_size=128, params=LsrParams(**PARAMS), device="cpu",
+                  scheduler=scheduler)
+
+
+def read(path):
+    return gdal.Open(str(path)).ReadAsArray()
+
+
+def job_folders(tmp_path):
+    return [n for n in os.listdir(tmp_path) if JOB_SUFFIX in n]
+
+
+def agreement(a, b):
+    return float((a == b).mean())
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The in-process run of the scene (labels, probabilities)."""
+    d = tmp_path_factory.mktemp("inprocess")
+    img, cls = scene(d)
+    stats = run_self_epitomic_lsr(job(img, cls, d / "ref.tif"), Recorder())
+    return img, cls, read(d / "ref.tif"), read(d / "ref_p.tif"), stats
+
+
+def test_local_cluster_equals_in_process(reference, tmp_path):
+    img, cls, labels, probs, stats = reference
+    fb = Recorder()
+    got = run_self_epitomic_lsr(job(img, cls, tmp_path / "c.tif", "local:2"), fb)
+    assert got["tiles"] == stats["tiles"] == 9
+    assert agreement(read(tmp_path / "c.tif"), labels) >= 0.999
+    np.testing.assert_allclose(read(tmp_path / "c_p.tif"), probs, atol=1e-4)
+    assert fb.prog[-1] == pytest.approx(100.0)
+    assert job_folders(tmp_path) == []  # removed once the outputs are in place
+    assert gdal.Open(str(tmp_path / "c.tif")).GetRasterBand(1).GetOverviewCount() == 0  # 300 px: none needed
+    assert any("local Dask cluster of 2" in m for m in fb.msgs)
+
+
+def test_worker_killed_mid_run_same_result(reference, tmp_path):
+    img, cls, labels, _, _ = reference
+    with DaskCluster(workers=2) as cluster:
+        fb, box = Recorder(), {}
+        t = threading.Thread(target=lambda: box.update(
+            stats=run_self_epitomic_lsr(job(img, cls, tmp_path / "k.tif", cluster.address), fb)))
+        t.start()
+        end = time.time() + 120
+        while time.time() < end and not any(JOB_SUFFIX in n and os.listdir(tmp_path / n)[1:]
+                                            for n in os.listdir(tmp_path)):
+            time.sleep(0.05)  # until the first tile is written (the manifest plus one file)
+        cluster.kill_worker(0)
+        t.join(300)
+        assert "stats" in box, cluster.logs()
+    assert agreement(read(tmp_path / "k.tif"), labels) >= 0.999
+    assert job_folders(tmp_path) == []
+
+
+CLIENT = textwrap.dedent("""
+    import sys
+    sys.path[:0] = {paths!r}
+    from test_cluster import job
+    from algorithms.lsr.job import run_self_epitomic_lsr
+    run_self_epitomic_lsr(job({img!r}, {cls!r}, {out!r}, "local:1"))
+""")
+
+
+def test_client_killed_then_resumed(reference, tmp_path):
+    """The client (and its LocalCluster) killed after some tiles: no output, the job folder kept; the same command
+    again reuses the tiles done and gives the in-process result."""
+    img, cls, labels, _, _ = reference
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = CLIENT.format(paths=[here] + worker_pythonpath().split(os.pathsep), img=img, cls=cls,
+                         out=str(tmp_path / "r.tif"))
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    end = time.time() + 180
+    folder = None
+    while time.time() < end and proc.poll() is None:
+        names = job_folders(tmp_path)
+        if names and len([n for n in os.listdir(tmp_path / names[0]) if n.endswith(".npz")]) >= 3:
+            folder = tmp_path / names[0]
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, 9)
+    proc.wait(30)
+    assert folder is not None, "the client finished or wrote no tile before it was killed"
+    assert not os.path.exists(tmp_path / "r.tif")
+    done = len([n for n in os.listdir(folder) if n.endswith(".npz")])
+    fb = Recorder()
+    run_self_epitomic_lsr(job(img, cls, tmp_path / "r.tif", "local:1"), fb)
+    assert any(m.startswith(f"Resuming: {done} of 9 tile(s)") for m in fb.msgs), fb.msgs
+    assert agreement(read(tmp_path / "r.tif"), labels) >= 0.999
+    assert job_folders(tmp_path) == []
+
+
+def test_unreachable_scheduler_says_so_within_seconds(reference, tmp_path):
+    img, cls, _, _, _ = reference
+    t0 = time.time()
+    with pytest.raises(EpitomeError, match="no Dask scheduler answered"):
+        run_self_epitomic_lsr(job(img, cls, tmp_path / "u.tif", f"tcp://127.0.0.1:{free_port()}"), Recorder())
+    assert time.time() - t0 < 20
+    assert not os.path.exists(tmp_path / "u.tif")
+
+
+def test_malformed_scheduler(reference, tmp_path):
+    img, cls, _, _, _ = reference
+    with pytest.raises(EpitomeError, match="not understood.*local:N"):
+        run_self_epitomic_lsr(job(img, cls, tmp_path / "m.tif", "locl:2"), Recorder())
