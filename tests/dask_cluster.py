@@ -28,7 +28,6 @@ def free_port() -> int:
 def worker_pythonpath() -> str:
     """The plugin's parent folder (package `epitome`), the checkout (package `algorithms`, as the core tests import
     it) and the dependency folder (torch, dask)."""
-    sys.path.insert(0, os.path.join(ROOT))
     from plugin.install.deps import default_folder
 
     return os.pathsep.join([PKGROOT, ROOT, default_folder()])
@@ -48,9 +47,9 @@ class DaskCluster:
         self.workers = []
 
     def _start(self, args, name):
-        log = open(os.path.join(self.logdir, name + ".log"), "w")
-        return subprocess.Popen([self.python, "-m", "dask"] + args, env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        with open(os.path.join(self.logdir, name + ".log"), "w") as log:
+            return subprocess.Popen([self.python, "-m", "dask"] + args, env=self.env, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
 
     def __enter__(self):
         self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port", str(self.port),
@@ -70,7 +69,8 @@ class DaskCluster:
         """Until n workers are registered (read from the scheduler's log)."""
         end = time.time() + timeout
         while time.time() < end:
-            text = open(os.path.join(self.logdir, "scheduler.log")).read()
+            with open(os.path.join(self.logdir, "scheduler.log")) as fh:
+                text = fh.read()
             if len(set(re.findall(r"Register worker.*?name: (\S+?),", text))) >= n or \
                     len(re.findall(r"Register worker", text)) >= n:
                 return
@@ -87,7 +87,8 @@ class DaskCluster:
     def logs(self) -> str:
         out = []
         for n in sorted(os.listdir(self.logdir)):
-            out.append(f"--- {n}\n" + open(os.path.join(self.logdir, n)).read()[-3000:])
+            with open(os.path.join(self.logdir, n)) as fh:
+                out.append(f"--- {n}\n" + fh.read()[-3000:])
         return "\n".join(out)
 
     def __exit__(self, *exc):

@@ -77,22 +77,20 @@ def require_dask(param: str = "SCHEDULER"):
 
 
 def worker_python() -> str:
-    """The Python interpreter that local worker processes run: sys.executable, unless this process is a program
-    that embeds Python (QGIS, qgis_process), whose sys.executable is not a Python: then the interpreter beside
-    its standard library (python3.X / python3 / python.exe)."""
+    """The Python interpreter that local worker processes run: the one of this process's own installation
+    (sys.exec_prefix: a venv's, Debian's /usr/bin/python3.X, OSGeo4W's python.exe). Not sys.executable first: in
+    a program that embeds Python (QGIS, qgis_process) it is the QGIS binary or whatever `python` is first on PATH,
+    which may be another Python that has neither GDAL nor QGIS's numpy."""
     import os
     import sys
 
-    exe = sys.executable or ""
-    if os.path.basename(exe).lower().startswith("python"):
-        return exe
     v = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    for folder in (os.path.join(sys.exec_prefix, "bin"), sys.exec_prefix, os.path.dirname(exe), "/usr/bin"):
+    for folder in (os.path.join(sys.exec_prefix, "bin"), sys.exec_prefix):
         for name in (f"python{v}", "python3", "python.exe", "python3.exe"):
             cand = os.path.join(folder, name)
             if os.path.isfile(cand):
                 return cand
-    return exe
+    return sys.executable
 
 
 def client_for(spec: SchedulerSpec, timeout_s: float = 10.0) -> Tuple[object, Callable[[], None]]:

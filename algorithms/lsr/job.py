@@ -23,8 +23,8 @@ from osgeo import gdal
 
 from ..bounds import bounded, check_bounds
 from ..composition.table import Composition
-from ..distributed.cluster import parse_scheduler, require_dask
 from ..device import MemoryFallback, configure_precision, describe_device, resolve_device
+from ..distributed.cluster import parse_scheduler, require_dask
 from ..errors import Cancelled, EpitomeError
 from ..feedback import Feedback
 from ..io.label_style import write_qml
