@@ -46,6 +46,7 @@ class LsrTileSpec:
 
 
 _WORKER_SOURCES: Dict[str, object] = {}  # per worker process: the opened inputs of the latest runs
+WORKER_GDAL_CACHE = 256 << 20  # GDAL's block cache on a worker (a tile is read once; GDAL's default is 5% of RAM)
 
 
 def worker_sources(spec: LsrTileSpec, key: str):
@@ -54,6 +55,10 @@ def worker_sources(spec: LsrTileSpec, key: str):
 
     src = _WORKER_SOURCES.get(key)
     if src is None:
+        from osgeo import gdal
+
+        if gdal.GetCacheMax() > WORKER_GDAL_CACHE:
+            gdal.SetCacheMax(WORKER_GDAL_CACHE)
         while len(_WORKER_SOURCES) >= 2:
             _WORKER_SOURCES.pop(next(iter(_WORKER_SOURCES)))
         src = open_sources(spec.imagery, spec.classes, spec.composition, Feedback(), spec.bands, spec.extent,
