@@ -20,6 +20,8 @@ Sections (--sections, comma-separated; default all):
   dense   a plain dense reference (scripts/dense_reference.py), the exact path, each saving alone and combined
   tiles   TILE_SIZE 256-2048: km^2 per minute, peak memory, accuracy
   memory  peak memory, large rasters (up to 20480 x 20480) against small; the largest tile refused up front
+  cluster SCHEDULER: in-process against LocalCluster 1 and 2 workers (4096 px), 20000 px through local:2 with the
+          peak memory per worker (scripts/bench_cluster.py)
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench.py
 """
 
@@ -462,7 +464,8 @@ def section_memory(tmp, lines, reps_list=(1, 4, 10), samples=0.01):
 
 # ------------------------------------------------------------------------------------------------------------
 
-SECTIONS = ("cases", "groups", "reference", "calibration", "crops", "shift", "speed", "dense", "tiles", "memory")
+SECTIONS = ("cases", "groups", "reference", "calibration", "crops", "shift", "speed", "dense", "tiles", "memory",
+            "cluster")
 
 
 def main():
@@ -495,7 +498,8 @@ def main():
                   "speed": "7. Speed at the defaults, side by side with the previous defaults",
                   "dense": "8. Doing less work: the dense reference, each saving alone and combined",
                   "tiles": "9. Tile sizes: speed, memory and accuracy",
-                  "memory": "10. Peak memory: large raster against small"}
+                  "memory": "10. Peak memory: large raster against small",
+                  "cluster": "11. Whole rasters on a Dask cluster (SCHEDULER)"}
         for s in SECTIONS:
             if s not in wanted:
                 continue
@@ -520,6 +524,10 @@ def main():
                 section_tiles(tmp, lines, cases)
             elif s == "memory":
                 section_memory(tmp, lines)
+            elif s == "cluster":
+                import bench_cluster
+
+                bench_cluster.section_cluster(tmp, lines)
             write_report(a.out, lines + ["(Run in progress: later sections follow.)\n"])  # a long run keeps what it has
     lines.append(f"Total benchmark time {time.time() - t0:.0f} s.\n")
     print(write_report(a.out, lines))

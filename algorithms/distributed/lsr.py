@@ -23,9 +23,9 @@ from ..feedback import Feedback
 from ..lsr.params import LsrParams
 from ..lsr.sources import TileAppearance, read_tile, tile_seed
 from ..lsr.tiling import Tile
-from .cluster import SchedulerSpec, client_for
-from .jobfolder import JobFolder, job_key, load_arrays, save_arrays, unit_name
-from .units import Unit, UnitRunner
+from .cluster import SchedulerSpec
+from .jobfolder import load_arrays, save_arrays, unit_name
+from .units import Unit, UnitRunner, cluster_session
 
 
 @dataclass
@@ -112,21 +112,7 @@ def tile_results(runner: UnitRunner, spec: LsrTileSpec, key: str):
 def on_cluster(job, run, spec: SchedulerSpec, fb: Feedback):
     """The cluster's results(run, tiles, fb) for the run; the job folder is removed when the block succeeds."""
     tiles = tile_spec(job, run)
-    key = job_key([tiles.imagery, tiles.classes], tiles)
-    folder = JobFolder(job.outputs.labels, key, dict(job="selfepitomiclsr", imagery=tiles.imagery,
-                                                     classes=tiles.classes, tiles=run.n_tiles))
-    found = folder.open()
-    if found:
-        fb.info(f"Resuming: {found} of {run.n_tiles} tile(s) already computed in {folder.path}.")
-    fb.info(f"Tiles run on {spec.describe()}; finished tiles are kept in {folder.path} until the outputs are "
-            "complete.")
-    client, close = client_for(spec)
-    try:
-        fb.info(f"Dask cluster: {len(client.scheduler_info().get('workers', {}))} worker(s), "
-                f"scheduler {client.scheduler.address}.")
-        runner = UnitRunner(client, folder, lsr_tile_task, fb, on_done=lambda: run.progress.tick(),
-                            key_prefix="lsr-tile")
-        yield tile_results(runner, tiles, key)
-    finally:
-        close()
-    folder.remove()
+    with cluster_session(spec, job.outputs.labels, [tiles.imagery, tiles.classes], tiles, fb, "selfepitomiclsr",
+                         run.n_tiles) as runner:
+        units = runner(lsr_tile_task, lambda: run.progress.tick())
+        yield tile_results(units, tiles, units.folder.key)

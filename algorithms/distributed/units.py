@@ -16,14 +16,18 @@ of algorithms/ that a worker imports (no QGIS), which reads its inputs by path, 
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 from ..errors import Cancelled, EpitomeError
 from ..feedback import Feedback
+from .cluster import SchedulerSpec, client_for
+from .jobfolder import JobFolder, job_key
 
-POLL_S = 0.25  # cancel is checked this often while waiting for tasks
+POLL_S = 0.1  # cancel and the tasks' states are checked this often while waiting
 RETRIES = 3  # a task that raises is tried again this many times (a lost worker's tasks are rerun in any case)
 
 
@@ -79,16 +83,14 @@ class UnitRunner:
             pending[f] = u
 
     def _wait(self, pending: dict):
-        """Wait up to POLL_S for a task; finished ones are checked (a failure raises EpitomeError) and counted."""
-        from distributed import wait
-
+        """Wait up to POLL_S for a task; finished ones are checked (a failure raises EpitomeError). The futures'
+        states are polled, not awaited with a timeout: a timeout raised every POLL_S would keep tracebacks whose
+        frames reach the job's GDAL datasets, and collecting those cycles in any order can crash GDAL."""
         if self.fb.is_canceled():
             raise Cancelled()
-        if not pending:
-            return
-        try:
-            done = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED").done
-        except TimeoutError:  # nothing finished within POLL_S
+        done = [f for f in pending if f.done()]
+        if not done:
+            time.sleep(POLL_S)
             return
         for f in done:
             u = pending.pop(f)
@@ -98,3 +100,26 @@ class UnitRunner:
             if f.status == "cancelled":
                 raise EpitomeError(f"Unit {u.name} was cancelled by the cluster (its scheduler restarted?). Run "
                                    "again to resume.")
+
+
+@contextmanager
+def cluster_session(spec: SchedulerSpec, output: str, inputs: Sequence[str], settings, fb: Feedback, what: str,
+                    n_units: int, noun: str = "tile(s)"):
+    """The client and job folder of one run: yields runner(fn, on_done) -> UnitRunner. The folder (keyed by the
+    input files and `settings`, jobfolder.job_key) is found again by a resumed run and removed when the block
+    succeeds; the client (and a LocalCluster) is closed in any case."""
+    key = job_key(inputs, settings)
+    folder = JobFolder(output, key, dict(job=what, inputs=list(inputs), units=n_units))
+    found = folder.open()
+    if found:
+        fb.info(f"Resuming: {found} of {n_units} {noun} already computed in {folder.path}.")
+    fb.info(f"{noun.capitalize()} run on {spec.describe()}; finished ones are kept in {folder.path} until the outputs "
+            "are complete.")
+    client, close = client_for(spec)
+    try:
+        fb.info(f"Dask cluster: {len(client.scheduler_info().get('workers', {}))} worker(s), scheduler "
+                f"{client.scheduler.address}.")
+        yield lambda fn, on_done=None: UnitRunner(client, folder, fn, fb, on_done, key_prefix=what)
+    finally:
+        close()
+    folder.remove()

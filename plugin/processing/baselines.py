@@ -11,8 +11,8 @@ from qgis.core import (
 from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.evaluate.baselines import BaselineJob, run_baselines
-from .base import EpitomeAlgorithm, QgsFeedbackAdapter, parse_int_list, raster_path
-from .declarations import Declared, composition_parameter
+from .base import EpitomeAlgorithm, QgsFeedbackAdapter, check_scheduler, parse_int_list, raster_path
+from .declarations import SCHEDULER, Declared, composition_parameter
 from .layer_checks import check_not_the_same_layer
 from .styling import style_label_output
 
@@ -44,6 +44,7 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
                  "then argmax: the stronger label-only map near class boundaries, and the prior self-epitomic LSR "
                  "fuses appearance with.",
                  lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True)),
+        SCHEDULER,
     )
 
     def name(self):
@@ -67,6 +68,7 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
         if path:
             load_composition(path)
         parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
+        check_scheduler(self.parameterAsString(parameters, "SCHEDULER", context))
         if not (parameters.get("NAIVE") or parameters.get("SMOOTH")):
             raise ValueError(self.tr("Give NAIVE or SMOOTH (or both): the baseline maps to write."))
 
@@ -81,7 +83,8 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
             comp = load_composition(self.parameterAsFile(parameters, "COMPOSITION", context) or None)
             nodata = parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
             job = BaselineJob(grid, cls, comp, naive, smooth, nodata,
-                              self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context))
+                              self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context),
+                              scheduler=self.parameterAsString(parameters, "SCHEDULER", context) or "")
             run_baselines(job, QgsFeedbackAdapter(feedback))
         except Cancelled:
             raise QgsProcessingException(self.tr("Cancelled by the user: no output was written."))

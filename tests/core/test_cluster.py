@@ -150,3 +150,18 @@ def test_malformed_scheduler(reference, tmp_path):
     img, cls, _, _, _ = reference
     with pytest.raises(EpitomeError, match="not understood.*local:N"):
         run_self_epitomic_lsr(job(img, cls, tmp_path / "m.tif", "locl:2"), Recorder())
+
+
+def test_baselines_on_a_cluster_equal_in_process(reference, tmp_path):
+    from algorithms.evaluate.baselines import BaselineJob, run_baselines
+
+    img, cls, _, _, _ = reference
+    comp = load_composition(None)
+    here = BaselineJob(img, cls, comp, str(tmp_path / "n.tif"), str(tmp_path / "s.tif"))
+    there = BaselineJob(img, cls, comp, str(tmp_path / "nc.tif"), str(tmp_path / "sc.tif"), scheduler="local:2")
+    fb = Recorder()
+    assert run_baselines(there, fb) == run_baselines(here, Recorder())
+    np.testing.assert_array_equal(read(tmp_path / "nc.tif"), read(tmp_path / "n.tif"))
+    np.testing.assert_array_equal(read(tmp_path / "sc.tif"), read(tmp_path / "s.tif"))
+    assert any("Strip(s) run on a local Dask cluster of 2" in m for m in fb.msgs), fb.msgs
+    assert job_folders(tmp_path) == []

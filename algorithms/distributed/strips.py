@@ -1,0 +1,85 @@
+"""Strip jobs on a Dask cluster (SCHEDULER): the label-only baselines (evaluate/baselines.py) and prediction with
+a trained epitome (epitome/predict_job.py), a strip of rows per task (distributed/units.py; docs/SCALING.md).
+
+A worker re-opens the inputs by their paths (once per process and run), computes its strip - the same function the
+in-process path calls - and writes it to the job folder; the client writes the strips in order into the outputs.
+No QGIS here, nor on a worker.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+from ..composition.table import Composition
+from ..feedback import Feedback
+from .cluster import SchedulerSpec
+from .jobfolder import load_arrays, save_arrays, unit_name
+from .units import Unit, cluster_session
+
+_OPENED: Dict[str, tuple] = {}  # per worker process: the inputs of the latest runs, by job key
+
+
+def opened(key: str, open_fn):
+    """open_fn()'s result for run `key`, opened once per worker process (two runs kept)."""
+    if key not in _OPENED:
+        while len(_OPENED) >= 2:
+            _OPENED.pop(next(iter(_OPENED)))
+        _OPENED[key] = open_fn()
+    return _OPENED[key]
+
+
+@dataclass
+class BaselineSpec:
+    """What a worker needs for any strip of epitome:baselines."""
+
+    grid_raster: str
+    classes: str
+    composition: Composition
+    nodata_codes: Tuple[int, ...] = ()
+    unknown_as_nodata: bool = False
+    mask_grid_nodata: bool = True
+    rows: int = 256
+
+
+def _open_baselines(spec: BaselineSpec):
+    from ..evaluate.baselines import open_baseline_source
+    from ..io.raster import grid_of, open_raster
+
+    ds = open_raster(spec.grid_raster, "GRID")
+    grid = grid_of(ds)
+    return ds, grid, open_baseline_source(spec.classes, grid, spec.composition, spec.nodata_codes,
+                                          spec.unknown_as_nodata, [], roles=("the grid raster", "CLASSES"))
+
+
+def baseline_strip_task(path: str, spec: BaselineSpec, key: str, y: int, h: int) -> str:
+    """On a worker: the naive and smooth labels [h, width] of rows y .. y + h, written to `path`."""
+    from ..evaluate.baselines import baseline_strip
+
+    ds, grid, src = opened(key, lambda: _open_baselines(spec))
+    naive, smooth = baseline_strip(src, grid, y, h, ds if spec.mask_grid_nodata else None)
+    save_arrays(path, naive=naive, smooth=smooth)
+    return path
+
+
+@contextmanager
+def baseline_strips_on_cluster(job, grid, spec: SchedulerSpec, fb: Feedback):
+    """(y0, naive, smooth) strip by strip in order, computed on the cluster (evaluate/baselines.run_baselines)."""
+    from ..evaluate.baselines import STRIP_ROWS
+
+    bs = BaselineSpec(job.grid_raster, job.classes, job.composition, tuple(job.nodata_codes),
+                      bool(job.unknown_as_nodata), bool(job.mask_grid_nodata), STRIP_ROWS)
+    ys = list(range(0, grid.height, STRIP_ROWS))
+    with cluster_session(spec, job.naive or job.smooth, [job.grid_raster, job.classes], bs, fb, "baselines",
+                         len(ys), "strip(s)") as runner:
+        units = runner(baseline_strip_task)
+        todo = [Unit(unit_name(i, 0), (bs, units.folder.key, y, min(STRIP_ROWS, grid.height - y)))
+                for i, y in enumerate(ys)]
+
+        def strips():
+            for (u, p), y in zip(units.run(todo), ys):
+                a = load_arrays(p)
+                yield y, a["naive"], a["smooth"]
+        yield strips()
+
