@@ -83,3 +83,60 @@ def baseline_strips_on_cluster(job, grid, spec: SchedulerSpec, fb: Feedback):
                 yield y, a["naive"], a["smooth"]
         yield strips()
 
+
+
+@dataclass
+class PredictSpec:
+    """What a worker needs for any strip of epitome:predict."""
+
+    model: str
+    imagery: str
+    params: object  # epitome/apply.ApplyParams
+    device: str
+    novelty: bool
+
+
+def _open_predict(spec: PredictSpec):
+    from ..epitome.apply import PatchGrid, check_imagery_bands
+    from ..epitome.model_file import load_model
+    from ..epitome.predict_job import Predictor
+    from ..io.raster import open_raster
+
+    model = load_model(spec.model)
+    ds = open_raster(spec.imagery, "IMAGERY")
+    grid = PatchGrid(ds.RasterYSize, ds.RasterXSize, spec.params.patch_size, spec.params.centre)
+    return model, ds, check_imagery_bands(ds, model), grid, Predictor(model, spec.params, spec.novelty)
+
+
+def predict_strip_task(path: str, spec: PredictSpec, key: str, r0: int, r1: int) -> str:
+    """On a worker: labels, probabilities and novelty of block rows r0 .. r1 (epitome/predict_job.predict_strip),
+    written to `path`."""
+    from ..device import resolve_device
+    from ..epitome.apply import Batches, model_scaling, read_strip
+    from ..epitome.predict_job import predict_strip
+    from .lsr import one_torch_thread
+
+    one_torch_thread()
+    model, ds, bands, grid, predictor = opened(key, lambda: _open_predict(spec))
+    runs = Batches(resolve_device(spec.device)[0], spec.params.batch_size)
+    strip = read_strip(ds, bands, model_scaling(model), grid, r0, r1)
+    probs, valid, nov = predict_strip(predictor, strip, grid, model.labels.n_labels, runs)
+    save_arrays(path, probs=probs, valid=valid, novelty=nov)
+    return path
+
+
+@contextmanager
+def predict_strips_on_cluster(job, strips, spec: SchedulerSpec, fb: Feedback):
+    """(r0, probs, valid, novelty) of each strip (r0, r1) in order, computed on the cluster (epitome:predict)."""
+    ps = PredictSpec(job.model, job.imagery, job.params, job.device, bool(job.outputs.novelty))
+    with cluster_session(spec, job.outputs.labels, [job.model, job.imagery], ps, fb, "predict", len(strips),
+                         "strip(s)") as runner:
+        done = []
+        units = runner(predict_strip_task, lambda: (done.append(1), fb.progress(100.0 * len(done) / len(strips))))
+        todo = [Unit(unit_name(i, 0), (ps, units.folder.key, r0, r1)) for i, (r0, r1) in enumerate(strips)]
+
+        def stream():
+            for (u, p), (r0, _) in zip(units.run(todo), strips):
+                a = load_arrays(p)
+                yield r0, a["probs"], a["valid"], a["novelty"]
+        yield stream()

@@ -165,3 +165,32 @@ def test_baselines_on_a_cluster_equal_in_process(reference, tmp_path):
     np.testing.assert_array_equal(read(tmp_path / "sc.tif"), read(tmp_path / "s.tif"))
     assert any("Strip(s) run on a local Dask cluster of 2" in m for m in fb.msgs), fb.msgs
     assert job_folders(tmp_path) == []
+
+
+def test_predict_on_a_cluster_equals_in_process(tmp_path):
+    from test_epitome_apply import FAST, embed, exemplar_model, textures
+    from test_epitome_apply import write as write_img
+
+    from algorithms.epitome.apply import ApplyParams
+    from algorithms.epitome.predict_job import PredictJob, run_predict
+    from algorithms.io.label_rasters import LabelPaths
+
+    img_a, lab_a = textures(60, 64, 0)
+    img_b, _ = textures(150, 70, 1, split=30)
+    model = str(tmp_path / "model.epitome")
+    exemplar_model(img_a).save(model)
+    data = dict(model=model, img_a=write_img(tmp_path / "a.tif", img_a), lab_a=write_img(tmp_path / "la.tif", lab_a))
+    embed(data, tmp_path / "e.epitome")
+    img = str(write_img(tmp_path / "b.tif", img_b))
+    outs = {k: LabelPaths(str(tmp_path / f"{k}.tif"), str(tmp_path / f"{k}_p.tif"), novelty=str(tmp_path / f"{k}_n.tif"))
+            for k in ("here", "there")}
+    run_predict(PredictJob(str(tmp_path / "e.epitome"), img, outs["here"], ApplyParams(**FAST), "cpu",
+                           strip_values=20000))
+    fb = Recorder()
+    run_predict(PredictJob(str(tmp_path / "e.epitome"), img, outs["there"], ApplyParams(**FAST), "cpu",
+                           strip_values=20000, scheduler="local:2"), fb)
+    assert any("Strip(s) run on a local Dask cluster of 2" in m for m in fb.msgs), fb.msgs
+    assert np.mean(read(outs["there"].labels) == read(outs["here"].labels)) >= 0.999
+    np.testing.assert_allclose(read(outs["there"].probabilities), read(outs["here"].probabilities), atol=1e-4)
+    np.testing.assert_allclose(read(outs["there"].novelty), read(outs["here"].novelty), rtol=1e-4, atol=1e-3)
+    assert job_folders(tmp_path) == []
