@@ -107,7 +107,7 @@ def client_for(spec: SchedulerSpec, timeout_s: float = 10.0) -> Tuple[object, Ca
 
         multiprocessing.set_executable(worker_python())  # workers are spawned Python processes, even from QGIS
         cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
 
         def close():

@@ -194,3 +194,15 @@ def test_predict_on_a_cluster_equals_in_process(tmp_path):
     np.testing.assert_allclose(read(outs["there"].probabilities), read(outs["here"].probabilities), atol=1e-4)
     np.testing.assert_allclose(read(outs["there"].novelty), read(outs["here"].novelty), rtol=1e-4, atol=1e-3)
     assert job_folders(tmp_path) == []
+
+
+def test_cancel_stops_the_tasks_and_keeps_the_finished_tiles(reference, tmp_path):
+    from algorithms.errors import Cancelled
+
+    img, cls, _, _, _ = reference
+    fb = Recorder(cancel_after=2)  # Cancel pressed after two tiles came back
+    with pytest.raises(Cancelled):
+        run_self_epitomic_lsr(job(img, cls, tmp_path / "x.tif", "local:1"), fb)
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tif") or ".partial" in n]
+    folders = job_folders(tmp_path)
+    assert len(folders) == 1 and 2 <= len(os.listdir(tmp_path / folders[0])) - 1 < 9  # kept to resume from
