@@ -114,17 +114,21 @@ def big_raster(tmp, sc, size=20000):
     return os.path.join(tmp, "big_img.vrt"), cls
 
 
-def section_cluster(tmp, lines, big=20000, big_params=None):
+BIG_PARAMS = dict(downsample=4, samples=0.02, appearance_iterations=1)  # a fast preset: the memory is one tile's
+
+
+def section_cluster(tmp, lines, big=20000, big_params=None, side=True):
     from synthetic.scene import write_scene
 
-    big_params = big_params or dict(samples=0.02)
+    big_params = big_params or BIG_PARAMS
     t = time.time()
     sc = write_scene(os.path.join(tmp, "cluster"), size=4096, seed=5)
     print(f"scene written in {time.time() - t:.0f} s", flush=True)
     lines.append("A generated 4096 x 4096 scene at 1 m (4 bands uint8, classes at 30 m in EPSG:5070), TILE_SIZE 512, "
                  "the default parameters; each run in a fresh process, one after the other, on this 2-core machine "
                  "(shared with other jobs: the times are noisy).\n")
-    side_by_side(tmp, lines, sc)
+    if side:
+        side_by_side(tmp, lines, sc)
     if big:
         img, cls = big_raster(tmp, sc, big)
         r = run_child(img, cls, os.path.join(tmp, "big.tif"), "local:2", 1, big_params)
@@ -142,10 +146,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench-cluster.md"))
     ap.add_argument("--big", type=int, default=20000, help="side of the large raster (0: none)")
+    ap.add_argument("--no-side-by-side", action="store_true", help="only the large raster")
     a = ap.parse_args()
     lines = ["## Whole rasters on a Dask cluster\n"]
     with tempfile.TemporaryDirectory() as tmp:
-        section_cluster(tmp, lines, a.big)
+        section_cluster(tmp, lines, a.big, side=not a.no_side_by_side)
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as fh:
         fh.write("\n".join(lines))
