@@ -17,8 +17,10 @@ from ..errors import EpitomeError
 
 SCHEDULER_HELP = ('empty (run in this process), "local:N" (N worker processes on this machine) or the address '
                   'of a running Dask scheduler such as "tcp://10.0.0.5:8786"')
-DASK_INSTALL_HINT = ("Install dask and distributed for the Python that runs Epitome (the plugin's installer "
-                     "dialog, `make install`, or python -m pip install 'dask[distributed]'), then restart.")
+DASK_INSTALL_HINT = ("Install dask and distributed into Epitome's dependency folder: in QGIS, menu Raster, Epitome, "
+                     "Install or update PyTorch, tick 'Also install Dask' (the installer dialog); or make install; "
+                     "or python3 -m pip install --target DEPENDENCY_FOLDER 'dask[distributed]==2026.8.0' "
+                     "(docs/SCALING.md). Then restart QGIS.")
 _LOCAL = re.compile(r"local:(\d+)")
 _ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://\S+")
 
