@@ -1,5 +1,6 @@
-"""Strip jobs on a Dask cluster (SCHEDULER): the label-only baselines (evaluate/baselines.py) and prediction with
-a trained epitome (epitome/predict_job.py), a strip of rows per task (distributed/units.py; docs/SCALING.md).
+"""Strip jobs on a Dask cluster (SCHEDULER): the label-only baselines (evaluate/baselines.py), prediction with a
+trained epitome (epitome/predict_job.py) and the class embedding of epitomic LSR (a map-reduce: partial sums per
+strip, added up on the client), a strip of rows per task (distributed/units.py; docs/SCALING.md).
 
 A worker re-opens the inputs by their paths (once per process and run), computes its strip - the same function the
 in-process path calls - and writes it to the job folder; the client writes the strips in order into the outputs.
@@ -11,6 +12,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Dict, Tuple
+
+import numpy as np
 
 from ..composition.table import Composition
 from ..feedback import Feedback
@@ -140,3 +143,69 @@ def predict_strips_on_cluster(job, strips, spec: SchedulerSpec, fb: Feedback):
                 a = load_arrays(p)
                 yield r0, a["probs"], a["valid"], a["novelty"]
         yield stream()
+
+
+@dataclass
+class EmbedSpec:
+    """What a worker needs for any strip of the class embedding of epitome:epitomiclsr (Eqs. 10-11)."""
+
+    model: str
+    pairs: Tuple[Tuple[str, str], ...]
+    code_map: object  # raw class codes -> rows of the composition table (cloudpickled with the task)
+    n_codes: int
+    params: object  # epitome/apply.ApplyParams
+    device: str
+    what: str = "CLASSES"
+
+
+def _open_embed(spec: EmbedSpec):
+    from ..epitome.embed_job import EmbedBatch, open_pair
+    from ..epitome.model_file import load_model
+
+    model = load_model(spec.model)
+    pairs = [open_pair(model, img, cls, spec.what, spec.params, Feedback()) for img, cls in spec.pairs]
+    return model, pairs, EmbedBatch(model, spec.n_codes, spec.params)
+
+
+def embed_strip_task(path: str, spec: EmbedSpec, key: str, i: int, r0: int, r1: int) -> str:
+    """On a worker: the embedded masses z [E, n, N, N], pixels per code and patches of rows r0 .. r1 of pair i (a
+    partial sum; the client adds them up: the reduce)."""
+    from ..device import resolve_device
+    from ..epitome.apply import Batches
+    from ..epitome.embed_job import embed_pair_strip, new_embedded, pair_seed
+    from .lsr import one_torch_thread
+
+    one_torch_thread()
+    model, pairs, embed = opened(key, lambda: _open_embed(spec))
+    acc = new_embedded(model, spec.n_codes)
+    embed_pair_strip(embed, model, pairs[i], spec.code_map, r0, r1, acc,
+                     Batches(resolve_device(spec.device)[0], spec.params.batch_size), pair_seed(spec.params, i))
+    save_arrays(path, z=acc.z.numpy(), counts=acc.counts, patches=np.array(acc.patches))
+    return path
+
+
+def embed_codes_on_cluster(spec: SchedulerSpec, es: EmbedSpec, output: str, fb: Feedback, strip_values: int):
+    """epitome/embed_job.embed_codes as a map-reduce: each strip of every pair a task, the partial sums added up
+    here in plan order (float64; the same sums as in-process up to their order)."""
+    import torch
+
+    from ..epitome.embed_job import new_embedded, open_pair
+    from ..epitome.model_file import load_model
+
+    model = load_model(es.model)
+    units = []
+    for i, (img, cls) in enumerate(es.pairs):
+        pair = open_pair(model, img, cls, es.what, es.params, fb)  # the warnings, once, here
+        units += [(i, r0, r1) for r0, r1 in pair[2].strips(strip_values, len(pair[1]))]
+    acc = new_embedded(model, es.n_codes)
+    inputs = [es.model] + [p for pair in es.pairs for p in pair]
+    with cluster_session(spec, output, inputs, es, fb, "embed", len(units), "strip(s)") as runner:
+        done = []
+        run = runner(embed_strip_task, lambda: (done.append(1), fb.progress(100.0 * len(done) / len(units))))
+        todo = [Unit(unit_name(i, r0), (es, run.folder.key, i, r0, r1)) for i, r0, r1 in units]
+        for _, p in run.run(todo):
+            a = load_arrays(p)
+            acc.z += torch.from_numpy(a["z"])
+            acc.counts += a["counts"]
+            acc.patches += int(a["patches"])
+    return acc

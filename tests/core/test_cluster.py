@@ -206,3 +206,32 @@ def test_cancel_stops_the_tasks_and_keeps_the_finished_tiles(reference, tmp_path
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tif") or ".partial" in n]
     folders = job_folders(tmp_path)
     assert len(folders) == 1 and 2 <= len(os.listdir(tmp_path / folders[0])) - 1 < 9  # kept to resume from
+
+
+def test_epitomic_lsr_on_a_cluster_equals_in_process(tmp_path):
+    """epitome:epitomiclsr: the class embedding as a map-reduce (strips' partial sums added up here), then the
+    prediction's strips, on a LocalCluster; the model's embedding and the labels as in-process."""
+    from test_epitome_apply import FAST, exemplar_model, textures
+    from test_epitome_apply import write as write_img
+
+    from algorithms.epitome.apply import ApplyParams
+    from algorithms.epitome.model_file import load_model
+    from algorithms.io.label_rasters import LabelPaths
+    from algorithms.lsr.epitomic_job import EpitomicLsrJob, run_epitomic_lsr
+
+    img, _ = textures(90, 90, 6, split=45)
+    classes = np.full((90, 90), 82, np.uint8)
+    classes[:, :30], classes[:, 30:60] = 41, 21
+    exemplar_model(img).save(str(tmp_path / "m.epitome"))
+    ip, cp = str(write_img(tmp_path / "i.tif", img)), str(write_img(tmp_path / "c.tif", classes))
+    runs = {}
+    for name, sched in (("here", ""), ("there", "local:2")):
+        fb = Recorder()
+        run_epitomic_lsr(EpitomicLsrJob(str(tmp_path / "m.epitome"), [ip], [cp], load_composition(None),
+                                        str(tmp_path / f"{name}.epitome"), LabelPaths(str(tmp_path / f"{name}.tif")),
+                                        params=ApplyParams(**FAST), device="cpu", scheduler=sched), fb)
+        runs[name] = (load_model(str(tmp_path / f"{name}.epitome")).labels.probs, read(tmp_path / f"{name}.tif"), fb)
+    np.testing.assert_allclose(runs["there"][0], runs["here"][0], atol=1e-6)
+    assert np.mean(runs["there"][1] == runs["here"][1]) >= 0.999
+    assert sum("Strip(s) run on a local Dask cluster of 2" in m for m in runs["there"][2].msgs) == 2  # embed, predict
+    assert job_folders(tmp_path) == []
