@@ -2074,12 +2074,12 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="134"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="136"/>
         <source>Label embedding (LSR)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="137"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="139"/>
         <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
