@@ -100,6 +100,10 @@ class UnitRunner:
             if f.status == "cancelled":
                 raise EpitomeError(f"Unit {u.name} was cancelled by the cluster (its scheduler restarted?). Run "
                                    "again to resume.")
+            if not self.folder.done(u.name):
+                raise EpitomeError(f"A worker finished unit {u.name} but its file {self.folder.unit_path(u.name)} "
+                                   "cannot be seen here: the output's folder must be on a file system that the "
+                                   "workers and this machine share, at the same path (docs/SCALING.md, Paths).")
 
 
 @contextmanager

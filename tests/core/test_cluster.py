@@ -235,3 +235,20 @@ def test_epitomic_lsr_on_a_cluster_equals_in_process(tmp_path):
     assert np.mean(runs["there"][1] == runs["here"][1]) >= 0.999
     assert sum("Strip(s) run on a local Dask cluster of 2" in m for m in runs["there"][2].msgs) == 2  # embed, predict
     assert job_folders(tmp_path) == []
+
+
+def test_a_result_this_machine_cannot_see_is_an_error_not_a_hang(tmp_path):
+    """A worker whose files land elsewhere (no shared file system): os.path.basename stands for a task that
+    'wrote' its file where the client cannot see it."""
+    from algorithms.distributed.cluster import client_for, parse_scheduler
+    from algorithms.distributed.jobfolder import JobFolder
+    from algorithms.distributed.units import Unit, UnitRunner
+
+    folder = JobFolder(str(tmp_path / "o.tif"), "0" * 24, {})
+    folder.open()
+    client, close = client_for(parse_scheduler("local:1"))
+    try:
+        with pytest.raises(EpitomeError, match="cannot be seen here.*share"):
+            list(UnitRunner(client, folder, os.path.basename, Recorder()).run([Unit("r00000_c00000", ())]))
+    finally:
+        close()
