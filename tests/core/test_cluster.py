@@ -252,3 +252,23 @@ def test_a_result_this_machine_cannot_see_is_an_error_not_a_hang(tmp_path):
             list(UnitRunner(client, folder, os.path.basename, Recorder()).run([Unit("r00000_c00000", ())]))
     finally:
         close()
+
+
+def test_calibration_on_reference_samples_as_a_map_reduce(reference, tmp_path):
+    """REFERENCE on a cluster: the tiles holding the samples run as tasks, the per-sample values are reduced
+    here; the same fusion is chosen and the same accuracy estimated as in-process."""
+    from algorithms.lsr.job import ReferenceInput
+
+    img, cls, _, _, _ = reference
+    yy, xx = np.mgrid[:300, :300]
+    dark = (xx < 150) ^ ((yy // 40 + xx // 40) % 5 == 0)
+    truth = str(write(tmp_path / "truth.tif", np.where(dark, 2, 3).astype(np.uint8)))
+    stats = {}
+    for name, sched in (("here", ""), ("there", "local:2")):
+        j = job(img, cls, tmp_path / f"{name}.tif", sched)
+        j.reference = ReferenceInput(truth)
+        stats[name] = run_self_epitomic_lsr(j, Recorder())
+    for key in ("appearance_weight", "fusion_prior", "estimated_accuracy", "samples_used", "naive_estimate"):
+        assert stats["there"][key] == pytest.approx(stats["here"][key], abs=1e-9), key
+    assert np.mean(read(tmp_path / "there.tif") == read(tmp_path / "here.tif")) >= 0.999
+    assert job_folders(tmp_path) == []
