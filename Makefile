@@ -21,7 +21,7 @@ TS           := i18n/epitome.ts
 
 
 .PHONY: gpu-check
-.PHONY: help system-deps torch-deps test-deps install uninstall demo test lint test-main test-py39 test-core bench \
+.PHONY: help system-deps torch-deps dask-deps test-deps install uninstall demo test lint test-main test-py39 test-core bench \
         bench-training bench-epitome package models ts clean
 
 help:
@@ -58,22 +58,34 @@ torch-deps: system-deps
 	  rm -rf $(DEPS_DIR)/numpy $(DEPS_DIR)/numpy-*; \
 	fi
 
+# Dask distributed (the SCHEDULER parameter: tiles on a cluster, docs/SCALING.md) goes into the same folder; it needs
+# no numpy (any numpy pip brings is removed, QGIS's own is used). Packages torch already put there are kept.
+DASK_VERSION := 2026.8.0
+dask-deps: system-deps
+	@if PYTHONPATH=$(DEPS_DIR) $(PY) -c "import dask, distributed" >/dev/null 2>&1; then \
+	  echo "Dask distributed present in $(DEPS_DIR)"; \
+	else \
+	  echo "Installing dask[distributed]==$(DASK_VERSION) into $(DEPS_DIR)"; mkdir -p $(DEPS_DIR); \
+	  $(PY) -m pip install --quiet --target $(DEPS_DIR) "dask[distributed]==$(DASK_VERSION)" && \
+	  rm -rf $(DEPS_DIR)/numpy $(DEPS_DIR)/numpy-*; \
+	fi
+
 $(VENV)/.done: requirements-test.txt | system-deps
 	$(PY) -m venv --system-site-packages $(VENV)
 	$(VENV)/bin/pip install --quiet -r requirements-test.txt
 	touch $@
 
-test-deps: torch-deps $(VENV)/.done
+test-deps: torch-deps dask-deps $(VENV)/.done
 
 # --- plugin -------------------------------------------------------------------------------------
 package:
 	$(PY) scripts/package.py --out dist
 
-install: system-deps torch-deps package
+install: system-deps torch-deps dask-deps package
 	rm -rf $(PLUGIN_DIR) && mkdir -p $(dir $(PLUGIN_DIR))
 	cd $(dir $(PLUGIN_DIR)) && unzip -q -o $(CURDIR)/dist/epitome.zip
 	$(PY) scripts/enable_plugin.py "$(PROFILE_DIR)"
-	@echo "Installed to $(PLUGIN_DIR); PyTorch in $(DEPS_DIR)."
+	@echo "Installed to $(PLUGIN_DIR); PyTorch and Dask in $(DEPS_DIR)."
 	@echo "Try: $(QGIS_PROCESS) help epitome:selfepitomiclsr"
 
 uninstall:

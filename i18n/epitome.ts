@@ -1004,7 +1004,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="393"/>
+        <location filename="../plugin/install/installer_dialog.py" line="404"/>
         <source>no output</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1034,12 +1034,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="269"/>
+        <location filename="../plugin/install/installer_dialog.py" line="280"/>
         <source>CPU build (no CUDA)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="412"/>
+        <location filename="../plugin/install/installer_dialog.py" line="423"/>
         <source>CUDA {}, GPU: {}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1054,7 +1054,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="265"/>
+        <location filename="../plugin/install/installer_dialog.py" line="276"/>
         <source>(too old: Epitome needs {} or newer)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1094,303 +1094,303 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="508"/>
+        <location filename="../plugin/install/dependencies.py" line="520"/>
         <source>QGIS&apos;s Python has no pip. On Debian/Ubuntu install the package python3-pip; on Windows use the OSGeo4W installer (python3-pip).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="511"/>
+        <location filename="../plugin/install/dependencies.py" line="523"/>
         <source>No PyTorch build matches this Python version, platform and build choice. Try another build (CPU works everywhere), or a newer PyTorch.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="514"/>
+        <location filename="../plugin/install/dependencies.py" line="526"/>
         <source>The folder is not writable, or PyTorch files are in use (QGIS has loaded them). Choose another folder, or restart QGIS and install before running Epitome.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="517"/>
+        <location filename="../plugin/install/dependencies.py" line="529"/>
         <source>The disk is full: the CPU build needs about 1 GB, a CUDA build about 5 GB.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="519"/>
+        <location filename="../plugin/install/dependencies.py" line="531"/>
         <source>The download failed: check the internet connection or the proxy (pip honours HTTPS_PROXY), then try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="521"/>
+        <location filename="../plugin/install/dependencies.py" line="533"/>
         <source>Check the output above, the internet connection and the free disk space (about 1 GB for the CPU build, 5 GB for CUDA), then try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="543"/>
+        <location filename="../plugin/install/dependencies.py" line="555"/>
         <source>Epitome needs PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="544"/>
+        <location filename="../plugin/install/dependencies.py" line="556"/>
         <source>PyTorch was not found, so the Epitome algorithms cannot run yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="552"/>
+        <location filename="../plugin/install/dependencies.py" line="564"/>
         <source>Install…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="553"/>
+        <location filename="../plugin/install/dependencies.py" line="565"/>
         <source>Open the Epitome installer: downloads PyTorch into a folder of your QGIS profile (QGIS&apos;s own numpy and GDAL stay untouched).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="568"/>
+        <location filename="../plugin/install/dependencies.py" line="580"/>
         <source>Could not open the PyTorch installer: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="574"/>
+        <location filename="../plugin/install/dependencies.py" line="586"/>
         <source>PyTorch start-up check failed: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="42"/>
+        <location filename="../plugin/install/installer_dialog.py" line="43"/>
         <source>NVIDIA GPU, CUDA {} (about 3 GB download)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="52"/>
+        <location filename="../plugin/install/installer_dialog.py" line="53"/>
         <source>580 or newer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="52"/>
+        <location filename="../plugin/install/installer_dialog.py" line="53"/>
         <source>525 or newer (528 on Windows)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="53"/>
+        <location filename="../plugin/install/installer_dialog.py" line="54"/>
         <source>CUDA builds need an NVIDIA GPU and an NVIDIA driver {} (no CUDA toolkit needed: the wheels bring the CUDA libraries). Download about 3 GB, about 5 GB once installed. Without such a GPU, Epitome falls back to the CPU.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="79"/>
+        <location filename="../plugin/install/installer_dialog.py" line="80"/>
         <source>Epitome - install PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="111"/>
+        <location filename="../plugin/install/installer_dialog.py" line="116"/>
         <source>Current PyTorch</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="113"/>
+        <location filename="../plugin/install/installer_dialog.py" line="118"/>
         <source>Not checked yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="115"/>
+        <location filename="../plugin/install/installer_dialog.py" line="120"/>
         <source>The PyTorch Epitome would load, checked in a separate process.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="118"/>
+        <location filename="../plugin/install/installer_dialog.py" line="123"/>
         <source>Whether this PyTorch can use an NVIDIA GPU, and which.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="122"/>
+        <location filename="../plugin/install/installer_dialog.py" line="127"/>
         <source>The folder PyTorch was loaded from.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="123"/>
+        <location filename="../plugin/install/installer_dialog.py" line="128"/>
         <source>Check again</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="124"/>
+        <location filename="../plugin/install/installer_dialog.py" line="129"/>
         <source>Check the installed PyTorch again (in a separate process).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="126"/>
+        <location filename="../plugin/install/installer_dialog.py" line="131"/>
         <source>PyTorch:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="127"/>
+        <location filename="../plugin/install/installer_dialog.py" line="132"/>
         <source>CUDA / GPU:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="166"/>
+        <location filename="../plugin/install/installer_dialog.py" line="171"/>
         <source>Folder:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="137"/>
+        <location filename="../plugin/install/installer_dialog.py" line="142"/>
         <source>Install or update</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="142"/>
+        <location filename="../plugin/install/installer_dialog.py" line="147"/>
         <source>Which PyTorch build to install: CPU only, or a CUDA build for NVIDIA GPUs (needs an NVIDIA driver).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="161"/>
+        <location filename="../plugin/install/installer_dialog.py" line="166"/>
         <source>Folder PyTorch is installed into; Epitome adds it to QGIS&apos;s Python path (after QGIS&apos;s own packages). Default: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="164"/>
+        <location filename="../plugin/install/installer_dialog.py" line="169"/>
         <source>Build:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="175"/>
+        <location filename="../plugin/install/installer_dialog.py" line="186"/>
         <source>Install</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="179"/>
+        <location filename="../plugin/install/installer_dialog.py" line="190"/>
         <source>Stop</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="180"/>
+        <location filename="../plugin/install/installer_dialog.py" line="191"/>
         <source>Stop the running installation.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="192"/>
+        <location filename="../plugin/install/installer_dialog.py" line="203"/>
         <source>Output of pip, live.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="193"/>
+        <location filename="../plugin/install/installer_dialog.py" line="204"/>
         <source>pip&apos;s output appears here while PyTorch is installed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="200"/>
+        <location filename="../plugin/install/installer_dialog.py" line="211"/>
         <source>The result of the last installation.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="205"/>
+        <location filename="../plugin/install/installer_dialog.py" line="216"/>
         <source>Close this window (stops a running installation).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="251"/>
+        <location filename="../plugin/install/installer_dialog.py" line="262"/>
         <source>Checking…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="261"/>
+        <location filename="../plugin/install/installer_dialog.py" line="272"/>
         <source>Not found ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="271"/>
+        <location filename="../plugin/install/installer_dialog.py" line="282"/>
         <source>CUDA {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="273"/>
+        <location filename="../plugin/install/installer_dialog.py" line="284"/>
         <source>CUDA {} build, but no usable NVIDIA GPU ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="273"/>
+        <location filename="../plugin/install/installer_dialog.py" line="284"/>
         <source>no NVIDIA driver or GPU found</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="284"/>
+        <location filename="../plugin/install/installer_dialog.py" line="295"/>
         <source>Another PyTorch installation is running in another window; wait for it or stop it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="295"/>
+        <location filename="../plugin/install/installer_dialog.py" line="306"/>
         <source>Cannot start the installation: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="312"/>
+        <location filename="../plugin/install/installer_dialog.py" line="323"/>
         <source>Installing… (this can take several minutes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="320"/>
+        <location filename="../plugin/install/installer_dialog.py" line="331"/>
         <source>Stopping…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="369"/>
+        <location filename="../plugin/install/installer_dialog.py" line="380"/>
         <source>Could not start {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="384"/>
+        <location filename="../plugin/install/installer_dialog.py" line="395"/>
         <source>Removed from the folder (QGIS&apos;s own numpy is used): {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="387"/>
+        <location filename="../plugin/install/installer_dialog.py" line="398"/>
         <source>Installation stopped. The folder may hold a partial installation: run Install again before using Epitome.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="391"/>
+        <location filename="../plugin/install/installer_dialog.py" line="402"/>
         <source>crashed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="393"/>
+        <location filename="../plugin/install/installer_dialog.py" line="404"/>
         <source>Installation failed (exit code {}): {}
 {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="401"/>
+        <location filename="../plugin/install/installer_dialog.py" line="412"/>
         <source>pip finished; checking the installed PyTorch…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="409"/>
+        <location filename="../plugin/install/installer_dialog.py" line="420"/>
         <source>pip finished, but PyTorch cannot be imported from {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="412"/>
+        <location filename="../plugin/install/installer_dialog.py" line="423"/>
         <source>CPU build</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="412"/>
+        <location filename="../plugin/install/installer_dialog.py" line="423"/>
         <source>CUDA {} build, but no usable GPU (NVIDIA driver?)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="415"/>
+        <location filename="../plugin/install/installer_dialog.py" line="426"/>
         <source>PyTorch {} installed in {} ({}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="421"/>
+        <location filename="../plugin/install/installer_dialog.py" line="432"/>
         <source>Restart QGIS to use it: QGIS has already loaded PyTorch {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="423"/>
+        <location filename="../plugin/install/installer_dialog.py" line="434"/>
         <source>No restart needed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="425"/>
+        <location filename="../plugin/install/installer_dialog.py" line="436"/>
         <source>Epitome can use it now; no restart needed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1480,12 +1480,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="190"/>
+        <location filename="../plugin/processing/predict.py" line="208"/>
         <source>{} – {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="199"/>
+        <location filename="../plugin/processing/predict.py" line="217"/>
         <source>{} novelty</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1741,82 +1741,82 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="456"/>
+        <location filename="../plugin/install/dependencies.py" line="468"/>
         <source>Install it from QGIS: menu Raster &gt; Epitome &gt; Install or update PyTorch… (also offered in the message bar when QGIS starts), then restart QGIS.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="223"/>
+        <location filename="../plugin/install/installer_dialog.py" line="234"/>
         <source>No PyTorch build exists for this QGIS: {}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="462"/>
+        <location filename="../plugin/install/dependencies.py" line="474"/>
         <source>in the OSGeo4W Shell (Start menu &gt; QGIS)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="463"/>
+        <location filename="../plugin/install/dependencies.py" line="475"/>
         <source>in the Terminal</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="463"/>
+        <location filename="../plugin/install/dependencies.py" line="475"/>
         <source>in a terminal</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/dependencies.py" line="464"/>
+        <location filename="../plugin/install/dependencies.py" line="476"/>
         <source>Or, with QGIS closed, run {}: {}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="39"/>
+        <location filename="../plugin/install/installer_dialog.py" line="40"/>
         <source>CPU and Apple GPU (the macOS build)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="41"/>
+        <location filename="../plugin/install/installer_dialog.py" line="42"/>
         <source>CPU only (works everywhere; the smallest download)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="47"/>
+        <location filename="../plugin/install/installer_dialog.py" line="48"/>
         <source>The macOS build of PyTorch runs on the CPU, and on the Apple GPU (DEVICE mps) of Apple-silicon Macs. There are no CUDA builds for macOS.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="50"/>
+        <location filename="../plugin/install/installer_dialog.py" line="51"/>
         <source>The CPU build runs on any computer and is the smallest download.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="149"/>
+        <location filename="../plugin/install/installer_dialog.py" line="154"/>
         <source>The PyTorch release chosen for this QGIS&apos;s Python and operating system, and its size.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="155"/>
+        <location filename="../plugin/install/installer_dialog.py" line="160"/>
         <source>The same installation from a terminal (QGIS closed), if the button cannot do it here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="167"/>
+        <location filename="../plugin/install/installer_dialog.py" line="172"/>
         <source>Installs:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="168"/>
+        <location filename="../plugin/install/installer_dialog.py" line="173"/>
         <source>Or by hand:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="176"/>
+        <location filename="../plugin/install/installer_dialog.py" line="187"/>
         <source>Download and install PyTorch with pip into the folder (QGIS&apos;s numpy and GDAL are pinned and left untouched).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/install/installer_dialog.py" line="226"/>
+        <location filename="../plugin/install/installer_dialog.py" line="237"/>
         <source>{}: {}. pip downloads it from {}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1961,6 +1961,36 @@ Stop the run: nothing is written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../plugin/install/installer_dialog.py" line="174"/>
+        <source>Also install Dask (about 15 MB): the SCHEDULER parameter, whole rasters on several processes or machines</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="178"/>
+        <source>dask and distributed go into the same folder, after PyTorch (docs/SCALING.md).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="447"/>
+        <source>PyTorch is installed; installing Dask…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="460"/>
+        <source>Dask installed: SCHEDULER can run whole rasters on a cluster (restart QGIS to use it).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="463"/>
+        <source>Dask was not installed ({}): SCHEDULER stays empty (in-process).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin/install/installer_dialog.py" line="463"/>
+        <source>stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../plugin/gui/lsr_wizard.py" line="1042"/>
         <source>&lt;b&gt;Coarse map offset&lt;/b&gt;: {}</source>
         <translation type="unfinished"></translation>
@@ -2017,32 +2047,32 @@ Outputs: the moved map (OUTPUT), the offset in metres east and north (SHIFT_EAST
 <context>
     <name>BaselinesAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="56"/>
+        <location filename="../plugin/processing/baselines.py" line="57"/>
         <source>Label-only baselines (naive and smooth)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="74"/>
+        <location filename="../plugin/processing/baselines.py" line="76"/>
         <source>Give NAIVE or SMOOTH (or both): the baseline maps to write.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="102"/>
+        <location filename="../plugin/processing/baselines.py" line="105"/>
         <source>Cancelled by the user: no output was written.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="90"/>
+        <location filename="../plugin/processing/baselines.py" line="92"/>
         <source>Naive baseline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="90"/>
+        <location filename="../plugin/processing/baselines.py" line="92"/>
         <source>Smooth baseline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/baselines.py" line="59"/>
+        <location filename="../plugin/processing/baselines.py" line="60"/>
         <source>The two maps every label super-resolution result should be compared with, made from the coarse classes and the composition table alone (no imagery content): naive, the most likely label of each pixel&apos;s coarse class, and smooth, the blocks&apos; label distributions interpolated bilinearly between block centres, then the most likely label. Self-epitomic LSR reports how many pixels it changed against the smooth map; Evaluate a label map scores both next to a prediction when given the coarse classes (CLASSES). No PyTorch needed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2071,12 +2101,12 @@ Needs PyTorch in QGIS&apos;s Python.</source>
 <context>
     <name>EpitomeAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/base.py" line="262"/>
+        <location filename="../plugin/processing/base.py" line="263"/>
         <source>Label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/base.py" line="263"/>
+        <location filename="../plugin/processing/base.py" line="264"/>
         <source>Epitomes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2089,12 +2119,12 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="131"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="132"/>
         <source>Label embedding (LSR)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/epitomiclsr.py" line="134"/>
+        <location filename="../plugin/processing/epitomiclsr.py" line="135"/>
         <source>Epitomic LSR</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2140,67 +2170,67 @@ Needs PyTorch in QGIS&apos;s Python.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="186"/>
+        <location filename="../build/i18n/declared_strings.py" line="188"/>
         <source>Reference labels (fine)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="187"/>
+        <location filename="../build/i18n/declared_strings.py" line="189"/>
         <source>High-resolution label raster of the labelled area (integer codes 1..L, 0 = nodata), e.g. a 1 m land-cover map. Its grid is the one counted on.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="188"/>
+        <location filename="../build/i18n/declared_strings.py" line="190"/>
         <source>Reference band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="190"/>
+        <location filename="../build/i18n/declared_strings.py" line="192"/>
         <source>Coarse classes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="191"/>
+        <location filename="../build/i18n/declared_strings.py" line="193"/>
         <source>Coarse class layer (e.g. NLCD 30 m), the same kind of layer the table will be used with. Any CRS, resolution and alignment; it must cover the labelled area.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="192"/>
+        <location filename="../build/i18n/declared_strings.py" line="194"/>
         <source>Classes band</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="201"/>
+        <location filename="../build/i18n/declared_strings.py" line="203"/>
         <source>Minimum pixels per class</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="202"/>
+        <location filename="../build/i18n/declared_strings.py" line="204"/>
         <source>Class codes covering fewer reference pixels than this are left out of the table (their estimate would be noise); the log lists them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="203"/>
+        <location filename="../build/i18n/declared_strings.py" line="205"/>
         <source>Composition table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="204"/>
+        <location filename="../build/i18n/declared_strings.py" line="206"/>
         <source>CSV file for the estimated table p(label | class), usable as COMPOSITION of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="205"/>
+        <location filename="../build/i18n/declared_strings.py" line="207"/>
         <source>Class codes in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="206"/>
+        <location filename="../build/i18n/declared_strings.py" line="208"/>
         <source>Labels (columns) in the table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="207"/>
+        <location filename="../build/i18n/declared_strings.py" line="209"/>
         <source>Pixels counted</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2212,72 +2242,72 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="189"/>
+        <location filename="../build/i18n/declared_strings.py" line="191"/>
         <source>Band of REFERENCE holding the label codes. Empty: REFERENCE must have a single band (a raster of several bands is refused: it is imagery, not labels, unless a band is chosen here).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="193"/>
+        <location filename="../build/i18n/declared_strings.py" line="195"/>
         <source>Band of CLASSES holding the class codes. Empty: CLASSES must have a single band.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="194"/>
+        <location filename="../build/i18n/declared_strings.py" line="196"/>
         <source>Registration of the coarse map (ALIGN)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="195"/>
+        <location filename="../build/i18n/declared_strings.py" line="197"/>
         <source>Coarse maps rarely sit exactly on the imagery (NLCD comes from Landsat: 10-15 m off is ordinary; old maps are off by tens of metres). Correct (default): the offset of the coarse map is estimated from the data (the shift that makes its classes most consistent with the imagery, within 2 coarse cells) and the map is moved back only when the data support it: the shift beats no shift in 90% of bootstrap replicates, is at least a quarter of a cell, and is not at the edge of the search. A map already in place stays in place. Estimate: the offset is reported (log and outputs) but not applied. Off: nothing is estimated. The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much. On the command line and in scripts give the index or the name: 0 or off, 1 or estimate, 2 or correct.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="196"/>
+        <location filename="../build/i18n/declared_strings.py" line="198"/>
         <source>Off: use the coarse map where it lies</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="197"/>
+        <location filename="../build/i18n/declared_strings.py" line="199"/>
         <source>Estimate and report the offset only</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="198"/>
+        <location filename="../build/i18n/declared_strings.py" line="200"/>
         <source>Estimate, and correct the offset when the data support it (default)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="199"/>
+        <location filename="../build/i18n/declared_strings.py" line="201"/>
         <source>Largest offset searched (coarse cells)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="200"/>
+        <location filename="../build/i18n/declared_strings.py" line="202"/>
         <source>The offset is searched within this many coarse cells in each direction (2 = 60 m for 30 m cells). An offset found at the edge of the search is not corrected.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="208"/>
+        <location filename="../build/i18n/declared_strings.py" line="210"/>
         <source>Offset of the coarse map found: metres east</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="209"/>
+        <location filename="../build/i18n/declared_strings.py" line="211"/>
         <source>Offset of the coarse map found: metres north</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="210"/>
+        <location filename="../build/i18n/declared_strings.py" line="212"/>
         <source>Uncertainty of the offset (metres, bootstrap standard deviation)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="211"/>
+        <location filename="../build/i18n/declared_strings.py" line="213"/>
         <source>1 when the coarse map was moved back by the offset, 0 otherwise</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="212"/>
+        <location filename="../build/i18n/declared_strings.py" line="214"/>
         <source>Registration of the coarse map: what was found and done</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2290,97 +2320,97 @@ Output: a CSV in the format of the COMPOSITION parameter: header &apos;class&apo
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="99"/>
+        <location filename="../build/i18n/declared_strings.py" line="101"/>
         <source>Predicted labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="100"/>
+        <location filename="../build/i18n/declared_strings.py" line="102"/>
         <source>Label raster to evaluate (codes 1..L, 0 = nodata), e.g. the output of self-epitomic LSR.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="101"/>
+        <location filename="../build/i18n/declared_strings.py" line="103"/>
         <source>Reference labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="102"/>
+        <location filename="../build/i18n/declared_strings.py" line="104"/>
         <source>Ground-truth label raster with the same codes; any CRS and resolution.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="103"/>
+        <location filename="../build/i18n/declared_strings.py" line="105"/>
         <source>Label names (comma separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="104"/>
+        <location filename="../build/i18n/declared_strings.py" line="106"/>
         <source>Names of labels 1..L, e.g. &apos;water,forest,field,built&apos;. Empty: taken from the prediction raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="109"/>
+        <location filename="../build/i18n/declared_strings.py" line="111"/>
         <source>HTML report</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="110"/>
+        <location filename="../build/i18n/declared_strings.py" line="112"/>
         <source>Report with the summary numbers, per-class table and confusion matrix.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="111"/>
+        <location filename="../build/i18n/declared_strings.py" line="113"/>
         <source>CSV table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="112"/>
+        <location filename="../build/i18n/declared_strings.py" line="114"/>
         <source>Per-class metrics and the confusion matrix as CSV.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="113"/>
+        <location filename="../build/i18n/declared_strings.py" line="115"/>
         <source>Overall accuracy (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="114"/>
+        <location filename="../build/i18n/declared_strings.py" line="116"/>
         <source>Mean IoU (0-1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="115"/>
+        <location filename="../build/i18n/declared_strings.py" line="117"/>
         <source>Per-class IoU (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="116"/>
+        <location filename="../build/i18n/declared_strings.py" line="118"/>
         <source>Confusion matrix (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="117"/>
+        <location filename="../build/i18n/declared_strings.py" line="119"/>
         <source>Pixels compared</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="105"/>
+        <location filename="../build/i18n/declared_strings.py" line="107"/>
         <source>Coarse classes (optional, for the baselines)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="106"/>
+        <location filename="../build/i18n/declared_strings.py" line="108"/>
         <source>The coarse class layer the prediction was made from (any CRS and grid). With it, the two label-only baselines are scored too, on the same pixels: naive (argmax p(label | class) of each pixel&apos;s class) and smooth (the blocks&apos; p(label | class) interpolated bilinearly, then argmax), so the report shows what the prediction added.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="107"/>
+        <location filename="../build/i18n/declared_strings.py" line="109"/>
         <source>Composition table p(label | class) (CSV, for the baselines)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="108"/>
+        <location filename="../build/i18n/declared_strings.py" line="110"/>
         <source>The composition table the prediction was made with (same CSV rules as self-epitomic LSR; empty: the built-in NLCD table). Used only with CLASSES.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2397,22 +2427,22 @@ The numbers are algorithm outputs, so they chain in graphical models; an HTML re
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="118"/>
+        <location filename="../build/i18n/declared_strings.py" line="120"/>
         <source>Naive baseline: overall accuracy (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="119"/>
+        <location filename="../build/i18n/declared_strings.py" line="121"/>
         <source>Naive baseline: mean IoU (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="120"/>
+        <location filename="../build/i18n/declared_strings.py" line="122"/>
         <source>Smooth baseline: overall accuracy (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="121"/>
+        <location filename="../build/i18n/declared_strings.py" line="123"/>
         <source>Smooth baseline: mean IoU (0-1; only with CLASSES)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2420,17 +2450,17 @@ The numbers are algorithm outputs, so they chain in graphical models; an HTML re
 <context>
     <name>PredictAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/predict.py" line="141"/>
+        <location filename="../plugin/processing/predict.py" line="157"/>
         <source>Predict labels with a trained epitome</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="176"/>
+        <location filename="../plugin/processing/predict.py" line="194"/>
         <source>Epitome prediction</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/predict.py" line="144"/>
+        <location filename="../plugin/processing/predict.py" line="160"/>
         <source>Labels imagery with a trained epitome that carries a label embedding (Malkin, Ortiz, Jojic, ECCV 2020, Eq. 2): the raster is tiled by CENTRE x CENTRE blocks; for each, the PATCH_SIZE patch around it gets a posterior over every window of the epitome, and each pixel&apos;s label distribution is the posterior-weighted mean of the embedded p(label | epitome pixel) it maps to. Cost is linear in the area.
 Inputs: a MODEL from epitome:embedlabels or epitome:epitomiclsr, and imagery with its bands. Nodata pixels, and pixels beyond the raster&apos;s edge, drop out of the patch likelihoods; nodata pixels get label 0.
 Outputs: labels (styled), optional probabilities, confidence and NOVELTY - how unlike the epitome each patch is, to see where the map should not be trusted. The raster is processed by strips with a fixed patch grid, so the result does not depend on the strip size (no seams).
@@ -2441,7 +2471,7 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
 <context>
     <name>SelfEpitomicLsrAlgorithm</name>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="202"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="204"/>
         <source>Self-epitomic label super-resolution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2536,52 +2566,52 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="70"/>
+        <location filename="../build/i18n/declared_strings.py" line="72"/>
         <source>High-resolution labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="71"/>
+        <location filename="../build/i18n/declared_strings.py" line="73"/>
         <source>Label raster on the imagery grid: codes 1..L in the composition&apos;s column order, 0 = nodata; GeoTIFF with a colour table and a .qml style.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="72"/>
+        <location filename="../build/i18n/declared_strings.py" line="74"/>
         <source>Label probabilities</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="73"/>
+        <location filename="../build/i18n/declared_strings.py" line="75"/>
         <source>Optional: L float32 bands, p(label) per pixel (-1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="74"/>
+        <location filename="../build/i18n/declared_strings.py" line="76"/>
         <source>Confidence</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="75"/>
+        <location filename="../build/i18n/declared_strings.py" line="77"/>
         <source>Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, 1 = sure; -1 = nodata).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="80"/>
+        <location filename="../build/i18n/declared_strings.py" line="82"/>
         <source>Tiles processed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="81"/>
+        <location filename="../build/i18n/declared_strings.py" line="83"/>
         <source>Processing time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="82"/>
+        <location filename="../build/i18n/declared_strings.py" line="84"/>
         <source>Pixels per label (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="83"/>
+        <location filename="../build/i18n/declared_strings.py" line="85"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2661,12 +2691,12 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="84"/>
+        <location filename="../build/i18n/declared_strings.py" line="86"/>
         <source>Appearance weight w used (-1 = appearance alone)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="86"/>
+        <location filename="../build/i18n/declared_strings.py" line="88"/>
         <source>Pixels whose label differs from the smooth baseline</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2721,7 +2751,7 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and CUD
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin/processing/selfepitomiclsr.py" line="205"/>
+        <location filename="../plugin/processing/selfepitomiclsr.py" line="207"/>
         <source>Turns a coarse class layer (e.g. NLCD at 30 m) into a detailed label map on the grid of the imagery (e.g. aerial photos at 1 m), with no training data. Every pixel starts from what its coarse class usually holds (the composition table: for each class, the share of each label) and takes another label only where the imagery clearly says so: where windows that look like it carry that label elsewhere in its tile of about 512 m. The table is treated as a regional average, right on average and wrong in any one place, never as a quota each area must meet.
 What it adds is shown, not hidden: the log says which share of pixels appearance changed and for which coarse classes the map departs far from the table (where the table looks locally wrong - look there); TRUST maps the influence of appearance per pixel. Compare with the label-only baselines (the Baselines and Evaluate algorithms of Epitome).
 With reference samples (REFERENCE: about 100 labelled points, or polygons, or a label raster) the fusion is chosen by cross-validated accuracy on them, and the accuracy of the result with a 95% interval, and of both baselines, is estimated on the same samples (ESTIMATED_ACCURACY, _LOW, _HIGH); the confidence is calibrated on them too.
@@ -2797,53 +2827,63 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="76"/>
+        <location filename="../build/i18n/declared_strings.py" line="78"/>
         <source>Influence of appearance</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="77"/>
+        <location filename="../build/i18n/declared_strings.py" line="79"/>
         <source>Optional: one float32 band, how far appearance moved each pixel&apos;s label distribution away from the coarse map&apos;s (0 = the coarse map alone decided, 1 = appearance overturned it; -1 = nodata). Shows where the imagery was believed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="85"/>
+        <location filename="../build/i18n/declared_strings.py" line="87"/>
         <source>Label prior used in the fusion (smooth, naive, ...)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="87"/>
+        <location filename="../build/i18n/declared_strings.py" line="89"/>
         <source>Share of labelled pixels appearance changed (0..1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="88"/>
+        <location filename="../build/i18n/declared_strings.py" line="90"/>
         <source>Per coarse class: label shares of the result, departure from the table, pixels changed (JSON)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="89"/>
+        <location filename="../build/i18n/declared_strings.py" line="91"/>
         <source>Estimated accuracy of the result (0..1; with REFERENCE)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="90"/>
+        <location filename="../build/i18n/declared_strings.py" line="92"/>
         <source>Estimated accuracy: lower end of the 95% interval</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="91"/>
+        <location filename="../build/i18n/declared_strings.py" line="93"/>
         <source>Estimated accuracy: upper end of the 95% interval</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="92"/>
+        <location filename="../build/i18n/declared_strings.py" line="94"/>
         <source>Accuracy of the naive baseline on the same samples</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="93"/>
+        <location filename="../build/i18n/declared_strings.py" line="95"/>
         <source>Accuracy of the smooth baseline on the same samples</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="70"/>
+        <source>Dask scheduler (empty = this process)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../build/i18n/declared_strings.py" line="71"/>
+        <source>Where the tiles run. Empty (default): in this process, as usual. local:N - a Dask cluster of N worker processes on this machine (one per core). tcp://host:8786 - the address of a running Dask scheduler (dask scheduler, then dask worker tcp://host:8786 on each machine, with the plugin and its dependency folder on PYTHONPATH). Workers read the inputs by their paths, so on a cluster the inputs must be on a shared file system or GDAL virtual paths (/vsis3/, /vsicurl/). Finished tiles are kept in a hidden folder beside the output: running the same command again after an interruption resumes. Needs dask and distributed: Install dask and distributed into Epitome&apos;s dependency folder: in QGIS, menu Raster, Epitome, Install or update PyTorch, tick &apos;Also install Dask&apos; (the installer dialog); or make install; or python3 -m pip install --target DEPENDENCY_FOLDER &apos;dask[distributed]==2026.8.0&apos; (docs/SCALING.md). Then restart QGIS. See docs/SCALING.md.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2882,37 +2922,37 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="78"/>
+        <location filename="../build/i18n/declared_strings.py" line="80"/>
         <source>Corrected coarse map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="79"/>
+        <location filename="../build/i18n/declared_strings.py" line="81"/>
         <source>Optional: the coarse map as the run used it, a GeoTIFF copy with its origin moved back by the offset (the map as given when no correction was made). The offset is where the coarse map lies relative to the imagery (a map moved 15 m east is reported as +15 m east); the correction moves it back by as much.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="94"/>
+        <location filename="../build/i18n/declared_strings.py" line="96"/>
         <source>Offset of the coarse map found: metres east</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="95"/>
+        <location filename="../build/i18n/declared_strings.py" line="97"/>
         <source>Offset of the coarse map found: metres north</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="96"/>
+        <location filename="../build/i18n/declared_strings.py" line="98"/>
         <source>Uncertainty of the offset (metres, bootstrap standard deviation)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="97"/>
+        <location filename="../build/i18n/declared_strings.py" line="99"/>
         <source>1 when the coarse map was moved back by the offset, 0 otherwise</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="98"/>
+        <location filename="../build/i18n/declared_strings.py" line="100"/>
         <source>Registration of the coarse map: what was found and done</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2970,287 +3010,287 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="122"/>
+        <location filename="../build/i18n/declared_strings.py" line="124"/>
         <source>Imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="123"/>
+        <location filename="../build/i18n/declared_strings.py" line="125"/>
         <source>One or more imagery rasters (e.g. NAIP tiles) with the same number of bands; patches are drawn from each in proportion to its usable area. Any data type (uint8, uint16, float).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="124"/>
+        <location filename="../build/i18n/declared_strings.py" line="126"/>
         <source>Bands (comma-separated, default: all)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="125"/>
+        <location filename="../build/i18n/declared_strings.py" line="127"/>
         <source>Band numbers to train on, comma-separated (e.g. 1,2,3,4); empty uses every band. The same bands are taken from every imagery raster.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="126"/>
+        <location filename="../build/i18n/declared_strings.py" line="128"/>
         <source>Extent (default: whole rasters)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="127"/>
+        <location filename="../build/i18n/declared_strings.py" line="129"/>
         <source>Sample only inside this extent (any CRS: it is transformed into the CRS of the first imagery raster). Rasters outside it are skipped.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="128"/>
+        <location filename="../build/i18n/declared_strings.py" line="130"/>
         <source>Guide labels</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="129"/>
+        <location filename="../build/i18n/declared_strings.py" line="131"/>
         <source>Optional label raster (any CRS, resolution and alignment; resampled by nearest neighbour onto each imagery grid). With GUIDE_LABELS, only patches containing at least one pixel of those labels are sampled - e.g. an epitome of built-up texture.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="130"/>
+        <location filename="../build/i18n/declared_strings.py" line="132"/>
         <source>Guide label codes (comma-separated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="131"/>
+        <location filename="../build/i18n/declared_strings.py" line="133"/>
         <source>Codes of the GUIDE raster to sample around, comma-separated (e.g. 4 or 21,22,23,24). Required when GUIDE is given.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="132"/>
+        <location filename="../build/i18n/declared_strings.py" line="134"/>
         <source>Epitome size N (pixels)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="133"/>
+        <location filename="../build/i18n/declared_strings.py" line="135"/>
         <source>Side N of each square epitome. Prefer FFT-friendly sizes: 256, 300, 384, 400, 480, 500, 512 (the paper uses 499). Time and memory grow with N^2.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="134"/>
+        <location filename="../build/i18n/declared_strings.py" line="136"/>
         <source>Epitomes in the mixture</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="135"/>
+        <location filename="../build/i18n/declared_strings.py" line="137"/>
         <source>Number E of epitomes trained jointly as one mixture (the prior is normalised over all of them). With CASCADE 2 the model keeps 2 x COUNT epitomes (E1 and E2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="136"/>
+        <location filename="../build/i18n/declared_strings.py" line="138"/>
         <source>Smallest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="137"/>
+        <location filename="../build/i18n/declared_strings.py" line="139"/>
         <source>Smallest side K of the random training patches, in imagery pixels; must be odd (paper: 11).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="138"/>
+        <location filename="../build/i18n/declared_strings.py" line="140"/>
         <source>Largest patch size K (odd)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="139"/>
+        <location filename="../build/i18n/declared_strings.py" line="141"/>
         <source>Largest side K of the random training patches; odd, at least PATCH_MIN and at most SIZE (paper: 31). K is drawn per batch among the odd sizes PATCH_MIN..PATCH_MAX.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="140"/>
+        <location filename="../build/i18n/declared_strings.py" line="142"/>
         <source>Training steps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="142"/>
+        <location filename="../build/i18n/declared_strings.py" line="144"/>
         <source>Patches per step</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="143"/>
+        <location filename="../build/i18n/declared_strings.py" line="145"/>
         <source>Random patches per mini-batch. Larger batches give smoother training and better GPU use but need more memory (batch x epitome pixels x COUNT values per step).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="144"/>
+        <location filename="../build/i18n/declared_strings.py" line="146"/>
         <source>Learning rate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="145"/>
+        <location filename="../build/i18n/declared_strings.py" line="147"/>
         <source>Adam step size for means, log-variances and prior logits (data scaled to [0, 1]).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="146"/>
+        <location filename="../build/i18n/declared_strings.py" line="148"/>
         <source>Temperature (empty or 0: (K/11)^2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="147"/>
+        <location filename="../build/i18n/declared_strings.py" line="149"/>
         <source>Patch log-likelihoods are divided by this temperature before the posterior over windows is taken; higher values spread each patch over more windows. Empty or 0 uses (K/11)^2 for patches of side K, the reference implementation&apos;s choice.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="148"/>
+        <location filename="../build/i18n/declared_strings.py" line="150"/>
         <source>Location promotion c (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="150"/>
+        <location filename="../build/i18n/declared_strings.py" line="152"/>
         <source>Promotion reset share delta</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="151"/>
+        <location filename="../build/i18n/declared_strings.py" line="153"/>
         <source>The promotion counters reset when more than (1 - delta) of all windows are masked (delta in (0, 1)).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="152"/>
+        <location filename="../build/i18n/declared_strings.py" line="154"/>
         <source>Diversify: worst-modelled share (0 = off)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="153"/>
+        <location filename="../build/i18n/declared_strings.py" line="155"/>
         <source>Only this share of each batch - the patches the model explains worst - is optimised (paper: 0.25, the worst quarter). 0 optimises every patch.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="154"/>
+        <location filename="../build/i18n/declared_strings.py" line="156"/>
         <source>Cascade (0 or 2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="155"/>
+        <location filename="../build/i18n/declared_strings.py" line="157"/>
         <source>0: one self-diversifying model. 2: the paper's cascade E0 → E1 → E2 (E1 trained on the patches E0 models worst, E2 on those E1 models worst), keeping E1 and E2 as a uniform mixture; 3 x STEPS steps. 1 is not a valid value.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="158"/>
+        <location filename="../build/i18n/declared_strings.py" line="160"/>
         <source>Random seed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="159"/>
+        <location filename="../build/i18n/declared_strings.py" line="161"/>
         <source>Seed of initialisation and patch sampling: the same inputs and seed give identical models on the CPU (GPU results may differ in the last bits).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="160"/>
+        <location filename="../build/i18n/declared_strings.py" line="162"/>
         <source>Continue from model (.epitome)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="161"/>
+        <location filename="../build/i18n/declared_strings.py" line="163"/>
         <source>A model file from an earlier run (e.g. a cancelled one) to continue training from; its SIZE, COUNT, bands and scaling are kept. Works with CASCADE 0 only.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="162"/>
+        <location filename="../build/i18n/declared_strings.py" line="164"/>
         <source>Likelihood backend</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="164"/>
+        <location filename="../build/i18n/declared_strings.py" line="166"/>
         <source>auto (FFT on the CPU for patches of 9 px or more, else convolution)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="165"/>
+        <location filename="../build/i18n/declared_strings.py" line="167"/>
         <source>conv: direct convolution</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="166"/>
+        <location filename="../build/i18n/declared_strings.py" line="168"/>
         <source>fft: FFT correlation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="167"/>
+        <location filename="../build/i18n/declared_strings.py" line="169"/>
         <source>unfold: explicit windows (small epitomes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="172"/>
+        <location filename="../build/i18n/declared_strings.py" line="174"/>
         <source>Epitome model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="173"/>
+        <location filename="../build/i18n/declared_strings.py" line="175"/>
         <source>The trained model (.epitome: means, variances, prior, usage, band scaling, settings and history). Written atomically; on cancel it holds the model trained so far (settings &apos;complete&apos;: false).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="174"/>
+        <location filename="../build/i18n/declared_strings.py" line="176"/>
         <source>Epitome image</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="176"/>
+        <location filename="../build/i18n/declared_strings.py" line="178"/>
         <source>Training report (CSV)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="178"/>
+        <location filename="../build/i18n/declared_strings.py" line="180"/>
         <source>Training report (PNG)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="180"/>
+        <location filename="../build/i18n/declared_strings.py" line="182"/>
         <source>Steps trained by this run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="181"/>
+        <location filename="../build/i18n/declared_strings.py" line="183"/>
         <source>Training time (s)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="182"/>
+        <location filename="../build/i18n/declared_strings.py" line="184"/>
         <source>Patches per second</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="183"/>
+        <location filename="../build/i18n/declared_strings.py" line="185"/>
         <source>Final loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="184"/>
+        <location filename="../build/i18n/declared_strings.py" line="186"/>
         <source>Final worst-quartile loss (nats per value)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="185"/>
+        <location filename="../build/i18n/declared_strings.py" line="187"/>
         <source>Device used</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="141"/>
+        <location filename="../build/i18n/declared_strings.py" line="143"/>
         <source>Number of mini-batch steps (per stage: CASCADE 2 runs 3 x STEPS). Time grows linearly: the default 1000 steps of 256 patches took 14 min on a 2-core CPU for SIZE 256. The epitome starts as random crops of the imagery, so a few hundred steps already give a usable model (docs/BENCHMARKS_EPITOME.md: SIZE 128, 400 steps); continue a model with INIT to train it further.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="149"/>
+        <location filename="../build/i18n/declared_strings.py" line="151"/>
         <source>Location promotion constant c in [0, 1): a window takes part in the likelihood only while its share of the training patches counted since the last reset is below c times the uniform share (1 / number of windows), so over-used windows rest and unused parts of the epitome get patches (paper, section 3). Smaller c promotes more strongly (only the least-used windows stay open); 0 turns promotion off. Counters count each patch&apos;s most likely window (a hard posterior: with soft posteriors, the flat posteriors of early training give every window the uniform share and mask them all at once). All counters reset when more than (1 - PROMOTION_RESET) of the windows are masked.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="175"/>
+        <location filename="../build/i18n/declared_strings.py" line="177"/>
         <source>GeoTIFF (no CRS) to look at the epitome. Bands, for C imagery bands: 1..C the means and C+1..2C the variances, both in the imagery&apos;s own units (the units of its pixel values: a uint8 band&apos;s means are 0..255 and its variances in squared 0..255 units), so that a pixel value x has the Gaussian likelihood N(x; mean, variance) as in the model; 2C+1 the log prior (log p(window), normalised over all epitomes), 2C+2 the usage (share of training samples whose most likely window covers the pixel). Several epitomes are stacked vertically (N rows each).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="177"/>
+        <location filename="../build/i18n/declared_strings.py" line="179"/>
         <source>Optional CSV, one row per step: step, loss and worst_loss (the mean loss of the worst-modelled quarter of the batch), both in nats per value (lower is better), share of windows used as a best window in the batch, seconds.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="179"/>
+        <location filename="../build/i18n/declared_strings.py" line="181"/>
         <source>Optional plot of the loss, the worst-quarter loss (worst_loss) and the usage per step.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3260,12 +3300,12 @@ Needs PyTorch in QGIS's Python. Runs on the GPU when DEVICE is auto and CUDA is 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="156"/>
+        <location filename="../build/i18n/declared_strings.py" line="158"/>
         <source>Device (auto, cpu, cuda, cuda:N, mps)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="157"/>
+        <location filename="../build/i18n/declared_strings.py" line="159"/>
         <source>auto follows the default device of Settings › Options › Epitome (itself auto by default: the first CUDA GPU when PyTorch sees one, else the Apple GPU (mps) of an Apple-silicon Mac, else the CPU). The dialog lists the devices found on this machine; cuda or mps without such a GPU falls back to the CPU with a warning. Every device computes in full 32-bit precision.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3279,27 +3319,27 @@ Needs PyTorch in QGIS&apos;s Python. Runs on the GPU when DEVICE is auto and one
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="163"/>
+        <location filename="../build/i18n/declared_strings.py" line="165"/>
         <source>How patch likelihoods over all epitome windows are computed. auto picks the fastest for the device and patch size; the others give the same numbers within float precision. On the command line and in scripts give the index or the name: 0 or auto, 1 or conv, 2 or fft, 3 or unfold.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="168"/>
+        <location filename="../build/i18n/declared_strings.py" line="170"/>
         <source>Training ranks (processes or GPUs)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="169"/>
+        <location filename="../build/i18n/declared_strings.py" line="171"/>
         <source>Data-parallel training over this many ranks: each rank draws BATCH_SIZE / RANKS patches a step, gradients and location-promotion counts are summed over the ranks, so a step sees BATCH_SIZE patches as with one rank and the model is as good. Ranks are processes on this machine (SCHEDULER empty; with DEVICE cuda each takes its own GPU) or one per Dask worker (SCHEDULER set). 1 trains in this process. BATCH_SIZE must be a multiple of RANKS. See docs/SCALING.md, Training on several processes or GPUs.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="170"/>
+        <location filename="../build/i18n/declared_strings.py" line="172"/>
         <source>Dask cluster for the ranks (empty: local processes)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../build/i18n/declared_strings.py" line="171"/>
+        <location filename="../build/i18n/declared_strings.py" line="173"/>
         <source>Where the RANKS run: empty (run in this process), &quot;local:N&quot; (N worker processes on this machine) or the address of a running Dask scheduler such as &quot;tcp://10.0.0.5:8786&quot;. With a cluster, one rank runs on each of RANKS workers, which must read the imagery (and INIT) at the same paths; the model comes back to this machine.</source>
         <translation type="unfinished"></translation>
     </message>

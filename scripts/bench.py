@@ -23,6 +23,8 @@ Sections (--sections, comma-separated; default all):
   align   registration: coarse maps moved 0, 15 and 30 m and in a random direction, the offset found against the
           offset applied, accuracy with ALIGN off and correct beside both baselines, the time the estimate adds
           (scripts/bench_align.py, which also runs alone and rewrites only its section)
+  cluster SCHEDULER: in-process against LocalCluster 1 and 2 workers (4096 px), 20000 px through local:2 with the
+          peak memory per worker (scripts/bench_cluster.py)
 Run with QGIS's interpreter: EPITOME_DEPS=<deps folder> /usr/bin/python3 scripts/bench.py
 """
 
@@ -466,7 +468,7 @@ def section_memory(tmp, lines, reps_list=(1, 4, 10), samples=0.01):
 # ------------------------------------------------------------------------------------------------------------
 
 SECTIONS = ("cases", "groups", "reference", "calibration", "crops", "shift", "speed", "dense", "tiles", "memory",
-            "align")
+            "align", "cluster")
 
 
 def main():
@@ -501,7 +503,8 @@ def main():
                   "dense": "8. Doing less work: the dense reference, each saving alone and combined",
                   "tiles": "9. Tile sizes: speed, memory and accuracy",
                   "memory": "10. Peak memory: large raster against small",
-                  "align": bench_align.TITLE}
+                  "align": bench_align.TITLE,
+                  "cluster": "12. Whole rasters on a Dask cluster (SCHEDULER)"}
         for s in SECTIONS:
             if s not in wanted:
                 continue
@@ -528,6 +531,10 @@ def main():
                 section_memory(tmp, lines)
             elif s == "align":
                 bench_align.section_align(tmp, lines, cases)
+            elif s == "cluster":
+                import bench_cluster
+
+                bench_cluster.section_cluster(tmp, lines)
             write_report(a.out, lines + ["(Run in progress: later sections follow.)\n"])  # a long run keeps what it has
     lines.append(f"Total benchmark time {time.time() - t0:.0f} s.\n")
     print(write_report(a.out, lines))

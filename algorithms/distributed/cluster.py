@@ -17,8 +17,10 @@ from ..errors import EpitomeError
 
 SCHEDULER_HELP = ('empty (run in this process), "local:N" (N worker processes on this machine) or the address '
                   'of a running Dask scheduler such as "tcp://10.0.0.5:8786"')
-DASK_INSTALL_HINT = ("Install dask and distributed for the Python that runs Epitome (the plugin's installer "
-                     "dialog, `make install`, or python -m pip install 'dask[distributed]'), then restart.")
+DASK_INSTALL_HINT = ("Install dask and distributed into Epitome's dependency folder: in QGIS, menu Raster, Epitome, "
+                     "Install or update PyTorch, tick 'Also install Dask' (the installer dialog); or make install; "
+                     "or python3 -m pip install --target DEPENDENCY_FOLDER 'dask[distributed]==2026.8.0' "
+                     "(docs/SCALING.md). Then restart QGIS.")
 _LOCAL = re.compile(r"local:(\d+)")
 _ADDRESS = re.compile(r"(tcp|tls|ucx|inproc)://\S+")
 
@@ -76,7 +78,24 @@ def require_dask(param: str = "SCHEDULER"):
                            "empty to run in this process.")
 
 
-def client_for(spec: SchedulerSpec, timeout_s: float = 30.0) -> Tuple[object, Callable[[], None]]:
+def worker_python() -> str:
+    """The Python interpreter that local worker processes run: the one of this process's own installation
+    (sys.exec_prefix: a venv's, Debian's /usr/bin/python3.X, OSGeo4W's python.exe). Not sys.executable first: in
+    a program that embeds Python (QGIS, qgis_process) it is the QGIS binary or whatever `python` is first on PATH,
+    which may be another Python that has neither GDAL nor QGIS's numpy."""
+    import os
+    import sys
+
+    v = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    for folder in (os.path.join(sys.exec_prefix, "bin"), sys.exec_prefix):
+        for name in (f"python{v}", "python3", "python.exe", "python3.exe"):
+            cand = os.path.join(folder, name)
+            if os.path.isfile(cand):
+                return cand
+    return sys.executable
+
+
+def client_for(spec: SchedulerSpec, timeout_s: float = 10.0) -> Tuple[object, Callable[[], None]]:
     """A distributed.Client for the spec and the function that releases it (and the LocalCluster it started).
 
     Local clusters use single-thread worker processes (one tile per core; torch is told to use one thread per
@@ -86,8 +105,11 @@ def client_for(spec: SchedulerSpec, timeout_s: float = 30.0) -> Tuple[object, Ca
     require_dask()
     from distributed import Client, LocalCluster
     if spec.kind == "local":
+        import multiprocessing
+
+        multiprocessing.set_executable(worker_python())  # workers are spawned Python processes, even from QGIS
         cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
 
         def close():

@@ -153,37 +153,60 @@ def embed_strip(embed: EmbedBatch, strip, grid: PatchGrid, acc: Embedded, runs: 
     runs.run(len(todo), compute, progress)
 
 
+def open_pair(model: EpitomeModel, img_path: str, code_path: str, what: str, params: ApplyParams, fb: Feedback):
+    """An (imagery, codes raster) pair opened for embedding: (ds, bands, patch grid, the codes' band aligned onto
+    the imagery grid); the warnings go to fb."""
+    ds = open_raster(img_path, "IMAGERY")
+    bands = check_imagery_bands(ds, model)
+    warnings: List[str] = [w for w in (scaling_warning(ds, model),) if w]
+    aligned = align_classes(open_raster(code_path, what), grid_of(ds), warnings, roles=("IMAGERY", what))
+    for w in warnings:
+        fb.warn(w)
+    grid = PatchGrid(ds.RasterYSize, ds.RasterXSize, params.patch_size, params.centre)
+    return ds, bands, grid, aligned
+
+
+def new_embedded(model: EpitomeModel, n_codes: int) -> Embedded:
+    import torch
+
+    return Embedded(torch.zeros(model.count, n_codes, model.size, model.size, dtype=torch.float64),
+                    np.zeros(n_codes, np.int64))
+
+
+def embed_pair_strip(embed: EmbedBatch, model, pair, code_map, r0: int, r1: int, acc: Embedded, runs: Batches,
+                     seed: int, progress=None):
+    """The blocks of rows [r0, r1) of one opened pair (open_pair) added to acc."""
+    ds, bands, grid, aligned = pair
+    band = aligned.GetRasterBand(1)
+
+    def codes_of(x, y, w, h):
+        return code_map(band.ReadAsArray(x, y, w, h))
+
+    strip = read_strip(ds, bands, model_scaling(model), grid, r0, r1, codes_of)
+    embed_strip(embed, strip, grid, acc, runs, seed, progress)
+
+
 def embed_codes(model: EpitomeModel, pairs: Sequence[Tuple[str, str]], code_map: Callable[[np.ndarray], np.ndarray],
                 n_codes: int, params: ApplyParams, device, fb: Feedback, what: str = "LABELS",
                 strip_values: int = STRIP_VALUES) -> Embedded:
     """Eq. 6 (labels) or Eqs. 10-11 (classes): sum over the centre blocks of the patches of every
     (imagery, codes raster) pair of p(e, s | x) spread over the code one-hots of the centre block's pixels.
     code_map: raw raster values -> indices 0..n_codes-1, -1 = none."""
-    import torch
-
-    N = model.size
-    acc = Embedded(torch.zeros(model.count, n_codes, N, N, dtype=torch.float64), np.zeros(n_codes, np.int64))
+    acc = new_embedded(model, n_codes)
     embed = EmbedBatch(model, n_codes, params)
     runs = Batches(device, params.batch_size, fb.warn, fb.is_canceled)
     for i, (img_path, code_path) in enumerate(pairs):
-        ds = open_raster(img_path, "IMAGERY")
-        bands = check_imagery_bands(ds, model)
-        warnings: List[str] = [w for w in (scaling_warning(ds, model),) if w]
-        aligned = align_classes(open_raster(code_path, what), grid_of(ds), warnings, roles=("IMAGERY", what))
-        for w in warnings:
-            fb.warn(w)
-        grid = PatchGrid(ds.RasterYSize, ds.RasterXSize, params.patch_size, params.centre)
-        band = aligned.GetRasterBand(1)
-
-        def codes_of(x, y, w, h):
-            return code_map(band.ReadAsArray(x, y, w, h))
-
-        strips = list(grid.strips(strip_values, len(bands)))
+        pair = open_pair(model, img_path, code_path, what, params, fb)
+        strips = list(pair[2].strips(strip_values, len(pair[1])))
         for j, (r0, r1) in enumerate(strips):
-            strip = read_strip(ds, bands, model_scaling(model), grid, r0, r1, codes_of)
-            embed_strip(embed, strip, grid, acc, runs, params.seed + 7919 * i,
-                        lambda fr, i=i, j=j: fb.progress(100.0 * (i + (j + fr) / len(strips)) / len(pairs)))
+            embed_pair_strip(embed, model, pair, code_map, r0, r1, acc, runs, pair_seed(params, i),
+                             lambda fr, i=i, j=j: fb.progress(100.0 * (i + (j + fr) / len(strips)) / len(pairs)))
     return acc
+
+
+def pair_seed(params: ApplyParams, i: int) -> int:
+    """The sampling seed of the i-th (imagery, codes) pair."""
+    return params.seed + 7919 * i
 
 
 def label_code_map(nodata: Optional[float]) -> Callable[[np.ndarray], np.ndarray]:

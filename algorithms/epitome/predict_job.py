@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from ..device import configure_precision, describe_device, resolve_device
+from ..distributed.cluster import parse_scheduler, require_dask
 from ..errors import EpitomeError
 from ..feedback import Feedback
 from ..io.label_rasters import LabelPaths, LabelRasters
@@ -46,6 +47,7 @@ class PredictJob:
     device: str = "auto"
     strip_values: int = STRIP_VALUES
     stats: Dict = field(default_factory=dict)
+    scheduler: str = ""  # SCHEDULER: "" in this process, "local:N" or a Dask scheduler's address (docs/SCALING.md)
 
 
 class Predictor:
@@ -122,10 +124,13 @@ def predict_strip(predictor, strip, grid: PatchGrid, n_labels: int, batches: Bat
 
 def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
     """Predict labels over the whole IMAGERY; on success every output exists and is complete, on any
-    failure (or cancel) none is left."""
+    failure (or cancel) none is left. With job.scheduler the strips run on a Dask cluster (distributed/strips.py)."""
 
     fb = fb or Feedback()
     model = check_predict_job(job)
+    spec = parse_scheduler(job.scheduler)
+    if spec.distributed:
+        require_dask()
     ds = open_raster(job.imagery, "IMAGERY")
     bands = check_imagery_bands(ds, model)
     device, warns = resolve_device(job.device)
@@ -140,23 +145,43 @@ def run_predict(job: PredictJob, fb: Optional[Feedback] = None) -> Dict:
             f"{lab.n_labels} labels ({', '.join(lab.names)}; embedded by {lab.method}); patches {p.patch_size} px "
             f"with {p.centre} px centres, temperature {p.effective_temperature:.3g}, "
             + (f"top {p.top_k} windows per patch." if p.top_k else "exact posterior over every window."))
-    predictor = Predictor(model, p, novelty=bool(job.outputs.novelty))
-    runs = Batches(device, p.batch_size, fb.warn, fb.is_canceled)
     strips = list(grid.strips(job.strip_values, len(bands)))
     t0 = time.time()
+    if not spec.distributed:
+        runs = Batches(device, p.batch_size, fb.warn, fb.is_canceled)
+        stream = strips_here(Predictor(model, p, novelty=bool(job.outputs.novelty)), ds, bands, model, grid, strips,
+                             runs, fb)
+        return write_predictions(job, ds, grid, lab, stream, fb, t0, lambda: runs.device)
+    from ..distributed.strips import predict_strips_on_cluster
+
+    with predict_strips_on_cluster(job, strips, spec, fb) as stream:
+        return write_predictions(job, ds, grid, lab, stream, fb, t0, lambda: f"{spec.describe()} ({job.device})",
+                                 overviews=True)
+
+
+def strips_here(predictor, ds, bands, model, grid: PatchGrid, strips, runs: Batches, fb: Feedback):
+    """(r0, probs, valid, novelty) of each strip of block rows (r0, r1), computed in this process."""
+    for i, (r0, r1) in enumerate(strips):
+        strip = read_strip(ds, bands, model_scaling(model), grid, r0, r1)
+        probs, valid, nov = predict_strip(predictor, strip, grid, model.labels.n_labels, runs,
+                                          lambda f, i=i: fb.progress(100.0 * (i + f) / len(strips)))
+        yield r0, probs, valid, nov
+
+
+def write_predictions(job: PredictJob, ds, grid: PatchGrid, lab, stream, fb: Feedback, t0: float, device_used,
+                      overviews: bool = False) -> Dict:
+    """The strips (r0, probs, valid, novelty) written into the outputs, moved into place when all are written;
+    the statistics and the closing line of the log."""
     with AtomicOutputs() as outputs:
-        writer = LabelRasters(outputs, job.outputs, grid_of(ds), lab.names, lab.colours)
+        writer = LabelRasters(outputs, job.outputs, grid_of(ds), lab.names, lab.colours, overviews)
         try:
-            for i, (r0, r1) in enumerate(strips):
-                strip = read_strip(ds, bands, model_scaling(model), grid, r0, r1)
-                probs, valid, nov = predict_strip(predictor, strip, grid, lab.n_labels, runs,
-                                                  lambda f, i=i: fb.progress(100.0 * (i + f) / len(strips)))
+            for r0, probs, valid, nov in stream:
                 writer.write(0, r0 * grid.q, probs, valid, novelty=nov)
         finally:
             writer.close()
     write_qml(job.outputs.labels, lab.names, lab.colours)
-    job.stats = predict_stats(grid_of(ds), writer.counts, lab.names, time.time() - t0, runs.device)
-    fb.info(f"Predicted {job.stats['pixels']} pixels in {job.stats['seconds']:.1f} s on {runs.device}"
+    job.stats = predict_stats(grid_of(ds), writer.counts, lab.names, time.time() - t0, device_used())
+    fb.info(f"Predicted {job.stats['pixels']} pixels in {job.stats['seconds']:.1f} s on {job.stats['device']}"
             + (f" ({job.stats['km2_per_minute']:.3f} km^2 per minute)." if np.isfinite(job.stats["km2_per_minute"])
                else "."))
     return job.stats

@@ -16,7 +16,7 @@ import numpy as np
 from osgeo import gdal
 
 from .label_style import set_label_style
-from .outputs import AtomicOutputs, create_output
+from .outputs import AtomicOutputs, build_overviews, create_output
 
 
 @dataclass
@@ -40,8 +40,9 @@ class LabelRasters:
     """The files of LabelPaths, created on `grid` and written by windows; counts the pixels per code 0..L."""
 
     def __init__(self, outputs: AtomicOutputs, paths: LabelPaths, grid, names: Sequence[str],
-                 colours: Sequence[Tuple[int, int, int]]):
+                 colours: Sequence[Tuple[int, int, int]], overviews: bool = False):
         L = len(names)
+        self.overviews = overviews  # built when the files are closed (io/outputs.build_overviews)
         self.counts = np.zeros(L + 1, dtype=np.int64)
         self.labels = create_output(outputs.reserve(paths.labels, "OUTPUT"), grid, 1, gdal.GDT_Byte, nodata=0)
         set_label_style(self.labels, names, colours)
@@ -83,4 +84,6 @@ class LabelRasters:
         for ds in (self.labels, self.probabilities, self.confidence, self.trust, self.novelty):
             if ds is not None:
                 ds.FlushCache()
+                if self.overviews:
+                    build_overviews(ds, "NEAREST" if ds is self.labels else "AVERAGE")
         self.labels = self.probabilities = self.confidence = self.trust = self.novelty = None

@@ -325,6 +325,23 @@ def create_output(path: str, grid: Grid, bands: int, dtype, nodata=None, descrip
     return ds
 
 
+def build_overviews(ds, resampling: str = "NEAREST", smallest: int = 256):
+    """Internal overviews (factors 2, 4, ... until the side is below `smallest`), DEFLATE-compressed like the
+    file: a tiled GeoTIFF that GDAL and QGIS read by ranges, /vsicurl/ and /vsis3/ included (docs/SCALING.md)."""
+    factors, f = [], 2
+    while max(ds.RasterXSize, ds.RasterYSize) // f >= smallest:
+        factors.append(f)
+        f *= 2
+    if not factors:
+        return
+    old = gdal.GetConfigOption("COMPRESS_OVERVIEW")
+    gdal.SetConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
+    try:
+        ds.BuildOverviews(resampling, factors)
+    finally:
+        gdal.SetConfigOption("COMPRESS_OVERVIEW", old)
+
+
 def remove_quietly(path: Optional[str]):
     """Remove a file and its sidecars if they exist (never raises)."""
     if not path:

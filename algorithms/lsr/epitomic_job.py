@@ -18,8 +18,9 @@ import numpy as np
 
 from ..composition.table import Composition
 from ..device import configure_precision, describe_device, resolve_device
+from ..distributed.cluster import parse_scheduler, require_dask
 from ..epitome.apply import ApplyParams
-from ..epitome.embed_job import Embedded, check_pairs, embed_codes
+from ..epitome.embed_job import STRIP_VALUES, Embedded, check_pairs, embed_codes
 from ..epitome.model_file import EpitomeModel, LabelEmbedding, load_model
 from ..epitome.model_outputs import write_embedding_image
 from ..epitome.predict_job import PredictJob, run_predict
@@ -48,6 +49,7 @@ class EpitomicLsrJob:
     stats: Dict = field(default_factory=dict)
     given_classes: Optional[Sequence[str]] = None  # CLASSES as the user gave them, recorded in the model (ALIGN may
     # hand the job in-memory copies moved back into place)
+    scheduler: str = ""  # SCHEDULER: "" in this process, "local:N" or a Dask scheduler's address (docs/SCALING.md)
 
 
 def class_nodata(job: EpitomicLsrJob, fb: Feedback) -> List[int]:
@@ -105,10 +107,25 @@ def check_lsr_job(job: EpitomicLsrJob) -> EpitomeModel:
     return model
 
 
+def embed_classes(job: EpitomicLsrJob, model, code_map, device, fb: Feedback):
+    """The classes of every (IMAGERY, CLASSES) pair embedded into the model (Eqs. 10-11): in this process, or with
+    job.scheduler a map-reduce on a Dask cluster (distributed/strips.py)."""
+    pairs, n_codes = list(zip(job.imagery, job.classes)), len(job.composition.class_codes)
+    spec = parse_scheduler(job.scheduler)
+    if not spec.distributed:
+        return embed_codes(model, pairs, code_map, n_codes, job.params, device, fb, what="CLASSES")
+    require_dask()
+    from ..distributed.strips import EmbedSpec, embed_codes_on_cluster
+
+    es = EmbedSpec(job.model, tuple(pairs), code_map, n_codes, job.params, job.device)
+    return embed_codes_on_cluster(spec, es, job.output_model, fb, STRIP_VALUES)
+
+
 def run_epitomic_lsr(job: EpitomicLsrJob, fb: Optional[Feedback] = None) -> Dict:
     """All-tile epitomic LSR: writes OUTPUT_MODEL, and OUTPUT (+ probabilities, confidence) when asked."""
 
     fb = fb or Feedback()
+    parse_scheduler(job.scheduler)  # a malformed SCHEDULER before anything is read
     model = check_lsr_job(job)
     comp = job.composition
     for note in comp.notes:
@@ -123,8 +140,7 @@ def run_epitomic_lsr(job: EpitomicLsrJob, fb: Optional[Feedback] = None) -> Dict
             f"({', '.join(comp.labels)}); patches {p.patch_size} px with {p.centre} px centres, temperature "
             f"{p.effective_temperature:.3g}, {p.em_iterations} EM iterations.")
     t0 = time.time()
-    acc = embed_codes(model, list(zip(job.imagery, job.classes)), class_code_map(comp, nodata), len(comp.class_codes),
-                      p, device, fb, what="CLASSES")
+    acc = embed_classes(job, model, class_code_map(comp, nodata), device, fb)
     if acc.counts.sum() == 0:
         raise EpitomeError("No pixel with both a coarse class and valid imagery was found: check that CLASSES "
                            "overlap IMAGERY and that their codes are rows of the composition table.")
@@ -145,6 +161,6 @@ def run_epitomic_lsr(job: EpitomicLsrJob, fb: Optional[Feedback] = None) -> Dict
         if len(job.imagery) > 1:
             fb.info("OUTPUT is the label map of the first IMAGERY raster; run epitome:predict with OUTPUT_MODEL "
                     "for the others.")
-        pred = PredictJob(job.output_model, job.imagery[0], job.outputs, p, job.device)
+        pred = PredictJob(job.output_model, job.imagery[0], job.outputs, p, job.device, scheduler=job.scheduler)
         job.stats["predict"] = run_predict(pred, fb)
     return job.stats

@@ -24,6 +24,7 @@ from osgeo import gdal
 from ..bounds import bounded, check_bounds
 from ..composition.table import Composition
 from ..device import MemoryFallback, configure_precision, describe_device, resolve_device
+from ..distributed.cluster import parse_scheduler, require_dask
 from ..errors import Cancelled, EpitomeError
 from ..feedback import Feedback
 from ..io.label_style import write_qml
@@ -70,6 +71,7 @@ class LsrJob:
     reference: Optional[ReferenceInput] = None
     stats: Dict = field(default_factory=dict)
     memory_budget_mb: int = 0  # working memory allowed (Settings > Options > Epitome); 0 = automatic (lsr/memory.py)
+    scheduler: str = ""  # SCHEDULER: "" in this process, "local:N" or a Dask scheduler's address (docs/SCALING.md)
 
 
 def check_tile_fits(tile_size: Optional[int], params) -> None:
@@ -236,9 +238,23 @@ def sample_tiles(run: Run, samples, fb: Feedback, seed: int = 0) -> List[Tile]:
     return sorted(chosen, key=lambda t: (t.row, t.col))
 
 
-def calibrate_on_samples(job: LsrJob, run: Run, fb: Feedback):
+def computed_here(run: Run, tiles: Sequence[Tile], fb: Feedback, cache: Optional[dict] = None):
+    """(tile, TileAppearance) of `tiles` in order, computed in this process (or taken from `cache`)."""
+    for t in tiles:
+        if fb.is_canceled():
+            raise Cancelled()
+        res = cache.pop((t.row, t.col), None) if cache is not None else None
+        if res is None:
+            res = run.compute(t, fb.is_canceled)
+            run.progress.tick()
+        yield t, res
+
+
+def calibrate_on_samples(job: LsrJob, run: Run, fb: Feedback, results=computed_here, cache_bytes: int = CACHE_BYTES):
     """lsr/calibration.py: the tiles covering reference samples are computed, the samples choose the fusion and
-    estimate the accuracy. Returns (FusionCalibration, results of those tiles kept for the main pass)."""
+    estimate the accuracy. Returns (FusionCalibration, results of those tiles kept for the main pass).
+    results(run, tiles, fb) yields (tile, TileAppearance) in order: computed here, or on a cluster (the map; the
+    per-sample values are reduced here)."""
     src, params, grid = run.sources, run.params, run.sources.grid
     samples = read_reference_samples(job.reference.path, grid, job.composition.labels, job.reference.field,
                                      job.reference.layer, seed=params.seed)
@@ -248,18 +264,14 @@ def calibrate_on_samples(job: LsrJob, run: Run, fb: Feedback):
     tiles = sample_tiles(run, samples, fb, params.seed)
     done = set()
     cache, kept = {}, 0
-    for t in tiles:
-        if fb.is_canceled():
-            raise Cancelled()
-        res = run.compute(t, fb.is_canceled)
-        run.progress.tick()
+    for t, res in results(run, tiles, fb):
         idx = samples.inside(t.x, t.y, t.w, t.h)
         cidx = src.class_rows(t.x, t.y, t.w, t.h)
         priors = {k: src.label_prior(k, t.x, t.y, t.w, t.h, cidx) for k in ("smooth", "naive", "bayes")}
         values.add(idx, samples.rows[idx] - t.y, samples.cols[idx] - t.x, res.probs, res.reached, res.valid,
                    tile_weights(t, grid.height, grid.width, run.overlap), priors)
         done.add(t)
-        if kept + res.nbytes <= CACHE_BYTES:
+        if kept + res.nbytes <= cache_bytes:
             cache[(t.row, t.col)] = res
             kept += res.nbytes
     covering = covering_tiles(run.plan, samples.rows, samples.cols)
@@ -274,19 +286,20 @@ def calibrate_on_samples(job: LsrJob, run: Run, fb: Feedback):
     return cal, cache
 
 
-def main_pass(job: LsrJob, run: Run, setting: FusionSetting, cache: dict, fb: Feedback) -> LabelOutputs:
-    """Every tile computed (or taken from the cache), blended, fused and written strip by strip."""
+def main_pass(job: LsrJob, run: Run, setting: FusionSetting, cache: dict, fb: Feedback, results=None,
+              overviews: bool = False) -> LabelOutputs:
+    """Every tile computed (or taken from the cache), blended, fused and written strip by strip. results(run,
+    tiles, fb) yields (tile, TileAppearance) in row-major order (default: computed here); overviews: build the
+    outputs' overviews before they are moved into place."""
     grid, comp = run.sources.grid, job.composition
-    with AtomicOutputs() as outputs, closing(LabelOutputs(outputs, job.outputs, grid, comp)) as writer:
+    tiles = [t for row in run.plan for t in row]
+    stream = results(run, tiles, fb) if results is not None else computed_here(run, tiles, fb, cache)
+    with AtomicOutputs() as outputs, closing(LabelOutputs(outputs, job.outputs, grid, comp, overviews)) as writer, \
+            closing(stream):
         blender = StripBlender(comp.n_labels, grid.width)
         for r, row in enumerate(run.plan):
-            for t in row:
-                if fb.is_canceled():
-                    raise Cancelled()
-                res = cache.pop((t.row, t.col), None)
-                if res is None:
-                    res = run.compute(t, fb.is_canceled)
-                    run.progress.tick()
+            for _ in row:
+                t, res = next(stream)
                 blender.add(t, res.probs, tile_weights(t, grid.height, grid.width, run.overlap), res.valid,
                             res.reached)
             next_y = run.plan[r + 1][0].y if r + 1 < len(run.plan) else grid.height
@@ -300,24 +313,41 @@ def main_pass(job: LsrJob, run: Run, setting: FusionSetting, cache: dict, fb: Fe
 
 def run_self_epitomic_lsr(job: LsrJob, fb: Optional[Feedback] = None) -> Dict:
     """Run the whole job; on success the outputs exist and are complete, on any failure none is left
-    (steps: the module docstring)."""
+    (steps: the module docstring). With job.scheduler set, the tiles run on a Dask cluster
+    (distributed/lsr.py): the same result, a job folder to resume from."""
     fb = fb or Feedback()
     params = check_job(job)
+    spec = parse_scheduler(job.scheduler)
+    if spec.distributed:
+        require_dask()
     for note in job.composition.notes:
         fb.warn(note)
     run = prepare_run(job, params, fb)
+    if not spec.distributed:
+        return finish_run(job, run, fb)
+    from ..distributed.lsr import on_cluster
+
+    with on_cluster(job, run, spec, fb) as results:
+        return finish_run(job, run, fb, results)
+
+
+def finish_run(job: LsrJob, run: Run, fb: Feedback, results=None) -> Dict:
+    """A prepared run to its outputs: the fusion (from reference samples, or the default), the main pass, the
+    statistics and the log's closing lines. results: the cluster's tile results (None: computed here)."""
     t_start = time.time()
     run.progress = Progress(fb, run.n_tiles + (MAX_SAMPLE_TILES if job.reference else 0))
     calibration, cache = None, {}
     setting = default_setting(run.params)
     if job.reference is not None:
-        calibration, cache = calibrate_on_samples(job, run, fb)
+        calibration, cache = (calibrate_on_samples(job, run, fb) if results is None else
+                              calibrate_on_samples(job, run, fb, results, cache_bytes=0))
         setting = calibration.setting
         run.progress.total = run.progress.done + run.n_tiles - len(cache)
     else:
-        fb.info(f"Fusion: {setting.describe()} ({'given' if params.appearance_weight is not None else 'the default'};"
-                " give reference samples (REFERENCE) to choose it from your data and estimate the accuracy).")
-    writer = main_pass(job, run, setting, cache, fb)
+        how = "given" if run.params.appearance_weight is not None else "the default"
+        fb.info(f"Fusion: {setting.describe()} ({how}; give reference samples (REFERENCE) to choose it from your data "
+                "and estimate the accuracy).")
+    writer = main_pass(job, run, setting, cache, fb, results, overviews=results is not None)
     job.stats = summarise(run, writer, time.time() - t_start, setting, calibration)
     report(job, run, writer, fb)
     return job.stats

@@ -43,8 +43,9 @@ class FusionSetting:
 class LabelOutputs(LabelRasters):
     """The output files, written by rows; also counts what appearance changed per class (trust.LabelEvidence)."""
 
-    def __init__(self, outputs: AtomicOutputs, paths: LabelPaths, grid, composition: Composition):
-        super().__init__(outputs, paths, grid, composition.labels, composition.colours)
+    def __init__(self, outputs: AtomicOutputs, paths: LabelPaths, grid, composition: Composition,
+                 overviews: bool = False):
+        super().__init__(outputs, paths, grid, composition.labels, composition.colours, overviews)
         self.evidence = LabelEvidence(len(composition.class_codes), composition.n_labels)
 
     @property

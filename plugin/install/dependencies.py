@@ -420,6 +420,18 @@ def pip_command(folder, variant=CPU_VARIANT, version=None, constraints=None, pyt
         ["--disable-pip-version-check", "--no-input", "--progress-bar", "off", args[0]]
 
 
+DASK_REQUIREMENT = "dask[distributed]==2026.8.0"  # SCHEDULER (docs/SCALING.md); the Makefile's DASK_VERSION
+
+
+def dask_pip_command(folder, constraints=None, python=None):
+    """The command list installing dask and distributed into `folder` (after PyTorch: packages already there are
+    kept, numpy and GDAL are pinned to QGIS's). Run clean_target(folder) afterwards."""
+    return [python or python_executable(), "-m", "pip", "install",
+            "--target", os.path.normpath(os.path.expanduser(str(folder))),
+            "--constraint", constraints or write_constraints(),
+            "--disable-pip-version-check", "--no-input", "--progress-bar", "off", DASK_REQUIREMENT]
+
+
 def quote_command(cmd, system=None):
     """A command list as one line to paste into this system's shell (cmd.exe on Windows, a POSIX shell else)."""
     import platform

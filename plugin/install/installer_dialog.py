@@ -13,6 +13,7 @@ from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, pyqtSignal
 from qgis.PyQt.QtGui import QFontDatabase, QIcon
 from qgis.PyQt.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -74,13 +75,17 @@ class DependencyDialog(QDialog):
     installFinished = pyqtSignal(bool, str)  # noqa: N815 (a Qt signal, camelCase like Qt's own)
 
     def __init__(self, parent=None, folder=None, command_factory=None, torch_version=None,
-                 check_on_open=True):
+                 check_on_open=True, dask_command_factory=None):
         super().__init__(parent)
         self.setWindowTitle(tr("Epitome - install PyTorch"))
         self.setWindowIcon(QIcon(ICON))
         self.torch_version = torch_version  # None: the release torch_builds chooses for this Python and platform
         self.command_factory = command_factory or (
             lambda folder, variant: dependencies.pip_command(folder, variant, version=self.torch_version))
+        # Dask after PyTorch (SCHEDULER, docs/SCALING.md); a test that fakes the PyTorch command fakes this one too
+        self.dask_command_factory = dask_command_factory or (
+            None if command_factory else lambda folder: dependencies.dask_pip_command(folder))
+        self.dask_check = None
         self.process = None
         self.probe = None
         self.output_lines = []
@@ -166,6 +171,12 @@ class DependencyDialog(QDialog):
         form2.addRow(tr("Folder:"), self.folder_widget)
         form2.addRow(tr("Installs:"), self.what_label)
         form2.addRow(tr("Or by hand:"), self.command_label)
+        self.dask_check = QCheckBox(tr("Also install Dask (about 15 MB): the SCHEDULER parameter, whole rasters on "
+                                       "several processes or machines"))
+        self.dask_check.setChecked(self.dask_command_factory is not None)
+        self.dask_check.setEnabled(self.dask_command_factory is not None)
+        self.dask_check.setToolTip(tr("dask and distributed go into the same folder, after PyTorch (docs/SCALING.md)."))
+        form2.addRow("", self.dask_check)
         self.folder_widget.fileChanged.connect(self._update_hint)
         return inst_box
 
@@ -423,7 +434,35 @@ class DependencyDialog(QDialog):
                 msg += " " + tr("No restart needed.")
         else:
             msg += " " + tr("Epitome can use it now; no restart needed.")
+        if self.dask_check is not None and self.dask_check.isChecked() and self.dask_command_factory is not None:
+            self._install_dask(msg)
+            return
         self._finish(True, msg)
+
+    def _install_dask(self, torch_message):
+        """pip installs dask and distributed into the same folder; the result line says how both went."""
+        folder = self._folder_running
+        cmd = [str(c) for c in self.dask_command_factory(folder)]
+        self._append_line("$ " + " ".join(cmd))
+        self.result_label.setText(tr("PyTorch is installed; installing Dask…"))
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.MergedChannels)
+        self.process.readyReadStandardOutput.connect(self._read_output)
+        self.process.finished.connect(lambda code, status: self._dask_finished(code, status, torch_message))
+        self.stop_button.setEnabled(True)
+        self.process.start(cmd[0], cmd[1:])
+
+    def _dask_finished(self, code, status, torch_message):
+        self._flush()
+        self._controls_idle()
+        dependencies.clean_target(self._folder_running)
+        if status == QProcess.NormalExit and code == 0 and not self._stopped:
+            self._finish(True, torch_message + " " + tr("Dask installed: SCHEDULER can run whole rasters on a "
+                                                        "cluster (restart QGIS to use it)."))
+        else:
+            self._finish(True, torch_message + " " + tr("Dask was not installed ({}): SCHEDULER stays empty "
+                                                        "(in-process).").format(
+                dependencies.last_error_line(self.output_lines) or tr("stopped")))
 
     def _finish(self, ok, message):
         _INSTALLING.discard(self)

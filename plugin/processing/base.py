@@ -21,6 +21,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QThread
 from qgis.PyQt.QtGui import QIcon
 
 from ...algorithms import device as devices  # (looked up at call time: tests replace torch_status)
+from ...algorithms.distributed.cluster import parse_scheduler, require_dask
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.feedback import Feedback
 from ...algorithms.io.outputs import check_distinct_paths
@@ -275,6 +276,15 @@ def check_device_name(value):
     dev = value or "auto"
     if not devices.is_device_name(dev):
         raise ValueError(f"DEVICE {dev!r} is not one of auto, cpu, cuda, cuda:N (N = GPU index) or mps.")
+
+
+def check_scheduler(value):
+    """SCHEDULER: well formed, and dask installed when it asks for a cluster (EpitomeError saying what to do;
+    an unreachable address is found when the run starts, within seconds)."""
+    spec = parse_scheduler(value)
+    if spec.distributed:
+        require_dask()
+    return spec
 
 
 def parse_int_list(text, name):

@@ -12,8 +12,8 @@ from ...algorithms.composition.table import CompositionError, load_composition
 from ...algorithms.errors import Cancelled, EpitomeError
 from ...algorithms.evaluate.baselines import BaselineJob, run_baselines
 from . import align_param
-from .base import EpitomeAlgorithm, QgsFeedbackAdapter, parse_int_list, raster_path
-from .declarations import Declared, composition_parameter
+from .base import EpitomeAlgorithm, QgsFeedbackAdapter, check_scheduler, parse_int_list, raster_path
+from .declarations import SCHEDULER, Declared, composition_parameter
 from .layer_checks import check_not_the_same_layer
 from .styling import style_label_output
 
@@ -46,6 +46,7 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
                  "fuses appearance with.",
                  lambda n, t: QgsProcessingParameterRasterDestination(n, t, optional=True)),
         align_param.ALIGNED_CLASSES,
+        SCHEDULER,
     )
     OUTPUTS = align_param.OUTPUTS
 
@@ -70,6 +71,7 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
         if path:
             load_composition(path)
         parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
+        check_scheduler(self.parameterAsString(parameters, "SCHEDULER", context))
         if not (parameters.get("NAIVE") or parameters.get("SMOOTH")):
             raise ValueError(self.tr("Give NAIVE or SMOOTH (or both): the baseline maps to write."))
 
@@ -96,7 +98,8 @@ class BaselinesAlgorithm(EpitomeAlgorithm):
         """The core job on the class raster the run reads (moved back by ALIGN when it corrects)."""
         try:
             job = BaselineJob(grid, cls, comp, naive, smooth, nodata,
-                              self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context))
+                              self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context),
+                              scheduler=self.parameterAsString(parameters, "SCHEDULER", context) or "")
             run_baselines(job, QgsFeedbackAdapter(feedback))
         except Cancelled:
             raise QgsProcessingException(self.tr("Cancelled by the user: no output was written."))

@@ -26,9 +26,11 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterString,
 )
 
 from ...algorithms.bounds import Bounds, bounds_of, default_of
+from ...algorithms.distributed.cluster import DASK_INSTALL_HINT
 
 
 def plain_help(text: str) -> str:
@@ -276,3 +278,16 @@ PROBABILITIES = Declared("PROBABILITIES", "Label probabilities",
 CONFIDENCE = Declared("CONFIDENCE", "Confidence",
                       "Optional: one float32 band, the largest label probability max_l p(label) (1/L = no idea, "
                       "1 = sure; -1 = nodata).", optional_raster_output)
+
+
+# Where a whole-raster algorithm runs (algorithms/distributed/cluster.py; docs/SCALING.md).
+SCHEDULER = Declared(
+    "SCHEDULER", "Dask scheduler (empty = this process)",
+    "Where the tiles run. Empty (default): in this process, as usual. local:N - a Dask cluster of N worker "
+    "processes on this machine (one per core). tcp://host:8786 - the address of a running Dask scheduler "
+    "(dask scheduler, then dask worker tcp://host:8786 on each machine, with the plugin and its dependency folder on "
+    "PYTHONPATH). Workers read the inputs by their paths, so on a cluster the inputs must be on a shared file "
+    "system or GDAL virtual paths (/vsis3/, /vsicurl/). Finished tiles are kept in a hidden folder beside the "
+    "output: running the same command again after an interruption resumes. Needs dask and distributed: "
+    + DASK_INSTALL_HINT + " See docs/SCALING.md.",
+    lambda n, t: QgsProcessingParameterString(n, t, optional=True), advanced=True)

@@ -18,8 +18,8 @@ from ...algorithms.epitome.model_file import load_model
 from ...algorithms.io.label_rasters import LabelPaths
 from ...algorithms.lsr.epitomic_job import EpitomicLsrJob, run_epitomic_lsr
 from . import align_param
-from .base import EpitomeAlgorithm, check_device_name, device_setting, require_torch, run_job
-from .declarations import CoreNumber, Declared, optional_raster_output
+from .base import EpitomeAlgorithm, check_device_name, check_scheduler, device_setting, require_torch, run_job
+from .declarations import SCHEDULER, CoreNumber, Declared, optional_raster_output
 from .embedlabels import check_pairs, raster_paths
 from .predict import (
     BACKEND,
@@ -70,7 +70,7 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
                    "smaller values draw a random subset (faster on large rasters)."),
         CoreNumber(ApplyParams, "em_iterations", "EM iterations",
                    "Iterations of the label super-resolution EM (Eqs. 7-9) over the epitome pixels.", advanced=True),
-        TEMPERATURE, TOP_K, BATCH_SIZE, BACKEND, DEVICE,
+        TEMPERATURE, TOP_K, BATCH_SIZE, BACKEND, DEVICE, SCHEDULER,
         CoreNumber(ApplyParams, "seed", "Random seed",
                    "Seed of the block subset when SAMPLES is below 1: the same inputs and seed give identical outputs.",
                    advanced=True),
@@ -111,6 +111,7 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
             load_composition(path)  # CompositionError: the line and what to change
         check_model(self, parameters, context, self.core_params(parameters, context, ApplyParams))
         check_device_name(self.parameterAsString(parameters, "DEVICE", context))
+        check_scheduler(self.parameterAsString(parameters, "SCHEDULER", context))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
@@ -147,5 +148,6 @@ class EpitomicLsrAlgorithm(EpitomeAlgorithm):
                              unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context),
                              params=params,
                              device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
-                             embedding_image=outs["EMBEDDING_IMAGE"], given_classes=given)
+                             embedding_image=outs["EMBEDDING_IMAGE"], given_classes=given,
+                             scheduler=self.parameterAsString(parameters, "SCHEDULER", context) or "")
         return run_job(run_epitomic_lsr, job, feedback)

@@ -21,8 +21,24 @@ from ...algorithms.epitome.predict_job import PredictJob, run_predict
 from ...algorithms.errors import EpitomeError
 from ...algorithms.io.label_rasters import LabelPaths
 from ..i18n import tr
-from .base import EpitomeAlgorithm, check_device_name, device_setting, raster_path, require_torch, run_job
-from .declarations import CONFIDENCE, PROBABILITIES, CoreChoice, CoreNumber, Declared, optional_raster_output
+from .base import (
+    EpitomeAlgorithm,
+    check_device_name,
+    check_scheduler,
+    device_setting,
+    raster_path,
+    require_torch,
+    run_job,
+)
+from .declarations import (
+    CONFIDENCE,
+    PROBABILITIES,
+    SCHEDULER,
+    CoreChoice,
+    CoreNumber,
+    Declared,
+    optional_raster_output,
+)
 from .device_param import device_parameter
 from .styling import RunGroup, is_temporary, style_label_output, style_probability_output, style_stretched_output
 from .trainepitome import BACKEND_TITLES, BACKENDS
@@ -117,7 +133,7 @@ class PredictAlgorithm(EpitomeAlgorithm):
                  "The imagery to label, with the bands the model was trained on (the model's band scaling is used). "
                  "Any size: it is read and written by strips.",
                  lambda n, t: QgsProcessingParameterRasterLayer(n, t)),
-        PATCH_SIZE, CENTRE, TEMPERATURE, TOP_K, BATCH_SIZE, BACKEND, DEVICE,
+        PATCH_SIZE, CENTRE, TEMPERATURE, TOP_K, BATCH_SIZE, BACKEND, DEVICE, SCHEDULER,
         Declared("OUTPUT", "Labels",
                  "Label raster on the imagery grid: codes 1..L in the order of the model's labels, 0 = nodata; GeoTIFF "
                  "with a colour table, label names and a .qml style.",
@@ -157,6 +173,7 @@ class PredictAlgorithm(EpitomeAlgorithm):
     def check(self, parameters, context):
         check_model(self, parameters, context, self.core_params(parameters, context, ApplyParams), need_labels=True)
         check_device_name(self.parameterAsString(parameters, "DEVICE", context))
+        check_scheduler(self.parameterAsString(parameters, "SCHEDULER", context))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
@@ -170,7 +187,8 @@ class PredictAlgorithm(EpitomeAlgorithm):
         outs = tif_outputs(self, parameters, context, ("OUTPUT", "PROBABILITIES", "CONFIDENCE", "NOVELTY"))
         job = PredictJob(self.parameterAsFile(parameters, "MODEL", context), img,
                          LabelPaths(outs["OUTPUT"], outs["PROBABILITIES"], outs["CONFIDENCE"], novelty=outs["NOVELTY"]),
-                         params, device_setting(self.parameterAsString(parameters, "DEVICE", context)))
+                         params, device_setting(self.parameterAsString(parameters, "DEVICE", context)),
+                         scheduler=self.parameterAsString(parameters, "SCHEDULER", context) or "")
         stats = run_job(run_predict, job, feedback)
         layer = self.parameterAsRasterLayer(parameters, "IMAGERY", context)
         style_predictions(context, outs, model, layer.name(), self.tr("Epitome prediction"))

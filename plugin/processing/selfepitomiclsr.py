@@ -25,6 +25,7 @@ from .base import (
     EpitomeAlgorithm,
     block_elements_setting,
     check_device_name,
+    check_scheduler,
     device_setting,
     memory_budget,
     parse_int_list,
@@ -35,6 +36,7 @@ from .base import (
 from .declarations import (
     CONFIDENCE,
     PROBABILITIES,
+    SCHEDULER,
     CoreChoice,
     CoreNumber,
     Declared,
@@ -154,7 +156,7 @@ PARAMETERS = (
     device_parameter("A GPU that runs out of memory falls back to smaller blocks, then to the CPU, with a warning."),
     CoreNumber(LsrParams, "seed", "Random seed",
                "Seed of the query sampling: the same inputs and seed give identical outputs.", advanced=True),
-    REFERENCE, REFERENCE_FIELD,
+    REFERENCE, REFERENCE_FIELD, SCHEDULER,
     Declared("OUTPUT", "High-resolution labels",
              "Label raster on the imagery grid: codes 1..L in the composition's column order, 0 = nodata; "
              "GeoTIFF with a colour table and a .qml style.",
@@ -244,6 +246,7 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
         check_tile_fits(self.declared_value(parameters, context, "TILE_SIZE"), params)
         check_device_name(self.parameterAsString(parameters, "DEVICE", context))
         parse_int_list(self.parameterAsString(parameters, "NODATA_CODES", context), "NODATA_CODES")
+        check_scheduler(self.parameterAsString(parameters, "SCHEDULER", context))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         require_torch()
@@ -287,7 +290,8 @@ class SelfEpitomicLsrAlgorithm(EpitomeAlgorithm):
             bands=self.parameterAsInts(parameters, "BANDS", context) or [],
             device=device_setting(self.parameterAsString(parameters, "DEVICE", context)),
             unknown_as_nodata=self.parameterAsBool(parameters, "UNKNOWN_AS_NODATA", context), params=params,
-            nodata_codes=nodata, extent=self._extent(parameters, context, imagery), memory_budget_mb=memory_budget())
+            nodata_codes=nodata, extent=self._extent(parameters, context, imagery), memory_budget_mb=memory_budget(),
+            scheduler=self.parameterAsString(parameters, "SCHEDULER", context) or "")
         return run_job(run_self_epitomic_lsr, job, feedback)
 
     @staticmethod

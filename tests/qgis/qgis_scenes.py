@@ -194,4 +194,5 @@ def qgis_process_runner(base):
                               cwd=str(base))
 
     run.base = base
+    run.environment = env  # for a qgis_process started by hand (subprocess.Popen: a run killed mid-way)
     return run

@@ -173,6 +173,31 @@ def test_dialog_successful_install_shows_output_and_result(make_dialog, clean_se
     assert settings.dependency_folder() == os.path.normpath(torch_folder())
 
 
+def test_dialog_installs_dask_after_torch(make_dialog, clean_settings, tmp_path):
+    """Ticked 'Also install Dask': after PyTorch is verified, the dask command runs into the same folder and the
+    result line says so (a fake pip for both; the real commands are checked below)."""
+    from epitome.plugin.install import dependencies
+
+    torch_cmd = [sys.executable, "-c", "print('Successfully installed torch-2.13.0')"]
+    seen = []
+    dask_cmd = lambda folder: seen.append(folder) or [sys.executable, "-c",  # noqa: E731
+                                                      "print('Successfully installed dask-2026.8.0')"]
+    dlg, results = make_dialog(torch_cmd, folder=torch_folder(), dask_command_factory=dask_cmd)
+    assert dlg.dask_check.isChecked()
+    assert dlg.start_install()
+    wait_for(lambda: results)
+    ok, msg = results[0]
+    assert ok is True and "Dask installed" in msg, msg
+    assert seen == [os.path.normpath(torch_folder())] or seen == [torch_folder()]
+    assert "Successfully installed dask-2026.8.0" in dlg.output_text()
+    cmd = dependencies.dask_pip_command(str(tmp_path), constraints="c.txt", python="py")
+    assert cmd[:6] == ["py", "-m", "pip", "install", "--target", str(tmp_path)]
+    assert cmd[-1] == dependencies.DASK_REQUIREMENT == "dask[distributed]==2026.8.0" and "--upgrade" not in cmd
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                           "Makefile")) as fh:
+        assert "DASK_VERSION := 2026.8.0" in fh.read()  # one version for make install and the dialog
+
+
 def test_dialog_failed_install_shows_exit_code_and_error(make_dialog, tmp_path):
     cmd = [sys.executable, "-c", "import sys; print('Looking in indexes: x'); "
            "print('ERROR: No matching distribution found for torch==9.9'); sys.exit(1)"]
