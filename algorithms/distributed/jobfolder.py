@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from typing import Dict, Iterable
@@ -44,7 +45,10 @@ def _canonical(obj):
 
 def input_identity(path: str) -> list:
     """A file as the key sees it: absolute path, size and modification time (GDAL virtual paths such as /vsis3/
-    and /vsicurl/ by their name only)."""
+    and /vsicurl/ by their name only; a VRT given as XML text by its text and its source files)."""
+    if path.lstrip().startswith("<VRTDataset"):  # a VRT as XML text (ALIGN's moved coarse map): it and its sources
+        sources = re.findall(r"<SourceFilename[^>]*>([^<]+)</SourceFilename>", path)
+        return [hashlib.sha256(path.encode("utf-8")).hexdigest()] + [input_identity(p) for p in sources]
     if path.startswith("/vsi") or "://" in path:
         return [path]
     try:

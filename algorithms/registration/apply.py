@@ -89,12 +89,13 @@ class _NoProgress(Feedback):
 @contextlib.contextmanager
 def registered(imagery: str, classes: str, mode: str = None, fb: Feedback = None, params: AlignParams = None,
                corrected: Optional[str] = None, bands: Sequence[int] = (), nodata_codes: Sequence[int] = (),
-               categorical: bool = False, class_band: int = 1):
+               categorical: bool = False, class_band: int = 1, portable: bool = False):
     """ALIGN for a job: yields (the class raster path the job should read, Registration or None when off).
 
     'off': the path as given. 'estimate': the offset estimated and reported, the path as given. 'correct': the
     offset applied when the data support it (an in-memory VRT with the origin moved, removed afterwards).
-    corrected: also write the coarse map as the job used it (GeoTIFF)."""
+    corrected: also write the coarse map as the job used it (GeoTIFF). portable: the moved map as VRT XML text that
+    other processes can open (SCHEDULER: Dask workers), not an in-memory VRT of this process."""
     fb, params = _NoProgress(fb or Feedback()), params or AlignParams()
     mode = mode or params.mode
     if mode not in ALIGN_MODES:
@@ -113,12 +114,32 @@ def registered(imagery: str, classes: str, mode: str = None, fb: Feedback = None
     if not reg.applied:
         yield classes, reg
         return
+    if portable:
+        yield moved_vrt_text(classes, reg, imagery), reg
+        return
     path = f"/vsimem/epitome_registered_{uuid.uuid4().hex}.vrt"
     write_moved(classes, reg, imagery, path, fmt="VRT")
     try:
         yield path, reg
     finally:
         gdal.Unlink(path)
+
+
+def moved_vrt_text(classes: str, reg: Registration, imagery: str) -> str:
+    """The class raster moved back by reg as VRT XML text: GDAL opens the text like a file name, on any machine that
+    sees the source file (Dask workers get it as the CLASSES path; an in-memory /vsimem/ file lives in one process)."""
+    path = f"/vsimem/epitome_registered_{uuid.uuid4().hex}.vrt"
+    write_moved(classes, reg, imagery, path, fmt="VRT")
+    try:
+        f = gdal.VSIFOpenL(path, "rb")
+        gdal.VSIFSeekL(f, 0, 2)
+        size = gdal.VSIFTellL(f)
+        gdal.VSIFSeekL(f, 0, 0)
+        text = gdal.VSIFReadL(1, size, f).decode("utf-8")
+        gdal.VSIFCloseL(f)
+    finally:
+        gdal.Unlink(path)
+    return text
 
 
 @contextlib.contextmanager

@@ -53,10 +53,18 @@ OUTPUTS = (("SHIFT_EAST", "Offset of the coarse map found: metres east", QgsProc
            ("ALIGN_REPORT", "Registration of the coarse map: what was found and done", QgsProcessingOutputString))
 
 
+def _on_a_cluster(alg, parameters, context) -> bool:
+    """SCHEDULER set: the job's tiles run in other processes, which cannot read this process's in-memory files."""
+    return alg.parameterDefinition("SCHEDULER") is not None and bool(
+        alg.parameterAsString(parameters, "SCHEDULER", context))
+
+
 @contextlib.contextmanager
 def align_run(alg, parameters, context, feedback, imagery, classes, **kw):
     """The core's registered() for this run: yields (the class raster path to read, the Registration or None with
-    ALIGN off); the core's errors as QgsProcessingException; ALIGNED_CLASSES styled."""
+    ALIGN off); the core's errors as QgsProcessingException; ALIGNED_CLASSES styled. With SCHEDULER set, the moved
+    map is one the Dask workers can open (portable)."""
+    kw.setdefault("portable", _on_a_cluster(alg, parameters, context))
     out = aligned_output(alg, parameters, context)
     try:
         params = alg.core_params(parameters, context, AlignParams)
@@ -73,12 +81,13 @@ def align_run(alg, parameters, context, feedback, imagery, classes, **kw):
 
 
 @contextlib.contextmanager
-def align_run_pairs(alg, parameters, context, feedback, imagery, classes):
+def align_run_pairs(alg, parameters, context, feedback, imagery, classes, **kw):
     """align_run for several (imagery, classes) pairs (epitomiclsr): yields (class paths, Registrations)."""
+    kw.setdefault("portable", _on_a_cluster(alg, parameters, context))
     try:
         params = alg.core_params(parameters, context, AlignParams)
         params.validate()
-        with registered_pairs(imagery, classes, QgsFeedbackAdapter(feedback), params) as r:
+        with registered_pairs(imagery, classes, QgsFeedbackAdapter(feedback), params, **kw) as r:
             yield r
     except Cancelled:
         raise QgsProcessingException("Cancelled by the user: no output was written.")

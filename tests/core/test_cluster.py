@@ -272,3 +272,22 @@ def test_calibration_on_reference_samples_as_a_map_reduce(reference, tmp_path):
         assert stats["there"][key] == pytest.approx(stats["here"][key], abs=1e-9), key
     assert np.mean(read(tmp_path / "there.tif") == read(tmp_path / "here.tif")) >= 0.999
     assert job_folders(tmp_path) == []
+
+
+def test_a_coarse_map_moved_by_align_reaches_the_workers(reference, tmp_path):
+    """ALIGN's moved coarse map as VRT text (portable): the workers open it, the job key follows its source file, and
+    the cluster's labels equal the in-process run on the same moved map (an in-memory /vsimem/ VRT lives in one
+    process only: a worker could not open it)."""
+    from algorithms.distributed.jobfolder import input_identity
+    from algorithms.registration.apply import moved_vrt_text
+    from algorithms.registration.estimate import Registration
+
+    img, cls, *_ = reference
+    text = moved_vrt_text(cls, Registration(applied=True, east_units=20.0, north_units=-10.0), img)
+    assert text.lstrip().startswith("<VRTDataset") and "/vsimem/" not in text
+    assert input_identity(cls) in input_identity(text)[1:]
+    run_self_epitomic_lsr(job(img, text, tmp_path / "in.tif"), Recorder())
+    run_self_epitomic_lsr(job(img, text, tmp_path / "c.tif", "local:2"), Recorder())
+    moved = read(tmp_path / "in.tif")
+    assert agreement(read(tmp_path / "c.tif"), moved) >= 0.999
+    assert (moved == 0).any()  # the moved map leaves a strip of the imagery without classes: it was moved

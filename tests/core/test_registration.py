@@ -179,3 +179,15 @@ def test_inside_a_job_the_estimate_reports_no_progress(tmp_path):
     with registered(imgp, clsp, "correct", fb) as (_, reg):
         assert reg.applied
     assert fb.seen == [] and any("offset found" in m for m in fb.msgs)
+
+
+def test_portable_correction_is_vrt_text_any_process_can_open(tmp_path):
+    """registered(portable=True) (SCHEDULER): the moved map as VRT XML text naming its source by absolute path, opened
+    by GDAL like a file, with the same geotransform as the in-memory VRT of the in-process path."""
+    imgp, clsp = scene(tmp_path, 15.0, 15.0)
+    with registered(imgp, clsp, "correct") as (path, reg):
+        gt_memory = gdal.Open(path).GetGeoTransform()
+    with registered(imgp, clsp, "correct", portable=True) as (text, reg2):
+        assert reg2.applied and text.lstrip().startswith("<VRTDataset")
+        assert os.path.abspath(clsp) in text
+        assert gdal.Open(text).GetGeoTransform() == pytest.approx(gt_memory)

@@ -81,6 +81,19 @@ def test_selfepitomiclsr_reports_and_corrects_the_offset(processing_runner, move
     assert off["SHIFT_APPLIED"] == 0 and np.isnan(off["SHIFT_EAST"]) and "Coarse map offset" not in fb2.text()
 
 
+def test_align_corrects_on_a_dask_cluster_too(processing_runner, moved, tmp_path):
+    """ALIGN correct with SCHEDULER: the moved map reaches the worker processes (VRT text, not an in-memory file of
+    this process) and the labels equal the in-process run's."""
+    pytest.importorskip("distributed")  # installed by make test-deps; EPITOME_STRICT fails a skip
+    base = dict({"IMAGERY": moved[0], "CLASSES": moved[1], "UNKNOWN_AS_NODATA": True}, **FAST)
+    here, _ = processing_runner("epitome:selfepitomiclsr", dict(base, OUTPUT=str(tmp_path / "here.tif")))()
+    res, fb = processing_runner("epitome:selfepitomiclsr", dict(base, OUTPUT=str(tmp_path / "cluster.tif"),
+                                                                SCHEDULER="local:2"))()
+    assert res["SHIFT_APPLIED"] == here["SHIFT_APPLIED"] == 1, fb.text()
+    a, b = (gdal.Open(r["OUTPUT"]).ReadAsArray() for r in (here, res))
+    assert (a == b).mean() >= 0.999
+
+
 def test_the_wizard_shows_the_offset(epitome_provider):
     from epitome.plugin.gui.lsr_wizard import shift_html
 
