@@ -126,8 +126,8 @@ PARAMETERS = (
              "with DEVICE cuda each takes its own GPU) or one per Dask worker (SCHEDULER set). 1 trains in this "
              "process. BATCH_SIZE must be a multiple of RANKS. See docs/SCALING.md, Training on several processes "
              "or GPUs.",
-             lambda n, t: QgsProcessingParameterNumber(n, t, QgsProcessingParameterNumber.Integer, 1, minValue=1,
-                                                       maxValue=512), advanced=True),
+             lambda n, t: QgsProcessingParameterNumber(n, t, QgsProcessingParameterNumber.Integer, 1, optional=True,
+                                                       minValue=1, maxValue=512), advanced=True),
     Declared("SCHEDULER", "Dask cluster for the ranks (empty: local processes)",
              "Where the RANKS run: " + SCHEDULER_HELP + ". With a cluster, one rank runs on each of RANKS workers, "
              "which must read the imagery (and INIT) at the same paths; the model comes back to this machine.",
