@@ -213,6 +213,7 @@ def main():
     print(f"Epitome - better baseline : {100 * (acc - best):+.1f} points of accuracy; appearance weight w = "
           f"{res['results']['APPEARANCE_WEIGHT_USED']:g}; appearance changed {res['results']['CHANGED_SHARE']:.1%} of "
           "the pixels (against the smooth baseline)")
+    print(f"Coarse map registration   : {res['results']['ALIGN_REPORT']}")
     print(f"Calibrated on 100 points  : estimated {cal['ESTIMATED_ACCURACY']:.1%} (95% interval "
           f"{cal['ESTIMATED_ACCURACY_LOW']:.1%} to {cal['ESTIMATED_ACCURACY_HIGH']:.1%}; naive "
           f"{cal['NAIVE_ACCURACY_ESTIMATE']:.1%}, smooth {cal['SMOOTH_ACCURACY_ESTIMATE']:.1%} on the same points); "
