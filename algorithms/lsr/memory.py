@@ -15,7 +15,7 @@ The estimate follows the arrays of one tile's computation (lsr/tile.py) and of t
   (job.CACHE_BYTES at most) and the fusion's column chunks [L, H, PRIOR_CHUNK] (several arrays);
 On top of the working memory (what the budget bounds), a run holds the libraries, the sampled tiles kept for
 the main pass and GDAL's block cache (GDAL_CACHEMAX, 5% of the machine's memory by default): run_peak_bytes.
-The coefficients were checked against the peak resident memory of whole runs (docs/BENCHMARKS.md, section 8):
+The coefficients were checked against the peak resident memory of whole runs (docs/BENCHMARKS.md, section 10):
 the estimate is an upper bound, within about 2x.
 """
 
@@ -26,7 +26,7 @@ import os
 from typing import Optional
 
 F32, I64 = 4, 8
-MARGIN = 1.25  # temporaries not listed and the allocators' slack (calibrated: docs/BENCHMARKS.md, section 8)
+MARGIN = 1.25  # temporaries not listed and the allocators' slack (calibrated: docs/BENCHMARKS.md, section 10)
 AUTO_SHARE = 0.5  # the automatic budget: this share of the machine's physical memory
 AUTO_FALLBACK = 4 << 30  # when the physical memory cannot be read
 
