@@ -221,7 +221,8 @@ def train(dev, tmp, size, steps):
 def section_predict(lines, dev, tmp, quick):
     lines.append("## 7. Prediction speed\n")
     from algorithms.epitome.embed_job import EmbedLabelsJob, run_embed_labels
-    from algorithms.epitome.predict_job import PredictJob, PredictOutputs, run_predict
+    from algorithms.epitome.predict_job import PredictJob, run_predict
+    from algorithms.io.label_rasters import LabelPaths
 
     size = 128 if dev == "cpu" else 256
     st = train(dev, tmp, size, 20)
@@ -232,7 +233,7 @@ def section_predict(lines, dev, tmp, quick):
     for d in ((dev, "cpu") if dev != "cpu" else ("cpu",)):
         out = os.path.join(tmp, f"pred_{d}.tif")
         t = time.time()
-        run_predict(PredictJob(labelled, sc["imagery"], PredictOutputs(out), device=d), Log())
+        run_predict(PredictJob(labelled, sc["imagery"], LabelPaths(out), device=d), Log())
         s = time.time() - t
         lines.append(f"| {d} | {size} x {size} | {s:.1f} | {1.048576 / s * 60:.1f} |")
         print(lines[-1], flush=True)
