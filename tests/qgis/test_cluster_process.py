@@ -63,7 +63,9 @@ def in_process(qp, scene):
 
 def tiles_written(folder):
     jobs = [n for n in os.listdir(folder) if JOB in n]
-    return len([n for n in os.listdir(os.path.join(folder, jobs[0])) if n.endswith(".npz")]) if jobs else 0
+    if not jobs:
+        return 0  # finished tiles only, not one being written when the run was killed (its '.tmp.npz')
+    return len([n for n in os.listdir(os.path.join(folder, jobs[0])) if n.endswith(".npz") and ".tmp" not in n])
 
 
 def test_worker_killed_mid_run_same_output(qp, scene, in_process, tmp_path):
